@@ -1,0 +1,94 @@
+# phoneswarm: one non-recursive Makefile.
+#   make          build/phoneswarm (warnings are errors)
+#   make asan     build-asan/phoneswarm with AddressSanitizer + UBSan
+#   make test     unit tests, then the lab integration tests (needs root)
+#   make unit     unit tests only
+#   make bench    1,000 phones against the lab, figures printed
+#   make demo     install, build, lab up, run scenarios/demo.ini
+#   make lab      bring the lab up (scripts/lab up)
+
+CC      ?= cc
+BUILD   ?= build
+PKGS    := openssl liburing inih libcares
+CFLAGS  ?= -O2 -g
+CFLAGS  += -std=gnu11 -Wall -Wextra -Wshadow -Wstrict-prototypes \
+           -Wmissing-prototypes -Werror -MMD -MP -I. -D_GNU_SOURCE
+LDLIBS  += -lpthread -lm
+
+# pkg-config is asked only once the packages are there (scripts/deps installs them).
+ifeq ($(filter deps clean,$(MAKECMDGOALS)),)
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+CMOCKA_LIBS := $(shell pkg-config --libs cmocka 2>/dev/null)
+endif
+CFLAGS += $(PKG_CFLAGS)
+LDLIBS += $(PKG_LIBS)
+
+LIB_SRC  := $(wildcard engine/*.c) $(wildcard report/*.c) \
+            $(filter-out loadgen/main.c,$(wildcard loadgen/*.c))
+LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
+MAIN_OBJ := $(BUILD)/loadgen/main.o
+UNIT_SRC := $(wildcard tests/unit/test_*.c)
+UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+
+.PHONY: all deps asan test unit lab-test bench demo lab clean format
+all: $(BUILD)/phoneswarm
+
+deps:
+	@scripts/deps
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c -o $@ $<
+
+$(BUILD)/libphoneswarm.a: $(LIB_OBJ)
+	@mkdir -p $(dir $@)
+	$(AR) rcs $@ $^
+
+$(BUILD)/phoneswarm: $(MAIN_OBJ) $(BUILD)/libphoneswarm.a
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(BUILD)/libphoneswarm.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $^ $(CMOCKA_LIBS) $(LDLIBS)
+
+asan:
+	@scripts/deps
+	$(MAKE) BUILD=build-asan \
+	  CFLAGS="-O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined" \
+	  build-asan/phoneswarm $(UNIT_SRC:tests/unit/%.c=build-asan/tests/%)
+
+unit: $(UNIT_BIN)
+	@tests/run-unit $(BUILD)
+
+# make test: everything, with one closing "N passed, N failed" line.
+test:
+	@scripts/deps
+	$(MAKE) all $(UNIT_BIN)
+	@tests/run-all $(BUILD)
+
+lab-test: all
+	@tests/run-lab $(BUILD)
+
+bench:
+	@scripts/deps
+	$(MAKE) all
+	@scripts/bench $(BUILD)
+
+demo:
+	@scripts/deps
+	$(MAKE) all
+	@scripts/lab up
+	$(BUILD)/phoneswarm run scenarios/demo.ini -o $(BUILD)/demo
+
+lab:
+	@scripts/deps
+	@scripts/lab up
+
+format:
+	clang-format -i $(wildcard */*.c */*.h tests/*/*.c)
+
+clean:
+	rm -rf build build-asan
+
+-include $(shell find $(BUILD) build-asan -name '*.d' 2>/dev/null)

@@ -1,0 +1,73 @@
+/*
+ * engine/config.h - what the engine is asked to run.
+ *
+ * A plain description of a swarm, filled in by loadgen/scenario.c from a
+ * scenario file and its -s overrides, read (never written) by the engine.
+ * Durations are in microseconds, rates in phones per second. Strings and
+ * arrays are owned by the config and freed by config_free().
+ */
+#ifndef ENGINE_CONFIG_H
+#define ENGINE_CONFIG_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <netinet/in.h>
+
+#define CONFIG_MAX_HASHES 10 /* certHash1..certHash10, as a phone's config */
+#define CONFIG_MAX_DNS 2     /* a phone has two DNS servers */
+#define CONFIG_MAX_MODELS 16
+
+enum dtls_mode {
+	DTLS_MODE_AUTO,   /* offer PSK-NEGOTIATE and legacy, take what the headend picks */
+	DTLS_MODE_LEGACY, /* legacy Cisco DTLS 0.9 (resumed session from the master secret) */
+	DTLS_MODE_PSK,    /* DTLS 1.2 keyed by the TLS exporter (PSK-NEGOTIATE) */
+	DTLS_MODE_OFF,    /* no DTLS: everything over the TLS tunnel */
+};
+
+enum auth_method {
+	AUTH_CERTIFICATE, /* the phone's own certificate (MIC or LSC) */
+	AUTH_PASSWORD,    /* username and password */
+};
+
+struct model_share {
+	char model[16]; /* "8861", "7962", ... as in the CN CP-<model>-SEP<MAC> */
+	double share;   /* fraction of the fleet, 0..1; shares sum to 1 */
+};
+
+struct swarm_config {
+	/* [headend] */
+	char *url;                                /* https://host[:port]/path */
+	uint8_t cert_hashes[CONFIG_MAX_HASHES][20]; /* SHA-1 of the leaf DER */
+	int n_cert_hashes;
+	struct in_addr dns[CONFIG_MAX_DNS];
+	int n_dns;
+
+	/* [phones] */
+	uint32_t count;
+	struct model_share models[CONFIG_MAX_MODELS];
+	int n_models;
+	enum auth_method auth;
+	char *user_pattern;     /* password auth: "%m" MAC, "%i" index */
+	char *password_pattern; /* password auth */
+	char *ca_cert;          /* PEM path: CA that signs the phones' identities */
+	char *ca_key;           /* PEM path: its private key */
+	uint64_t mac_base;      /* first MAC; phone i gets mac_base + i */
+	uint32_t *source;       /* IPv4 source addresses (network order); NULL: any */
+	uint32_t n_source;
+
+	/* [ramp] */
+	double rate; /* arrivals per second, > 0 */
+
+	/* [run] */
+	uint64_t duration_us;        /* how long phones stay up after the last arrival */
+	uint64_t connect_timeout_us; /* "Fail to Connect" timer for the whole bring-up */
+	int threads;                 /* worker threads; 0 = one per core */
+
+	/* [dtls] */
+	enum dtls_mode dtls_mode;
+};
+
+void config_defaults(struct swarm_config *cfg);
+void config_free(struct swarm_config *cfg);
+
+#endif
