@@ -24,6 +24,11 @@ enum dtls_mode {
 	DTLS_MODE_OFF,    /* no DTLS: everything over the TLS tunnel */
 };
 
+enum phone_identity {
+	IDENTITY_MIC, /* manufacturer-installed certificate (CP-<model>-SEP<MAC>) */
+	IDENTITY_LSC, /* locally significant certificate from a CAPF (coming later) */
+};
+
 enum auth_method {
 	AUTH_CERTIFICATE, /* the phone's own certificate (MIC or LSC) */
 	AUTH_PASSWORD,    /* username and password */
@@ -39,6 +44,7 @@ struct swarm_config {
 	char *url;                                /* https://host[:port]/path */
 	uint8_t cert_hashes[CONFIG_MAX_HASHES][20]; /* SHA-1 of the leaf DER */
 	int n_cert_hashes;
+	char *cnf;                                /* phone config file (coming later); NULL: none */
 	struct in_addr dns[CONFIG_MAX_DNS];
 	int n_dns;
 
@@ -47,6 +53,7 @@ struct swarm_config {
 	struct model_share models[CONFIG_MAX_MODELS];
 	int n_models;
 	enum auth_method auth;
+	enum phone_identity identity; /* which certificate a phone presents (coming later) */
 	char *user_pattern;     /* password auth: "%m" MAC, "%i" index */
 	char *password_pattern; /* password auth */
 	char *ca_cert;          /* PEM path: CA that signs the phones' identities */

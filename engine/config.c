@@ -1,0 +1,60 @@
+/*
+ * engine/config.c - defaults and release of a swarm description.
+ *
+ * The defaults are those of a scenario file that gives only the required
+ * keys: one Cisco 8861 with its own certificate, arriving at 10 phones per
+ * second, staying up for a minute, with the phone's 30 s "Fail to Connect"
+ * timer and whatever DTLS flavour the headend picks.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/config.h"
+
+/*
+ * First phone MAC when the scenario gives none: 02:AB:00:00:00:00, a
+ * locally administered unicast address, so a swarm never borrows a real
+ * vendor's OUI. Phone i gets mac_base + i.
+ */
+#define CONFIG_DEFAULT_MAC_BASE 0x02AB00000000ULL
+
+void config_defaults(struct swarm_config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->count = 1;
+	strcpy(cfg->models[0].model, "8861");
+	cfg->models[0].share = 1.0;
+	cfg->n_models = 1;
+	cfg->auth = AUTH_CERTIFICATE;
+	cfg->identity = IDENTITY_MIC;
+	cfg->mac_base = CONFIG_DEFAULT_MAC_BASE;
+	cfg->rate = 10.0;
+	cfg->duration_us = 60ULL * 1000000;
+	cfg->connect_timeout_us = 30ULL * 1000000;
+	cfg->threads = 0;
+	cfg->dtls_mode = DTLS_MODE_AUTO;
+}
+
+/*
+ * Free what the config owns and leave the pointers NULL and their counts
+ * zero, so a second call, or a call on a config fresh from
+ * config_defaults(), is harmless. The scalar settings are left as they are.
+ */
+void config_free(struct swarm_config *cfg)
+{
+	free(cfg->url);
+	cfg->url = NULL;
+	free(cfg->cnf);
+	cfg->cnf = NULL;
+	free(cfg->user_pattern);
+	cfg->user_pattern = NULL;
+	free(cfg->password_pattern);
+	cfg->password_pattern = NULL;
+	free(cfg->ca_cert);
+	cfg->ca_cert = NULL;
+	free(cfg->ca_key);
+	cfg->ca_key = NULL;
+	free(cfg->source);
+	cfg->source = NULL;
+	cfg->n_source = 0;
+}

@@ -1,0 +1,759 @@
+/*
+ * loadgen/scenario.c - a scenario file and its -s overrides into a config.
+ *
+ * inih splits the file into (section, key, value); a table below maps each
+ * known key to a setter that parses the value with loadgen/value.c and
+ * stores it in struct swarm_config. The file is read through our own inih
+ * reader so that we know the line every callback comes from (the Debian
+ * build of inih does not pass line numbers) and so that a section header
+ * is checked when it is read, even if the section holds no keys.
+ *
+ * Policy, all of it documented in scenarios/README.md:
+ *   - unknown sections and keys are errors, and so are the sections a later
+ *     version will understand ([expect], [traffic], [event.*]): a test whose
+ *     expectations were silently ignored would pass when it should not;
+ *   - a key given twice in the file is an error naming both lines; -s
+ *     overrides are applied after the file, in order, and the last one wins;
+ *   - required keys are checked once the overrides are in.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <float.h>
+#include <ini.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "loadgen/scenario.h"
+#include "loadgen/value.h"
+
+/* Longest line accepted, without its newline: ten hex hashes fit easily. */
+#define SCENARIO_LINE_MAX 16384
+
+/* ==== Value setters ==== */
+
+/*
+ * A setter parses one value into cfg. On error it returns -1 and writes in
+ * why what is wrong with the value; the caller adds where and which key.
+ * Setters replace what an earlier setting of the same key stored.
+ */
+typedef int (*key_setter)(struct swarm_config *cfg, const char *v, char *why, size_t whylen);
+
+static int set_string(char **field, const char *v, char *why, size_t whylen)
+{
+	char *s = strdup(v);
+
+	if (!s) {
+		snprintf(why, whylen, "out of memory");
+		return -1;
+	}
+	free(*field);
+	*field = s;
+	return 0;
+}
+
+/* A path that must name a readable file now, not when the run starts. */
+static int set_readable_path(char **field, const char *v, char *why, size_t whylen)
+{
+	struct stat st;
+	int fd;
+
+	fd = open(v, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0) {
+		snprintf(why, whylen, "%s: %s", v, strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
+		close(fd);
+		snprintf(why, whylen, "%s: %s", v, strerror(EISDIR));
+		return -1;
+	}
+	close(fd);
+	return set_string(field, v, why, whylen);
+}
+
+/* Index of v in words (any case), or -1 with the choices listed in why. */
+static int set_word(const char *v, const char *const *words, int n, char *why, size_t whylen)
+{
+	size_t off;
+
+	for (int i = 0; i < n; i++) {
+		if (strcasecmp(v, words[i]) == 0)
+			return i;
+	}
+	off = (size_t)snprintf(why, whylen, "\"%s\" is not one of", v);
+	for (int i = 0; i < n && off < whylen; i++)
+		off += (size_t)snprintf(why + off, whylen - off, "%s %s", i ? "," : "", words[i]);
+	return -1;
+}
+
+static int set_whole(const char *v, uint64_t min, uint64_t max, uint64_t *out, char *why,
+		     size_t whylen)
+{
+	uint64_t n;
+
+	if (value_uint(v, 0, UINT64_MAX, &n) < 0) {
+		snprintf(why, whylen, "\"%s\" is not a whole number", v);
+		return -1;
+	}
+	if (n < min || n > max) {
+		snprintf(why, whylen, "%s is out of range (%llu..%llu)", v, (unsigned long long)min,
+			 (unsigned long long)max);
+		return -1;
+	}
+	*out = n;
+	return 0;
+}
+
+static int set_duration(const char *v, bool positive, uint64_t *us, char *why, size_t whylen)
+{
+	uint64_t d;
+
+	if (value_duration(v, &d) < 0) {
+		snprintf(why, whylen, "\"%s\" is not a duration (250ms, 20s, 5m, 2h...)", v);
+		return -1;
+	}
+	if (positive && d == 0) {
+		snprintf(why, whylen, "%s: must be longer than 0", v);
+		return -1;
+	}
+	*us = d;
+	return 0;
+}
+
+/* "https://" then a host, then optionally ":port" (1..65535) and a path. */
+static int set_url(struct swarm_config *cfg, const char *v, char *why, size_t whylen)
+{
+	const char *host = v + 8, *p;
+
+	if (strncasecmp(v, "https://", 8) != 0)
+		goto out_bad;
+	if (*host == '[') { /* IPv6 literal */
+		p = strchr(host, ']');
+		if (!p || p == host + 1)
+			goto out_bad;
+		p++;
+	} else {
+		p = host + strcspn(host, ":/?#");
+		if (p == host)
+			goto out_bad;
+	}
+	if (*p == ':') {
+		const char *port = ++p;
+		unsigned long n = 0;
+
+		while (*p >= '0' && *p <= '9' && n <= 65535)
+			n = n * 10 + (unsigned long)(*p++ - '0');
+		if (p == port || n == 0 || n > 65535)
+			goto out_bad;
+	}
+	if (*p != '\0' && *p != '/' && *p != '?' && *p != '#')
+		goto out_bad;
+	if (strpbrk(v, " \t"))
+		goto out_bad;
+	return set_string(&cfg->url, v, why, whylen);
+
+out_bad:
+	snprintf(why, whylen, "\"%s\" is not an https:// URL with a host", v);
+	return -1;
+}
+
+static int set_cert_hashes(struct swarm_config *cfg, const char *v, char *why, size_t whylen)
+{
+	int rc = value_cert_hashes(v, cfg->cert_hashes, CONFIG_MAX_HASHES, &cfg->n_cert_hashes);
+
+	if (rc == -EINVAL) {
+		snprintf(why, whylen,
+			 "\"%s\" is not a list of 1 to %d SHA-1 hashes "
+			 "(Base64, 28 characters, or hex, 40 digits)",
+			 v, CONFIG_MAX_HASHES);
+		return -1;
+	}
+	if (rc < 0) {
+		snprintf(why, whylen, "%s: %s", v + 1, strerror(-rc));
+		return -1;
+	}
+	return 0;
+}
+
+static int set_cnf(struct swarm_config *cfg, const char *v, char *why, size_t whylen)
+{
+	return set_readable_path(&cfg->cnf, v, why, whylen);
+}
+
+static int set_dns(struct swarm_config *cfg, const char *v, char *why, size_t whylen)
+{
+	struct in_addr dns[CONFIG_MAX_DNS];
+	const char *cur = v;
+	char item[INET_ADDRSTRLEN];
+	int rc, n = 0;
+
+	while ((rc = value_list_next(&cur, item, sizeof(item))) > 0) {
+		if (n == CONFIG_MAX_DNS || inet_pton(AF_INET, item, &dns[n]) != 1)
+			break;
+		n++;
+	}
+	if (rc != 0) {
+		snprintf(why, whylen, "\"%s\" is not one or %d IPv4 addresses", v, CONFIG_MAX_DNS);
+		return -1;
+	}
+	memcpy(cfg->dns, dns, sizeof(dns));
+	cfg->n_dns = n;
+	return 0;
+}
+
+static int set_count(struct swarm_config *cfg, const char *v, char *why, size_t whylen)
+{
+	uint64_t n;
+
+	if (set_whole(v, 1, 1000000, &n, why, whylen) < 0)
+		return -1;
+	cfg->count = (uint32_t)n;
+	return 0;
+}
+
+static int set_models(struct swarm_config *cfg, const char *v, char *why, size_t whylen)
+{
+	if (value_models(v, cfg->models, CONFIG_MAX_MODELS, &cfg->n_models) < 0) {
+		snprintf(why, whylen,
+			 "\"%s\" is not a model mix such as 8861:60,7962:40 "
+			 "(at most %d models; percentages must sum to 100%%)",
+			 v, CONFIG_MAX_MODELS);
+		return -1;
+	}
+	return 0;
+}
+
+static int set_auth(struct swarm_config *cfg, const char *v, char *why, size_t whylen)
+{
+	static const char *const words[] = {
+	    [AUTH_CERTIFICATE] = "certificate",
+	    [AUTH_PASSWORD] = "password",
+	};
+	int i = set_word(v, words, 2, why, whylen);
+
+	if (i < 0)
+		return -1;
+	cfg->auth = (enum auth_method)i;
+	return 0;
+}
+
+static int set_identity(struct swarm_config *cfg, const char *v, char *why, size_t whylen)
+{
+	static const char *const words[] = {
+	    [IDENTITY_MIC] = "mic",
+	    [IDENTITY_LSC] = "lsc",
+	};
+	int i = set_word(v, words, 2, why, whylen);
+
+	if (i < 0)
+		return -1;
+	cfg->identity = (enum phone_identity)i;
+	return 0;
+}
+
+static int set_user(struct swarm_config *cfg, const char *v, char *why, size_t whylen)
+{
+	return set_string(&cfg->user_pattern, v, why, whylen);
+}
+
+static int set_password(struct swarm_config *cfg, const char *v, char *why, size_t whylen)
+{
+	return set_string(&cfg->password_pattern, v, why, whylen);
+}
+
+static int set_ca_cert(struct swarm_config *cfg, const char *v, char *why, size_t whylen)
+{
+	return set_readable_path(&cfg->ca_cert, v, why, whylen);
+}
+
+static int set_ca_key(struct swarm_config *cfg, const char *v, char *why, size_t whylen)
+{
+	return set_readable_path(&cfg->ca_key, v, why, whylen);
+}
+
+static int set_source(struct swarm_config *cfg, const char *v, char *why, size_t whylen)
+{
+	uint32_t *addrs, n;
+	int rc = value_ipv4_set(v, &addrs, &n);
+
+	if (rc == -ENOMEM) {
+		snprintf(why, whylen, "out of memory");
+		return -1;
+	}
+	if (rc < 0) {
+		snprintf(why, whylen,
+			 "\"%s\" is not a list of IPv4 addresses, ranges or "
+			 "CIDR blocks (at most %u addresses)",
+			 v, VALUE_MAX_ADDRS);
+		return -1;
+	}
+	free(cfg->source);
+	cfg->source = addrs;
+	cfg->n_source = n;
+	return 0;
+}
+
+static int set_mac_base(struct swarm_config *cfg, const char *v, char *why, size_t whylen)
+{
+	if (value_mac(v, &cfg->mac_base) < 0) {
+		snprintf(why, whylen, "\"%s\" is not a MAC address such as 00:11:22:33:44:55", v);
+		return -1;
+	}
+	return 0;
+}
+
+static int set_rate(struct swarm_config *cfg, const char *v, char *why, size_t whylen)
+{
+	double r;
+
+	if (value_double(v, -DBL_MAX, DBL_MAX, &r) < 0) {
+		snprintf(why, whylen, "\"%s\" is not a number", v);
+		return -1;
+	}
+	if (!(r > 0)) {
+		snprintf(why, whylen, "%s: must be more than 0 phones per second", v);
+		return -1;
+	}
+	cfg->rate = r;
+	return 0;
+}
+
+static int set_run_duration(struct swarm_config *cfg, const char *v, char *why, size_t whylen)
+{
+	return set_duration(v, false, &cfg->duration_us, why, whylen);
+}
+
+static int set_connect_timeout(struct swarm_config *cfg, const char *v, char *why, size_t whylen)
+{
+	return set_duration(v, true, &cfg->connect_timeout_us, why, whylen);
+}
+
+static int set_threads(struct swarm_config *cfg, const char *v, char *why, size_t whylen)
+{
+	uint64_t n;
+
+	if (set_whole(v, 0, 256, &n, why, whylen) < 0)
+		return -1;
+	cfg->threads = (int)n;
+	return 0;
+}
+
+static int set_dtls_mode(struct swarm_config *cfg, const char *v, char *why, size_t whylen)
+{
+	static const char *const words[] = {
+	    [DTLS_MODE_AUTO] = "auto",
+	    [DTLS_MODE_LEGACY] = "legacy",
+	    [DTLS_MODE_PSK] = "psk",
+	    [DTLS_MODE_OFF] = "off",
+	};
+	int i = set_word(v, words, 4, why, whylen);
+
+	if (i < 0)
+		return -1;
+	cfg->dtls_mode = (enum dtls_mode)i;
+	return 0;
+}
+
+/* ==== Sections and keys ==== */
+
+static const char *const sections[] = {"headend", "phones", "ramp", "run", "dtls"};
+
+enum key_id {
+	K_URL,
+	K_CERT_HASHES,
+	K_CNF,
+	K_DNS,
+	K_COUNT,
+	K_MODELS,
+	K_AUTH,
+	K_USER,
+	K_PASSWORD,
+	K_CA_CERT,
+	K_CA_KEY,
+	K_SOURCE,
+	K_MAC_BASE,
+	K_IDENTITY,
+	K_RATE,
+	K_DURATION,
+	K_CONNECT_TIMEOUT,
+	K_THREADS,
+	K_DTLS_MODE,
+	K__COUNT
+};
+
+static const struct key {
+	const char *section;
+	const char *name;
+	key_setter set;
+} keys[K__COUNT] = {
+    [K_URL] = {"headend", "url", set_url},
+    [K_CERT_HASHES] = {"headend", "cert_hashes", set_cert_hashes},
+    [K_CNF] = {"headend", "cnf", set_cnf},
+    [K_DNS] = {"headend", "dns", set_dns},
+    [K_COUNT] = {"phones", "count", set_count},
+    [K_MODELS] = {"phones", "models", set_models},
+    [K_AUTH] = {"phones", "auth", set_auth},
+    [K_USER] = {"phones", "user", set_user},
+    [K_PASSWORD] = {"phones", "password", set_password},
+    [K_CA_CERT] = {"phones", "ca_cert", set_ca_cert},
+    [K_CA_KEY] = {"phones", "ca_key", set_ca_key},
+    [K_SOURCE] = {"phones", "source", set_source},
+    [K_MAC_BASE] = {"phones", "mac_base", set_mac_base},
+    [K_IDENTITY] = {"phones", "identity", set_identity},
+    [K_RATE] = {"ramp", "rate", set_rate},
+    [K_DURATION] = {"run", "duration", set_run_duration},
+    [K_CONNECT_TIMEOUT] = {"run", "connect_timeout", set_connect_timeout},
+    [K_THREADS] = {"run", "threads", set_threads},
+    [K_DTLS_MODE] = {"dtls", "mode", set_dtls_mode},
+};
+
+/* The state of one scenario_load() call. */
+struct load {
+	struct swarm_config *cfg; /* borrowed: being filled */
+	const char *path;	  /* borrowed: the scenario file's name */
+	FILE *f;		  /* owned: the scenario file */
+	char *line;		  /* owned: the line being fed to inih */
+	size_t linecap, linelen;  /* bytes allocated, bytes in line */
+	size_t fed;		  /* bytes of line already given to inih */
+	int lineno;		  /* 1-based number of that line */
+	int set_on[K__COUNT];	  /* line a key was set on; -1: by -s; 0: unset */
+	bool failed;		  /* err holds the message */
+	char *err;		  /* borrowed: the caller's buffer */
+	size_t errlen;
+};
+
+/* Write the error message "WHERE: WHAT" once; later failures keep the first. */
+__attribute__((format(printf, 3, 4))) static void fail(struct load *ld, const char *where,
+						       const char *fmt, ...)
+{
+	va_list ap;
+	int off;
+
+	if (ld->failed)
+		return;
+	ld->failed = true;
+	off = snprintf(ld->err, ld->errlen, "%s: ", where);
+	if (off < 0 || (size_t)off >= ld->errlen)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(ld->err + off, ld->errlen - (size_t)off, fmt, ap);
+	va_end(ap);
+}
+
+/* 0 for a section we understand; -1 with the reason written in why. */
+static int check_section(const char *name, char *why, size_t whylen)
+{
+	for (size_t i = 0; i < sizeof(sections) / sizeof(sections[0]); i++) {
+		if (strcmp(name, sections[i]) == 0)
+			return 0;
+	}
+	if (strcmp(name, "expect") == 0 || strcmp(name, "traffic") == 0 ||
+	    strcmp(name, "event") == 0 || strncmp(name, "event.", 6) == 0)
+		snprintf(why, whylen, "[%s]: section not supported in this version", name);
+	else
+		snprintf(why, whylen, "[%s]: unknown section", name);
+	return -1;
+}
+
+static int find_key(const char *section, const char *name)
+{
+	for (int i = 0; i < K__COUNT; i++) {
+		if (strcmp(keys[i].section, section) == 0 && strcmp(keys[i].name, name) == 0)
+			return i;
+	}
+	return -1;
+}
+
+/*
+ * Set section.name to value, found at where (a "file:line" or "-s ..."
+ * prefix for messages); lineno is the file line, or -1 for an override.
+ */
+static int apply(struct load *ld, const char *where, const char *section, const char *name,
+		 const char *value, int lineno)
+{
+	char why[1024];
+	int k;
+
+	if (check_section(section, why, sizeof(why)) < 0) {
+		fail(ld, where, "%s", why);
+		return -1;
+	}
+	k = find_key(section, name);
+	if (k < 0) {
+		fail(ld, where, "%s.%s: unknown key", section, name);
+		return -1;
+	}
+	if (lineno > 0 && ld->set_on[k] > 0) {
+		fail(ld, where, "%s.%s: given twice (first on line %d)", section, name,
+		     ld->set_on[k]);
+		return -1;
+	}
+	if (*value == '\0') {
+		fail(ld, where, "%s.%s: empty value", section, name);
+		return -1;
+	}
+	if (keys[k].set(ld->cfg, value, why, sizeof(why)) < 0) {
+		fail(ld, where, "%s.%s: %s", section, name, why);
+		return -1;
+	}
+	ld->set_on[k] = lineno;
+	return 0;
+}
+
+/* ==== Reading the file ==== */
+
+/*
+ * Check a section header as soon as it is read, so that an unknown or
+ * unsupported section is reported even when no key follows it. Lines that
+ * are not "[name]" are left to inih.
+ */
+static int check_header(struct load *ld)
+{
+	char *p = ld->line, *close, where[4200], why[1024];
+
+	if (ld->lineno == 1 && strncmp(p, "\xEF\xBB\xBF", 3) == 0)
+		p += 3; /* UTF-8 BOM, which inih skips too */
+	p += strspn(p, " \t");
+	if (*p != '[')
+		return 0;
+	close = strchr(p, ']');
+	if (!close)
+		return 0;
+	*close = '\0';
+	if (check_section(p + 1, why, sizeof(why)) < 0) {
+		snprintf(where, sizeof(where), "%s:%d", ld->path, ld->lineno);
+		fail(ld, where, "%s", why);
+	}
+	*close = ']';
+	return ld->failed ? -1 : 0;
+}
+
+/*
+ * inih's fgets-like reader. Lines are read whole with getline() and handed
+ * over in pieces of at most num - 1 bytes (inih asks again, with a bigger
+ * buffer, until it has seen the newline), which tells us the number of the
+ * line inih is working on. Every line is given a newline so that inih
+ * never glues the next line onto a last line without one. Returns NULL at
+ * the end of the file or to stop on an error (ld->failed).
+ */
+static char *read_line(char *str, int num, void *stream)
+{
+	struct load *ld = stream;
+	size_t n;
+
+	if (ld->failed || num < 2)
+		return NULL;
+	if (ld->fed == ld->linelen) {
+		ssize_t got = getline(&ld->line, &ld->linecap, ld->f);
+
+		if (got < 0)
+			return NULL;
+		ld->lineno++;
+		ld->linelen = (size_t)got;
+		ld->fed = 0;
+		if (got == 0 || ld->line[got - 1] != '\n') {
+			if (ld->linecap < (size_t)got + 2) {
+				char *bigger = realloc(ld->line, (size_t)got + 2);
+
+				if (!bigger)
+					return NULL;
+				ld->line = bigger;
+				ld->linecap = (size_t)got + 2;
+			}
+			ld->line[ld->linelen++] = '\n';
+			ld->line[ld->linelen] = '\0';
+		}
+		if (ld->linelen - 1 > SCENARIO_LINE_MAX) {
+			char where[4200];
+
+			snprintf(where, sizeof(where), "%s:%d", ld->path, ld->lineno);
+			fail(ld, where, "line longer than %d characters", SCENARIO_LINE_MAX);
+			return NULL;
+		}
+		if (check_header(ld) < 0)
+			return NULL;
+	}
+	n = ld->linelen - ld->fed;
+	if (n > (size_t)num - 1)
+		n = (size_t)num - 1;
+	memcpy(str, ld->line + ld->fed, n);
+	str[n] = '\0';
+	ld->fed += n;
+	return str;
+}
+
+static int on_key(void *user, const char *section, const char *name, const char *value)
+{
+	struct load *ld = user;
+	char where[4200];
+
+	snprintf(where, sizeof(where), "%s:%d", ld->path, ld->lineno);
+	if (*section == '\0') {
+		fail(ld, where, "%s: key outside any [section]", name);
+		return 0;
+	}
+	return apply(ld, where, section, name, value, ld->lineno) == 0;
+}
+
+/*
+ * Run inih over the file with the settings this format needs. The knobs are
+ * process-wide variables of Debian's libinih (upstream has them as
+ * compile-time macros): a heap line buffer that grows, so that long lists
+ * of hashes fit; no continuation lines, so that an indented key is a key;
+ * stop at the first error. They are put back as they were afterwards.
+ */
+static void parse_file(struct load *ld)
+{
+	bool use_stack = ini_use_stack, allow_realloc = ini_allow_realloc;
+	bool multiline = ini_allow_multiline, stop = ini_stop_on_first_error;
+	int max_line = ini_max_line, rc;
+	char where[4200];
+
+	ini_use_stack = false;
+	ini_allow_realloc = true;
+	ini_max_line = SCENARIO_LINE_MAX + 3;
+	ini_allow_multiline = false;
+	ini_stop_on_first_error = true;
+	rc = ini_parse_stream(read_line, ld, on_key, ld);
+	ini_use_stack = use_stack;
+	ini_allow_realloc = allow_realloc;
+	ini_max_line = max_line;
+	ini_allow_multiline = multiline;
+	ini_stop_on_first_error = stop;
+
+	if (ld->failed)
+		return;
+	if (ferror(ld->f)) {
+		fail(ld, ld->path, "%s", strerror(EIO));
+	} else if (rc == -2) {
+		fail(ld, ld->path, "out of memory");
+	} else if (rc > 0) {
+		snprintf(where, sizeof(where), "%s:%d", ld->path, rc);
+		fail(ld, where, "not a [section] or a key = value line");
+	}
+}
+
+/* ==== Overrides and required keys ==== */
+
+static void trim(char *s)
+{
+	size_t len = strlen(s), lead = strspn(s, " \t");
+
+	while (len > lead && (s[len - 1] == ' ' || s[len - 1] == '\t'))
+		len--;
+	memmove(s, s + lead, len - lead);
+	s[len - lead] = '\0';
+}
+
+/* "section.key=value"; the section is what precedes the last dot. */
+static int apply_override(struct load *ld, const char *ov)
+{
+	char where[4200], why[1024], *copy, *eq, *dot;
+	int rc = -1;
+
+	snprintf(where, sizeof(where), "-s %s", ov);
+	copy = strdup(ov);
+	if (!copy) {
+		fail(ld, where, "out of memory");
+		return -1;
+	}
+	eq = strchr(copy, '=');
+	if (!eq)
+		goto out_syntax;
+	*eq = '\0';
+	trim(copy);
+	trim(eq + 1);
+	dot = strrchr(copy, '.');
+	if (!dot || dot == copy || dot[1] == '\0')
+		goto out_syntax;
+	*dot = '\0';
+	if (check_section(copy, why, sizeof(why)) < 0) {
+		fail(ld, where, "%s", why);
+		goto out_free;
+	}
+	rc = apply(ld, where, copy, dot + 1, eq + 1, -1);
+	goto out_free;
+
+out_syntax:
+	fail(ld, where, "expected section.key=value");
+out_free:
+	free(copy);
+	return rc;
+}
+
+/* Each required key that is missing, with the condition that requires it. */
+static void check_required(struct load *ld)
+{
+	const struct swarm_config *cfg = ld->cfg;
+	static const struct {
+		enum key_id key;
+		int auth; /* -1: always; else only for this auth method */
+	} required[] = {
+	    {K_URL, -1},
+	    {K_COUNT, -1},
+	    {K_CA_CERT, AUTH_CERTIFICATE},
+	    {K_CA_KEY, AUTH_CERTIFICATE},
+	    {K_USER, AUTH_PASSWORD},
+	    {K_PASSWORD, AUTH_PASSWORD},
+	};
+
+	if (!ld->set_on[K_CERT_HASHES] && !ld->set_on[K_CNF])
+		fail(ld, ld->path,
+		     "headend.cert_hashes: required key missing "
+		     "(or give headend.cnf)");
+	for (size_t i = 0; i < sizeof(required) / sizeof(required[0]); i++) {
+		const struct key *k = &keys[required[i].key];
+
+		if (ld->set_on[required[i].key])
+			continue;
+		if (required[i].auth < 0)
+			fail(ld, ld->path, "%s.%s: required key missing", k->section, k->name);
+		else if ((int)cfg->auth == required[i].auth)
+			fail(ld, ld->path, "%s.%s: required key missing (phones.auth is %s)",
+			     k->section, k->name,
+			     cfg->auth == AUTH_CERTIFICATE ? "certificate" : "password");
+	}
+	if (cfg->mac_base + cfg->count - 1 > 0xFFFFFFFFFFFFULL)
+		fail(ld, ld->path,
+		     "phones.mac_base: %012llx plus %u phones passes "
+		     "ff:ff:ff:ff:ff:ff",
+		     (unsigned long long)cfg->mac_base, cfg->count);
+}
+
+int scenario_load(const char *path, const char *const *overrides, int n_overrides,
+		  struct swarm_config *cfg, char *err, size_t errlen)
+{
+	struct load ld = {
+	    .cfg = cfg,
+	    .path = path,
+	    .err = err,
+	    .errlen = errlen,
+	};
+
+	config_defaults(cfg);
+	if (errlen > 0)
+		err[0] = '\0';
+	ld.f = fopen(path, "r");
+	if (!ld.f) {
+		fail(&ld, path, "%s", strerror(errno));
+		return -1;
+	}
+	parse_file(&ld);
+	free(ld.line);
+	fclose(ld.f);
+	for (int i = 0; i < n_overrides && !ld.failed; i++)
+		apply_override(&ld, overrides[i]);
+	if (!ld.failed)
+		check_required(&ld);
+	if (ld.failed) {
+		config_free(cfg);
+		return -1;
+	}
+	return 0;
+}

@@ -1,0 +1,566 @@
+/*
+ * tests/unit/test_scenario.c - scenario files and -s overrides.
+ *
+ * Each test writes a scenario to a temporary file and loads it. Good files
+ * must land in struct swarm_config field by field; bad ones must produce
+ * exactly the one-line error the user will read, naming file, line and key.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+
+#include <cmocka.h>
+
+#include "loadgen/scenario.h"
+
+#define HASH_B64   "AAECAwQFBgcICQoLDA0ODxAREhM="
+#define HASH_COLON "00:01:02:03:04:05:06:07:08:09:0A:0B:0C:0D:0E:0F:10:11:12:13"
+
+static const uint8_t hash_a[20] = {0,  1,  2,  3,  4,  5,  6,  7,  8,  9,
+				   10, 11, 12, 13, 14, 15, 16, 17, 18, 19};
+
+/* The temporary files of one test: a CA certificate, its key, a scenario. */
+struct fixture {
+	char ca_cert[64];
+	char ca_key[64];
+	char ini[64];
+	struct swarm_config cfg;
+	char err[512];
+	char want[1024];
+};
+
+static void make_temp(char *path, size_t len, const char *text)
+{
+	int fd;
+
+	snprintf(path, len, "/tmp/test_scenario_XXXXXX");
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	close(fd);
+}
+
+static int setup(void **state)
+{
+	struct fixture *fx = calloc(1, sizeof(*fx));
+
+	if (!fx)
+		return -1;
+	make_temp(fx->ca_cert, sizeof(fx->ca_cert), "-----BEGIN CERTIFICATE-----\n");
+	make_temp(fx->ca_key, sizeof(fx->ca_key), "-----BEGIN PRIVATE KEY-----\n");
+	*state = fx;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *fx = *state;
+
+	unlink(fx->ca_cert);
+	unlink(fx->ca_key);
+	if (fx->ini[0])
+		unlink(fx->ini);
+	config_free(&fx->cfg);
+	free(fx);
+	return 0;
+}
+
+/* Write the scenario text (a printf format; %1$s is ca_cert, %2$s ca_key). */
+__attribute__((format(printf, 2, 3))) static void write_ini(struct fixture *fx, const char *fmt,
+							    ...)
+{
+	char text[4096];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	if (fx->ini[0])
+		unlink(fx->ini);
+	make_temp(fx->ini, sizeof(fx->ini), text);
+}
+
+/* A scenario with every required key, lines 1 to 9. */
+#define MINIMAL                                                                                    \
+	"[headend]\n"                                                                              \
+	"url = https://vpn.lab.test/\n"                                                            \
+	"cert_hashes = " HASH_B64 "\n"                                                             \
+	"\n"                                                                                       \
+	"[phones]\n"                                                                               \
+	"count = 100\n"                                                                            \
+	"ca_cert = %1$s\n"                                                                         \
+	"ca_key = %2$s\n"                                                                          \
+	"\n"
+
+static int load(struct fixture *fx, const char *const *ov, int n)
+{
+	config_free(&fx->cfg);
+	memset(fx->err, 'X', sizeof(fx->err));
+	return scenario_load(fx->ini, ov, n, &fx->cfg, fx->err, sizeof(fx->err));
+}
+
+/* Load, expecting failure with exactly the message printf(fmt, ...). */
+__attribute__((format(printf, 4, 5))) static void
+expect_error(struct fixture *fx, const char *const *ov, int n, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(fx->want, sizeof(fx->want), fmt, ap);
+	va_end(ap);
+	if (load(fx, ov, n) != -1)
+		fail_msg("loaded, expected error: %s", fx->want);
+	if (strcmp(fx->err, fx->want) != 0)
+		fail_msg("error:\n  got:  %s\n  want: %s", fx->err, fx->want);
+	/* Nothing left to free after a failure. */
+	assert_null(fx->cfg.url);
+	assert_null(fx->cfg.ca_cert);
+	assert_null(fx->cfg.source);
+}
+
+static void expect_ok(struct fixture *fx, const char *const *ov, int n)
+{
+	if (load(fx, ov, n) != 0)
+		fail_msg("scenario refused: %s", fx->err);
+}
+
+/* ==== Good scenarios ==== */
+
+static void test_minimal_gets_defaults(void **state)
+{
+	struct fixture *fx = *state;
+	struct swarm_config *c = &fx->cfg;
+
+	write_ini(fx, MINIMAL, fx->ca_cert, fx->ca_key);
+	expect_ok(fx, NULL, 0);
+	assert_string_equal(c->url, "https://vpn.lab.test/");
+	assert_int_equal(c->n_cert_hashes, 1);
+	assert_memory_equal(c->cert_hashes[0], hash_a, 20);
+	assert_null(c->cnf);
+	assert_int_equal(c->n_dns, 0);
+	assert_int_equal(c->count, 100);
+	assert_int_equal(c->n_models, 1);
+	assert_string_equal(c->models[0].model, "8861");
+	assert_float_equal(c->models[0].share, 1.0, 0);
+	assert_int_equal(c->auth, AUTH_CERTIFICATE);
+	assert_int_equal(c->identity, IDENTITY_MIC);
+	assert_string_equal(c->ca_cert, fx->ca_cert);
+	assert_string_equal(c->ca_key, fx->ca_key);
+	assert_null(c->source);
+	assert_int_equal(c->n_source, 0);
+	assert_true(c->mac_base == 0x02AB00000000ULL);
+	assert_float_equal(c->rate, 10.0, 0);
+	assert_int_equal(c->duration_us, 60000000);
+	assert_int_equal(c->connect_timeout_us, 30000000);
+	assert_int_equal(c->threads, 0);
+	assert_int_equal(c->dtls_mode, DTLS_MODE_AUTO);
+}
+
+static void test_every_key(void **state)
+{
+	struct fixture *fx = *state;
+	struct swarm_config *c = &fx->cfg;
+	struct in_addr a;
+
+	write_ini(fx,
+		  "; a comment\n"
+		  "# another\n"
+		  "[headend]\n"
+		  "  url = https://198.18.0.1:8443/phone  ; inline comment\n"
+		  "cert_hashes = " HASH_B64 ", " HASH_COLON "\n"
+		  "dns = 198.18.0.53, 198.18.0.54\n"
+		  "cnf = %1$s\n"
+		  "[phones]\n"
+		  "count = 3000\n"
+		  "models = 8861:60%%, 7962:40%%\n"
+		  "auth = password\n"
+		  "user = phone%%i\n"
+		  "password = secret-%%m\n"
+		  "source = 198.18.64.0/30, 198.18.65.7\n"
+		  "mac_base = 0011.2233.4455\n"
+		  "identity = lsc\n"
+		  "[ramp]\n"
+		  "rate = 2.5\n"
+		  "[run]\n"
+		  "duration = 5m\n"
+		  "connect_timeout = 1500ms\n"
+		  "threads = 2\n"
+		  "[dtls]\n"
+		  "mode = psk\n",
+		  fx->ca_cert);
+	expect_ok(fx, NULL, 0);
+	assert_string_equal(c->url, "https://198.18.0.1:8443/phone");
+	assert_int_equal(c->n_cert_hashes, 2);
+	assert_memory_equal(c->cert_hashes[1], hash_a, 20);
+	assert_int_equal(c->n_dns, 2);
+	inet_pton(AF_INET, "198.18.0.54", &a);
+	assert_int_equal(c->dns[1].s_addr, a.s_addr);
+	assert_string_equal(c->cnf, fx->ca_cert);
+	assert_int_equal(c->count, 3000);
+	assert_int_equal(c->n_models, 2);
+	assert_string_equal(c->models[1].model, "7962");
+	assert_float_equal(c->models[1].share, 0.4, 1e-12);
+	assert_int_equal(c->auth, AUTH_PASSWORD);
+	assert_string_equal(c->user_pattern, "phone%i");
+	assert_string_equal(c->password_pattern, "secret-%m");
+	assert_int_equal(c->n_source, 3);
+	inet_pton(AF_INET, "198.18.65.7", &a);
+	assert_int_equal(c->source[2], a.s_addr);
+	assert_true(c->mac_base == 0x001122334455ULL);
+	assert_int_equal(c->identity, IDENTITY_LSC);
+	assert_float_equal(c->rate, 2.5, 0);
+	assert_int_equal(c->duration_us, 300000000);
+	assert_int_equal(c->connect_timeout_us, 1500000);
+	assert_int_equal(c->threads, 2);
+	assert_int_equal(c->dtls_mode, DTLS_MODE_PSK);
+}
+
+/* cnf stands in for cert_hashes; a line longer than inih's 200 works. */
+static void test_cnf_and_long_line(void **state)
+{
+	struct fixture *fx = *state;
+	char hashes[700] = "";
+
+	for (int i = 0; i < 10; i++)
+		strcat(strcat(hashes, i ? ", " : ""), HASH_COLON);
+	write_ini(fx,
+		  "[headend]\nurl = https://vpn.lab.test/\ncnf = %1$s\n"
+		  "[phones]\ncount = 1\nca_cert = %1$s\nca_key = %2$s\n",
+		  fx->ca_cert, fx->ca_key);
+	expect_ok(fx, NULL, 0);
+	assert_int_equal(fx->cfg.n_cert_hashes, 0);
+
+	write_ini(fx,
+		  "[headend]\nurl = https://vpn.lab.test/\n"
+		  "cert_hashes = %3$s\n"
+		  "[phones]\ncount = 1\nca_cert = %1$s\nca_key = %2$s\n"
+		  "[run]\nthreads = 4", /* last line without a newline */
+		  fx->ca_cert, fx->ca_key, hashes);
+	expect_ok(fx, NULL, 0);
+	assert_int_equal(fx->cfg.n_cert_hashes, 10);
+	assert_memory_equal(fx->cfg.cert_hashes[9], hash_a, 20);
+	assert_int_equal(fx->cfg.threads, 4);
+}
+
+/* ==== Errors in the file ==== */
+
+static void test_unknown_section(void **state)
+{
+	struct fixture *fx = *state;
+
+	write_ini(fx, MINIMAL "[phone]\ncount = 3\n", fx->ca_cert, fx->ca_key);
+	expect_error(fx, NULL, 0, "%s:10: [phone]: unknown section", fx->ini);
+
+	/* Even with no key under it. */
+	write_ini(fx, MINIMAL "[ramp]\n[rmap]\n", fx->ca_cert, fx->ca_key);
+	expect_error(fx, NULL, 0, "%s:11: [rmap]: unknown section", fx->ini);
+}
+
+static void test_unsupported_sections(void **state)
+{
+	struct fixture *fx = *state;
+
+	write_ini(fx, MINIMAL "[expect]\n", fx->ca_cert, fx->ca_key);
+	expect_error(fx, NULL, 0, "%s:10: [expect]: section not supported in this version",
+		     fx->ini);
+	write_ini(fx, MINIMAL "\n[traffic]\nrtp = on\n", fx->ca_cert, fx->ca_key);
+	expect_error(fx, NULL, 0, "%s:11: [traffic]: section not supported in this version",
+		     fx->ini);
+	write_ini(fx, MINIMAL "[event.rotate]\nat = 5m\n", fx->ca_cert, fx->ca_key);
+	expect_error(fx, NULL, 0, "%s:10: [event.rotate]: section not supported in this version",
+		     fx->ini);
+}
+
+static void test_unknown_key(void **state)
+{
+	struct fixture *fx = *state;
+
+	write_ini(fx, MINIMAL "[ramp]\nrate = 5\nspeed = 3\n", fx->ca_cert, fx->ca_key);
+	expect_error(fx, NULL, 0, "%s:12: ramp.speed: unknown key", fx->ini);
+
+	/* A key of another section is unknown here. */
+	write_ini(fx, MINIMAL "[run]\ncount = 3\n", fx->ca_cert, fx->ca_key);
+	expect_error(fx, NULL, 0, "%s:11: run.count: unknown key", fx->ini);
+}
+
+static void test_bad_values(void **state)
+{
+	struct fixture *fx = *state;
+	static const struct {
+		const char *line;
+		const char *msg;
+	} cases[] = {
+	    {"[phones]\nmodels = 8861:60%,7962:30%",
+	     "phones.models: \"8861:60%,7962:30%\" is not a model mix such as "
+	     "8861:60,7962:40 (at most 16 models; percentages must sum to "
+	     "100%)"},
+	    {"[phones]\nauth = cert", "phones.auth: \"cert\" is not one of certificate, password"},
+	    {"[phones]\nidentity = x", "phones.identity: \"x\" is not one of mic, lsc"},
+	    {"[phones]\nsource = 198.18.0.1/24",
+	     "phones.source: \"198.18.0.1/24\" is not a list of IPv4 "
+	     "addresses, ranges or CIDR blocks (at most 1048576 addresses)"},
+	    {"[phones]\nmac_base = 00:11:22",
+	     "phones.mac_base: \"00:11:22\" is not a MAC address such as "
+	     "00:11:22:33:44:55"},
+	    {"[phones]\nuser =", "phones.user: empty value"},
+	    {"[ramp]\nrate = 0", "ramp.rate: 0: must be more than 0 phones "
+				 "per second"},
+	    {"[ramp]\nrate = fast", "ramp.rate: \"fast\" is not a number"},
+	    {"[run]\nduration = 5 mins",
+	     "run.duration: \"5 mins\" is not a duration (250ms, 20s, 5m, "
+	     "2h...)"},
+	    {"[run]\nconnect_timeout = 0s", "run.connect_timeout: 0s: must be longer than 0"},
+	    {"[run]\nthreads = 257", "run.threads: 257 is out of range (0..256)"},
+	    {"[dtls]\nmode = dtls1.2",
+	     "dtls.mode: \"dtls1.2\" is not one of auto, legacy, psk, off"},
+	    {"[headend]\ndns = 198.18.0.53,198.18.0.54,198.18.0.55",
+	     "headend.dns: \"198.18.0.53,198.18.0.54,198.18.0.55\" is not one "
+	     "or 2 IPv4 addresses"},
+	    {"[headend]\ndns = ns.lab.test",
+	     "headend.dns: \"ns.lab.test\" is not one or 2 IPv4 addresses"},
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		write_ini(fx, MINIMAL "%3$s\n", fx->ca_cert, fx->ca_key, cases[i].line);
+		expect_error(fx, NULL, 0, "%s:11: %s", fx->ini, cases[i].msg);
+	}
+}
+
+static void test_bad_value_count(void **state)
+{
+	struct fixture *fx = *state;
+
+	write_ini(fx, "[headend]\nurl = https://vpn.lab.test/\ncert_hashes = " HASH_B64
+		      "\n[phones]\ncount = 12x\n");
+	expect_error(fx, NULL, 0, "%s:5: phones.count: \"12x\" is not a whole number", fx->ini);
+	write_ini(fx, "[phones]\ncount = 1000001\n");
+	expect_error(fx, NULL, 0, "%s:2: phones.count: 1000001 is out of range (1..1000000)",
+		     fx->ini);
+}
+
+static void test_bad_url_and_hashes(void **state)
+{
+	struct fixture *fx = *state;
+	static const char *const urls[] = {
+	    "http://vpn.lab.test/", "https://",	      "https:///x",   "https://vpn:0/",
+	    "https://vpn:70000/",   "https://vpn:x/", "vpn.lab.test", "https://vpn lab/",
+	};
+
+	for (size_t i = 0; i < sizeof(urls) / sizeof(urls[0]); i++) {
+		write_ini(fx, "[headend]\nurl = %s\n", urls[i]);
+		expect_error(fx, NULL, 0,
+			     "%s:2: headend.url: \"%s\" is not an https:// URL "
+			     "with a host",
+			     fx->ini, urls[i]);
+	}
+	write_ini(fx, "[headend]\n\ncert_hashes = abc\n");
+	expect_error(fx, NULL, 0,
+		     "%s:3: headend.cert_hashes: \"abc\" is not a list of 1 to "
+		     "10 SHA-1 hashes (Base64, 28 characters, or hex, 40 digits)",
+		     fx->ini);
+	write_ini(fx, "[headend]\ncert_hashes = @/nonexistent/h.b64\n");
+	expect_error(fx, NULL, 0,
+		     "%s:2: headend.cert_hashes: /nonexistent/h.b64: No such "
+		     "file or directory",
+		     fx->ini);
+}
+
+static void test_unreadable_ca(void **state)
+{
+	struct fixture *fx = *state;
+
+	write_ini(fx, "[phones]\nca_cert = /nonexistent/ca.pem\n");
+	expect_error(fx, NULL, 0,
+		     "%s:2: phones.ca_cert: /nonexistent/ca.pem: No such file "
+		     "or directory",
+		     fx->ini);
+	write_ini(fx, "[phones]\nca_key = /tmp\n");
+	expect_error(fx, NULL, 0, "%s:2: phones.ca_key: /tmp: Is a directory", fx->ini);
+}
+
+static void test_key_twice(void **state)
+{
+	struct fixture *fx = *state;
+
+	write_ini(fx, MINIMAL "[phones]\ncount = 200\n", fx->ca_cert, fx->ca_key);
+	expect_error(fx, NULL, 0, "%s:11: phones.count: given twice (first on line 6)", fx->ini);
+}
+
+static void test_missing_required(void **state)
+{
+	struct fixture *fx = *state;
+
+	write_ini(fx,
+		  "[headend]\nurl = https://vpn.lab.test/\ncert_hashes = " HASH_B64
+		  "\n[phones]\nca_cert = %1$s\nca_key = %2$s\n",
+		  fx->ca_cert, fx->ca_key);
+	expect_error(fx, NULL, 0, "%s: phones.count: required key missing", fx->ini);
+
+	write_ini(fx, "[phones]\ncount = 1\nca_cert = %1$s\nca_key = %2$s\n", fx->ca_cert,
+		  fx->ca_key);
+	expect_error(fx, NULL, 0,
+		     "%s: headend.cert_hashes: required key missing (or give "
+		     "headend.cnf)",
+		     fx->ini);
+
+	write_ini(fx,
+		  "[headend]\ncert_hashes = " HASH_B64 "\n"
+		  "[phones]\ncount = 1\nca_cert = %1$s\nca_key = %2$s\n",
+		  fx->ca_cert, fx->ca_key);
+	expect_error(fx, NULL, 0, "%s: headend.url: required key missing", fx->ini);
+
+	write_ini(fx,
+		  "[headend]\nurl = https://vpn.lab.test/\ncert_hashes = " HASH_B64
+		  "\n[phones]\ncount = 1\nca_cert = %1$s\n",
+		  fx->ca_cert);
+	expect_error(fx, NULL, 0,
+		     "%s: phones.ca_key: required key missing (phones.auth is "
+		     "certificate)",
+		     fx->ini);
+
+	write_ini(fx, "[headend]\nurl = https://vpn.lab.test/\ncert_hashes = " HASH_B64
+		      "\n[phones]\ncount = 1\nauth = password\nuser = u%%i\n");
+	expect_error(fx, NULL, 0,
+		     "%s: phones.password: required key missing (phones.auth is "
+		     "password)",
+		     fx->ini);
+}
+
+static void test_syntax(void **state)
+{
+	struct fixture *fx = *state;
+
+	write_ini(fx, "count = 1\n");
+	expect_error(fx, NULL, 0, "%s:1: count: key outside any [section]", fx->ini);
+	write_ini(fx, "[phones]\n\ncount 1\n");
+	expect_error(fx, NULL, 0, "%s:3: not a [section] or a key = value line", fx->ini);
+	write_ini(fx, "[phones\ncount = 1\n");
+	expect_error(fx, NULL, 0, "%s:1: not a [section] or a key = value line", fx->ini);
+}
+
+static void test_missing_file(void **state)
+{
+	struct fixture *fx = *state;
+
+	snprintf(fx->ini, sizeof(fx->ini), "/nonexistent/demo.ini");
+	expect_error(fx, NULL, 0, "/nonexistent/demo.ini: No such file or directory");
+	fx->ini[0] = '\0';
+}
+
+static void test_short_error_buffer(void **state)
+{
+	struct fixture *fx = *state;
+	char err[16];
+
+	memset(err, 'X', sizeof(err));
+	write_ini(fx, "[phones]\ncount = 12x\n");
+	assert_int_equal(scenario_load(fx->ini, NULL, 0, &fx->cfg, err, sizeof(err)), -1);
+	assert_int_equal(strlen(err), sizeof(err) - 1);
+	assert_memory_equal(err, fx->ini, sizeof(err) - 1);
+}
+
+/* ==== Overrides ==== */
+
+static void test_override_wins(void **state)
+{
+	struct fixture *fx = *state;
+	const char *const ov[] = {
+	    "phones.count=7",  " ramp.rate = 0.5 ",
+	    "run.duration=2h", "phones.count=9", /* the last of two overrides wins */
+	    "dtls.mode=off",
+	};
+
+	write_ini(fx, MINIMAL "[ramp]\nrate = 50\n", fx->ca_cert, fx->ca_key);
+	expect_ok(fx, ov, 3);
+	assert_int_equal(fx->cfg.count, 7);
+	assert_float_equal(fx->cfg.rate, 0.5, 0);
+	assert_int_equal(fx->cfg.duration_us, 7200000000ULL);
+
+	expect_ok(fx, ov, 5);
+	assert_int_equal(fx->cfg.count, 9);
+	assert_int_equal(fx->cfg.dtls_mode, DTLS_MODE_OFF);
+
+	/* Without the overrides the file's values stand. */
+	expect_ok(fx, NULL, 0);
+	assert_int_equal(fx->cfg.count, 100);
+	assert_float_equal(fx->cfg.rate, 50, 0);
+}
+
+static void test_override_supplies_required(void **state)
+{
+	struct fixture *fx = *state;
+	char ca[128];
+	const char *const ov[] = {"phones.count=5", ca, "phones.source=198.18.64.1-198.18.64.4"};
+
+	snprintf(ca, sizeof(ca), "phones.ca_key=%s", fx->ca_key);
+	write_ini(fx,
+		  "[headend]\nurl = https://vpn.lab.test/\ncert_hashes = " HASH_B64
+		  "\n[phones]\nca_cert = %1$s\nsource = 198.18.0.9\n",
+		  fx->ca_cert);
+	expect_ok(fx, ov, 3);
+	assert_int_equal(fx->cfg.count, 5);
+	assert_string_equal(fx->cfg.ca_key, fx->ca_key);
+	assert_int_equal(fx->cfg.n_source, 4); /* replaced, not appended */
+}
+
+static void test_bad_overrides(void **state)
+{
+	struct fixture *fx = *state;
+	const char *ov[1];
+
+	write_ini(fx, MINIMAL, fx->ca_cert, fx->ca_key);
+
+	ov[0] = "phones.count=12x";
+	expect_error(fx, ov, 1,
+		     "-s phones.count=12x: phones.count: \"12x\" is not a whole "
+		     "number");
+	ov[0] = "ramp.speed=3";
+	expect_error(fx, ov, 1, "-s ramp.speed=3: ramp.speed: unknown key");
+	ov[0] = "phone.count=3";
+	expect_error(fx, ov, 1, "-s phone.count=3: [phone]: unknown section");
+	ov[0] = "event.rotate.at=5m";
+	expect_error(fx, ov, 1,
+		     "-s event.rotate.at=5m: [event.rotate]: section not "
+		     "supported in this version");
+	ov[0] = "phones.count";
+	expect_error(fx, ov, 1, "-s phones.count: expected section.key=value");
+	ov[0] = "count=3";
+	expect_error(fx, ov, 1, "-s count=3: expected section.key=value");
+	ov[0] = "phones.=3";
+	expect_error(fx, ov, 1, "-s phones.=3: expected section.key=value");
+	ov[0] = "phones.count=";
+	expect_error(fx, ov, 1, "-s phones.count=: phones.count: empty value");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test_setup_teardown(test_minimal_gets_defaults, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_every_key, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_cnf_and_long_line, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_unknown_section, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_unsupported_sections, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_unknown_key, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_bad_values, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_bad_value_count, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_bad_url_and_hashes, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_unreadable_ca, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_key_twice, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_missing_required, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_syntax, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_missing_file, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_short_error_buffer, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_override_wins, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_override_supplies_required, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_bad_overrides, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
