@@ -1,0 +1,157 @@
+/*
+ * engine/dns.c - c-ares on the ring (dns.h).
+ *
+ * c-ares owns the queries and their sockets; we only tell it when a socket
+ * is readable and when time has passed. Lookups skip /etc/hosts and search
+ * domains: a phone asks its DNS servers for exactly the URL's host.
+ */
+#include "engine/dns.h"
+
+#include <ares.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <netdb.h>
+#include <pthread.h>
+
+#include "engine/clock.h"
+
+#define DNS_TICK_US 20000u /* how often timeouts are looked at */
+
+struct dns {
+	ares_channel ch;
+	dns_poll_fn poll;
+	dns_done_fn done;
+	void *arg;
+	unsigned inflight;
+	uint64_t next_tick;
+};
+
+static pthread_once_t once = PTHREAD_ONCE_INIT;
+
+static void lib_init(void)
+{
+	ares_library_init(ARES_LIB_INIT_ALL);
+}
+
+static void sock_state(void *data, ares_socket_t fd, int readable, int writable)
+{
+	struct dns *d = data;
+
+	(void)writable;
+	d->poll(d->arg, fd, readable != 0);
+}
+
+struct dns *dns_new(const struct in_addr *servers, int n, unsigned retry_ms, unsigned tries,
+		    dns_poll_fn poll, dns_done_fn done, void *arg)
+{
+	struct ares_options o;
+	struct ares_addr_node nodes[4];
+	struct dns *d;
+	char lookups[] = "b";
+
+	pthread_once(&once, lib_init);
+	if (n < 1 || n > 4)
+		return NULL;
+	d = calloc(1, sizeof(*d));
+	if (!d)
+		return NULL;
+	d->poll = poll;
+	d->done = done;
+	d->arg = arg;
+	memset(&o, 0, sizeof(o));
+	o.sock_state_cb = sock_state;
+	o.sock_state_cb_data = d;
+	o.timeout = (int)retry_ms;
+	o.tries = (int)tries;
+	o.flags = ARES_FLAG_NOSEARCH | ARES_FLAG_NOALIASES | ARES_FLAG_NOCHECKRESP;
+	o.lookups = lookups;
+	o.ndomains = 0;
+	if (ares_init_options(&d->ch, &o,
+			      ARES_OPT_SOCK_STATE_CB | ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES |
+				      ARES_OPT_FLAGS | ARES_OPT_LOOKUPS | ARES_OPT_DOMAINS) !=
+	    ARES_SUCCESS) {
+		free(d);
+		return NULL;
+	}
+	for (int i = 0; i < n; i++) {
+		nodes[i].next = i + 1 < n ? &nodes[i + 1] : NULL;
+		nodes[i].family = AF_INET;
+		nodes[i].addr.addr4 = servers[i];
+	}
+	if (ares_set_servers(d->ch, nodes) != ARES_SUCCESS) {
+		ares_destroy(d->ch);
+		free(d);
+		return NULL;
+	}
+	return d;
+}
+
+void dns_free(struct dns *d)
+{
+	if (!d)
+		return;
+	ares_destroy(d->ch); /* calls back every pending lookup with ARES_EDESTRUCTION */
+	free(d);
+}
+
+struct lookup {
+	struct dns *d;
+	uint64_t cookie;
+};
+
+static void host_cb(void *arg, int status, int timeouts, struct hostent *he)
+{
+	struct lookup *l = arg;
+	struct dns *d = l->d;
+	struct in_addr addr = {0};
+	int st;
+
+	(void)timeouts;
+	d->inflight--;
+	if (status == ARES_SUCCESS && he && he->h_addrtype == AF_INET && he->h_addr_list[0]) {
+		memcpy(&addr, he->h_addr_list[0], sizeof(addr));
+		st = DNS_OK;
+	} else if (status == ARES_ENOTFOUND || status == ARES_ENODATA) {
+		st = DNS_NXDOMAIN;
+	} else if (status == ARES_ETIMEOUT) {
+		st = DNS_TIMEOUT;
+	} else {
+		st = DNS_ERROR;
+	}
+	if (status != ARES_EDESTRUCTION)
+		d->done(d->arg, l->cookie, st, addr);
+	free(l);
+}
+
+int dns_lookup(struct dns *d, const char *host, uint64_t cookie)
+{
+	struct lookup *l = malloc(sizeof(*l));
+
+	if (!l)
+		return -ENOMEM;
+	l->d = d;
+	l->cookie = cookie;
+	d->inflight++;
+	ares_gethostbyname(d->ch, host, AF_INET, host_cb, l);
+	return 0;
+}
+
+void dns_on_readable(struct dns *d, int fd)
+{
+	ares_process_fd(d->ch, fd, ARES_SOCKET_BAD);
+}
+
+unsigned dns_tick(struct dns *d)
+{
+	uint64_t now;
+
+	if (!d->inflight)
+		return 0;
+	now = clock_us();
+	if (now >= d->next_tick) {
+		d->next_tick = now + DNS_TICK_US;
+		ares_process_fd(d->ch, ARES_SOCKET_BAD, ARES_SOCKET_BAD);
+	}
+	return d->inflight;
+}

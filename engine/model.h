@@ -1,0 +1,28 @@
+/*
+ * engine/model.h - the phone model profiles.
+ *
+ * What each Cisco phone model offers when it connects: TLS versions and
+ * ciphers, the DTLS it speaks, its user agent. One SSL_CTX is made per
+ * profile in use and shared by all phones of that model.
+ */
+#ifndef ENGINE_MODEL_H
+#define ENGINE_MODEL_H
+
+#include <stdbool.h>
+
+struct model {
+	const char *name;          /* "8861": appears in the CN CP-8861-SEP<MAC> */
+	int tls_min, tls_max;      /* TLS1_VERSION .. TLS1_2_VERSION */
+	const char *tls_ciphers;   /* OpenSSL cipher list offered */
+	const char *dtls_ciphers;  /* X-DTLS-CipherSuite offered for legacy DTLS 0.9 */
+	bool dtls12;               /* can do DTLS 1.2 (PSK-NEGOTIATE) */
+	const char *user_agent;
+	const char *source;        /* where these values come from */
+};
+
+/* The profile for a model name, or NULL if the table does not know it. */
+const struct model *model_find(const char *name);
+/* The n-th profile of the table (NULL past the end), for listings. */
+const struct model *model_at(int n);
+
+#endif

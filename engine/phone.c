@@ -1,0 +1,884 @@
+/*
+ * engine/phone.c - the phone state machine (phone.h).
+ *
+ * Handlers take a completion, advance the phone, and leave it waiting for
+ * the next one; phone_arm() then sets the phone's single timer to the
+ * earliest of its deadlines (connect timer, DNS give-up, DTLS
+ * retransmission, keepalive and DPD of both channels). Failures go through
+ * fail(), which counts the reason once and tears the connection down.
+ */
+#include "engine/phone.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <arpa/inet.h>
+#include <openssl/rand.h>
+
+#include "engine/anyconnect.h"
+#include "engine/authxml.h"
+#include "engine/certhash.h"
+#include "engine/clock.h"
+#include "engine/config.h"
+#include "engine/cstp.h"
+#include "engine/dns.h"
+#include "engine/dtls.h"
+#include "engine/http.h"
+#include "engine/membio.h"
+#include "engine/model.h"
+#include "engine/swarm.h"
+#include "engine/url.h"
+#include "engine/worker.h"
+
+#define DNS_GIVE_UP_US 29000000u /* the phone gives up its lookup at about 29 s */
+#define CLOSE_WAIT_US 2000000u   /* how long a DISCONNECT may take to leave */
+#define IBUF_MIN 2048u
+#define IBUF_MAX (HTTP_MAX_HEAD + 16384u) /* head + body, or one CSTP frame */
+#define CSTP_MTU 1406u                    /* what we ask for on a 1500-byte path */
+
+static const char *const state_names[PH__COUNT] = {
+	"idle", "resolving", "connecting", "tls", "auth", "cstp", "tunnel", "closing", "done",
+	"failed",
+};
+
+const char *phone_state_name(enum phone_state s)
+{
+	return (unsigned)s < PH__COUNT ? state_names[s] : "?";
+}
+
+void phone_init(struct phone *p, struct worker *w, uint32_t idx)
+{
+	memset(p, 0, sizeof(*p));
+	p->w = w;
+	p->idx = idx;
+	p->ch[CH_TCP].fd = -1;
+	p->ch[CH_UDP].fd = -1;
+	timer_init(&p->timer, phone_on_timer);
+}
+
+static void set_state(struct phone *p, enum phone_state s, uint64_t now)
+{
+	p->state = (uint8_t)s;
+	p->t_phase = now;
+}
+
+static void free_ibuf(struct phone *p)
+{
+	free(p->ibuf);
+	p->ibuf = NULL;
+	p->ilen = p->icap = 0;
+}
+
+/* Close both channels and sessions; the kernel may still hold buffers. */
+static void teardown(struct worker *w, struct phone *p)
+{
+	tls_close(&p->tls);
+	tls_close(&p->dtls_s);
+	worker_close(w, p, CH_TCP);
+	worker_close(w, p, CH_UDP);
+	free_ibuf(p);
+	wheel_del(&w->wheel, &p->timer);
+}
+
+static void leave_tunnel(struct worker *w, struct phone *p)
+{
+	if (p->state == PH_TUNNEL || p->state == PH_CLOSING)
+		STAT_SUB(w, up_now, 1);
+	if (p->dtls == DT_UP)
+		STAT_SUB(w, dtls_now, 1);
+	p->dtls = DT_OFF;
+}
+
+static void fail(struct worker *w, struct phone *p, enum reason r, int detail)
+{
+	if (p->state == PH_FAILED || p->state == PH_DONE)
+		return;
+	leave_tunnel(w, p);
+	p->reason = (uint8_t)r;
+	p->detail = detail;
+	set_state(p, PH_FAILED, clock_us());
+	STAT_ADD(w, failed, 1);
+	STAT_ADD(w, failures[r], 1);
+	teardown(w, p);
+}
+
+/* DTLS trouble does not end the phone: the tunnel carries on over TLS. */
+static void dtls_fail(struct worker *w, struct phone *p, enum reason r)
+{
+	if (p->dtls == DT_UP)
+		STAT_SUB(w, dtls_now, 1);
+	p->dtls = DT_FAILED;
+	STAT_ADD(w, failures[r], 1);
+	tls_close(&p->dtls_s);
+	worker_close(w, p, CH_UDP);
+}
+
+static void finish(struct worker *w, struct phone *p)
+{
+	leave_tunnel(w, p);
+	STAT_ADD(w, disconnected, 1);
+	set_state(p, PH_DONE, clock_us());
+	teardown(w, p);
+}
+
+bool phone_finished(const struct phone *p)
+{
+	return (p->state == PH_DONE || p->state == PH_FAILED) && !p->ch[CH_TCP].inflight &&
+	       !p->ch[CH_UDP].inflight;
+}
+
+void phone_release(struct phone *p)
+{
+	tls_close(&p->tls);
+	tls_close(&p->dtls_s);
+	free_ibuf(p);
+	for (int c = 0; c < 2; c++) {
+		free(p->ch[c].rbuf);
+		free(p->ch[c].sbuf);
+		p->ch[c].rbuf = p->ch[c].sbuf = NULL;
+	}
+	X509_free(p->cert);
+	p->cert = NULL;
+}
+
+/* ==== Timer ==== */
+
+static uint64_t min_u64(uint64_t a, uint64_t b)
+{
+	return a < b ? a : b;
+}
+
+/* Arm the phone's timer for the earliest of its deadlines in this state. */
+static void phone_arm(struct worker *w, struct phone *p, uint64_t now)
+{
+	uint64_t next = UINT64_MAX, n;
+
+	switch (p->state) {
+	case PH_RESOLVING:
+		next = min_u64(p->connect_deadline, p->t_phase + DNS_GIVE_UP_US);
+		break;
+	case PH_CONNECTING:
+	case PH_TLS:
+	case PH_AUTH:
+	case PH_CSTP:
+		next = p->connect_deadline;
+		break;
+	case PH_TUNNEL:
+		policy_liveness(&p->live[CH_TCP], now, &n);
+		next = n;
+		if (p->dtls == DT_UP) {
+			policy_liveness(&p->live[CH_UDP], now, &n);
+			next = min_u64(next, n);
+		} else if (p->dtls == DT_HANDSHAKE) {
+			int64_t t = dtls_timeout_us(&p->dtls_s);
+
+			next = min_u64(next, p->connect_deadline);
+			if (t >= 0)
+				next = min_u64(next, now + (uint64_t)t);
+		}
+		break;
+	case PH_CLOSING:
+		next = p->close_deadline;
+		break;
+	default:
+		break;
+	}
+	if (next == UINT64_MAX)
+		wheel_del(&w->wheel, &p->timer);
+	else
+		wheel_add(&w->wheel, &p->timer, next);
+}
+
+/* ==== Sending ==== */
+
+static void ibuf_consume(struct phone *p, uint32_t n)
+{
+	memmove(p->ibuf, p->ibuf + n, p->ilen - n);
+	p->ilen -= n;
+}
+
+static int send_cstp(struct worker *w, struct phone *p, uint8_t type, const void *payload,
+		     uint16_t len, uint64_t now)
+{
+	uint8_t frame[CSTP_HEADER_LEN + 256];
+
+	if (len > sizeof(frame) - CSTP_HEADER_LEN)
+		return -EMSGSIZE;
+	cstp_header(frame, type, len);
+	if (len)
+		memcpy(frame + CSTP_HEADER_LEN, payload, len);
+	/* one frame, one record: ocserv reads them one to one */
+	if (tls_write(&p->tls, frame, CSTP_HEADER_LEN + len))
+		return -EPROTO;
+	STAT_ADD(w, cstp_tx_bytes, CSTP_HEADER_LEN + len);
+	p->live[CH_TCP].last_tx_us = now;
+	worker_flush(w, p, CH_TCP);
+	return 0;
+}
+
+static int send_dtls(struct worker *w, struct phone *p, uint8_t type, const void *payload,
+		     uint16_t len, uint64_t now)
+{
+	uint8_t rec[1 + 256];
+
+	if (len > sizeof(rec) - 1)
+		return -EMSGSIZE;
+	rec[0] = type;
+	if (len)
+		memcpy(rec + 1, payload, len);
+	if (tls_write(&p->dtls_s, rec, 1u + len))
+		return -EPROTO;
+	STAT_ADD(w, dtls_tx_bytes, 1u + len);
+	p->live[CH_UDP].last_tx_us = now;
+	worker_flush(w, p, CH_UDP);
+	return 0;
+}
+
+static const struct url *url_of(struct worker *w)
+{
+	return swarm_url(w->sw);
+}
+
+static void send_auth(struct worker *w, struct phone *p)
+{
+	const struct url *u = url_of(w);
+	char body[1024], req[2048];
+	struct ac_request rq = {.host = u->host, .port = u->port,
+				.user_agent = p->model->user_agent, .cookies = NULL};
+	int bl = authxml_init(body, sizeof(body), "1.0", "cisco-ip-phone", w->cfg->url);
+	int rl = bl < 0 ? bl : ac_auth_request(req, sizeof(req), &rq, u->path, body, (size_t)bl);
+
+	if (rl < 0 || tls_write(&p->tls, req, (size_t)rl)) {
+		fail(w, p, R_INTERNAL, rl);
+		return;
+	}
+	worker_flush(w, p, CH_TCP);
+}
+
+static const char *dtls_offer(struct worker *w, struct phone *p, char *buf, size_t cap)
+{
+	switch (w->cfg->dtls_mode) {
+	case DTLS_MODE_PSK:
+		return "PSK-NEGOTIATE";
+	case DTLS_MODE_LEGACY:
+		return p->model->dtls_ciphers;
+	case DTLS_MODE_AUTO:
+		snprintf(buf, cap, "%s%s", p->model->dtls12 ? "PSK-NEGOTIATE:" : "",
+			 p->model->dtls_ciphers);
+		return buf;
+	default:
+		return NULL;
+	}
+}
+
+static void send_connect(struct worker *w, struct phone *p)
+{
+	const struct url *u = url_of(w);
+	char req[2048], host[32], offer[128];
+	bool dtls = w->cfg->dtls_mode != DTLS_MODE_OFF;
+	struct ac_connect c = {
+		.host = u->host,
+		.port = u->port,
+		.user_agent = p->model->user_agent,
+		.cookie = p->cookie,
+		.hostname = host,
+		.base_mtu = 1500,
+		.mtu = CSTP_MTU,
+		.dtls = dtls,
+		.master_secret = NULL,
+		.dtls_ciphers = dtls ? dtls_offer(w, p, offer, sizeof(offer)) : NULL,
+	};
+
+	snprintf(host, sizeof(host), "SEP%012llX", (unsigned long long)p->mac);
+	if (dtls && w->cfg->dtls_mode != DTLS_MODE_PSK) {
+		RAND_bytes(p->master, sizeof(p->master));
+		c.master_secret = p->master;
+	}
+	int rl = ac_connect_request(req, sizeof(req), &c);
+	if (rl < 0 || tls_write(&p->tls, req, (size_t)rl)) {
+		fail(w, p, R_INTERNAL, rl);
+		return;
+	}
+	worker_flush(w, p, CH_TCP);
+}
+
+/* ==== Bring-up ==== */
+
+static void start_tcp(struct worker *w, struct phone *p, uint64_t now)
+{
+	int r;
+
+	set_state(p, PH_CONNECTING, now);
+	r = worker_tcp_connect(w, p);
+	if (r)
+		fail(w, p, R_TCP_ERROR, r);
+}
+
+void phone_arrive(struct worker *w, struct phone *p, uint64_t now)
+{
+	const struct url *u = url_of(w);
+
+	p->gen++;
+	p->t_due = p->timer.deadline_us ? p->timer.deadline_us : now;
+	p->connect_deadline = p->t_due + w->cfg->connect_timeout_us;
+	p->dtls = DT_OFF;
+	STAT_ADD(w, attempted, 1);
+	if (p->dst.sin_addr.s_addr) {
+		start_tcp(w, p, now);
+	} else {
+		set_state(p, PH_RESOLVING, now);
+		if (worker_dns_lookup(w, p, u->host)) {
+			fail(w, p, R_INTERNAL, 0);
+			return;
+		}
+	}
+	if (p->state != PH_FAILED)
+		phone_arm(w, p, now);
+}
+
+void phone_on_dns(struct worker *w, struct phone *p, int status, struct in_addr addr)
+{
+	uint64_t now = clock_us();
+
+	switch (status) {
+	case DNS_OK:
+		p->dst.sin_addr = addr;
+		start_tcp(w, p, now);
+		if (p->state != PH_FAILED)
+			phone_arm(w, p, now);
+		break;
+	case DNS_NXDOMAIN:
+		fail(w, p, R_DNS_NXDOMAIN, 0);
+		break;
+	default:
+		fail(w, p, R_DNS_LOOKUP, status);
+		break;
+	}
+}
+
+/* The headend's leaf certificate, judged by its SHA-1 hash as the phone does. */
+bool phone_verify_leaf(void *app, X509 *leaf)
+{
+	struct phone *p = app;
+	uint8_t h[20];
+
+	if (certhash_sha1_x509(leaf, h))
+		return false;
+	return swarm_trusts(p->w->sw, h);
+}
+
+
+void phone_on_connect(struct worker *w, struct phone *p, int res)
+{
+	uint64_t now = clock_us();
+	const struct url *u = url_of(w);
+
+	if (res < 0) {
+		fail(w, p, res == -ECONNREFUSED ? R_TCP_REFUSED
+			   : res == -ETIMEDOUT  ? R_TCP_TIMEOUT
+						: R_TCP_ERROR,
+		     res);
+		return;
+	}
+	worker_record(w, M_TCP_CONNECT, now - p->t_phase);
+	set_state(p, PH_TLS, now);
+	if (tls_open(&p->tls, p->ssl_ctx, p->cert, p->key, url_host_is_ipv4(u) ? NULL : u->host,
+		     p)) {
+		fail(w, p, R_INTERNAL, -ENOMEM);
+		return;
+	}
+	tls_handshake(&p->tls);
+	worker_flush(w, p, CH_TCP);
+	worker_recv(w, p, CH_TCP);
+}
+
+static void tls_failed(struct worker *w, struct phone *p)
+{
+	if (p->tls.alert_sent == 42 || p->tls.alert_sent == 48 || p->tls.alert_sent == 46 ||
+	    strstr(tls_last_error(), "certificate verify failed"))
+		fail(w, p, R_CERT_HASH, 0);
+	else if (tls_failure_is_no_shared(&p->tls))
+		fail(w, p, R_TLS_NO_SHARED, p->tls.alert_rcvd);
+	else if (p->tls.alert_rcvd)
+		fail(w, p, R_TLS_ALERT, p->tls.alert_rcvd);
+	else
+		fail(w, p, R_TLS_ERROR, 0);
+}
+
+/* ==== Tunnel ==== */
+
+static void start_dtls(struct worker *w, struct phone *p, const struct ac_tunnel *t, uint64_t now)
+{
+	int r;
+
+	if (w->cfg->dtls_mode == DTLS_MODE_OFF || t->dtls == AC_DTLS_NONE || !t->dtls_port)
+		return;
+	r = worker_udp_open(w, p, t->dtls_port);
+	if (r) {
+		dtls_fail(w, p, R_DTLS_FAILED);
+		return;
+	}
+	p->dtls_psk = t->dtls == AC_DTLS_PSK;
+	if (p->dtls_psk) {
+		r = dtls_psk_from_tls(&p->tls, p->psk);
+		if (!r)
+			r = dtls_open_psk(&p->dtls_s, swarm_dtls_ctx(w->sw, true), p->psk,
+					  t->dtls_app_id, t->dtls_app_id_len, p);
+	} else {
+		r = dtls_open_legacy(&p->dtls_s, swarm_dtls_ctx(w->sw, false), t->dtls_cipher,
+				     t->dtls_cipher_12, p->master, t->dtls_session_id, p);
+	}
+	if (r) {
+		dtls_fail(w, p, R_DTLS_FAILED);
+		return;
+	}
+	p->dtls = DT_HANDSHAKE;
+	p->t_dtls = now;
+	p->live[CH_UDP] = (struct liveness){.last_rx_us = now, .last_tx_us = now,
+					    .dpd_s = t->dtls_dpd, .keepalive_s = t->dtls_keepalive};
+	tls_handshake(&p->dtls_s);
+	worker_flush(w, p, CH_UDP);
+}
+
+static void tunnel_up(struct worker *w, struct phone *p, const struct ac_tunnel *t, uint64_t now)
+{
+	worker_record(w, M_CSTP_CONNECT, now - p->t_phase);
+	worker_record(w, M_TIME_TO_TUNNEL, now - p->t_due);
+	set_state(p, PH_TUNNEL, now);
+	STAT_ADD(w, tunnels_up, 1);
+	STAT_ADD(w, up_now, 1);
+	p->tun_addr = t->addr;
+	p->live[CH_TCP] = (struct liveness){.last_rx_us = now, .last_tx_us = now,
+					    .dpd_s = t->dpd, .keepalive_s = t->keepalive};
+	start_dtls(w, p, t, now);
+}
+
+static void on_dpd_resp(struct worker *w, struct phone *p, enum chan_id c, uint64_t now)
+{
+	if (p->live[c].dpd_sent_us) {
+		worker_record(w, M_DPD_RTT, now - p->live[c].dpd_sent_us);
+		STAT_ADD(w, dpd_answered, 1);
+		p->live[c].dpd_sent_us = 0;
+	}
+}
+
+/* CSTP frames from the headend, in the tunnel. */
+static void tunnel_input(struct worker *w, struct phone *p, uint64_t now)
+{
+	struct cstp_frame f;
+	int n;
+
+	while (p->state == PH_TUNNEL && (n = cstp_parse(p->ibuf, p->ilen, &f)) > 0) {
+		p->live[CH_TCP].last_rx_us = now;
+		STAT_ADD(w, cstp_rx_bytes, (uint64_t)n);
+		switch (f.type) {
+		case CSTP_DPD_REQ:
+			send_cstp(w, p, CSTP_DPD_RESP, f.payload, f.len, now);
+			break;
+		case CSTP_DPD_RESP:
+			on_dpd_resp(w, p, CH_TCP, now);
+			break;
+		case CSTP_DISCONNECT:
+		case CSTP_TERMINATE:
+			fail(w, p, R_CLOSED_BY_HEADEND, f.type);
+			return;
+		default: /* data, keepalive: counted above */
+			break;
+		}
+		ibuf_consume(p, (uint32_t)n);
+	}
+	if (p->state == PH_TUNNEL && n < 0)
+		fail(w, p, R_CSTP_MALFORMED, n);
+}
+
+/* One HTTP reply (head and body) is in ibuf; returns its length, 0 if incomplete. */
+static int http_reply(struct worker *w, struct phone *p, struct http_response *resp)
+{
+	int hl = http_parse_response((const char *)p->ibuf, p->ilen, resp);
+
+	if (hl < 0) {
+		fail(w, p, R_HTTP_MALFORMED, hl);
+		return -1;
+	}
+	if (hl == 0)
+		return 0;
+	/* a CONNECT reply has no body: the tunnel starts after the head */
+	int64_t cl = p->state == PH_CSTP ? 0 : resp->content_length;
+	if (cl < 0)
+		cl = 0;
+	if ((uint64_t)hl + (uint64_t)cl > IBUF_MAX) {
+		fail(w, p, R_HTTP_MALFORMED, -E2BIG);
+		return -1;
+	}
+	if (p->ilen < (uint64_t)hl + (uint64_t)cl)
+		return 0;
+	return hl + (int)cl;
+}
+
+static void auth_input(struct worker *w, struct phone *p, uint64_t now)
+{
+	struct http_response resp;
+	struct authxml_form form;
+	int total = http_reply(w, p, &resp);
+
+	if (total <= 0)
+		return;
+	if (resp.status == 401) {
+		fail(w, p, R_AUTH_FAILED, resp.status);
+		return;
+	}
+	if (resp.status != 200) {
+		fail(w, p, R_HTTP_STATUS, resp.status);
+		return;
+	}
+	int hl = http_parse_response((const char *)p->ibuf, p->ilen, &resp);
+	if (authxml_parse((const char *)p->ibuf + hl, (size_t)(total - hl), &form) < 0) {
+		fail(w, p, R_HTTP_MALFORMED, 0);
+		return;
+	}
+	if (form.type != AUTHXML_COMPLETE) {
+		/* a login form: certificate phones have nothing to answer with */
+		fail(w, p, R_AUTH_FAILED, resp.status);
+		return;
+	}
+	if (http_cookie(&resp, "webvpn", p->cookie, sizeof(p->cookie)) <= 0) {
+		if (!form.has_session_token ||
+		    strlen(form.session_token) >= sizeof(p->cookie)) {
+			/* the phone's "'webvpn=' not found in cookie" */
+			fail(w, p, R_AUTH_FAILED, 0);
+			return;
+		}
+		strcpy(p->cookie, form.session_token);
+	}
+	worker_record(w, M_AUTH, now - p->t_phase);
+	ibuf_consume(p, (uint32_t)total);
+	set_state(p, PH_CSTP, now);
+	send_connect(w, p);
+}
+
+static void cstp_input(struct worker *w, struct phone *p, uint64_t now)
+{
+	struct http_response resp;
+	struct ac_tunnel t;
+	int total = http_reply(w, p, &resp);
+
+	if (total <= 0)
+		return;
+	if (resp.status != 200) {
+		fail(w, p, R_TUNNEL_REFUSED, resp.status);
+		return;
+	}
+	if (ac_parse_connect_reply(&resp, &t) < 0) {
+		fail(w, p, R_HTTP_MALFORMED, 0);
+		return;
+	}
+	ibuf_consume(p, (uint32_t)total);
+	tunnel_up(w, p, &t, now);
+	tunnel_input(w, p, now);
+}
+
+static int ibuf_room(struct phone *p)
+{
+	if (p->icap - p->ilen >= 512)
+		return 0;
+	uint32_t cap = p->icap ? p->icap * 2 : IBUF_MIN;
+	if (cap > IBUF_MAX)
+		cap = IBUF_MAX;
+	if (cap <= p->ilen)
+		return -E2BIG;
+	uint8_t *b = realloc(p->ibuf, cap);
+	if (!b)
+		return -ENOMEM;
+	p->ibuf = b;
+	p->icap = cap;
+	return 0;
+}
+
+static void tcp_input(struct worker *w, struct phone *p, const uint8_t *data, size_t len,
+		      uint64_t now)
+{
+	tls_feed(&p->tls, data, len);
+	if (p->state == PH_TLS) {
+		int r = tls_handshake(&p->tls);
+
+		if (r < 0) {
+			worker_flush(w, p, CH_TCP);
+			tls_failed(w, p);
+			return;
+		}
+		if (r == 0) {
+			worker_flush(w, p, CH_TCP);
+			return;
+		}
+		worker_record(w, M_TLS_HANDSHAKE, now - p->t_phase);
+		set_state(p, PH_AUTH, now);
+		send_auth(w, p);
+	}
+	for (;;) {
+		int r = ibuf_room(p);
+
+		if (r) {
+			fail(w, p, p->state == PH_TUNNEL ? R_CSTP_MALFORMED : R_HTTP_MALFORMED, r);
+			return;
+		}
+		r = tls_read(&p->tls, p->ibuf + p->ilen, p->icap - p->ilen);
+		if (r == 0)
+			break;
+		if (r < 0) {
+			bool up = p->state == PH_TUNNEL;
+
+			if (r == -EPIPE)
+				fail(w, p, up ? R_CLOSED_BY_HEADEND : R_CLOSED_HANDSHAKE, 0);
+			else if (p->tls.alert_rcvd)
+				fail(w, p, R_TLS_ALERT, p->tls.alert_rcvd);
+			else
+				fail(w, p, R_TLS_ERROR, 0);
+			return;
+		}
+		p->ilen += (uint32_t)r;
+		switch (p->state) {
+		case PH_AUTH:
+			auth_input(w, p, now);
+			break;
+		case PH_CSTP:
+			cstp_input(w, p, now);
+			break;
+		case PH_TUNNEL:
+			tunnel_input(w, p, now);
+			break;
+		case PH_CLOSING:
+			p->ilen = 0; /* nothing more matters */
+			break;
+		default:
+			return;
+		}
+		if (p->state == PH_FAILED || p->state == PH_DONE)
+			return;
+	}
+	/* an idle tunnel keeps no input buffer */
+	if (p->state == PH_TUNNEL && p->ilen == 0)
+		free_ibuf(p);
+	worker_flush(w, p, CH_TCP);
+}
+
+static void udp_input(struct worker *w, struct phone *p, const uint8_t *data, size_t len,
+		      uint64_t now)
+{
+	uint8_t rec[2048];
+
+	if (p->dtls != DT_HANDSHAKE && p->dtls != DT_UP)
+		return;
+	tls_feed(&p->dtls_s, data, len);
+	if (p->dtls == DT_HANDSHAKE) {
+		int r = tls_handshake(&p->dtls_s);
+
+		if (r < 0) {
+			dtls_fail(w, p, R_DTLS_FAILED);
+			return;
+		}
+		worker_flush(w, p, CH_UDP);
+		if (r == 0)
+			return;
+		/* a legacy session must be the resumed one, never a full handshake */
+		if (!p->dtls_psk && !dtls_resumed(&p->dtls_s)) {
+			dtls_fail(w, p, R_DTLS_FAILED);
+			return;
+		}
+		worker_record(w, M_DTLS_HANDSHAKE, now - p->t_dtls);
+		p->dtls = DT_UP;
+		STAT_ADD(w, dtls_up, 1);
+		STAT_ADD(w, dtls_now, 1);
+		p->live[CH_UDP].last_rx_us = now;
+	}
+	for (;;) {
+		int n = tls_read(&p->dtls_s, rec, sizeof(rec));
+
+		if (n <= 0) {
+			if (n < 0 && n != -EPIPE)
+				dtls_fail(w, p, R_DTLS_FAILED);
+			break;
+		}
+		p->live[CH_UDP].last_rx_us = now;
+		STAT_ADD(w, dtls_rx_bytes, (uint64_t)n);
+		switch (rec[0]) {
+		case CSTP_DPD_REQ:
+			send_dtls(w, p, CSTP_DPD_RESP, rec + 1, (uint16_t)(n - 1 > 256 ? 0 : n - 1),
+				  now);
+			break;
+		case CSTP_DPD_RESP:
+			on_dpd_resp(w, p, CH_UDP, now);
+			break;
+		case CSTP_DISCONNECT:
+			dtls_fail(w, p, R_CLOSED_BY_HEADEND);
+			return;
+		default:
+			break;
+		}
+	}
+	worker_flush(w, p, CH_UDP);
+}
+
+void phone_on_recv(struct worker *w, struct phone *p, enum chan_id c, int res)
+{
+	uint64_t now = clock_us();
+
+	if (c == CH_UDP) {
+		if (res > 0)
+			udp_input(w, p, p->ch[CH_UDP].rbuf, (size_t)res, now);
+		else if (p->ch[CH_UDP].fd >= 0)
+			worker_recv(w, p, CH_UDP); /* ICMP errors: keep listening */
+	} else if (res <= 0) {
+		if (p->state == PH_CLOSING)
+			finish(w, p);
+		else
+			fail(w, p, p->state == PH_TUNNEL ? R_CLOSED_BY_HEADEND : R_CLOSED_HANDSHAKE,
+			     res);
+		return;
+	} else {
+		tcp_input(w, p, p->ch[CH_TCP].rbuf, (size_t)res, now);
+	}
+	if (p->state != PH_FAILED && p->state != PH_DONE)
+		phone_arm(w, p, now);
+}
+
+void phone_on_send(struct worker *w, struct phone *p, enum chan_id c, int res)
+{
+	if (c == CH_TCP && res < 0 && p->state != PH_CLOSING) {
+		fail(w, p, p->state == PH_TUNNEL ? R_CLOSED_BY_HEADEND : R_CLOSED_HANDSHAKE, res);
+		return;
+	}
+	/* CLOSING: the DISCONNECT and close_notify have left */
+	if (c == CH_TCP && p->state == PH_CLOSING &&
+	    (res < 0 || !p->tls.ssl || !membio_pending(p->tls.bio)))
+		finish(w, p);
+}
+
+/* ==== Timer and stop ==== */
+
+static void tunnel_timer(struct worker *w, struct phone *p, uint64_t now)
+{
+	uint64_t next;
+
+	switch (policy_liveness(&p->live[CH_TCP], now, &next)) {
+	case LIVE_DEAD:
+		fail(w, p, R_DPD_TIMEOUT, 0);
+		return;
+	case LIVE_DPD:
+		p->live[CH_TCP].dpd_sent_us = now;
+		STAT_ADD(w, dpd_sent, 1);
+		send_cstp(w, p, CSTP_DPD_REQ, NULL, 0, now);
+		break;
+	case LIVE_KEEPALIVE:
+		STAT_ADD(w, keepalives_sent, 1);
+		send_cstp(w, p, CSTP_KEEPALIVE, NULL, 0, now);
+		break;
+	default:
+		break;
+	}
+	if (p->dtls == DT_HANDSHAKE) {
+		if (now >= p->connect_deadline) {
+			dtls_fail(w, p, R_DTLS_TIMEOUT);
+		} else {
+			dtls_handle_timeout(&p->dtls_s);
+			worker_flush(w, p, CH_UDP);
+		}
+	} else if (p->dtls == DT_UP) {
+		switch (policy_liveness(&p->live[CH_UDP], now, &next)) {
+		case LIVE_DEAD:
+			dtls_fail(w, p, R_DPD_TIMEOUT);
+			break;
+		case LIVE_DPD:
+			p->live[CH_UDP].dpd_sent_us = now;
+			STAT_ADD(w, dpd_sent, 1);
+			send_dtls(w, p, CSTP_DPD_REQ, NULL, 0, now);
+			break;
+		case LIVE_KEEPALIVE:
+			STAT_ADD(w, keepalives_sent, 1);
+			send_dtls(w, p, CSTP_KEEPALIVE, NULL, 0, now);
+			break;
+		default:
+			break;
+		}
+	}
+}
+
+void phone_on_timer(struct timer *t, uint64_t now)
+{
+	struct phone *p = (struct phone *)((char *)t - offsetof(struct phone, timer));
+	struct worker *w = p->w;
+
+	switch (p->state) {
+	case PH_IDLE:
+		if (!w->stopping)
+			phone_arrive(w, p, now);
+		return;
+	case PH_RESOLVING:
+		if (now >= p->t_phase + DNS_GIVE_UP_US) {
+			fail(w, p, R_DNS_LOOKUP, 0);
+			return;
+		}
+		/* fall through */
+	case PH_CONNECTING:
+	case PH_TLS:
+	case PH_AUTH:
+	case PH_CSTP:
+		if (now >= p->connect_deadline) {
+			fail(w, p, p->state == PH_CONNECTING ? R_TCP_TIMEOUT : R_CONNECT_TIMEOUT,
+			     0);
+			return;
+		}
+		break;
+	case PH_TUNNEL:
+		tunnel_timer(w, p, now);
+		break;
+	case PH_CLOSING:
+		if (now >= p->close_deadline) {
+			finish(w, p);
+			return;
+		}
+		break;
+	default:
+		return;
+	}
+	if (p->state != PH_FAILED && p->state != PH_DONE)
+		phone_arm(w, p, now);
+}
+
+void phone_stop(struct worker *w, struct phone *p, uint64_t now)
+{
+	static const char bye[] = "\xb0Phone disconnected";
+
+	switch (p->state) {
+	case PH_IDLE:
+		wheel_del(&w->wheel, &p->timer);
+		set_state(p, PH_DONE, now);
+		break;
+	case PH_TUNNEL:
+		/* logout: the headend ends the session and forgets the cookie */
+		if (p->dtls == DT_UP)
+			send_dtls(w, p, CSTP_DISCONNECT, bye, sizeof(bye) - 1, now);
+		send_cstp(w, p, CSTP_DISCONNECT, bye, sizeof(bye) - 1, now);
+		tls_shutdown(&p->tls);
+		worker_flush(w, p, CH_TCP);
+		set_state(p, PH_CLOSING, now);
+		p->close_deadline = now + CLOSE_WAIT_US;
+		if (!p->ch[CH_TCP].send_busy)
+			finish(w, p);
+		else
+			phone_arm(w, p, now);
+		break;
+	case PH_RESOLVING:
+	case PH_CONNECTING:
+	case PH_TLS:
+	case PH_AUTH:
+	case PH_CSTP:
+		/* the run ends before this phone got its tunnel */
+		STAT_ADD(w, aborted, 1);
+		set_state(p, PH_DONE, now);
+		teardown(w, p);
+		break;
+	default:
+		break;
+	}
+}

@@ -1,0 +1,117 @@
+/*
+ * engine/phone.h - one simulated phone: its state machine and its events.
+ *
+ * A phone goes idle -> resolving -> connecting -> TLS -> auth -> CONNECT ->
+ * tunnel up (-> closing -> done), or ends in FAILED with one reason. DTLS is
+ * a sub-state of the tunnel: off, handshake, up, failed. Every transition
+ * goes through phone_set_state(), which timestamps the phase for the
+ * latency histograms. The worker owns the ring and calls the phone_on_*
+ * handlers with completions; the phone never touches the ring itself.
+ */
+#ifndef ENGINE_PHONE_H
+#define ENGINE_PHONE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <netinet/in.h>
+
+#include "engine/policy.h"
+#include "engine/reason.h"
+#include "engine/tls.h"
+#include "engine/wheel.h"
+
+struct worker;
+struct model;
+
+enum phone_state {
+	PH_IDLE,       /* not yet due */
+	PH_RESOLVING,  /* DNS lookup of the headend's name */
+	PH_CONNECTING, /* TCP SYN sent */
+	PH_TLS,        /* TLS handshake, certificate hash check */
+	PH_AUTH,       /* XML authentication POST(s) */
+	PH_CSTP,       /* CONNECT /CSCOSSLC/tunnel sent */
+	PH_TUNNEL,     /* CSTP up; DTLS in its own sub-state */
+	PH_CLOSING,    /* DISCONNECT sent, waiting for the sockets to drain */
+	PH_DONE,       /* disconnected cleanly at the end of the run */
+	PH_FAILED,     /* ended with a reason */
+	PH__COUNT
+};
+
+enum dtls_state {
+	DT_OFF,       /* not offered, or not granted by the headend */
+	DT_HANDSHAKE, /* hello sent */
+	DT_UP,        /* carrying data */
+	DT_FAILED,    /* handshake failed or timed out; the tunnel stays on TLS */
+};
+
+enum chan_id { CH_TCP = 0, CH_UDP = 1 };
+
+/* One socket of a phone, as the ring sees it. */
+struct chan {
+	int fd;                /* -1 when closed */
+	uint8_t *rbuf;         /* owned; held by the kernel while a receive is in flight */
+	uint32_t rcap;         /* bytes */
+	uint8_t *sbuf;         /* owned; held by the kernel while a send is in flight */
+	size_t scap, slen, soff; /* capacity, bytes to send, bytes sent */
+	uint8_t inflight;      /* operations the kernel still holds */
+	bool recv_busy, send_busy;
+};
+
+struct phone {
+	struct worker *w; /* borrowed: the worker the phone lives on */
+	uint32_t idx; /* global phone number, 0..count-1 */
+	uint16_t gen; /* bumped per connection; stale completions carry an old one */
+	uint8_t state, dtls;
+	uint8_t reason; /* enum reason when FAILED */
+	const struct model *model;
+	void *ssl_ctx; /* SSL_CTX of the model, borrowed */
+	uint64_t mac;
+	uint32_t src;             /* source IPv4 address, network order; 0 = any */
+	struct sockaddr_in dst;   /* headend */
+	X509 *cert;               /* owned: the phone's identity */
+	EVP_PKEY *key;            /* borrowed from the identity pool */
+
+	struct timer timer;       /* the phone's one timer, see phone_timer() */
+	uint64_t t_due;           /* when the phone was due to arrive */
+	uint64_t t_phase;         /* when the current phase began */
+	uint64_t t_dtls;          /* when the DTLS handshake began */
+	uint64_t connect_deadline;
+
+	struct chan ch[2];
+	struct tls tls, dtls_s;
+	uint8_t *ibuf;            /* owned: decrypted TLS bytes not yet parsed */
+	uint32_t ilen, icap;
+
+	char cookie[128];         /* webvpn session cookie */
+	uint8_t master[48];       /* legacy DTLS master secret we sent */
+	uint8_t psk[32];          /* PSK-NEGOTIATE key */
+	struct in_addr tun_addr;  /* address the headend assigned */
+	struct liveness live[2];  /* CSTP and DTLS keepalive/DPD */
+	uint64_t close_deadline;  /* CLOSING: when to stop waiting for the send */
+	int detail;               /* failure detail: HTTP status, TLS alert, errno */
+	bool dtls_psk;            /* the DTLS session is PSK-NEGOTIATE (else legacy) */
+};
+
+/* Set up phone idx (not yet due) on worker w. */
+void phone_init(struct phone *p, struct worker *w, uint32_t idx);
+/* Free what the phone still holds (certificate, buffers, sessions). */
+void phone_release(struct phone *p);
+/* The phone's arrival time has come: start bringing the tunnel up. */
+void phone_arrive(struct worker *w, struct phone *p, uint64_t now);
+/* End of run: disconnect cleanly if up, abandon otherwise. */
+void phone_stop(struct worker *w, struct phone *p, uint64_t now);
+/* True when the phone holds nothing in the kernel and is in a final state. */
+bool phone_finished(const struct phone *p);
+
+/* Completions, from the worker. res is the cqe result (bytes or -errno). */
+void phone_on_dns(struct worker *w, struct phone *p, int status, struct in_addr addr);
+void phone_on_connect(struct worker *w, struct phone *p, int res);
+void phone_on_recv(struct worker *w, struct phone *p, enum chan_id c, int res);
+void phone_on_send(struct worker *w, struct phone *p, enum chan_id c, int res);
+void phone_on_timer(struct timer *t, uint64_t now);
+
+const char *phone_state_name(enum phone_state s);
+/* The TLS verify callback: is the leaf's SHA-1 in the phone's trust list? */
+bool phone_verify_leaf(void *app, X509 *leaf);
+
+#endif

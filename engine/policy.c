@@ -1,0 +1,54 @@
+/*
+ * engine/policy.c - pure timing policies (policy.h).
+ */
+#include "engine/policy.h"
+
+#include <math.h>
+
+uint64_t policy_arrival_us(uint64_t t0_us, uint64_t i, double rate_per_s)
+{
+	return t0_us + (uint64_t)llround((double)i * 1e6 / rate_per_s);
+}
+
+static uint64_t min_u64(uint64_t a, uint64_t b)
+{
+	return a < b ? a : b;
+}
+
+enum live_action policy_liveness(const struct liveness *l, uint64_t now_us, uint64_t *next_us)
+{
+	uint64_t next = UINT64_MAX;
+	enum live_action act = LIVE_NONE;
+
+	if (l->dpd_s) {
+		uint64_t dpd = (uint64_t)l->dpd_s * 1000000u;
+		uint64_t dead_at = l->last_rx_us + 2 * dpd;
+		uint64_t dpd_at = l->last_rx_us + dpd;
+
+		/* an unanswered DPD is repeated every dpd/2 */
+		if (l->dpd_sent_us > l->last_rx_us && l->dpd_sent_us + dpd / 2 > dpd_at)
+			dpd_at = l->dpd_sent_us + dpd / 2;
+		if (now_us >= dead_at) {
+			*next_us = UINT64_MAX;
+			return LIVE_DEAD;
+		}
+		if (now_us >= dpd_at) {
+			act = LIVE_DPD;
+			dpd_at = now_us + dpd / 2; /* once sent, next look */
+		}
+		next = min_u64(dead_at, dpd_at);
+	}
+	if (l->keepalive_s) {
+		uint64_t ka_at = l->last_tx_us + (uint64_t)l->keepalive_s * 1000000u;
+
+		if (now_us >= ka_at) {
+			if (act == LIVE_NONE)
+				act = LIVE_KEEPALIVE;
+			/* the packet we send now moves last_tx */
+			ka_at = now_us + (uint64_t)l->keepalive_s * 1000000u;
+		}
+		next = min_u64(next, ka_at);
+	}
+	*next_us = next;
+	return act;
+}

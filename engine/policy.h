@@ -1,0 +1,39 @@
+/*
+ * engine/policy.h - the phone's timing decisions, as pure functions.
+ *
+ * Arrivals, keepalive and dead-peer detection take times in microseconds
+ * and return what to do and when to look again. No sockets, no state of
+ * their own: tests/unit/test_policy.c drives them with made-up clocks.
+ */
+#ifndef ENGINE_POLICY_H
+#define ENGINE_POLICY_H
+
+#include <stdint.h>
+
+/* When phone i of an open-loop ramp is due: t0 + i/rate seconds. */
+uint64_t policy_arrival_us(uint64_t t0_us, uint64_t i, double rate_per_s);
+
+/* Liveness of one channel (CSTP or DTLS), OpenConnect's semantics. */
+struct liveness {
+	uint64_t last_rx_us;   /* last packet of any type received */
+	uint64_t last_tx_us;   /* last packet of any type sent */
+	uint64_t dpd_sent_us;  /* our outstanding DPD request, 0 if none */
+	uint32_t dpd_s;        /* X-*-DPD, seconds; 0 = off */
+	uint32_t keepalive_s;  /* X-*-Keepalive, seconds; 0 = off */
+};
+
+enum live_action {
+	LIVE_NONE,      /* nothing to do yet */
+	LIVE_KEEPALIVE, /* nothing sent for keepalive_s: send a keepalive */
+	LIVE_DPD,       /* nothing received for dpd_s: send a DPD request */
+	LIVE_DEAD,      /* nothing received for 2 x dpd_s: the peer is gone */
+};
+
+/*
+ * What the channel should do at now_us, and in *next_us the time it should
+ * be asked again (UINT64_MAX if never). DEAD wins over DPD over KEEPALIVE.
+ * A DPD is repeated every dpd_s/2 while unanswered.
+ */
+enum live_action policy_liveness(const struct liveness *l, uint64_t now_us, uint64_t *next_us);
+
+#endif

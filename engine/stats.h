@@ -1,0 +1,44 @@
+/*
+ * engine/stats.h - what a worker counts, and the latency metrics.
+ *
+ * Each worker owns one struct stats and writes it alone; the main thread
+ * reads the counters with relaxed atomic loads for the progress line, and
+ * merges the histograms once the workers are done. Counters are 64-bit and
+ * never wrap.
+ */
+#ifndef ENGINE_STATS_H
+#define ENGINE_STATS_H
+
+#include <stdint.h>
+
+#include "engine/reason.h"
+
+enum metric {
+	M_TCP_CONNECT,    /* SYN to connected */
+	M_TLS_HANDSHAKE,  /* ClientHello to Finished, certificate check included */
+	M_AUTH,           /* XML authentication: first POST to the session cookie */
+	M_CSTP_CONNECT,   /* CONNECT to "200 CONNECTED" */
+	M_DTLS_HANDSHAKE, /* first DTLS datagram to handshake done */
+	M_TIME_TO_TUNNEL, /* from when the phone was due to arrive to tunnel up */
+	M_DPD_RTT,        /* DPD request to its response, either channel */
+	M__COUNT
+};
+
+const char *metric_name(enum metric m);
+
+struct stats {
+	uint64_t attempted;      /* phones that began connecting */
+	uint64_t tunnels_up;     /* tunnels that came up (a phone counts once per tunnel) */
+	uint64_t dtls_up;        /* DTLS sessions that came up */
+	uint64_t up_now;         /* tunnels up at this moment */
+	uint64_t dtls_now;       /* DTLS sessions up at this moment */
+	uint64_t failed;         /* phones that ended in a failure */
+	uint64_t failures[R__COUNT];
+	uint64_t disconnected;   /* tunnels closed by us at the end of the run */
+	uint64_t aborted;        /* phones still connecting when the run ended */
+	uint64_t cstp_rx_bytes, cstp_tx_bytes; /* TLS payload bytes (CSTP frames) */
+	uint64_t dtls_rx_bytes, dtls_tx_bytes; /* DTLS plaintext bytes */
+	uint64_t dpd_sent, dpd_answered, keepalives_sent;
+};
+
+#endif

@@ -1,0 +1,377 @@
+/*
+ * engine/swarm.c - workers, their shards of phones, and what they share (swarm.h).
+ *
+ * Start-up happens in two steps so that the clock is fair: every worker
+ * first makes its phones (minting each one's certificate, the costly part),
+ * then all wait at a barrier; the main thread fixes t0 and the workers
+ * schedule their arrivals from it. Phone i lives on worker i % threads and
+ * is due at t0 + i / rate, so the open-loop schedule is the same whatever
+ * the number of threads.
+ */
+#include "engine/swarm.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+
+#include "engine/certhash.h"
+#include "engine/clock.h"
+#include "engine/config.h"
+#include "engine/dtls.h"
+#include "engine/identity.h"
+#include "engine/model.h"
+#include "engine/phone.h"
+#include "engine/policy.h"
+#include "engine/tls.h"
+#include "engine/url.h"
+#include "engine/worker.h"
+#include "report/hist.h"
+
+#define KEY_POOL 4 /* RSA keys shared by all phone identities */
+
+struct swarm {
+	const struct swarm_config *cfg;
+	struct url url;
+	struct identity_ca *ca;
+	const struct model *model[CONFIG_MAX_MODELS];
+	SSL_CTX *tls_ctx[CONFIG_MAX_MODELS];
+	SSL_CTX *dtls_legacy, *dtls_psk;
+	int n_workers;
+	struct worker *workers;
+	pthread_t *threads;
+	pthread_barrier_t ready, go;
+	uint64_t t0, t_end;
+	uint64_t rss_base_kb;
+	struct hist *merged[M__COUNT];
+	int running; /* workers not yet finished (atomic) */
+	int stop;    /* stop requested (atomic) */
+	bool started;
+};
+
+uint64_t swarm_rss_kb(void)
+{
+	unsigned long size = 0, rss = 0;
+	FILE *f = fopen("/proc/self/statm", "r");
+
+	if (f) {
+		if (fscanf(f, "%lu %lu", &size, &rss) != 2)
+			rss = 0;
+		fclose(f);
+	}
+	return (uint64_t)rss * (uint64_t)sysconf(_SC_PAGESIZE) / 1024u;
+}
+
+struct swarm *swarm_new(const struct swarm_config *cfg, char *err, size_t errlen)
+{
+	struct swarm *sw = calloc(1, sizeof(*sw));
+
+	if (!sw) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	sw->cfg = cfg;
+	if (url_parse(cfg->url, &sw->url)) {
+		snprintf(err, errlen, "headend.url: cannot parse \"%s\"", cfg->url);
+		goto out_free;
+	}
+	if (!url_host_is_ipv4(&sw->url) && cfg->n_dns == 0) {
+		snprintf(err, errlen,
+			 "headend.url names a host (%s): headend.dns must give the phones' DNS "
+			 "servers",
+			 sw->url.host);
+		goto out_free;
+	}
+	for (int i = 0; i < cfg->n_models; i++) {
+		sw->model[i] = model_find(cfg->models[i].model);
+		if (!sw->model[i]) {
+			snprintf(err, errlen, "phones.models: unknown model %s (known:",
+				 cfg->models[i].model);
+			for (int k = 0; model_at(k); k++) {
+				size_t l = strlen(err);
+				snprintf(err + l, errlen - l, " %s", model_at(k)->name);
+			}
+			size_t l = strlen(err);
+			snprintf(err + l, errlen - l, ")");
+			goto out_free;
+		}
+		sw->tls_ctx[i] = tls_ctx_new(sw->model[i], phone_verify_leaf);
+		if (!sw->tls_ctx[i]) {
+			snprintf(err, errlen, "TLS context for model %s: %s", sw->model[i]->name,
+				 tls_last_error());
+			goto out_free;
+		}
+	}
+	sw->dtls_legacy = dtls_ctx_new_legacy();
+	sw->dtls_psk = dtls_ctx_new_psk();
+	if (!sw->dtls_legacy || !sw->dtls_psk) {
+		snprintf(err, errlen, "DTLS context creation failed");
+		goto out_free;
+	}
+	if (cfg->auth == AUTH_CERTIFICATE) {
+		sw->ca = identity_ca_load(cfg->ca_cert, cfg->ca_key, KEY_POOL, err, errlen);
+		if (!sw->ca)
+			goto out_free;
+	}
+	sw->n_workers = cfg->threads > 0 ? cfg->threads : (int)sysconf(_SC_NPROCESSORS_ONLN);
+	if (sw->n_workers < 1)
+		sw->n_workers = 1;
+	if ((uint32_t)sw->n_workers > cfg->count)
+		sw->n_workers = (int)cfg->count;
+	return sw;
+
+out_free:
+	swarm_free(sw);
+	return NULL;
+}
+
+void swarm_free(struct swarm *sw)
+{
+	if (!sw)
+		return;
+	for (int i = 0; i < sw->n_workers && sw->workers; i++) {
+		worker_fini(&sw->workers[i]);
+		free(sw->workers[i].phones);
+	}
+	free(sw->workers);
+	free(sw->threads);
+	for (int m = 0; m < M__COUNT; m++)
+		hist_free(sw->merged[m]);
+	for (int i = 0; i < CONFIG_MAX_MODELS; i++)
+		SSL_CTX_free(sw->tls_ctx[i]);
+	SSL_CTX_free(sw->dtls_legacy);
+	SSL_CTX_free(sw->dtls_psk);
+	identity_ca_free(sw->ca);
+	free(sw);
+}
+
+/* Which model phone i is: a low-discrepancy walk over the shares, so that
+ * any stretch of arrivals has the fleet's mix. */
+static int model_of(const struct swarm_config *cfg, uint32_t i)
+{
+	double f = (double)i * 0.6180339887498949;
+	double acc = 0;
+
+	f -= (double)(uint64_t)f;
+	for (int m = 0; m < cfg->n_models; m++) {
+		acc += cfg->models[m].share;
+		if (f < acc)
+			return m;
+	}
+	return cfg->n_models - 1;
+}
+
+static int make_phones(struct swarm *sw, struct worker *w)
+{
+	const struct swarm_config *cfg = sw->cfg;
+	uint32_t n = 0;
+
+	for (uint32_t i = (uint32_t)w->id; i < cfg->count; i += (uint32_t)sw->n_workers)
+		n++;
+	w->phones = calloc(n ? n : 1, sizeof(struct phone));
+	if (!w->phones)
+		return -ENOMEM;
+	w->n_phones = n;
+	for (uint32_t k = 0; k < n; k++) {
+		uint32_t i = (uint32_t)w->id + k * (uint32_t)sw->n_workers;
+		struct phone *p = &w->phones[k];
+		int m = model_of(cfg, i);
+		char cn[64];
+
+		phone_init(p, w, i);
+		p->model = sw->model[m];
+		p->ssl_ctx = sw->tls_ctx[m];
+		p->mac = (cfg->mac_base + i) & 0xffffffffffffull;
+		p->src = cfg->n_source ? cfg->source[i % cfg->n_source] : 0;
+		p->dst.sin_family = AF_INET;
+		p->dst.sin_port = htons(sw->url.port);
+		if (url_host_is_ipv4(&sw->url))
+			inet_pton(AF_INET, sw->url.host, &p->dst.sin_addr);
+		if (sw->ca) {
+			identity_cn(cn, sizeof(cn), p->model->name, p->mac);
+			p->cert = identity_mint(sw->ca, cn, i, &p->key);
+			if (!p->cert)
+				return -ENOMEM;
+		}
+	}
+	return 0;
+}
+
+static void *thread_main(void *arg)
+{
+	struct worker *w = arg;
+	struct swarm *sw = w->sw;
+	int r = worker_init(w, w->id, sw);
+
+	if (!r && (r = make_phones(sw, w)) < 0)
+		snprintf(w->err, sizeof(w->err), "making phones: %s", strerror(-r));
+	pthread_barrier_wait(&sw->ready);
+	pthread_barrier_wait(&sw->go); /* main has set t0, or given up */
+	if (!r && sw->t0) {
+		for (uint32_t k = 0; k < w->n_phones; k++) {
+			struct phone *p = &w->phones[k];
+
+			wheel_add(&w->wheel, &p->timer,
+				  policy_arrival_us(sw->t0, p->idx, sw->cfg->rate));
+		}
+		w->t_end = sw->t_end;
+		w->t_grace = sw->t_end + 10000000u;
+		worker_run(w);
+	}
+	__atomic_sub_fetch(&sw->running, 1, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+int swarm_start(struct swarm *sw, char *err, size_t errlen)
+{
+	int n = sw->n_workers, r = 0, made = 0;
+
+	sw->workers = calloc((size_t)n, sizeof(*sw->workers));
+	sw->threads = calloc((size_t)n, sizeof(*sw->threads));
+	if (!sw->workers || !sw->threads) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	sw->rss_base_kb = swarm_rss_kb();
+	pthread_barrier_init(&sw->ready, NULL, (unsigned)n + 1);
+	pthread_barrier_init(&sw->go, NULL, (unsigned)n + 1);
+	sw->running = n;
+	for (int i = 0; i < n; i++) {
+		sw->workers[i].id = i;
+		sw->workers[i].sw = sw;
+		r = pthread_create(&sw->threads[i], NULL, thread_main, &sw->workers[i]);
+		if (r) {
+			snprintf(err, errlen, "pthread_create: %s", strerror(r));
+			/* the barriers expect n threads: stand in for the missing ones */
+			for (int k = i; k < n; k++)
+				sw->threads[k] = 0;
+			sw->n_workers = i;
+			return -r;
+		}
+		made++;
+	}
+	pthread_barrier_wait(&sw->ready);
+	for (int i = 0; i < n; i++)
+		if (sw->workers[i].err[0]) {
+			snprintf(err, errlen, "worker %d: %s", i, sw->workers[i].err);
+			r = -EIO;
+		}
+	if (!r) {
+		sw->t0 = clock_us() + 10000u;
+		sw->t_end = policy_arrival_us(sw->t0, sw->cfg->count - 1, sw->cfg->rate) +
+			    sw->cfg->duration_us;
+	}
+	pthread_barrier_wait(&sw->go);
+	sw->started = made == n;
+	return r;
+}
+
+int swarm_wait(struct swarm *sw, char *err, size_t errlen)
+{
+	int r = 0;
+
+	for (int i = 0; i < sw->n_workers; i++)
+		if (sw->threads[i])
+			pthread_join(sw->threads[i], NULL);
+	for (int i = 0; i < sw->n_workers; i++)
+		if (sw->workers[i].err[0] && !r) {
+			snprintf(err, errlen, "worker %d: %s", i, sw->workers[i].err);
+			r = -EIO;
+		}
+	for (int m = 0; m < M__COUNT; m++) {
+		sw->merged[m] = hist_new();
+		if (!sw->merged[m])
+			return -ENOMEM;
+		for (int i = 0; i < sw->n_workers; i++)
+			if (sw->workers[i].lat[m])
+				hist_merge(sw->merged[m], sw->workers[i].lat[m]);
+	}
+	return r;
+}
+
+bool swarm_done(struct swarm *sw)
+{
+	return __atomic_load_n(&sw->running, __ATOMIC_ACQUIRE) == 0;
+}
+
+void swarm_stats(struct swarm *sw, struct stats *out)
+{
+	uint64_t *o = (uint64_t *)out;
+	const size_t n = sizeof(*out) / sizeof(uint64_t);
+
+	memset(out, 0, sizeof(*out));
+	for (int i = 0; i < sw->n_workers; i++) {
+		const uint64_t *s = (const uint64_t *)&sw->workers[i].st;
+
+		for (size_t k = 0; k < n; k++)
+			o[k] += __atomic_load_n(&s[k], __ATOMIC_RELAXED);
+	}
+}
+
+const struct hist *swarm_hist(struct swarm *sw, enum metric m)
+{
+	return sw->merged[m];
+}
+
+uint64_t swarm_t0(struct swarm *sw)
+{
+	return sw->t0;
+}
+
+uint64_t swarm_t_end(struct swarm *sw)
+{
+	return sw->t_end;
+}
+
+uint64_t swarm_rss_base_kb(struct swarm *sw)
+{
+	return sw->rss_base_kb;
+}
+
+const struct swarm_config *swarm_config(struct swarm *sw)
+{
+	return sw->cfg;
+}
+
+const struct url *swarm_url(struct swarm *sw)
+{
+	return &sw->url;
+}
+
+bool swarm_needs_dns(struct swarm *sw)
+{
+	return !url_host_is_ipv4(&sw->url);
+}
+
+SSL_CTX *swarm_dtls_ctx(struct swarm *sw, bool psk)
+{
+	return psk ? sw->dtls_psk : sw->dtls_legacy;
+}
+
+bool swarm_trusts(struct swarm *sw, const uint8_t sha1[20])
+{
+	return certhash_in_list(sha1, (const uint8_t(*)[20])sw->cfg->cert_hashes,
+				sw->cfg->n_cert_hashes);
+}
+
+const char *metric_name(enum metric m)
+{
+	static const char *const names[M__COUNT] = {
+		"tcp_connect",    "tls_handshake",  "auth",    "cstp_connect",
+		"dtls_handshake", "time_to_tunnel", "dpd_rtt",
+	};
+	return (unsigned)m < M__COUNT ? names[m] : "?";
+}
+
+void swarm_request_stop(struct swarm *sw)
+{
+	__atomic_store_n(&sw->stop, 1, __ATOMIC_RELEASE);
+}
+
+bool swarm_stop_requested(struct swarm *sw)
+{
+	return __atomic_load_n(&sw->stop, __ATOMIC_ACQUIRE) != 0;
+}

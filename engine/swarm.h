@@ -1,0 +1,58 @@
+/*
+ * engine/swarm.h - a fleet of phones across worker threads.
+ *
+ * The swarm holds what workers share read-only (configuration, the CA that
+ * mints identities, one SSL_CTX per phone model, the DTLS contexts), starts
+ * one worker thread per core, gives each its shard of phones, and sums
+ * their counters for the progress line and their histograms for the report.
+ */
+#ifndef ENGINE_SWARM_H
+#define ENGINE_SWARM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <openssl/ssl.h>
+
+#include "engine/stats.h"
+
+struct swarm; /* opaque */
+struct swarm_config;
+struct url;
+struct hist;
+struct model;
+
+/* Check and prepare a run of cfg (borrowed for the swarm's life). NULL with err set. */
+struct swarm *swarm_new(const struct swarm_config *cfg, char *err, size_t errlen);
+void swarm_free(struct swarm *sw);
+/* Start the workers; arrivals begin about 10 ms after they are ready. 0 or -errno (err set). */
+int swarm_start(struct swarm *sw, char *err, size_t errlen);
+/* Wait for the workers to end. 0, or -errno if one failed (err set). */
+int swarm_wait(struct swarm *sw, char *err, size_t errlen);
+/* Ask every phone to disconnect now (as at the end of the run). */
+void swarm_request_stop(struct swarm *sw);
+bool swarm_stop_requested(struct swarm *sw);
+/* Resident memory of this process now, KiB. */
+uint64_t swarm_rss_kb(void);
+/* True once every worker has finished. */
+bool swarm_done(struct swarm *sw);
+
+/* Counters summed over workers (a racy but consistent-enough snapshot). */
+void swarm_stats(struct swarm *sw, struct stats *out);
+/* Histograms merged over workers, after swarm_wait. Borrowed. */
+const struct hist *swarm_hist(struct swarm *sw, enum metric m);
+/* Run clock: when arrivals began (clock_us), and when phones are told to stop. */
+uint64_t swarm_t0(struct swarm *sw);
+uint64_t swarm_t_end(struct swarm *sw);
+/* Memory: resident KiB before the phones existed. */
+uint64_t swarm_rss_base_kb(struct swarm *sw);
+
+/* For workers and phones. */
+const struct swarm_config *swarm_config(struct swarm *sw);
+const struct url *swarm_url(struct swarm *sw);
+bool swarm_needs_dns(struct swarm *sw);
+SSL_CTX *swarm_dtls_ctx(struct swarm *sw, bool psk);
+/* Does the phone's trust list hold this leaf hash? */
+bool swarm_trusts(struct swarm *sw, const uint8_t sha1[20]);
+
+#endif

@@ -1,0 +1,441 @@
+/*
+ * engine/worker.c - the io_uring loop of one thread (worker.h).
+ *
+ * A phone's sockets are "channels": the TCP one carries TLS (CSTP), the UDP
+ * one DTLS. Each channel has at most one receive and one send in flight.
+ * The bytes to send are whatever the channel's membio collected from
+ * OpenSSL; received bytes are lent to the phone, which feeds them to its
+ * session. Errors are handed to the phone, which names the failure.
+ */
+#include "engine/worker.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <poll.h>
+#include <unistd.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+
+#include "engine/clock.h"
+#include "engine/config.h"
+#include "engine/dns.h"
+#include "engine/membio.h"
+#include "engine/swarm.h"
+#include "report/hist.h"
+
+#define TCP_RBUF 4096u /* bytes: one receive of TLS records */
+#define UDP_RBUF 2048u /* bytes: one datagram (path MTU 1500) */
+
+enum op {
+	OP_CONNECT = 1,
+	OP_RECV,
+	OP_SEND,
+	OP_DNS_POLL,
+	OP_CANCEL,
+};
+
+/* user_data: local phone index (32) | generation (16) | channel (4) | op (4) */
+static inline uint64_t ud_make(uint32_t local, uint16_t gen, unsigned ch, unsigned op)
+{
+	return ((uint64_t)local << 24) | ((uint64_t)gen << 8) | (ch << 4) | op;
+}
+
+static struct io_uring_sqe *get_sqe(struct worker *w)
+{
+	struct io_uring_sqe *sqe = io_uring_get_sqe(&w->ring);
+
+	if (!sqe) {
+		io_uring_submit(&w->ring);
+		w->unsubmitted = 0;
+		sqe = io_uring_get_sqe(&w->ring);
+	}
+	if (sqe)
+		w->unsubmitted++;
+	return sqe;
+}
+
+static uint32_t local_of(struct worker *w, struct phone *p)
+{
+	return (uint32_t)(p - w->phones);
+}
+
+static struct tls *chan_tls(struct phone *p, enum chan_id c)
+{
+	return c == CH_TCP ? &p->tls : &p->dtls_s;
+}
+
+/* ==== Channels ==== */
+
+int worker_recv(struct worker *w, struct phone *p, enum chan_id c)
+{
+	struct chan *ch = &p->ch[c];
+	struct io_uring_sqe *sqe;
+
+	if (ch->recv_busy || ch->fd < 0)
+		return 0;
+	if (!ch->rbuf) {
+		ch->rcap = c == CH_TCP ? TCP_RBUF : UDP_RBUF;
+		ch->rbuf = malloc(ch->rcap);
+		if (!ch->rbuf)
+			return -ENOMEM;
+	}
+	sqe = get_sqe(w);
+	if (!sqe)
+		return -EBUSY;
+	io_uring_prep_recv(sqe, ch->fd, ch->rbuf, ch->rcap, 0);
+	io_uring_sqe_set_data64(sqe, ud_make(local_of(w, p), p->gen, c, OP_RECV));
+	ch->recv_busy = true;
+	ch->inflight++;
+	return 0;
+}
+
+static int post_send(struct worker *w, struct phone *p, enum chan_id c)
+{
+	struct chan *ch = &p->ch[c];
+	struct io_uring_sqe *sqe = get_sqe(w);
+
+	if (!sqe)
+		return -EBUSY;
+	io_uring_prep_send(sqe, ch->fd, ch->sbuf + ch->soff, ch->slen - ch->soff, MSG_NOSIGNAL);
+	io_uring_sqe_set_data64(sqe, ud_make(local_of(w, p), p->gen, c, OP_SEND));
+	ch->send_busy = true;
+	ch->inflight++;
+	return 0;
+}
+
+void worker_flush(struct worker *w, struct phone *p, enum chan_id c)
+{
+	struct chan *ch = &p->ch[c];
+	struct tls *t = chan_tls(p, c);
+
+	if (ch->send_busy || ch->fd < 0 || !t->ssl || !membio_pending(t->bio))
+		return;
+	if (c == CH_TCP) {
+		membio_take(t->bio, &ch->sbuf, &ch->scap, &ch->slen);
+	} else {
+		if (!ch->sbuf) {
+			ch->scap = UDP_RBUF;
+			ch->sbuf = malloc(ch->scap);
+			if (!ch->sbuf)
+				return;
+		}
+		ch->slen = membio_take_dgram(t->bio, ch->sbuf, ch->scap);
+	}
+	ch->soff = 0;
+	if (ch->slen)
+		post_send(w, p, c);
+}
+
+static void chan_free_buffers(struct chan *ch)
+{
+	free(ch->rbuf);
+	free(ch->sbuf);
+	ch->rbuf = ch->sbuf = NULL;
+	ch->rcap = 0;
+	ch->scap = ch->slen = ch->soff = 0;
+}
+
+void worker_close(struct worker *w, struct phone *p, enum chan_id c)
+{
+	struct chan *ch = &p->ch[c];
+
+	if (ch->fd < 0)
+		return;
+	/* wake any receive in flight, then let the ring drop what it holds */
+	shutdown(ch->fd, SHUT_RDWR);
+	if (ch->inflight) {
+		struct io_uring_sqe *sqe = get_sqe(w);
+
+		if (sqe) {
+			io_uring_prep_cancel_fd(sqe, ch->fd, IORING_ASYNC_CANCEL_ALL);
+			io_uring_sqe_set_data64(sqe, ud_make(0, 0, 0, OP_CANCEL));
+		}
+	}
+	close(ch->fd);
+	ch->fd = -1;
+	if (!ch->inflight)
+		chan_free_buffers(ch);
+}
+
+static int new_socket(struct phone *p, int type)
+{
+	int fd = socket(AF_INET, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	int one = 1;
+
+	if (fd < 0)
+		return -errno;
+	if (type == SOCK_STREAM)
+		setsockopt(fd, SOL_TCP, TCP_NODELAY, &one, sizeof(one));
+	if (p->src) {
+		struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = p->src};
+
+		/* leave the port to connect(): many phones may share an address */
+		setsockopt(fd, SOL_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof(one));
+		if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+			int e = -errno;
+
+			close(fd);
+			return e;
+		}
+	}
+	return fd;
+}
+
+int worker_tcp_connect(struct worker *w, struct phone *p)
+{
+	struct chan *ch = &p->ch[CH_TCP];
+	struct io_uring_sqe *sqe;
+	int fd = new_socket(p, SOCK_STREAM);
+
+	if (fd < 0)
+		return fd;
+	sqe = get_sqe(w);
+	if (!sqe) {
+		close(fd);
+		return -EBUSY;
+	}
+	ch->fd = fd;
+	io_uring_prep_connect(sqe, fd, (struct sockaddr *)&p->dst, sizeof(p->dst));
+	io_uring_sqe_set_data64(sqe, ud_make(local_of(w, p), p->gen, CH_TCP, OP_CONNECT));
+	ch->inflight++;
+	return 0;
+}
+
+int worker_udp_open(struct worker *w, struct phone *p, uint16_t port)
+{
+	struct chan *ch = &p->ch[CH_UDP];
+	struct sockaddr_in sa = p->dst;
+	int fd = new_socket(p, SOCK_DGRAM);
+
+	if (fd < 0)
+		return fd;
+	sa.sin_port = htons(port);
+	/* a UDP connect only sets the peer: no round trip, done here */
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		int e = -errno;
+
+		close(fd);
+		return e;
+	}
+	ch->fd = fd;
+	return worker_recv(w, p, CH_UDP);
+}
+
+void worker_record(struct worker *w, enum metric m, uint64_t us)
+{
+	hist_record(w->lat[m], us);
+}
+
+/* ==== DNS ==== */
+
+static void dns_done(void *arg, uint64_t cookie, int status, struct in_addr addr)
+{
+	struct worker *w = arg;
+	uint32_t local = (uint32_t)(cookie >> 16);
+	uint16_t gen = (uint16_t)cookie;
+
+	if (local >= w->n_phones)
+		return;
+	struct phone *p = &w->phones[local];
+	if (p->gen != gen || p->state != PH_RESOLVING)
+		return; /* the phone gave up on this lookup */
+	phone_on_dns(w, p, status, addr);
+}
+
+int worker_dns_lookup(struct worker *w, struct phone *p, const char *host)
+{
+	if (!w->dns)
+		return -ENOTSUP;
+	return dns_lookup(w->dns, host, ((uint64_t)local_of(w, p) << 16) | p->gen);
+}
+
+static int dns_poll(void *arg, int fd, bool add)
+{
+	struct worker *w = arg;
+	struct io_uring_sqe *sqe = get_sqe(w);
+
+	if (!sqe)
+		return -EBUSY;
+	if (add) {
+		io_uring_prep_poll_multishot(sqe, fd, POLLIN);
+		io_uring_sqe_set_data64(sqe, ud_make((uint32_t)fd, 0, 0, OP_DNS_POLL));
+	} else {
+		io_uring_prep_poll_remove(sqe, ud_make((uint32_t)fd, 0, 0, OP_DNS_POLL));
+		io_uring_sqe_set_data64(sqe, ud_make(0, 0, 0, OP_CANCEL));
+	}
+	return 0;
+}
+
+/* ==== Completions ==== */
+
+static void handle_cqe(struct worker *w, struct io_uring_cqe *cqe)
+{
+	uint64_t ud = io_uring_cqe_get_data64(cqe);
+	unsigned op = ud & 0xf, c = (ud >> 4) & 0xf;
+	uint16_t gen = (uint16_t)(ud >> 8);
+	uint32_t local = (uint32_t)(ud >> 24);
+	int res = cqe->res;
+
+	if (op == OP_CANCEL)
+		return;
+	if (op == OP_DNS_POLL) {
+		if (w->dns && res > 0)
+			dns_on_readable(w->dns, (int)local);
+		return;
+	}
+	if (local >= w->n_phones || c > CH_UDP)
+		return;
+
+	struct phone *p = &w->phones[local];
+	struct chan *ch = &p->ch[c];
+
+	ch->inflight--;
+	if (op == OP_RECV)
+		ch->recv_busy = false;
+	else if (op == OP_SEND)
+		ch->send_busy = false;
+	if (gen != p->gen || ch->fd < 0) {
+		/* a completion for a connection the phone has left */
+		if (ch->fd < 0 && !ch->inflight)
+			chan_free_buffers(ch);
+		return;
+	}
+	switch (op) {
+	case OP_CONNECT:
+		phone_on_connect(w, p, res);
+		break;
+	case OP_RECV:
+		phone_on_recv(w, p, (enum chan_id)c, res);
+		if (ch->fd >= 0 && res > 0)
+			worker_recv(w, p, (enum chan_id)c);
+		break;
+	case OP_SEND:
+		if (res > 0 && (ch->soff += (size_t)res) < ch->slen) {
+			post_send(w, p, (enum chan_id)c);
+			break;
+		}
+		phone_on_send(w, p, (enum chan_id)c, res < 0 ? res : 0);
+		worker_flush(w, p, (enum chan_id)c);
+		break;
+	}
+}
+
+/* ==== The loop ==== */
+
+static void stop_all(struct timer *t, uint64_t now)
+{
+	struct worker *w = (struct worker *)((char *)t - offsetof(struct worker, stop_timer));
+
+	w->stopping = true;
+	for (uint32_t i = 0; i < w->n_phones; i++)
+		phone_stop(w, &w->phones[i], now);
+}
+
+static bool all_finished(struct worker *w)
+{
+	for (uint32_t i = 0; i < w->n_phones; i++)
+		if (!phone_finished(&w->phones[i]))
+			return false;
+	return true;
+}
+
+int worker_init(struct worker *w, int id, struct swarm *sw)
+{
+	struct io_uring_params params;
+	int r;
+
+	w->id = id;
+	w->sw = sw;
+	w->cfg = swarm_config(sw);
+	memset(&params, 0, sizeof(params));
+	params.flags = IORING_SETUP_CQSIZE | IORING_SETUP_SUBMIT_ALL | IORING_SETUP_COOP_TASKRUN;
+	params.cq_entries = 16384;
+	r = io_uring_queue_init_params(2048, &w->ring, &params);
+	if (r < 0) {
+		memset(&params, 0, sizeof(params));
+		params.flags = IORING_SETUP_CQSIZE;
+		params.cq_entries = 16384;
+		r = io_uring_queue_init_params(2048, &w->ring, &params);
+	}
+	if (r < 0) {
+		snprintf(w->err, sizeof(w->err), "io_uring_queue_init: %s", strerror(-r));
+		return r;
+	}
+	for (int m = 0; m < M__COUNT; m++) {
+		w->lat[m] = hist_new();
+		if (!w->lat[m])
+			return -ENOMEM;
+	}
+	wheel_init(&w->wheel, clock_us());
+	timer_init(&w->stop_timer, stop_all);
+	if (swarm_needs_dns(sw)) {
+		w->dns = dns_new(w->cfg->dns, w->cfg->n_dns, 14000, 3, dns_poll, dns_done, w);
+		if (!w->dns) {
+			snprintf(w->err, sizeof(w->err), "DNS resolver initialisation failed");
+			return -ENOMEM;
+		}
+	}
+	return 0;
+}
+
+void worker_fini(struct worker *w)
+{
+	for (uint32_t i = 0; i < w->n_phones; i++)
+		phone_release(&w->phones[i]);
+	if (w->dns)
+		dns_free(w->dns);
+	for (int m = 0; m < M__COUNT; m++)
+		hist_free(w->lat[m]);
+	io_uring_queue_exit(&w->ring);
+}
+
+int worker_run(struct worker *w)
+{
+	wheel_add(&w->wheel, &w->stop_timer, w->t_end);
+	for (;;) {
+		uint64_t now = clock_us();
+		struct io_uring_cqe *cqe;
+		unsigned head, seen = 0;
+
+		if (!w->stopping && swarm_stop_requested(w->sw)) {
+			wheel_del(&w->wheel, &w->stop_timer);
+			stop_all(&w->stop_timer, now);
+		}
+		wheel_run(&w->wheel, now);
+		if (w->dns)
+			dns_tick(w->dns);
+		if (w->stopping && (all_finished(w) || now >= w->t_grace))
+			break;
+
+		uint64_t wait = wheel_timeout(&w->wheel, clock_us());
+		if (w->stopping && wait > 100000)
+			wait = 100000; /* keep checking whether everyone is done */
+		if (wait > 1000000)
+			wait = 1000000;
+		struct __kernel_timespec ts = {.tv_sec = (long long)(wait / 1000000),
+					       .tv_nsec = (long long)(wait % 1000000) * 1000};
+		int r = io_uring_submit_and_wait_timeout(&w->ring, &cqe, 1, &ts, NULL);
+		w->unsubmitted = 0;
+		if (r < 0 && r != -ETIME && r != -EINTR && r != -EBUSY) {
+			snprintf(w->err, sizeof(w->err), "io_uring_submit_and_wait: %s",
+				 strerror(-r));
+			return r;
+		}
+		io_uring_for_each_cqe(&w->ring, head, cqe)
+		{
+			handle_cqe(w, cqe);
+			seen++;
+		}
+		io_uring_cq_advance(&w->ring, seen);
+	}
+	/* whatever did not finish in the grace time is closed now */
+	for (uint32_t i = 0; i < w->n_phones; i++) {
+		worker_close(w, &w->phones[i], CH_TCP);
+		worker_close(w, &w->phones[i], CH_UDP);
+	}
+	io_uring_submit(&w->ring);
+	return 0;
+}

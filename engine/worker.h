@@ -1,0 +1,68 @@
+/*
+ * engine/worker.h - one thread, one io_uring, one timer wheel, its phones.
+ *
+ * Phones are sharded across workers and nothing is shared between them but
+ * read-only configuration and SSL_CTXs. The worker runs the loop: fire due
+ * timers, submit, wait for completions (or the next timer), hand each
+ * completion to its phone. Completions carry {phone, generation, channel,
+ * operation} in user_data; an old generation marks a completion for a
+ * connection the phone has already left, which is dropped.
+ */
+#ifndef ENGINE_WORKER_H
+#define ENGINE_WORKER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <liburing.h>
+
+#include "engine/phone.h"
+#include "engine/stats.h"
+#include "engine/wheel.h"
+
+struct swarm;
+struct swarm_config;
+struct hist;
+struct dns;
+
+struct worker {
+	struct io_uring ring;
+	struct wheel wheel;
+	int id;
+	struct swarm *sw;              /* borrowed: shared read-only state */
+	const struct swarm_config *cfg;/* borrowed */
+	struct phone *phones;          /* owned: this worker's phones */
+	uint32_t n_phones;
+	struct dns *dns;               /* owned; NULL when the URL holds an address */
+	struct stats st;               /* written here, read by the main thread */
+	struct hist *lat[M__COUNT];    /* owned: the run's latency histograms */
+	uint64_t t_end;                /* when phones are told to stop */
+	uint64_t t_grace;              /* when the loop gives up waiting for them */
+	struct timer stop_timer;
+	bool stopping;
+	uint32_t unsubmitted;          /* SQEs prepared, not yet submitted */
+	char err[256];                 /* why the worker failed, if it did */
+};
+
+/* Relaxed atomic counter update: one writer (the worker), readers elsewhere. */
+#define STAT_ADD(w, field, n) \
+	__atomic_store_n(&(w)->st.field, (w)->st.field + (n), __ATOMIC_RELAXED)
+#define STAT_SUB(w, field, n) \
+	__atomic_store_n(&(w)->st.field, (w)->st.field - (n), __ATOMIC_RELAXED)
+#define STAT_GET(st, field) __atomic_load_n(&(st)->field, __ATOMIC_RELAXED)
+
+/* Set up the ring, wheel and histograms; phones are given by the swarm. 0 or -errno. */
+int worker_init(struct worker *w, int id, struct swarm *sw);
+void worker_fini(struct worker *w);
+/* Run until every phone has finished (or t_grace passed). 0 or -errno. */
+int worker_run(struct worker *w);
+
+/* For the phone: I/O on its channels. Each returns 0 or -errno. */
+int worker_tcp_connect(struct worker *w, struct phone *p);
+int worker_udp_open(struct worker *w, struct phone *p, uint16_t port);
+int worker_dns_lookup(struct worker *w, struct phone *p, const char *host);
+int worker_recv(struct worker *w, struct phone *p, enum chan_id c);
+void worker_flush(struct worker *w, struct phone *p, enum chan_id c);
+void worker_close(struct worker *w, struct phone *p, enum chan_id c);
+void worker_record(struct worker *w, enum metric m, uint64_t us);
+
+#endif
