@@ -1,0 +1,42 @@
+/*
+ * loadgen/main.c - phoneswarm's command line: parse the subcommand, dispatch.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "loadgen/run.h"
+
+#define PHONESWARM_VERSION "0.1.0"
+
+static void usage(FILE *f)
+{
+	fprintf(f, "phoneswarm %s: load and soak tester for VPN phone deployments\n\n"
+		   "usage:\n"
+		   "  phoneswarm run SCENARIO.ini [-s section.key=value ...] [-o DIR] [-q]\n"
+		   "  phoneswarm version\n"
+		   "  phoneswarm help\n\n"
+		   "Exit status: 0 expectations held, 1 an expectation failed, 2 usage or\n"
+		   "scenario error, 3 runtime error. See README.md.\n",
+		PHONESWARM_VERSION);
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		usage(stderr);
+		return 2;
+	}
+	if (!strcmp(argv[1], "run"))
+		return run_main(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "version") || !strcmp(argv[1], "--version")) {
+		printf("phoneswarm %s\n", PHONESWARM_VERSION);
+		return 0;
+	}
+	if (!strcmp(argv[1], "help") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+		usage(stdout);
+		return 0;
+	}
+	fprintf(stderr, "phoneswarm: unknown command \"%s\"\n", argv[1]);
+	usage(stderr);
+	return 2;
+}

@@ -1,0 +1,157 @@
+/*
+ * report/report.c - report.json and the printed summary (report.h).
+ */
+#include "report/report.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include "engine/config.h"
+#include "report/hist.h"
+#include "report/json.h"
+
+static const char *const dtls_modes[] = {"auto", "legacy", "psk", "off"};
+
+double report_kib_per_phone(const struct run_result *r)
+{
+	if (!r->peak_concurrent || r->rss_at_peak_kb < r->rss_base_kb)
+		return 0;
+	return (double)(r->rss_at_peak_kb - r->rss_base_kb) / (double)r->peak_concurrent;
+}
+
+static void latency(struct json *j, const char *name, const struct hist *h)
+{
+	json_obj_begin(j, name);
+	json_uint(j, "count", hist_count(h));
+	json_uint(j, "min", hist_min(h));
+	json_uint(j, "p50", hist_percentile(h, 50));
+	json_uint(j, "p90", hist_percentile(h, 90));
+	json_uint(j, "p99", hist_percentile(h, 99));
+	json_uint(j, "p999", hist_percentile(h, 99.9));
+	json_uint(j, "max", hist_max(h));
+	json_double(j, "mean", hist_mean(h));
+	json_obj_end(j);
+}
+
+int report_write_json(const struct run_result *r, const char *path)
+{
+	FILE *f = fopen(path, "w");
+	struct json j;
+	int rc;
+
+	if (!f)
+		return -errno;
+	json_open(&j, f);
+	json_obj_begin(&j, NULL);
+	json_str(&j, "tool", "phoneswarm");
+	json_str(&j, "scenario", r->scenario);
+	json_str(&j, "headend", r->cfg->url);
+	json_str(&j, "dtls_mode", dtls_modes[r->cfg->dtls_mode]);
+	json_double(&j, "duration_s", r->wall_s);
+
+	json_obj_begin(&j, "phones");
+	json_uint(&j, "configured", r->cfg->count);
+	json_uint(&j, "attempted", r->st.attempted);
+	json_uint(&j, "tunnels_up", r->st.tunnels_up);
+	json_uint(&j, "dtls_up", r->st.dtls_up);
+	json_uint(&j, "peak_concurrent", r->peak_concurrent);
+	json_uint(&j, "failed", r->st.failed);
+	json_uint(&j, "disconnected", r->st.disconnected);
+	json_uint(&j, "aborted_at_end", r->st.aborted);
+	json_obj_end(&j);
+
+	json_obj_begin(&j, "failures");
+	for (int k = 1; k < R__COUNT; k++)
+		if (r->st.failures[k])
+			json_uint(&j, reason_name((enum reason)k), r->st.failures[k]);
+	json_obj_end(&j);
+
+	json_obj_begin(&j, "latency_us");
+	for (int m = 0; m < M__COUNT; m++)
+		latency(&j, metric_name((enum metric)m), r->lat[m]);
+	json_obj_end(&j);
+
+	json_obj_begin(&j, "traffic");
+	json_uint(&j, "cstp_tx_bytes", r->st.cstp_tx_bytes);
+	json_uint(&j, "cstp_rx_bytes", r->st.cstp_rx_bytes);
+	json_uint(&j, "dtls_tx_bytes", r->st.dtls_tx_bytes);
+	json_uint(&j, "dtls_rx_bytes", r->st.dtls_rx_bytes);
+	json_uint(&j, "keepalives_sent", r->st.keepalives_sent);
+	json_uint(&j, "dpd_sent", r->st.dpd_sent);
+	json_uint(&j, "dpd_answered", r->st.dpd_answered);
+	json_obj_end(&j);
+
+	/* voice comes with traffic.* (not in this version): nothing sent yet */
+	json_obj_begin(&j, "rtp");
+	json_uint(&j, "sent", 0);
+	json_uint(&j, "received", 0);
+	json_uint(&j, "lost", 0);
+	json_obj_end(&j);
+
+	json_arr_begin(&j, "expectations");
+	json_arr_end(&j);
+
+	json_obj_begin(&j, "resources");
+	json_double(&j, "cpu_user_s", r->cpu_user_s);
+	json_double(&j, "cpu_sys_s", r->cpu_sys_s);
+	json_uint(&j, "max_rss_kb", r->max_rss_kb);
+	json_uint(&j, "rss_base_kb", r->rss_base_kb);
+	json_uint(&j, "rss_at_peak_kb", r->rss_at_peak_kb);
+	json_double(&j, "kib_per_connected_phone", report_kib_per_phone(r));
+	json_double(&j, "cpu_ms_per_tunnel",
+		    r->st.tunnels_up ? (r->cpu_user_s + r->cpu_sys_s) * 1000.0 /
+					       (double)r->st.tunnels_up
+				     : 0.0);
+	json_obj_end(&j);
+	json_obj_end(&j);
+
+	rc = json_close(&j);
+	if (fclose(f) && !rc)
+		rc = -EIO;
+	return rc;
+}
+
+static double ms(uint64_t us)
+{
+	return (double)us / 1000.0;
+}
+
+void report_print_summary(const struct run_result *r, const char *dir, FILE *out)
+{
+	const struct stats *s = &r->st;
+	bool any = false;
+
+	fprintf(out, "phoneswarm: %s against %s (%.1f s)\n", r->scenario, r->cfg->url, r->wall_s);
+	fprintf(out, "  phones     %u configured, %llu attempted, %llu tunnels up, %llu DTLS up, "
+		     "peak %llu concurrent\n",
+		r->cfg->count, (unsigned long long)s->attempted,
+		(unsigned long long)s->tunnels_up, (unsigned long long)s->dtls_up,
+		(unsigned long long)r->peak_concurrent);
+	fprintf(out, "  ended      %llu disconnected cleanly, %llu failed, %llu still connecting "
+		     "at the end\n",
+		(unsigned long long)s->disconnected, (unsigned long long)s->failed,
+		(unsigned long long)s->aborted);
+	fprintf(out, "  failures  ");
+	for (int k = 1; k < R__COUNT; k++)
+		if (s->failures[k]) {
+			fprintf(out, " %s %llu", reason_name((enum reason)k),
+				(unsigned long long)s->failures[k]);
+			any = true;
+		}
+	fprintf(out, "%s\n", any ? "" : " none");
+	fprintf(out, "  latency ms %16s %8s %8s %8s %8s %8s %8s\n", "count", "min", "p50", "p90",
+		"p99", "p99.9", "max");
+	for (int m = 0; m < M__COUNT; m++) {
+		const struct hist *h = r->lat[m];
+
+		fprintf(out, "    %-16s %8llu %8.1f %8.1f %8.1f %8.1f %8.1f %8.1f\n",
+			metric_name((enum metric)m), (unsigned long long)hist_count(h),
+			ms(hist_min(h)), ms(hist_percentile(h, 50)), ms(hist_percentile(h, 90)),
+			ms(hist_percentile(h, 99)), ms(hist_percentile(h, 99.9)), ms(hist_max(h)));
+	}
+	fprintf(out, "  resources  cpu %.2f s user + %.2f s sys; max RSS %.1f MiB; %.1f KiB per "
+		     "connected phone\n",
+		r->cpu_user_s, r->cpu_sys_s, (double)r->max_rss_kb / 1024.0,
+		report_kib_per_phone(r));
+	fprintf(out, "  report     %s/report.json\n", dir);
+}

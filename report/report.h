@@ -1,0 +1,39 @@
+/*
+ * report/report.h - what a run leaves behind: report.json and the summary.
+ *
+ * A struct run_result gathers the run's figures once the workers are done;
+ * report_write_json() writes the public report.json (its fields are a
+ * contract, see README) and report_print_summary() the human summary.
+ */
+#ifndef REPORT_REPORT_H
+#define REPORT_REPORT_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "engine/stats.h"
+
+struct hist;
+struct swarm_config;
+
+struct run_result {
+	const char *scenario;          /* path of the scenario file */
+	const struct swarm_config *cfg;/* borrowed */
+	struct stats st;               /* counters summed over workers */
+	uint64_t peak_concurrent;      /* most tunnels up at once */
+	const struct hist *lat[M__COUNT]; /* borrowed: merged histograms */
+	double wall_s;                 /* from the first arrival to the end */
+	double cpu_user_s, cpu_sys_s;  /* CPU of the run (set-up excluded) */
+	uint64_t max_rss_kb;           /* peak resident memory of the process */
+	uint64_t rss_base_kb;          /* resident before the phones existed */
+	uint64_t rss_at_peak_kb;       /* resident when most tunnels were up */
+};
+
+/* Write report.json to path. 0, or -errno. */
+int report_write_json(const struct run_result *r, const char *path);
+/* The human summary. */
+void report_print_summary(const struct run_result *r, const char *dir, FILE *out);
+/* KiB of memory per connected phone at the peak, 0 if none were up. */
+double report_kib_per_phone(const struct run_result *r);
+
+#endif
