@@ -232,6 +232,7 @@ static int send_dtls(struct worker *w, struct phone *p, uint8_t type, const void
 	STAT_ADD(w, dtls_tx_bytes, 1u + len);
 	p->live[CH_UDP].last_tx_us = now;
 	worker_flush(w, p, CH_UDP);
+	tls_idle(&p->dtls_s);
 	return 0;
 }
 
@@ -717,6 +718,7 @@ static void udp_input(struct worker *w, struct phone *p, const uint8_t *data, si
 		}
 	}
 	worker_flush(w, p, CH_UDP);
+	tls_idle(&p->dtls_s);
 }
 
 void phone_on_recv(struct worker *w, struct phone *p, enum chan_id c, int res)

@@ -41,12 +41,11 @@ enum live_action policy_liveness(const struct liveness *l, uint64_t now_us, uint
 	if (l->keepalive_s) {
 		uint64_t ka_at = l->last_tx_us + (uint64_t)l->keepalive_s * 1000000u;
 
-		if (now_us >= ka_at) {
-			if (act == LIVE_NONE)
-				act = LIVE_KEEPALIVE;
-			/* the packet we send now moves last_tx */
+		if (now_us >= ka_at && act == LIVE_NONE)
+			act = LIVE_KEEPALIVE;
+		/* the packet we send now (keepalive or DPD) moves last_tx */
+		if (act != LIVE_NONE)
 			ka_at = now_us + (uint64_t)l->keepalive_s * 1000000u;
-		}
 		next = min_u64(next, ka_at);
 	}
 	*next_us = next;

@@ -85,6 +85,7 @@ int tls_open(struct tls *t, SSL_CTX *ctx, X509 *cert, EVP_PKEY *key, const char 
 {
 	pthread_once(&once, init_indexes);
 	t->alert_rcvd = t->alert_sent = 0;
+	t->idle = false;
 	t->ssl = SSL_new(ctx);
 	if (!t->ssl)
 		return -ENOMEM;
@@ -124,8 +125,18 @@ void *tls_app(const SSL *ssl)
 	return SSL_get_ex_data(ssl, app_index);
 }
 
+/* Record buffers back before any use of a session tls_idle() emptied. */
+static void wake(struct tls *t)
+{
+	if (t->idle) {
+		SSL_alloc_buffers(t->ssl);
+		t->idle = false;
+	}
+}
+
 void tls_feed(struct tls *t, const uint8_t *data, size_t len)
 {
+	wake(t);
 	membio_feed(t->bio, data, len);
 }
 
@@ -183,6 +194,7 @@ int tls_read(struct tls *t, uint8_t *buf, size_t cap)
 
 int tls_write(struct tls *t, const void *buf, size_t len)
 {
+	wake(t);
 	int r = SSL_write(t->ssl, buf, (int)len);
 
 	if (r == (int)len)
@@ -191,8 +203,16 @@ int tls_write(struct tls *t, const void *buf, size_t len)
 	return -EPROTO;
 }
 
+void tls_idle(struct tls *t)
+{
+	if (t->ssl && !t->idle && SSL_is_init_finished(t->ssl) && SSL_free_buffers(t->ssl))
+		t->idle = true; /* (it refuses, harmlessly, while data is pending) */
+}
+
 void tls_shutdown(struct tls *t)
 {
+	if (t->ssl)
+		wake(t);
 	if (t->ssl && SSL_is_init_finished(t->ssl)) {
 		SSL_shutdown(t->ssl);
 		ERR_clear_error();

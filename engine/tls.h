@@ -22,6 +22,7 @@ struct tls {
 	BIO *bio; /* owned by ssl: both its read and write BIO */
 	uint8_t alert_rcvd; /* last fatal alert received (TLS alert number), 0 if none */
 	uint8_t alert_sent; /* last fatal alert we sent, 0 if none */
+	bool idle;          /* record buffers given back by tls_idle() */
 };
 
 /*
@@ -51,6 +52,14 @@ int tls_handshake(struct tls *t);
 int tls_read(struct tls *t, uint8_t *buf, size_t cap);
 /* Encrypt len bytes as one record. 0, or -EPROTO. */
 int tls_write(struct tls *t, const void *buf, size_t len);
+/*
+ * Give back the session's record buffers while it is idle. TLS does this by
+ * itself (SSL_MODE_RELEASE_BUFFERS); OpenSSL never does it for DTLS, whose
+ * two 17 KB buffers would otherwise stay with every connected phone. The
+ * buffers come back before the session is used again (OpenSSL 3.0's DTLS
+ * write path does not re-create them by itself).
+ */
+void tls_idle(struct tls *t);
 /* Queue a close_notify. */
 void tls_shutdown(struct tls *t);
 

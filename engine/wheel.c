@@ -2,10 +2,11 @@
  * engine/wheel.c - hashed timer wheel (see wheel.h).
  *
  * A timer lives in the slot of its deadline's tick modulo WHEEL_SLOTS. Each
- * turn visits the slots between the last processed tick and now; a timer
- * whose deadline is still in the future (a later round) stays where it is.
- * A bitmap of non-empty slots lets wheel_timeout() find the next slot to
- * visit without walking empty ones.
+ * turn visits the slots from the last turn's tick to now's, now's included
+ * and visited again next turn since part of that tick may be ahead; a timer
+ * whose deadline is still in the future (later in the tick, or a later
+ * round) stays where it is. A bitmap of non-empty slots lets wheel_timeout()
+ * find the earliest deadline without walking empty slots.
  */
 #include "engine/wheel.h"
 
@@ -14,6 +15,12 @@
 static inline uint64_t tick_of(uint64_t us)
 {
 	return us / WHEEL_TICK_US;
+}
+
+/* The first tick that starts at or after us. */
+static inline uint64_t due_tick(uint64_t us)
+{
+	return (us + WHEEL_TICK_US - 1) / WHEEL_TICK_US;
 }
 
 void wheel_init(struct wheel *w, uint64_t now_us)
@@ -45,7 +52,7 @@ void wheel_del(struct wheel *w, struct timer *t)
 {
 	if (!t->pprev)
 		return;
-	unsigned s = (unsigned)(tick_of(t->deadline_us) % WHEEL_SLOTS);
+	unsigned s = t->slot;
 
 	*t->pprev = t->next;
 	if (t->next)
@@ -58,14 +65,17 @@ void wheel_del(struct wheel *w, struct timer *t)
 
 void wheel_add(struct wheel *w, struct timer *t, uint64_t deadline_us)
 {
+	uint64_t tick = due_tick(deadline_us);
+
 	wheel_del(w, t);
-	/* A deadline in the past goes in the current tick's slot. */
-	if (tick_of(deadline_us) < w->tick)
-		deadline_us = w->tick * WHEEL_TICK_US;
+	/* a deadline already passed goes in the next tick to process */
+	if (tick < w->tick)
+		tick = w->tick;
 	t->deadline_us = deadline_us;
 
-	unsigned s = (unsigned)(tick_of(deadline_us) % WHEEL_SLOTS);
+	unsigned s = (unsigned)(tick % WHEEL_SLOTS);
 
+	t->slot = s;
 	t->next = w->slot[s];
 	if (t->next)
 		t->next->pprev = &t->next;
@@ -77,22 +87,29 @@ void wheel_add(struct wheel *w, struct timer *t, uint64_t deadline_us)
 
 /*
  * Fire the due timers of one slot. The slot's list is detached first so that
- * callbacks can re-arm into the same slot without being fired twice this turn.
+ * callbacks can re-arm into the same slot without being fired twice this turn;
+ * its head is relinked to a local so that callbacks can also disarm timers of
+ * the detached list. Timers not yet due (later this tick, or a later round)
+ * go back into the slot.
  */
 static unsigned run_slot(struct wheel *w, unsigned s, uint64_t now_us)
 {
 	struct timer *list = w->slot[s], *t;
-	struct timer *keep = 0;
 	unsigned fired = 0;
 
 	w->slot[s] = 0;
-	w->bits[s / 64] &= ~(1ull << (s % 64));
+	if (list)
+		list->pprev = &list;
 	while ((t = list)) {
 		list = t->next;
+		if (list)
+			list->pprev = &list;
 		if (t->deadline_us > now_us) {
-			/* a later round: keep it in this slot */
-			t->next = keep;
-			keep = t;
+			t->next = w->slot[s];
+			if (t->next)
+				t->next->pprev = &t->next;
+			t->pprev = &w->slot[s];
+			w->slot[s] = t;
 			continue;
 		}
 		t->next = 0;
@@ -101,60 +118,78 @@ static unsigned run_slot(struct wheel *w, unsigned s, uint64_t now_us)
 		fired++;
 		t->fn(t, now_us);
 	}
-	while ((t = keep)) {
-		keep = t->next;
-		t->next = w->slot[s];
-		if (t->next)
-			t->next->pprev = &t->next;
-		t->pprev = &w->slot[s];
-		w->slot[s] = t;
+	if (w->slot[s])
 		slot_mark(w, s);
-	}
+	else
+		slot_clear_if_empty(w, s);
 	return fired;
 }
 
+/*
+ * Visit the slots of the ticks from the last run's up to now's (each slot at
+ * most once when more than a turn has passed). The current tick stays
+ * unprocessed-for-good: w->tick ends at now's tick, so a timer due later in
+ * this tick, or re-armed for "now" by a callback, is found by the next run.
+ * w->tick is set to now's tick first so that a past deadline armed by a
+ * callback lands in now's slot, which this run or the next one visits.
+ */
 unsigned wheel_run(struct wheel *w, uint64_t now_us)
 {
 	uint64_t now_tick = tick_of(now_us);
+	uint64_t k = w->tick;
 	unsigned fired = 0;
 
-	/* More than a turn behind: every slot is due once. */
-	uint64_t k = w->tick;
-	if (now_tick >= k && now_tick - k >= WHEEL_SLOTS)
+	if (now_tick < k)
+		return 0; /* the clock went back: nothing can be due */
+	if (now_tick - k >= WHEEL_SLOTS)
 		k = now_tick - WHEEL_SLOTS + 1;
+	w->tick = now_tick;
 	for (; k <= now_tick; k++) {
 		unsigned s = (unsigned)(k % WHEEL_SLOTS);
 
-		/* timers armed by callbacks for "now" land in the next tick's slot */
-		w->tick = k + 1;
 		if (w->bits[s / 64] & (1ull << (s % 64)))
 			fired += run_slot(w, s, now_us);
 	}
 	return fired;
 }
 
+/*
+ * Every armed timer's tick is at or after w->tick, so a slot's timers of the
+ * current round (tick == w->tick + distance) are earlier than any timer of a
+ * later slot, and those of later rounds later than every current-round one.
+ * Scan slots in order keeping the earliest deadline seen; stop at the first
+ * slot whose earliest timer is of the current round.
+ */
 uint64_t wheel_timeout(const struct wheel *w, uint64_t now_us)
 {
 	const unsigned words = WHEEL_SLOTS / 64;
+	uint64_t best = UINT64_MAX;
 
 	if (!w->armed)
 		return UINT64_MAX;
-	if (tick_of(now_us) >= w->tick)
-		return 0; /* ticks not yet processed */
 	unsigned start = (unsigned)(w->tick % WHEEL_SLOTS);
 	unsigned word = start / 64;
 	uint64_t m = w->bits[word] & (~0ull << (start % 64));
 
 	for (unsigned i = 0; i <= words; i++) {
-		if (m) {
+		while (m) {
 			unsigned s = word * 64 + (unsigned)__builtin_ctzll(m);
 			unsigned dist = (s + WHEEL_SLOTS - start) % WHEEL_SLOTS;
-			uint64_t at = (w->tick + dist) * WHEEL_TICK_US;
 
-			return at > now_us ? at - now_us : 0;
+			m &= m - 1;
+			for (const struct timer *t = w->slot[s]; t; t = t->next)
+				if (t->deadline_us < best)
+					best = t->deadline_us;
+			if (tick_of(best) <= w->tick + dist)
+				goto out;
 		}
 		word = (word + 1) % words;
 		m = w->bits[word];
+		if (i + 1 == words) /* back at the start word: only the slots before start */
+			m &= (start % 64) ? ~(~0ull << (start % 64)) : 0;
 	}
-	return WHEEL_TICK_US; /* not reached while armed > 0 */
+out:
+	if (best == UINT64_MAX)
+		return WHEEL_TICK_US; /* not reached while armed > 0 */
+	return best > now_us ? best - now_us : 0;
 }

@@ -26,7 +26,7 @@
 #include "engine/swarm.h"
 #include "report/hist.h"
 
-#define TCP_RBUF 4096u /* bytes: one receive of TLS records */
+#define TCP_RBUF 2048u /* bytes: one receive of TLS records */
 #define UDP_RBUF 2048u /* bytes: one datagram (path MTU 1500) */
 
 enum op {
@@ -319,6 +319,12 @@ static void handle_cqe(struct worker *w, struct io_uring_cqe *cqe)
 		}
 		phone_on_send(w, p, (enum chan_id)c, res < 0 ? res : 0);
 		worker_flush(w, p, (enum chan_id)c);
+		if (!ch->send_busy) {
+			/* an idle channel keeps no send buffer */
+			free(ch->sbuf);
+			ch->sbuf = NULL;
+			ch->scap = ch->slen = ch->soff = 0;
+		}
 		break;
 	}
 }
