@@ -25,6 +25,7 @@
 #include "engine/dns.h"
 #include "engine/dtls.h"
 #include "engine/http.h"
+#include "engine/inner.h"
 #include "engine/membio.h"
 #include "engine/model.h"
 #include "engine/swarm.h"
@@ -103,6 +104,8 @@ static void fail(struct worker *w, struct phone *p, enum reason r, int detail)
 	teardown(w, p);
 }
 
+static void ping_once(struct worker *w, struct phone *p, uint64_t now);
+
 /* DTLS trouble does not end the phone: the tunnel carries on over TLS. */
 static void dtls_fail(struct worker *w, struct phone *p, enum reason r)
 {
@@ -112,6 +115,8 @@ static void dtls_fail(struct worker *w, struct phone *p, enum reason r)
 	STAT_ADD(w, failures[r], 1);
 	tls_close(&p->dtls_s);
 	worker_close(w, p, CH_UDP);
+	if (p->state == PH_TUNNEL)
+		ping_once(w, p, clock_us());
 }
 
 static void finish(struct worker *w, struct phone *p)
@@ -201,7 +206,7 @@ static void ibuf_consume(struct phone *p, uint32_t n)
 static int send_cstp(struct worker *w, struct phone *p, uint8_t type, const void *payload,
 		     uint16_t len, uint64_t now)
 {
-	uint8_t frame[CSTP_HEADER_LEN + 256];
+	uint8_t frame[CSTP_HEADER_LEN + 1600];
 
 	if (len > sizeof(frame) - CSTP_HEADER_LEN)
 		return -EMSGSIZE;
@@ -220,7 +225,7 @@ static int send_cstp(struct worker *w, struct phone *p, uint8_t type, const void
 static int send_dtls(struct worker *w, struct phone *p, uint8_t type, const void *payload,
 		     uint16_t len, uint64_t now)
 {
-	uint8_t rec[1 + 256];
+	uint8_t rec[1 + 1600];
 
 	if (len > sizeof(rec) - 1)
 		return -EMSGSIZE;
@@ -234,6 +239,55 @@ static int send_dtls(struct worker *w, struct phone *p, uint8_t type, const void
 	worker_flush(w, p, CH_UDP);
 	tls_idle(&p->dtls_s);
 	return 0;
+}
+
+/* An IP packet into the tunnel: over DTLS while it is up, else over TLS. */
+static int send_data(struct worker *w, struct phone *p, const uint8_t *pkt, uint16_t len,
+		     uint64_t now)
+{
+	int r = p->dtls == DT_UP ? send_dtls(w, p, CSTP_DATA, pkt, len, now)
+				 : send_cstp(w, p, CSTP_DATA, pkt, len, now);
+	if (!r)
+		STAT_ADD(w, data_tx_packets, 1);
+	return r;
+}
+
+/*
+ * Once the data path is settled (DTLS up, failed, or not offered), the
+ * phone pings the DNS server the headend gave it, as a phone checks its
+ * network: one echo, timed, proving both directions of the tunnel.
+ */
+static void ping_once(struct worker *w, struct phone *p, uint64_t now)
+{
+	uint8_t pkt[128];
+	int n;
+
+	if (p->pinged || !p->ping_dst.s_addr)
+		return;
+	p->pinged = true;
+	n = inner_icmp_echo(pkt, sizeof(pkt), p->tun_addr, p->ping_dst, (uint16_t)p->idx,
+			    p->gen, 56);
+	if (n > 0 && !send_data(w, p, pkt, (uint16_t)n, now))
+		p->ping_sent_us = now;
+}
+
+static void on_data(struct worker *w, struct phone *p, const uint8_t *pkt, size_t len,
+		    uint64_t now)
+{
+	struct inner_info in;
+
+	STAT_ADD(w, data_rx_packets, 1);
+	if (len && (pkt[0] >> 4) == 6)
+		return; /* the headend's IPv6 housekeeping: phones here speak IPv4 */
+	if (inner_parse(pkt, len, &in) < 0) {
+		STAT_ADD(w, data_rx_bad, 1);
+		return;
+	}
+	if (in.proto == IPPROTO_ICMP && in.icmp_type == 0 && in.icmp_id == (uint16_t)p->idx &&
+	    in.icmp_seq == p->gen && p->ping_sent_us) {
+		worker_record(w, M_PING_RTT, now - p->ping_sent_us);
+		p->ping_sent_us = 0;
+	}
 }
 
 static const struct url *url_of(struct worker *w)
@@ -452,7 +506,10 @@ static void tunnel_up(struct worker *w, struct phone *p, const struct ac_tunnel 
 	p->tun_addr = t->addr;
 	p->live[CH_TCP] = (struct liveness){.last_rx_us = now, .last_tx_us = now,
 					    .dpd_s = t->dpd, .keepalive_s = t->keepalive};
+	p->pinged = false;
 	start_dtls(w, p, t, now);
+	if (p->dtls == DT_OFF)
+		ping_once(w, p, now);
 }
 
 static void on_dpd_resp(struct worker *w, struct phone *p, enum chan_id c, uint64_t now)
@@ -479,6 +536,9 @@ static void tunnel_input(struct worker *w, struct phone *p, uint64_t now)
 			break;
 		case CSTP_DPD_RESP:
 			on_dpd_resp(w, p, CH_TCP, now);
+			break;
+		case CSTP_DATA:
+			on_data(w, p, f.payload, f.len, now);
 			break;
 		case CSTP_DISCONNECT:
 		case CSTP_TERMINATE:
@@ -573,6 +633,14 @@ static void cstp_input(struct worker *w, struct phone *p, uint64_t now)
 	if (ac_parse_connect_reply(&resp, &t) < 0) {
 		fail(w, p, R_HTTP_MALFORMED, 0);
 		return;
+	}
+	const struct http_header *dns = http_header(&resp, "X-CSTP-DNS");
+	char a[16];
+	p->ping_dst.s_addr = 0;
+	if (dns && dns->value_len < sizeof(a)) {
+		memcpy(a, dns->value, dns->value_len);
+		a[dns->value_len] = 0;
+		inet_pton(AF_INET, a, &p->ping_dst);
 	}
 	ibuf_consume(p, (uint32_t)total);
 	tunnel_up(w, p, &t, now);
@@ -691,6 +759,7 @@ static void udp_input(struct worker *w, struct phone *p, const uint8_t *data, si
 		STAT_ADD(w, dtls_up, 1);
 		STAT_ADD(w, dtls_now, 1);
 		p->live[CH_UDP].last_rx_us = now;
+		ping_once(w, p, now);
 	}
 	for (;;) {
 		int n = tls_read(&p->dtls_s, rec, sizeof(rec));
@@ -709,6 +778,9 @@ static void udp_input(struct worker *w, struct phone *p, const uint8_t *data, si
 			break;
 		case CSTP_DPD_RESP:
 			on_dpd_resp(w, p, CH_UDP, now);
+			break;
+		case CSTP_DATA:
+			on_data(w, p, rec + 1, (size_t)n - 1, now);
 			break;
 		case CSTP_DISCONNECT:
 			dtls_fail(w, p, R_CLOSED_BY_HEADEND);

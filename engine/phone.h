@@ -90,6 +90,9 @@ struct phone {
 	uint64_t close_deadline;  /* CLOSING: when to stop waiting for the send */
 	int detail;               /* failure detail: HTTP status, TLS alert, errno */
 	bool dtls_psk;            /* the DTLS session is PSK-NEGOTIATE (else legacy) */
+	bool pinged;              /* the tunnel check ping has been sent */
+	struct in_addr ping_dst;  /* the DNS server the headend assigned (X-CSTP-DNS) */
+	uint64_t ping_sent_us;    /* when, 0 once answered */
 };
 
 /* Set up phone idx (not yet due) on worker w. */

@@ -21,6 +21,7 @@ enum metric {
 	M_DTLS_HANDSHAKE, /* first DTLS datagram to handshake done */
 	M_TIME_TO_TUNNEL, /* from when the phone was due to arrive to tunnel up */
 	M_DPD_RTT,        /* DPD request to its response, either channel */
+	M_PING_RTT,       /* ICMP echo through the tunnel to the assigned DNS server */
 	M__COUNT
 };
 
@@ -39,6 +40,8 @@ struct stats {
 	uint64_t cstp_rx_bytes, cstp_tx_bytes; /* TLS payload bytes (CSTP frames) */
 	uint64_t dtls_rx_bytes, dtls_tx_bytes; /* DTLS plaintext bytes */
 	uint64_t dpd_sent, dpd_answered, keepalives_sent;
+	uint64_t data_tx_packets, data_rx_packets; /* IP packets through the tunnel */
+	uint64_t data_rx_bad;                      /* received packets that failed checks */
 };
 
 #endif

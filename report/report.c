@@ -79,6 +79,9 @@ int report_write_json(const struct run_result *r, const char *path)
 	json_uint(&j, "keepalives_sent", r->st.keepalives_sent);
 	json_uint(&j, "dpd_sent", r->st.dpd_sent);
 	json_uint(&j, "dpd_answered", r->st.dpd_answered);
+	json_uint(&j, "data_tx_packets", r->st.data_tx_packets);
+	json_uint(&j, "data_rx_packets", r->st.data_rx_packets);
+	json_uint(&j, "data_rx_bad", r->st.data_rx_bad);
 	json_obj_end(&j);
 
 	/* voice comes with traffic.* (not in this version): nothing sent yet */
