@@ -31,7 +31,7 @@ MAIN_OBJ := $(BUILD)/loadgen/main.o
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all deps asan test unit lab-test bench demo lab clean format
+.PHONY: all deps asan test unit lab-test bench demo lab clean format fuzz
 all: $(BUILD)/phoneswarm
 
 deps:
@@ -84,6 +84,26 @@ demo:
 lab:
 	@scripts/deps
 	@scripts/lab up
+
+# libFuzzer targets for the parsers: make fuzz [FUZZ_SECONDS=60]
+FUZZ_SECONDS ?= 30
+FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_LIB := engine/http.c engine/cstp.c engine/authxml.c engine/anyconnect.c engine/url.c \
+            engine/certhash.c engine/inner.c
+fuzz:
+	@command -v clang >/dev/null || { echo "make fuzz needs clang: apt-get install clang" >&2; exit 1; }
+	@mkdir -p $(BUILD)/fuzz
+	@for f in $(FUZZ_SRC); do n=$$(basename $$f .c); \
+	  clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -I. \
+	    -D_GNU_SOURCE $$f $(FUZZ_LIB) -lcrypto -o $(BUILD)/fuzz/$$n || exit 1; \
+	  echo "fuzz: $$n for $(FUZZ_SECONDS) s"; \
+	  $(BUILD)/fuzz/$$n -max_total_time=$(FUZZ_SECONDS) -print_final_stats=0 2>&1 | tail -1 || exit 1; \
+	done
+
+# A deliberately broken headend for the bad-input tests (tests/lab/test_bad_headend.sh).
+$(BUILD)/badheadend: tests/tools/badheadend.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $< -lssl -lcrypto
 
 format:
 	clang-format -i $(wildcard */*.c */*.h tests/*/*.c)

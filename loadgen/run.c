@@ -87,7 +87,8 @@ int run_main(int argc, char **argv)
 	struct swarm_config cfg;
 	struct run_result res;
 	struct swarm *sw;
-	struct rusage ru0, ru1;
+	struct rusage ru0, ru1, ru_peak;
+	uint64_t up_at_peak = 0;
 
 	optind = 1;
 	while ((opt = getopt(argc, argv, "s:o:qh")) != -1) {
@@ -150,6 +151,7 @@ int run_main(int argc, char **argv)
 		return EXIT_RUNTIME;
 	}
 	getrusage(RUSAGE_SELF, &ru0);
+	ru_peak = ru0;
 
 	/* Watch: progress, peak concurrency and the memory it took. */
 	bool tty = isatty(STDERR_FILENO);
@@ -165,6 +167,11 @@ int run_main(int argc, char **argv)
 
 			if (s.up_now > peak || rss > rss_peak)
 				rss_peak = rss;
+			if (s.up_now > peak) {
+				/* what bringing these tunnels up has cost so far */
+				getrusage(RUSAGE_SELF, &ru_peak);
+				up_at_peak = s.tunnels_up;
+			}
 			peak = s.up_now;
 		}
 		if (interrupted == 1) {
@@ -203,6 +210,9 @@ int run_main(int argc, char **argv)
 	res.max_rss_kb = (uint64_t)ru1.ru_maxrss;
 	res.rss_base_kb = swarm_rss_base_kb(sw);
 	res.rss_at_peak_kb = rss_peak;
+	res.cpu_to_peak_s = tv_s(ru_peak.ru_utime) - tv_s(ru0.ru_utime) + tv_s(ru_peak.ru_stime) -
+			    tv_s(ru0.ru_stime);
+	res.tunnels_at_peak = up_at_peak;
 
 	snprintf(path, sizeof(path), "%s/report.json", dir);
 	int wr = report_write_json(&res, path);

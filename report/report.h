@@ -27,6 +27,8 @@ struct run_result {
 	uint64_t max_rss_kb;           /* peak resident memory of the process */
 	uint64_t rss_base_kb;          /* resident before the phones existed */
 	uint64_t rss_at_peak_kb;       /* resident when most tunnels were up */
+	double cpu_to_peak_s;          /* CPU spent until the peak was reached */
+	uint64_t tunnels_at_peak;      /* tunnels brought up by then */
 };
 
 /* Write report.json to path. 0, or -errno. */
@@ -35,5 +37,7 @@ int report_write_json(const struct run_result *r, const char *path);
 void report_print_summary(const struct run_result *r, const char *dir, FILE *out);
 /* KiB of memory per connected phone at the peak, 0 if none were up. */
 double report_kib_per_phone(const struct run_result *r);
+/* CPU milliseconds per tunnel brought up (bring-up phase only), 0 if none. */
+double report_cpu_ms_per_tunnel(const struct run_result *r);
 
 #endif
