@@ -57,4 +57,7 @@ void config_free(struct swarm_config *cfg)
 	free(cfg->source);
 	cfg->source = NULL;
 	cfg->n_source = 0;
+	free(cfg->trace_phones);
+	cfg->trace_phones = NULL;
+	cfg->n_trace_phones = 0;
 }

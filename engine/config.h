@@ -72,6 +72,11 @@ struct swarm_config {
 
 	/* [dtls] */
 	enum dtls_mode dtls_mode;
+
+	/* from the command line, not the scenario */
+	uint32_t *trace_phones; /* phone indexes to keep a transcript of (--trace) */
+	uint32_t n_trace_phones;
+	uint32_t trace_failed;  /* keep transcripts of the first N phones that fail */
 };
 
 void config_defaults(struct swarm_config *cfg);

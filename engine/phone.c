@@ -95,10 +95,21 @@ static void fail(struct worker *w, struct phone *p, enum reason r, int detail)
 {
 	if (p->state == PH_FAILED || p->state == PH_DONE)
 		return;
+	uint64_t now = clock_us();
+
 	leave_tunnel(w, p);
 	p->reason = (uint8_t)r;
 	p->detail = detail;
-	set_state(p, PH_FAILED, clock_us());
+	if (r == R_CONNECT_TIMEOUT || r == R_TCP_TIMEOUT) {
+		PTRACE(p, now, "VPNC: -vpnc_control: conn timer expired ... to abort connect");
+		PTRACE(p, now, "VPNC: -abort_connect: in %s phase", phone_state_name(p->state));
+	}
+	PTRACE(p, now, "VPNC: set_login_state: LOGIN: 1 (TRYING) --> 3 (FAILED)");
+	if (r == R_DNS_LOOKUP)
+		PTRACE(p, now, "VPNC: notify code: 32 [DnsLookupErr]");
+	else
+		PTRACE(p, now, "VPNC: notify: [%s] detail %d", reason_name(r), detail);
+	set_state(p, PH_FAILED, now);
 	STAT_ADD(w, failed, 1);
 	STAT_ADD(w, failures[r], 1);
 	teardown(w, p);
@@ -109,6 +120,10 @@ static void ping_once(struct worker *w, struct phone *p, uint64_t now);
 /* DTLS trouble does not end the phone: the tunnel carries on over TLS. */
 static void dtls_fail(struct worker *w, struct phone *p, enum reason r)
 {
+	uint64_t now = clock_us();
+
+	PTRACE(p, now, "VPNC: -create_dtls_connection: DTLS setup failure (%s)", reason_name(r));
+	PTRACE(p, now, "VPNC: connect : err: SSL success DTLS fail");
 	if (p->dtls == DT_UP)
 		STAT_SUB(w, dtls_now, 1);
 	p->dtls = DT_FAILED;
@@ -121,6 +136,7 @@ static void dtls_fail(struct worker *w, struct phone *p, enum reason r)
 
 static void finish(struct worker *w, struct phone *p)
 {
+	PTRACE(p, clock_us(), "VPNC: -disconnect: tunnel closed, logged out");
 	leave_tunnel(w, p);
 	STAT_ADD(w, disconnected, 1);
 	set_state(p, PH_DONE, clock_us());
@@ -145,6 +161,7 @@ void phone_release(struct phone *p)
 	}
 	X509_free(p->cert);
 	p->cert = NULL;
+	trace_free(&p->trace);
 }
 
 /* ==== Timer ==== */
@@ -286,6 +303,8 @@ static void on_data(struct worker *w, struct phone *p, const uint8_t *pkt, size_
 	if (in.proto == IPPROTO_ICMP && in.icmp_type == 0 && in.icmp_id == (uint16_t)p->idx &&
 	    in.icmp_seq == p->gen && p->ping_sent_us) {
 		worker_record(w, M_PING_RTT, now - p->ping_sent_us);
+		PTRACE(p, now, "VPNC: ping %s through the tunnel: %.2f ms", inet_ntoa(in.src),
+		       (double)(now - p->ping_sent_us) / 1e3);
 		p->ping_sent_us = 0;
 	}
 }
@@ -293,6 +312,58 @@ static void on_data(struct worker *w, struct phone *p, const uint8_t *pkt, size_
 static const struct url *url_of(struct worker *w)
 {
 	return swarm_url(w->sw);
+}
+
+/* A credential pattern with %m (the MAC, 12 upper-case hex digits), %i (the index), %%. */
+static void expand(char *out, size_t cap, const char *pattern, const struct phone *p)
+{
+	size_t n = 0;
+
+	for (const char *c = pattern; *c && n + 1 < cap; c++) {
+		if (*c == '%' && (c[1] == 'm' || c[1] == 'i' || c[1] == '%')) {
+			c++;
+			if (*c == 'm')
+				n += (size_t)snprintf(out + n, cap - n, "%012llX",
+						      (unsigned long long)p->mac);
+			else if (*c == 'i')
+				n += (size_t)snprintf(out + n, cap - n, "%u", p->idx);
+			else
+				out[n++] = '%';
+			if (n >= cap)
+				n = cap - 1;
+		} else {
+			out[n++] = *c;
+		}
+	}
+	out[n] = 0;
+}
+
+/* Answer a login form with the phone's user name and password. */
+static void answer_form(struct worker *w, struct phone *p, struct authxml_form *form)
+{
+	const struct url *u = url_of(w);
+	char user[128], pass[128], body[2048], req[3072];
+	struct ac_request rq = {.host = u->host, .port = u->port,
+				.user_agent = p->model->user_agent, .cookies = NULL};
+	bool asks_password = false;
+
+	for (int i = 0; i < form->n_inputs; i++)
+		if (!strcmp(form->inputs[i].type, "password"))
+			asks_password = true;
+	expand(user, sizeof(user), w->cfg->user_pattern, p);
+	expand(pass, sizeof(pass), w->cfg->password_pattern, p);
+	form->version = "1.0";
+	form->device_id = "cisco-ip-phone";
+	int bl = authxml_reply(body, sizeof(body), form, user, pass);
+	int rl = bl < 0 ? bl
+			: ac_auth_request(req, sizeof(req), &rq, form->action, body, (size_t)bl);
+	if (rl < 0 || tls_write(&p->tls, req, (size_t)rl)) {
+		fail(w, p, R_INTERNAL, rl);
+		return;
+	}
+	p->auth_step++;
+	p->password_sent |= asks_password;
+	worker_flush(w, p, CH_TCP);
 }
 
 static void send_auth(struct worker *w, struct phone *p)
@@ -365,6 +436,15 @@ static void start_tcp(struct worker *w, struct phone *p, uint64_t now)
 	int r;
 
 	set_state(p, PH_CONNECTING, now);
+	if (p->traced) {
+		char src[16] = "any";
+		struct in_addr a = {.s_addr = p->src};
+
+		if (p->src)
+			inet_ntop(AF_INET, &a, src, sizeof(src));
+		PTRACE(p, now, "VPNC: -connect: TCP %s -> %s:%u", src, inet_ntoa(p->dst.sin_addr),
+		       ntohs(p->dst.sin_port));
+	}
 	r = worker_tcp_connect(w, p);
 	if (r)
 		fail(w, p, R_TCP_ERROR, r);
@@ -378,11 +458,38 @@ void phone_arrive(struct worker *w, struct phone *p, uint64_t now)
 	p->t_due = p->timer.deadline_us ? p->timer.deadline_us : now;
 	p->connect_deadline = p->t_due + w->cfg->connect_timeout_us;
 	p->dtls = DT_OFF;
+	p->auth_step = 0;
+	p->password_sent = false;
 	STAT_ADD(w, attempted, 1);
+	PTRACE(p, now, "VPNC: -vpnc_control: %s starts, conn timer %llu s (due %.3f ms ago)",
+	       p->model->name, (unsigned long long)(w->cfg->connect_timeout_us / 1000000),
+	       (double)(now - p->t_due) / 1000.0);
+	PTRACE(p, now, "VPNC: set_login_state: LOGIN: 0 (IDLE) --> 1 (TRYING)");
+	if (w->cfg->auth == AUTH_PASSWORD) {
+		char user[128], pass[128];
+
+		/* the phone's own settings refuse a space in either */
+		expand(user, sizeof(user), w->cfg->user_pattern, p);
+		expand(pass, sizeof(pass), w->cfg->password_pattern, p);
+		if (strchr(user, ' ') || strchr(pass, ' ')) {
+			set_state(p, PH_RESOLVING, now);
+			fail(w, p, R_BAD_CREDENTIALS, 0);
+			return;
+		}
+	}
 	if (p->dst.sin_addr.s_addr) {
 		start_tcp(w, p, now);
 	} else {
 		set_state(p, PH_RESOLVING, now);
+		if (p->traced) {
+			char d0[16], d1[16] = "";
+
+			inet_ntop(AF_INET, &w->cfg->dns[0], d0, sizeof(d0));
+			if (w->cfg->n_dns > 1)
+				inet_ntop(AF_INET, &w->cfg->dns[1], d1, sizeof(d1));
+			PTRACE(p, now, "VPNC: -parse_url: resolving %s (DNS %s%s%s)", u->host, d0,
+			       d1[0] ? ", " : "", d1);
+		}
 		if (worker_dns_lookup(w, p, u->host)) {
 			fail(w, p, R_INTERNAL, 0);
 			return;
@@ -396,6 +503,11 @@ void phone_on_dns(struct worker *w, struct phone *p, int status, struct in_addr 
 {
 	uint64_t now = clock_us();
 
+	PTRACE(p, now, "VPNC: -parse_url: %s -> %s", url_of(w)->host,
+	       status == DNS_OK ? inet_ntoa(addr) : status == DNS_NXDOMAIN ? "NXDOMAIN-IPv4"
+									 : "no answer");
+	if (status != DNS_OK)
+		PTRACE(p, now, "VPNC: -parse_url: gethostbyname failed <%s>", url_of(w)->host);
 	switch (status) {
 	case DNS_OK:
 		p->dst.sin_addr = addr;
@@ -420,7 +532,19 @@ bool phone_verify_leaf(void *app, X509 *leaf)
 
 	if (certhash_sha1_x509(leaf, h))
 		return false;
-	return swarm_trusts(p->w->sw, h);
+	bool ok = swarm_trusts(p->w->sw, h);
+	if (p->traced) {
+		char hex[41], b64[29];
+		uint64_t now = clock_us();
+
+		certhash_hex(h, 20, hex, false);
+		certhash_b64(h, b64);
+		PTRACE(p, now, "SECD: Leaf cert hash = %s (%s)", hex, b64);
+		PTRACE(p, now, ok ? "SECD: Hash was found in the trust list"
+				  : "SECD: Hash was not found in the trust list");
+		PTRACE(p, now, ok ? "VPNC: VPN cert chain trusted" : "VPNC: VPN cert chain untrusted");
+	}
+	return ok;
 }
 
 
@@ -437,6 +561,13 @@ void phone_on_connect(struct worker *w, struct phone *p, int res)
 		return;
 	}
 	worker_record(w, M_TCP_CONNECT, now - p->t_phase);
+	PTRACE(p, now, "VPNC: -connect: TCP connected in %.1f ms", (double)(now - p->t_phase) / 1e3);
+	if (p->traced) {
+		const char *c = p->model->tls_ciphers, *at = strstr(c, ":@");
+
+		PTRACE(p, now, "VPNC: -protocol_handler: current cipher -> %.*s",
+		       at ? (int)(at - c) : (int)strlen(c), c);
+	}
 	set_state(p, PH_TLS, now);
 	if (tls_open(&p->tls, p->ssl_ctx, p->cert, p->key, url_host_is_ipv4(u) ? NULL : u->host,
 		     p)) {
@@ -450,6 +581,14 @@ void phone_on_connect(struct worker *w, struct phone *p, int res)
 
 static void tls_failed(struct worker *w, struct phone *p)
 {
+	uint64_t now = clock_us();
+
+	if (p->tls.alert_rcvd)
+		PTRACE(p, now, "VPNC: SSL alert received: %s",
+		       SSL_alert_desc_string_long(p->tls.alert_rcvd));
+	if (p->tls.alert_sent)
+		PTRACE(p, now, "VPNC: SSL alert sent: %s", SSL_alert_desc_string_long(p->tls.alert_sent));
+	PTRACE(p, now, "VPNC: -protocol_handler: SSL handshake failed: %s", tls_last_error());
 	if (p->tls.alert_sent == 42 || p->tls.alert_sent == 48 || p->tls.alert_sent == 46 ||
 	    strstr(tls_last_error(), "certificate verify failed"))
 		fail(w, p, R_CERT_HASH, 0);
@@ -490,6 +629,8 @@ static void start_dtls(struct worker *w, struct phone *p, const struct ac_tunnel
 	}
 	p->dtls = DT_HANDSHAKE;
 	p->t_dtls = now;
+	PTRACE(p, now, "VPNC: -create_dtls_connection: %s to port %u",
+	       p->dtls_psk ? "DTLSv1.2 PSK-NEGOTIATE" : "DTLSv0.9 resumption", t->dtls_port);
 	p->live[CH_UDP] = (struct liveness){.last_rx_us = now, .last_tx_us = now,
 					    .dpd_s = t->dtls_dpd, .keepalive_s = t->dtls_keepalive};
 	tls_handshake(&p->dtls_s);
@@ -501,6 +642,12 @@ static void tunnel_up(struct worker *w, struct phone *p, const struct ac_tunnel 
 	worker_record(w, M_CSTP_CONNECT, now - p->t_phase);
 	worker_record(w, M_TIME_TO_TUNNEL, now - p->t_due);
 	set_state(p, PH_TUNNEL, now);
+	PTRACE(p, now, "VPNC: -do_connect: 200 CONNECTED: address %s, DPD %u s, keepalive %u s, "
+		       "DTLS %s",
+	       inet_ntoa(t->addr), t->dpd, t->keepalive,
+	       t->dtls == AC_DTLS_PSK ? "PSK-NEGOTIATE" : t->dtls == AC_DTLS_LEGACY ? t->dtls_cipher : "none");
+	PTRACE(p, now, "VPNC: set_login_state: LOGIN: 1 (TRYING) --> 2 (CONNECTED) in %.1f ms",
+	       (double)(now - p->t_due) / 1e3);
 	STAT_ADD(w, tunnels_up, 1);
 	STAT_ADD(w, up_now, 1);
 	p->tun_addr = t->addr;
@@ -515,6 +662,8 @@ static void tunnel_up(struct worker *w, struct phone *p, const struct ac_tunnel 
 static void on_dpd_resp(struct worker *w, struct phone *p, enum chan_id c, uint64_t now)
 {
 	if (p->live[c].dpd_sent_us) {
+		PTRACE(p, now, "VPNC: %s DPD response in %.2f ms", c == CH_TCP ? "CSTP" : "DTLS",
+		       (double)(now - p->live[c].dpd_sent_us) / 1e3);
 		worker_record(w, M_DPD_RTT, now - p->live[c].dpd_sent_us);
 		STAT_ADD(w, dpd_answered, 1);
 		p->live[c].dpd_sent_us = 0;
@@ -542,6 +691,7 @@ static void tunnel_input(struct worker *w, struct phone *p, uint64_t now)
 			break;
 		case CSTP_DISCONNECT:
 		case CSTP_TERMINATE:
+			PTRACE(p, now, "VPNC: headend sent %s (%u bytes)", cstp_type_name(f.type), f.len);
 			fail(w, p, R_CLOSED_BY_HEADEND, f.type);
 			return;
 		default: /* data, keepalive: counted above */
@@ -585,6 +735,9 @@ static void auth_input(struct worker *w, struct phone *p, uint64_t now)
 
 	if (total <= 0)
 		return;
+	if (resp.status != 200)
+		PTRACE(p, now, "VPNC: -do_auth: HTTP %d %.*s", resp.status, (int)resp.reason_len,
+		       resp.reason);
 	if (resp.status == 401) {
 		fail(w, p, R_AUTH_FAILED, resp.status);
 		return;
@@ -599,8 +752,19 @@ static void auth_input(struct worker *w, struct phone *p, uint64_t now)
 		return;
 	}
 	if (form.type != AUTHXML_COMPLETE) {
-		/* a login form: certificate phones have nothing to answer with */
-		fail(w, p, R_AUTH_FAILED, resp.status);
+		/*
+		 * A login form. Certificate phones have nothing to answer with;
+		 * a password phone answers once, and a form after its password
+		 * ("Login failed") means refused: a phone does not retry.
+		 */
+		if (w->cfg->auth != AUTH_PASSWORD || p->password_sent || p->auth_step >= 4 ||
+		    form.type != AUTHXML_AUTH_REQUEST) {
+			fail(w, p, R_AUTH_FAILED, resp.status);
+			return;
+		}
+		ibuf_consume(p, (uint32_t)total);
+		PTRACE(p, now, "VPNC: -do_auth: login form \"%s\": answering", form.message);
+		answer_form(w, p, &form);
 		return;
 	}
 	if (http_cookie(&resp, "webvpn", p->cookie, sizeof(p->cookie)) <= 0) {
@@ -613,6 +777,8 @@ static void auth_input(struct worker *w, struct phone *p, uint64_t now)
 		strcpy(p->cookie, form.session_token);
 	}
 	worker_record(w, M_AUTH, now - p->t_phase);
+	PTRACE(p, now, "VPNC: -do_auth: authenticated, session cookie received");
+	PTRACE(p, now, "VPNC: -do_connect: CONNECT /CSCOSSLC/tunnel");
 	ibuf_consume(p, (uint32_t)total);
 	set_state(p, PH_CSTP, now);
 	send_connect(w, p);
@@ -627,6 +793,8 @@ static void cstp_input(struct worker *w, struct phone *p, uint64_t now)
 	if (total <= 0)
 		return;
 	if (resp.status != 200) {
+		PTRACE(p, now, "VPNC: -do_connect: HTTP %d %.*s", resp.status, (int)resp.reason_len,
+		       resp.reason);
 		fail(w, p, R_TUNNEL_REFUSED, resp.status);
 		return;
 	}
@@ -681,6 +849,9 @@ static void tcp_input(struct worker *w, struct phone *p, const uint8_t *data, si
 			return;
 		}
 		worker_record(w, M_TLS_HANDSHAKE, now - p->t_phase);
+		PTRACE(p, now, "VPNC: -protocol_handler: new cipher -> %s (%s)", tls_cipher_name(&p->tls),
+		       tls_version_name(&p->tls));
+		PTRACE(p, now, "VPNC: -do_auth: POST %s", url_of(w)->path);
 		set_state(p, PH_AUTH, now);
 		send_auth(w, p);
 	}
@@ -755,6 +926,8 @@ static void udp_input(struct worker *w, struct phone *p, const uint8_t *data, si
 			return;
 		}
 		worker_record(w, M_DTLS_HANDSHAKE, now - p->t_dtls);
+		PTRACE(p, now, "VPNC: DTLS connected: %s %s in %.1f ms", tls_version_name(&p->dtls_s),
+		       tls_cipher_name(&p->dtls_s), (double)(now - p->t_dtls) / 1e3);
 		p->dtls = DT_UP;
 		STAT_ADD(w, dtls_up, 1);
 		STAT_ADD(w, dtls_now, 1);

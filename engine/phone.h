@@ -18,6 +18,7 @@
 #include "engine/policy.h"
 #include "engine/reason.h"
 #include "engine/tls.h"
+#include "engine/trace.h"
 #include "engine/wheel.h"
 
 struct worker;
@@ -91,8 +92,12 @@ struct phone {
 	int detail;               /* failure detail: HTTP status, TLS alert, errno */
 	bool dtls_psk;            /* the DTLS session is PSK-NEGOTIATE (else legacy) */
 	bool pinged;              /* the tunnel check ping has been sent */
+	uint8_t auth_step;        /* login forms answered on this connection */
+	bool password_sent;       /* a password went out: another form means refused */
 	struct in_addr ping_dst;  /* the DNS server the headend assigned (X-CSTP-DNS) */
 	uint64_t ping_sent_us;    /* when, 0 once answered */
+	bool traced;              /* keep a console-log transcript (--trace, --trace-failed) */
+	struct trace trace;       /* owned: the transcript */
 };
 
 /* Set up phone idx (not yet due) on worker w. */
@@ -114,6 +119,13 @@ void phone_on_send(struct worker *w, struct phone *p, enum chan_id c, int res);
 void phone_on_timer(struct timer *t, uint64_t now);
 
 const char *phone_state_name(enum phone_state s);
+/* Append a line to the phone's transcript, if it keeps one. */
+#define PTRACE(p, now, ...)                                        \
+	do {                                                       \
+		if ((p)->traced)                                   \
+			trace_add(&(p)->trace, (now), __VA_ARGS__); \
+	} while (0)
+
 /* The TLS verify callback: is the leaf's SHA-1 in the phone's trust list? */
 bool phone_verify_leaf(void *app, X509 *leaf);
 

@@ -30,6 +30,7 @@ static const char *const names[R__COUNT] = {
 	[R_DPD_TIMEOUT] = "DpdTimeout",
 	[R_CONNECT_TIMEOUT] = "ConnectTimeout",
 	[R_INTERNAL] = "Internal",
+	[R_BAD_CREDENTIALS] = "CredentialsRefusedByPhone",
 };
 
 const char *reason_name(enum reason r)

@@ -32,6 +32,7 @@ enum reason {
 	R_DPD_TIMEOUT,       /* the headend stopped answering DPD */
 	R_CONNECT_TIMEOUT,   /* "Fail to Connect": the connect timer expired */
 	R_INTERNAL,          /* out of memory or a local resource; never the headend's fault */
+	R_BAD_CREDENTIALS,   /* the phone refuses its own credentials (a space in them) */
 	R__COUNT
 };
 

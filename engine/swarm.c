@@ -17,6 +17,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <arpa/inet.h>
+#include <sys/stat.h>
 
 #include "engine/certhash.h"
 #include "engine/clock.h"
@@ -27,6 +28,7 @@
 #include "engine/phone.h"
 #include "engine/policy.h"
 #include "engine/tls.h"
+#include "engine/trace.h"
 #include "engine/url.h"
 #include "engine/worker.h"
 #include "report/hist.h"
@@ -190,6 +192,10 @@ static int make_phones(struct swarm *sw, struct worker *w)
 		p->dst.sin_port = htons(sw->url.port);
 		if (url_host_is_ipv4(&sw->url))
 			inet_pton(AF_INET, sw->url.host, &p->dst.sin_addr);
+		p->traced = cfg->trace_failed > 0;
+		for (uint32_t t = 0; t < cfg->n_trace_phones; t++)
+			if (cfg->trace_phones[t] == i)
+				p->traced = true;
 		if (sw->ca) {
 			identity_cn(cn, sizeof(cn), p->model->name, p->mac);
 			p->cert = identity_mint(sw->ca, cn, i, &p->key);
@@ -236,6 +242,7 @@ int swarm_start(struct swarm *sw, char *err, size_t errlen)
 		return -ENOMEM;
 	}
 	sw->rss_base_kb = swarm_rss_kb();
+	trace_set_epoch(clock_us());
 	pthread_barrier_init(&sw->ready, NULL, (unsigned)n + 1);
 	pthread_barrier_init(&sw->go, NULL, (unsigned)n + 1);
 	sw->running = n;
@@ -309,6 +316,51 @@ void swarm_stats(struct swarm *sw, struct stats *out)
 		for (size_t k = 0; k < n; k++)
 			o[k] += __atomic_load_n(&s[k], __ATOMIC_RELAXED);
 	}
+}
+
+static bool asked_for(const struct swarm_config *cfg, uint32_t idx)
+{
+	for (uint32_t t = 0; t < cfg->n_trace_phones; t++)
+		if (cfg->trace_phones[t] == idx)
+			return true;
+	return false;
+}
+
+int swarm_write_traces(struct swarm *sw, const char *dir)
+{
+	const struct swarm_config *cfg = sw->cfg;
+	uint32_t failed_written = 0;
+	int written = 0;
+	char path[4096], cn[64];
+
+	if (!cfg->n_trace_phones && !cfg->trace_failed)
+		return 0;
+	snprintf(path, sizeof(path), "%s/trace", dir);
+	if (mkdir(path, 0755) && errno != EEXIST)
+		return -errno;
+	/* phone order, so that "the first N that failed" is the same on every run */
+	for (uint32_t i = 0; i < cfg->count; i++) {
+		struct worker *w = &sw->workers[i % (uint32_t)sw->n_workers];
+		struct phone *p = &w->phones[i / (uint32_t)sw->n_workers];
+		bool want = asked_for(cfg, i);
+
+		if (!want && p->state == PH_FAILED && failed_written < cfg->trace_failed) {
+			want = true;
+			failed_written++;
+		}
+		if (!want || !p->trace.len)
+			continue;
+		identity_cn(cn, sizeof(cn), p->model->name, p->mac);
+		snprintf(path, sizeof(path), "%s/trace/%s.log", dir, cn);
+		FILE *f = fopen(path, "w");
+		if (!f)
+			return -errno;
+		int r = trace_write(&p->trace, f);
+		if (fclose(f) || r)
+			return -EIO;
+		written++;
+	}
+	return written;
 }
 
 const struct hist *swarm_hist(struct swarm *sw, enum metric m)

@@ -47,6 +47,13 @@ uint64_t swarm_t_end(struct swarm *sw);
 /* Memory: resident KiB before the phones existed. */
 uint64_t swarm_rss_base_kb(struct swarm *sw);
 
+/*
+ * After swarm_wait: write the transcripts of the phones asked for with
+ * --trace, and of the first trace_failed phones that failed, as
+ * DIR/trace/<CN>.log. Returns how many were written, or -errno.
+ */
+int swarm_write_traces(struct swarm *sw, const char *dir);
+
 /* For workers and phones. */
 const struct swarm_config *swarm_config(struct swarm *sw);
 const struct url *swarm_url(struct swarm *sw);

@@ -22,6 +22,7 @@
 #include "engine/config.h"
 #include "engine/swarm.h"
 #include "loadgen/scenario.h"
+#include "loadgen/value.h"
 #include "report/report.h"
 
 #define EXIT_EXPECT 1
@@ -42,9 +43,28 @@ static void on_signal(int sig)
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: phoneswarm run SCENARIO.ini [-s section.key=value ...] [-o DIR] [-q]\n"
-		   "  -s KEY=VALUE  override a scenario key (repeatable)\n"
-		   "  -o DIR        where to write report.json (default: ./phoneswarm-out)\n"
-		   "  -q            no live progress on stderr\n");
+		   "                     [--trace PHONE ...] [--trace-failed N]\n"
+		   "  -s KEY=VALUE      override a scenario key (repeatable)\n"
+		   "  -o DIR            where to write report.json (default: ./phoneswarm-out)\n"
+		   "  -q                no live progress on stderr\n"
+		   "  --trace PHONE     write the console log of a phone to DIR/trace/<CN>.log;\n"
+		   "                    PHONE is its index (0..count-1), its MAC, SEP<MAC> or CN\n"
+		   "  --trace-failed N  also the logs of the first N phones that failed\n");
+}
+
+/* A phone named by index, MAC, SEP<MAC> or CP-<model>-SEP<MAC>: its index, or -1. */
+static int64_t phone_index(const char *name, const struct swarm_config *cfg)
+{
+	const char *sep = strstr(name, "SEP");
+	uint64_t v, mac;
+
+	if (!sep && !value_uint(name, 0, UINT32_MAX, &v))
+		return v < cfg->count ? (int64_t)v : -1;
+	if (value_mac(sep ? sep + 3 : name, &mac))
+		return -1;
+	if (mac < cfg->mac_base || mac - cfg->mac_base >= cfg->count)
+		return -1;
+	return (int64_t)(mac - cfg->mac_base);
 }
 
 static double tv_s(struct timeval tv)
@@ -90,9 +110,33 @@ int run_main(int argc, char **argv)
 	struct rusage ru0, ru1, ru_peak;
 	uint64_t up_at_peak = 0;
 
+	static const struct option longopts[] = {
+		{"trace", required_argument, NULL, 'T'},
+		{"trace-failed", required_argument, NULL, 'F'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	const char *traces[MAX_OVERRIDES];
+	int n_traces = 0;
+	uint64_t trace_failed = 0;
+
 	optind = 1;
-	while ((opt = getopt(argc, argv, "s:o:qh")) != -1) {
+	while ((opt = getopt_long(argc, argv, "s:o:qh", longopts, NULL)) != -1) {
 		switch (opt) {
+		case 'T':
+			if (n_traces == MAX_OVERRIDES) {
+				fprintf(stderr, "phoneswarm: too many --trace options\n");
+				return EXIT_USAGE;
+			}
+			traces[n_traces++] = optarg;
+			break;
+		case 'F':
+			if (value_uint(optarg, 0, UINT32_MAX, &trace_failed)) {
+				fprintf(stderr, "phoneswarm: --trace-failed %s: not a whole number\n",
+					optarg);
+				return EXIT_USAGE;
+			}
+			break;
 		case 's':
 			if (n_over == MAX_OVERRIDES) {
 				fprintf(stderr, "phoneswarm: too many -s overrides\n");
@@ -123,6 +167,26 @@ int run_main(int argc, char **argv)
 	if (scenario_load(scenario, overrides, n_over, &cfg, err, sizeof(err))) {
 		fprintf(stderr, "phoneswarm: %s\n", err);
 		return EXIT_USAGE;
+	}
+	cfg.trace_failed = (uint32_t)trace_failed;
+	if (n_traces) {
+		cfg.trace_phones = calloc((size_t)n_traces, sizeof(*cfg.trace_phones));
+		if (!cfg.trace_phones) {
+			config_free(&cfg);
+			return EXIT_RUNTIME;
+		}
+		for (int i = 0; i < n_traces; i++) {
+			int64_t idx = phone_index(traces[i], &cfg);
+
+			if (idx < 0) {
+				fprintf(stderr, "phoneswarm: --trace %s: no such phone (give an index "
+						"0..%u, a MAC, SEP<MAC> or its CN)\n",
+					traces[i], cfg.count - 1);
+				config_free(&cfg);
+				return EXIT_USAGE;
+			}
+			cfg.trace_phones[cfg.n_trace_phones++] = (uint32_t)idx;
+		}
 	}
 	if (mkdir(dir, 0755) && errno != EEXIST) {
 		fprintf(stderr, "phoneswarm: -o %s: %s\n", dir, strerror(errno));
@@ -221,6 +285,13 @@ int run_main(int argc, char **argv)
 		rc = EXIT_RUNTIME;
 	}
 	report_print_summary(&res, dir, stdout);
+	int nt = swarm_write_traces(sw, dir);
+	if (nt < 0) {
+		fprintf(stderr, "phoneswarm: %s/trace: %s\n", dir, strerror(-nt));
+		rc = EXIT_RUNTIME;
+	} else if (nt > 0) {
+		printf("  traces     %d in %s/trace/\n", nt, dir);
+	}
 	swarm_free(sw);
 	config_free(&cfg);
 	return rc;
