@@ -44,6 +44,9 @@ void config_free(struct swarm_config *cfg)
 {
 	free(cfg->url);
 	cfg->url = NULL;
+	for (int i = 0; i < cfg->n_more_urls; i++)
+		free(cfg->more_urls[i]);
+	cfg->n_more_urls = 0;
 	free(cfg->cnf);
 	cfg->cnf = NULL;
 	free(cfg->user_pattern);

@@ -16,6 +16,7 @@
 #define CONFIG_MAX_HASHES 10 /* certHash1..certHash10, as a phone's config */
 #define CONFIG_MAX_DNS 2     /* a phone has two DNS servers */
 #define CONFIG_MAX_MODELS 16
+#define CONFIG_MAX_URLS 4    /* url1..url4 of a phone's <vpnGroup> */
 
 enum dtls_mode {
 	DTLS_MODE_AUTO,   /* offer PSK-NEGOTIATE and legacy, take what the headend picks */
@@ -42,6 +43,9 @@ struct model_share {
 struct swarm_config {
 	/* [headend] */
 	char *url;                                /* https://host[:port]/path */
+	char *more_urls[CONFIG_MAX_URLS - 1];     /* url2.. of a phone config: failover order */
+	int n_more_urls;
+	bool host_id_check;                       /* URL host must match the cert's CN or SAN */
 	uint8_t cert_hashes[CONFIG_MAX_HASHES][20]; /* SHA-1 of the leaf DER */
 	int n_cert_hashes;
 	char *cnf;                                /* phone config file (coming later); NULL: none */

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <arpa/inet.h>
 #include <openssl/rand.h>
+#include <openssl/x509v3.h>
 
 #include "engine/anyconnect.h"
 #include "engine/authxml.h"
@@ -39,8 +40,8 @@
 #define CSTP_MTU 1406u                    /* what we ask for on a 1500-byte path */
 
 static const char *const state_names[PH__COUNT] = {
-	"idle", "resolving", "connecting", "tls", "auth", "cstp", "tunnel", "closing", "done",
-	"failed",
+	"idle", "resolving", "connecting", "tls", "auth", "cstp", "tunnel", "backoff", "closing",
+	"done", "failed",
 };
 
 const char *phone_state_name(enum phone_state s)
@@ -62,6 +63,12 @@ static void set_state(struct phone *p, enum phone_state s, uint64_t now)
 {
 	p->state = (uint8_t)s;
 	p->t_phase = now;
+}
+
+/* The current connection is over (failed, done, or replaced by a new try). */
+static inline bool gone(const struct phone *p)
+{
+	return p->state == PH_FAILED || p->state == PH_DONE || p->state == PH_BACKOFF;
 }
 
 static void free_ibuf(struct phone *p)
@@ -93,10 +100,24 @@ static void leave_tunnel(struct worker *w, struct phone *p)
 
 static void fail(struct worker *w, struct phone *p, enum reason r, int detail)
 {
-	if (p->state == PH_FAILED || p->state == PH_DONE)
+	if (gone(p))
 		return;
 	uint64_t now = clock_us();
 
+	/* Before the tunnel is up, a phone with more URLs tries the next one. */
+	if (p->state > PH_IDLE && p->state < PH_TUNNEL && r != R_BAD_CREDENTIALS &&
+	    r != R_INTERNAL && p->url_i + 1 < swarm_n_urls(w->sw)) {
+		PTRACE(p, now, "VPNC: -vpnc_control: %s failed (%s); trying url%d %s",
+		       swarm_url_text(w->sw, p->url_i), reason_name(r), p->url_i + 2,
+		       swarm_url_text(w->sw, p->url_i + 1));
+		teardown(w, p);
+		p->url_i++;
+		STAT_ADD(w, failovers, 1);
+		set_state(p, PH_BACKOFF, now);
+		p->retry_at = now;
+		wheel_add(&w->wheel, &p->timer, now);
+		return;
+	}
 	leave_tunnel(w, p);
 	p->reason = (uint8_t)r;
 	p->detail = detail;
@@ -202,6 +223,9 @@ static void phone_arm(struct worker *w, struct phone *p, uint64_t now)
 		break;
 	case PH_CLOSING:
 		next = p->close_deadline;
+		break;
+	case PH_BACKOFF:
+		next = p->retry_at;
 		break;
 	default:
 		break;
@@ -309,9 +333,9 @@ static void on_data(struct worker *w, struct phone *p, const uint8_t *pkt, size_
 	}
 }
 
-static const struct url *url_of(struct worker *w)
+static const struct url *url_of(struct worker *w, const struct phone *p)
 {
-	return swarm_url(w->sw);
+	return swarm_url(w->sw, p->url_i);
 }
 
 /* A credential pattern with %m (the MAC, 12 upper-case hex digits), %i (the index), %%. */
@@ -341,7 +365,7 @@ static void expand(char *out, size_t cap, const char *pattern, const struct phon
 /* Answer a login form with the phone's user name and password. */
 static void answer_form(struct worker *w, struct phone *p, struct authxml_form *form)
 {
-	const struct url *u = url_of(w);
+	const struct url *u = url_of(w, p);
 	char user[128], pass[128], body[2048], req[3072];
 	struct ac_request rq = {.host = u->host, .port = u->port,
 				.user_agent = p->model->user_agent, .cookies = NULL};
@@ -368,11 +392,12 @@ static void answer_form(struct worker *w, struct phone *p, struct authxml_form *
 
 static void send_auth(struct worker *w, struct phone *p)
 {
-	const struct url *u = url_of(w);
+	const struct url *u = url_of(w, p);
 	char body[1024], req[2048];
 	struct ac_request rq = {.host = u->host, .port = u->port,
 				.user_agent = p->model->user_agent, .cookies = NULL};
-	int bl = authxml_init(body, sizeof(body), "1.0", "cisco-ip-phone", w->cfg->url);
+	int bl = authxml_init(body, sizeof(body), "1.0", "cisco-ip-phone",
+			      swarm_url_text(w->sw, p->url_i));
 	int rl = bl < 0 ? bl : ac_auth_request(req, sizeof(req), &rq, u->path, body, (size_t)bl);
 
 	if (rl < 0 || tls_write(&p->tls, req, (size_t)rl)) {
@@ -400,7 +425,7 @@ static const char *dtls_offer(struct worker *w, struct phone *p, char *buf, size
 
 static void send_connect(struct worker *w, struct phone *p)
 {
-	const struct url *u = url_of(w);
+	const struct url *u = url_of(w, p);
 	char req[2048], host[32], offer[128];
 	bool dtls = w->cfg->dtls_mode != DTLS_MODE_OFF;
 	struct ac_connect c = {
@@ -450,16 +475,43 @@ static void start_tcp(struct worker *w, struct phone *p, uint64_t now)
 		fail(w, p, R_TCP_ERROR, r);
 }
 
-void phone_arrive(struct worker *w, struct phone *p, uint64_t now)
+/* Begin a connection to the phone's current URL: resolve it, or connect at once. */
+static void start_url(struct worker *w, struct phone *p, uint64_t now)
 {
-	const struct url *u = url_of(w);
+	const struct url *u = url_of(w, p);
 
 	p->gen++;
-	p->t_due = p->timer.deadline_us ? p->timer.deadline_us : now;
-	p->connect_deadline = p->t_due + w->cfg->connect_timeout_us;
 	p->dtls = DT_OFF;
 	p->auth_step = 0;
 	p->password_sent = false;
+	p->verify_fail = R_NONE;
+	p->dst.sin_family = AF_INET;
+	p->dst.sin_port = htons(u->port);
+	p->dst.sin_addr.s_addr = 0;
+	if (url_host_is_ipv4(u)) {
+		inet_pton(AF_INET, u->host, &p->dst.sin_addr);
+		start_tcp(w, p, now);
+	} else {
+		set_state(p, PH_RESOLVING, now);
+		if (p->traced) {
+			char d0[16], d1[16] = "";
+
+			inet_ntop(AF_INET, &w->cfg->dns[0], d0, sizeof(d0));
+			if (w->cfg->n_dns > 1)
+				inet_ntop(AF_INET, &w->cfg->dns[1], d1, sizeof(d1));
+			PTRACE(p, now, "VPNC: -parse_url: resolving %s (DNS %s%s%s)", u->host, d0,
+			       d1[0] ? ", " : "", d1);
+		}
+		if (worker_dns_lookup(w, p, u->host))
+			fail(w, p, R_INTERNAL, 0);
+	}
+}
+
+void phone_arrive(struct worker *w, struct phone *p, uint64_t now)
+{
+	p->t_due = p->timer.deadline_us ? p->timer.deadline_us : now;
+	p->connect_deadline = p->t_due + w->cfg->connect_timeout_us;
+	p->url_i = 0;
 	STAT_ADD(w, attempted, 1);
 	PTRACE(p, now, "VPNC: -vpnc_control: %s starts, conn timer %llu s (due %.3f ms ago)",
 	       p->model->name, (unsigned long long)(w->cfg->connect_timeout_us / 1000000),
@@ -477,25 +529,8 @@ void phone_arrive(struct worker *w, struct phone *p, uint64_t now)
 			return;
 		}
 	}
-	if (p->dst.sin_addr.s_addr) {
-		start_tcp(w, p, now);
-	} else {
-		set_state(p, PH_RESOLVING, now);
-		if (p->traced) {
-			char d0[16], d1[16] = "";
-
-			inet_ntop(AF_INET, &w->cfg->dns[0], d0, sizeof(d0));
-			if (w->cfg->n_dns > 1)
-				inet_ntop(AF_INET, &w->cfg->dns[1], d1, sizeof(d1));
-			PTRACE(p, now, "VPNC: -parse_url: resolving %s (DNS %s%s%s)", u->host, d0,
-			       d1[0] ? ", " : "", d1);
-		}
-		if (worker_dns_lookup(w, p, u->host)) {
-			fail(w, p, R_INTERNAL, 0);
-			return;
-		}
-	}
-	if (p->state != PH_FAILED)
+	start_url(w, p, now);
+	if (!gone(p))
 		phone_arm(w, p, now);
 }
 
@@ -503,16 +538,16 @@ void phone_on_dns(struct worker *w, struct phone *p, int status, struct in_addr 
 {
 	uint64_t now = clock_us();
 
-	PTRACE(p, now, "VPNC: -parse_url: %s -> %s", url_of(w)->host,
+	PTRACE(p, now, "VPNC: -parse_url: %s -> %s", url_of(w, p)->host,
 	       status == DNS_OK ? inet_ntoa(addr) : status == DNS_NXDOMAIN ? "NXDOMAIN-IPv4"
 									 : "no answer");
 	if (status != DNS_OK)
-		PTRACE(p, now, "VPNC: -parse_url: gethostbyname failed <%s>", url_of(w)->host);
+		PTRACE(p, now, "VPNC: -parse_url: gethostbyname failed <%s>", url_of(w, p)->host);
 	switch (status) {
 	case DNS_OK:
 		p->dst.sin_addr = addr;
 		start_tcp(w, p, now);
-		if (p->state != PH_FAILED)
+		if (!gone(p))
 			phone_arm(w, p, now);
 		break;
 	case DNS_NXDOMAIN:
@@ -533,6 +568,7 @@ bool phone_verify_leaf(void *app, X509 *leaf)
 	if (certhash_sha1_x509(leaf, h))
 		return false;
 	bool ok = swarm_trusts(p->w->sw, h);
+	p->verify_fail = ok ? R_NONE : R_CERT_HASH;
 	if (p->traced) {
 		char hex[41], b64[29];
 		uint64_t now = clock_us();
@@ -544,6 +580,20 @@ bool phone_verify_leaf(void *app, X509 *leaf)
 				  : "SECD: Hash was not found in the trust list");
 		PTRACE(p, now, ok ? "VPNC: VPN cert chain trusted" : "VPNC: VPN cert chain untrusted");
 	}
+	if (ok && p->w->cfg->host_id_check) {
+		const struct url *u = url_of(p->w, p);
+		bool match = url_host_is_ipv4(u)
+				     ? X509_check_ip_asc(leaf, u->host, 0) == 1
+				     : X509_check_host(leaf, u->host, 0,
+						       X509_CHECK_FLAG_ALWAYS_CHECK_SUBJECT, NULL) == 1;
+
+		PTRACE(p, clock_us(), "SECD: host ID check: %s %s the certificate's CN/SAN", u->host,
+		       match ? "matches" : "does not match");
+		if (!match) {
+			p->verify_fail = R_HOST_ID;
+			ok = false;
+		}
+	}
 	return ok;
 }
 
@@ -551,7 +601,7 @@ bool phone_verify_leaf(void *app, X509 *leaf)
 void phone_on_connect(struct worker *w, struct phone *p, int res)
 {
 	uint64_t now = clock_us();
-	const struct url *u = url_of(w);
+	const struct url *u = url_of(w, p);
 
 	if (res < 0) {
 		fail(w, p, res == -ECONNREFUSED ? R_TCP_REFUSED
@@ -589,9 +639,8 @@ static void tls_failed(struct worker *w, struct phone *p)
 	if (p->tls.alert_sent)
 		PTRACE(p, now, "VPNC: SSL alert sent: %s", SSL_alert_desc_string_long(p->tls.alert_sent));
 	PTRACE(p, now, "VPNC: -protocol_handler: SSL handshake failed: %s", tls_last_error());
-	if (p->tls.alert_sent == 42 || p->tls.alert_sent == 48 || p->tls.alert_sent == 46 ||
-	    strstr(tls_last_error(), "certificate verify failed"))
-		fail(w, p, R_CERT_HASH, 0);
+	if (p->verify_fail)
+		fail(w, p, (enum reason)p->verify_fail, 0);
 	else if (tls_failure_is_no_shared(&p->tls))
 		fail(w, p, R_TLS_NO_SHARED, p->tls.alert_rcvd);
 	else if (p->tls.alert_rcvd)
@@ -851,7 +900,7 @@ static void tcp_input(struct worker *w, struct phone *p, const uint8_t *data, si
 		worker_record(w, M_TLS_HANDSHAKE, now - p->t_phase);
 		PTRACE(p, now, "VPNC: -protocol_handler: new cipher -> %s (%s)", tls_cipher_name(&p->tls),
 		       tls_version_name(&p->tls));
-		PTRACE(p, now, "VPNC: -do_auth: POST %s", url_of(w)->path);
+		PTRACE(p, now, "VPNC: -do_auth: POST %s", url_of(w, p)->path);
 		set_state(p, PH_AUTH, now);
 		send_auth(w, p);
 	}
@@ -893,7 +942,7 @@ static void tcp_input(struct worker *w, struct phone *p, const uint8_t *data, si
 		default:
 			return;
 		}
-		if (p->state == PH_FAILED || p->state == PH_DONE)
+		if (gone(p))
 			return;
 	}
 	/* an idle tunnel keeps no input buffer */
@@ -985,7 +1034,7 @@ void phone_on_recv(struct worker *w, struct phone *p, enum chan_id c, int res)
 	} else {
 		tcp_input(w, p, p->ch[CH_TCP].rbuf, (size_t)res, now);
 	}
-	if (p->state != PH_FAILED && p->state != PH_DONE)
+	if (!gone(p) || p->state == PH_BACKOFF)
 		phone_arm(w, p, now);
 }
 
@@ -1085,10 +1134,16 @@ void phone_on_timer(struct timer *t, uint64_t now)
 			return;
 		}
 		break;
+	case PH_BACKOFF:
+		if (now < p->retry_at)
+			break;
+		p->connect_deadline = now + w->cfg->connect_timeout_us;
+		start_url(w, p, now);
+		break;
 	default:
 		return;
 	}
-	if (p->state != PH_FAILED && p->state != PH_DONE)
+	if (!gone(p) || p->state == PH_BACKOFF)
 		phone_arm(w, p, now);
 }
 
@@ -1120,6 +1175,7 @@ void phone_stop(struct worker *w, struct phone *p, uint64_t now)
 	case PH_TLS:
 	case PH_AUTH:
 	case PH_CSTP:
+	case PH_BACKOFF:
 		/* the run ends before this phone got its tunnel */
 		STAT_ADD(w, aborted, 1);
 		set_state(p, PH_DONE, now);

@@ -32,6 +32,7 @@ enum phone_state {
 	PH_AUTH,       /* XML authentication POST(s) */
 	PH_CSTP,       /* CONNECT /CSCOSSLC/tunnel sent */
 	PH_TUNNEL,     /* CSTP up; DTLS in its own sub-state */
+	PH_BACKOFF,    /* waiting to try again (the next URL, or a reconnect) */
 	PH_CLOSING,    /* DISCONNECT sent, waiting for the sockets to drain */
 	PH_DONE,       /* disconnected cleanly at the end of the run */
 	PH_FAILED,     /* ended with a reason */
@@ -64,6 +65,8 @@ struct phone {
 	uint16_t gen; /* bumped per connection; stale completions carry an old one */
 	uint8_t state, dtls;
 	uint8_t reason; /* enum reason when FAILED */
+	uint8_t url_i;  /* which of the headend URLs this attempt uses */
+	uint8_t verify_fail; /* why the certificate check refused the headend (enum reason) */
 	const struct model *model;
 	void *ssl_ctx; /* SSL_CTX of the model, borrowed */
 	uint64_t mac;
@@ -89,6 +92,7 @@ struct phone {
 	struct in_addr tun_addr;  /* address the headend assigned */
 	struct liveness live[2];  /* CSTP and DTLS keepalive/DPD */
 	uint64_t close_deadline;  /* CLOSING: when to stop waiting for the send */
+	uint64_t retry_at;        /* BACKOFF: when to try again */
 	int detail;               /* failure detail: HTTP status, TLS alert, errno */
 	bool dtls_psk;            /* the DTLS session is PSK-NEGOTIATE (else legacy) */
 	bool pinged;              /* the tunnel check ping has been sent */

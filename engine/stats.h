@@ -37,6 +37,7 @@ struct stats {
 	uint64_t failures[R__COUNT];
 	uint64_t disconnected;   /* tunnels closed by us at the end of the run */
 	uint64_t aborted;        /* phones still connecting when the run ended */
+	uint64_t failovers;      /* bring-ups moved on to the next URL */
 	uint64_t cstp_rx_bytes, cstp_tx_bytes; /* TLS payload bytes (CSTP frames) */
 	uint64_t dtls_rx_bytes, dtls_tx_bytes; /* DTLS plaintext bytes */
 	uint64_t dpd_sent, dpd_answered, keepalives_sent;

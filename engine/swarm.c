@@ -37,7 +37,10 @@
 
 struct swarm {
 	const struct swarm_config *cfg;
-	struct url url;
+	struct url url[CONFIG_MAX_URLS];
+	const char *url_text[CONFIG_MAX_URLS]; /* borrowed from the config */
+	int n_urls;
+	bool needs_dns;
 	struct identity_ca *ca;
 	const struct model *model[CONFIG_MAX_MODELS];
 	SSL_CTX *tls_ctx[CONFIG_MAX_MODELS];
@@ -76,15 +79,21 @@ struct swarm *swarm_new(const struct swarm_config *cfg, char *err, size_t errlen
 		return NULL;
 	}
 	sw->cfg = cfg;
-	if (url_parse(cfg->url, &sw->url)) {
-		snprintf(err, errlen, "headend.url: cannot parse \"%s\"", cfg->url);
-		goto out_free;
+	sw->url_text[0] = cfg->url;
+	for (int i = 0; i < cfg->n_more_urls; i++)
+		sw->url_text[i + 1] = cfg->more_urls[i];
+	sw->n_urls = 1 + cfg->n_more_urls;
+	for (int i = 0; i < sw->n_urls; i++) {
+		if (url_parse(sw->url_text[i], &sw->url[i])) {
+			snprintf(err, errlen, "headend.url: cannot parse \"%s\"", sw->url_text[i]);
+			goto out_free;
+		}
+		if (!url_host_is_ipv4(&sw->url[i]))
+			sw->needs_dns = true;
 	}
-	if (!url_host_is_ipv4(&sw->url) && cfg->n_dns == 0) {
+	if (sw->needs_dns && cfg->n_dns == 0) {
 		snprintf(err, errlen,
-			 "headend.url names a host (%s): headend.dns must give the phones' DNS "
-			 "servers",
-			 sw->url.host);
+			 "headend.url names a host: headend.dns must give the phones' DNS servers");
 		goto out_free;
 	}
 	for (int i = 0; i < cfg->n_models; i++) {
@@ -188,10 +197,6 @@ static int make_phones(struct swarm *sw, struct worker *w)
 		p->ssl_ctx = sw->tls_ctx[m];
 		p->mac = (cfg->mac_base + i) & 0xffffffffffffull;
 		p->src = cfg->n_source ? cfg->source[i % cfg->n_source] : 0;
-		p->dst.sin_family = AF_INET;
-		p->dst.sin_port = htons(sw->url.port);
-		if (url_host_is_ipv4(&sw->url))
-			inet_pton(AF_INET, sw->url.host, &p->dst.sin_addr);
 		p->traced = cfg->trace_failed > 0;
 		for (uint32_t t = 0; t < cfg->n_trace_phones; t++)
 			if (cfg->trace_phones[t] == i)
@@ -388,14 +393,24 @@ const struct swarm_config *swarm_config(struct swarm *sw)
 	return sw->cfg;
 }
 
-const struct url *swarm_url(struct swarm *sw)
+const struct url *swarm_url(struct swarm *sw, int i)
 {
-	return &sw->url;
+	return &sw->url[i];
+}
+
+const char *swarm_url_text(struct swarm *sw, int i)
+{
+	return sw->url_text[i];
+}
+
+int swarm_n_urls(struct swarm *sw)
+{
+	return sw->n_urls;
 }
 
 bool swarm_needs_dns(struct swarm *sw)
 {
-	return !url_host_is_ipv4(&sw->url);
+	return sw->needs_dns;
 }
 
 SSL_CTX *swarm_dtls_ctx(struct swarm *sw, bool psk)

@@ -56,7 +56,10 @@ int swarm_write_traces(struct swarm *sw, const char *dir);
 
 /* For workers and phones. */
 const struct swarm_config *swarm_config(struct swarm *sw);
-const struct url *swarm_url(struct swarm *sw);
+/* The headend URLs in failover order (url1 first): parsed, as written, how many. */
+const struct url *swarm_url(struct swarm *sw, int i);
+const char *swarm_url_text(struct swarm *sw, int i);
+int swarm_n_urls(struct swarm *sw);
 bool swarm_needs_dns(struct swarm *sw);
 SSL_CTX *swarm_dtls_ctx(struct swarm *sw, bool psk);
 /* Does the phone's trust list hold this leaf hash? */

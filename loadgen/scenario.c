@@ -30,6 +30,7 @@
 #include <unistd.h>
 
 #include "loadgen/scenario.h"
+#include "loadgen/cnf.h"
 #include "loadgen/value.h"
 
 /* Longest line accepted, without its newline: ten hex hashes fit easily. */
@@ -184,6 +185,15 @@ static int set_cert_hashes(struct swarm_config *cfg, const char *v, char *why, s
 static int set_cnf(struct swarm_config *cfg, const char *v, char *why, size_t whylen)
 {
 	return set_readable_path(&cfg->cnf, v, why, whylen);
+}
+
+static int set_host_id(struct swarm_config *cfg, const char *v, char *why, size_t whylen)
+{
+	if (value_bool(v, &cfg->host_id_check)) {
+		snprintf(why, whylen, "\"%s\" is not true or false", v);
+		return -1;
+	}
+	return 0;
 }
 
 static int set_dns(struct swarm_config *cfg, const char *v, char *why, size_t whylen)
@@ -369,6 +379,7 @@ enum key_id {
 	K_CERT_HASHES,
 	K_CNF,
 	K_DNS,
+	K_HOST_ID,
 	K_COUNT,
 	K_MODELS,
 	K_AUTH,
@@ -396,6 +407,7 @@ static const struct key {
     [K_CERT_HASHES] = {"headend", "cert_hashes", set_cert_hashes},
     [K_CNF] = {"headend", "cnf", set_cnf},
     [K_DNS] = {"headend", "dns", set_dns},
+    [K_HOST_ID] = {"headend", "host_id_check", set_host_id},
     [K_COUNT] = {"phones", "count", set_count},
     [K_MODELS] = {"phones", "models", set_models},
     [K_AUTH] = {"phones", "auth", set_auth},
@@ -695,7 +707,6 @@ static void check_required(struct load *ld)
 		enum key_id key;
 		int auth; /* -1: always; else only for this auth method */
 	} required[] = {
-	    {K_URL, -1},
 	    {K_COUNT, -1},
 	    {K_CA_CERT, AUTH_CERTIFICATE},
 	    {K_CA_KEY, AUTH_CERTIFICATE},
@@ -707,6 +718,8 @@ static void check_required(struct load *ld)
 		fail(ld, ld->path,
 		     "headend.cert_hashes: required key missing "
 		     "(or give headend.cnf)");
+	if (!ld->set_on[K_URL] && !ld->set_on[K_CNF])
+		fail(ld, ld->path, "headend.url: required key missing (or give headend.cnf)");
 	for (size_t i = 0; i < sizeof(required) / sizeof(required[0]); i++) {
 		const struct key *k = &keys[required[i].key];
 
@@ -724,6 +737,42 @@ static void check_required(struct load *ld)
 		     "phones.mac_base: %012llx plus %u phones passes "
 		     "ff:ff:ff:ff:ff:ff",
 		     (unsigned long long)cfg->mac_base, cfg->count);
+}
+
+/*
+ * Take what headend.cnf gives: the URLs (url1 first, the others for
+ * failover) and trusted hashes, unless headend.url / headend.cert_hashes
+ * were given too (the keys win), and the host-ID check unless
+ * headend.host_id_check was given.
+ */
+static void apply_cnf(struct load *ld)
+{
+	struct swarm_config *cfg = ld->cfg;
+	struct phone_cnf cnf;
+	char why[512];
+	int line = ld->set_on[K_CNF];
+
+	if (cnf_load(cfg->cnf, &cnf, why, sizeof(why))) {
+		char where[4200];
+
+		if (line > 0)
+			snprintf(where, sizeof(where), "%s:%d", ld->path, line);
+		else
+			snprintf(where, sizeof(where), "-s headend.cnf=%s", cfg->cnf);
+		fail(ld, where, "headend.cnf: %s", why);
+		return;
+	}
+	if (!ld->set_on[K_URL]) {
+		cfg->url = strdup(cnf.urls[0]);
+		for (int i = 1; i < cnf.n_urls && i < CONFIG_MAX_URLS; i++)
+			cfg->more_urls[cfg->n_more_urls++] = strdup(cnf.urls[i]);
+	}
+	if (!ld->set_on[K_CERT_HASHES]) {
+		memcpy(cfg->cert_hashes, cnf.hashes, sizeof(cnf.hashes));
+		cfg->n_cert_hashes = cnf.n_hashes;
+	}
+	if (!ld->set_on[K_HOST_ID])
+		cfg->host_id_check = cnf.host_id_check;
 }
 
 int scenario_load(const char *path, const char *const *overrides, int n_overrides,
@@ -751,6 +800,8 @@ int scenario_load(const char *path, const char *const *overrides, int n_override
 		apply_override(&ld, overrides[i]);
 	if (!ld.failed)
 		check_required(&ld);
+	if (!ld.failed && cfg->cnf)
+		apply_cnf(&ld);
 	if (ld.failed) {
 		config_free(cfg);
 		return -1;

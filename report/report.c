@@ -65,6 +65,7 @@ int report_write_json(const struct run_result *r, const char *path)
 	json_uint(&j, "failed", r->st.failed);
 	json_uint(&j, "disconnected", r->st.disconnected);
 	json_uint(&j, "aborted_at_end", r->st.aborted);
+	json_uint(&j, "failovers", r->st.failovers);
 	json_obj_end(&j);
 
 	json_obj_begin(&j, "failures");

@@ -26,10 +26,11 @@
 static const uint8_t hash_a[20] = {0,  1,  2,  3,  4,  5,  6,  7,  8,  9,
 				   10, 11, 12, 13, 14, 15, 16, 17, 18, 19};
 
-/* The temporary files of one test: a CA certificate, its key, a scenario. */
+/* The temporary files of one test: a CA certificate, its key, a phone config, a scenario. */
 struct fixture {
 	char ca_cert[64];
 	char ca_key[64];
+	char cnf[64];
 	char ini[64];
 	struct swarm_config cfg;
 	char err[512];
@@ -55,6 +56,11 @@ static int setup(void **state)
 		return -1;
 	make_temp(fx->ca_cert, sizeof(fx->ca_cert), "-----BEGIN CERTIFICATE-----\n");
 	make_temp(fx->ca_key, sizeof(fx->ca_key), "-----BEGIN PRIVATE KEY-----\n");
+	make_temp(fx->cnf, sizeof(fx->cnf),
+		  "<device><vpnGroup><enableHostIDCheck>1</enableHostIDCheck><addresses>"
+		  "<url1>https://vpn-cnf.lab.test/</url1><url2>https://198.18.0.1/</url2>"
+		  "</addresses><credentials><hashAlg>0</hashAlg><certHash1>" HASH_B64
+		  "</certHash1></credentials></vpnGroup></device>\n");
 	*state = fx;
 	return 0;
 }
@@ -65,6 +71,7 @@ static int teardown(void **state)
 
 	unlink(fx->ca_cert);
 	unlink(fx->ca_key);
+	unlink(fx->cnf);
 	if (fx->ini[0])
 		unlink(fx->ini);
 	config_free(&fx->cfg);
@@ -194,15 +201,18 @@ static void test_every_key(void **state)
 		  "threads = 2\n"
 		  "[dtls]\n"
 		  "mode = psk\n",
-		  fx->ca_cert);
+		  fx->cnf);
 	expect_ok(fx, NULL, 0);
+	/* url and cert_hashes given: they win over the cnf's; its host-ID check applies */
 	assert_string_equal(c->url, "https://198.18.0.1:8443/phone");
+	assert_int_equal(c->n_more_urls, 0);
+	assert_true(c->host_id_check);
 	assert_int_equal(c->n_cert_hashes, 2);
 	assert_memory_equal(c->cert_hashes[1], hash_a, 20);
 	assert_int_equal(c->n_dns, 2);
 	inet_pton(AF_INET, "198.18.0.54", &a);
 	assert_int_equal(c->dns[1].s_addr, a.s_addr);
-	assert_string_equal(c->cnf, fx->ca_cert);
+	assert_string_equal(c->cnf, fx->cnf);
 	assert_int_equal(c->count, 3000);
 	assert_int_equal(c->n_models, 2);
 	assert_string_equal(c->models[1].model, "7962");
@@ -222,7 +232,7 @@ static void test_every_key(void **state)
 	assert_int_equal(c->dtls_mode, DTLS_MODE_PSK);
 }
 
-/* cnf stands in for cert_hashes; a line longer than inih's 200 works. */
+/* cnf stands in for url and cert_hashes; a line longer than inih's 200 works. */
 static void test_cnf_and_long_line(void **state)
 {
 	struct fixture *fx = *state;
@@ -231,11 +241,25 @@ static void test_cnf_and_long_line(void **state)
 	for (int i = 0; i < 10; i++)
 		strcat(strcat(hashes, i ? ", " : ""), HASH_COLON);
 	write_ini(fx,
-		  "[headend]\nurl = https://vpn.lab.test/\ncnf = %1$s\n"
+		  "[headend]\ncnf = %3$s\n"
+		  "[phones]\ncount = 1\nca_cert = %1$s\nca_key = %2$s\n",
+		  fx->ca_cert, fx->ca_key, fx->cnf);
+	expect_ok(fx, NULL, 0);
+	assert_string_equal(fx->cfg.url, "https://vpn-cnf.lab.test/");
+	assert_int_equal(fx->cfg.n_more_urls, 1);
+	assert_string_equal(fx->cfg.more_urls[0], "https://198.18.0.1/");
+	assert_int_equal(fx->cfg.n_cert_hashes, 1);
+	assert_memory_equal(fx->cfg.cert_hashes[0], hash_a, 20);
+	assert_true(fx->cfg.host_id_check);
+	config_free(&fx->cfg);
+
+	/* a file that is not a phone config is refused, naming the line and the key */
+	write_ini(fx,
+		  "[headend]\ncnf = %1$s\n"
 		  "[phones]\ncount = 1\nca_cert = %1$s\nca_key = %2$s\n",
 		  fx->ca_cert, fx->ca_key);
-	expect_ok(fx, NULL, 0);
-	assert_int_equal(fx->cfg.n_cert_hashes, 0);
+	expect_error(fx, NULL, 0, "%s:2: headend.cnf: %s: no <vpnGroup> element", fx->ini,
+		     fx->ca_cert);
 
 	write_ini(fx,
 		  "[headend]\nurl = https://vpn.lab.test/\n"
@@ -414,7 +438,8 @@ static void test_missing_required(void **state)
 		  "[headend]\ncert_hashes = " HASH_B64 "\n"
 		  "[phones]\ncount = 1\nca_cert = %1$s\nca_key = %2$s\n",
 		  fx->ca_cert, fx->ca_key);
-	expect_error(fx, NULL, 0, "%s: headend.url: required key missing", fx->ini);
+	expect_error(fx, NULL, 0, "%s: headend.url: required key missing (or give headend.cnf)",
+		     fx->ini);
 
 	write_ini(fx,
 		  "[headend]\nurl = https://vpn.lab.test/\ncert_hashes = " HASH_B64
