@@ -26,7 +26,6 @@ void config_defaults(struct swarm_config *cfg)
 	cfg->models[0].share = 1.0;
 	cfg->n_models = 1;
 	cfg->auth = AUTH_CERTIFICATE;
-	cfg->identity = IDENTITY_MIC;
 	cfg->mac_base = CONFIG_DEFAULT_MAC_BASE;
 	cfg->rate = 10.0;
 	cfg->duration_us = 60ULL * 1000000;
@@ -60,6 +59,12 @@ void config_free(struct swarm_config *cfg)
 	free(cfg->source);
 	cfg->source = NULL;
 	cfg->n_source = 0;
+	char **paths[] = {&cfg->mic_ca, &cfg->mic_ca_key, &cfg->mic_sha1_ca, &cfg->mic_sha1_ca_key,
+			  &cfg->lsc_ca, &cfg->lsc_ca_key};
+	for (unsigned i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
+		free(*paths[i]);
+		*paths[i] = NULL;
+	}
 	free(cfg->trace_phones);
 	cfg->trace_phones = NULL;
 	cfg->n_trace_phones = 0;

@@ -25,11 +25,6 @@ enum dtls_mode {
 	DTLS_MODE_OFF,    /* no DTLS: everything over the TLS tunnel */
 };
 
-enum phone_identity {
-	IDENTITY_MIC, /* manufacturer-installed certificate (CP-<model>-SEP<MAC>) */
-	IDENTITY_LSC, /* locally significant certificate from a CAPF (coming later) */
-};
-
 enum auth_method {
 	AUTH_CERTIFICATE, /* the phone's own certificate (MIC or LSC) */
 	AUTH_PASSWORD,    /* username and password */
@@ -57,7 +52,12 @@ struct swarm_config {
 	struct model_share models[CONFIG_MAX_MODELS];
 	int n_models;
 	enum auth_method auth;
-	enum phone_identity identity; /* which certificate a phone presents (coming later) */
+	double lsc_share;       /* phones presenting an LSC (CAPF); the others a MIC; 0..1 */
+	double expired_share;   /* phones whose certificate has expired; 0..1 */
+	double not_yet_share;   /* phones whose certificate is not yet valid; 0..1 */
+	char *mic_ca, *mic_ca_key;           /* PEM: SHA-256 manufacturing CA (newer models) */
+	char *mic_sha1_ca, *mic_sha1_ca_key; /* PEM: SHA-1 manufacturing CA (79xx, 99xx) */
+	char *lsc_ca, *lsc_ca_key;           /* PEM: the CAPF that signs LSCs */
 	char *user_pattern;     /* password auth: "%m" MAC, "%i" index */
 	char *password_pattern; /* password auth */
 	char *ca_cert;          /* PEM path: CA that signs the phones' identities */

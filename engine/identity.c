@@ -13,8 +13,11 @@
 struct identity_ca {
 	X509 *cert;
 	EVP_PKEY *key;
-	EVP_PKEY **pool;
-	int n_pool;
+};
+
+struct identity_keys {
+	int n;
+	EVP_PKEY *key[];
 };
 
 void identity_cn(char *buf, size_t len, const char *model, uint64_t mac)
@@ -22,8 +25,8 @@ void identity_cn(char *buf, size_t len, const char *model, uint64_t mac)
 	snprintf(buf, len, "CP-%s-SEP%012llX", model, (unsigned long long)(mac & 0xffffffffffffull));
 }
 
-struct identity_ca *identity_ca_load(const char *cert_path, const char *key_path, int n_keys,
-				     char *err, size_t errlen)
+struct identity_ca *identity_ca_load(const char *cert_path, const char *key_path, char *err,
+				     size_t errlen)
 {
 	struct identity_ca *ca = calloc(1, sizeof(*ca));
 	FILE *f;
@@ -58,19 +61,6 @@ struct identity_ca *identity_ca_load(const char *cert_path, const char *key_path
 		snprintf(err, errlen, "%s does not match %s", key_path, cert_path);
 		goto out_free;
 	}
-	ca->pool = calloc((size_t)n_keys, sizeof(*ca->pool));
-	if (!ca->pool) {
-		snprintf(err, errlen, "out of memory");
-		goto out_free;
-	}
-	for (int i = 0; i < n_keys; i++) {
-		ca->pool[i] = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)2048);
-		if (!ca->pool[i]) {
-			snprintf(err, errlen, "RSA key generation failed");
-			goto out_free;
-		}
-		ca->n_pool++;
-	}
 	return ca;
 
 out_free:
@@ -83,33 +73,64 @@ void identity_ca_free(struct identity_ca *ca)
 {
 	if (!ca)
 		return;
-	for (int i = 0; i < ca->n_pool; i++)
-		EVP_PKEY_free(ca->pool[i]);
-	free(ca->pool);
 	X509_free(ca->cert);
 	EVP_PKEY_free(ca->key);
 	free(ca);
 }
 
-X509 *identity_mint(struct identity_ca *ca, const char *cn, uint64_t serial, EVP_PKEY **key)
+struct identity_keys *identity_keys_new(int n)
+{
+	struct identity_keys *k = calloc(1, sizeof(*k) + (size_t)n * sizeof(EVP_PKEY *));
+
+	if (!k)
+		return NULL;
+	for (; k->n < n; k->n++) {
+		k->key[k->n] = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)2048);
+		if (!k->key[k->n]) {
+			identity_keys_free(k);
+			return NULL;
+		}
+	}
+	return k;
+}
+
+void identity_keys_free(struct identity_keys *k)
+{
+	if (!k)
+		return;
+	for (int i = 0; i < k->n; i++)
+		EVP_PKEY_free(k->key[i]);
+	free(k);
+}
+
+X509 *identity_mint(const struct identity_ca *ca, const struct identity_keys *keys, const char *cn,
+		    uint64_t serial, bool sha1, enum validity v, EVP_PKEY **key)
 {
 	X509 *x = X509_new();
-	EVP_PKEY *k = ca->pool[serial % (uint64_t)ca->n_pool];
+	EVP_PKEY *k = keys->key[serial % (uint64_t)keys->n];
+	long from = -86400, to = 365L * 86400; /* seconds from now */
 	X509_NAME *name;
 
 	if (!x)
 		return NULL;
+	if (v == EXPIRED) {
+		from = -2 * 365L * 86400;
+		to = -86400;
+	} else if (v == NOT_YET_VALID) {
+		from = 365L * 86400;
+		to = 2 * 365L * 86400;
+	}
 	X509_set_version(x, 2);
 	ASN1_INTEGER_set_uint64(X509_get_serialNumber(x), serial + 1);
-	X509_gmtime_adj(X509_getm_notBefore(x), -86400);
-	X509_gmtime_adj(X509_getm_notAfter(x), 365L * 86400);
+	X509_gmtime_adj(X509_getm_notBefore(x), from);
+	X509_gmtime_adj(X509_getm_notAfter(x), to);
 	X509_set_pubkey(x, k);
 	name = X509_get_subject_name(x);
 	X509_NAME_add_entry_by_txt(name, "O", MBSTRING_ASC, (const unsigned char *)"Cisco Systems Inc.",
 				   -1, -1, 0);
 	X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, (const unsigned char *)cn, -1, -1, 0);
 	X509_set_issuer_name(x, X509_get_subject_name(ca->cert));
-	if (!X509_sign(x, ca->key, EVP_sha256())) {
+	if (!X509_sign(x, ca->key, sha1 ? EVP_sha1() : EVP_sha256())) {
 		X509_free(x);
 		ERR_clear_error();
 		return NULL;

@@ -2,31 +2,45 @@
  * engine/identity.h - per-phone certificates minted at start.
  *
  * Each phone gets its own certificate, CN "CP-<model>-SEP<MAC>", signed by
- * the CA a scenario names (phones.ca_cert / phones.ca_key), as a phone's
- * MIC is signed by the manufacturing CA. Private keys come from a small
- * pool shared across phones: signing is the phone's cost, key generation
- * is not, and a pool keeps start-up quick.
+ * the CA its identity calls for: a MIC by the manufacturing CA of its model's
+ * chain (SHA-1 for the 79xx/99xx, SHA-256 for the newer ones), an LSC by the
+ * CAPF. Private keys come from a small pool shared across phones: signing
+ * is the phone's cost, key generation is not, and a pool keeps start-up
+ * quick. Certificates can be minted expired or not yet valid on purpose.
  */
 #ifndef ENGINE_IDENTITY_H
 #define ENGINE_IDENTITY_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 
-struct identity_ca; /* opaque: the CA's certificate and key, and the key pool */
+struct identity_ca;   /* opaque: a CA's certificate and key */
+struct identity_keys; /* opaque: the pool of phone keys */
 
-/* Load the CA and make n_keys RSA-2048 keys. NULL with a message in err on failure. */
-struct identity_ca *identity_ca_load(const char *cert_path, const char *key_path, int n_keys,
-				     char *err, size_t errlen);
+enum validity {
+	VALID,         /* from a day ago for a year */
+	EXPIRED,       /* ended yesterday */
+	NOT_YET_VALID, /* starts in a year */
+};
+
+/* Load a CA (PEM certificate and its key). NULL with a message in err on failure. */
+struct identity_ca *identity_ca_load(const char *cert_path, const char *key_path, char *err,
+				     size_t errlen);
 void identity_ca_free(struct identity_ca *ca);
+/* n RSA-2048 keys. NULL on failure. */
+struct identity_keys *identity_keys_new(int n);
+void identity_keys_free(struct identity_keys *k);
 /*
- * A certificate for cn, serial number serial, valid from a day ago for a
- * year, with the pool key number serial % n_keys; *key is set to that key
- * (borrowed from the pool). Thread-safe. NULL on failure.
+ * A certificate for cn with serial number serial + 1, key number
+ * serial % n of the pool (returned in *key, borrowed from the pool), signed
+ * by ca with SHA-1 (sha1) or SHA-256, valid as v says. Thread-safe. NULL on
+ * failure.
  */
-X509 *identity_mint(struct identity_ca *ca, const char *cn, uint64_t serial, EVP_PKEY **key);
+X509 *identity_mint(const struct identity_ca *ca, const struct identity_keys *keys, const char *cn,
+		    uint64_t serial, bool sha1, enum validity v, EVP_PKEY **key);
 /* "CP-<model>-SEP<12 hex MAC>" into buf (at least 32 bytes). */
 void identity_cn(char *buf, size_t len, const char *model, uint64_t mac);
 

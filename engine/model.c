@@ -17,18 +17,18 @@
 #define C88XX "ECDHE-RSA-AES256-GCM-SHA384:ECDHE-RSA-AES128-GCM-SHA256:AES256-SHA:AES128-SHA:@SECLEVEL=0"
 
 static const struct model models[] = {
-	{"7962", TLS1_VERSION, TLS1_VERSION, AES_SHA, "AES256-SHA:AES128-SHA", false, PHONE_UA,
-	 "79xx: TLS 1.0 only, AES-SHA (phone-behaviour.md, cipher facts)"},
-	{"7965", TLS1_VERSION, TLS1_VERSION, AES_SHA, "AES256-SHA:AES128-SHA", false, PHONE_UA,
-	 "79xx: TLS 1.0 only, AES-SHA"},
-	{"7841", TLS1_VERSION, TLS1_2_VERSION, C88XX, "AES256-SHA:AES128-SHA", true, PHONE_UA,
-	 "78xx: TLS 1.0 and 1.2, same suites as 88xx"},
-	{"8845", TLS1_VERSION, TLS1_2_VERSION, C88XX, "AES256-SHA:AES128-SHA", true, PHONE_UA,
-	 "88xx: TLS 1.0 and 1.2"},
-	{"8861", TLS1_VERSION, TLS1_2_VERSION, C88XX, "AES256-SHA:AES128-SHA", true, PHONE_UA,
-	 "8861: the suites of its VPNC 'current cipher' log line"},
-	{"9971", TLS1_VERSION, TLS1_VERSION, AES_SHA, "AES256-SHA:AES128-SHA", false, PHONE_UA,
-	 "99xx: TLS 1.0 only"},
+	{"7962", TLS1_VERSION, TLS1_VERSION, AES_SHA, "AES256-SHA:AES128-SHA", false, true, PHONE_UA,
+	 "79xx: TLS 1.0 only, AES-SHA (phone-behaviour.md, cipher facts); MIC on the SHA-1 chain"},
+	{"7965", TLS1_VERSION, TLS1_VERSION, AES_SHA, "AES256-SHA:AES128-SHA", false, true, PHONE_UA,
+	 "79xx: TLS 1.0 only, AES-SHA; MIC on the SHA-1 chain"},
+	{"7841", TLS1_VERSION, TLS1_2_VERSION, C88XX, "AES256-SHA:AES128-SHA", true, false, PHONE_UA,
+	 "78xx: TLS 1.0 and 1.2, same suites as 88xx; MIC on the SHA-256 chain"},
+	{"8845", TLS1_VERSION, TLS1_2_VERSION, C88XX, "AES256-SHA:AES128-SHA", true, false, PHONE_UA,
+	 "88xx: TLS 1.0 and 1.2; MIC on Cisco_Manufacturing_CA_SHA2"},
+	{"8861", TLS1_VERSION, TLS1_2_VERSION, C88XX, "AES256-SHA:AES128-SHA", true, false, PHONE_UA,
+	 "8861: the suites of its VPNC 'current cipher' log line; SHA-256 MIC chain"},
+	{"9971", TLS1_VERSION, TLS1_VERSION, AES_SHA, "AES256-SHA:AES128-SHA", false, true, PHONE_UA,
+	 "99xx: TLS 1.0 only; MIC on Cisco_Root_CA_2048 (SHA-1)"},
 };
 
 const struct model *model_find(const char *name)

@@ -516,6 +516,14 @@ void phone_arrive(struct worker *w, struct phone *p, uint64_t now)
 	PTRACE(p, now, "VPNC: -vpnc_control: %s starts, conn timer %llu s (due %.3f ms ago)",
 	       p->model->name, (unsigned long long)(w->cfg->connect_timeout_us / 1000000),
 	       (double)(now - p->t_due) / 1000.0);
+	if (p->cert) {
+		static const char *const validity[] = {"valid", "EXPIRED", "NOT YET VALID"};
+
+		PTRACE(p, now, "SECD: client certificate: %s%s, %s",
+		       p->lsc ? "LSC (CAPF)" : "MIC",
+		       p->lsc ? "" : p->model->mic_sha1 ? " (SHA-1 chain)" : " (SHA-256 chain)",
+		       validity[p->validity % 3]);
+	}
 	PTRACE(p, now, "VPNC: set_login_state: LOGIN: 0 (IDLE) --> 1 (TRYING)");
 	if (w->cfg->auth == AUTH_PASSWORD) {
 		char user[128], pass[128];
@@ -639,8 +647,14 @@ static void tls_failed(struct worker *w, struct phone *p)
 	if (p->tls.alert_sent)
 		PTRACE(p, now, "VPNC: SSL alert sent: %s", SSL_alert_desc_string_long(p->tls.alert_sent));
 	PTRACE(p, now, "VPNC: -protocol_handler: SSL handshake failed: %s", tls_last_error());
+	/* bad_certificate .. unknown_ca, access_denied: the headend refused our certificate */
+	uint8_t a = p->tls.alert_rcvd;
+	bool cert_refused = (a >= 42 && a <= 46) || a == 48 || a == 49;
+
 	if (p->verify_fail)
 		fail(w, p, (enum reason)p->verify_fail, 0);
+	else if (cert_refused && p->cert)
+		fail(w, p, R_CLIENT_CERT, a);
 	else if (tls_failure_is_no_shared(&p->tls))
 		fail(w, p, R_TLS_NO_SHARED, p->tls.alert_rcvd);
 	else if (p->tls.alert_rcvd)

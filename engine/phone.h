@@ -67,6 +67,8 @@ struct phone {
 	uint8_t reason; /* enum reason when FAILED */
 	uint8_t url_i;  /* which of the headend URLs this attempt uses */
 	uint8_t verify_fail; /* why the certificate check refused the headend (enum reason) */
+	bool lsc;       /* presents an LSC (CAPF) rather than its MIC */
+	uint8_t validity; /* enum validity of its certificate */
 	const struct model *model;
 	void *ssl_ctx; /* SSL_CTX of the model, borrowed */
 	uint64_t mac;

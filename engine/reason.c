@@ -31,6 +31,7 @@ static const char *const names[R__COUNT] = {
 	[R_CONNECT_TIMEOUT] = "ConnectTimeout",
 	[R_INTERNAL] = "Internal",
 	[R_BAD_CREDENTIALS] = "CredentialsRefusedByPhone",
+	[R_CLIENT_CERT] = "ClientCertRejected",
 };
 
 const char *reason_name(enum reason r)

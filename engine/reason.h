@@ -33,6 +33,7 @@ enum reason {
 	R_CONNECT_TIMEOUT,   /* "Fail to Connect": the connect timer expired */
 	R_INTERNAL,          /* out of memory or a local resource; never the headend's fault */
 	R_BAD_CREDENTIALS,   /* the phone refuses its own credentials (a space in them) */
+	R_CLIENT_CERT,       /* the headend refused the phone's certificate (TLS alert) */
 	R__COUNT
 };
 

@@ -35,13 +35,19 @@
 
 #define KEY_POOL 4 /* RSA keys shared by all phone identities */
 
+/* The chains a phone identity can be minted on. */
+enum chain { ID_ANY, ID_MIC, ID_MIC_SHA1, ID_LSC, ID__COUNT };
+static const char *const chain_name[ID__COUNT] = {"phones.ca_cert", "phones.mic_ca",
+						  "phones.mic_sha1_ca", "phones.lsc_ca"};
+
 struct swarm {
 	const struct swarm_config *cfg;
 	struct url url[CONFIG_MAX_URLS];
 	const char *url_text[CONFIG_MAX_URLS]; /* borrowed from the config */
 	int n_urls;
 	bool needs_dns;
-	struct identity_ca *ca;
+	struct identity_ca *ca[ID__COUNT]; /* by chain; NULL where none was given */
+	struct identity_keys *keys;
 	const struct model *model[CONFIG_MAX_MODELS];
 	SSL_CTX *tls_ctx[CONFIG_MAX_MODELS];
 	SSL_CTX *dtls_legacy, *dtls_psk;
@@ -123,9 +129,44 @@ struct swarm *swarm_new(const struct swarm_config *cfg, char *err, size_t errlen
 		goto out_free;
 	}
 	if (cfg->auth == AUTH_CERTIFICATE) {
-		sw->ca = identity_ca_load(cfg->ca_cert, cfg->ca_key, KEY_POOL, err, errlen);
-		if (!sw->ca)
+		const char *paths[ID__COUNT][2] = {{cfg->ca_cert, cfg->ca_key},
+						   {cfg->mic_ca, cfg->mic_ca_key},
+						   {cfg->mic_sha1_ca, cfg->mic_sha1_ca_key},
+						   {cfg->lsc_ca, cfg->lsc_ca_key}};
+		char why[400];
+
+		for (int c = 0; c < ID__COUNT; c++) {
+			if (!paths[c][0])
+				continue;
+			sw->ca[c] = identity_ca_load(paths[c][0], paths[c][1], why, sizeof(why));
+			if (!sw->ca[c]) {
+				snprintf(err, errlen, "%s: %s", chain_name[c], why);
+				goto out_free;
+			}
+		}
+		/* every phone must find the CA its identity needs */
+		for (int i = 0; i < cfg->n_models; i++) {
+			bool sha1 = sw->model[i]->mic_sha1;
+
+			if (cfg->lsc_share < 1 && !sw->ca[sha1 ? ID_MIC_SHA1 : ID_MIC] && !sw->ca[ID_ANY]) {
+				snprintf(err, errlen,
+					 "model %s presents a MIC on the %s manufacturing chain: give %s "
+					 "(or phones.ca_cert for every phone)",
+					 sw->model[i]->name, sha1 ? "SHA-1" : "SHA-256",
+					 chain_name[sha1 ? ID_MIC_SHA1 : ID_MIC]);
+				goto out_free;
+			}
+		}
+		if (cfg->lsc_share > 0 && !sw->ca[ID_LSC] && !sw->ca[ID_ANY]) {
+			snprintf(err, errlen, "phones.identity has LSC phones: give phones.lsc_ca "
+					      "(or phones.ca_cert for every phone)");
 			goto out_free;
+		}
+		sw->keys = identity_keys_new(KEY_POOL);
+		if (!sw->keys) {
+			snprintf(err, errlen, "RSA key generation failed");
+			goto out_free;
+		}
 	}
 	sw->n_workers = cfg->threads > 0 ? cfg->threads : (int)sysconf(_SC_NPROCESSORS_ONLN);
 	if (sw->n_workers < 1)
@@ -155,18 +196,27 @@ void swarm_free(struct swarm *sw)
 		SSL_CTX_free(sw->tls_ctx[i]);
 	SSL_CTX_free(sw->dtls_legacy);
 	SSL_CTX_free(sw->dtls_psk);
-	identity_ca_free(sw->ca);
+	for (int c = 0; c < ID__COUNT; c++)
+		identity_ca_free(sw->ca[c]);
+	identity_keys_free(sw->keys);
 	free(sw);
 }
 
-/* Which model phone i is: a low-discrepancy walk over the shares, so that
- * any stretch of arrivals has the fleet's mix. */
+/* A low-discrepancy point in [0,1) for phone i and property k, so that any
+ * stretch of arrivals has the fleet's mix of models, identities, validity. */
+static double mix_point(uint32_t i, unsigned k)
+{
+	static const double step[] = {0.6180339887498949, 0.7548776662466927, 0.5698402909980532};
+	double f = (double)i * step[k] + 0.5 * (k != 0);
+
+	return f - (double)(uint64_t)f;
+}
+
 static int model_of(const struct swarm_config *cfg, uint32_t i)
 {
-	double f = (double)i * 0.6180339887498949;
+	double f = mix_point(i, 0);
 	double acc = 0;
 
-	f -= (double)(uint64_t)f;
 	for (int m = 0; m < cfg->n_models; m++) {
 		acc += cfg->models[m].share;
 		if (f < acc)
@@ -201,11 +251,24 @@ static int make_phones(struct swarm *sw, struct worker *w)
 		for (uint32_t t = 0; t < cfg->n_trace_phones; t++)
 			if (cfg->trace_phones[t] == i)
 				p->traced = true;
-		if (sw->ca) {
+		if (sw->keys) {
+			/* the identity: LSC or MIC (on the model's chain), and its validity */
+			bool lsc = mix_point(i, 1) < cfg->lsc_share;
+			double v = mix_point(i, 2);
+			enum chain c = lsc ? ID_LSC : p->model->mic_sha1 ? ID_MIC_SHA1 : ID_MIC;
+			const struct identity_ca *ca = sw->ca[c] ? sw->ca[c] : sw->ca[ID_ANY];
+			enum validity val = v < cfg->expired_share ? EXPIRED
+					    : v < cfg->expired_share + cfg->not_yet_share
+						    ? NOT_YET_VALID
+						    : VALID;
+
 			identity_cn(cn, sizeof(cn), p->model->name, p->mac);
-			p->cert = identity_mint(sw->ca, cn, i, &p->key);
+			p->cert = identity_mint(ca, sw->keys, cn, i, !lsc && p->model->mic_sha1, val,
+						&p->key);
 			if (!p->cert)
 				return -ENOMEM;
+			p->lsc = lsc;
+			p->validity = (uint8_t)val;
 		}
 	}
 	return 0;

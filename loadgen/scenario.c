@@ -255,17 +255,45 @@ static int set_auth(struct swarm_config *cfg, const char *v, char *why, size_t w
 
 static int set_identity(struct swarm_config *cfg, const char *v, char *why, size_t whylen)
 {
-	static const char *const words[] = {
-	    [IDENTITY_MIC] = "mic",
-	    [IDENTITY_LSC] = "lsc",
-	};
-	int i = set_word(v, words, 2, why, whylen);
+	static const char *const words[] = {"mic", "lsc"};
+	double shares[2];
 
-	if (i < 0)
+	if (value_mix(v, words, 2, shares)) {
+		snprintf(why, whylen, "\"%s\" is not mic, lsc, or a mix such as mic:70%%,lsc:30%%", v);
 		return -1;
-	cfg->identity = (enum phone_identity)i;
+	}
+	cfg->lsc_share = shares[1];
 	return 0;
 }
+
+static int set_validity(struct swarm_config *cfg, const char *v, char *why, size_t whylen)
+{
+	static const char *const words[] = {"valid", "expired", "not_yet_valid"};
+	double shares[3];
+
+	if (value_mix(v, words, 3, shares)) {
+		snprintf(why, whylen,
+			 "\"%s\" is not valid, expired, not_yet_valid, or a mix such as "
+			 "valid:90%%,expired:10%%",
+			 v);
+		return -1;
+	}
+	cfg->expired_share = shares[1];
+	cfg->not_yet_share = shares[2];
+	return 0;
+}
+
+#define PATH_SETTER(fn, field)                                                             \
+	static int fn(struct swarm_config *cfg, const char *v, char *why, size_t whylen) \
+	{                                                                                  \
+		return set_readable_path(&cfg->field, v, why, whylen);                     \
+	}
+PATH_SETTER(set_mic_ca, mic_ca)
+PATH_SETTER(set_mic_ca_key, mic_ca_key)
+PATH_SETTER(set_mic_sha1_ca, mic_sha1_ca)
+PATH_SETTER(set_mic_sha1_ca_key, mic_sha1_ca_key)
+PATH_SETTER(set_lsc_ca, lsc_ca)
+PATH_SETTER(set_lsc_ca_key, lsc_ca_key)
 
 static int set_user(struct swarm_config *cfg, const char *v, char *why, size_t whylen)
 {
@@ -390,6 +418,13 @@ enum key_id {
 	K_SOURCE,
 	K_MAC_BASE,
 	K_IDENTITY,
+	K_VALIDITY,
+	K_MIC_CA,
+	K_MIC_CA_KEY,
+	K_MIC_SHA1_CA,
+	K_MIC_SHA1_CA_KEY,
+	K_LSC_CA,
+	K_LSC_CA_KEY,
 	K_RATE,
 	K_DURATION,
 	K_CONNECT_TIMEOUT,
@@ -418,6 +453,13 @@ static const struct key {
     [K_SOURCE] = {"phones", "source", set_source},
     [K_MAC_BASE] = {"phones", "mac_base", set_mac_base},
     [K_IDENTITY] = {"phones", "identity", set_identity},
+    [K_VALIDITY] = {"phones", "cert_validity", set_validity},
+    [K_MIC_CA] = {"phones", "mic_ca", set_mic_ca},
+    [K_MIC_CA_KEY] = {"phones", "mic_ca_key", set_mic_ca_key},
+    [K_MIC_SHA1_CA] = {"phones", "mic_sha1_ca", set_mic_sha1_ca},
+    [K_MIC_SHA1_CA_KEY] = {"phones", "mic_sha1_ca_key", set_mic_sha1_ca_key},
+    [K_LSC_CA] = {"phones", "lsc_ca", set_lsc_ca},
+    [K_LSC_CA_KEY] = {"phones", "lsc_ca_key", set_lsc_ca_key},
     [K_RATE] = {"ramp", "rate", set_rate},
     [K_DURATION] = {"run", "duration", set_run_duration},
     [K_CONNECT_TIMEOUT] = {"run", "connect_timeout", set_connect_timeout},
@@ -708,8 +750,6 @@ static void check_required(struct load *ld)
 		int auth; /* -1: always; else only for this auth method */
 	} required[] = {
 	    {K_COUNT, -1},
-	    {K_CA_CERT, AUTH_CERTIFICATE},
-	    {K_CA_KEY, AUTH_CERTIFICATE},
 	    {K_USER, AUTH_PASSWORD},
 	    {K_PASSWORD, AUTH_PASSWORD},
 	};
@@ -732,6 +772,27 @@ static void check_required(struct load *ld)
 			     k->section, k->name,
 			     cfg->auth == AUTH_CERTIFICATE ? "certificate" : "password");
 	}
+	/* certificate phones need a CA (and its key) to mint their identities */
+	static const struct {
+		enum key_id cert, key;
+	} pairs[] = {{K_CA_CERT, K_CA_KEY},
+		     {K_MIC_CA, K_MIC_CA_KEY},
+		     {K_MIC_SHA1_CA, K_MIC_SHA1_CA_KEY},
+		     {K_LSC_CA, K_LSC_CA_KEY}};
+	bool any = false;
+
+	for (size_t i = 0; i < sizeof(pairs) / sizeof(pairs[0]) && cfg->auth == AUTH_CERTIFICATE;
+	     i++) {
+		bool c = ld->set_on[pairs[i].cert], k = ld->set_on[pairs[i].key];
+		const struct key *missing = &keys[c ? pairs[i].key : pairs[i].cert];
+
+		if (c != k)
+			fail(ld, ld->path, "%s.%s: required key missing (phones.auth is certificate)",
+			     missing->section, missing->name);
+		any |= c && k;
+	}
+	if (cfg->auth == AUTH_CERTIFICATE && !any)
+		fail(ld, ld->path, "phones.ca_cert: required key missing (phones.auth is certificate)");
 	if (cfg->mac_base + cfg->count - 1 > 0xFFFFFFFFFFFFULL)
 		fail(ld, ld->path,
 		     "phones.mac_base: %012llx plus %u phones passes "

@@ -631,3 +631,42 @@ out:
 	*n = count;
 	return 0;
 }
+
+int value_mix(const char *s, const char *const *words, int n_words, double *shares)
+{
+	const char *cur = s;
+	char item[64];
+	bool seen[16] = {false};
+	double sum = 0;
+	int rc, n = 0;
+
+	if (n_words > 16)
+		return -EINVAL;
+	for (int i = 0; i < n_words; i++)
+		shares[i] = 0;
+	while ((rc = value_list_next(&cur, item, sizeof(item))) > 0) {
+		char *colon = strchr(item, ':');
+		double share = 1;
+		int k;
+
+		if (colon) {
+			*colon = 0;
+			if (value_share(colon + 1, &share))
+				return -EINVAL;
+		}
+		for (k = 0; k < n_words; k++)
+			if (!strcasecmp(item, words[k]))
+				break;
+		if (k == n_words || seen[k])
+			return -EINVAL;
+		seen[k] = true;
+		shares[k] = share;
+		sum += share;
+		n++;
+	}
+	if (rc < 0 || n == 0)
+		return -EINVAL;
+	if (n == 1 && !strchr(s, ':'))
+		return 0;
+	return fabs(sum - 1.0) < 1e-6 ? 0 : -EINVAL;
+}

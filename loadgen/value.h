@@ -92,4 +92,11 @@ int value_mac(const char *s, uint64_t *mac);
  */
 int value_cert_hashes(const char *s, uint8_t out[][20], int max, int *n);
 
+/*
+ * A mix of named kinds: "mic", or "mic:70%,lsc:30%" (shares as value_share
+ * reads them, summing to 1). shares[i] is set for words[i] (0 when absent).
+ * 0 or -EINVAL (unknown word, duplicate, bad share, sum not 1).
+ */
+int value_mix(const char *s, const char *const *words, int n_words, double *shares);
+
 #endif

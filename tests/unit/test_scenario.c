@@ -157,7 +157,8 @@ static void test_minimal_gets_defaults(void **state)
 	assert_string_equal(c->models[0].model, "8861");
 	assert_float_equal(c->models[0].share, 1.0, 0);
 	assert_int_equal(c->auth, AUTH_CERTIFICATE);
-	assert_int_equal(c->identity, IDENTITY_MIC);
+	assert_float_equal(c->lsc_share, 0, 0);
+	assert_float_equal(c->expired_share, 0, 0);
 	assert_string_equal(c->ca_cert, fx->ca_cert);
 	assert_string_equal(c->ca_key, fx->ca_key);
 	assert_null(c->source);
@@ -224,7 +225,7 @@ static void test_every_key(void **state)
 	inet_pton(AF_INET, "198.18.65.7", &a);
 	assert_int_equal(c->source[2], a.s_addr);
 	assert_true(c->mac_base == 0x001122334455ULL);
-	assert_int_equal(c->identity, IDENTITY_LSC);
+	assert_float_equal(c->lsc_share, 1.0, 0);
 	assert_float_equal(c->rate, 2.5, 0);
 	assert_int_equal(c->duration_us, 300000000);
 	assert_int_equal(c->connect_timeout_us, 1500000);
@@ -326,7 +327,7 @@ static void test_bad_values(void **state)
 	     "8861:60,7962:40 (at most 16 models; percentages must sum to "
 	     "100%)"},
 	    {"[phones]\nauth = cert", "phones.auth: \"cert\" is not one of certificate, password"},
-	    {"[phones]\nidentity = x", "phones.identity: \"x\" is not one of mic, lsc"},
+	    {"[phones]\nidentity = x", "phones.identity: \"x\" is not mic, lsc, or a mix such as mic:70%,lsc:30%"},
 	    {"[phones]\nsource = 198.18.0.1/24",
 	     "phones.source: \"198.18.0.1/24\" is not a list of IPv4 "
 	     "addresses, ranges or CIDR blocks (at most 1048576 addresses)"},

@@ -614,6 +614,30 @@ static void test_hashes_file(void **state)
 	assert_int_equal(value_cert_hashes(arg, h, 10, &n), -ENOENT);
 }
 
+static void test_mix(void **state)
+{
+	static const char *const words[] = {"valid", "expired", "not_yet_valid"};
+	double sh[3];
+
+	(void)state;
+	assert_int_equal(value_mix("expired", words, 3, sh), 0);
+	assert_float_equal(sh[0], 0, 0);
+	assert_float_equal(sh[1], 1, 0);
+	assert_int_equal(value_mix("valid:90%, expired:10%", words, 3, sh), 0);
+	assert_float_equal(sh[0], 0.9, 1e-12);
+	assert_float_equal(sh[1], 0.1, 1e-12);
+	assert_float_equal(sh[2], 0, 0);
+	assert_int_equal(value_mix("VALID:0.5,not_yet_valid:0.5", words, 3, sh), 0);
+	assert_float_equal(sh[2], 0.5, 1e-12);
+	/* shares must sum to 1; words known, once each; shares well formed */
+	assert_int_equal(value_mix("valid:90%,expired:20%", words, 3, sh), -EINVAL);
+	assert_int_equal(value_mix("valid:50%", words, 3, sh), -EINVAL);
+	assert_int_equal(value_mix("revoked", words, 3, sh), -EINVAL);
+	assert_int_equal(value_mix("valid:50%,valid:50%", words, 3, sh), -EINVAL);
+	assert_int_equal(value_mix("valid:x,expired:1", words, 3, sh), -EINVAL);
+	assert_int_equal(value_mix("", words, 3, sh), -EINVAL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -625,6 +649,7 @@ int main(void)
 	    cmocka_unit_test(test_ipv4_cidr),	  cmocka_unit_test(test_ipv4_bad),
 	    cmocka_unit_test(test_mac),		  cmocka_unit_test(test_hashes_inline),
 	    cmocka_unit_test(test_hashes_bad),	  cmocka_unit_test(test_hashes_file),
+	    cmocka_unit_test(test_mix),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
