@@ -11,6 +11,7 @@
 #include "engine/dtls.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <openssl/rand.h>
@@ -20,6 +21,12 @@
 #endif
 
 static int psk_index = -1;
+static pthread_once_t psk_once = PTHREAD_ONCE_INIT;
+
+static void psk_index_init(void)
+{
+	psk_index = SSL_get_ex_new_index(0, "phoneswarm psk", NULL, NULL, NULL);
+}
 
 static unsigned int psk_cb(SSL *ssl, const char *hint, char *identity,
 			   unsigned int max_identity_len, unsigned char *psk, unsigned int max_psk_len)
@@ -65,8 +72,7 @@ SSL_CTX *dtls_ctx_new_psk(void)
 
 	if (!ctx)
 		return NULL;
-	if (psk_index < 0)
-		psk_index = SSL_get_ex_new_index(0, "phoneswarm psk", NULL, NULL, NULL);
+	pthread_once(&psk_once, psk_index_init);
 	SSL_CTX_set_psk_client_callback(ctx, psk_cb);
 	if (!SSL_CTX_set_cipher_list(ctx, "PSK:@SECLEVEL=0")) {
 		SSL_CTX_free(ctx);

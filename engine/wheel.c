@@ -17,12 +17,6 @@ static inline uint64_t tick_of(uint64_t us)
 	return us / WHEEL_TICK_US;
 }
 
-/* The first tick that starts at or after us. */
-static inline uint64_t due_tick(uint64_t us)
-{
-	return (us + WHEEL_TICK_US - 1) / WHEEL_TICK_US;
-}
-
 void wheel_init(struct wheel *w, uint64_t now_us)
 {
 	memset(w, 0, sizeof(*w));
@@ -65,8 +59,14 @@ void wheel_del(struct wheel *w, struct timer *t)
 
 void wheel_add(struct wheel *w, struct timer *t, uint64_t deadline_us)
 {
-	uint64_t tick = due_tick(deadline_us);
+	uint64_t tick = tick_of(deadline_us);
 
+	/*
+	 * Filed under the tick holding the deadline (not the next one): the run
+	 * of that tick keeps it until it is due and the next run revisits the
+	 * tick, so it fires at the first run at or after the deadline, and
+	 * wheel_timeout's "deadline - now" is never an instant too early.
+	 */
 	wheel_del(w, t);
 	/* a deadline already passed goes in the next tick to process */
 	if (tick < w->tick)
