@@ -11,9 +11,10 @@ CC      ?= cc
 BUILD   ?= build
 PKGS    := openssl liburing inih libcares
 CFLAGS  ?= -O2 -g
-CFLAGS  += -std=gnu11 -Wall -Wextra -Wshadow -Wstrict-prototypes \
+# override: these stay even when CFLAGS is given on the command line (make asan)
+override CFLAGS += -std=gnu11 -Wall -Wextra -Wshadow -Wstrict-prototypes \
            -Wmissing-prototypes -Werror -MMD -MP -I. -D_GNU_SOURCE
-LDLIBS  += -lpthread -lm
+override LDLIBS += -lpthread -lm
 
 # pkg-config is asked only once the packages are there (scripts/deps installs them).
 ifeq ($(filter deps clean,$(MAKECMDGOALS)),)
@@ -21,8 +22,8 @@ PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 CMOCKA_LIBS := $(shell pkg-config --libs cmocka 2>/dev/null)
 endif
-CFLAGS += $(PKG_CFLAGS)
-LDLIBS += $(PKG_LIBS)
+override CFLAGS += $(PKG_CFLAGS)
+override LDLIBS += $(PKG_LIBS)
 
 LIB_SRC  := $(wildcard engine/*.c) $(wildcard report/*.c) \
             $(filter-out loadgen/main.c,$(wildcard loadgen/*.c))
@@ -64,10 +65,10 @@ unit: $(UNIT_BIN)
 # make test: everything, with one closing "N passed, N failed" line.
 test:
 	@scripts/deps
-	$(MAKE) all $(UNIT_BIN)
+	$(MAKE) all $(UNIT_BIN) $(BUILD)/badheadend
 	@tests/run-all $(BUILD)
 
-lab-test: all
+lab-test: all $(BUILD)/badheadend
 	@tests/run-lab $(BUILD)
 
 bench:

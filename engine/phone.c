@@ -737,7 +737,7 @@ static void on_dpd_resp(struct worker *w, struct phone *p, enum chan_id c, uint6
 static void tunnel_input(struct worker *w, struct phone *p, uint64_t now)
 {
 	struct cstp_frame f;
-	int n;
+	int n = 0;
 
 	while (p->state == PH_TUNNEL && (n = cstp_parse(p->ibuf, p->ilen, &f)) > 0) {
 		p->live[CH_TCP].last_rx_us = now;
@@ -930,6 +930,12 @@ static void tcp_input(struct worker *w, struct phone *p, const uint8_t *data, si
 			break;
 		if (r < 0) {
 			bool up = p->state == PH_TUNNEL;
+
+			if (p->state == PH_CLOSING) {
+				/* the headend's close_notify answering our logout */
+				finish(w, p);
+				return;
+			}
 
 			if (r == -EPIPE)
 				fail(w, p, up ? R_CLOSED_BY_HEADEND : R_CLOSED_HANDSHAKE, 0);

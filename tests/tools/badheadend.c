@@ -1,0 +1,656 @@
+/*
+ * tests/tools/badheadend.c - a deliberately broken AnyConnect headend, for tests.
+ *
+ * It behaves like ocserv (certificate-authenticated XML auth, CONNECT, CSTP
+ * on the TLS stream, no DTLS) up to the point where the chosen mode makes it
+ * misbehave: garbage instead of HTTP, an endless head, a refusal, a missing
+ * cookie or address, a broken or oversized CSTP frame, a close at the wrong
+ * moment, a silence, a TLS alert. Each mode is meant to make every phone fail
+ * with one named reason, which tests/lab/test_bad_headend.sh checks.
+ *
+ *   badheadend --listen ADDR:PORT --cert PEM --key PEM --mode MODE [--max-conns N]
+ *
+ * One process accepts; each connection is served by a forked child with
+ * blocking I/O, which dies with the parent (PR_SET_PDEATHSIG) and after a
+ * lifetime cap. SIGTERM or SIGINT ends the server; --max-conns N makes it stop
+ * accepting after N connections and exit once they are served.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+
+#include <openssl/err.h>
+#include <openssl/rand.h>
+#include <openssl/ssl.h>
+
+#define CHILD_LIFETIME_S 120   /* a connection never outlives this */
+#define LINGER_S	 30    /* how long we wait for the phone to give up */
+#define REQ_MAX		 65536 /* bytes of one request, head and body */
+
+enum mode {
+	M_NORMAL,
+	M_GARBAGE_AUTH,
+	M_HUGE_HEAD,
+	M_STATUS_404,
+	M_AUTH_401,
+	M_FORM,
+	M_NO_COOKIE,
+	M_CONNECT_503,
+	M_CONNECT_GARBAGE,
+	M_CLOSE_TLS,
+	M_CLOSE_AUTH,
+	M_BAD_MAGIC,
+	M_OVERSIZED,
+	M_TRUNCATED,
+	M_DISCONNECT,
+	M_SILENT_DPD,
+	M_STALL_TLS,
+	M_ALERT,
+	M_ALERT_INTERNAL,
+};
+
+static const struct {
+	const char *name;
+	enum mode mode;
+	const char *help;
+} modes[] = {
+    {"normal", M_NORMAL, "behave like ocserv (tunnel up, DPD answered)"},
+    {"garbage-auth", M_GARBAGE_AUTH, "auth POST answered with a non-HTTP line and random bytes"},
+    {"huge-head", M_HUGE_HEAD, "auth reply head that never ends (> 16 KB of headers)"},
+    {"status-404", M_STATUS_404, "auth POST answered 404 Not found"},
+    {"auth-401", M_AUTH_401, "auth POST answered 401 Authentication failed"},
+    {"form", M_FORM, "auth POST answered with a login form"},
+    {"no-cookie", M_NO_COOKIE, "success XML without a webvpn cookie"},
+    {"connect-503", M_CONNECT_503, "CONNECT answered 503 Service Unavailable"},
+    {"connect-garbage", M_CONNECT_GARBAGE, "200 CONNECTED without X-CSTP-Address"},
+    {"close-tls", M_CLOSE_TLS, "close the TCP connection right after accept"},
+    {"close-auth", M_CLOSE_AUTH, "close after reading the auth POST"},
+    {"bad-magic", M_BAD_MAGIC, "in the tunnel, a frame with magic XTF\\1"},
+    {"oversized", M_OVERSIZED, "in the tunnel, a CSTP header announcing 0xFFFF bytes"},
+    {"truncated", M_TRUNCATED, "in the tunnel, half a frame then close"},
+    {"disconnect", M_DISCONNECT, "in the tunnel, DISCONNECT (empty) after 2 s"},
+    {"silent-dpd", M_SILENT_DPD, "X-CSTP-DPD: 2, then never answer anything"},
+    {"stall-tls", M_STALL_TLS, "accept TCP, never speak TLS"},
+    {"alert", M_ALERT, "handshake_failure alert (40) to the ClientHello"},
+    {"alert-internal", M_ALERT_INTERNAL, "internal_error alert (80) to the ClientHello"},
+};
+
+static volatile sig_atomic_t stop;
+static enum mode mode;
+
+/* ==== Utilities ==== */
+
+static void die(const char *what)
+{
+	fprintf(stderr, "badheadend: %s: %s\n", what, strerror(errno));
+	exit(1);
+}
+
+static void die_ssl(const char *what)
+{
+	fprintf(stderr, "badheadend: %s\n", what);
+	ERR_print_errors_fp(stderr);
+	exit(1);
+}
+
+static void on_stop(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+/* ==== One connection ==== */
+
+struct conn {
+	SSL *ssl;
+	int fd;
+	uint8_t buf[REQ_MAX]; /* bytes read and not yet consumed */
+	size_t len;	      /* bytes in buf */
+};
+
+/* Read more into c->buf; returns the byte count, 0 on EOF or error. */
+static int conn_fill(struct conn *c)
+{
+	if (c->len == sizeof(c->buf))
+		return 0;
+	int r = SSL_read(c->ssl, c->buf + c->len, (int)(sizeof(c->buf) - c->len));
+
+	if (r <= 0)
+		return 0;
+	c->len += (size_t)r;
+	return r;
+}
+
+static void conn_consume(struct conn *c, size_t n)
+{
+	memmove(c->buf, c->buf + n, c->len - n);
+	c->len -= n;
+}
+
+/* Write all of buf in one SSL_write (so one record if it fits); false on error. */
+static bool conn_write(struct conn *c, const void *buf, size_t len)
+{
+	return SSL_write(c->ssl, buf, (int)len) == (int)len;
+}
+
+/*
+ * Read one HTTP request (head, and a body of Content-Length bytes) and
+ * consume it. Returns false if the peer closed or sent something too big.
+ */
+static bool read_request(struct conn *c, char *first_line, size_t cap)
+{
+	for (;;) {
+		uint8_t *end = memmem(c->buf, c->len, "\r\n\r\n", 4);
+
+		if (end) {
+			size_t head = (size_t)(end - c->buf) + 4;
+			size_t body = 0;
+			char *cl;
+
+			c->buf[head - 1] = '\0'; /* the final LF; the head is a string now */
+			cl = strcasestr((char *)c->buf, "\r\nContent-Length:");
+			if (cl)
+				body = strtoul(cl + 17, NULL, 10);
+			c->buf[head - 1] = '\n';
+			if (head + body > sizeof(c->buf))
+				return false;
+			while (c->len < head + body)
+				if (!conn_fill(c))
+					return false;
+			size_t ll = strcspn((char *)c->buf, "\r");
+			if (ll >= cap)
+				ll = cap - 1;
+			memcpy(first_line, c->buf, ll);
+			first_line[ll] = '\0';
+			conn_consume(c, head + body);
+			return true;
+		}
+		if (!conn_fill(c))
+			return false;
+	}
+}
+
+/* Wait until the phone closes (or LINGER_S), discarding what it sends. */
+static void linger_until_closed(struct conn *c)
+{
+	alarm(LINGER_S);
+	while (conn_fill(c))
+		c->len = 0;
+}
+
+static bool conn_puts(struct conn *c, const char *s)
+{
+	return conn_write(c, s, strlen(s));
+}
+
+static void send_http(struct conn *c, const char *status, const char *extra, const char *body)
+{
+	char out[4096];
+	int n = snprintf(out, sizeof(out),
+			 "HTTP/1.1 %s\r\n%sContent-Type: text/xml\r\nContent-Length: %zu\r\n"
+			 "X-Transcend-Version: 1\r\n\r\n%s",
+			 status, extra, strlen(body), body);
+
+	conn_write(c, out, (size_t)n);
+}
+
+static const char success_xml[] = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+				  "<config-auth client=\"vpn\" type=\"complete\">\n"
+				  "<version who=\"sg\">0.1(1)</version>\n"
+				  "<auth id=\"success\">\n"
+				  "<title>SSL VPN Service</title></auth></config-auth>";
+
+static const char form_xml[] = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+			       "<config-auth client=\"vpn\" type=\"auth-request\">\n"
+			       "<version who=\"sg\">0.1(1)</version>\n"
+			       "<auth id=\"main\">\n"
+			       "<message>Please enter your username.</message>\n"
+			       "<form method=\"post\" action=\"/auth\">\n"
+			       "<input type=\"text\" name=\"username\" label=\"Username:\" />\n"
+			       "</form></auth>\n"
+			       "</config-auth>";
+
+/* A 32-byte session cookie in padded standard base64: 44 characters. */
+static void make_cookie(char out[45])
+{
+	uint8_t raw[32];
+
+	RAND_bytes(raw, sizeof(raw));
+	EVP_EncodeBlock((unsigned char *)out, raw, sizeof(raw));
+}
+
+/* The reply to the auth POST; false if the connection should end here. */
+static bool answer_auth(struct conn *c)
+{
+	char extra[512], cookie[45];
+
+	make_cookie(cookie);
+	switch (mode) {
+	case M_GARBAGE_AUTH: {
+		uint8_t junk[512];
+		static const char line[] = "SSH-2.0-OpenSSH_9.2p1 Debian-2\r\n";
+
+		RAND_bytes(junk, sizeof(junk));
+		memcpy(junk, line, sizeof(line) - 1);
+		conn_write(c, junk, sizeof(junk));
+		return false;
+	}
+	case M_HUGE_HEAD: {
+		char hdr[1001];
+
+		/*
+		 * 40 KB in 40 lines of 1000 bytes and never a blank line: the
+		 * 16 KB head limit trips before the 64-header one.
+		 */
+		conn_puts(c, "HTTP/1.1 200 OK\r\n");
+		for (int i = 0; i < 40; i++) {
+			snprintf(hdr, 14, "X-Filler-%02d: ", i);
+			memset(hdr + 13, 'a', 985);
+			memcpy(hdr + 998, "\r\n", 3);
+			if (!conn_write(c, hdr, 1000))
+				break;
+		}
+		return false;
+	}
+	case M_STATUS_404:
+		conn_puts(c, "HTTP/1.1 404 Not found\r\nConnection: close\r\n"
+			     "Content-Type: text/html\r\nContent-Length: 49\r\n\r\n"
+			     "<html><body><h1>404 Not found</h1></body></html>\n");
+		return false;
+	case M_AUTH_401:
+		conn_puts(c, "HTTP/1.1 401 Authentication failed\r\nContent-Length: 0\r\n\r\n");
+		return false;
+	case M_FORM:
+		send_http(c, "200 OK",
+			  "Set-Cookie: webvpncontext=; expires=Thu, 01 Jan 1970 22:00:00 GMT; "
+			  "path=/; Secure; HttpOnly\r\n",
+			  form_xml);
+		return true; /* the phone may answer it; we would not accept that */
+	case M_NO_COOKIE:
+		snprintf(extra, sizeof(extra),
+			 "Connection: Keep-Alive\r\n"
+			 "Set-Cookie: webvpncontext=%s; Secure; HttpOnly\r\n",
+			 cookie);
+		send_http(c, "200 OK", extra, success_xml);
+		return true;
+	default:
+		snprintf(extra, sizeof(extra),
+			 "Connection: Keep-Alive\r\n"
+			 "Set-Cookie: webvpncontext=%s; Secure; HttpOnly\r\n"
+			 "Set-Cookie: webvpn=%s; Secure; HttpOnly\r\n",
+			 cookie, cookie);
+		send_http(c, "200 OK", extra, success_xml);
+		return true;
+	}
+}
+
+/* The reply to CONNECT; false if no tunnel follows. */
+static bool answer_connect(struct conn *c)
+{
+	char out[1024];
+	int n;
+
+	switch (mode) {
+	case M_CONNECT_503:
+		conn_puts(c, "HTTP/1.1 503 Service Unavailable\r\n\r\n");
+		return false;
+	case M_CONNECT_GARBAGE:
+		n = snprintf(out, sizeof(out),
+			     "HTTP/1.1 200 CONNECTED\r\n"
+			     "X-CSTP-Version: 1\r\n"
+			     "X-CSTP-Server-Name: badheadend\r\n"
+			     "X-CSTP-DPD: 30\r\n"
+			     "X-CSTP-Netmask: 255.255.255.0\r\n"
+			     "X-CSTP-Keepalive: 20\r\n"
+			     "X-CSTP-MTU: 1400\r\n\r\n");
+		conn_write(c, out, (size_t)n);
+		return false;
+	default:
+		n = snprintf(out, sizeof(out),
+			     "HTTP/1.1 200 CONNECTED\r\n"
+			     "X-CSTP-Version: 1\r\n"
+			     "X-CSTP-Server-Name: badheadend\r\n"
+			     "X-CSTP-DPD: %d\r\n"
+			     "X-CSTP-Address: 10.0.0.2\r\n"
+			     "X-CSTP-Netmask: 255.255.255.0\r\n"
+			     "X-CSTP-Keepalive: 20\r\n"
+			     "X-CSTP-Idle-Timeout: none\r\n"
+			     "X-CSTP-MTU: 1400\r\n\r\n",
+			     mode == M_SILENT_DPD ? 2 : 30);
+		conn_write(c, out, (size_t)n);
+		return true;
+	}
+}
+
+static void cstp_hdr(uint8_t h[8], uint8_t type, uint16_t len)
+{
+	h[0] = 'S';
+	h[1] = 'T';
+	h[2] = 'F';
+	h[3] = 1;
+	h[4] = (uint8_t)(len >> 8);
+	h[5] = (uint8_t)len;
+	h[6] = type;
+	h[7] = 0;
+}
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/*
+ * Serve CSTP: answer DPD-REQ with DPD-RESP (same payload), ignore the rest,
+ * end on the phone's DISCONNECT or close. With disconnect_at_ms set, send an
+ * empty DISCONNECT at that time and keep reading until the phone goes.
+ */
+static void serve_tunnel(struct conn *c, uint64_t disconnect_at_ms)
+{
+	struct pollfd pfd = {.fd = c->fd, .events = POLLIN};
+
+	for (;;) {
+		int timeout = -1;
+
+		if (disconnect_at_ms) {
+			uint64_t t = now_ms();
+
+			if (t >= disconnect_at_ms) {
+				uint8_t h[8];
+
+				cstp_hdr(h, 5, 0);
+				conn_write(c, h, 8);
+				disconnect_at_ms = 0;
+				continue;
+			}
+			timeout = (int)(disconnect_at_ms - t);
+		}
+		if (!SSL_pending(c->ssl) && poll(&pfd, 1, timeout) == 0)
+			continue;
+		if (!conn_fill(c))
+			return;
+		while (c->len >= 8) {
+			size_t plen = (size_t)c->buf[4] << 8 | c->buf[5];
+
+			if (memcmp(c->buf, "STF\1", 4) || plen > sizeof(c->buf) - 8)
+				return; /* the phone is broken: ocserv would drop it */
+			if (c->len < 8 + plen)
+				break;
+			if (c->buf[6] == 3) { /* DPD-REQ */
+				c->buf[6] = 4;
+				conn_write(c, c->buf, 8 + plen);
+			} else if (c->buf[6] == 5) { /* DISCONNECT */
+				return;
+			}
+			conn_consume(c, 8 + plen);
+		}
+	}
+}
+
+static int client_cert_ok(int preverify, X509_STORE_CTX *xs)
+{
+	(void)preverify;
+	(void)xs;
+	return 1; /* any client certificate, or none */
+}
+
+static void serve(SSL_CTX *ctx, int fd)
+{
+	static struct conn c;
+	char line[256];
+	uint8_t h[8 + 64];
+
+	c.fd = fd;
+	c.len = 0;
+	switch (mode) {
+	case M_CLOSE_TLS:
+		close(fd);
+		return;
+	case M_STALL_TLS: {
+		char junk[4096];
+
+		alarm(LINGER_S);
+		while (read(fd, junk, sizeof(junk)) > 0)
+			;
+		return;
+	}
+	default:
+		break;
+	}
+
+	c.ssl = SSL_new(ctx);
+	if (!c.ssl)
+		return;
+	SSL_set_fd(c.ssl, fd);
+	if (SSL_accept(c.ssl) != 1) {
+		/* (the alert modes end here, their alert sent) */
+		return;
+	}
+	if (!read_request(&c, line, sizeof(line)))
+		return;
+	if (mode == M_CLOSE_AUTH) {
+		close(fd); /* no reply, no close_notify */
+		return;
+	}
+	if (!answer_auth(&c)) {
+		linger_until_closed(&c);
+		return;
+	}
+	if (!read_request(&c, line, sizeof(line)))
+		return;
+	if (strncmp(line, "CONNECT ", 8) != 0) {
+		/* a second POST (the phone answered our form): refuse it */
+		conn_puts(&c, "HTTP/1.1 401 Authentication failed\r\nContent-Length: 0\r\n\r\n");
+		linger_until_closed(&c);
+		return;
+	}
+	if (!answer_connect(&c)) {
+		linger_until_closed(&c);
+		return;
+	}
+	switch (mode) {
+	case M_BAD_MAGIC:
+		cstp_hdr(h, 3, 0);
+		h[0] = 'X';
+		conn_write(&c, h, 8);
+		linger_until_closed(&c);
+		break;
+	case M_OVERSIZED:
+		cstp_hdr(h, 0, 0xffff);
+		memset(h + 8, 0x45, 64);
+		conn_write(&c, h, sizeof(h));
+		linger_until_closed(&c);
+		break;
+	case M_TRUNCATED:
+		/* a 100-byte DATA frame, of which only the header and 32 bytes come */
+		cstp_hdr(h, 0, 100);
+		memset(h + 8, 0x45, 32);
+		conn_write(&c, h, 8 + 32);
+		SSL_shutdown(c.ssl);
+		break;
+	case M_DISCONNECT:
+		serve_tunnel(&c, now_ms() + 2000);
+		break;
+	case M_SILENT_DPD:
+		linger_until_closed(&c);
+		break;
+	default:
+		serve_tunnel(&c, 0);
+		SSL_shutdown(c.ssl);
+		break;
+	}
+}
+
+/* ==== Server ==== */
+
+static int alert_on_hello(SSL *ssl, int *al, void *arg)
+{
+	(void)ssl;
+	(void)arg;
+	*al = mode == M_ALERT ? SSL_AD_HANDSHAKE_FAILURE : SSL_AD_INTERNAL_ERROR;
+	return SSL_CLIENT_HELLO_ERROR;
+}
+
+static SSL_CTX *make_ctx(const char *cert, const char *key)
+{
+	SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
+
+	if (!ctx)
+		die_ssl("SSL_CTX_new");
+	if (SSL_CTX_use_certificate_chain_file(ctx, cert) != 1)
+		die_ssl("cannot load the certificate");
+	if (SSL_CTX_use_PrivateKey_file(ctx, key, SSL_FILETYPE_PEM) != 1)
+		die_ssl("cannot load the key");
+	/* phones: TLS 1.2 with old suites; allow everything OpenSSL will */
+	SSL_CTX_set_min_proto_version(ctx, TLS1_VERSION);
+	SSL_CTX_set_security_level(ctx, 0);
+	SSL_CTX_set_cipher_list(ctx, "ALL:@SECLEVEL=0");
+	SSL_CTX_set_options(ctx, SSL_OP_NO_TICKET);
+	/* ask for a client certificate, accept any or none */
+	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, client_cert_ok);
+	SSL_CTX_set_session_id_context(ctx, (const unsigned char *)"badheadend", 10);
+	if (mode == M_ALERT || mode == M_ALERT_INTERNAL)
+		SSL_CTX_set_client_hello_cb(ctx, alert_on_hello, NULL);
+	return ctx;
+}
+
+static int listen_on(const char *spec)
+{
+	char host[64];
+	const char *colon = strrchr(spec, ':');
+	struct sockaddr_in sa = {.sin_family = AF_INET};
+	int one = 1, fd;
+
+	if (!colon || (size_t)(colon - spec) >= sizeof(host)) {
+		fprintf(stderr, "badheadend: --listen wants ADDR:PORT\n");
+		exit(2);
+	}
+	memcpy(host, spec, (size_t)(colon - spec));
+	host[colon - spec] = '\0';
+	if (inet_pton(AF_INET, host, &sa.sin_addr) != 1 || atoi(colon + 1) <= 0 ||
+	    atoi(colon + 1) > 65535) {
+		fprintf(stderr, "badheadend: bad --listen %s\n", spec);
+		exit(2);
+	}
+	sa.sin_port = htons((uint16_t)atoi(colon + 1));
+	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		die("socket");
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)))
+		die("bind");
+	if (listen(fd, 1024))
+		die("listen");
+	return fd;
+}
+
+static void usage(void)
+{
+	fprintf(stderr, "usage: badheadend --listen ADDR:PORT --cert PEM --key PEM --mode MODE "
+			"[--max-conns N]\nmodes:\n");
+	for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++)
+		fprintf(stderr, "  %-16s %s\n", modes[i].name, modes[i].help);
+	exit(2);
+}
+
+int main(int argc, char **argv)
+{
+	const char *listen_spec = NULL, *cert = NULL, *key = NULL, *mode_name = NULL;
+	long max_conns = 0, conns = 0;
+	struct sigaction sa = {0};
+	pid_t parent = getpid();
+	int lfd;
+
+	for (int i = 1; i < argc; i++) {
+		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+
+		if (!v)
+			usage();
+		if (!strcmp(argv[i], "--listen"))
+			listen_spec = v;
+		else if (!strcmp(argv[i], "--cert"))
+			cert = v;
+		else if (!strcmp(argv[i], "--key"))
+			key = v;
+		else if (!strcmp(argv[i], "--mode"))
+			mode_name = v;
+		else if (!strcmp(argv[i], "--max-conns"))
+			max_conns = atol(v);
+		else
+			usage();
+		i++;
+	}
+	if (!listen_spec || !cert || !key || !mode_name)
+		usage();
+	size_t m;
+	for (m = 0; m < sizeof(modes) / sizeof(modes[0]); m++)
+		if (!strcmp(modes[m].name, mode_name))
+			break;
+	if (m == sizeof(modes) / sizeof(modes[0]))
+		usage();
+	mode = modes[m].mode;
+
+	SSL_CTX *ctx = make_ctx(cert, key);
+	lfd = listen_on(listen_spec);
+
+	sa.sa_handler = on_stop;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGPIPE, &sa, NULL);
+	sa.sa_flags = SA_NOCLDWAIT; /* children reap themselves */
+	sigaction(SIGCHLD, &sa, NULL);
+
+	while (!stop && (!max_conns || conns < max_conns)) {
+		struct pollfd pfd = {.fd = lfd, .events = POLLIN};
+
+		if (poll(&pfd, 1, 200) <= 0)
+			continue;
+		int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+		if (fd < 0)
+			continue;
+		conns++;
+		pid_t pid = fork();
+		if (pid < 0) {
+			close(fd);
+			continue;
+		}
+		if (pid == 0) {
+			struct sigaction dfl = {.sa_handler = SIG_DFL};
+
+			sigaction(SIGTERM, &dfl, NULL);
+			sigaction(SIGINT, &dfl, NULL);
+			prctl(PR_SET_PDEATHSIG, SIGTERM);
+			if (getppid() != parent)
+				_exit(0);
+			close(lfd);
+			alarm(CHILD_LIFETIME_S);
+			serve(ctx, fd);
+			_exit(0);
+		}
+		close(fd);
+	}
+	close(lfd);
+	if (!stop) /* --max-conns: let the last connections finish */
+		while (!stop && (wait(NULL) > 0 || errno == EINTR))
+			;
+	SSL_CTX_free(ctx);
+	return 0;
+}
