@@ -13,6 +13,8 @@
 #include <stdint.h>
 #include <netinet/in.h>
 
+#include "engine/policy.h"
+
 #define CONFIG_MAX_HASHES 10 /* certHash1..certHash10, as a phone's config */
 #define CONFIG_MAX_DNS 2     /* a phone has two DNS servers */
 #define CONFIG_MAX_MODELS 16
@@ -72,10 +74,14 @@ struct swarm_config {
 	/* [run] */
 	uint64_t duration_us;        /* how long phones stay up after the last arrival */
 	uint64_t connect_timeout_us; /* "Fail to Connect" timer for the whole bring-up */
+	enum reconnect_policy reconnect; /* after the tunnel drops */
+	uint64_t backoff_us;         /* first reconnect delay; then +backoff each try, to 10x */
 	int threads;                 /* worker threads; 0 = one per core */
 
 	/* [dtls] */
 	enum dtls_mode dtls_mode;
+	bool dtls_abort;        /* a DTLS failure aborts the connection (else: carry on over TLS) */
+	uint64_t dtls_retry_us; /* carrying on over TLS: retry DTLS this often; 0 = never */
 
 	/* from the command line, not the scenario */
 	uint32_t *trace_phones; /* phone indexes to keep a transcript of (--trace) */

@@ -105,8 +105,10 @@ static void fail(struct worker *w, struct phone *p, enum reason r, int detail)
 	uint64_t now = clock_us();
 
 	/* Before the tunnel is up, a phone with more URLs tries the next one. */
-	if (p->state > PH_IDLE && p->state < PH_TUNNEL && r != R_BAD_CREDENTIALS &&
-	    r != R_INTERNAL && p->url_i + 1 < swarm_n_urls(w->sw)) {
+	bool setup = p->state > PH_IDLE && p->state < PH_TUNNEL;
+	bool local = r == R_BAD_CREDENTIALS || r == R_INTERNAL;
+
+	if (setup && !local && p->url_i + 1 < swarm_n_urls(w->sw)) {
 		PTRACE(p, now, "VPNC: -vpnc_control: %s failed (%s); trying url%d %s",
 		       swarm_url_text(w->sw, p->url_i), reason_name(r), p->url_i + 2,
 		       swarm_url_text(w->sw, p->url_i + 1));
@@ -118,18 +120,53 @@ static void fail(struct worker *w, struct phone *p, enum reason r, int detail)
 		wheel_add(&w->wheel, &p->timer, now);
 		return;
 	}
-	leave_tunnel(w, p);
-	p->reason = (uint8_t)r;
-	p->detail = detail;
 	if (r == R_CONNECT_TIMEOUT || r == R_TCP_TIMEOUT) {
 		PTRACE(p, now, "VPNC: -vpnc_control: conn timer expired ... to abort connect");
 		PTRACE(p, now, "VPNC: -abort_connect: in %s phase", phone_state_name(p->state));
 	}
-	PTRACE(p, now, "VPNC: set_login_state: LOGIN: 1 (TRYING) --> 3 (FAILED)");
 	if (r == R_DNS_LOOKUP)
 		PTRACE(p, now, "VPNC: notify code: 32 [DnsLookupErr]");
 	else
 		PTRACE(p, now, "VPNC: notify: [%s] detail %d", reason_name(r), detail);
+
+	/*
+	 * A tunnel lost, or a reconnection that failed: by policy the phone
+	 * comes back after a backoff (10 s, 20 s, ... 100 s), else it is down
+	 * for good. A first bring-up that fails is final: that is what a load
+	 * test measures.
+	 */
+	bool by_headend = r == R_CLOSED_BY_HEADEND && (detail == 5 || detail == 9);
+	bool drop = p->state == PH_TUNNEL;
+
+	if (!w->stopping && !local && (drop || (setup && p->reconnecting)) &&
+	    policy_reconnect(w->cfg->reconnect, by_headend)) {
+		uint64_t wait = policy_backoff_us(p->attempt++, w->cfg->backoff_us);
+
+		if (drop) {
+			p->dropped_at = now;
+			p->reconnecting = true;
+			STAT_ADD(w, tunnels_dropped, 1);
+			PTRACE(p, now, "VPNC: set_login_state: LOGIN: 2 (CONNECTED) --> 1 (TRYING)");
+		} else {
+			STAT_ADD(w, reconnect_failures, 1);
+		}
+		leave_tunnel(w, p);
+		STAT_ADD(w, failures[r], 1);
+		teardown(w, p);
+		p->url_i = 0;
+		set_state(p, PH_BACKOFF, now);
+		p->retry_at = now + wait;
+		PTRACE(p, now, "VPNC: -vpnc_control: reconnecting in %.0f s", (double)wait / 1e6);
+		wheel_add(&w->wheel, &p->timer, p->retry_at);
+		return;
+	}
+	if (drop)
+		STAT_ADD(w, tunnels_dropped, 1);
+	leave_tunnel(w, p);
+	p->reason = (uint8_t)r;
+	p->detail = detail;
+	PTRACE(p, now, "VPNC: set_login_state: LOGIN: %s --> 3 (FAILED)",
+	       drop ? "2 (CONNECTED)" : "1 (TRYING)");
 	set_state(p, PH_FAILED, now);
 	STAT_ADD(w, failed, 1);
 	STAT_ADD(w, failures[r], 1);
@@ -148,11 +185,19 @@ static void dtls_fail(struct worker *w, struct phone *p, enum reason r)
 	if (p->dtls == DT_UP)
 		STAT_SUB(w, dtls_now, 1);
 	p->dtls = DT_FAILED;
-	STAT_ADD(w, failures[r], 1);
 	tls_close(&p->dtls_s);
 	worker_close(w, p, CH_UDP);
-	if (p->state == PH_TUNNEL)
-		ping_once(w, p, clock_us());
+	if (p->state != PH_TUNNEL)
+		return;
+	if (w->cfg->dtls_abort) {
+		/* the strict phone: no DTLS, no connection ("abort_connect") */
+		fail(w, p, r, 0);
+		return;
+	}
+	STAT_ADD(w, failures[r], 1);
+	if (w->cfg->dtls_retry_us)
+		p->dtls_retry_at = now + w->cfg->dtls_retry_us;
+	ping_once(w, p, now);
 }
 
 static void finish(struct worker *w, struct phone *p)
@@ -213,10 +258,12 @@ static void phone_arm(struct worker *w, struct phone *p, uint64_t now)
 		if (p->dtls == DT_UP) {
 			policy_liveness(&p->live[CH_UDP], now, &n);
 			next = min_u64(next, n);
+		} else if (p->dtls == DT_FAILED && p->dtls_retry_at) {
+			next = min_u64(next, p->dtls_retry_at);
 		} else if (p->dtls == DT_HANDSHAKE) {
 			int64_t t = dtls_timeout_us(&p->dtls_s);
 
-			next = min_u64(next, p->connect_deadline);
+			next = min_u64(next, p->dtls_deadline);
 			if (t >= 0)
 				next = min_u64(next, now + (uint64_t)t);
 		}
@@ -665,26 +712,50 @@ static void tls_failed(struct worker *w, struct phone *p)
 
 /* ==== Tunnel ==== */
 
-static void start_dtls(struct worker *w, struct phone *p, const struct ac_tunnel *t, uint64_t now)
+/* What the CONNECT reply said about DTLS, kept for retries. */
+static void keep_dtls_params(struct phone *p, const struct ac_tunnel *t)
 {
+	struct dtls_params *d = &p->dp;
+
+	memset(d, 0, sizeof(*d));
+	if (t->dtls == AC_DTLS_NONE || !t->dtls_port)
+		return;
+	d->port = t->dtls_port;
+	d->psk = t->dtls == AC_DTLS_PSK;
+	d->cipher_12 = t->dtls_cipher_12;
+	d->dpd = t->dtls_dpd;
+	d->keepalive = t->dtls_keepalive;
+	if (d->psk) {
+		d->id_len = t->dtls_app_id_len;
+		memcpy(d->id, t->dtls_app_id, t->dtls_app_id_len);
+	} else {
+		d->id_len = 32;
+		memcpy(d->id, t->dtls_session_id, 32);
+	}
+	snprintf(d->cipher, sizeof(d->cipher), "%s", t->dtls_cipher);
+}
+
+static void start_dtls(struct worker *w, struct phone *p, uint64_t now)
+{
+	const struct dtls_params *d = &p->dp;
 	int r;
 
-	if (w->cfg->dtls_mode == DTLS_MODE_OFF || t->dtls == AC_DTLS_NONE || !t->dtls_port)
+	if (w->cfg->dtls_mode == DTLS_MODE_OFF || !d->port)
 		return;
-	r = worker_udp_open(w, p, t->dtls_port);
+	r = worker_udp_open(w, p, d->port);
 	if (r) {
 		dtls_fail(w, p, R_DTLS_FAILED);
 		return;
 	}
-	p->dtls_psk = t->dtls == AC_DTLS_PSK;
+	p->dtls_psk = d->psk;
 	if (p->dtls_psk) {
 		r = dtls_psk_from_tls(&p->tls, p->psk);
 		if (!r)
-			r = dtls_open_psk(&p->dtls_s, swarm_dtls_ctx(w->sw, true), p->psk,
-					  t->dtls_app_id, t->dtls_app_id_len, p);
+			r = dtls_open_psk(&p->dtls_s, swarm_dtls_ctx(w->sw, true), p->psk, d->id,
+					  d->id_len, p);
 	} else {
-		r = dtls_open_legacy(&p->dtls_s, swarm_dtls_ctx(w->sw, false), t->dtls_cipher,
-				     t->dtls_cipher_12, p->master, t->dtls_session_id, p);
+		r = dtls_open_legacy(&p->dtls_s, swarm_dtls_ctx(w->sw, false), d->cipher,
+				     d->cipher_12, p->master, d->id, p);
 	}
 	if (r) {
 		dtls_fail(w, p, R_DTLS_FAILED);
@@ -692,32 +763,49 @@ static void start_dtls(struct worker *w, struct phone *p, const struct ac_tunnel
 	}
 	p->dtls = DT_HANDSHAKE;
 	p->t_dtls = now;
+	if (!p->dtls_deadline || p->dtls_deadline < now)
+		p->dtls_deadline = p->connect_deadline > now ? p->connect_deadline
+							     : now + w->cfg->connect_timeout_us;
 	PTRACE(p, now, "VPNC: -create_dtls_connection: %s to port %u",
-	       p->dtls_psk ? "DTLSv1.2 PSK-NEGOTIATE" : "DTLSv0.9 resumption", t->dtls_port);
+	       p->dtls_psk ? "DTLSv1.2 PSK-NEGOTIATE" : "DTLSv0.9 resumption", d->port);
 	p->live[CH_UDP] = (struct liveness){.last_rx_us = now, .last_tx_us = now,
-					    .dpd_s = t->dtls_dpd, .keepalive_s = t->dtls_keepalive};
+					    .dpd_s = d->dpd, .keepalive_s = d->keepalive};
 	tls_handshake(&p->dtls_s);
 	worker_flush(w, p, CH_UDP);
 }
 
 static void tunnel_up(struct worker *w, struct phone *p, const struct ac_tunnel *t, uint64_t now)
 {
+	uint64_t since = p->reconnecting ? p->dropped_at : p->t_due;
+
 	worker_record(w, M_CSTP_CONNECT, now - p->t_phase);
-	worker_record(w, M_TIME_TO_TUNNEL, now - p->t_due);
+	if (p->reconnecting) {
+		worker_record(w, M_RECONNECT, now - p->dropped_at);
+		STAT_ADD(w, reconnects, 1);
+		PTRACE(p, now, "VPNC: reconnected %.1f s after the drop",
+		       (double)(now - p->dropped_at) / 1e6);
+		p->reconnecting = false;
+	} else {
+		worker_record(w, M_TIME_TO_TUNNEL, now - p->t_due);
+		STAT_ADD(w, tunnels_up, 1);
+	}
+	p->attempt = 0;
 	set_state(p, PH_TUNNEL, now);
 	PTRACE(p, now, "VPNC: -do_connect: 200 CONNECTED: address %s, DPD %u s, keepalive %u s, "
 		       "DTLS %s",
 	       inet_ntoa(t->addr), t->dpd, t->keepalive,
 	       t->dtls == AC_DTLS_PSK ? "PSK-NEGOTIATE" : t->dtls == AC_DTLS_LEGACY ? t->dtls_cipher : "none");
 	PTRACE(p, now, "VPNC: set_login_state: LOGIN: 1 (TRYING) --> 2 (CONNECTED) in %.1f ms",
-	       (double)(now - p->t_due) / 1e3);
-	STAT_ADD(w, tunnels_up, 1);
+	       (double)(now - since) / 1e3);
 	STAT_ADD(w, up_now, 1);
 	p->tun_addr = t->addr;
 	p->live[CH_TCP] = (struct liveness){.last_rx_us = now, .last_tx_us = now,
 					    .dpd_s = t->dpd, .keepalive_s = t->keepalive};
 	p->pinged = false;
-	start_dtls(w, p, t, now);
+	p->dtls_retry_at = 0;
+	p->dtls_deadline = 0;
+	keep_dtls_params(p, t);
+	start_dtls(w, p, now);
 	if (p->dtls == DT_OFF)
 		ping_once(w, p, now);
 }
@@ -858,6 +946,16 @@ static void cstp_input(struct worker *w, struct phone *p, uint64_t now)
 	if (resp.status != 200) {
 		PTRACE(p, now, "VPNC: -do_connect: HTTP %d %.*s", resp.status, (int)resp.reason_len,
 		       resp.reason);
+		if (resp.status == 401 && p->reconnecting && p->cookie[0]) {
+			/* the headend forgot the session: log in again, at once */
+			PTRACE(p, now, "VPNC: -do_connect: session cookie refused: logging in again");
+			p->cookie[0] = 0;
+			teardown(w, p);
+			set_state(p, PH_BACKOFF, now);
+			p->retry_at = now;
+			wheel_add(&w->wheel, &p->timer, now);
+			return;
+		}
 		fail(w, p, R_TUNNEL_REFUSED, resp.status);
 		return;
 	}
@@ -914,9 +1012,16 @@ static void tcp_input(struct worker *w, struct phone *p, const uint8_t *data, si
 		worker_record(w, M_TLS_HANDSHAKE, now - p->t_phase);
 		PTRACE(p, now, "VPNC: -protocol_handler: new cipher -> %s (%s)", tls_cipher_name(&p->tls),
 		       tls_version_name(&p->tls));
-		PTRACE(p, now, "VPNC: -do_auth: POST %s", url_of(w, p)->path);
-		set_state(p, PH_AUTH, now);
-		send_auth(w, p);
+		if (p->reconnecting && p->cookie[0]) {
+			/* the session cookie still stands for the phone: no new login */
+			PTRACE(p, now, "VPNC: -do_connect: CONNECT with the session cookie");
+			set_state(p, PH_CSTP, now);
+			send_connect(w, p);
+		} else {
+			PTRACE(p, now, "VPNC: -do_auth: POST %s", url_of(w, p)->path);
+			set_state(p, PH_AUTH, now);
+			send_auth(w, p);
+		}
 	}
 	for (;;) {
 		int r = ibuf_room(p);
@@ -1092,8 +1197,14 @@ static void tunnel_timer(struct worker *w, struct phone *p, uint64_t now)
 	default:
 		break;
 	}
-	if (p->dtls == DT_HANDSHAKE) {
-		if (now >= p->connect_deadline) {
+	if (p->dtls == DT_FAILED && p->dtls_retry_at && now >= p->dtls_retry_at) {
+		p->dtls_retry_at = 0;
+		PTRACE(p, now, "VPNC: retrying DTLS");
+		STAT_ADD(w, dtls_retries, 1);
+		p->dtls_deadline = now + w->cfg->connect_timeout_us;
+		start_dtls(w, p, now);
+	} else if (p->dtls == DT_HANDSHAKE) {
+		if (now >= p->dtls_deadline) {
 			dtls_fail(w, p, R_DTLS_TIMEOUT);
 		} else {
 			dtls_handle_timeout(&p->dtls_s);

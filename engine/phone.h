@@ -59,6 +59,17 @@ struct chan {
 	bool recv_busy, send_busy;
 };
 
+/* What the headend's CONNECT reply said about DTLS, kept for retries. */
+struct dtls_params {
+	uint16_t port;       /* X-DTLS-Port; 0: no DTLS offered */
+	bool psk;            /* PSK-NEGOTIATE (else legacy resumption) */
+	bool cipher_12;      /* the cipher came in X-DTLS12-CipherSuite */
+	uint8_t id_len;      /* bytes of id */
+	uint8_t id[32];      /* App-ID (PSK) or Session-ID (legacy) */
+	char cipher[64];     /* the legacy suite the headend chose */
+	uint32_t dpd, keepalive; /* X-DTLS-DPD, X-DTLS-Keepalive, seconds */
+};
+
 struct phone {
 	struct worker *w; /* borrowed: the worker the phone lives on */
 	uint32_t idx; /* global phone number, 0..count-1 */
@@ -95,6 +106,12 @@ struct phone {
 	struct liveness live[2];  /* CSTP and DTLS keepalive/DPD */
 	uint64_t close_deadline;  /* CLOSING: when to stop waiting for the send */
 	uint64_t retry_at;        /* BACKOFF: when to try again */
+	uint64_t dropped_at;      /* when the tunnel was lost, while reconnecting */
+	uint64_t dtls_retry_at;   /* DTLS failed: when to try it again, 0 = not */
+	uint64_t dtls_deadline;   /* the DTLS handshake must be done by then */
+	bool reconnecting;        /* bringing a lost tunnel back (the cookie may serve) */
+	uint8_t attempt;          /* reconnect attempts since the tunnel was last up */
+	struct dtls_params dp;
 	int detail;               /* failure detail: HTTP status, TLS alert, errno */
 	bool dtls_psk;            /* the DTLS session is PSK-NEGOTIATE (else legacy) */
 	bool pinged;              /* the tunnel check ping has been sent */

@@ -51,3 +51,22 @@ enum live_action policy_liveness(const struct liveness *l, uint64_t now_us, uint
 	*next_us = next;
 	return act;
 }
+
+uint64_t policy_backoff_us(unsigned attempt, uint64_t step_us)
+{
+	unsigned k = attempt < 9 ? attempt + 1 : 10;
+
+	return (uint64_t)k * step_us;
+}
+
+bool policy_reconnect(enum reconnect_policy p, bool by_headend)
+{
+	switch (p) {
+	case RECONNECT_ALWAYS:
+		return true;
+	case RECONNECT_ON_DROP:
+		return !by_headend;
+	default:
+		return false;
+	}
+}

@@ -8,6 +8,7 @@
 #ifndef ENGINE_POLICY_H
 #define ENGINE_POLICY_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 /* When phone i of an open-loop ramp is due: t0 + i/rate seconds. */
@@ -35,5 +36,23 @@ enum live_action {
  * A DPD is repeated every dpd_s/2 while unanswered.
  */
 enum live_action policy_liveness(const struct liveness *l, uint64_t now_us, uint64_t *next_us);
+
+/*
+ * How long a phone waits before reconnect attempt n (0 for the first):
+ * step, then 2 x step, ... up to 10 x step (OpenConnect: 10 s, +10 s each
+ * time, at most 100 s).
+ */
+uint64_t policy_backoff_us(unsigned attempt, uint64_t step_us);
+
+/* After a tunnel loss, does the phone come back? */
+enum reconnect_policy {
+	RECONNECT_ON_DROP, /* after a drop, yes; after the headend's DISCONNECT, no (it stays
+			    * down, as the community thread's phone did) */
+	RECONNECT_ALWAYS,  /* after any loss */
+	RECONNECT_NEVER,   /* never */
+};
+
+/* Whether to reconnect after losing the tunnel; by_headend: the headend sent DISCONNECT. */
+bool policy_reconnect(enum reconnect_policy p, bool by_headend);
 
 #endif

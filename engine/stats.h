@@ -22,6 +22,7 @@ enum metric {
 	M_TIME_TO_TUNNEL, /* from when the phone was due to arrive to tunnel up */
 	M_DPD_RTT,        /* DPD request to its response, either channel */
 	M_PING_RTT,       /* ICMP echo through the tunnel to the assigned DNS server */
+	M_RECONNECT,      /* from losing the tunnel to having it back */
 	M__COUNT
 };
 
@@ -38,6 +39,10 @@ struct stats {
 	uint64_t disconnected;   /* tunnels closed by us at the end of the run */
 	uint64_t aborted;        /* phones still connecting when the run ended */
 	uint64_t failovers;      /* bring-ups moved on to the next URL */
+	uint64_t tunnels_dropped;    /* tunnels lost while up (not our logout) */
+	uint64_t reconnects;         /* tunnels brought back after a drop */
+	uint64_t reconnect_failures; /* reconnection attempts that failed */
+	uint64_t dtls_retries;       /* DTLS handshakes tried again after a failure */
 	uint64_t cstp_rx_bytes, cstp_tx_bytes; /* TLS payload bytes (CSTP frames) */
 	uint64_t dtls_rx_bytes, dtls_tx_bytes; /* DTLS plaintext bytes */
 	uint64_t dpd_sent, dpd_answered, keepalives_sent;

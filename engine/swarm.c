@@ -491,7 +491,7 @@ const char *metric_name(enum metric m)
 {
 	static const char *const names[M__COUNT] = {
 		"tcp_connect",    "tls_handshake",  "auth",    "cstp_connect",
-		"dtls_handshake", "time_to_tunnel", "dpd_rtt",        "ping_rtt",
+		"dtls_handshake", "time_to_tunnel", "dpd_rtt",        "ping_rtt",       "reconnect",
 	};
 	return (unsigned)m < M__COUNT ? names[m] : "?";
 }

@@ -398,6 +398,43 @@ static int set_dtls_mode(struct swarm_config *cfg, const char *v, char *why, siz
 	return 0;
 }
 
+static int set_reconnect(struct swarm_config *cfg, const char *v, char *why, size_t whylen)
+{
+	static const char *const words[] = {
+	    [RECONNECT_ON_DROP] = "on_drop",
+	    [RECONNECT_ALWAYS] = "always",
+	    [RECONNECT_NEVER] = "never",
+	};
+	int i = set_word(v, words, 3, why, whylen);
+
+	if (i < 0)
+		return -1;
+	cfg->reconnect = (enum reconnect_policy)i;
+	return 0;
+}
+
+static int set_backoff(struct swarm_config *cfg, const char *v, char *why, size_t whylen)
+{
+	return set_duration(v, true, &cfg->backoff_us, why, whylen);
+}
+
+static int set_dtls_on_failure(struct swarm_config *cfg, const char *v, char *why,
+			       size_t whylen)
+{
+	static const char *const words[] = {"tls", "abort"};
+	int i = set_word(v, words, 2, why, whylen);
+
+	if (i < 0)
+		return -1;
+	cfg->dtls_abort = i == 1;
+	return 0;
+}
+
+static int set_dtls_retry(struct swarm_config *cfg, const char *v, char *why, size_t whylen)
+{
+	return set_duration(v, false, &cfg->dtls_retry_us, why, whylen);
+}
+
 /* ==== Sections and keys ==== */
 
 static const char *const sections[] = {"headend", "phones", "ramp", "run", "dtls"};
@@ -430,6 +467,10 @@ enum key_id {
 	K_CONNECT_TIMEOUT,
 	K_THREADS,
 	K_DTLS_MODE,
+	K_RECONNECT,
+	K_BACKOFF,
+	K_DTLS_ON_FAILURE,
+	K_DTLS_RETRY,
 	K__COUNT
 };
 
@@ -465,6 +506,10 @@ static const struct key {
     [K_CONNECT_TIMEOUT] = {"run", "connect_timeout", set_connect_timeout},
     [K_THREADS] = {"run", "threads", set_threads},
     [K_DTLS_MODE] = {"dtls", "mode", set_dtls_mode},
+    [K_RECONNECT] = {"phones", "reconnect", set_reconnect},
+    [K_BACKOFF] = {"phones", "reconnect_backoff", set_backoff},
+    [K_DTLS_ON_FAILURE] = {"dtls", "on_failure", set_dtls_on_failure},
+    [K_DTLS_RETRY] = {"dtls", "retry", set_dtls_retry},
 };
 
 /* The state of one scenario_load() call. */

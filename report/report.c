@@ -66,6 +66,10 @@ int report_write_json(const struct run_result *r, const char *path)
 	json_uint(&j, "disconnected", r->st.disconnected);
 	json_uint(&j, "aborted_at_end", r->st.aborted);
 	json_uint(&j, "failovers", r->st.failovers);
+	json_uint(&j, "tunnels_dropped", r->st.tunnels_dropped);
+	json_uint(&j, "reconnects", r->st.reconnects);
+	json_uint(&j, "reconnect_failures", r->st.reconnect_failures);
+	json_uint(&j, "dtls_retries", r->st.dtls_retries);
 	json_obj_end(&j);
 
 	json_obj_begin(&j, "failures");

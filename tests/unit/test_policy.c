@@ -385,6 +385,33 @@ static void test_timeline_dpd_shorter(void **state)
 	       {LIVE_DPD, 173200000}, {LIVE_DPD, 183400000}, {LIVE_DPD, 193600000});
 }
 
+/* OpenConnect's reconnect pacing: 10 s, then +10 s each time, at most 100 s. */
+static void test_backoff(void **state)
+{
+	const uint64_t step = 10000000;
+
+	(void)state;
+	assert_int_equal(policy_backoff_us(0, step), 10000000);
+	assert_int_equal(policy_backoff_us(1, step), 20000000);
+	assert_int_equal(policy_backoff_us(8, step), 90000000);
+	assert_int_equal(policy_backoff_us(9, step), 100000000);
+	assert_int_equal(policy_backoff_us(10, step), 100000000);
+	assert_int_equal(policy_backoff_us(250, step), 100000000);
+	assert_int_equal(policy_backoff_us(2, 1000), 3000);
+}
+
+static void test_reconnect_policy(void **state)
+{
+	(void)state;
+	/* after a drop the phone comes back; after the headend's DISCONNECT it stays down */
+	assert_true(policy_reconnect(RECONNECT_ON_DROP, false));
+	assert_false(policy_reconnect(RECONNECT_ON_DROP, true));
+	assert_true(policy_reconnect(RECONNECT_ALWAYS, true));
+	assert_true(policy_reconnect(RECONNECT_ALWAYS, false));
+	assert_false(policy_reconnect(RECONNECT_NEVER, false));
+	assert_false(policy_reconnect(RECONNECT_NEVER, true));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -400,6 +427,8 @@ int main(void)
 	    cmocka_unit_test(test_timeline_busy),
 	    cmocka_unit_test(test_timeline_keepalive_only),
 	    cmocka_unit_test(test_timeline_dpd_shorter),
+		cmocka_unit_test(test_backoff),
+		cmocka_unit_test(test_reconnect_policy),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
