@@ -87,6 +87,7 @@ struct swarm_config {
 	uint32_t *trace_phones; /* phone indexes to keep a transcript of (--trace) */
 	uint32_t n_trace_phones;
 	uint32_t trace_failed;  /* keep transcripts of the first N phones that fail */
+	bool probe;             /* phoneswarm probe: phone i is model i; record, don't refuse */
 };
 
 void config_defaults(struct swarm_config *cfg);

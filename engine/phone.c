@@ -165,6 +165,10 @@ static void fail(struct worker *w, struct phone *p, enum reason r, int detail)
 	leave_tunnel(w, p);
 	p->reason = (uint8_t)r;
 	p->detail = detail;
+	if (p->probe) {
+		p->probe->reason = (uint8_t)r;
+		p->probe->detail = detail;
+	}
 	PTRACE(p, now, "VPNC: set_login_state: LOGIN: %s --> 3 (FAILED)",
 	       drop ? "2 (CONNECTED)" : "1 (TRYING)");
 	set_state(p, PH_FAILED, now);
@@ -174,6 +178,12 @@ static void fail(struct worker *w, struct phone *p, enum reason r, int detail)
 }
 
 static void ping_once(struct worker *w, struct phone *p, uint64_t now);
+
+/* The probe has what it came for: leave (logging out if the tunnel is up). */
+static void probe_done(struct worker *w, struct phone *p, uint64_t now)
+{
+	phone_stop(w, p, now);
+}
 
 /* DTLS trouble does not end the phone: the tunnel carries on over TLS. */
 static void dtls_fail(struct worker *w, struct phone *p, enum reason r)
@@ -189,6 +199,11 @@ static void dtls_fail(struct worker *w, struct phone *p, enum reason r)
 	worker_close(w, p, CH_UDP);
 	if (p->state != PH_TUNNEL)
 		return;
+	if (p->probe) {
+		snprintf(p->probe->dtls, sizeof(p->probe->dtls), "failed: %s", reason_name(r));
+		probe_done(w, p, now);
+		return;
+	}
 	if (w->cfg->dtls_abort) {
 		/* the strict phone: no DTLS, no connection ("abort_connect") */
 		fail(w, p, r, 0);
@@ -228,6 +243,8 @@ void phone_release(struct phone *p)
 	X509_free(p->cert);
 	p->cert = NULL;
 	trace_free(&p->trace);
+	free(p->probe);
+	p->probe = NULL;
 }
 
 /* ==== Timer ==== */
@@ -635,7 +652,13 @@ bool phone_verify_leaf(void *app, X509 *leaf)
 				  : "SECD: Hash was not found in the trust list");
 		PTRACE(p, now, ok ? "VPNC: VPN cert chain trusted" : "VPNC: VPN cert chain untrusted");
 	}
-	if (ok && p->w->cfg->host_id_check) {
+	if (p->probe) {
+		memcpy(p->probe->leaf_sha1, h, 20);
+		p->probe->got_leaf = true;
+		p->probe->trusted = ok;
+		p->probe->host_id_ok = true;
+	}
+	if ((ok && p->w->cfg->host_id_check) || p->probe) {
 		const struct url *u = url_of(p->w, p);
 		bool match = url_host_is_ipv4(u)
 				     ? X509_check_ip_asc(leaf, u->host, 0) == 1
@@ -644,12 +667,35 @@ bool phone_verify_leaf(void *app, X509 *leaf)
 
 		PTRACE(p, clock_us(), "SECD: host ID check: %s %s the certificate's CN/SAN", u->host,
 		       match ? "matches" : "does not match");
-		if (!match) {
+		if (p->probe)
+			p->probe->host_id_ok = match;
+		else if (!match) {
 			p->verify_fail = R_HOST_ID;
 			ok = false;
 		}
 	}
-	return ok;
+	/* a probe looks further whatever the answer: it reports, it does not refuse */
+	return ok || p->probe;
+}
+
+/* ==== Probe ==== */
+
+static void probe_tls(struct phone *p)
+{
+	STACK_OF(X509) *chain = SSL_get_peer_cert_chain(p->tls.ssl);
+	struct probe_result *r = p->probe;
+	size_t n = 0;
+
+	snprintf(r->tls_version, sizeof(r->tls_version), "%s", tls_version_name(&p->tls));
+	snprintf(r->tls_cipher, sizeof(r->tls_cipher), "%s", tls_cipher_name(&p->tls));
+	for (int i = 0; chain && i < sk_X509_num(chain) && n < sizeof(r->chain) - 1; i++) {
+		char cn[128] = "?";
+
+		X509_NAME_get_text_by_NID(X509_get_subject_name(sk_X509_value(chain, i)),
+					  NID_commonName, cn, sizeof(cn));
+		n += (size_t)snprintf(r->chain + n, sizeof(r->chain) - n, "%s%s", i ? " <- " : "",
+				      cn);
+	}
 }
 
 
@@ -806,6 +852,17 @@ static void tunnel_up(struct worker *w, struct phone *p, const struct ac_tunnel 
 	p->dtls_deadline = 0;
 	keep_dtls_params(p, t);
 	start_dtls(w, p, now);
+	if (p->probe) {
+		p->probe->tunnel = true;
+		p->probe->dtls_offered = p->dp.port != 0;
+		if (p->dtls == DT_OFF) {
+			snprintf(p->probe->dtls, sizeof(p->probe->dtls), "%s",
+				 w->cfg->dtls_mode == DTLS_MODE_OFF ? "not asked for"
+								     : "not offered by the headend");
+			probe_done(w, p, now);
+			return;
+		}
+	}
 	if (p->dtls == DT_OFF)
 		ping_once(w, p, now);
 }
@@ -928,6 +985,8 @@ static void auth_input(struct worker *w, struct phone *p, uint64_t now)
 		strcpy(p->cookie, form.session_token);
 	}
 	worker_record(w, M_AUTH, now - p->t_phase);
+	if (p->probe)
+		p->probe->authenticated = true;
 	PTRACE(p, now, "VPNC: -do_auth: authenticated, session cookie received");
 	PTRACE(p, now, "VPNC: -do_connect: CONNECT /CSCOSSLC/tunnel");
 	ibuf_consume(p, (uint32_t)total);
@@ -1010,6 +1069,13 @@ static void tcp_input(struct worker *w, struct phone *p, const uint8_t *data, si
 			return;
 		}
 		worker_record(w, M_TLS_HANDSHAKE, now - p->t_phase);
+		if (p->probe) {
+			probe_tls(p);
+			if (!p->cert && w->cfg->auth == AUTH_CERTIFICATE) {
+				probe_done(w, p, now); /* no identity to log in with */
+				return;
+			}
+		}
 		PTRACE(p, now, "VPNC: -protocol_handler: new cipher -> %s (%s)", tls_cipher_name(&p->tls),
 		       tls_version_name(&p->tls));
 		if (p->reconnecting && p->cookie[0]) {
@@ -1105,6 +1171,14 @@ static void udp_input(struct worker *w, struct phone *p, const uint8_t *data, si
 		p->dtls = DT_UP;
 		STAT_ADD(w, dtls_up, 1);
 		STAT_ADD(w, dtls_now, 1);
+		if (p->probe) {
+			p->probe->dtls_up = true;
+			snprintf(p->probe->dtls, sizeof(p->probe->dtls), "%s %s (%s)",
+				 tls_version_name(&p->dtls_s), tls_cipher_name(&p->dtls_s),
+				 p->dtls_psk ? "PSK-NEGOTIATE" : "legacy resumption");
+			probe_done(w, p, now);
+			return;
+		}
 		p->live[CH_UDP].last_rx_us = now;
 		ping_once(w, p, now);
 	}

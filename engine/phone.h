@@ -70,6 +70,17 @@ struct dtls_params {
 	uint32_t dpd, keepalive; /* X-DTLS-DPD, X-DTLS-Keepalive, seconds */
 };
 
+/* What phoneswarm probe learns from one phone's connection. */
+struct probe_result {
+	char tls_version[16], tls_cipher[64];
+	char chain[512];        /* subject CNs of the presented chain, leaf first */
+	uint8_t leaf_sha1[20];
+	bool got_leaf, trusted, host_id_ok, authenticated, tunnel, dtls_offered, dtls_up;
+	char dtls[96];          /* DTLS version and cipher, or why it did not come up */
+	uint8_t reason;         /* enum reason if the connection failed */
+	int detail;
+};
+
 struct phone {
 	struct worker *w; /* borrowed: the worker the phone lives on */
 	uint32_t idx; /* global phone number, 0..count-1 */
@@ -112,6 +123,7 @@ struct phone {
 	bool reconnecting;        /* bringing a lost tunnel back (the cookie may serve) */
 	uint8_t attempt;          /* reconnect attempts since the tunnel was last up */
 	struct dtls_params dp;
+	struct probe_result *probe; /* owned; only for phoneswarm probe */
 	int detail;               /* failure detail: HTTP status, TLS alert, errno */
 	bool dtls_psk;            /* the DTLS session is PSK-NEGOTIATE (else legacy) */
 	bool pinged;              /* the tunnel check ping has been sent */

@@ -128,7 +128,11 @@ struct swarm *swarm_new(const struct swarm_config *cfg, char *err, size_t errlen
 		snprintf(err, errlen, "DTLS context creation failed");
 		goto out_free;
 	}
-	if (cfg->auth == AUTH_CERTIFICATE) {
+	/* a probe without a CA only looks at TLS: its phones have no identity */
+	bool no_identity = cfg->probe && !cfg->ca_cert && !cfg->mic_ca && !cfg->mic_sha1_ca &&
+			   !cfg->lsc_ca;
+
+	if (cfg->auth == AUTH_CERTIFICATE && !no_identity) {
 		const char *paths[ID__COUNT][2] = {{cfg->ca_cert, cfg->ca_key},
 						   {cfg->mic_ca, cfg->mic_ca_key},
 						   {cfg->mic_sha1_ca, cfg->mic_sha1_ca_key},
@@ -214,6 +218,8 @@ static double mix_point(uint32_t i, unsigned k)
 
 static int model_of(const struct swarm_config *cfg, uint32_t i)
 {
+	if (cfg->probe)
+		return (int)(i % (uint32_t)cfg->n_models); /* one phone per model */
 	double f = mix_point(i, 0);
 	double acc = 0;
 
@@ -248,6 +254,11 @@ static int make_phones(struct swarm *sw, struct worker *w)
 		p->mac = (cfg->mac_base + i) & 0xffffffffffffull;
 		p->src = cfg->n_source ? cfg->source[i % cfg->n_source] : 0;
 		p->traced = cfg->trace_failed > 0;
+		if (cfg->probe) {
+			p->probe = calloc(1, sizeof(*p->probe));
+			if (!p->probe)
+				return -ENOMEM;
+		}
 		for (uint32_t t = 0; t < cfg->n_trace_phones; t++)
 			if (cfg->trace_phones[t] == i)
 				p->traced = true;
@@ -429,6 +440,15 @@ int swarm_write_traces(struct swarm *sw, const char *dir)
 		written++;
 	}
 	return written;
+}
+
+const struct probe_result *swarm_probe(struct swarm *sw, uint32_t i, const char **model)
+{
+	struct worker *w = &sw->workers[i % (uint32_t)sw->n_workers];
+	struct phone *p = &w->phones[i / (uint32_t)sw->n_workers];
+
+	*model = p->model->name;
+	return p->probe;
 }
 
 const struct hist *swarm_hist(struct swarm *sw, enum metric m)

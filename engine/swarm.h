@@ -54,6 +54,10 @@ uint64_t swarm_rss_base_kb(struct swarm *sw);
  */
 int swarm_write_traces(struct swarm *sw, const char *dir);
 
+/* After swarm_wait, for phoneswarm probe: what phone i learned, and its model. */
+struct probe_result;
+const struct probe_result *swarm_probe(struct swarm *sw, uint32_t i, const char **model);
+
 /* For workers and phones. */
 const struct swarm_config *swarm_config(struct swarm *sw);
 /* The headend URLs in failover order (url1 first): parsed, as written, how many. */

@@ -415,6 +415,8 @@ int worker_run(struct worker *w)
 			dns_tick(w->dns);
 		if (w->stopping && (all_finished(w) || now >= w->t_grace))
 			break;
+		if (w->cfg->probe && all_finished(w))
+			break; /* every probe is done: no need to wait for the end */
 
 		uint64_t wait = wheel_timeout(&w->wheel, clock_us());
 		if (w->stopping && wait > 100000)

@@ -4,6 +4,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "loadgen/certhash_cmd.h"
+#include "loadgen/probe_cmd.h"
 #include "loadgen/run.h"
 
 #define PHONESWARM_VERSION "0.1.0"
@@ -13,6 +15,8 @@ static void usage(FILE *f)
 	fprintf(f, "phoneswarm %s: load and soak tester for VPN phone deployments\n\n"
 		   "usage:\n"
 		   "  phoneswarm run SCENARIO.ini [-s section.key=value ...] [-o DIR] [-q]\n"
+		   "  phoneswarm certhash FILE...\n"
+		   "  phoneswarm probe [URL] [--cnf FILE] [--models LIST] [--ca-cert PEM --ca-key PEM]\n"
 		   "  phoneswarm version\n"
 		   "  phoneswarm help\n\n"
 		   "Exit status: 0 expectations held, 1 an expectation failed, 2 usage or\n"
@@ -28,6 +32,10 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(argv[1], "run"))
 		return run_main(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "probe"))
+		return probe_main(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "certhash"))
+		return certhash_main(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "version") || !strcmp(argv[1], "--version")) {
 		printf("phoneswarm %s\n", PHONESWARM_VERSION);
 		return 0;
