@@ -699,6 +699,13 @@ void phone_stop(struct worker *w, struct phone *p, uint64_t now)
 
 	switch (p->state) {
 	case PH_IDLE:
+		if (timer_armed(&p->timer) && p->timer.deadline_us <= now) {
+			/* due at this very moment: it arrives, then is cut short like the others */
+			wheel_del(&w->wheel, &p->timer);
+			phone_arrive(w, p, now);
+			phone_stop(w, p, now);
+			break;
+		}
 		wheel_del(&w->wheel, &p->timer);
 		phone_set_state(p, PH_DONE, now);
 		break;

@@ -11,6 +11,36 @@
 #   pass NAME                print "PASS NAME"
 #   fail NAME DETAIL...      print "FAIL NAME: DETAIL" and exit 1
 #
+# Running phoneswarm from a test (bash):
+#   psw_setup NAME           make the test's directory $T (kept for a post-mortem:
+#                            $PSW_TEST_DIR/NAME, default /tmp/phoneswarm-tests/NAME),
+#                            write $T/lab.ini (lab_scenario) and arm an EXIT trap that
+#                            stops a phoneswarm the test left running
+#   lab_scenario FILE        a small scenario against the lab: 10 phones of model 8861,
+#                            certificate auth, 50 phones/s, 5 s, dtls auto; tests
+#                            change it with -s
+#   psw_run ARGS...          run $PSW on $T/lab.ini -o $T ARGS... in the foreground;
+#                            exit status in PSW_RC, stdout/stderr in $T/stdout, stderr
+#   psw_start ARGS...        the same in the background (PSW_PID)
+#   psw_wait SECS            wait for it at most SECS, then kill it and fail; PSW_RC
+#   report JQ_FILTER         jq -r FILTER on $T/report.json
+#   expect_eq NAME WANT GOT  fail NAME "want WANT, got GOT" unless equal
+#   expect_rc NAME WANT      fail (with phoneswarm's stderr) unless PSW_RC == WANT
+#   mac_hex BASE_HEX I       12 upper-case hex digits of BASE + I
+#   lab_users_like PREFIX    users whose Username starts with PREFIX (JSON array)
+#   psw_all_fail NAME N REASON MAX_S PREFIX ARGS...
+#                            run N phones that must all fail: while they run, the
+#                            headend must never show a PREFIX* session; then exit
+#                            status 0 within MAX_S seconds, report failures exactly
+#                            {REASON: N}, N attempted, no tunnel up
+#   lab_wait_like PREFIX N SECS
+#                            wait until exactly N of them are connected and no other
+#                            session of theirs is left; 1 on timeout
+#
+# PSW is the binary under test (default $LAB_ROOT/build/phoneswarm; tests/run-lab sets
+# it from its BUILD argument). Tests give their phones their own MAC base so that
+# they find their own sessions on the headend, whatever else is connected.
+#
 # LAB_ROOT is the repository (found from this file's path); LAB points at scripts/lab.
 
 if [ -z "${LAB_ROOT:-}" ]; then
@@ -23,7 +53,8 @@ lab_require() {
 		echo "SKIP: the lab needs root" >&2
 		exit 77
 	fi
-	if ! "$LAB" up >/dev/null; then
+	if ! _lab_err=$("$LAB" up 2>&1 >/dev/null); then
+		printf '%s\n' "$_lab_err" >&2
 		echo "SKIP: the lab cannot come up (see the errors above)" >&2
 		exit 77
 	fi
@@ -63,4 +94,146 @@ fail() {
 	shift
 	echo "FAIL $_lab_name: $*"
 	exit 1
+}
+
+# ---------------------------------------------------------------- phoneswarm runs
+PSW=${PSW:-$LAB_ROOT/build/phoneswarm}
+PSW_PID=""
+PSW_RC=""
+
+psw_setup() { # NAME
+	T=${PSW_TEST_DIR:-/tmp/phoneswarm-tests}/$1
+	rm -rf "$T" && mkdir -p "$T" || fail "$1" "cannot create $T"
+	[ -x "$PSW" ] || fail "$1" "no phoneswarm binary at $PSW (run make)"
+	if [ -n "${LAB_HASH:-}" ]; then
+		lab_scenario "$T/lab.ini"
+	fi
+	trap psw_kill EXIT
+}
+
+lab_scenario() { # FILE
+	cat >"$1" <<-EOF
+	; written by tests/lab/lib.sh (lab_scenario)
+	[headend]
+	url = $LAB_URL
+	cert_hashes = $LAB_HASH
+	dns = $LAB_DNS, $LAB_DNS2
+
+	[phones]
+	count = 10
+	models = 8861
+	auth = certificate
+	ca_cert = $LAB_MFG_CA
+	ca_key = $LAB_MFG_KEY
+	source = $LAB_SOURCE
+
+	[ramp]
+	rate = 50
+
+	[run]
+	duration = 5s
+
+	[dtls]
+	mode = auto
+	EOF
+}
+
+psw_run() {
+	"$PSW" run "$T/lab.ini" -o "$T" -q "$@" >"$T/stdout" 2>"$T/stderr"
+	PSW_RC=$?
+}
+
+psw_start() {
+	"$PSW" run "$T/lab.ini" -o "$T" -q "$@" >"$T/stdout" 2>"$T/stderr" &
+	PSW_PID=$!
+}
+
+psw_wait() { # SECS
+	_psw_end=$(($(date +%s) + $1))
+	while kill -0 "$PSW_PID" 2>/dev/null; do
+		if [ "$(date +%s)" -ge "$_psw_end" ]; then
+			psw_kill
+			fail psw_wait "phoneswarm still running after $1 s (killed); stderr: $(tail -n 5 "$T/stderr")"
+		fi
+		sleep 0.2
+	done
+	wait "$PSW_PID"
+	PSW_RC=$?
+	PSW_PID=""
+}
+
+# Stop the phoneswarm this test started, if it still runs: TERM, then KILL after 5 s.
+psw_kill() {
+	[ -n "${PSW_PID:-}" ] || return 0
+	if kill -0 "$PSW_PID" 2>/dev/null; then
+		kill "$PSW_PID" 2>/dev/null
+		_psw_i=0
+		while kill -0 "$PSW_PID" 2>/dev/null && [ "$_psw_i" -lt 50 ]; do
+			sleep 0.1
+			_psw_i=$((_psw_i + 1))
+		done
+		kill -9 "$PSW_PID" 2>/dev/null
+	fi
+	wait "$PSW_PID" 2>/dev/null
+	PSW_PID=""
+}
+
+report() { # JQ_FILTER
+	jq -r "$1" "$T/report.json" 2>/dev/null || echo "(no $T/report.json)"
+}
+
+expect_eq() { # NAME WANT GOT
+	[ "$2" = "$3" ] || fail "$1" "want $2, got $3"
+}
+
+expect_rc() { # NAME WANT
+	[ "$PSW_RC" = "$2" ] ||
+		fail "$1" "phoneswarm exit status: want $2, got $PSW_RC; stderr: $(tail -n 5 "$T/stderr")"
+}
+
+mac_hex() { # BASE_HEX(12) INDEX
+	printf '%012X\n' $((0x$1 + $2))
+}
+
+lab_users_like() { # PREFIX
+	lab_users | jq --arg p "$1" '[.[] | select(.Username | startswith($p))]'
+}
+
+lab_wait_like() { # PREFIX N SECS
+	_lab_end=$(($(date +%s) + $3))
+	while :; do
+		_lab_j=$(lab_users_like "$1" 2>/dev/null)
+		_lab_c=$(printf '%s' "$_lab_j" | jq '[.[] | select(.State == "connected")] | length')
+		_lab_a=$(printf '%s' "$_lab_j" | jq 'length')
+		[ "$_lab_c" = "$2" ] && [ "$_lab_a" = "$2" ] && return 0
+		if [ "$(date +%s)" -ge "$_lab_end" ]; then
+			echo "lab_wait_like: want $2 sessions of $1* connected, have ${_lab_c:-?} connected of ${_lab_a:-?} after $3 s" >&2
+			return 1
+		fi
+		sleep 0.5
+	done
+}
+
+psw_all_fail() { # NAME N REASON MAX_S PREFIX ARGS...
+	_f_name=$1 _f_n=$2 _f_reason=$3 _f_max=$4 _f_prefix=$5
+	shift 5
+	_f_t0=$(date +%s%N)
+	psw_start -s phones.count="$_f_n" "$@"
+	_f_seen="[]"
+	_f_end=$(($(date +%s) + _f_max))
+	while kill -0 "$PSW_PID" 2>/dev/null && [ "$(date +%s)" -lt "$_f_end" ]; do
+		_f_j=$(lab_users_like "$_f_prefix" | jq -c '[.[] | {u: .Username, s: .State}]')
+		[ "$_f_j" = "[]" ] || _f_seen=$_f_j
+		sleep 0.2
+	done
+	psw_wait 2
+	_f_ms=$((($(date +%s%N) - _f_t0) / 1000000))
+	expect_rc "$_f_name" 0
+	[ "$_f_seen" = "[]" ] || fail "$_f_name" "headend: want no $_f_prefix* session, saw $_f_seen"
+	expect_eq "$_f_name: report failures" "{\"$_f_reason\":$_f_n}" "$(report '.failures | tojson')"
+	expect_eq "$_f_name: report phones [attempted,tunnels_up,failed]" "$_f_n,0,$_f_n" \
+		"$(report '[.phones.attempted, .phones.tunnels_up, .phones.failed] | @csv')"
+	[ "$_f_ms" -le $((_f_max * 1000)) ] ||
+		fail "$_f_name" "run took $_f_ms ms, want at most $_f_max s"
+	PSW_MS=$_f_ms
 }
