@@ -53,11 +53,15 @@ $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(BUILD)/libphoneswarm.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $^ $(CMOCKA_LIBS) $(LDLIBS)
 
+# make asan: build with AddressSanitizer + UBSan in build-asan/, then run the unit and
+# lab tests with it (ASAN_OPTIONS below make any report fail the test that caused it).
+ASAN_FLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
 asan:
 	@scripts/deps
-	$(MAKE) BUILD=build-asan \
-	  CFLAGS="-O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined" \
-	  build-asan/phoneswarm $(UNIT_SRC:tests/unit/%.c=build-asan/tests/%)
+	$(MAKE) BUILD=build-asan CFLAGS="$(ASAN_FLAGS)" \
+	  build-asan/phoneswarm build-asan/badheadend $(UNIT_SRC:tests/unit/%.c=build-asan/tests/%)
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
+	  tests/run-all build-asan
 
 unit: $(UNIT_BIN)
 	@tests/run-unit $(BUILD)

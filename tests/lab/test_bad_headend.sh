@@ -20,8 +20,9 @@ lab_require
 BUILD=${1:-${BUILD:-build}}
 shift 2>/dev/null
 cd "$LAB_ROOT" || exit 1
-PSW=$BUILD/phoneswarm
-BAD=build/badheadend
+PSW=${PSW:-$BUILD/phoneswarm}
+BAD=$(dirname "$PSW")/badheadend
+[ -x "$BAD" ] || BAD=build/badheadend
 ADDR=198.18.0.1
 PORT=4443
 
