@@ -132,15 +132,43 @@ struct suite_map {
 	const char *openssl;
 	int version;
 	uint16_t id;
+	const char *cipher; /* symmetric cipher and key size */
 };
 
 static const struct suite_map suites[] = {
-	{"AES128-SHA", "AES128-SHA", DTLS1_BAD_VER, 0x002f},
-	{"AES256-SHA", "AES256-SHA", DTLS1_BAD_VER, 0x0035},
-	{"DES-CBC3-SHA", "DES-CBC3-SHA", DTLS1_BAD_VER, 0x000a},
-	{"OC-DTLS1_2-AES128-GCM", "AES128-GCM-SHA256", DTLS1_2_VERSION, 0x009c},
-	{"OC-DTLS1_2-AES256-GCM", "AES256-GCM-SHA384", DTLS1_2_VERSION, 0x009d},
+	{"AES128-SHA", "AES128-SHA", DTLS1_BAD_VER, 0x002f, "AES-128"},
+	{"AES256-SHA", "AES256-SHA", DTLS1_BAD_VER, 0x0035, "AES-256"},
+	{"DES-CBC3-SHA", "DES-CBC3-SHA", DTLS1_BAD_VER, 0x000a, "DES-EDE3"},
+	{"OC-DTLS1_2-AES128-GCM", "AES128-GCM-SHA256", DTLS1_2_VERSION, 0x009c, "AES-128"},
+	{"OC-DTLS1_2-AES256-GCM", "AES256-GCM-SHA384", DTLS1_2_VERSION, 0x009d, "AES-256"},
 };
+
+const char *dtls_suite_cipher(const char *suite, int dtls12_header)
+{
+	for (unsigned i = 0; i < sizeof(suites) / sizeof(suites[0]); i++)
+		if (!strcmp(dtls12_header ? suites[i].openssl : suites[i].header, suite))
+			return suites[i].cipher;
+	return NULL;
+}
+
+const char *dtls_tls_cipher(const struct tls *t, char *buf, size_t len)
+{
+	static const struct {
+		const char *in, *cipher;
+	} fam[] = {{"AES256", "AES-256"}, {"AES128", "AES-128"}, {"DES-CBC3", "DES-EDE3"},
+		   {"CHACHA20", "CHACHA20"}, {"CAMELLIA256", "CAMELLIA-256"},
+		   {"CAMELLIA128", "CAMELLIA-128"}};
+	const SSL_CIPHER *c = t->ssl ? SSL_get_current_cipher(t->ssl) : NULL;
+	const char *name = c ? SSL_CIPHER_get_name(c) : NULL;
+
+	/* from the OpenSSL suite name: "ECDHE-RSA-AES256-GCM-SHA384" -> "AES-256" */
+	for (unsigned i = 0; name && i < sizeof(fam) / sizeof(fam[0]); i++)
+		if (strstr(name, fam[i].in)) {
+			snprintf(buf, len, "%s", fam[i].cipher);
+			return buf;
+		}
+	return NULL;
+}
 
 int dtls_open_legacy(struct tls *t, SSL_CTX *ctx, const char *suite, int dtls12_header,
 		     const uint8_t master[48], const uint8_t sid[32], void *app)

@@ -32,6 +32,14 @@ int dtls_open_psk(struct tls *t, SSL_CTX *ctx, const uint8_t psk[32], const uint
 		  size_t app_id_len, void *app);
 /* The PSK of a TLS session: exporter "EXPORTER-openconnect-psk", 32 bytes. 0 or -EPROTO. */
 int dtls_psk_from_tls(const struct tls *cstp, uint8_t psk[32]);
+/*
+ * The symmetric cipher and key size of a legacy DTLS suite as the headend
+ * names it ("AES256-SHA" -> "AES-256"), or NULL if unknown; and of a TLS
+ * session's cipher ("ECDHE-RSA-AES256-GCM-SHA384" -> "AES-256"). A phone
+ * that must use the same cipher on TLS and DTLS compares the two.
+ */
+const char *dtls_suite_cipher(const char *suite, int dtls12_header);
+const char *dtls_tls_cipher(const struct tls *t, char *buf, size_t len);
 /* Microseconds until a handshake retransmission is due, or -1 if none. */
 int64_t dtls_timeout_us(const struct tls *t);
 /* Retransmit if due. */

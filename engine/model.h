@@ -17,6 +17,7 @@ struct model {
 	const char *dtls_ciphers;  /* X-DTLS-CipherSuite offered for legacy DTLS 0.9 */
 	bool dtls12;               /* can do DTLS 1.2 (PSK-NEGOTIATE) */
 	bool mic_sha1;             /* its MIC chains to the SHA-1 manufacturing CA */
+	bool dtls_same_cipher;     /* legacy DTLS must use the TLS session's cipher */
 	const char *user_agent;
 	const char *source;        /* where these values come from */
 };

@@ -21,6 +21,7 @@
 #include "engine/cstp.h"
 #include "engine/dtls.h"
 #include "engine/inner.h"
+#include "engine/model.h"
 #include "engine/phone_internal.h"
 
 static void tunnel_ping(struct worker *w, struct phone *p, uint64_t now);
@@ -30,6 +31,10 @@ void tunnel_dtls_fail(struct worker *w, struct phone *p, enum reason r)
 {
 	uint64_t now = clock_us();
 
+	if (r == R_DTLS_TIMEOUT) {
+		PTRACE(p, now, "VPNC: -vpnc_control: conn timer expired ... to abort connect");
+		PTRACE(p, now, "VPNC: -abort_connect: in dtls setup phase");
+	}
 	PTRACE(p, now, "VPNC: -create_dtls_connection: DTLS setup failure (%s)", reason_name(r));
 	PTRACE(p, now, "VPNC: connect : err: SSL success DTLS fail");
 	if (p->dtls == DT_UP)
@@ -176,6 +181,29 @@ static void start_dtls(struct worker *w, struct phone *p, uint64_t now)
 
 	if (w->cfg->dtls_mode == DTLS_MODE_OFF || !d->port)
 		return;
+	if (!d->psk && p->model->dtls_same_cipher) {
+		char buf[32];
+		const char *tls = dtls_tls_cipher(&p->tls, buf, sizeof(buf));
+		const char *dtls = dtls_suite_cipher(d->cipher, d->cipher_12);
+
+		if (!tls || !dtls || strcmp(tls, dtls)) {
+			/*
+			 * The headend chose a DTLS cipher other than the TLS one: the
+			 * phone cannot use it, and its DTLS setup hangs until the
+			 * connect timer aborts it, as in the troubleshooting guide.
+			 */
+			PTRACE(p, now, "VPNC: -create_dtls_connection: x-dtls-ciphersuite %s (%s) is not "
+				       "the TLS cipher (%s): cannot set up DTLS",
+			       d->cipher, dtls ? dtls : "?", tls ? tls : "?");
+			p->dtls = DT_HANDSHAKE;
+			p->t_dtls = now;
+			if (!p->dtls_deadline || p->dtls_deadline < now)
+				p->dtls_deadline = p->connect_deadline > now
+							   ? p->connect_deadline
+							   : now + w->cfg->connect_timeout_us;
+			return;
+		}
+	}
 	r = worker_udp_open(w, p, d->port);
 	if (r) {
 		tunnel_dtls_fail(w, p, R_DTLS_FAILED);

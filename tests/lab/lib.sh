@@ -196,7 +196,7 @@ mac_hex() { # BASE_HEX(12) INDEX
 }
 
 lab_users_like() { # PREFIX
-	lab_users | jq --arg p "$1" '[.[] | select(.Username | startswith($p))]'
+	lab_users | jq --arg p "$1" '[.[] | select((.Username // "") | startswith($p))]'
 }
 
 lab_wait_like() { # PREFIX N SECS
@@ -236,4 +236,49 @@ psw_all_fail() { # NAME N REASON MAX_S PREFIX ARGS...
 	[ "$_f_ms" -le $((_f_max * 1000)) ] ||
 		fail "$_f_name" "run took $_f_ms ms, want at most $_f_max s"
 	PSW_MS=$_f_ms
+}
+
+# ---------------------------------------------------------------- lab profile and faults
+#   lab_restore_on_exit      arm the EXIT trap so that, whatever happens, the test
+#                            stops its phoneswarm, then restores the default headend
+#                            profile (scripts/lab reset) and removes every fault
+#                            (scripts/lab fault clear); call it after psw_setup
+#   lab_set KEY=VALUE...     scripts/lab set ..., failing the test if it fails
+#   lab_fault NAME [ARGS]    scripts/lab fault ..., failing the test if it fails
+#   psw_all_up NAME N ARGS...
+#                            run N phones that must all come up: exit status 0,
+#                            report [attempted, tunnels_up, failed] = N,N,0, no failure
+lab_restore_on_exit() {
+	# shellcheck disable=SC2154 # _lab_rc is set inside the trap
+	trap '_lab_rc=$?; psw_kill; "$LAB" reset >/dev/null 2>&1; "$LAB" fault clear >/dev/null 2>&1; exit $_lab_rc' EXIT
+}
+
+lab_set() {
+	"$LAB" set "$@" >"$T/lab-set.log" 2>&1 || fail "${NAME:-lab_set}" "scripts/lab set $*: $(tail -n 3 "$T/lab-set.log")"
+}
+
+lab_fault() {
+	"$LAB" fault "$@" >"$T/lab-fault.log" 2>&1 || fail "${NAME:-lab_fault}" "scripts/lab fault $*: $(tail -n 3 "$T/lab-fault.log")"
+}
+
+psw_all_up() { # NAME N ARGS...
+	_u_name=$1 _u_n=$2
+	shift 2
+	psw_run -s phones.count="$_u_n" "$@"
+	expect_rc "$_u_name" 0
+	expect_eq "$_u_name: report failures" "{}" "$(report '.failures | tojson')"
+	expect_eq "$_u_name: report phones [attempted,tunnels_up,failed]" "$_u_n,$_u_n,0" \
+		"$(report '[.phones.attempted, .phones.tunnels_up, .phones.failed] | @csv')"
+}
+
+# lab_scenario_ca FILE LINE...: replace the scenario's single phones.ca_cert/ca_key
+# (which would sign every phone's certificate) by the given [phones] lines
+# (mic_ca = ..., lsc_ca = ..., ...)
+lab_scenario_ca() {
+	_s_f=$1
+	shift
+	sed -i '/^ca_cert =\|^ca_key =/d' "$_s_f"
+	for _s_l in "$@"; do
+		sed -i "/^\[phones\]/a $_s_l" "$_s_f"
+	done
 }

@@ -11,7 +11,7 @@ N=40
 psw_start -s phones.count=$N -s phones.models=8861:50,7841:50 -s ramp.rate=40 -s run.duration=6s \
 	-s phones.mac_base=025000070000
 
-sel='[.[] | select(.Username | test("^CP-[0-9]+-SEP025000070"))]'
+sel='[.[] | select((.Username // "") | test("^CP-[0-9]+-SEP025000070"))]'
 end=$(($(date +%s) + 12))
 while :; do
 	users=$(lab_users | jq -c "$sel")

@@ -35,7 +35,7 @@ while :; do
 	users=$(lab_users_like "$PREFIX")
 	ready=$(printf '%s' "$users" | jq --argjson n $N "
 		length == \$n and all(.[]; .State == \"connected\"
-			and (.\"DTLS cipher\" | $want_cipher)
+			and ((.\"DTLS cipher\" // \"\") | $want_cipher)
 			and (.RX | tonumber) > 0 and (.TX | tonumber) > 0)")
 	[ "$ready" = true ] && break
 	if ! kill -0 "$PSW_PID" 2>/dev/null || [ "$(date +%s)" -ge "$end" ]; then
@@ -57,7 +57,7 @@ names=$(printf '%s' "$users" | jq -c '[.[].Username] | sort')
 n_ip=$(printf '%s' "$users" | jq '[.[]."Remote IP"] | unique | length')
 expect_eq "$NAME: distinct source addresses on the headend" $N "$n_ip"
 
-bad=$(printf '%s' "$users" | jq -c "[.[] | select(.\"DTLS cipher\" | $want_cipher | not) | {u: .Username, d: .\"DTLS cipher\"}] | if length > 0 then {wrong: length, first: .[:3]} else . end")
+bad=$(printf '%s' "$users" | jq -c "[.[] | select((.\"DTLS cipher\" // \"\") | $want_cipher | not) | {u: .Username, d: .\"DTLS cipher\"}] | if length > 0 then {wrong: length, first: .[:3]} else . end")
 [ "$bad" = "[]" ] ||
 	fail "$NAME" "headend DTLS cipher: want $want_cipher for every phone, wrong for: $bad"
 

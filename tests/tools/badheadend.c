@@ -259,7 +259,7 @@ static bool answer_auth(struct conn *c)
 		 */
 		conn_puts(c, "HTTP/1.1 200 OK\r\n");
 		for (int i = 0; i < 40; i++) {
-			snprintf(hdr, 14, "X-Filler-%02d: ", i);
+			snprintf(hdr, 16, "X-Filler-%02d: ", i % 100);
 			memset(hdr + 13, 'a', 985);
 			memcpy(hdr + 998, "\r\n", 3);
 			if (!conn_write(c, hdr, 1000))

@@ -34,6 +34,7 @@
 #include "engine/cstp.h"
 #include "engine/membio.h"
 #include "engine/model.h"
+#include "engine/dtls.h"
 #include "engine/tls.h"
 
 /* ==== The server side ==== */
@@ -472,6 +473,43 @@ static void test_cipher_mismatch(void **state)
 
 /* ==== membio on its own ==== */
 
+/*
+ * The cipher a TLS session runs, as a phone compares it with the legacy DTLS
+ * suite the headend chose (the documents' TLS/DTLS cipher mismatch).
+ */
+static void check_cipher_family(const char *srv_ciphers, const char *want_tls, const char *suite,
+				bool want_same)
+{
+	struct pair p;
+	char buf[32];
+	int srv = 0;
+
+	pair_open(&p, "8861", TLS1_2_VERSION, TLS1_2_VERSION, srv_ciphers);
+	assert_int_equal(pump_handshake(&p, &srv), 1);
+	const char *tls = dtls_tls_cipher(&p.c, buf, sizeof(buf));
+	const char *dtls = dtls_suite_cipher(suite, 0);
+	assert_non_null(tls);
+	assert_string_equal(tls, want_tls);
+	assert_non_null(dtls);
+	if (want_same)
+		assert_string_equal(tls, dtls);
+	else
+		assert_string_not_equal(tls, dtls);
+	pair_close(&p);
+}
+
+static void test_tls_dtls_cipher_match(void **state)
+{
+	(void)state;
+	/* the 88xx's GCM suite and legacy AES256-SHA: both AES-256, usable */
+	check_cipher_family("ECDHE-RSA-AES256-GCM-SHA384", "AES-256", "AES256-SHA", true);
+	/* the guide: TLS on an AES-256 suite, the headend's DTLS only AES128-SHA */
+	check_cipher_family("AES256-SHA", "AES-256", "AES128-SHA", false);
+	check_cipher_family("ECDHE-RSA-AES128-GCM-SHA256", "AES-128", "OC-DTLS1_2-AES128-GCM", true);
+	assert_null(dtls_suite_cipher("RC4-MD5", 0));
+	assert_string_equal(dtls_suite_cipher("AES256-GCM-SHA384", 1), "AES-256");
+}
+
 static void test_membio_dgram(void **state)
 {
 	BIO *b = membio_new(true);
@@ -563,6 +601,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_handshake_and_pin),
+	    cmocka_unit_test(test_tls_dtls_cipher_match),
 	    cmocka_unit_test(test_pin_refused),
 	    cmocka_unit_test(test_one_record_per_frame_tls12),
 	    cmocka_unit_test(test_one_record_per_frame_tls10),
