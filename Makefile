@@ -77,8 +77,12 @@ lab-test: all $(BUILD)/badheadend
 
 bench:
 	@scripts/deps
-	$(MAKE) all
+	$(MAKE) all $(BUILD)/bench_handshake
 	@scripts/bench $(BUILD)
+
+$(BUILD)/bench_handshake: tests/bench/bench_handshake.c $(BUILD)/libphoneswarm.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
 demo:
 	@scripts/deps
