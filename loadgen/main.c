@@ -6,6 +6,7 @@
 
 #include "loadgen/certhash_cmd.h"
 #include "loadgen/probe_cmd.h"
+#include "loadgen/reflect_cmd.h"
 #include "loadgen/run.h"
 
 #define PHONESWARM_VERSION "0.1.0"
@@ -17,6 +18,7 @@ static void usage(FILE *f)
 		   "  phoneswarm run SCENARIO.ini [-s section.key=value ...] [-o DIR] [-q]\n"
 		   "  phoneswarm certhash FILE...\n"
 		   "  phoneswarm probe [URL] [--cnf FILE] [--models LIST] [--ca-cert PEM --ca-key PEM]\n"
+		   "  phoneswarm reflect --listen ADDR:PORT\n"
 		   "  phoneswarm version\n"
 		   "  phoneswarm help\n\n"
 		   "Exit status: 0 expectations held, 1 an expectation failed, 2 usage or\n"
@@ -32,6 +34,8 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(argv[1], "run"))
 		return run_main(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "reflect"))
+		return reflect_main(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "probe"))
 		return probe_main(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "certhash"))

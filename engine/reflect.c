@@ -1,0 +1,183 @@
+/*
+ * engine/reflect.c - the voice reflector (reflect.h).
+ *
+ * Each slot is a buffer that goes round: receive a datagram into it, send
+ * it back to its source, receive again. Many slots are in flight, so the
+ * reflector keeps up with thousands of phones on one thread. Streams are
+ * counted in an open-addressing table keyed by source address and SSRC.
+ */
+#include "engine/reflect.h"
+
+#include <errno.h>
+#include <liburing.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/socket.h>
+
+#include "engine/clock.h"
+#include "engine/rtp.h"
+
+#define SLOT_BYTES 2048u
+#define STREAM_BITS 17 /* 131,072 streams before the table is full */
+
+struct slot {
+	struct msghdr msg;
+	struct iovec iov;
+	struct sockaddr_in from;
+	uint8_t buf[SLOT_BYTES];
+	bool sending;
+};
+
+struct stream {
+	uint32_t addr, ssrc; /* addr 0: empty */
+	uint32_t count;
+};
+
+struct reflector {
+	struct io_uring ring;
+	int fd;
+	struct slot *slots;
+	unsigned n_slots;
+	struct stream *streams;
+	struct reflect_stats *st;
+};
+
+/* The count of packets received so far on (addr, ssrc), this one included. */
+static uint32_t stream_count(struct reflector *r, uint32_t addr, uint32_t ssrc)
+{
+	uint32_t mask = (1u << STREAM_BITS) - 1;
+	uint32_t h = (addr * 2654435761u) ^ (ssrc * 40503u);
+
+	for (uint32_t i = 0; i <= mask; i++) {
+		struct stream *s = &r->streams[(h + i) & mask];
+
+		if (s->addr == addr && s->ssrc == ssrc)
+			return ++s->count;
+		if (!s->addr) {
+			s->addr = addr ? addr : 1;
+			s->ssrc = ssrc;
+			s->count = 1;
+			r->st->streams++;
+			return 1;
+		}
+	}
+	return 0; /* table full: stamped as 0, "unknown" */
+}
+
+static int post(struct reflector *r, unsigned i)
+{
+	struct slot *s = &r->slots[i];
+	struct io_uring_sqe *sqe = io_uring_get_sqe(&r->ring);
+
+	if (!sqe) {
+		io_uring_submit(&r->ring);
+		sqe = io_uring_get_sqe(&r->ring);
+		if (!sqe)
+			return -EBUSY;
+	}
+	if (s->sending) {
+		io_uring_prep_sendmsg(sqe, r->fd, &s->msg, 0);
+	} else {
+		s->iov.iov_base = s->buf;
+		s->iov.iov_len = SLOT_BYTES;
+		s->msg.msg_name = &s->from;
+		s->msg.msg_namelen = sizeof(s->from);
+		io_uring_prep_recvmsg(sqe, r->fd, &s->msg, 0);
+	}
+	io_uring_sqe_set_data64(sqe, i);
+	return 0;
+}
+
+/* A datagram arrived in slot s: stamp it if it is one of ours, turn it round. */
+static void turn_round(struct reflector *r, struct slot *s, size_t len, uint64_t now)
+{
+	struct rtp_hdr h;
+	struct rtp_probe pr;
+	const uint8_t *payload;
+	size_t plen;
+
+	r->st->received++;
+	if (!rtp_parse(s->buf, len, &h, &payload, &plen) && !rtp_probe_get(payload, plen, &pr)) {
+		pr.refl_rx_us = now;
+		pr.refl_count = stream_count(r, s->from.sin_addr.s_addr, h.ssrc);
+		rtp_probe_put(s->buf + (payload - s->buf), plen, &pr);
+		r->st->stamped++;
+	}
+	s->iov.iov_len = len;
+	s->sending = true;
+}
+
+int reflect_run(const struct sockaddr_in *addr, unsigned slots, volatile sig_atomic_t *stop,
+		struct reflect_stats *st)
+{
+	struct reflector r = {.st = st, .n_slots = slots ? slots : 256};
+	int one = 1, rc;
+
+	memset(st, 0, sizeof(*st));
+	r.fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (r.fd < 0)
+		return -errno;
+	setsockopt(r.fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	int rcvbuf = 4 << 20;
+	setsockopt(r.fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
+	if (bind(r.fd, (const struct sockaddr *)addr, sizeof(*addr)) < 0) {
+		rc = -errno;
+		goto out_close;
+	}
+	r.slots = calloc(r.n_slots, sizeof(*r.slots));
+	r.streams = calloc(1u << STREAM_BITS, sizeof(*r.streams));
+	if (!r.slots || !r.streams) {
+		rc = -ENOMEM;
+		goto out_free;
+	}
+	rc = io_uring_queue_init(r.n_slots * 2 > 4096 ? 4096 : r.n_slots * 2, &r.ring, 0);
+	if (rc < 0)
+		goto out_free;
+	for (unsigned i = 0; i < r.n_slots; i++) {
+		r.slots[i].msg.msg_iov = &r.slots[i].iov;
+		r.slots[i].msg.msg_iovlen = 1;
+		post(&r, i);
+	}
+	while (!*stop) {
+		struct __kernel_timespec ts = {.tv_sec = 0, .tv_nsec = 100000000};
+		struct io_uring_cqe *cqe;
+		unsigned head, seen = 0;
+
+		rc = io_uring_submit_and_wait_timeout(&r.ring, &cqe, 1, &ts, NULL);
+		if (rc < 0 && rc != -ETIME && rc != -EINTR) {
+			if (rc == -EBUSY)
+				continue;
+			break;
+		}
+		uint64_t now = clock_us();
+		io_uring_for_each_cqe(&r.ring, head, cqe)
+		{
+			unsigned i = (unsigned)io_uring_cqe_get_data64(cqe);
+			struct slot *s = &r.slots[i];
+
+			seen++;
+			if (i >= r.n_slots)
+				continue;
+			if (s->sending) {
+				if (cqe->res < 0)
+					st->dropped++;
+				else
+					st->echoed++;
+				s->sending = false;
+			} else if (cqe->res > 0) {
+				turn_round(&r, s, (size_t)cqe->res, now);
+			}
+			post(&r, i);
+		}
+		io_uring_cq_advance(&r.ring, seen);
+		rc = 0;
+	}
+	io_uring_queue_exit(&r.ring);
+out_free:
+	free(r.slots);
+	free(r.streams);
+out_close:
+	close(r.fd);
+	return rc < 0 ? rc : 0;
+}

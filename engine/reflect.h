@@ -1,0 +1,33 @@
+/*
+ * engine/reflect.h - the voice reflector: the far end of a phone's calls.
+ *
+ * A UDP echo on the engine's ring. Every datagram goes back to where it
+ * came from; an RTP packet carrying phoneswarm's probe (engine/rtp.h) is
+ * stamped first with the time the reflector received it and how many
+ * packets of that stream (source address and SSRC) it has received, so
+ * the phone can tell loss and delay in each direction.
+ */
+#ifndef ENGINE_REFLECT_H
+#define ENGINE_REFLECT_H
+
+#include <signal.h>
+#include <stdint.h>
+#include <netinet/in.h>
+
+struct reflect_stats {
+	uint64_t received;  /* datagrams received */
+	uint64_t echoed;    /* datagrams sent back */
+	uint64_t stamped;   /* of which RTP probes stamped */
+	uint64_t streams;   /* distinct (address, SSRC) streams seen */
+	uint64_t dropped;   /* send errors */
+};
+
+/*
+ * Echo on addr until *stop becomes non-zero (checked at least every 100 ms).
+ * slots: datagrams in flight at once (each a 2 KiB buffer). 0, or -errno
+ * (bind failure, io_uring unavailable) with nothing started.
+ */
+int reflect_run(const struct sockaddr_in *addr, unsigned slots, volatile sig_atomic_t *stop,
+		struct reflect_stats *st);
+
+#endif
