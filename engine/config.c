@@ -35,6 +35,10 @@ void config_defaults(struct swarm_config *cfg)
 	cfg->reconnect = RECONNECT_ON_DROP;
 	cfg->backoff_us = 10ULL * 1000000;
 	cfg->dtls_retry_us = 60ULL * 1000000;
+	strcpy(cfg->codec, "g711");
+	cfg->ptime_us = 20000;
+	cfg->call_duration_us = 180ULL * 1000000;
+	cfg->jitter_buffer_us = 60000;
 }
 
 /*

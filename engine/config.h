@@ -83,6 +83,14 @@ struct swarm_config {
 	bool dtls_abort;        /* a DTLS failure aborts the connection (else: carry on over TLS) */
 	uint64_t dtls_retry_us; /* carrying on over TLS: retry DTLS this often; 0 = never */
 
+	/* [traffic]: voice; calls == 0 means none */
+	char codec[8];              /* "g711", "g729", "g722" */
+	uint64_t ptime_us;          /* packet interval */
+	double calls;               /* share of phones in a call at any moment, 0..1 */
+	uint64_t call_duration_us;  /* mean call length (exponential) */
+	struct sockaddr_in voice_target; /* the reflector, HOST:PORT inside the network */
+	uint64_t jitter_buffer_us;  /* playout delay a packet may be late by */
+
 	/* from the command line, not the scenario */
 	uint32_t *trace_phones; /* phone indexes to keep a transcript of (--trace) */
 	uint32_t n_trace_phones;

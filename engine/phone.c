@@ -30,6 +30,7 @@
 #include "engine/model.h"
 #include "engine/tunnel.h"
 #include "engine/url.h"
+#include "engine/voice.h"
 
 #define DNS_GIVE_UP_US 29000000u /* the phone gives up its lookup at about 29 s */
 #define CLOSE_WAIT_US 2000000u   /* how long a DISCONNECT may take to leave */
@@ -80,6 +81,7 @@ void phone_teardown(struct worker *w, struct phone *p)
 
 static void leave_tunnel(struct worker *w, struct phone *p)
 {
+	voice_cut(w, p, clock_us());
 	if (p->state == PH_TUNNEL || p->state == PH_CLOSING)
 		STAT_SUB(w, up_now, 1);
 	if (p->dtls == DT_UP)
@@ -200,6 +202,7 @@ void phone_release(struct phone *p)
 	X509_free(p->cert);
 	p->cert = NULL;
 	trace_free(&p->trace);
+	voice_free(p);
 	free(p->probe);
 	p->probe = NULL;
 }
@@ -229,6 +232,8 @@ void phone_arm(struct worker *w, struct phone *p, uint64_t now)
 	case PH_TUNNEL:
 		policy_liveness(&p->live[CH_TCP], now, &n);
 		next = n;
+		if (p->voice)
+			next = min_u64(next, voice_next(p));
 		if (p->dtls == DT_UP) {
 			policy_liveness(&p->live[CH_UDP], now, &n);
 			next = min_u64(next, n);

@@ -124,6 +124,7 @@ struct phone {
 	uint8_t attempt;          /* reconnect attempts since the tunnel was last up */
 	struct dtls_params dp;
 	struct probe_result *probe; /* owned; only for phoneswarm probe */
+	struct voice *voice;        /* owned; only when the scenario has calls */
 	int detail;               /* failure detail: HTTP status, TLS alert, errno */
 	bool dtls_psk;            /* the DTLS session is PSK-NEGOTIATE (else legacy) */
 	bool pinged;              /* the tunnel check ping has been sent */

@@ -23,6 +23,10 @@ enum metric {
 	M_DPD_RTT,        /* DPD request to its response, either channel */
 	M_PING_RTT,       /* ICMP echo through the tunnel to the assigned DNS server */
 	M_RECONNECT,      /* from losing the tunnel to having it back */
+	M_RTP_RTT,        /* RTP packet to the reflector and back */
+	M_RTP_JITTER_DOWN, /* per call: RFC 3550 interarrival jitter, reflector -> phone */
+	M_RTP_JITTER_UP,  /* per call: the same, phone -> reflector */
+	M_RTP_SEND_LATE,  /* how late each RTP packet left against its schedule */
 	M__COUNT
 };
 
@@ -43,6 +47,14 @@ struct stats {
 	uint64_t reconnects;         /* tunnels brought back after a drop */
 	uint64_t reconnect_failures; /* reconnection attempts that failed */
 	uint64_t dtls_retries;       /* DTLS handshakes tried again after a failure */
+	uint64_t rtp_sent, rtp_received;   /* RTP packets sent, and echoes received (distinct) */
+	uint64_t rtp_up_lost, rtp_down_lost; /* lost phone -> reflector, reflector -> phone */
+	uint64_t rtp_duplicates, rtp_reordered, rtp_late; /* as received by the phones */
+	uint64_t rtp_skipped;        /* due but never sent (the loop fell far behind) */
+	uint64_t rtp_stray;          /* received, not of a call of this phone */
+	uint64_t calls_completed, calls_dropped;
+	uint64_t mos_milli_sum, mos_calls; /* sum of per-call MOS x 1000, calls scored */
+	uint64_t mos_worst_milli;    /* 5000 - the lowest MOS x 1000 (so that 0 means none) */
 	uint64_t cstp_rx_bytes, cstp_tx_bytes; /* TLS payload bytes (CSTP frames) */
 	uint64_t dtls_rx_bytes, dtls_tx_bytes; /* DTLS plaintext bytes */
 	uint64_t dpd_sent, dpd_answered, keepalives_sent;

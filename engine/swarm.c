@@ -30,6 +30,7 @@
 #include "engine/tls.h"
 #include "engine/trace.h"
 #include "engine/url.h"
+#include "engine/voice.h"
 #include "engine/worker.h"
 #include "report/hist.h"
 
@@ -253,6 +254,8 @@ static int make_phones(struct swarm *sw, struct worker *w)
 		p->ssl_ctx = sw->tls_ctx[m];
 		p->mac = (cfg->mac_base + i) & 0xffffffffffffull;
 		p->src = cfg->n_source ? cfg->source[i % cfg->n_source] : 0;
+		if (voice_init(w, p))
+			return -ENOMEM;
 		p->traced = cfg->trace_failed > 0;
 		if (cfg->probe) {
 			p->probe = calloc(1, sizeof(*p->probe));
@@ -395,6 +398,14 @@ void swarm_stats(struct swarm *sw, struct stats *out)
 		for (size_t k = 0; k < n; k++)
 			o[k] += __atomic_load_n(&s[k], __ATOMIC_RELAXED);
 	}
+	/* the worst call is the worst of any worker's, not a sum */
+	out->mos_worst_milli = 0;
+	for (int i = 0; i < sw->n_workers; i++) {
+		uint64_t m = STAT_GET(&sw->workers[i].st, mos_worst_milli);
+
+		if (m > out->mos_worst_milli)
+			out->mos_worst_milli = m;
+	}
 }
 
 static bool asked_for(const struct swarm_config *cfg, uint32_t idx)
@@ -512,6 +523,7 @@ const char *metric_name(enum metric m)
 	static const char *const names[M__COUNT] = {
 		"tcp_connect",    "tls_handshake",  "auth",    "cstp_connect",
 		"dtls_handshake", "time_to_tunnel", "dpd_rtt",        "ping_rtt",       "reconnect",
+		"rtp_rtt",        "rtp_jitter_down", "rtp_jitter_up", "rtp_send_late",
 	};
 	return (unsigned)m < M__COUNT ? names[m] : "?";
 }

@@ -23,6 +23,7 @@
 #include "engine/inner.h"
 #include "engine/model.h"
 #include "engine/phone_internal.h"
+#include "engine/voice.h"
 
 static void tunnel_ping(struct worker *w, struct phone *p, uint64_t now);
 
@@ -99,7 +100,7 @@ int tunnel_send_dtls(struct worker *w, struct phone *p, uint8_t type, const void
 }
 
 /* An IP packet into the tunnel: over DTLS while it is up, else over TLS. */
-static int send_data(struct worker *w, struct phone *p, const uint8_t *pkt, uint16_t len,
+int tunnel_send_ip(struct worker *w, struct phone *p, const uint8_t *pkt, uint16_t len,
 		     uint64_t now)
 {
 	int r = p->dtls == DT_UP ? tunnel_send_dtls(w, p, CSTP_DATA, pkt, len, now)
@@ -124,7 +125,7 @@ static void tunnel_ping(struct worker *w, struct phone *p, uint64_t now)
 	p->pinged = true;
 	n = inner_icmp_echo(pkt, sizeof(pkt), p->tun_addr, p->ping_dst, (uint16_t)p->idx,
 			    p->gen, 56);
-	if (n > 0 && !send_data(w, p, pkt, (uint16_t)n, now))
+	if (n > 0 && !tunnel_send_ip(w, p, pkt, (uint16_t)n, now))
 		p->ping_sent_us = now;
 }
 
@@ -138,6 +139,10 @@ static void on_data(struct worker *w, struct phone *p, const uint8_t *pkt, size_
 		return; /* the headend's IPv6 housekeeping: phones here speak IPv4 */
 	if (inner_parse(pkt, len, &in) < 0) {
 		STAT_ADD(w, data_rx_bad, 1);
+		return;
+	}
+	if (in.proto == IPPROTO_UDP && p->voice && in.dport == voice_port(p)) {
+		voice_rx(w, p, &in, now);
 		return;
 	}
 	if (in.proto == IPPROTO_ICMP && in.icmp_type == 0 && in.icmp_id == (uint16_t)p->idx &&
@@ -268,6 +273,7 @@ void tunnel_up(struct worker *w, struct phone *p, const struct ac_tunnel *t, uin
 	p->dtls_deadline = 0;
 	keep_dtls_params(p, t);
 	start_dtls(w, p, now);
+	voice_up(w, p, now);
 	if (p->probe) {
 		p->probe->tunnel = true;
 		p->probe->dtls_offered = p->dp.port != 0;
@@ -404,6 +410,9 @@ void tunnel_udp_input(struct worker *w, struct phone *p, const uint8_t *data, si
 void tunnel_timer(struct worker *w, struct phone *p, uint64_t now)
 {
 	uint64_t next;
+
+	if (p->voice)
+		voice_tick(w, p, now);
 
 	switch (policy_liveness(&p->live[CH_TCP], now, &next)) {
 	case LIVE_DEAD:

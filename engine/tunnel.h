@@ -27,6 +27,9 @@ int tunnel_send_cstp(struct worker *w, struct phone *p, uint8_t type, const void
 		     uint16_t len, uint64_t now);
 int tunnel_send_dtls(struct worker *w, struct phone *p, uint8_t type, const void *payload,
 		     uint16_t len, uint64_t now);
+/* An IP packet into the tunnel: over DTLS while it is up, else over TLS. 0 or -errno. */
+int tunnel_send_ip(struct worker *w, struct phone *p, const uint8_t *pkt, uint16_t len,
+		   uint64_t now);
 /* DTLS failed for reason r: carry on over TLS (and retry later), or abort, by policy. */
 void tunnel_dtls_fail(struct worker *w, struct phone *p, enum reason r);
 

@@ -10,7 +10,7 @@
  *
  * Policy, all of it documented in scenarios/README.md:
  *   - unknown sections and keys are errors, and so are the sections a later
- *     version will understand ([expect], [traffic], [event.*]): a test whose
+ *     version will understand ([expect], [event.*]): a test whose
  *     expectations were silently ignored would pass when it should not;
  *   - a key given twice in the file is an error naming both lines; -s
  *     overrides are applied after the file, in order, and the last one wins;
@@ -31,6 +31,7 @@
 
 #include "loadgen/scenario.h"
 #include "loadgen/cnf.h"
+#include "engine/codec.h"
 #include "loadgen/value.h"
 
 /* Longest line accepted, without its newline: ten hex hashes fit easily. */
@@ -435,9 +436,71 @@ static int set_dtls_retry(struct swarm_config *cfg, const char *v, char *why, si
 	return set_duration(v, false, &cfg->dtls_retry_us, why, whylen);
 }
 
+static int set_codec(struct swarm_config *cfg, const char *v, char *why, size_t whylen)
+{
+	const struct codec *c = codec_find(v);
+
+	if (!c) {
+		snprintf(why, whylen, "\"%s\" is not g711, g729 or g722", v);
+		return -1;
+	}
+	snprintf(cfg->codec, sizeof(cfg->codec), "%s", c->name);
+	return 0;
+}
+
+static int set_ptime(struct swarm_config *cfg, const char *v, char *why, size_t whylen)
+{
+	if (set_duration(v, true, &cfg->ptime_us, why, whylen))
+		return -1;
+	if (cfg->ptime_us % 10000 || cfg->ptime_us > 120000) {
+		snprintf(why, whylen, "\"%s\" is not 10ms, 20ms, ... 120ms", v);
+		return -1;
+	}
+	return 0;
+}
+
+static int set_calls(struct swarm_config *cfg, const char *v, char *why, size_t whylen)
+{
+	if (value_share(v, &cfg->calls)) {
+		snprintf(why, whylen, "\"%s\" is not a share such as 30%% or 0.3", v);
+		return -1;
+	}
+	return 0;
+}
+
+static int set_call_duration(struct swarm_config *cfg, const char *v, char *why, size_t whylen)
+{
+	return set_duration(v, true, &cfg->call_duration_us, why, whylen);
+}
+
+static int set_target(struct swarm_config *cfg, const char *v, char *why, size_t whylen)
+{
+	char host[64];
+	const char *colon = strrchr(v, ':');
+	uint64_t port;
+
+	if (!colon || (size_t)(colon - v) >= sizeof(host) || value_uint(colon + 1, 1, 65535, &port))
+		goto out_bad;
+	memcpy(host, v, (size_t)(colon - v));
+	host[colon - v] = 0;
+	cfg->voice_target.sin_family = AF_INET;
+	cfg->voice_target.sin_port = htons((uint16_t)port);
+	if (inet_pton(AF_INET, host, &cfg->voice_target.sin_addr) != 1)
+		goto out_bad;
+	return 0;
+out_bad:
+	snprintf(why, whylen, "\"%s\" is not ADDR:PORT (an IPv4 address inside the network)", v);
+	return -1;
+}
+
+static int set_jitter_buffer(struct swarm_config *cfg, const char *v, char *why, size_t whylen)
+{
+	return set_duration(v, false, &cfg->jitter_buffer_us, why, whylen);
+}
+
 /* ==== Sections and keys ==== */
 
-static const char *const sections[] = {"headend", "phones", "ramp", "run", "dtls"};
+static const char *const sections[] = {"headend", "phones", "ramp", "run", "dtls", "traffic"};
 
 enum key_id {
 	K_URL,
@@ -471,6 +534,12 @@ enum key_id {
 	K_BACKOFF,
 	K_DTLS_ON_FAILURE,
 	K_DTLS_RETRY,
+	K_CODEC,
+	K_PTIME,
+	K_CALLS,
+	K_CALL_DURATION,
+	K_TARGET,
+	K_JITTER_BUFFER,
 	K__COUNT
 };
 
@@ -510,6 +579,12 @@ static const struct key {
     [K_BACKOFF] = {"phones", "reconnect_backoff", set_backoff},
     [K_DTLS_ON_FAILURE] = {"dtls", "on_failure", set_dtls_on_failure},
     [K_DTLS_RETRY] = {"dtls", "retry", set_dtls_retry},
+    [K_CODEC] = {"traffic", "codec", set_codec},
+    [K_PTIME] = {"traffic", "ptime", set_ptime},
+    [K_CALLS] = {"traffic", "calls", set_calls},
+    [K_CALL_DURATION] = {"traffic", "call_duration", set_call_duration},
+    [K_TARGET] = {"traffic", "target", set_target},
+    [K_JITTER_BUFFER] = {"traffic", "jitter_buffer", set_jitter_buffer},
 };
 
 /* The state of one scenario_load() call. */
@@ -552,7 +627,7 @@ static int check_section(const char *name, char *why, size_t whylen)
 		if (strcmp(name, sections[i]) == 0)
 			return 0;
 	}
-	if (strcmp(name, "expect") == 0 || strcmp(name, "traffic") == 0 ||
+	if (strcmp(name, "expect") == 0 ||
 	    strcmp(name, "event") == 0 || strncmp(name, "event.", 6) == 0)
 		snprintf(why, whylen, "[%s]: section not supported in this version", name);
 	else
@@ -838,6 +913,8 @@ static void check_required(struct load *ld)
 	}
 	if (cfg->auth == AUTH_CERTIFICATE && !any)
 		fail(ld, ld->path, "phones.ca_cert: required key missing (phones.auth is certificate)");
+	if (cfg->calls > 0 && !ld->set_on[K_TARGET])
+		fail(ld, ld->path, "traffic.target: required key missing (traffic.calls is above 0)");
 	if (cfg->mac_base + cfg->count - 1 > 0xFFFFFFFFFFFFULL)
 		fail(ld, ld->path,
 		     "phones.mac_base: %012llx plus %u phones passes "

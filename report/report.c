@@ -96,11 +96,34 @@ int report_write_json(const struct run_result *r, const char *path)
 	json_uint(&j, "data_rx_bad", r->st.data_rx_bad);
 	json_obj_end(&j);
 
-	/* voice comes with traffic.* (not in this version): nothing sent yet */
+	const struct stats *t = &r->st;
+	double up_pct = t->rtp_sent ? 100.0 * (double)t->rtp_up_lost / (double)t->rtp_sent : 0;
+	uint64_t refl = t->rtp_sent > t->rtp_up_lost ? t->rtp_sent - t->rtp_up_lost : 0;
+	double down_pct = refl ? 100.0 * (double)t->rtp_down_lost / (double)refl : 0;
+
 	json_obj_begin(&j, "rtp");
-	json_uint(&j, "sent", 0);
-	json_uint(&j, "received", 0);
-	json_uint(&j, "lost", 0);
+	json_uint(&j, "sent", t->rtp_sent);
+	json_uint(&j, "received", t->rtp_received);
+	json_uint(&j, "lost", t->rtp_up_lost + t->rtp_down_lost);
+	json_uint(&j, "lost_up", t->rtp_up_lost);
+	json_uint(&j, "lost_down", t->rtp_down_lost);
+	json_double(&j, "loss_up_pct", up_pct);
+	json_double(&j, "loss_down_pct", down_pct);
+	json_uint(&j, "duplicates", t->rtp_duplicates);
+	json_uint(&j, "reordered", t->rtp_reordered);
+	json_uint(&j, "late", t->rtp_late);
+	json_uint(&j, "not_sent", t->rtp_skipped);
+	json_uint(&j, "stray", t->rtp_stray);
+	json_uint(&j, "calls_completed", t->calls_completed);
+	json_uint(&j, "calls_cut", t->calls_dropped);
+	json_uint(&j, "calls_scored", t->mos_calls);
+	if (t->mos_calls) {
+		json_double(&j, "mos_mean", (double)t->mos_milli_sum / 1000.0 / (double)t->mos_calls);
+		json_double(&j, "mos_min", (5000.0 - (double)t->mos_worst_milli) / 1000.0);
+	} else {
+		json_null(&j, "mos_mean");
+		json_null(&j, "mos_min");
+	}
 	json_obj_end(&j);
 
 	json_arr_begin(&j, "expectations");
@@ -160,6 +183,19 @@ void report_print_summary(const struct run_result *r, const char *dir, FILE *out
 			metric_name((enum metric)m), (unsigned long long)hist_count(h),
 			ms(hist_min(h)), ms(hist_percentile(h, 50)), ms(hist_percentile(h, 90)),
 			ms(hist_percentile(h, 99)), ms(hist_percentile(h, 99.9)), ms(hist_max(h)));
+	}
+	if (s->rtp_sent) {
+		uint64_t refl = s->rtp_sent > s->rtp_up_lost ? s->rtp_sent - s->rtp_up_lost : 0;
+
+		fprintf(out, "  voice      %llu calls (%llu cut), %llu RTP sent, lost %.2f%% up / %.2f%% "
+			     "down, %llu late, MOS mean %.2f, worst %.2f\n",
+			(unsigned long long)s->calls_completed, (unsigned long long)s->calls_dropped,
+			(unsigned long long)s->rtp_sent,
+			100.0 * (double)s->rtp_up_lost / (double)s->rtp_sent,
+			refl ? 100.0 * (double)s->rtp_down_lost / (double)refl : 0.0,
+			(unsigned long long)s->rtp_late,
+			s->mos_calls ? (double)s->mos_milli_sum / 1000.0 / (double)s->mos_calls : 0.0,
+			s->mos_calls ? (5000.0 - (double)s->mos_worst_milli) / 1000.0 : 0.0);
 	}
 	fprintf(out, "  resources  cpu %.2f s user + %.2f s sys; %.2f ms per tunnel brought up; "
 		     "max RSS %.1f MiB; %.1f KiB per connected phone\n",

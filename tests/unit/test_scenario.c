@@ -295,9 +295,28 @@ static void test_unsupported_sections(void **state)
 	write_ini(fx, MINIMAL "[expect]\n", fx->ca_cert, fx->ca_key);
 	expect_error(fx, NULL, 0, "%s:10: [expect]: section not supported in this version",
 		     fx->ini);
+	/* [traffic] is understood now: its unknown keys are errors like any other */
 	write_ini(fx, MINIMAL "\n[traffic]\nrtp = on\n", fx->ca_cert, fx->ca_key);
-	expect_error(fx, NULL, 0, "%s:11: [traffic]: section not supported in this version",
+	expect_error(fx, NULL, 0, "%s:12: traffic.rtp: unknown key", fx->ini);
+	/* calls without a far end: refused, naming the missing key */
+	write_ini(fx, MINIMAL "[traffic]\ncalls = 30%%\n", fx->ca_cert, fx->ca_key);
+	expect_error(fx, NULL, 0,
+		     "%s: traffic.target: required key missing (traffic.calls is above 0)",
 		     fx->ini);
+	write_ini(fx, MINIMAL "[traffic]\ncalls = 30%%\ntarget = 198.18.0.1:5004\ncodec = g728\n",
+		  fx->ca_cert, fx->ca_key);
+	expect_error(fx, NULL, 0, "%s:13: traffic.codec: \"g728\" is not g711, g729 or g722",
+		     fx->ini);
+	write_ini(fx, MINIMAL "[traffic]\ncalls = 30%%\ntarget = 198.18.0.1:5004\nptime = 25ms\n",
+		  fx->ca_cert, fx->ca_key);
+	expect_error(fx, NULL, 0, "%s:13: traffic.ptime: \"25ms\" is not 10ms, 20ms, ... 120ms",
+		     fx->ini);
+	write_ini(fx, MINIMAL "[traffic]\ncalls = 30%%\ntarget = 198.18.0.1:5004\ncodec = G729\n",
+		  fx->ca_cert, fx->ca_key);
+	expect_ok(fx, NULL, 0);
+	assert_string_equal(fx->cfg.codec, "g729");
+	assert_float_equal(fx->cfg.calls, 0.3, 1e-12);
+	assert_int_equal(ntohs(fx->cfg.voice_target.sin_port), 5004);
 	write_ini(fx, MINIMAL "[event.rotate]\nat = 5m\n", fx->ca_cert, fx->ca_key);
 	expect_error(fx, NULL, 0, "%s:10: [event.rotate]: section not supported in this version",
 		     fx->ini);
