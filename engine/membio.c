@@ -18,6 +18,7 @@ struct membio {
 	uint8_t *out; /* owned: pending output */
 	size_t out_len, out_cap;
 	size_t n_dgrams; /* datagram mode: datagrams in out */
+	uint64_t dropped; /* datagram mode: datagrams lost to a full queue */
 	bool dgram;
 };
 
@@ -86,6 +87,11 @@ static int mb_write(BIO *b, const char *buf, int len)
 	BIO_clear_retry_flags(b);
 	if (len < 0 || (m->dgram && len > 0xffff))
 		return -1;
+	if (m->dgram && m->n_dgrams >= MEMBIO_DGRAM_QUEUE) {
+		/* the phone's send queue is full: the datagram is lost, as on a real link */
+		m->dropped++;
+		return len;
+	}
 	if (reserve(m, hdr + (size_t)len))
 		return -1;
 	if (m->dgram) {
@@ -223,6 +229,13 @@ size_t membio_take_dgram(BIO *b, uint8_t *out, size_t cap)
 	m->out_len -= 2 + n;
 	m->n_dgrams--;
 	return copy;
+}
+
+uint64_t membio_dropped(BIO *b)
+{
+	struct membio *m = BIO_get_data(b);
+
+	return m->dropped;
 }
 
 void membio_trim(BIO *b)

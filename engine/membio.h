@@ -16,6 +16,7 @@
 #include <openssl/bio.h>
 
 #define MEMBIO_DGRAM_MTU 1500 /* what DTLS is told the path MTU is */
+#define MEMBIO_DGRAM_QUEUE 64 /* datagrams waiting to be sent; more are dropped */
 
 /* A new BIO; dgram selects datagram semantics. NULL on ENOMEM. Freed by BIO_free / SSL_free. */
 BIO *membio_new(bool dgram);
@@ -37,6 +38,8 @@ size_t membio_pending(BIO *b);
 size_t membio_take(BIO *b, uint8_t **buf, size_t *cap, size_t *len);
 /* Datagram mode: copy out the oldest datagram (at most cap bytes); 0 if none. */
 size_t membio_take_dgram(BIO *b, uint8_t *out, size_t cap);
+/* Datagram mode: datagrams dropped because MEMBIO_DGRAM_QUEUE were already waiting. */
+uint64_t membio_dropped(BIO *b);
 /* Release the output buffer if empty (an idle phone keeps no memory). */
 void membio_trim(BIO *b);
 

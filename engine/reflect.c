@@ -32,7 +32,10 @@ struct slot {
 struct stream {
 	uint32_t addr, ssrc; /* addr 0: empty */
 	uint32_t count;
+	uint64_t last_us;    /* last packet: a stream quiet for STREAM_IDLE_US may be reused */
 };
+
+#define STREAM_IDLE_US 30000000u
 
 struct reflector {
 	struct io_uring ring;
@@ -43,26 +46,41 @@ struct reflector {
 	struct reflect_stats *st;
 };
 
-/* The count of packets received so far on (addr, ssrc), this one included. */
-static uint32_t stream_count(struct reflector *r, uint32_t addr, uint32_t ssrc)
+/*
+ * The count of packets received so far on (addr, ssrc), this one included.
+ * A new stream takes the first slot on its probe path that is empty or
+ * whose stream has been quiet for STREAM_IDLE_US, so that a soak of days
+ * (a new stream per call) never fills the table.
+ */
+static uint32_t stream_count(struct reflector *r, uint32_t addr, uint32_t ssrc, uint64_t now)
 {
 	uint32_t mask = (1u << STREAM_BITS) - 1;
 	uint32_t h = (addr * 2654435761u) ^ (ssrc * 40503u);
+	struct stream *reuse = NULL;
 
+	if (!addr)
+		addr = 1;
 	for (uint32_t i = 0; i <= mask; i++) {
 		struct stream *s = &r->streams[(h + i) & mask];
 
-		if (s->addr == addr && s->ssrc == ssrc)
+		if (s->addr == addr && s->ssrc == ssrc) {
+			s->last_us = now;
 			return ++s->count;
-		if (!s->addr) {
-			s->addr = addr ? addr : 1;
-			s->ssrc = ssrc;
-			s->count = 1;
-			r->st->streams++;
-			return 1;
 		}
+		if (!s->addr) {
+			if (!reuse)
+				reuse = s;
+			break;
+		}
+		if (!reuse && now - s->last_us > STREAM_IDLE_US)
+			reuse = s;
 	}
-	return 0; /* table full: stamped as 0, "unknown" */
+	if (!reuse)
+		return 0; /* table full of live streams: stamped 0, "unknown" */
+	if (!reuse->addr)
+		r->st->streams++;
+	*reuse = (struct stream){.addr = addr, .ssrc = ssrc, .count = 1, .last_us = now};
+	return 1;
 }
 
 static int post(struct reflector *r, unsigned i)
@@ -100,7 +118,7 @@ static void turn_round(struct reflector *r, struct slot *s, size_t len, uint64_t
 	r->st->received++;
 	if (!rtp_parse(s->buf, len, &h, &payload, &plen) && !rtp_probe_get(payload, plen, &pr)) {
 		pr.refl_rx_us = now;
-		pr.refl_count = stream_count(r, s->from.sin_addr.s_addr, h.ssrc);
+		pr.refl_count = stream_count(r, s->from.sin_addr.s_addr, h.ssrc, now);
 		rtp_probe_put(s->buf + (payload - s->buf), plen, &pr);
 		r->st->stamped++;
 	}

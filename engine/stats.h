@@ -60,6 +60,7 @@ struct stats {
 	uint64_t dpd_sent, dpd_answered, keepalives_sent;
 	uint64_t data_tx_packets, data_rx_packets; /* IP packets through the tunnel */
 	uint64_t data_rx_bad;                      /* received packets that failed checks */
+	uint64_t data_tx_dropped;                  /* lost to the phone's full send queue */
 };
 
 #endif

@@ -21,9 +21,12 @@
 #include "engine/cstp.h"
 #include "engine/dtls.h"
 #include "engine/inner.h"
+#include "engine/membio.h"
 #include "engine/model.h"
 #include "engine/phone_internal.h"
 #include "engine/voice.h"
+
+#define TLS_QUEUE_BYTES 65536u /* bytes of TLS records waiting to be sent, at most */
 
 static void tunnel_ping(struct worker *w, struct phone *p, uint64_t now);
 
@@ -103,8 +106,19 @@ int tunnel_send_dtls(struct worker *w, struct phone *p, uint8_t type, const void
 int tunnel_send_ip(struct worker *w, struct phone *p, const uint8_t *pkt, uint16_t len,
 		     uint64_t now)
 {
-	int r = p->dtls == DT_UP ? tunnel_send_dtls(w, p, CSTP_DATA, pkt, len, now)
-				 : tunnel_send_cstp(w, p, CSTP_DATA, pkt, len, now);
+	bool dtls = p->dtls == DT_UP;
+	BIO *out = dtls ? p->dtls_s.bio : p->tls.bio;
+
+	/*
+	 * A socket that cannot keep up: the phone's own queue is bounded, as a
+	 * real phone's is, and a packet that finds it full is lost here.
+	 */
+	if (membio_pending(out) >= (dtls ? MEMBIO_DGRAM_QUEUE : TLS_QUEUE_BYTES)) {
+		STAT_ADD(w, data_tx_dropped, 1);
+		return -ENOBUFS;
+	}
+	int r = dtls ? tunnel_send_dtls(w, p, CSTP_DATA, pkt, len, now)
+		     : tunnel_send_cstp(w, p, CSTP_DATA, pkt, len, now);
 	if (!r)
 		STAT_ADD(w, data_tx_packets, 1);
 	return r;

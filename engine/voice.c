@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <arpa/inet.h>
+#include <openssl/rand.h>
 
 #include "engine/calls.h"
 #include "engine/codec.h"
@@ -120,9 +121,16 @@ static void start_call(struct phone *p, uint64_t now)
 	v->n_sent = 0;
 	v->max_refl = 0;
 	v->calls++;
-	v->ssrc = (p->idx * 2654435761u) ^ (v->calls * 40503u) ^ 0x5ca1ab1e;
-	v->seq0 = (uint16_t)(v->ssrc >> 7);
-	v->ts0 = v->ssrc * 7u;
+	/* random SSRC, first sequence number and timestamp, as RFC 3550 wants */
+	uint32_t rnd[3];
+	if (RAND_bytes((unsigned char *)rnd, sizeof(rnd)) != 1) {
+		rnd[0] = (p->idx * 2654435761u) ^ (v->calls * 40503u) ^ (uint32_t)now;
+		rnd[1] = rnd[0] >> 7;
+		rnd[2] = rnd[0] * 7u;
+	}
+	v->ssrc = rnd[0];
+	v->seq0 = (uint16_t)rnd[1];
+	v->ts0 = rnd[2];
 	rtpstats_init(&v->down, v->codec->clock_hz, p->w->cfg->jitter_buffer_us);
 	rtpstats_init(&v->up, v->codec->clock_hz, p->w->cfg->jitter_buffer_us);
 	PTRACE(p, now, "VPNC: call %u starts (%s, %llu ms packets)", v->calls, v->codec->name,
@@ -156,8 +164,10 @@ static void send_one(struct worker *w, struct phone *p, uint64_t now)
 			  ntohs(cfg->voice_target.sin_port), rtp, (size_t)n);
 	v->n_sent++;
 	worker_record(w, M_RTP_SEND_LATE, now > due ? now - due : 0);
-	if (m > 0 && !tunnel_send_ip(w, p, pkt, (uint16_t)m, now))
-		STAT_ADD(w, rtp_sent, 1);
+	/* a packet lost to the phone's own full queue is lost upstream, like any other */
+	STAT_ADD(w, rtp_sent, 1);
+	if (m > 0)
+		tunnel_send_ip(w, p, pkt, (uint16_t)m, now);
 }
 
 /* The call is over (done, or cut): its figures go to the worker. */

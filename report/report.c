@@ -94,6 +94,7 @@ int report_write_json(const struct run_result *r, const char *path)
 	json_uint(&j, "data_tx_packets", r->st.data_tx_packets);
 	json_uint(&j, "data_rx_packets", r->st.data_rx_packets);
 	json_uint(&j, "data_rx_bad", r->st.data_rx_bad);
+	json_uint(&j, "data_tx_dropped", r->st.data_tx_dropped);
 	json_obj_end(&j);
 
 	const struct stats *t = &r->st;
