@@ -615,6 +615,32 @@ static void tcp_input(struct worker *w, struct phone *p, const uint8_t *data, si
 	worker_flush(w, p, CH_TCP);
 }
 
+/*
+ * The headend closed the connection during the TLS handshake. A headend that
+ * will not talk to a phone often just closes (ocserv sends no alert), so the
+ * phone tells what it can from how far it got: before any ServerHello, its
+ * hello was refused (no shared version or cipher, or a headend at its
+ * session cap closing what it just accepted); after it sent its certificate
+ * and Finished, its certificate was refused.
+ */
+static void closed_in_tls(struct worker *w, struct phone *p, int res)
+{
+	enum tls_stage st = tls_stage(&p->tls);
+	uint64_t now = clock_us();
+
+	PTRACE(p, now, "VPNC: -protocol_handler: connection closed by the headend during the SSL "
+		       "handshake (%s)",
+	       st == TLS_STAGE_HELLO	? "no ServerHello"
+	       : st == TLS_STAGE_FINISHED ? "after our certificate and Finished"
+					  : "during the key exchange");
+	if (st == TLS_STAGE_HELLO)
+		phone_fail(w, p, R_TLS_REFUSED, res);
+	else if (st == TLS_STAGE_FINISHED && p->cert)
+		phone_fail(w, p, R_CLIENT_CERT, res);
+	else
+		phone_fail(w, p, R_CLOSED_HANDSHAKE, res);
+}
+
 void phone_on_recv(struct worker *w, struct phone *p, enum chan_id c, int res)
 {
 	uint64_t now = clock_us();
@@ -627,6 +653,8 @@ void phone_on_recv(struct worker *w, struct phone *p, enum chan_id c, int res)
 	} else if (res <= 0) {
 		if (p->state == PH_CLOSING)
 			finish(w, p);
+		else if (p->state == PH_TLS)
+			closed_in_tls(w, p, res);
 		else
 			phone_fail(w, p, p->state == PH_TUNNEL ? R_CLOSED_BY_HEADEND : R_CLOSED_HANDSHAKE,
 			     res);
@@ -662,6 +690,8 @@ void phone_on_timer(struct timer *t, uint64_t now)
 		return;
 	case PH_RESOLVING:
 		if (now >= p->t_phase + DNS_GIVE_UP_US) {
+			PTRACE(p, now, "VPNC: -parse_url: gethostbyname failed <%s>",
+			       phone_url(w, p)->host);
 			phone_fail(w, p, R_DNS_LOOKUP, 0);
 			return;
 		}

@@ -32,6 +32,7 @@ static const char *const names[R__COUNT] = {
 	[R_INTERNAL] = "Internal",
 	[R_BAD_CREDENTIALS] = "CredentialsRefusedByPhone",
 	[R_CLIENT_CERT] = "ClientCertRejected",
+	[R_TLS_REFUSED] = "TlsRefused",
 };
 
 const char *reason_name(enum reason r)

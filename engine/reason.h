@@ -34,6 +34,7 @@ enum reason {
 	R_INTERNAL,          /* out of memory or a local resource; never the headend's fault */
 	R_BAD_CREDENTIALS,   /* the phone refuses its own credentials (a space in them) */
 	R_CLIENT_CERT,       /* the headend refused the phone's certificate (TLS alert) */
+	R_TLS_REFUSED,       /* the headend closed before its ServerHello (version, ciphers, a cap) */
 	R__COUNT
 };
 

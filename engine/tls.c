@@ -229,6 +229,27 @@ bool tls_failure_is_no_shared(const struct tls *t)
 	       strstr(tl_error, "no protocols available");
 }
 
+enum tls_stage tls_stage(const struct tls *t)
+{
+	if (!t->ssl)
+		return TLS_STAGE_HELLO;
+	switch (SSL_get_state(t->ssl)) {
+	case TLS_ST_OK:
+		return TLS_STAGE_DONE;
+	case TLS_ST_BEFORE:
+	case TLS_ST_CW_CLNT_HELLO:
+	case TLS_ST_CR_SRVR_HELLO:
+		return TLS_STAGE_HELLO;
+	case TLS_ST_CW_FINISHED:
+	case TLS_ST_CR_SESSION_TICKET:
+	case TLS_ST_CR_CHANGE:
+	case TLS_ST_CR_FINISHED:
+		return TLS_STAGE_FINISHED;
+	default:
+		return TLS_STAGE_KEYX;
+	}
+}
+
 const char *tls_version_name(const struct tls *t)
 {
 	return t->ssl ? SSL_get_version(t->ssl) : "";

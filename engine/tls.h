@@ -67,6 +67,15 @@ void tls_shutdown(struct tls *t);
 const char *tls_last_error(void);
 /* True if the last failure is a version or cipher mismatch. */
 bool tls_failure_is_no_shared(const struct tls *t);
+/* How far a client handshake got, to name a headend that just closes. */
+enum tls_stage {
+	TLS_STAGE_HELLO,    /* no ServerHello yet: the headend refused our hello */
+	TLS_STAGE_KEYX,     /* between the ServerHello and our Finished */
+	TLS_STAGE_FINISHED, /* our certificate and Finished sent: awaiting the headend's */
+	TLS_STAGE_DONE,     /* handshake complete */
+};
+enum tls_stage tls_stage(const struct tls *t);
+
 /* Negotiated protocol and cipher names ("TLSv1.2", "ECDHE-RSA-AES256-GCM-SHA384"). */
 const char *tls_version_name(const struct tls *t);
 const char *tls_cipher_name(const struct tls *t);

@@ -41,7 +41,7 @@ form            AuthFailed         0
 no-cookie       AuthFailed         0
 connect-503     TunnelRefused      0
 connect-garbage HttpMalformed      0
-close-tls       ClosedDuringSetup  0
+close-tls       TlsRefused         0
 close-auth      ClosedDuringSetup  0
 bad-magic       CstpMalformed      5
 oversized       CstpMalformed      5

@@ -7,7 +7,7 @@
 # certificate flight (the phone has already trusted the headend's certificate). The
 # engine counts that as ClosedDuringSetup (detail -104, ECONNRESET); should it
 # classify it as ClientCertRejected, change REASON.
-REASON=ClosedDuringSetup
+REASON=ClientCertRejected
 NAME=test_capf_only
 # shellcheck source=tests/lab/lib.sh
 . "$(dirname "$0")/lib.sh"

@@ -2,12 +2,11 @@
 # test_ec_cert.sh: the headend presents its EC certificate (scripts/lab set cert=ec)
 # and the phones trust its hash. A 7962 offers only RSA key exchange
 # (AES256-SHA:AES128-SHA); an 8861 offers ECDHE-RSA and RSA suites: neither has a
-# suite an ECDSA certificate can serve, so both fail with TlsNoSharedCipher, the
-# "EC cipher failure" of phone-behaviour.md seen from the other side.
+# suite an ECDSA certificate can serve, so both are refused: the "EC cipher
+# failure" of phone-behaviour.md seen from the other side.
 # ocserv 1.1.6 (GnuTLS) sends no alert then: it closes the connection before any
-# ServerHello. The engine counts a close in the TLS phase as ClosedDuringSetup;
-# should it classify it as TlsNoSharedCipher, change REASON.
-REASON=ClosedDuringSetup
+# ServerHello, which the phone names TlsRefused.
+REASON=TlsRefused
 NAME=test_ec_cert
 # shellcheck source=tests/lab/lib.sh
 . "$(dirname "$0")/lib.sh"

@@ -1,12 +1,11 @@
 #!/bin/bash
 # test_tls12_only.sh: a headend that speaks only TLS 1.2 (scripts/lab set tls=1.2, as
-# after a hardening upgrade): the 7962 (TLS 1.0 only) fails with TlsNoSharedCipher and
-# never reaches the headend; the 8861 (TLS 1.0 and 1.2) comes up.
+# after a hardening upgrade): the 7962 (TLS 1.0 only) is refused and never reaches
+# the headend; the 8861 (TLS 1.0 and 1.2) comes up.
 # ocserv 1.1.6 (GnuTLS) sends no alert when it refuses a ClientHello: it closes the
-# connection, before any ServerHello (no "Leaf cert hash" in the trace). The engine
-# counts a close in the TLS phase as ClosedDuringSetup; should it classify it as
-# TlsNoSharedCipher, change REASON.
-REASON=ClosedDuringSetup
+# connection before any ServerHello (no "Leaf cert hash" in the trace), which the
+# phone names TlsRefused (TlsNoSharedCipher is for a headend that says so in an alert).
+REASON=TlsRefused
 NAME=test_tls12_only
 # shellcheck source=tests/lab/lib.sh
 . "$(dirname "$0")/lib.sh"
