@@ -28,7 +28,7 @@
 #include "report/emodel.h"
 #include "report/rtpstats.h"
 
-#define DRAIN_US 300000u   /* how long echoes of a finished call are still counted */
+#define DRAIN_US VOICE_DRAIN_US
 #define MAX_BURST 5u       /* packets sent at once when the loop fell behind */
 #define MIN_SCORED 10u     /* a call shorter than this (packets) gets no MOS */
 #define PROBE_BYTES 32u
@@ -47,6 +47,7 @@ struct voice {
 	uint32_t ts0, ssrc;
 	uint32_t max_refl;      /* most packets the reflector said it had of this call */
 	uint32_t calls;         /* calls made, for the SSRC */
+	bool hung_up;           /* the run is ending: no new calls */
 	struct rtpstats down;   /* reflector -> phone, as the phone receives it */
 	struct rtpstats up;     /* phone -> reflector, as the reflector stamped it */
 };
@@ -220,6 +221,8 @@ static void score_call(struct worker *w, struct phone *p, bool cut, uint64_t now
 	}
 	v->state = V_IDLE;
 	v->call = calls_next(&v->plan, now);
+	if (v->hung_up)
+		v->planned = false;
 }
 
 void voice_tick(struct worker *w, struct phone *p, uint64_t now)
@@ -277,6 +280,22 @@ void voice_rx(struct worker *w, struct phone *p, const struct inner_info *in, ui
 		rtpstats_packet(&v->up, h.seq, h.ts, pr.refl_rx_us, pr.sent_us);
 	if (pr.refl_count > v->max_refl)
 		v->max_refl = pr.refl_count;
+}
+
+void voice_hangup(struct worker *w, struct phone *p, uint64_t now)
+{
+	struct voice *v = p->voice;
+
+	(void)w;
+	if (!v)
+		return;
+	v->hung_up = true;
+	if (v->state == V_SENDING) {
+		v->call.end_us = now; /* stop sending; the echoes still on their way count */
+		v->state = V_DRAINING;
+	} else if (v->state == V_IDLE) {
+		v->planned = false;
+	}
 }
 
 void voice_cut(struct worker *w, struct phone *p, uint64_t now)

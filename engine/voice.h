@@ -16,6 +16,8 @@
 
 #include <stdint.h>
 
+#define VOICE_DRAIN_US 300000u /* how long echoes of a finished call are still counted */
+
 struct worker;
 struct phone;
 struct inner_info;
@@ -31,6 +33,11 @@ uint64_t voice_next(const struct phone *p);
 void voice_tick(struct worker *w, struct phone *p, uint64_t now);
 /* A UDP packet from the tunnel to the phone's RTP port. */
 void voice_rx(struct worker *w, struct phone *p, const struct inner_info *in, uint64_t now);
+/*
+ * The run is ending: the phone hangs up (the call ends normally and is scored
+ * once its last echoes had VOICE_DRAIN_US to come back) and makes no more.
+ */
+void voice_hangup(struct worker *w, struct phone *p, uint64_t now);
 /* The tunnel went down: a call in progress is cut (counted dropped). */
 void voice_cut(struct worker *w, struct phone *p, uint64_t now);
 /* The phone's RTP port. */

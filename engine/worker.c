@@ -24,6 +24,7 @@
 #include "engine/dns.h"
 #include "engine/membio.h"
 #include "engine/swarm.h"
+#include "engine/voice.h"
 #include "report/hist.h"
 
 #define TCP_RBUF 2048u /* bytes: one receive of TLS records */
@@ -334,6 +335,15 @@ static void handle_cqe(struct worker *w, struct io_uring_cqe *cqe)
 static void stop_all(struct timer *t, uint64_t now)
 {
 	struct worker *w = (struct worker *)((char *)t - offsetof(struct worker, stop_timer));
+
+	/* phones in calls hang up first, and log out once the last echoes are back */
+	if (w->cfg->calls > 0 && !w->hung_up) {
+		w->hung_up = true;
+		for (uint32_t i = 0; i < w->n_phones; i++)
+			voice_hangup(w, &w->phones[i], now);
+		wheel_add(&w->wheel, &w->stop_timer, now + VOICE_DRAIN_US + 20000u);
+		return;
+	}
 
 	w->stopping = true;
 	for (uint32_t i = 0; i < w->n_phones; i++)

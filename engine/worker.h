@@ -39,6 +39,7 @@ struct worker {
 	uint64_t t_grace;              /* when the loop gives up waiting for them */
 	struct timer stop_timer;
 	bool stopping;
+	bool hung_up;                  /* the run's end: calls were told to hang up */
 	uint32_t unsubmitted;          /* SQEs prepared, not yet submitted */
 	char err[256];                 /* why the worker failed, if it did */
 };
