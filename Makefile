@@ -47,7 +47,7 @@ $(BUILD)/libphoneswarm.a: $(LIB_OBJ)
 	$(AR) rcs $@ $^
 
 $(BUILD)/phoneswarm: $(MAIN_OBJ) $(BUILD)/libphoneswarm.a
-	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(CFLAGS) -o $@ $(filter %.c %.o %.a,$^) $(LDLIBS)
 
 $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(BUILD)/libphoneswarm.a
 	@mkdir -p $(dir $@)
@@ -82,7 +82,7 @@ bench:
 
 $(BUILD)/bench_handshake: tests/bench/bench_handshake.c $(BUILD)/libphoneswarm.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(CFLAGS) -o $@ $(filter %.c %.o %.a,$^) $(LDLIBS)
 
 demo:
 	@scripts/deps
