@@ -74,6 +74,7 @@ struct swarm_config {
 	/* [run] */
 	uint64_t duration_us;        /* how long phones stay up after the last arrival */
 	uint64_t connect_timeout_us; /* "Fail to Connect" timer for the whole bring-up */
+	bool connect_timeout_given;  /* set by the scenario; else each model's own timer */
 	enum reconnect_policy reconnect; /* after the tunnel drops */
 	uint64_t backoff_us;         /* first reconnect delay; then +backoff each try, to 10x */
 	int threads;                 /* worker threads; 0 = one per core */

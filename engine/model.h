@@ -18,6 +18,8 @@ struct model {
 	bool dtls12;               /* can do DTLS 1.2 (PSK-NEGOTIATE) */
 	bool mic_sha1;             /* its MIC chains to the SHA-1 manufacturing CA */
 	bool dtls_same_cipher;     /* legacy DTLS must use the TLS session's cipher */
+	const char *key;           /* key of its certificates: "RSA-2048" */
+	unsigned connect_timer_s;  /* "Fail to Connect": the whole bring-up, seconds */
 	const char *user_agent;
 	const char *source;        /* where these values come from */
 };

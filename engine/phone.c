@@ -323,14 +323,22 @@ static void start_url(struct worker *w, struct phone *p, uint64_t now)
 	}
 }
 
+/* The phone's "Fail to Connect" timer: the scenario's, or its model's. */
+static uint64_t phone_connect_timer(struct worker *w, const struct phone *p)
+{
+	if (w->cfg->connect_timeout_given)
+		return w->cfg->connect_timeout_us;
+	return (uint64_t)p->model->connect_timer_s * 1000000u;
+}
+
 void phone_arrive(struct worker *w, struct phone *p, uint64_t now)
 {
 	p->t_due = p->timer.deadline_us ? p->timer.deadline_us : now;
-	p->connect_deadline = p->t_due + w->cfg->connect_timeout_us;
+	p->connect_deadline = p->t_due + phone_connect_timer(w, p);
 	p->url_i = 0;
 	STAT_ADD(w, attempted, 1);
 	PTRACE(p, now, "VPNC: -vpnc_control: %s starts, conn timer %llu s (due %.3f ms ago)",
-	       p->model->name, (unsigned long long)(w->cfg->connect_timeout_us / 1000000),
+	       p->model->name, (unsigned long long)(phone_connect_timer(w, p) / 1000000),
 	       (double)(now - p->t_due) / 1000.0);
 	if (p->cert) {
 		static const char *const validity[] = {"valid", "EXPIRED", "NOT YET VALID"};
@@ -718,7 +726,7 @@ void phone_on_timer(struct timer *t, uint64_t now)
 	case PH_BACKOFF:
 		if (now < p->retry_at)
 			break;
-		p->connect_deadline = now + w->cfg->connect_timeout_us;
+		p->connect_deadline = now + phone_connect_timer(w, p);
 		start_url(w, p, now);
 		break;
 	default:

@@ -154,6 +154,7 @@ int probe_main(int argc, char **argv)
 			break;
 		}
 		case 'T':
+			cfg.connect_timeout_given = true;
 			if (value_duration(optarg, &cfg.connect_timeout_us) || !cfg.connect_timeout_us) {
 				fprintf(stderr, "phoneswarm probe: --timeout %s: not a duration\n", optarg);
 				goto out_usage;

@@ -370,6 +370,7 @@ static int set_run_duration(struct swarm_config *cfg, const char *v, char *why, 
 
 static int set_connect_timeout(struct swarm_config *cfg, const char *v, char *why, size_t whylen)
 {
+	cfg->connect_timeout_given = true;
 	return set_duration(v, true, &cfg->connect_timeout_us, why, whylen);
 }
 
