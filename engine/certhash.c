@@ -172,6 +172,15 @@ int certhash_parse(const char *text, uint8_t out[CERTHASH_SHA1_LEN])
 		n--;
 	if (n == CERTHASH_B64_LEN)
 		return parse_b64(s, out);
+	if (n == CERTHASH_B64_LEN - 1) {
+		/* Base64 without its padding '=', as some tools print it */
+		char padded[CERTHASH_B64_LEN + 1];
+
+		memcpy(padded, s, n);
+		padded[n] = '=';
+		padded[n + 1] = 0;
+		return parse_b64(padded, out);
+	}
 	return parse_hex(s, n, out);
 }
 

@@ -23,6 +23,8 @@
 
 #include "loadgen/value.h"
 
+#include "engine/certhash.h"
+
 /* ==== Numbers ==== */
 
 /*
@@ -472,79 +474,11 @@ int value_mac(const char *s, uint64_t *mac)
 
 /* ==== Certificate hashes ==== */
 
-static int base64_digit(char c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '+')
-		return 62;
-	if (c == '/')
-		return 63;
-	return -1;
-}
 
 /*
  * 20 bytes from 27 Base64 digits (and an optional "="): 162 bits, of which
  * the last 2 must be zero, as an encoder writes them.
  */
-static int parse_hash_base64(const char *s, size_t len, uint8_t out[20])
-{
-	uint32_t acc = 0;
-	int bits = 0, k = 0;
-
-	if (len == 28 && s[27] == '=')
-		len = 27;
-	if (len != 27)
-		return -EINVAL;
-	for (size_t i = 0; i < len; i++) {
-		int d = base64_digit(s[i]);
-
-		if (d < 0)
-			return -EINVAL;
-		acc = acc << 6 | (uint32_t)d;
-		bits += 6;
-		if (bits >= 8) {
-			bits -= 8;
-			out[k++] = (uint8_t)(acc >> bits);
-			acc &= (1u << bits) - 1;
-		}
-	}
-	return acc == 0 ? 0 : -EINVAL;
-}
-
-/* 40 hex digits, or 20 pairs separated by colons. */
-static int parse_hash_hex(const char *s, size_t len, uint8_t out[20])
-{
-	size_t step = len == 59 ? 3 : 2;
-
-	if (len != 40 && len != 59)
-		return -EINVAL;
-	for (int k = 0; k < 20; k++) {
-		const char *p = s + (size_t)k * step;
-		int hi = hex_digit(p[0]), lo = hex_digit(p[1]);
-
-		if (hi < 0 || lo < 0)
-			return -EINVAL;
-		if (step == 3 && k < 19 && p[2] != ':')
-			return -EINVAL;
-		out[k] = (uint8_t)(hi << 4 | lo);
-	}
-	return 0;
-}
-
-static int parse_hash(const char *s, uint8_t out[20])
-{
-	size_t len = strlen(s);
-
-	if (len == 40 || len == 59)
-		return parse_hash_hex(s, len, out);
-	return parse_hash_base64(s, len, out);
-}
-
 /* Append the hashes of one comma-separated list to out[*n..max-1]. */
 static int parse_hash_list(const char *s, uint8_t out[][20], int max, int *n)
 {
@@ -553,7 +487,7 @@ static int parse_hash_list(const char *s, uint8_t out[][20], int max, int *n)
 	int rc;
 
 	while ((rc = value_list_next(&cur, item, sizeof(item))) > 0) {
-		if (*n == max || parse_hash(item, out[*n]) < 0)
+		if (*n == max || certhash_parse(item, out[*n]) < 0)
 			return -EINVAL;
 		(*n)++;
 	}
