@@ -180,6 +180,10 @@ void report_print_summary(const struct run_result *r, const char *dir, FILE *out
 	for (int m = 0; m < M__COUNT; m++) {
 		const struct hist *h = r->lat[m];
 
+		/* the contract's metrics always; the others when something was measured */
+		if (m > M_DPD_RTT && !hist_count(h))
+			continue;
+
 		fprintf(out, "    %-16s %8llu %8.1f %8.1f %8.1f %8.1f %8.1f %8.1f\n",
 			metric_name((enum metric)m), (unsigned long long)hist_count(h),
 			ms(hist_min(h)), ms(hist_percentile(h, 50)), ms(hist_percentile(h, 90)),
