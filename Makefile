@@ -98,7 +98,7 @@ lab:
 FUZZ_SECONDS ?= 30
 FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_LIB := engine/http.c engine/cstp.c engine/authxml.c engine/anyconnect.c engine/url.c \
-            engine/certhash.c engine/inner.c
+            engine/certhash.c engine/inner.c engine/text.c
 fuzz:
 	@command -v clang >/dev/null || { echo "make fuzz needs clang: apt-get install clang" >&2; exit 1; }
 	@mkdir -p $(BUILD)/fuzz

@@ -15,63 +15,25 @@
 #include <string.h>
 #include <strings.h>
 
+#include "engine/text.h"
+
 /* ==== Output buffer ==== */
 
-struct wbuf {
-	char *buf;
-	size_t cap; /* bytes */
-	size_t len; /* bytes written, without the NUL */
-	bool full;  /* something did not fit */
-};
-
-static void wbuf_init(struct wbuf *w, char *buf, size_t cap)
-{
-	w->buf = buf;
-	w->cap = cap;
-	w->len = 0;
-	w->full = cap == 0;
-	if (cap)
-		buf[0] = '\0';
-}
-
-static void put_n(struct wbuf *w, const char *s, size_t n)
-{
-	if (w->full || w->cap - w->len <= n) {
-		w->full = true;
-		return;
-	}
-	memcpy(w->buf + w->len, s, n);
-	w->len += n;
-	w->buf[w->len] = '\0';
-}
-
-static void put(struct wbuf *w, const char *s)
-{
-	put_n(w, s, strlen(s));
-}
-
-static void put_u32(struct wbuf *w, uint32_t v)
+static void put_u32(struct text *w, uint32_t v)
 {
 	char num[16];
 
 	snprintf(num, sizeof(num), "%u", v);
-	put(w, num);
+	text_put(w, num);
 }
 
 /* "Name: value\r\n" */
-static void put_header(struct wbuf *w, const char *name, const char *value)
+static void put_header(struct text *w, const char *name, const char *value)
 {
-	put(w, name);
-	put(w, ": ");
-	put(w, value);
-	put(w, "\r\n");
-}
-
-static int wbuf_result(const struct wbuf *w)
-{
-	if (w->full || w->len > INT32_MAX)
-		return -ENOSPC;
-	return (int)w->len;
+	text_put(w, name);
+	text_put(w, ": ");
+	text_put(w, value);
+	text_put(w, "\r\n");
 }
 
 /* A header value must not end the line or the request early. */
@@ -83,15 +45,15 @@ static bool value_ok(const char *s)
 /* ==== Requests ==== */
 
 /* Host and User-Agent, common to both requests. */
-static void put_host_agent(struct wbuf *w, const char *host, uint16_t port, const char *user_agent)
+static void put_host_agent(struct text *w, const char *host, uint16_t port, const char *user_agent)
 {
-	put(w, "Host: ");
-	put(w, host);
+	text_put(w, "Host: ");
+	text_put(w, host);
 	if (port != 443) {
-		put(w, ":");
+		text_put(w, ":");
 		put_u32(w, port);
 	}
-	put(w, "\r\n");
+	text_put(w, "\r\n");
 	put_header(w, "User-Agent", user_agent);
 }
 
@@ -99,7 +61,7 @@ int ac_auth_request(char *buf, size_t cap, const struct ac_request *rq, const ch
 		    const char *body, size_t body_len)
 {
 	bool cookies = rq->cookies && rq->cookies[0];
-	struct wbuf w;
+	struct text w;
 
 	if (!value_ok(rq->host) || !value_ok(rq->user_agent) || (cookies && !value_ok(rq->cookies)))
 		return -EINVAL;
@@ -109,10 +71,10 @@ int ac_auth_request(char *buf, size_t cap, const struct ac_request *rq, const ch
 		if ((unsigned char)*p <= ' ' || *p == 0x7f)
 			return -EINVAL;
 
-	wbuf_init(&w, buf, cap);
-	put(&w, "POST ");
-	put(&w, path);
-	put(&w, " HTTP/1.1\r\n");
+	text_init(&w, buf, cap);
+	text_put(&w, "POST ");
+	text_put(&w, path);
+	text_put(&w, " HTTP/1.1\r\n");
 	put_host_agent(&w, rq->host, rq->port, rq->user_agent);
 	if (cookies)
 		put_header(&w, "Cookie", rq->cookies);
@@ -121,20 +83,20 @@ int ac_auth_request(char *buf, size_t cap, const struct ac_request *rq, const ch
 	put_header(&w, "X-Transcend-Version", "1");
 	put_header(&w, "X-Aggregate-Auth", "1");
 	put_header(&w, "Content-Type", "application/xml; charset=utf-8");
-	put(&w, "Content-Length: ");
+	text_put(&w, "Content-Length: ");
 	put_u32(&w, (uint32_t)body_len);
 	if (body_len > UINT32_MAX)
 		w.full = true;
-	put(&w, "\r\n\r\n");
+	text_put(&w, "\r\n\r\n");
 	if (body_len)
-		put_n(&w, body, body_len);
-	return wbuf_result(&w);
+		text_put_n(&w, body, body_len);
+	return text_result(&w);
 }
 
 int ac_connect_request(char *buf, size_t cap, const struct ac_connect *c)
 {
 	static const char hex[] = "0123456789ABCDEF";
-	struct wbuf w;
+	struct text w;
 
 	if (!value_ok(c->host) || !value_ok(c->user_agent) || !value_ok(c->cookie) ||
 	    (c->hostname && !value_ok(c->hostname)) ||
@@ -142,24 +104,24 @@ int ac_connect_request(char *buf, size_t cap, const struct ac_connect *c)
 	    (c->dtls12_ciphers && !value_ok(c->dtls12_ciphers)))
 		return -EINVAL;
 
-	wbuf_init(&w, buf, cap);
-	put(&w, "CONNECT /CSCOSSLC/tunnel HTTP/1.1\r\n");
+	text_init(&w, buf, cap);
+	text_put(&w, "CONNECT /CSCOSSLC/tunnel HTTP/1.1\r\n");
 	put_host_agent(&w, c->host, c->port, c->user_agent);
-	put(&w, "Cookie: webvpn=");
-	put(&w, c->cookie);
-	put(&w, "\r\n");
+	text_put(&w, "Cookie: webvpn=");
+	text_put(&w, c->cookie);
+	text_put(&w, "\r\n");
 	put_header(&w, "X-CSTP-Version", "1");
 	if (c->hostname)
 		put_header(&w, "X-CSTP-Hostname", c->hostname);
 	if (c->base_mtu) {
-		put(&w, "X-CSTP-Base-MTU: ");
+		text_put(&w, "X-CSTP-Base-MTU: ");
 		put_u32(&w, c->base_mtu);
-		put(&w, "\r\n");
+		text_put(&w, "\r\n");
 	}
 	if (c->mtu) {
-		put(&w, "X-CSTP-MTU: ");
+		text_put(&w, "X-CSTP-MTU: ");
 		put_u32(&w, c->mtu);
-		put(&w, "\r\n");
+		text_put(&w, "\r\n");
 	}
 	put_header(&w, "X-CSTP-Address-Type", "IPv4");
 	if (c->dtls) {
@@ -178,8 +140,8 @@ int ac_connect_request(char *buf, size_t cap, const struct ac_connect *c)
 		if (c->dtls12_ciphers)
 			put_header(&w, "X-DTLS12-CipherSuite", c->dtls12_ciphers);
 	}
-	put(&w, "\r\n");
-	return wbuf_result(&w);
+	text_put(&w, "\r\n");
+	return text_result(&w);
 }
 
 /* ==== Reply ==== */
@@ -245,17 +207,6 @@ static int get_ipv4(const struct http_header *h, struct in_addr *out)
 	return 0;
 }
 
-static int hex_digit(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Hex into out[0..max); returns the byte count or -EBADMSG. */
 static int get_hex(const struct http_header *h, uint8_t *out, size_t max)
 {
@@ -264,8 +215,8 @@ static int get_hex(const struct http_header *h, uint8_t *out, size_t max)
 	if (h->value_len == 0 || h->value_len % 2 || n > max)
 		return -EBADMSG;
 	for (size_t i = 0; i < n; i++) {
-		int hi = hex_digit(h->value[2 * i]);
-		int lo = hex_digit(h->value[2 * i + 1]);
+		int hi = text_hex_digit(h->value[2 * i]);
+		int lo = text_hex_digit(h->value[2 * i + 1]);
 
 		if (hi < 0 || lo < 0)
 			return -EBADMSG;

@@ -14,101 +14,63 @@
 #include <string.h>
 #include <strings.h>
 
+#include "engine/text.h"
+
 /* ==== Output buffer ==== */
 
-struct wbuf {
-	char *buf;
-	size_t cap; /* bytes */
-	size_t len; /* bytes written, without the NUL */
-	bool full;  /* something did not fit */
-};
-
-static void put_n(struct wbuf *w, const char *s, size_t n)
-{
-	if (w->full || w->cap - w->len <= n) {
-		w->full = true;
-		return;
-	}
-	memcpy(w->buf + w->len, s, n);
-	w->len += n;
-	w->buf[w->len] = '\0';
-}
-
-static void put(struct wbuf *w, const char *s)
-{
-	put_n(w, s, strlen(s));
-}
-
 /* s with & < > " ' as entities, valid in text and in attribute values. */
-static void put_escaped(struct wbuf *w, const char *s)
+static void put_escaped(struct text *w, const char *s)
 {
 	for (; *s; s++) {
 		switch (*s) {
 		case '&':
-			put(w, "&amp;");
+			text_put(w, "&amp;");
 			break;
 		case '<':
-			put(w, "&lt;");
+			text_put(w, "&lt;");
 			break;
 		case '>':
-			put(w, "&gt;");
+			text_put(w, "&gt;");
 			break;
 		case '"':
-			put(w, "&quot;");
+			text_put(w, "&quot;");
 			break;
 		case '\'':
-			put(w, "&apos;");
+			text_put(w, "&apos;");
 			break;
 		default:
-			put_n(w, s, 1);
+			text_put_n(w, s, 1);
 		}
 	}
 }
 
 /* <name>escaped text</name> */
-static void put_element(struct wbuf *w, const char *name, const char *text)
+static void put_element(struct text *w, const char *name, const char *text)
 {
-	put(w, "<");
-	put(w, name);
-	put(w, ">");
+	text_put(w, "<");
+	text_put(w, name);
+	text_put(w, ">");
 	put_escaped(w, text);
-	put(w, "</");
-	put(w, name);
-	put(w, ">");
-}
-
-static int wbuf_result(const struct wbuf *w)
-{
-	if (w->full || w->len > INT32_MAX)
-		return -ENOSPC;
-	return (int)w->len;
-}
-
-static void wbuf_init(struct wbuf *w, char *buf, size_t cap)
-{
-	w->buf = buf;
-	w->cap = cap;
-	w->len = 0;
-	w->full = cap == 0;
-	if (cap)
-		buf[0] = '\0';
+	text_put(w, "</");
+	text_put(w, name);
+	text_put(w, ">");
 }
 
 /* ==== Builders ==== */
 
 static const char xml_decl[] = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
 
-static void put_envelope(struct wbuf *w, const char *type, const char *version,
+static void put_envelope(struct text *w, const char *type, const char *version,
 			 const char *device_id)
 {
-	put(w, xml_decl);
-	put(w, "<config-auth client=\"vpn\" type=\"");
-	put(w, type);
-	put(w, "\" aggregate-auth-version=\"2\">");
+	text_put(w, xml_decl);
+	text_put(w, "<config-auth client=\"vpn\" type=\"");
+	text_put(w, type);
+	text_put(w, "\" aggregate-auth-version=\"2\">");
 	if (version) {
-		put(w, "<version who=\"vpn\">");
+		text_put(w, "<version who=\"vpn\">");
 		put_escaped(w, version);
-		put(w, "</version>");
+		text_put(w, "</version>");
 	}
 	if (device_id)
 		put_element(w, "device-id", device_id);
@@ -117,15 +79,15 @@ static void put_envelope(struct wbuf *w, const char *type, const char *version,
 int authxml_init(char *buf, size_t cap, const char *version, const char *device_id,
 		 const char *group_access_url)
 {
-	struct wbuf w;
+	struct text w;
 
 	if (!group_access_url)
 		return -EINVAL;
-	wbuf_init(&w, buf, cap);
+	text_init(&w, buf, cap);
 	put_envelope(&w, "init", version, device_id);
 	put_element(&w, "group-access", group_access_url);
-	put(&w, "</config-auth>");
-	return wbuf_result(&w);
+	text_put(&w, "</config-auth>");
+	return text_result(&w);
 }
 
 /* A name we may write as an element: letters, digits, '_', '-', '.'. */
@@ -150,13 +112,13 @@ int authxml_reply(char *buf, size_t cap, const struct authxml_form *form, const 
 		  const char *password)
 {
 	const char *group = NULL;
-	struct wbuf w;
+	struct text w;
 
-	wbuf_init(&w, buf, cap);
+	text_init(&w, buf, cap);
 	put_envelope(&w, "auth-reply", form->version, form->device_id);
 	if (form->opaque && form->opaque_len)
-		put_n(&w, form->opaque, form->opaque_len);
-	put(&w, "<auth>");
+		text_put_n(&w, form->opaque, form->opaque_len);
+	text_put(&w, "<auth>");
 	for (int i = 0; i < form->n_inputs && i < AUTHXML_MAX_INPUTS; i++) {
 		const struct authxml_input *in = &form->inputs[i];
 		const char *name = in->name, *value;
@@ -185,11 +147,11 @@ int authxml_reply(char *buf, size_t cap, const struct authxml_form *form, const 
 			return -EINVAL;
 		put_element(&w, name, value);
 	}
-	put(&w, "</auth>");
+	text_put(&w, "</auth>");
 	if (group)
 		put_element(&w, "group-select", group);
-	put(&w, "</config-auth>");
-	return wbuf_result(&w);
+	text_put(&w, "</config-auth>");
+	return text_result(&w);
 }
 
 /* ==== Scanner ==== */

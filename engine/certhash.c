@@ -13,6 +13,8 @@
 
 #include <openssl/evp.h>
 
+#include "engine/text.h"
+
 static const char b64_alphabet[] =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
@@ -95,17 +97,6 @@ static int b64_value(char c)
 	return p ? (int)(p - b64_alphabet) : -1;
 }
 
-static int hex_value(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* 27 Base64 characters and one '='; the unused low bits must be zero. */
 static int parse_b64(const char *s, uint8_t out[CERTHASH_SHA1_LEN])
 {
@@ -145,7 +136,7 @@ static int parse_hex(const char *s, size_t n, uint8_t out[CERTHASH_SHA1_LEN])
 		return -EINVAL;
 	for (size_t i = 0; i < CERTHASH_SHA1_LEN; i++) {
 		const char *p = s + i * step;
-		int hi = hex_value(p[0]), lo = hex_value(p[1]);
+		int hi = text_hex_digit(p[0]), lo = text_hex_digit(p[1]);
 
 		if (hi < 0 || lo < 0)
 			return -EINVAL;

@@ -24,6 +24,7 @@
 #include "loadgen/value.h"
 
 #include "engine/certhash.h"
+#include "engine/text.h"
 
 /* ==== Numbers ==== */
 
@@ -424,17 +425,6 @@ int value_ipv4_set(const char *s, uint32_t **addrs, uint32_t *n)
 
 /* ==== MAC addresses ==== */
 
-static int hex_digit(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 int value_mac(const char *s, uint64_t *mac)
 {
 	size_t len = strlen(s);
@@ -460,7 +450,7 @@ int value_mac(const char *s, uint64_t *mac)
 				return -EINVAL;
 			continue;
 		}
-		d = hex_digit(s[i]);
+		d = text_hex_digit(s[i]);
 		if (d < 0)
 			return -EINVAL;
 		v = v << 4 | (uint64_t)d;
