@@ -127,6 +127,20 @@ static SSL_SESSION *fake_session(int ver, uint16_t cipher_id, const uint8_t *sid
 	return d2i_SSL_SESSION(NULL, &q, p - der);
 }
 
+/* Give the session to resume (or to carry an ID) to t's SSL. 0 or -1. */
+static int attach_session(struct tls *t, int ver, uint16_t cipher_id, const uint8_t *sid,
+			  size_t sid_len, const uint8_t master[48])
+{
+	SSL_SESSION *sess = fake_session(ver, cipher_id, sid, sid_len, master);
+	int r;
+
+	if (!sess)
+		return -1;
+	r = SSL_set_session(t->ssl, sess);
+	SSL_SESSION_free(sess);
+	return r == 1 ? 0 : -1;
+}
+
 struct suite_map {
 	const char *header; /* X-DTLS-CipherSuite value */
 	const char *openssl;
@@ -193,12 +207,7 @@ int dtls_open_legacy(struct tls *t, SSL_CTX *ctx, const char *suite, int dtls12_
 	    !SSL_set_max_proto_version(t->ssl, s->version) || !SSL_set_cipher_list(t->ssl, list))
 		goto out_close;
 
-	SSL_SESSION *sess = fake_session(s->version, s->id, sid, 32, master);
-	if (!sess)
-		goto out_close;
-	r = SSL_set_session(t->ssl, sess);
-	SSL_SESSION_free(sess);
-	if (r != 1)
+	if (attach_session(t, s->version, s->id, sid, 32, master))
 		goto out_close;
 	return 0;
 
@@ -222,12 +231,7 @@ int dtls_open_psk(struct tls *t, SSL_CTX *ctx, const uint8_t psk[32], const uint
 	/* a session that cannot be resumed, carrying the App-ID as its ID */
 	if (RAND_bytes(rnd, sizeof(rnd)) != 1)
 		goto out_close;
-	SSL_SESSION *sess = fake_session(DTLS1_VERSION, 0x002f, app_id, app_id_len, rnd);
-	if (!sess)
-		goto out_close;
-	r = SSL_set_session(t->ssl, sess);
-	SSL_SESSION_free(sess);
-	if (r != 1)
+	if (attach_session(t, DTLS1_VERSION, 0x002f, app_id, app_id_len, rnd))
 		goto out_close;
 	return 0;
 

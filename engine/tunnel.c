@@ -421,28 +421,35 @@ void tunnel_udp_input(struct worker *w, struct phone *p, const uint8_t *data, si
 
 /* ==== Timer and stop ==== */
 
-void tunnel_timer(struct worker *w, struct phone *p, uint64_t now)
+/*
+ * Keepalive and DPD of channel c, by policy_liveness(): send what is due and
+ * return the action, so that the caller decides what a dead channel means.
+ */
+static enum live_action keep_alive(struct worker *w, struct phone *p, enum chan_id c, uint64_t now)
 {
 	uint64_t next;
+	enum live_action act = policy_liveness(&p->live[c], now, &next);
+	int (*send)(struct worker *, struct phone *, uint8_t, const void *, uint16_t, uint64_t) =
+		c == CH_TCP ? tunnel_send_cstp : tunnel_send_dtls;
 
+	if (act == LIVE_DPD) {
+		p->live[c].dpd_sent_us = now;
+		STAT_ADD(w, dpd_sent, 1);
+		send(w, p, CSTP_DPD_REQ, NULL, 0, now);
+	} else if (act == LIVE_KEEPALIVE) {
+		STAT_ADD(w, keepalives_sent, 1);
+		send(w, p, CSTP_KEEPALIVE, NULL, 0, now);
+	}
+	return act;
+}
+
+void tunnel_timer(struct worker *w, struct phone *p, uint64_t now)
+{
 	if (p->voice)
 		voice_tick(w, p, now);
-
-	switch (policy_liveness(&p->live[CH_TCP], now, &next)) {
-	case LIVE_DEAD:
+	if (keep_alive(w, p, CH_TCP, now) == LIVE_DEAD) {
 		phone_fail(w, p, R_DPD_TIMEOUT, 0);
 		return;
-	case LIVE_DPD:
-		p->live[CH_TCP].dpd_sent_us = now;
-		STAT_ADD(w, dpd_sent, 1);
-		tunnel_send_cstp(w, p, CSTP_DPD_REQ, NULL, 0, now);
-		break;
-	case LIVE_KEEPALIVE:
-		STAT_ADD(w, keepalives_sent, 1);
-		tunnel_send_cstp(w, p, CSTP_KEEPALIVE, NULL, 0, now);
-		break;
-	default:
-		break;
 	}
 	if (p->dtls == DT_FAILED && p->dtls_retry_at && now >= p->dtls_retry_at) {
 		p->dtls_retry_at = 0;
@@ -457,22 +464,7 @@ void tunnel_timer(struct worker *w, struct phone *p, uint64_t now)
 			dtls_handle_timeout(&p->dtls_s);
 			worker_flush(w, p, CH_UDP);
 		}
-	} else if (p->dtls == DT_UP) {
-		switch (policy_liveness(&p->live[CH_UDP], now, &next)) {
-		case LIVE_DEAD:
-			tunnel_dtls_fail(w, p, R_DPD_TIMEOUT);
-			break;
-		case LIVE_DPD:
-			p->live[CH_UDP].dpd_sent_us = now;
-			STAT_ADD(w, dpd_sent, 1);
-			tunnel_send_dtls(w, p, CSTP_DPD_REQ, NULL, 0, now);
-			break;
-		case LIVE_KEEPALIVE:
-			STAT_ADD(w, keepalives_sent, 1);
-			tunnel_send_dtls(w, p, CSTP_KEEPALIVE, NULL, 0, now);
-			break;
-		default:
-			break;
-		}
+	} else if (p->dtls == DT_UP && keep_alive(w, p, CH_UDP, now) == LIVE_DEAD) {
+		tunnel_dtls_fail(w, p, R_DPD_TIMEOUT);
 	}
 }
