@@ -127,7 +127,31 @@ int report_write_json(const struct run_result *r, const char *path)
 	}
 	json_obj_end(&j);
 
+	json_arr_begin(&j, "events");
+	for (int i = 0; i < r->n_events; i++) {
+		const struct run_event *e = &r->events[i];
+
+		json_obj_begin(&j, NULL);
+		json_str(&j, "name", e->name);
+		json_str(&j, "action", e->action);
+		if (e->at_s >= 0)
+			json_double(&j, "at_s", e->at_s);
+		else
+			json_null(&j, "at_s");
+		json_bool(&j, "ok", e->ok);
+		json_str(&j, "detail", e->detail);
+		json_obj_end(&j);
+	}
+	json_arr_end(&j);
+
 	json_arr_begin(&j, "expectations");
+	for (int i = 0; i < r->n_expects; i++) {
+		json_obj_begin(&j, NULL);
+		json_str(&j, "name", r->expects[i].name);
+		json_bool(&j, "ok", r->expects[i].ok);
+		json_str(&j, "detail", r->expects[i].detail);
+		json_obj_end(&j);
+	}
 	json_arr_end(&j);
 
 	json_obj_begin(&j, "resources");

@@ -8,6 +8,7 @@
 #ifndef REPORT_REPORT_H
 #define REPORT_REPORT_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -15,6 +16,22 @@
 
 struct hist;
 struct swarm_config;
+
+/* An event of the scenario's timeline, as it happened. */
+struct run_event {
+	char name[48];    /* the NAME of [event.NAME] */
+	char action[24];  /* reset, exec, fetch, trust, dns, cut, lab... */
+	double at_s;      /* when it fired, seconds since the first arrival; < 0: never */
+	bool ok;          /* it was carried out (an exec exited 0, phones were told) */
+	char detail[200]; /* what was done, or why it failed */
+};
+
+/* One line of [expect], judged at the end of the run. */
+struct expect_result {
+	char name[160];   /* the expectation as written ("tunnels_up >= 99.5%") */
+	bool ok;          /* it held */
+	char detail[200]; /* the measured value against the bound */
+};
 
 struct run_result {
 	const char *scenario;          /* path of the scenario file */
@@ -29,6 +46,10 @@ struct run_result {
 	uint64_t rss_at_peak_kb;       /* resident when most tunnels were up */
 	double cpu_to_peak_s;          /* CPU spent until the peak was reached */
 	uint64_t tunnels_at_peak;      /* tunnels brought up by then */
+	const struct run_event *events;     /* borrowed: the timeline, in firing order */
+	int n_events;
+	const struct expect_result *expects;/* borrowed: [expect], in file order */
+	int n_expects;
 };
 
 /* Write report.json to path. 0, or -errno. */
