@@ -58,7 +58,8 @@ struct swarm {
 	pthread_barrier_t ready, go;
 	uint64_t t0, t_end;
 	uint64_t rss_base_kb;
-	struct hist *merged[M__COUNT];
+	struct hist *run[M__COUNT];   /* the run so far: every interval taken, merged */
+	struct hist *spare[M__COUNT]; /* empty; swapped with a worker's interval set */
 	int running; /* workers not yet finished (atomic) */
 	int stop;    /* stop requested (atomic) */
 	bool started;
@@ -195,8 +196,10 @@ void swarm_free(struct swarm *sw)
 	}
 	free(sw->workers);
 	free(sw->threads);
-	for (int m = 0; m < M__COUNT; m++)
-		hist_free(sw->merged[m]);
+	for (int m = 0; m < M__COUNT; m++) {
+		hist_free(sw->run[m]);
+		hist_free(sw->spare[m]);
+	}
 	for (int i = 0; i < CONFIG_MAX_MODELS; i++)
 		SSL_CTX_free(sw->tls_ctx[i]);
 	SSL_CTX_free(sw->dtls_legacy);
@@ -319,7 +322,14 @@ int swarm_start(struct swarm *sw, char *err, size_t errlen)
 
 	sw->workers = calloc((size_t)n, sizeof(*sw->workers));
 	sw->threads = calloc((size_t)n, sizeof(*sw->threads));
-	if (!sw->workers || !sw->threads) {
+	bool oom = !sw->workers || !sw->threads;
+
+	for (int m = 0; m < M__COUNT; m++) {
+		sw->run[m] = hist_new();
+		sw->spare[m] = hist_new();
+		oom |= !sw->run[m] || !sw->spare[m];
+	}
+	if (oom) {
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
@@ -370,15 +380,34 @@ int swarm_wait(struct swarm *sw, char *err, size_t errlen)
 			snprintf(err, errlen, "worker %d: %s", i, sw->workers[i].err);
 			r = -EIO;
 		}
-	for (int m = 0; m < M__COUNT; m++) {
-		sw->merged[m] = hist_new();
-		if (!sw->merged[m])
-			return -ENOMEM;
-		for (int i = 0; i < sw->n_workers; i++)
-			if (sw->workers[i].lat[m])
-				hist_merge(sw->merged[m], sw->workers[i].lat[m]);
-	}
+	swarm_interval(sw, NULL); /* what was recorded since the last interval */
 	return r;
+}
+
+void swarm_interval(struct swarm *sw, struct hist *const *out)
+{
+	for (int i = 0; i < sw->n_workers; i++) {
+		struct worker *w = &sw->workers[i];
+
+		if (!w->ival[0])
+			continue; /* never initialised */
+		pthread_mutex_lock(&w->ival_lock);
+		for (int m = 0; m < M__COUNT; m++) {
+			struct hist *full = w->ival[m];
+
+			w->ival[m] = sw->spare[m];
+			sw->spare[m] = full;
+		}
+		pthread_mutex_unlock(&w->ival_lock);
+		for (int m = 0; m < M__COUNT; m++) {
+			if (!hist_count(sw->spare[m]))
+				continue;
+			hist_merge(sw->run[m], sw->spare[m]);
+			if (out)
+				hist_merge(out[m], sw->spare[m]);
+			hist_reset(sw->spare[m]);
+		}
+	}
 }
 
 bool swarm_done(struct swarm *sw)
@@ -464,7 +493,7 @@ const struct probe_result *swarm_probe(struct swarm *sw, uint32_t i, const char 
 
 const struct hist *swarm_hist(struct swarm *sw, enum metric m)
 {
-	return sw->merged[m];
+	return sw->run[m];
 }
 
 uint64_t swarm_t0(struct swarm *sw)

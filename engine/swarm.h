@@ -39,7 +39,15 @@ bool swarm_done(struct swarm *sw);
 
 /* Counters summed over workers (a racy but consistent-enough snapshot). */
 void swarm_stats(struct swarm *sw, struct stats *out);
-/* Histograms merged over workers, after swarm_wait. Borrowed. */
+/*
+ * Close the current interval: every worker's histograms of what was recorded
+ * since the last call are merged into out[metric] (added to what out holds;
+ * out may be NULL) and into the run's. Each worker is paused only for a
+ * pointer swap. From the main thread only.
+ */
+void swarm_interval(struct swarm *sw, struct hist *const *out);
+/* The run's histograms: every interval closed so far (all of them after
+ * swarm_wait). Borrowed. */
 const struct hist *swarm_hist(struct swarm *sw, enum metric m);
 /* Run clock: when arrivals began (clock_us), and when phones are told to stop. */
 uint64_t swarm_t0(struct swarm *sw);

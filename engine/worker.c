@@ -227,7 +227,9 @@ int worker_udp_open(struct worker *w, struct phone *p, uint16_t port)
 
 void worker_record(struct worker *w, enum metric m, uint64_t us)
 {
-	hist_record(w->lat[m], us);
+	pthread_mutex_lock(&w->ival_lock);
+	hist_record(w->ival[m], us);
+	pthread_mutex_unlock(&w->ival_lock);
 }
 
 /* ==== DNS ==== */
@@ -380,9 +382,10 @@ int worker_init(struct worker *w, int id, struct swarm *sw)
 		snprintf(w->err, sizeof(w->err), "io_uring_queue_init: %s", strerror(-r));
 		return r;
 	}
+	pthread_mutex_init(&w->ival_lock, NULL);
 	for (int m = 0; m < M__COUNT; m++) {
-		w->lat[m] = hist_new();
-		if (!w->lat[m])
+		w->ival[m] = hist_new();
+		if (!w->ival[m])
 			return -ENOMEM;
 	}
 	wheel_init(&w->wheel, clock_us());
@@ -404,7 +407,8 @@ void worker_fini(struct worker *w)
 	if (w->dns)
 		dns_free(w->dns);
 	for (int m = 0; m < M__COUNT; m++)
-		hist_free(w->lat[m]);
+		hist_free(w->ival[m]);
+	pthread_mutex_destroy(&w->ival_lock);
 	io_uring_queue_exit(&w->ring);
 }
 

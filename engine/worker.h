@@ -14,6 +14,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <liburing.h>
+#include <pthread.h>
 
 #include "engine/phone.h"
 #include "engine/stats.h"
@@ -34,7 +35,9 @@ struct worker {
 	uint32_t n_phones;
 	struct dns *dns;               /* owned; NULL when the URL holds an address */
 	struct stats st;               /* written here, read by the main thread */
-	struct hist *lat[M__COUNT];    /* owned: the run's latency histograms */
+	struct hist *ival[M__COUNT];   /* owned: this interval's latency histograms; the
+					  swarm swaps them out under ival_lock */
+	pthread_mutex_t ival_lock;
 	uint64_t t_end;                /* when phones are told to stop */
 	uint64_t t_grace;              /* when the loop gives up waiting for them */
 	struct timer stop_timer;
