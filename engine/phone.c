@@ -164,6 +164,7 @@ void phone_fail(struct worker *w, struct phone *p, enum reason r, int detail)
 	       drop ? "2 (CONNECTED)" : "1 (TRYING)");
 	phone_set_state(p, PH_FAILED, now);
 	STAT_ADD(w, failed, 1);
+	STAT_ADD(w, failed_by[r], 1);
 	STAT_ADD(w, failures[r], 1);
 	phone_teardown(w, p);
 }

@@ -38,7 +38,7 @@ struct stats {
 	uint64_t dtls_up;        /* DTLS sessions that came up */
 	uint64_t up_now;         /* tunnels up at this moment */
 	uint64_t dtls_now;       /* DTLS sessions up at this moment */
-	uint64_t failed;         /* phones that ended in a failure */
+	uint64_t failed;         /* phones down for good now (a reset brings one back) */
 	uint64_t failures[R__COUNT];
 	uint64_t disconnected;   /* tunnels closed by us at the end of the run */
 	uint64_t aborted;        /* phones still connecting when the run ended */
@@ -61,6 +61,8 @@ struct stats {
 	uint64_t data_tx_packets, data_rx_packets; /* IP packets through the tunnel */
 	uint64_t data_rx_bad;                      /* received packets that failed checks */
 	uint64_t data_tx_dropped;                  /* lost to the phone's full send queue */
+	uint64_t failed_by[R__COUNT]; /* phones down for good now, by the reason they failed for */
+	uint64_t resets;             /* phones reset by the timeline (action = reset) */
 };
 
 #endif
