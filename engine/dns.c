@@ -46,7 +46,6 @@ struct dns *dns_new(const struct in_addr *servers, int n, unsigned retry_ms, uns
 		    dns_poll_fn poll, dns_done_fn done, void *arg)
 {
 	struct ares_options o;
-	struct ares_addr_node nodes[4];
 	struct dns *d;
 	char lookups[] = "b";
 
@@ -74,17 +73,26 @@ struct dns *dns_new(const struct in_addr *servers, int n, unsigned retry_ms, uns
 		free(d);
 		return NULL;
 	}
-	for (int i = 0; i < n; i++) {
-		nodes[i].next = i + 1 < n ? &nodes[i + 1] : NULL;
-		nodes[i].family = AF_INET;
-		nodes[i].addr.addr4 = servers[i];
-	}
-	if (ares_set_servers(d->ch, nodes) != ARES_SUCCESS) {
+	if (dns_set_servers(d, servers, n)) {
 		ares_destroy(d->ch);
 		free(d);
 		return NULL;
 	}
 	return d;
+}
+
+int dns_set_servers(struct dns *d, const struct in_addr *servers, int n)
+{
+	struct ares_addr_node nodes[8];
+
+	if (n < 1 || n > 8)
+		return -EINVAL;
+	for (int i = 0; i < n; i++) {
+		nodes[i].next = i + 1 < n ? &nodes[i + 1] : NULL;
+		nodes[i].family = AF_INET;
+		nodes[i].addr.addr4 = servers[i];
+	}
+	return ares_set_servers(d->ch, nodes) == ARES_SUCCESS ? 0 : -EIO;
 }
 
 void dns_free(struct dns *d)

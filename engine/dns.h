@@ -35,6 +35,8 @@ typedef void (*dns_done_fn)(void *arg, uint64_t cookie, int status, struct in_ad
 struct dns *dns_new(const struct in_addr *servers, int n, unsigned retry_ms, unsigned tries,
 		    dns_poll_fn poll, dns_done_fn done, void *arg);
 void dns_free(struct dns *d);
+/* Use these servers (1..8) for lookups from now on. 0, or -errno. */
+int dns_set_servers(struct dns *d, const struct in_addr *servers, int n);
 /* Start a lookup of host; done() is called later with cookie. 0 or -errno. */
 int dns_lookup(struct dns *d, const char *host, uint64_t cookie);
 void dns_on_readable(struct dns *d, int fd);

@@ -175,10 +175,17 @@ void phone_probe_done(struct worker *w, struct phone *p, uint64_t now)
 	phone_stop(w, p, now);
 }
 
+static void reboot(struct worker *w, struct phone *p, uint64_t now);
+
 static void finish(struct worker *w, struct phone *p)
 {
 	PTRACE(p, clock_us(), "VPNC: -disconnect: tunnel closed, logged out");
 	leave_tunnel(w, p);
+	if (p->resetting) {
+		phone_teardown(w, p);
+		reboot(w, p, clock_us());
+		return;
+	}
 	STAT_ADD(w, disconnected, 1);
 	phone_set_state(p, PH_DONE, clock_us());
 	phone_teardown(w, p);
@@ -257,6 +264,10 @@ void phone_arm(struct worker *w, struct phone *p, uint64_t now)
 	default:
 		break;
 	}
+	if (p->cut_until && p->state >= PH_RESOLVING && p->state <= PH_TUNNEL)
+		next = min_u64(next, p->cut_until);
+	if (p->reset_at && p->state != PH_IDLE && p->state != PH_DONE)
+		next = min_u64(next, p->reset_at);
 	if (next == UINT64_MAX)
 		wheel_del(&w->wheel, &p->timer);
 	else
@@ -337,7 +348,8 @@ void phone_arrive(struct worker *w, struct phone *p, uint64_t now)
 	p->t_due = p->timer.deadline_us ? p->timer.deadline_us : now;
 	p->connect_deadline = p->t_due + phone_connect_timer(w, p);
 	p->url_i = 0;
-	STAT_ADD(w, attempted, 1);
+	if (!p->rebooted)
+		STAT_ADD(w, attempted, 1);
 	PTRACE(p, now, "VPNC: -vpnc_control: %s starts, conn timer %llu s (due %.3f ms ago)",
 	       p->model->name, (unsigned long long)(phone_connect_timer(w, p) / 1000000),
 	       (double)(now - p->t_due) / 1000.0);
@@ -692,6 +704,18 @@ void phone_on_timer(struct timer *t, uint64_t now)
 	struct phone *p = (struct phone *)((char *)t - offsetof(struct phone, timer));
 	struct worker *w = p->w;
 
+	if (p->reset_at && now >= p->reset_at && p->state != PH_IDLE) {
+		p->reset_at = 0;
+		phone_reset(w, p, now, now, p->fetch_pending);
+		return;
+	}
+	if (p->cut_until && now >= p->cut_until) {
+		p->cut_until = 0;
+		PTRACE(p, now, "NET: path restored");
+		worker_recv(w, p, CH_TCP);
+		worker_flush(w, p, CH_TCP);
+		worker_flush(w, p, CH_UDP);
+	}
 	switch (p->state) {
 	case PH_IDLE:
 		if (!w->stopping)
@@ -737,9 +761,28 @@ void phone_on_timer(struct timer *t, uint64_t now)
 		phone_arm(w, p, now);
 }
 
-void phone_stop(struct worker *w, struct phone *p, uint64_t now)
+/* Logout: the headend ends the session and forgets the cookie; finish() follows. */
+static void logout(struct worker *w, struct phone *p, uint64_t now)
 {
 	static const char bye[] = "\xb0Phone disconnected";
+
+	if (p->dtls == DT_UP)
+		tunnel_send_dtls(w, p, CSTP_DISCONNECT, bye, sizeof(bye) - 1, now);
+	tunnel_send_cstp(w, p, CSTP_DISCONNECT, bye, sizeof(bye) - 1, now);
+	tls_shutdown(&p->tls);
+	worker_flush(w, p, CH_TCP);
+	phone_set_state(p, PH_CLOSING, now);
+	p->close_deadline = now + CLOSE_WAIT_US;
+	if (!p->ch[CH_TCP].send_busy)
+		finish(w, p);
+	else
+		phone_arm(w, p, now);
+}
+
+void phone_stop(struct worker *w, struct phone *p, uint64_t now)
+{
+	p->resetting = false; /* the run's end wins over a reset under way */
+	p->reset_at = 0;
 
 	switch (p->state) {
 	case PH_IDLE:
@@ -754,18 +797,7 @@ void phone_stop(struct worker *w, struct phone *p, uint64_t now)
 		phone_set_state(p, PH_DONE, now);
 		break;
 	case PH_TUNNEL:
-		/* logout: the headend ends the session and forgets the cookie */
-		if (p->dtls == DT_UP)
-			tunnel_send_dtls(w, p, CSTP_DISCONNECT, bye, sizeof(bye) - 1, now);
-		tunnel_send_cstp(w, p, CSTP_DISCONNECT, bye, sizeof(bye) - 1, now);
-		tls_shutdown(&p->tls);
-		worker_flush(w, p, CH_TCP);
-		phone_set_state(p, PH_CLOSING, now);
-		p->close_deadline = now + CLOSE_WAIT_US;
-		if (!p->ch[CH_TCP].send_busy)
-			finish(w, p);
-		else
-			phone_arm(w, p, now);
+		logout(w, p, now);
 		break;
 	case PH_RESOLVING:
 	case PH_CONNECTING:
@@ -781,4 +813,67 @@ void phone_stop(struct worker *w, struct phone *p, uint64_t now)
 	default:
 		break;
 	}
+}
+
+/* ==== The timeline's commands ==== */
+
+#define REBOOT_US 500000u /* a reset phone is back this long after its logout */
+
+/* After a reset: forget the session and arrive again, as a phone that restarted. */
+static void reboot(struct worker *w, struct phone *p, uint64_t now)
+{
+	p->resetting = false;
+	p->rebooted = true;
+	p->reconnecting = false;
+	p->attempt = 0;
+	p->cookie[0] = '\0';
+	STAT_ADD(w, resets, 1);
+	phone_set_state(p, PH_IDLE, now);
+	wheel_add(&w->wheel, &p->timer, now + REBOOT_US);
+}
+
+void phone_reset(struct worker *w, struct phone *p, uint64_t now, uint64_t at, bool fetch)
+{
+	if (w->stopping || p->state == PH_IDLE || p->state == PH_DONE || p->resetting)
+		return; /* not there yet (it will arrive fresh), or already going */
+	p->fetch_pending = fetch;
+	if (at > now) {
+		p->reset_at = at;
+		if (!timer_armed(&p->timer) || p->timer.deadline_us > at)
+			wheel_add(&w->wheel, &p->timer, at);
+		return;
+	}
+	p->reset_at = 0;
+	PTRACE(p, now, "VPNC: reset by the call manager: restarting%s",
+	       fetch ? ", config to be fetched once connected" : "");
+	switch (p->state) {
+	case PH_TUNNEL:
+		p->resetting = true;
+		logout(w, p, now);
+		return;
+	case PH_CLOSING:
+		p->resetting = true; /* finish() restarts it */
+		return;
+	case PH_FAILED:
+		STAT_SUB(w, failed, 1);
+		STAT_SUB(w, failed_by[p->reason], 1);
+		p->reason = R_NONE;
+		break;
+	default:
+		break;
+	}
+	phone_teardown(w, p);
+	reboot(w, p, now);
+}
+
+void phone_cut(struct worker *w, struct phone *p, uint64_t now, uint64_t until, double loss)
+{
+	if (p->state == PH_IDLE || p->state == PH_DONE)
+		return;
+	p->cut_until = until;
+	p->cut_loss = (float)loss;
+	PTRACE(p, now, "NET: path %s for %.1f s", loss >= 1 ? "cut" : "losing packets",
+	       (double)(until - now) / 1e6);
+	if (p->state >= PH_RESOLVING && p->state <= PH_TUNNEL)
+		phone_arm(w, p, now);
 }

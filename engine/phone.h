@@ -132,6 +132,12 @@ struct phone {
 	bool password_sent;       /* a password went out: another form means refused */
 	struct in_addr ping_dst;  /* the DNS server the headend assigned (X-CSTP-DNS) */
 	uint64_t ping_sent_us;    /* when, 0 once answered */
+	uint64_t reset_at;        /* the timeline reset the phone: restart then; 0 = not */
+	uint64_t cut_until;       /* the phone's path loses packets until then; 0 = not */
+	float cut_loss;           /* share of datagrams lost meanwhile (1 = cut) */
+	bool resetting;           /* logging out for a reset: restart once closed */
+	bool rebooted;            /* restarted by a reset at least once */
+	bool fetch_pending;       /* fetch the config once the tunnel is up */
 	bool traced;              /* keep a console-log transcript (--trace, --trace-failed) */
 	struct trace trace;       /* owned: the transcript */
 };
@@ -144,6 +150,15 @@ void phone_release(struct phone *p);
 void phone_arrive(struct worker *w, struct phone *p, uint64_t now);
 /* End of run: disconnect cleanly if up, abandon otherwise. */
 void phone_stop(struct worker *w, struct phone *p, uint64_t now);
+/*
+ * The timeline's commands (engine/command.h). A reset at `at` logs the phone
+ * out if its tunnel is up, then it restarts and connects afresh (DNS, TLS,
+ * login: no cookie), fetching its config once up if fetch is set; a phone
+ * that had failed comes back to life. A cut drops the phone's datagrams
+ * (share loss) and, when loss is 1, holds its TCP both ways, until `until`.
+ */
+void phone_reset(struct worker *w, struct phone *p, uint64_t now, uint64_t at, bool fetch);
+void phone_cut(struct worker *w, struct phone *p, uint64_t now, uint64_t until, double loss);
 /* True when the phone holds nothing in the kernel and is in a final state. */
 bool phone_finished(const struct phone *p);
 

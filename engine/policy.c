@@ -70,3 +70,21 @@ bool policy_reconnect(enum reconnect_policy p, bool by_headend)
 		return false;
 	}
 }
+
+bool policy_selected(const struct phone_sel *s, uint32_t idx)
+{
+	bool in = s->n_ranges == 0;
+
+	for (int r = 0; r < s->n_ranges && !in; r++)
+		in = idx >= s->lo[r] && idx <= s->hi[r];
+	if (!in || s->fraction >= 1.0)
+		return in;
+	return floor((double)(idx + 1) * s->fraction) > floor((double)idx * s->fraction);
+}
+
+uint64_t policy_spread_us(uint32_t idx, uint64_t spread_us)
+{
+	double x = (double)idx * 0.6180339887498949;
+
+	return (uint64_t)((x - floor(x)) * (double)spread_us);
+}

@@ -55,4 +55,24 @@ enum reconnect_policy {
 /* Whether to reconnect after losing the tunnel; by_headend: the headend sent DISCONNECT. */
 bool policy_reconnect(enum reconnect_policy p, bool by_headend);
 
+/*
+ * Which phones an action of the timeline applies to: those whose index lies
+ * in one of the ranges (all phones when there are none) and, of those, the
+ * share fraction spread evenly over the indexes (phone i is taken when
+ * floor((i + 1) * fraction) > floor(i * fraction), so any run of n phones
+ * holds n * fraction of them, give or take one).
+ */
+#define POLICY_MAX_RANGES 8
+struct phone_sel {
+	double fraction;                 /* 0..1; 1 = all */
+	uint32_t lo[POLICY_MAX_RANGES];  /* inclusive ranges of phone indexes */
+	uint32_t hi[POLICY_MAX_RANGES];
+	int n_ranges;
+};
+bool policy_selected(const struct phone_sel *s, uint32_t idx);
+
+/* When, within [0, spread_us), phone idx carries out a spread action: a
+ * low-discrepancy point, so the phones of any stretch are spread out too. */
+uint64_t policy_spread_us(uint32_t idx, uint64_t spread_us);
+
 #endif

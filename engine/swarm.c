@@ -557,6 +557,16 @@ const char *metric_name(enum metric m)
 	return (unsigned)m < M__COUNT ? names[m] : "?";
 }
 
+int swarm_command(struct swarm *sw, const struct phone_command *c)
+{
+	int r = 0;
+
+	for (int i = 0; i < sw->n_workers; i++)
+		if (worker_command(&sw->workers[i], c))
+			r = -EAGAIN;
+	return r;
+}
+
 void swarm_request_stop(struct swarm *sw)
 {
 	__atomic_store_n(&sw->stop, 1, __ATOMIC_RELEASE);

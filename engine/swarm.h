@@ -32,6 +32,10 @@ int swarm_wait(struct swarm *sw, char *err, size_t errlen);
 /* Ask every phone to disconnect now (as at the end of the run). */
 void swarm_request_stop(struct swarm *sw);
 bool swarm_stop_requested(struct swarm *sw);
+/* Hand a timeline command to every worker (engine/command.h). 0, or -EAGAIN when a
+ * worker still has too many waiting. */
+struct phone_command;
+int swarm_command(struct swarm *sw, const struct phone_command *c);
 /* Resident memory of this process now, KiB. */
 uint64_t swarm_rss_kb(void);
 /* True once every worker has finished. */

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <poll.h>
 #include <unistd.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -36,6 +37,7 @@ enum op {
 	OP_SEND,
 	OP_DNS_POLL,
 	OP_CANCEL,
+	OP_WAKE,
 };
 
 /* user_data: local phone index (32) | generation (16) | channel (4) | op (4) */
@@ -77,6 +79,8 @@ int worker_recv(struct worker *w, struct phone *p, enum chan_id c)
 
 	if (ch->recv_busy || ch->fd < 0)
 		return 0;
+	if (c == CH_TCP && p->cut_until && p->cut_loss >= 1)
+		return 0; /* a cut path: the bytes wait in the kernel until it is restored */
 	if (!ch->rbuf) {
 		ch->rcap = c == CH_TCP ? TCP_RBUF : UDP_RBUF;
 		ch->rbuf = malloc(ch->rcap);
@@ -115,6 +119,8 @@ void worker_flush(struct worker *w, struct phone *p, enum chan_id c)
 	if (ch->send_busy || ch->fd < 0 || !t->ssl || !membio_pending(t->bio))
 		return;
 	if (c == CH_TCP) {
+		if (p->cut_until && p->cut_loss >= 1)
+			return; /* held until the path is restored */
 		membio_take(t->bio, &ch->sbuf, &ch->scap, &ch->slen);
 	} else {
 		if (!ch->sbuf) {
@@ -123,7 +129,11 @@ void worker_flush(struct worker *w, struct phone *p, enum chan_id c)
 			if (!ch->sbuf)
 				return;
 		}
-		ch->slen = membio_take_dgram(t->bio, ch->sbuf, ch->scap);
+		uint64_t now = p->cut_until ? clock_us() : 0;
+
+		do
+			ch->slen = membio_take_dgram(t->bio, ch->sbuf, ch->scap);
+		while (ch->slen && worker_path_drops(w, p, now));
 	}
 	ch->soff = 0;
 	if (ch->slen)
@@ -225,6 +235,18 @@ int worker_udp_open(struct worker *w, struct phone *p, uint16_t port)
 	return worker_recv(w, p, CH_UDP);
 }
 
+bool worker_path_drops(struct worker *w, struct phone *p, uint64_t now)
+{
+	if (!p->cut_until || now >= p->cut_until)
+		return false;
+	if (p->cut_loss >= 1)
+		return true;
+	w->rng ^= w->rng << 13; /* xorshift64 */
+	w->rng ^= w->rng >> 7;
+	w->rng ^= w->rng << 17;
+	return (double)(w->rng >> 11) * 0x1p-53 < p->cut_loss;
+}
+
 void worker_record(struct worker *w, enum metric m, uint64_t us)
 {
 	pthread_mutex_lock(&w->ival_lock);
@@ -272,6 +294,73 @@ static int dns_poll(void *arg, int fd, bool add)
 	return 0;
 }
 
+/* ==== The timeline's commands ==== */
+
+static void post_wake(struct worker *w)
+{
+	struct io_uring_sqe *sqe = get_sqe(w);
+
+	if (!sqe)
+		return; /* commands are also taken at the top of the loop */
+	io_uring_prep_read(sqe, w->wake_fd, &w->wake_buf, sizeof(w->wake_buf), 0);
+	io_uring_sqe_set_data64(sqe, ud_make(0, 0, 0, OP_WAKE));
+}
+
+int worker_command(struct worker *w, const struct phone_command *c)
+{
+	uint64_t one = 1;
+	int r = 0;
+
+	pthread_mutex_lock(&w->cmd_lock);
+	if (w->n_cmds == WORKER_MAX_CMDS)
+		r = -EAGAIN;
+	else
+		w->cmds[w->n_cmds++] = *c;
+	pthread_mutex_unlock(&w->cmd_lock);
+	if (!r && write(w->wake_fd, &one, sizeof(one)) < 0)
+		r = 0; /* the counter is full: the worker is awake anyway */
+	return r;
+}
+
+static void apply(struct worker *w, const struct phone_command *c, uint64_t now)
+{
+	if (c->action == PA_DNS) {
+		if (w->dns)
+			dns_set_servers(w->dns, c->dns, c->n_dns);
+		return;
+	}
+	for (uint32_t i = 0; i < w->n_phones; i++) {
+		struct phone *p = &w->phones[i];
+
+		if (!policy_selected(&c->sel, p->idx))
+			continue;
+		switch (c->action) {
+		case PA_RESET:
+			phone_reset(w, p, now, now + policy_spread_us(p->idx, c->spread_us), c->fetch);
+			break;
+		case PA_CUT:
+			phone_cut(w, p, now, now + c->duration_us, c->loss);
+			break;
+		default:
+			break;
+		}
+	}
+}
+
+static void take_commands(struct worker *w)
+{
+	struct phone_command cmds[WORKER_MAX_CMDS];
+	uint32_t n;
+
+	pthread_mutex_lock(&w->cmd_lock);
+	n = w->n_cmds;
+	memcpy(cmds, w->cmds, n * sizeof(cmds[0]));
+	w->n_cmds = 0;
+	pthread_mutex_unlock(&w->cmd_lock);
+	for (uint32_t i = 0; i < n && !w->stopping; i++)
+		apply(w, &cmds[i], clock_us());
+}
+
 /* ==== Completions ==== */
 
 static void handle_cqe(struct worker *w, struct io_uring_cqe *cqe)
@@ -284,6 +373,11 @@ static void handle_cqe(struct worker *w, struct io_uring_cqe *cqe)
 
 	if (op == OP_CANCEL)
 		return;
+	if (op == OP_WAKE) {
+		take_commands(w);
+		post_wake(w);
+		return;
+	}
 	if (op == OP_DNS_POLL) {
 		if (w->dns && res > 0)
 			dns_on_readable(w->dns, (int)local);
@@ -311,6 +405,10 @@ static void handle_cqe(struct worker *w, struct io_uring_cqe *cqe)
 		phone_on_connect(w, p, res);
 		break;
 	case OP_RECV:
+		if (c == CH_UDP && res > 0 && p->cut_until && worker_path_drops(w, p, clock_us())) {
+			worker_recv(w, p, CH_UDP); /* lost on the way in */
+			break;
+		}
 		phone_on_recv(w, p, (enum chan_id)c, res);
 		if (ch->fd >= 0 && res > 0)
 			worker_recv(w, p, (enum chan_id)c);
@@ -383,6 +481,14 @@ int worker_init(struct worker *w, int id, struct swarm *sw)
 		return r;
 	}
 	pthread_mutex_init(&w->ival_lock, NULL);
+	pthread_mutex_init(&w->cmd_lock, NULL);
+	w->rng = 0x9E3779B97F4A7C15ull ^ (uint64_t)(id + 1);
+	w->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (w->wake_fd < 0) {
+		snprintf(w->err, sizeof(w->err), "eventfd: %s", strerror(errno));
+		return -errno;
+	}
+	post_wake(w);
 	for (int m = 0; m < M__COUNT; m++) {
 		w->ival[m] = hist_new();
 		if (!w->ival[m])
@@ -409,6 +515,9 @@ void worker_fini(struct worker *w)
 	for (int m = 0; m < M__COUNT; m++)
 		hist_free(w->ival[m]);
 	pthread_mutex_destroy(&w->ival_lock);
+	pthread_mutex_destroy(&w->cmd_lock);
+	if (w->wake_fd > 0)
+		close(w->wake_fd);
 	io_uring_queue_exit(&w->ring);
 }
 

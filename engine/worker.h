@@ -16,6 +16,7 @@
 #include <liburing.h>
 #include <pthread.h>
 
+#include "engine/command.h"
 #include "engine/phone.h"
 #include "engine/stats.h"
 #include "engine/wheel.h"
@@ -24,6 +25,8 @@ struct swarm;
 struct swarm_config;
 struct hist;
 struct dns;
+
+#define WORKER_MAX_CMDS 16 /* commands waiting for a worker to take them */
 
 struct worker {
 	struct io_uring ring;
@@ -45,6 +48,14 @@ struct worker {
 	bool hung_up;                  /* the run's end: calls were told to hang up */
 	uint32_t unsubmitted;          /* SQEs prepared, not yet submitted */
 	char err[256];                 /* why the worker failed, if it did */
+
+	/* the timeline's commands: queued by the main thread, woken by wake_fd */
+	pthread_mutex_t cmd_lock;
+	struct phone_command cmds[WORKER_MAX_CMDS];
+	uint32_t n_cmds;
+	int wake_fd;                   /* eventfd */
+	uint64_t wake_buf;
+	uint64_t rng;                  /* xorshift state: packet loss of a cut path */
 };
 
 /* Relaxed atomic counter update: one writer (the worker), readers elsewhere. */
@@ -68,5 +79,11 @@ int worker_recv(struct worker *w, struct phone *p, enum chan_id c);
 void worker_flush(struct worker *w, struct phone *p, enum chan_id c);
 void worker_close(struct worker *w, struct phone *p, enum chan_id c);
 void worker_record(struct worker *w, enum metric m, uint64_t us);
+
+/* From the main thread: queue c for this worker's phones and wake it. 0, or -EAGAIN
+ * when the queue is full. */
+int worker_command(struct worker *w, const struct phone_command *c);
+/* The phone's path loses this datagram (a cut or impaired path, see PA_CUT). */
+bool worker_path_drops(struct worker *w, struct phone *p, uint64_t now);
 
 #endif

@@ -15,6 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <math.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -412,10 +413,78 @@ static void test_reconnect_policy(void **state)
 	assert_false(policy_reconnect(RECONNECT_NEVER, true));
 }
 
+/* ==== Which phones an action takes, and when ==== */
+
+static uint32_t count_selected(const struct phone_sel *s, uint32_t from, uint32_t to)
+{
+	uint32_t n = 0;
+
+	for (uint32_t i = from; i < to; i++)
+		n += policy_selected(s, i);
+	return n;
+}
+
+static void test_selection_share_is_exact_and_even(void **state)
+{
+	struct phone_sel s = {.fraction = 0.3};
+
+	(void)state;
+	/* floor(n * f) of the first n phones, for every n: exact, and evenly spread */
+	for (uint32_t n = 1; n <= 1000; n++)
+		assert_int_equal(count_selected(&s, 0, n), (uint32_t)floor(n * 0.3));
+	/* any stretch of 100 holds 30, give or take one */
+	for (uint32_t a = 0; a < 900; a += 37) {
+		uint32_t k = count_selected(&s, a, a + 100);
+		assert_true(k >= 29 && k <= 31);
+	}
+	s.fraction = 1;
+	assert_int_equal(count_selected(&s, 0, 500), 500);
+	s.fraction = 0;
+	assert_int_equal(count_selected(&s, 0, 500), 0);
+}
+
+static void test_selection_ranges(void **state)
+{
+	struct phone_sel s = {.fraction = 1, .n_ranges = 2, .lo = {0, 100}, .hi = {9, 100}};
+
+	(void)state;
+	assert_int_equal(count_selected(&s, 0, 1000), 11);
+	assert_true(policy_selected(&s, 9));
+	assert_false(policy_selected(&s, 10));
+	assert_true(policy_selected(&s, 100));
+	assert_false(policy_selected(&s, 101));
+	/* a share within the ranges */
+	s.fraction = 0.5;
+	s.n_ranges = 1;
+	s.lo[0] = 0;
+	s.hi[0] = 99;
+	assert_int_equal(count_selected(&s, 0, 1000), 50);
+}
+
+static void test_spread_covers_the_window(void **state)
+{
+	uint32_t buckets[10] = {0};
+
+	(void)state;
+	for (uint32_t i = 0; i < 1000; i++) {
+		uint64_t t = policy_spread_us(i, 10000000);
+
+		assert_true(t < 10000000);
+		buckets[t / 1000000]++;
+	}
+	/* each second of a 10 s spread gets about a tenth of the phones */
+	for (int b = 0; b < 10; b++)
+		assert_true(buckets[b] >= 95 && buckets[b] <= 105);
+	assert_int_equal(policy_spread_us(7, 0), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_arrival_spacing),
+	    cmocka_unit_test(test_selection_share_is_exact_and_even),
+	    cmocka_unit_test(test_selection_ranges),
+	    cmocka_unit_test(test_spread_covers_the_window),
 	    cmocka_unit_test(test_arrival_exact_and_monotonic),
 	    cmocka_unit_test(test_liveness_off),
 	    cmocka_unit_test(test_liveness_boundaries),
