@@ -30,6 +30,8 @@
 #include <unistd.h>
 
 #include "loadgen/scenario.h"
+
+#include "loadgen/event.h"
 #include "loadgen/cnf.h"
 #include "engine/codec.h"
 #include "loadgen/value.h"
@@ -598,6 +600,9 @@ struct load {
 	size_t fed;		  /* bytes of line already given to inih */
 	int lineno;		  /* 1-based number of that line */
 	int set_on[K__COUNT];	  /* line a key was set on; -1: by -s; 0: unset */
+	struct timeline_spec *tl; /* borrowed: events and expectations go here */
+	bool in_expect;		  /* the lines being read are [expect]'s */
+	int section_line;	  /* line of the last section header */
 	bool failed;		  /* err holds the message */
 	char *err;		  /* borrowed: the caller's buffer */
 	size_t errlen;
@@ -628,9 +633,10 @@ static int check_section(const char *name, char *why, size_t whylen)
 		if (strcmp(name, sections[i]) == 0)
 			return 0;
 	}
-	if (strcmp(name, "expect") == 0 ||
-	    strcmp(name, "event") == 0 || strncmp(name, "event.", 6) == 0)
-		snprintf(why, whylen, "[%s]: section not supported in this version", name);
+	if (strcmp(name, "expect") == 0 || strncmp(name, "event.", 6) == 0)
+		return 0;
+	if (strcmp(name, "event") == 0)
+		snprintf(why, whylen, "[event]: give the event a name: [event.NAME]");
 	else
 		snprintf(why, whylen, "[%s]: unknown section", name);
 	return -1;
@@ -657,6 +663,18 @@ static int apply(struct load *ld, const char *where, const char *section, const 
 
 	if (check_section(section, why, sizeof(why)) < 0) {
 		fail(ld, where, "%s", why);
+		return -1;
+	}
+	if (strncmp(section, "event.", 6) == 0) {
+		if (event_set(ld->tl, section + 6, name, value, lineno > 0 ? ld->section_line : 0,
+			      why, sizeof(why)) < 0) {
+			fail(ld, where, "%s.%s: %s", section, name, why);
+			return -1;
+		}
+		return 0;
+	}
+	if (strcmp(section, "expect") == 0) {
+		fail(ld, where, "[expect]: expectations are lines of the file, not -s overrides");
 		return -1;
 	}
 	k = find_key(section, name);
@@ -701,12 +719,41 @@ static int check_header(struct load *ld)
 	if (!close)
 		return 0;
 	*close = '\0';
+	ld->in_expect = strcmp(p + 1, "expect") == 0;
+	ld->section_line = ld->lineno;
 	if (check_section(p + 1, why, sizeof(why)) < 0) {
 		snprintf(where, sizeof(where), "%s:%d", ld->path, ld->lineno);
 		fail(ld, where, "%s", why);
 	}
 	*close = ']';
 	return ld->failed ? -1 : 0;
+}
+
+/*
+ * An [expect] line is not "key = value": it is read here, whole, and inih
+ * is given an empty line in its place (so that line numbers stay right).
+ */
+static int take_expect(struct load *ld)
+{
+	const char *p = ld->line + strspn(ld->line, " \t\r\n");
+	char where[4200], why[512];
+
+	if (*p == '\0' || *p == ';' || *p == '#' || *p == '[')
+		return 0;
+	snprintf(where, sizeof(where), "%s:%d", ld->path, ld->lineno);
+	if (ld->tl->n_ex == TIMELINE_MAX_EXPECTS) {
+		fail(ld, where, "[expect]: more than %d expectations", TIMELINE_MAX_EXPECTS);
+		return -1;
+	}
+	if (expect_parse(ld->line, &ld->tl->ex[ld->tl->n_ex], why, sizeof(why))) {
+		fail(ld, where, "expect: %s", why);
+		return -1;
+	}
+	ld->tl->ex_line[ld->tl->n_ex++] = ld->lineno;
+	ld->line[0] = '\n';
+	ld->line[1] = '\0';
+	ld->linelen = 1;
+	return 0;
 }
 
 /*
@@ -752,6 +799,8 @@ static char *read_line(char *str, int num, void *stream)
 			return NULL;
 		}
 		if (check_header(ld) < 0)
+			return NULL;
+		if (ld->in_expect && take_expect(ld) < 0)
 			return NULL;
 	}
 	n = ld->linelen - ld->fed;
@@ -959,14 +1008,60 @@ static void apply_cnf(struct load *ld)
 		cfg->host_id_check = cnf.host_id_check;
 }
 
+/* Events complete, anchors resolve, windows of expectations name events. */
+static void check_timeline(struct load *ld)
+{
+	char where[4200], why[512];
+	int line = 0;
+
+	if (event_check(ld->tl, why, sizeof(why), &line)) {
+		if (line > 0)
+			snprintf(where, sizeof(where), "%s:%d", ld->path, line);
+		else
+			snprintf(where, sizeof(where), "%s", ld->path);
+		fail(ld, where, "%s", why);
+		return;
+	}
+	for (int i = 0; i < ld->tl->n_ex; i++) {
+		const struct expect *e = &ld->tl->ex[i];
+		const char *points[2] = {e->from, e->to};
+
+		for (int k = 0; k < 2; k++) {
+			if (!points[k][0] || !strcmp(points[k], "start") || !strcmp(points[k], "end") ||
+			    event_find(ld->tl, points[k]))
+				continue;
+			snprintf(where, sizeof(where), "%s:%d", ld->path, ld->tl->ex_line[i]);
+			fail(ld, where, "expect: during %s..%s: no event called \"%s\"", e->from,
+			     e->to, points[k]);
+			return;
+		}
+	}
+}
+
 int scenario_load(const char *path, const char *const *overrides, int n_overrides,
 		  struct swarm_config *cfg, char *err, size_t errlen)
+{
+	struct timeline_spec *tl = calloc(1, sizeof(*tl));
+	int rc;
+
+	if (!tl) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	rc = scenario_load_run(path, overrides, n_overrides, cfg, tl, err, errlen);
+	free(tl);
+	return rc;
+}
+
+int scenario_load_run(const char *path, const char *const *overrides, int n_overrides,
+		      struct swarm_config *cfg, struct timeline_spec *tl, char *err, size_t errlen)
 {
 	struct load ld = {
 	    .cfg = cfg,
 	    .path = path,
 	    .err = err,
 	    .errlen = errlen,
+	    .tl = tl,
 	};
 
 	config_defaults(cfg);
@@ -984,6 +1079,8 @@ int scenario_load(const char *path, const char *const *overrides, int n_override
 		apply_override(&ld, overrides[i]);
 	if (!ld.failed)
 		check_required(&ld);
+	if (!ld.failed)
+		check_timeline(&ld);
 	if (!ld.failed && cfg->cnf)
 		apply_cnf(&ld);
 	if (ld.failed) {

@@ -31,4 +31,14 @@
 int scenario_load(const char *path, const char *const *overrides, int n_overrides,
 		  struct swarm_config *cfg, char *err, size_t errlen);
 
+/*
+ * The same, keeping the timeline: [event.NAME] sections and [expect] lines
+ * (loadgen/event.h) go into tl, which the caller provides zeroed. The
+ * timeline is checked too: events whole, anchors and windows naming events.
+ */
+struct timeline_spec;
+int scenario_load_run(const char *path, const char *const *overrides, int n_overrides,
+		      struct swarm_config *cfg, struct timeline_spec *tl, char *err,
+		      size_t errlen);
+
 #endif

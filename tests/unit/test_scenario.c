@@ -18,6 +18,7 @@
 
 #include <cmocka.h>
 
+#include "loadgen/event.h"
 #include "loadgen/scenario.h"
 
 #define HASH_B64   "AAECAwQFBgcICQoLDA0ODxAREhM="
@@ -292,9 +293,8 @@ static void test_unsupported_sections(void **state)
 {
 	struct fixture *fx = *state;
 
-	write_ini(fx, MINIMAL "[expect]\n", fx->ca_cert, fx->ca_key);
-	expect_error(fx, NULL, 0, "%s:10: [expect]: section not supported in this version",
-		     fx->ini);
+	write_ini(fx, MINIMAL "[event]\n", fx->ca_cert, fx->ca_key);
+	expect_error(fx, NULL, 0, "%s:10: [event]: give the event a name: [event.NAME]", fx->ini);
 	/* [traffic] is understood now: its unknown keys are errors like any other */
 	write_ini(fx, MINIMAL "\n[traffic]\nrtp = on\n", fx->ca_cert, fx->ca_key);
 	expect_error(fx, NULL, 0, "%s:12: traffic.rtp: unknown key", fx->ini);
@@ -318,8 +318,92 @@ static void test_unsupported_sections(void **state)
 	assert_float_equal(fx->cfg.calls, 0.3, 1e-12);
 	assert_int_equal(ntohs(fx->cfg.voice_target.sin_port), 5004);
 	write_ini(fx, MINIMAL "[event.rotate]\nat = 5m\n", fx->ca_cert, fx->ca_key);
-	expect_error(fx, NULL, 0, "%s:10: [event.rotate]: section not supported in this version",
-		     fx->ini);
+	expect_error(fx, NULL, 0, "%s:10: event.rotate.action: required key missing", fx->ini);
+}
+
+/* [event.NAME] and [expect]: what is kept, and every error named by file, line and key. */
+static void test_timeline(void **state)
+{
+	struct fixture *fx = *state;
+	struct timeline_spec *tl = calloc(1, sizeof(*tl));
+	static const struct {
+		const char *tail; /* after MINIMAL, from line 10 */
+		const char *want; /* the error after "FILE:" */
+	} bad[] = {
+	    {"[event.a]\nat = 5s\naction = rest\n",
+	     "12: event.a.action: \"rest\" is not one of mark, reset, fetch, trust, dns, cut, "
+	     "impair, exec, lab"},
+	    {"[event.a]\nat = 5 days\naction = mark\n",
+	     "11: event.a.at: \"5 days\" is not a time: give 90s (after the first arrival), NAME + "
+	     "30s (after event NAME), or ramp_end + 10s"},
+	    {"[event.a]\nat = 5s\naction = mark\nfraction = 10%\n",
+	     "10: event.a.fraction: not a key of action mark"},
+	    {"[event.a]\nat = 5s\naction = exec\n",
+	     "10: event.a.command: required key missing (action is exec)"},
+	    {"[event.a]\nat = b + 5s\naction = mark\n", "10: event.a.at: no event called \"b\""},
+	    {"[event.a]\nat = b\naction = mark\n[event.b]\nat = a\naction = mark\n",
+	     "10: event.a.at: events anchored on each other in a circle"},
+	    {"[event.a]\nat = 5s\naction = reset\nphones = 9-1\n",
+	     "13: event.a.phones: \"9-1\" is not a list of phone indexes and ranges "
+	     "(0-9,100,200-299)"},
+	    {"[event.a]\nat = 5s\naction = cut\nduration = 0s\n",
+	     "13: event.a.duration: \"0s\" is not a duration above zero (250ms, 20s, 5m)"},
+	    {"[event.a]\nat = 5s\naction = mark\ncolour = red\n",
+	     "13: event.a.colour: unknown key (at, action, fraction, phones, spread, fetch_config, "
+	     "hashes, servers, duration, loss, command, timeout)"},
+	    {"[expect]\ntunnels_up >= 99%\nlatency.time_to_tunnel.p99 < 2\n",
+	     "12: expect: latency.time_to_tunnel.p99: give the bound as a duration (250ms, 2s)"},
+	    {"[expect]\nduring x..end: up == 100%\n",
+	     "11: expect: during x..end: no event called \"x\""},
+	};
+	char want[600];
+
+	assert_non_null(tl);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char tmpl[600];
+
+		snprintf(tmpl, sizeof(tmpl), "%s%s", MINIMAL, bad[i].tail);
+		write_ini(fx, tmpl, fx->ca_cert, fx->ca_key);
+		memset(tl, 0, sizeof(*tl));
+		config_free(&fx->cfg);
+		assert_int_equal(scenario_load_run(fx->ini, NULL, 0, &fx->cfg, tl, fx->err,
+						   sizeof(fx->err)), -1);
+		snprintf(want, sizeof(want), "%s:%s", fx->ini, bad[i].want);
+		if (strcmp(fx->err, want))
+			fail_msg("case %zu:\n  got:  %s\n  want: %s", i, fx->err, want);
+	}
+
+	write_ini(fx, MINIMAL "[event.add-hash]\nat = 30s\naction = mark\n"
+			      "[event.reset-all]\nat = add-hash + 5s\naction = reset\n"
+			      "fraction = 90%%\nspread = 10s\nphones = 0-9,50\n"
+			      "[event.rotate]\nat = reset-all+1m\naction = lab\ncommand = rotate\n"
+			      "[expect]\n; a comment\ntunnels_up >= 99.5%%\n"
+			      "during rotate..end: tunnels_dropped == 0\n",
+		  fx->ca_cert, fx->ca_key);
+	memset(tl, 0, sizeof(*tl));
+	config_free(&fx->cfg);
+	const char *ov[] = {"event.rotate.at=reset-all + 2m"};
+	if (scenario_load_run(fx->ini, ov, 1, &fx->cfg, tl, fx->err, sizeof(fx->err)))
+		fail_msg("%s", fx->err);
+	assert_int_equal(tl->n_ev, 3);
+	assert_string_equal(tl->ev[1].name, "reset-all");
+	assert_string_equal(tl->ev[1].anchor, "add-hash");
+	assert_int_equal(tl->ev[1].at_us, 5000000);
+	assert_int_equal(tl->ev[1].action, EV_RESET);
+	assert_float_equal(tl->ev[1].cmd.sel.fraction, 0.9, 1e-12);
+	assert_int_equal(tl->ev[1].cmd.sel.n_ranges, 2);
+	assert_int_equal(tl->ev[1].cmd.sel.hi[0], 9);
+	assert_int_equal(tl->ev[1].cmd.sel.lo[1], 50);
+	assert_int_equal(tl->ev[1].cmd.spread_us, 10000000);
+	assert_int_equal(tl->ev[0].line, 10);
+	assert_string_equal(tl->ev[2].anchor, "reset-all");
+	assert_int_equal(tl->ev[2].at_us, 120000000); /* the override won */
+	assert_string_equal(tl->ev[2].command, "rotate");
+	assert_int_equal(tl->n_ex, 2);
+	assert_int_equal(tl->ex_line[0], 25);
+	assert_string_equal(tl->ex[1].from, "rotate");
+	assert_string_equal(tl->ex[1].metric, "tunnels_dropped");
+	free(tl);
 }
 
 static void test_unknown_key(void **state)
@@ -571,9 +655,11 @@ static void test_bad_overrides(void **state)
 	ov[0] = "phone.count=3";
 	expect_error(fx, ov, 1, "-s phone.count=3: [phone]: unknown section");
 	ov[0] = "event.rotate.at=5m";
+	expect_error(fx, ov, 1, "%s: event.rotate.action: required key missing", fx->ini);
+	ov[0] = "expect.up=5";
 	expect_error(fx, ov, 1,
-		     "-s event.rotate.at=5m: [event.rotate]: section not "
-		     "supported in this version");
+		     "-s expect.up=5: [expect]: expectations are lines of the file, not -s "
+		     "overrides");
 	ov[0] = "phones.count";
 	expect_error(fx, ov, 1, "-s phones.count: expected section.key=value");
 	ov[0] = "count=3";
@@ -592,6 +678,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_cnf_and_long_line, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_unknown_section, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_unsupported_sections, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_timeline, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_unknown_key, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_bad_values, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_bad_value_count, setup, teardown),

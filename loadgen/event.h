@@ -1,0 +1,84 @@
+/*
+ * loadgen/event.h - a scenario's timeline: [event.NAME] sections and [expect].
+ *
+ *	[event.rotate]
+ *	at = add-hash + 60s      ; or "90s" (after the first arrival), "ramp_end + 10s"
+ *	action = lab
+ *	command = rotate
+ *
+ * Actions: mark (only a stamp), reset, fetch, trust, dns, cut, impair (on
+ * the phones, carried out by the engine, see engine/command.h), exec (a
+ * shell command: drive a real headend with your own script) and lab (the
+ * same, with scripts/lab ARGS). Each key, its values and which actions take
+ * it are in scenarios/README.md. The loader (loadgen/scenario.c) hands every
+ * key of an event section to event_set() and checks the whole with
+ * event_check() once the file and the -s overrides are read.
+ */
+#ifndef LOADGEN_EVENT_H
+#define LOADGEN_EVENT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "engine/command.h"
+#include "report/expect.h"
+
+#define TIMELINE_MAX_EVENTS 32
+#define TIMELINE_MAX_EXPECTS 64
+#define EVENT_NAME_MAX 40
+
+enum event_action {
+	EV_MARK,
+	EV_RESET,
+	EV_FETCH,
+	EV_TRUST,
+	EV_DNS,
+	EV_CUT,
+	EV_IMPAIR,
+	EV_EXEC,
+	EV_LAB,
+	EV__COUNT
+};
+
+struct event_spec {
+	char name[EVENT_NAME_MAX];
+	int line;                 /* of the section header (0: made by -s) */
+	char anchor[EVENT_NAME_MAX]; /* "" = the first arrival; "ramp_end"; or an event */
+	uint64_t at_us;           /* after the anchor */
+	bool has_at, has_action;
+	enum event_action action;
+	struct phone_command cmd; /* the phone-side actions */
+	char command[512];        /* exec: shell command; lab: arguments of scripts/lab */
+	uint64_t timeout_us;      /* exec, lab: killed after this long */
+	unsigned keys;            /* bit k: key k of the event was given */
+};
+
+struct timeline_spec {
+	struct event_spec ev[TIMELINE_MAX_EVENTS];
+	int n_ev;
+	struct expect ex[TIMELINE_MAX_EXPECTS];
+	int ex_line[TIMELINE_MAX_EXPECTS];
+	int n_ex;
+};
+
+/*
+ * Set key of the event called name (created when first seen, in file
+ * order). 0, or -1 with the reason (without "event.NAME.KEY: ") in why.
+ */
+int event_set(struct timeline_spec *tl, const char *name, const char *key, const char *value,
+	      int line, char *why, size_t whylen);
+
+/*
+ * Check every event once all keys are in: action and at given, the keys
+ * fit the action, anchors name other events and do not go round in a
+ * circle. 0, or -1 with "event.NAME...: reason" in why and the event's
+ * section line in *line.
+ */
+int event_check(const struct timeline_spec *tl, char *why, size_t whylen, int *line);
+
+const char *event_action_name(enum event_action a);
+/* The event called name, or NULL. */
+const struct event_spec *event_find(const struct timeline_spec *tl, const char *name);
+
+#endif
