@@ -69,7 +69,8 @@ struct swarm_config {
 	uint32_t n_source;
 
 	/* [ramp] */
-	double rate; /* arrivals per second, > 0 */
+	double rate; /* arrivals per second, > 0 (the starting rate of a linear ramp) */
+	struct ramp_spec ramp; /* the arrival schedule; ramp.rate is set from rate at start */
 
 	/* [run] */
 	uint64_t duration_us;        /* how long phones stay up after the last arrival */
@@ -78,6 +79,8 @@ struct swarm_config {
 	enum reconnect_policy reconnect; /* after the tunnel drops */
 	uint64_t backoff_us;         /* first reconnect delay; then +backoff each try, to 10x */
 	int threads;                 /* worker threads; 0 = one per core */
+	uint64_t interval_us;        /* one row of timeseries.csv per interval */
+	uint64_t checkpoint_us;      /* rewrite report.json this often; 0 = at the end only */
 
 	/* [dtls] */
 	enum dtls_mode dtls_mode;

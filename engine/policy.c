@@ -10,6 +10,36 @@ uint64_t policy_arrival_us(uint64_t t0_us, uint64_t i, double rate_per_s)
 	return t0_us + (uint64_t)llround((double)i * 1e6 / rate_per_s);
 }
 
+uint64_t policy_ramp_arrival_us(uint64_t t0_us, uint64_t i, const struct ramp_spec *r)
+{
+	double t, T, r0 = r->rate, r1 = r->rate_max, n_T, a;
+
+	switch (r->mode) {
+	case RAMP_LINEAR:
+		/* arrivals by time t <= T: r0 t + (r1 - r0) t^2 / 2T; after T, at r1 */
+		T = (double)r->ramp_us / 1e6;
+		if (T <= 0 || r1 <= r0)
+			break;
+		n_T = (r0 + r1) * T / 2;
+		if ((double)i <= n_T) {
+			a = (r1 - r0) / (2 * T);
+			t = (-r0 + sqrt(r0 * r0 + 4 * a * (double)i)) / (2 * a);
+		} else {
+			t = T + ((double)i - n_T) / r1;
+		}
+		return t0_us + (uint64_t)llround(t * 1e6);
+	case RAMP_STEP:
+		if (!r->step)
+			break;
+		t = (double)(i / r->step) * ((double)r->step / r0 + (double)r->hold_us / 1e6) +
+		    (double)(i % r->step) / r0;
+		return t0_us + (uint64_t)llround(t * 1e6);
+	case RAMP_CONSTANT:
+		break;
+	}
+	return policy_arrival_us(t0_us, i, r0);
+}
+
 static uint64_t min_u64(uint64_t a, uint64_t b)
 {
 	return a < b ? a : b;

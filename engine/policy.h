@@ -14,6 +14,25 @@
 /* When phone i of an open-loop ramp is due: t0 + i/rate seconds. */
 uint64_t policy_arrival_us(uint64_t t0_us, uint64_t i, double rate_per_s);
 
+/*
+ * How the offered load grows (ramp.mode): constant, at rate; linear, the
+ * rate climbing from rate to rate_max over ramp_us, then staying there;
+ * step, phones arriving step at a time (at rate), each step followed by a
+ * hold of hold_us before the next, so the headend is measured at each level
+ * of concurrent phones.
+ */
+enum ramp_mode { RAMP_CONSTANT, RAMP_LINEAR, RAMP_STEP };
+struct ramp_spec {
+	enum ramp_mode mode;
+	double rate;      /* phones per second */
+	double rate_max;  /* linear: the rate reached after ramp_us */
+	uint64_t ramp_us; /* linear */
+	uint32_t step;    /* step: phones per step */
+	uint64_t hold_us; /* step: the pause after each step */
+};
+/* When phone i (from 0) arrives under r. */
+uint64_t policy_ramp_arrival_us(uint64_t t0_us, uint64_t i, const struct ramp_spec *r);
+
 /* Liveness of one channel (CSTP or DTLS), OpenConnect's semantics. */
 struct liveness {
 	uint64_t last_rx_us;   /* last packet of any type received */

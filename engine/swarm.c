@@ -306,7 +306,7 @@ static void *thread_main(void *arg)
 			struct phone *p = &w->phones[k];
 
 			wheel_add(&w->wheel, &p->timer,
-				  policy_arrival_us(sw->t0, p->idx, sw->cfg->rate));
+				  swarm_arrival(sw, p->idx));
 		}
 		w->t_end = sw->t_end;
 		w->t_grace = sw->t_end + 10000000u;
@@ -360,7 +360,7 @@ int swarm_start(struct swarm *sw, char *err, size_t errlen)
 		}
 	if (!r) {
 		sw->t0 = clock_us() + 10000u;
-		sw->t_end = policy_arrival_us(sw->t0, sw->cfg->count - 1, sw->cfg->rate) +
+		sw->t_end = swarm_arrival(sw, sw->cfg->count - 1) +
 			    sw->cfg->duration_us;
 	}
 	pthread_barrier_wait(&sw->go);
@@ -494,6 +494,14 @@ const struct probe_result *swarm_probe(struct swarm *sw, uint32_t i, const char 
 const struct hist *swarm_hist(struct swarm *sw, enum metric m)
 {
 	return sw->run[m];
+}
+
+uint64_t swarm_arrival(struct swarm *sw, uint32_t i)
+{
+	struct ramp_spec r = sw->cfg->ramp;
+
+	r.rate = sw->cfg->rate;
+	return policy_ramp_arrival_us(sw->t0, i, &r);
 }
 
 uint64_t swarm_t0(struct swarm *sw)

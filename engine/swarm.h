@@ -55,6 +55,8 @@ void swarm_interval(struct swarm *sw, struct hist *const *out);
 const struct hist *swarm_hist(struct swarm *sw, enum metric m);
 /* Run clock: when arrivals began (clock_us), and when phones are told to stop. */
 uint64_t swarm_t0(struct swarm *sw);
+/* When phone i is due to arrive (the scenario's ramp). */
+uint64_t swarm_arrival(struct swarm *sw, uint32_t i);
 uint64_t swarm_t_end(struct swarm *sw);
 /* Memory: resident KiB before the phones existed. */
 uint64_t swarm_rss_base_kb(struct swarm *sw);

@@ -21,7 +21,9 @@
 #include "engine/clock.h"
 #include "engine/config.h"
 #include "engine/swarm.h"
+#include "loadgen/event.h"
 #include "loadgen/scenario.h"
+#include "loadgen/timeline.h"
 #include "loadgen/value.h"
 #include "report/report.h"
 
@@ -67,36 +69,6 @@ static int64_t phone_index(const char *name, const struct swarm_config *cfg)
 	return (int64_t)(mac - cfg->mac_base);
 }
 
-static double tv_s(struct timeval tv)
-{
-	return (double)tv.tv_sec + (double)tv.tv_usec / 1e6;
-}
-
-static const char *top_failure(const struct stats *s)
-{
-	int best = 0;
-
-	for (int k = 1; k < R__COUNT; k++)
-		if (s->failures[k] > s->failures[best])
-			best = k;
-	return best ? reason_name((enum reason)best) : NULL;
-}
-
-static void progress(FILE *f, bool tty, uint64_t t0, const struct swarm_config *cfg,
-		     const struct stats *s)
-{
-	uint64_t now = clock_us();
-	double el = now > t0 ? (double)(now - t0) / 1e6 : 0;
-	const char *top = top_failure(s);
-
-	fprintf(f, "%s[%7.1fs] arrived %llu/%u  up %llu  dtls %llu  failed %llu%s%s%s  done %llu%s",
-		tty ? "\r" : "", el, (unsigned long long)s->attempted, cfg->count,
-		(unsigned long long)s->up_now, (unsigned long long)s->dtls_now,
-		(unsigned long long)s->failed, top ? " (top: " : "", top ? top : "",
-		top ? ")" : "", (unsigned long long)s->disconnected, tty ? "\033[K" : "\n");
-	fflush(f);
-}
-
 int run_main(int argc, char **argv)
 {
 	const char *overrides[MAX_OVERRIDES];
@@ -107,8 +79,8 @@ int run_main(int argc, char **argv)
 	struct swarm_config cfg;
 	struct run_result res;
 	struct swarm *sw;
-	struct rusage ru0, ru1, ru_peak;
-	uint64_t up_at_peak = 0;
+	struct timeline *tl = NULL;
+	struct timeline_spec *spec = calloc(1, sizeof(*spec));
 
 	static const struct option longopts[] = {
 		{"trace", required_argument, NULL, 'T'},
@@ -164,8 +136,13 @@ int run_main(int argc, char **argv)
 	}
 	const char *scenario = argv[optind];
 
-	if (scenario_load(scenario, overrides, n_over, &cfg, err, sizeof(err))) {
+	if (!spec) {
+		fprintf(stderr, "phoneswarm: out of memory\n");
+		return EXIT_RUNTIME;
+	}
+	if (scenario_load_run(scenario, overrides, n_over, &cfg, spec, err, sizeof(err))) {
 		fprintf(stderr, "phoneswarm: %s\n", err);
+		free(spec);
 		return EXIT_USAGE;
 	}
 	cfg.trace_failed = (uint32_t)trace_failed;
@@ -173,6 +150,7 @@ int run_main(int argc, char **argv)
 		cfg.trace_phones = calloc((size_t)n_traces, sizeof(*cfg.trace_phones));
 		if (!cfg.trace_phones) {
 			config_free(&cfg);
+			free(spec);
 			return EXIT_RUNTIME;
 		}
 		for (int i = 0; i < n_traces; i++) {
@@ -183,6 +161,7 @@ int run_main(int argc, char **argv)
 						"0..%u, a MAC, SEP<MAC> or its CN)\n",
 					traces[i], cfg.count - 1);
 				config_free(&cfg);
+				free(spec);
 				return EXIT_USAGE;
 			}
 			cfg.trace_phones[cfg.n_trace_phones++] = (uint32_t)idx;
@@ -191,12 +170,14 @@ int run_main(int argc, char **argv)
 	if (mkdir(dir, 0755) && errno != EEXIST) {
 		fprintf(stderr, "phoneswarm: -o %s: %s\n", dir, strerror(errno));
 		config_free(&cfg);
+		free(spec);
 		return EXIT_USAGE;
 	}
 	sw = swarm_new(&cfg, err, sizeof(err));
 	if (!sw) {
 		fprintf(stderr, "phoneswarm: %s: %s\n", scenario, err);
 		config_free(&cfg);
+		free(spec);
 		return EXIT_USAGE;
 	}
 	signal(SIGINT, on_signal);
@@ -212,71 +193,33 @@ int run_main(int argc, char **argv)
 		swarm_wait(sw, err, sizeof(err));
 		swarm_free(sw);
 		config_free(&cfg);
+		free(spec);
 		return EXIT_RUNTIME;
 	}
-	getrusage(RUSAGE_SELF, &ru0);
-	ru_peak = ru0;
-
-	/* Watch: progress, peak concurrency and the memory it took. */
-	bool tty = isatty(STDERR_FILENO);
-	uint64_t t0 = swarm_t0(sw), next_line = t0, peak = 0, rss_peak = 0;
-	uint64_t interval = tty ? 1000000u : 5000000u;
-	struct stats s;
-
-	while (!swarm_done(sw)) {
-		usleep(100000);
-		swarm_stats(sw, &s);
-		if (s.up_now > peak || (s.up_now == peak && peak)) {
-			uint64_t rss = swarm_rss_kb();
-
-			if (s.up_now > peak || rss > rss_peak)
-				rss_peak = rss;
-			if (s.up_now > peak) {
-				/* what bringing these tunnels up has cost so far */
-				getrusage(RUSAGE_SELF, &ru_peak);
-				up_at_peak = s.tunnels_up;
-			}
-			peak = s.up_now;
-		}
-		if (interrupted == 1) {
-			interrupted = 2;
-			swarm_request_stop(sw);
-			if (!quiet)
-				fprintf(stderr, "\nphoneswarm: interrupted: disconnecting phones...\n");
-		}
-		if (!quiet && clock_us() >= next_line) {
-			progress(stderr, tty, t0, &cfg, &s);
-			next_line += interval;
-		}
+	memset(&res, 0, sizeof(res));
+	res.scenario = scenario;
+	res.cfg = &cfg;
+	struct timeline_opts topts = {
+		.dir = dir,
+		.scenario = scenario,
+		.quiet = quiet,
+		.interval_us = cfg.interval_us,
+		.checkpoint_us = cfg.checkpoint_us,
+	};
+	tl = timeline_new(sw, &cfg, spec, &topts);
+	if (!tl) {
+		fprintf(stderr, "phoneswarm: out of memory\n");
+		swarm_request_stop(sw);
+		rc = EXIT_RUNTIME;
+		while (!swarm_done(sw))
+			usleep(100000);
+	} else if (timeline_run(tl, (volatile int *)&interrupted, &res)) {
+		rc = EXIT_RUNTIME;
 	}
-	getrusage(RUSAGE_SELF, &ru1);
 	if (swarm_wait(sw, err, sizeof(err))) {
 		fprintf(stderr, "phoneswarm: %s\n", err);
 		rc = EXIT_RUNTIME;
 	}
-	swarm_stats(sw, &s);
-	if (!quiet) {
-		progress(stderr, tty, t0, &cfg, &s);
-		if (tty)
-			fputc('\n', stderr);
-	}
-
-	memset(&res, 0, sizeof(res));
-	res.scenario = scenario;
-	res.cfg = &cfg;
-	res.st = s;
-	res.peak_concurrent = peak;
-	for (int m = 0; m < M__COUNT; m++)
-		res.lat[m] = swarm_hist(sw, (enum metric)m);
-	res.wall_s = (double)(clock_us() - t0) / 1e6;
-	res.cpu_user_s = tv_s(ru1.ru_utime) - tv_s(ru0.ru_utime);
-	res.cpu_sys_s = tv_s(ru1.ru_stime) - tv_s(ru0.ru_stime);
-	res.max_rss_kb = (uint64_t)ru1.ru_maxrss;
-	res.rss_base_kb = swarm_rss_base_kb(sw);
-	res.rss_at_peak_kb = rss_peak;
-	res.cpu_to_peak_s = tv_s(ru_peak.ru_utime) - tv_s(ru0.ru_utime) + tv_s(ru_peak.ru_stime) -
-			    tv_s(ru0.ru_stime);
-	res.tunnels_at_peak = up_at_peak;
 
 	snprintf(path, sizeof(path), "%s/report.json", dir);
 	int wr = report_write_json(&res, path);
@@ -292,7 +235,11 @@ int run_main(int argc, char **argv)
 	} else if (nt > 0) {
 		printf("  traces     %d in %s/trace/\n", nt, dir);
 	}
+	if (tl && timeline_failed(tl) && rc == 0)
+		rc = EXIT_EXPECT;
+	timeline_free(tl);
 	swarm_free(sw);
 	config_free(&cfg);
+	free(spec);
 	return rc;
 }

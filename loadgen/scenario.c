@@ -376,6 +376,22 @@ static int set_connect_timeout(struct swarm_config *cfg, const char *v, char *wh
 	return set_duration(v, true, &cfg->connect_timeout_us, why, whylen);
 }
 
+static int set_interval(struct swarm_config *cfg, const char *v, char *why, size_t whylen)
+{
+	if (set_duration(v, true, &cfg->interval_us, why, whylen) < 0)
+		return -1;
+	if (cfg->interval_us < 100000) {
+		snprintf(why, whylen, "\"%s\" is shorter than 100ms", v);
+		return -1;
+	}
+	return 0;
+}
+
+static int set_checkpoint(struct swarm_config *cfg, const char *v, char *why, size_t whylen)
+{
+	return set_duration(v, false, &cfg->checkpoint_us, why, whylen);
+}
+
 static int set_threads(struct swarm_config *cfg, const char *v, char *why, size_t whylen)
 {
 	uint64_t n;
@@ -543,6 +559,8 @@ enum key_id {
 	K_CALL_DURATION,
 	K_TARGET,
 	K_JITTER_BUFFER,
+	K_INTERVAL,
+	K_CHECKPOINT,
 	K__COUNT
 };
 
@@ -588,6 +606,8 @@ static const struct key {
     [K_CALL_DURATION] = {"traffic", "call_duration", set_call_duration},
     [K_TARGET] = {"traffic", "target", set_target},
     [K_JITTER_BUFFER] = {"traffic", "jitter_buffer", set_jitter_buffer},
+    [K_INTERVAL] = {"run", "interval", set_interval},
+    [K_CHECKPOINT] = {"run", "checkpoint", set_checkpoint},
 };
 
 /* The state of one scenario_load() call. */

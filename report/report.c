@@ -230,5 +230,18 @@ void report_print_summary(const struct run_result *r, const char *dir, FILE *out
 		     "max RSS %.1f MiB; %.1f KiB per connected phone\n",
 		r->cpu_user_s, r->cpu_sys_s, report_cpu_ms_per_tunnel(r),
 		(double)r->max_rss_kb / 1024.0, report_kib_per_phone(r));
-	fprintf(out, "  report     %s/report.json\n", dir);
+	for (int i = 0; i < r->n_events; i++) {
+		const struct run_event *e = &r->events[i];
+
+		if (e->at_s >= 0)
+			fprintf(out, "  event      %-16s at %7.1f s  %-6s %s%s\n", e->name, e->at_s,
+				e->action, e->ok ? "" : "FAILED: ", e->detail);
+		else
+			fprintf(out, "  event      %-16s %-12s %-6s %s\n", e->name, "never", e->action,
+				e->detail);
+	}
+	for (int i = 0; i < r->n_expects; i++)
+		fprintf(out, "  expect     %s  %s  (%s)\n", r->expects[i].ok ? "ok  " : "FAIL",
+			r->expects[i].name, r->expects[i].detail);
+	fprintf(out, "  report     %s/report.json, timeseries.csv\n", dir);
 }

@@ -64,8 +64,10 @@ check "missing required key" "$(f): phones.count: required key missing" \
 	"$(base | sed '/^count = /d')"
 check "missing url" "$(f): headend.url: required key missing" \
 	"$(base | sed '/^url = /d')"
-check "reserved section" "$(f):10: [expect]: section not supported in this version" \
+check "bad expectation" "$(f):11: expect: foo: expected an operator (< <= > >= == !=) after the metric" \
 	"$(base; printf '[expect]\nfoo = 1\n')"
+check "bad event" "$(f):12: event.rotate.action: \"rotte\" is not one of mark, reset, fetch, trust, dns, cut, impair, exec, lab" \
+	"$(base; printf '[event.rotate]\nat = 10s\naction = rotte\n')"
 check "bad -s value" "-s phones.count=12x: phones.count: \"12x\" is not a whole number" \
 	"$(base)" -s phones.count=12x
 check "-s unknown key" "-s ramp.speed=3: ramp.speed: unknown key" \
