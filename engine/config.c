@@ -32,6 +32,7 @@ void config_defaults(struct swarm_config *cfg)
 	cfg->connect_timeout_us = 30ULL * 1000000;
 	cfg->threads = 0;
 	cfg->interval_us = 1000000;
+	cfg->capacity_hold_us = 10000000;
 	cfg->dtls_mode = DTLS_MODE_AUTO;
 	cfg->reconnect = RECONNECT_ON_DROP;
 	cfg->backoff_us = 10ULL * 1000000;

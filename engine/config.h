@@ -72,6 +72,13 @@ struct swarm_config {
 	double rate; /* arrivals per second, > 0 (the starting rate of a linear ramp) */
 	struct ramp_spec ramp; /* the arrival schedule; ramp.rate is set from rate at start */
 
+	/* [capacity]: raise the load until one of these holds, then stop arrivals */
+	bool capacity;               /* any stop condition given */
+	double stop_failures;        /* share of an interval's arrivals failing; 0 = off */
+	uint64_t stop_p99_us;        /* time_to_tunnel p99 of an interval above this; 0 = off */
+	uint32_t stop_refusals;      /* this many phones refused by the headend; 0 = off */
+	uint64_t capacity_hold_us;   /* after the stop, hold the phones up this long */
+
 	/* [run] */
 	uint64_t duration_us;        /* how long phones stay up after the last arrival */
 	uint64_t connect_timeout_us; /* "Fail to Connect" timer for the whole bring-up */

@@ -146,6 +146,8 @@ int run_main(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	cfg.trace_failed = (uint32_t)trace_failed;
+	if (cfg.capacity && !cfg.trace_failed)
+		cfg.trace_failed = 3; /* how the first phones were refused, as they saw it */
 	if (n_traces) {
 		cfg.trace_phones = calloc((size_t)n_traces, sizeof(*cfg.trace_phones));
 		if (!cfg.trace_phones) {

@@ -365,6 +365,80 @@ static int set_rate(struct swarm_config *cfg, const char *v, char *why, size_t w
 	return 0;
 }
 
+static int set_ramp_mode(struct swarm_config *cfg, const char *v, char *why, size_t whylen)
+{
+	static const char *const words[] = {"constant", "linear", "step"};
+	int k = set_word(v, words, 3, why, whylen);
+
+	if (k < 0)
+		return -1;
+	cfg->ramp.mode = (enum ramp_mode)k;
+	return 0;
+}
+
+static int set_rate_max(struct swarm_config *cfg, const char *v, char *why, size_t whylen)
+{
+	if (value_double(v, DBL_MIN, DBL_MAX, &cfg->ramp.rate_max) < 0) {
+		snprintf(why, whylen, "\"%s\" is not a number of phones per second above 0", v);
+		return -1;
+	}
+	return 0;
+}
+
+static int set_ramp_time(struct swarm_config *cfg, const char *v, char *why, size_t whylen)
+{
+	return set_duration(v, true, &cfg->ramp.ramp_us, why, whylen);
+}
+
+static int set_step(struct swarm_config *cfg, const char *v, char *why, size_t whylen)
+{
+	uint64_t n;
+
+	if (set_whole(v, 1, 1000000, &n, why, whylen) < 0)
+		return -1;
+	cfg->ramp.step = (uint32_t)n;
+	return 0;
+}
+
+static int set_step_hold(struct swarm_config *cfg, const char *v, char *why, size_t whylen)
+{
+	return set_duration(v, false, &cfg->ramp.hold_us, why, whylen);
+}
+
+static int set_stop_failures(struct swarm_config *cfg, const char *v, char *why, size_t whylen)
+{
+	if (value_share(v, &cfg->stop_failures) || cfg->stop_failures <= 0) {
+		snprintf(why, whylen, "\"%s\" is not a share above 0 (5%% or 0.05)", v);
+		return -1;
+	}
+	cfg->capacity = true;
+	return 0;
+}
+
+static int set_stop_p99(struct swarm_config *cfg, const char *v, char *why, size_t whylen)
+{
+	if (set_duration(v, true, &cfg->stop_p99_us, why, whylen) < 0)
+		return -1;
+	cfg->capacity = true;
+	return 0;
+}
+
+static int set_stop_refusals(struct swarm_config *cfg, const char *v, char *why, size_t whylen)
+{
+	uint64_t n;
+
+	if (set_whole(v, 1, 1000000, &n, why, whylen) < 0)
+		return -1;
+	cfg->stop_refusals = (uint32_t)n;
+	cfg->capacity = true;
+	return 0;
+}
+
+static int set_capacity_hold(struct swarm_config *cfg, const char *v, char *why, size_t whylen)
+{
+	return set_duration(v, false, &cfg->capacity_hold_us, why, whylen);
+}
+
 static int set_run_duration(struct swarm_config *cfg, const char *v, char *why, size_t whylen)
 {
 	return set_duration(v, false, &cfg->duration_us, why, whylen);
@@ -519,7 +593,8 @@ static int set_jitter_buffer(struct swarm_config *cfg, const char *v, char *why,
 
 /* ==== Sections and keys ==== */
 
-static const char *const sections[] = {"headend", "phones", "ramp", "run", "dtls", "traffic"};
+static const char *const sections[] = {"headend", "phones", "ramp",	 "run",
+				       "dtls",	  "traffic", "capacity"};
 
 enum key_id {
 	K_URL,
@@ -561,6 +636,15 @@ enum key_id {
 	K_JITTER_BUFFER,
 	K_INTERVAL,
 	K_CHECKPOINT,
+	K_RAMP_MODE,
+	K_RATE_MAX,
+	K_RAMP_TIME,
+	K_STEP,
+	K_STEP_HOLD,
+	K_STOP_FAILURES,
+	K_STOP_P99,
+	K_STOP_REFUSALS,
+	K_CAPACITY_HOLD,
 	K__COUNT
 };
 
@@ -608,6 +692,15 @@ static const struct key {
     [K_JITTER_BUFFER] = {"traffic", "jitter_buffer", set_jitter_buffer},
     [K_INTERVAL] = {"run", "interval", set_interval},
     [K_CHECKPOINT] = {"run", "checkpoint", set_checkpoint},
+    [K_RAMP_MODE] = {"ramp", "mode", set_ramp_mode},
+    [K_RATE_MAX] = {"ramp", "rate_max", set_rate_max},
+    [K_RAMP_TIME] = {"ramp", "ramp_time", set_ramp_time},
+    [K_STEP] = {"ramp", "step", set_step},
+    [K_STEP_HOLD] = {"ramp", "step_hold", set_step_hold},
+    [K_STOP_FAILURES] = {"capacity", "stop_failures", set_stop_failures},
+    [K_STOP_P99] = {"capacity", "stop_p99", set_stop_p99},
+    [K_STOP_REFUSALS] = {"capacity", "stop_refusals", set_stop_refusals},
+    [K_CAPACITY_HOLD] = {"capacity", "hold", set_capacity_hold},
 };
 
 /* The state of one scenario_load() call. */
@@ -983,6 +1076,11 @@ static void check_required(struct load *ld)
 	}
 	if (cfg->auth == AUTH_CERTIFICATE && !any)
 		fail(ld, ld->path, "phones.ca_cert: required key missing (phones.auth is certificate)");
+	if (cfg->ramp.mode == RAMP_LINEAR && (!ld->set_on[K_RATE_MAX] || !ld->set_on[K_RAMP_TIME]))
+		fail(ld, ld->path, "ramp.%s: required key missing (ramp.mode is linear)",
+		     ld->set_on[K_RATE_MAX] ? "ramp_time" : "rate_max");
+	if (cfg->ramp.mode == RAMP_STEP && !ld->set_on[K_STEP])
+		fail(ld, ld->path, "ramp.step: required key missing (ramp.mode is step)");
 	if (cfg->calls > 0 && !ld->set_on[K_TARGET])
 		fail(ld, ld->path, "traffic.target: required key missing (traffic.calls is above 0)");
 	if (cfg->mac_base + cfg->count - 1 > 0xFFFFFFFFFFFFULL)

@@ -26,6 +26,7 @@
 #include "engine/config.h"
 #include "engine/swarm.h"
 #include "loadgen/event.h"
+#include "report/capacity.h"
 #include "report/expect.h"
 #include "report/hist.h"
 #include "report/series.h"
@@ -71,6 +72,10 @@ struct timeline {
 	/* whole run */
 	uint64_t peak, rss_peak, up_at_peak, up_min_after_ramp;
 	struct rusage ru0, ru_peak;
+
+	/* the capacity search */
+	struct capacity_result cap;
+	uint64_t refused_total, stop_at;
 
 	struct window win[TIMELINE_MAX_EXPECTS];
 	int n_win;
@@ -150,6 +155,59 @@ static bool point_passed(const struct timeline *t, const char *point)
 
 static void windows_step(struct timeline *t, const struct stats *s);
 
+/* The arrival rate in effect at time at (linear ramps climb). */
+static double rate_at(const struct timeline *t, uint64_t at)
+{
+	const struct ramp_spec *r = &t->cfg->ramp;
+	double x;
+
+	if (r->mode != RAMP_LINEAR || !r->ramp_us)
+		return t->cfg->rate;
+	x = (double)(at > t->t0 ? at - t->t0 : 0) / (double)r->ramp_us;
+	return t->cfg->rate + (r->rate_max - t->cfg->rate) * (x > 1 ? 1 : x);
+}
+
+/* After an interval of a capacity search: stop arrivals when a condition holds. */
+static void capacity_step(struct timeline *t, uint64_t now, const struct stats *s,
+			  const struct rusage *ru)
+{
+	enum reason top;
+	uint64_t refused = capacity_refused(s, &t->prev, &top);
+	const struct hist *ttt = t->ival[M_TIME_TO_TUNNEL];
+	struct cap_interval iv;
+	double len = (double)(now - t->ival_start) / 1e6;
+	double cpu = tv_s(ru->ru_utime) - tv_s(t->ru_prev.ru_utime) + tv_s(ru->ru_stime) -
+		     tv_s(t->ru_prev.ru_stime);
+
+	t->refused_total += refused;
+	iv = (struct cap_interval){
+		.arrivals = s->attempted - t->prev.attempted,
+		.refused = refused,
+		.ttt_count = hist_count(ttt),
+		.ttt_p99_us = hist_percentile(ttt, 99),
+		.refused_total = t->refused_total,
+	};
+	enum cap_stop why = capacity_check(t->cfg, &iv);
+	if (why == CAP_NONE)
+		return;
+	swarm_stop_arrivals(t->sw);
+	t->cap.stopped = true;
+	t->cap.why = why;
+	t->cap.at_s = rel_s(t, now);
+	t->cap.held_concurrent = t->peak;
+	t->cap.held_rate = rate_at(t, t->ival_start);
+	t->cap.reason = refused ? top : R_NONE;
+	capacity_limit(&t->cap, len > 0 ? 100.0 * cpu / len : 0,
+		       (unsigned)sysconf(_SC_NPROCESSORS_ONLN));
+	t->stop_at = now + t->cfg->capacity_hold_us;
+	if (!t->o.quiet)
+		fprintf(stderr, "%sphoneswarm: [%7.1fs] capacity: %s; %llu phones up held; "
+				"arrivals stopped, holding %.0f s\n",
+			t->tty ? "\r\033[K" : "", t->cap.at_s, capacity_stop_name(why),
+			(unsigned long long)t->cap.held_concurrent,
+			(double)t->cfg->capacity_hold_us / 1e6);
+}
+
 static void close_interval(struct timeline *t, uint64_t now, const struct stats *s)
 {
 	struct rusage ru;
@@ -173,6 +231,8 @@ static void close_interval(struct timeline *t, uint64_t now, const struct stats 
 		series_write(t->csv, &row);
 		fflush(t->csv);
 	}
+	if (t->cfg->capacity && !t->cap.stopped && !t->ended && now > t->ival_start)
+		capacity_step(t, now, s, &ru);
 	/* windows take the interval, then open or close at this point */
 	for (int w = 0; w < t->n_win; w++) {
 		struct window *win = &t->win[w];
@@ -525,6 +585,7 @@ struct timeline *timeline_new(struct swarm *sw, const struct swarm_config *cfg,
 				goto oom;
 	}
 	t->up_min_after_ramp = UINT64_MAX;
+	t->cap.why = CAP_NONE;
 	return t;
 oom:
 	timeline_free(t);
@@ -572,6 +633,26 @@ static void fill(struct timeline *t, const struct stats *s, struct run_result *r
 	res->n_events = t->n_fired;
 	res->expects = t->ex;
 	res->n_expects = t->n_ex;
+	if (t->cfg->capacity) {
+		uint32_t idx;
+		enum reason r;
+		int detail;
+		const char *phase;
+		uint64_t at;
+
+		if (!t->cap.stopped) {
+			t->cap.held_concurrent = t->peak;
+			t->cap.held_rate = rate_at(t, t->t_ramp_end);
+			snprintf(t->cap.limit, sizeof(t->cap.limit), "none reached: the fleet "
+				 "(phones.count) ran out first; raise phones.count");
+		}
+		if (swarm_first_failure(t->sw, &idx, &r, &detail, &phase, &at) == 0)
+			snprintf(t->cap.first, sizeof(t->cap.first),
+				 "phone %u failed %.1f s into the run in phase %s: %s (detail %d); its "
+				 "console log: trace/ (--trace-failed)", idx, rel_s(t, at), phase,
+				 reason_name(r), detail);
+		res->capacity = &t->cap;
+	}
 }
 
 static void checkpoint(struct timeline *t, const struct stats *s, struct run_result *res)
@@ -637,7 +718,9 @@ int timeline_run(struct timeline *t, volatile int *interrupted, struct run_resul
 			if (!t->o.quiet)
 				fprintf(stderr, "\nphoneswarm: interrupted: disconnecting phones...\n");
 		}
-		if (!t->ended && (now >= t->t_end || *interrupted)) {
+		if (!t->ended && t->stop_at && now >= t->stop_at)
+			swarm_request_stop(t->sw); /* the capacity search is done */
+		if (!t->ended && (now >= t->t_end || *interrupted || (t->stop_at && now >= t->stop_at))) {
 			close_interval(t, now, &s);
 			t->ended = true;
 			windows_step(t, &s);

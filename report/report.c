@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "engine/config.h"
+#include "report/capacity.h"
 #include "report/hist.h"
 #include "report/json.h"
 
@@ -127,6 +128,24 @@ int report_write_json(const struct run_result *r, const char *path)
 	}
 	json_obj_end(&j);
 
+	if (r->capacity) {
+		const struct capacity_result *c = r->capacity;
+
+		json_obj_begin(&j, "capacity");
+		json_bool(&j, "stopped", c->stopped);
+		json_str(&j, "stopped_by", capacity_stop_name(c->why));
+		if (c->stopped)
+			json_double(&j, "at_s", c->at_s);
+		else
+			json_null(&j, "at_s");
+		json_uint(&j, "held_concurrent", c->held_concurrent);
+		json_double(&j, "held_rate", c->held_rate);
+		json_str(&j, "refused_with", c->reason ? reason_name(c->reason) : NULL);
+		json_str(&j, "limit", c->limit);
+		json_str(&j, "first_refusal", c->first[0] ? c->first : NULL);
+		json_obj_end(&j);
+	}
+
 	json_arr_begin(&j, "events");
 	for (int i = 0; i < r->n_events; i++) {
 		const struct run_event *e = &r->events[i];
@@ -230,6 +249,18 @@ void report_print_summary(const struct run_result *r, const char *dir, FILE *out
 		     "max RSS %.1f MiB; %.1f KiB per connected phone\n",
 		r->cpu_user_s, r->cpu_sys_s, report_cpu_ms_per_tunnel(r),
 		(double)r->max_rss_kb / 1024.0, report_kib_per_phone(r));
+	if (r->capacity) {
+		const struct capacity_result *c = r->capacity;
+
+		fprintf(out, "  capacity   %llu phones up held at %.1f phones/s; %s%s%s\n",
+			(unsigned long long)c->held_concurrent, c->held_rate,
+			c->stopped ? "stopped by " : "", c->stopped ? capacity_stop_name(c->why) : "",
+			c->stopped ? "" : "no stop condition held");
+		fprintf(out, "  limit      %s%s%s\n", c->limit, c->reason ? "; refused with " : "",
+			c->reason ? reason_name(c->reason) : "");
+		if (c->first[0])
+			fprintf(out, "  first      %s\n", c->first);
+	}
 	for (int i = 0; i < r->n_events; i++) {
 		const struct run_event *e = &r->events[i];
 

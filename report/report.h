@@ -16,6 +16,7 @@
 
 struct hist;
 struct swarm_config;
+struct capacity_result;
 
 /* An event of the scenario's timeline, as it happened. */
 struct run_event {
@@ -50,6 +51,7 @@ struct run_result {
 	int n_events;
 	const struct expect_result *expects;/* borrowed: [expect], in file order */
 	int n_expects;
+	const struct capacity_result *capacity; /* borrowed; NULL: not a capacity search */
 };
 
 /* Write report.json to path. 0, or -errno. */
