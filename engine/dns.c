@@ -20,10 +20,13 @@
 
 struct dns {
 	ares_channel ch;
+	ares_channel old;       /* the channel before a server switch, until its lookups end */
+	unsigned gen;           /* bumped by a switch: lookups of an older gen are old's */
 	dns_poll_fn poll;
 	dns_done_fn done;
 	void *arg;
-	unsigned inflight;
+	unsigned inflight, old_inflight;
+	unsigned retry_ms, tries;
 	uint64_t next_tick;
 };
 
@@ -42,12 +45,43 @@ static void sock_state(void *data, ares_socket_t fd, int readable, int writable)
 	d->poll(d->arg, fd, readable != 0);
 }
 
+static int channel_new(struct dns *d, ares_channel *ch, const struct in_addr *servers, int n)
+{
+	struct ares_options o;
+	struct ares_addr_node nodes[8];
+	char lookups[] = "b";
+
+	if (n < 1 || n > 8)
+		return -EINVAL;
+	memset(&o, 0, sizeof(o));
+	o.sock_state_cb = sock_state;
+	o.sock_state_cb_data = d;
+	o.timeout = (int)d->retry_ms;
+	o.tries = (int)d->tries;
+	o.flags = ARES_FLAG_NOSEARCH | ARES_FLAG_NOALIASES | ARES_FLAG_NOCHECKRESP;
+	o.lookups = lookups;
+	o.ndomains = 0;
+	if (ares_init_options(ch, &o,
+			      ARES_OPT_SOCK_STATE_CB | ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES |
+				      ARES_OPT_FLAGS | ARES_OPT_LOOKUPS | ARES_OPT_DOMAINS) !=
+	    ARES_SUCCESS)
+		return -ENOMEM;
+	for (int i = 0; i < n; i++) {
+		nodes[i].next = i + 1 < n ? &nodes[i + 1] : NULL;
+		nodes[i].family = AF_INET;
+		nodes[i].addr.addr4 = servers[i];
+	}
+	if (ares_set_servers(*ch, nodes) != ARES_SUCCESS) {
+		ares_destroy(*ch);
+		return -EIO;
+	}
+	return 0;
+}
+
 struct dns *dns_new(const struct in_addr *servers, int n, unsigned retry_ms, unsigned tries,
 		    dns_poll_fn poll, dns_done_fn done, void *arg)
 {
-	struct ares_options o;
 	struct dns *d;
-	char lookups[] = "b";
 
 	pthread_once(&once, lib_init);
 	if (n < 1 || n > 4)
@@ -58,41 +92,34 @@ struct dns *dns_new(const struct in_addr *servers, int n, unsigned retry_ms, uns
 	d->poll = poll;
 	d->done = done;
 	d->arg = arg;
-	memset(&o, 0, sizeof(o));
-	o.sock_state_cb = sock_state;
-	o.sock_state_cb_data = d;
-	o.timeout = (int)retry_ms;
-	o.tries = (int)tries;
-	o.flags = ARES_FLAG_NOSEARCH | ARES_FLAG_NOALIASES | ARES_FLAG_NOCHECKRESP;
-	o.lookups = lookups;
-	o.ndomains = 0;
-	if (ares_init_options(&d->ch, &o,
-			      ARES_OPT_SOCK_STATE_CB | ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES |
-				      ARES_OPT_FLAGS | ARES_OPT_LOOKUPS | ARES_OPT_DOMAINS) !=
-	    ARES_SUCCESS) {
-		free(d);
-		return NULL;
-	}
-	if (dns_set_servers(d, servers, n)) {
-		ares_destroy(d->ch);
+	d->retry_ms = retry_ms;
+	d->tries = tries;
+	if (channel_new(d, &d->ch, servers, n)) {
 		free(d);
 		return NULL;
 	}
 	return d;
 }
 
+/*
+ * c-ares will not change the servers of a channel with lookups under way,
+ * so those finish on the old channel while new lookups use a new one.
+ */
 int dns_set_servers(struct dns *d, const struct in_addr *servers, int n)
 {
-	struct ares_addr_node nodes[8];
+	ares_channel ch;
+	int r = channel_new(d, &ch, servers, n);
 
-	if (n < 1 || n > 8)
-		return -EINVAL;
-	for (int i = 0; i < n; i++) {
-		nodes[i].next = i + 1 < n ? &nodes[i + 1] : NULL;
-		nodes[i].family = AF_INET;
-		nodes[i].addr.addr4 = servers[i];
-	}
-	return ares_set_servers(d->ch, nodes) == ARES_SUCCESS ? 0 : -EIO;
+	if (r)
+		return r;
+	if (d->old)
+		ares_destroy(d->old); /* a switch before the last one settled: those lookups end */
+	d->old = d->ch;
+	d->old_inflight = d->inflight;
+	d->inflight = 0;
+	d->gen++;
+	d->ch = ch;
+	return 0;
 }
 
 void dns_free(struct dns *d)
@@ -100,12 +127,15 @@ void dns_free(struct dns *d)
 	if (!d)
 		return;
 	ares_destroy(d->ch); /* calls back every pending lookup with ARES_EDESTRUCTION */
+	if (d->old)
+		ares_destroy(d->old);
 	free(d);
 }
 
 struct lookup {
 	struct dns *d;
 	uint64_t cookie;
+	unsigned gen;
 };
 
 static void host_cb(void *arg, int status, int timeouts, struct hostent *he)
@@ -116,7 +146,10 @@ static void host_cb(void *arg, int status, int timeouts, struct hostent *he)
 	int st;
 
 	(void)timeouts;
-	d->inflight--;
+	if (l->gen == d->gen)
+		d->inflight--;
+	else
+		d->old_inflight--;
 	if (status == ARES_SUCCESS && he && he->h_addrtype == AF_INET && he->h_addr_list[0]) {
 		memcpy(&addr, he->h_addr_list[0], sizeof(addr));
 		st = DNS_OK;
@@ -140,6 +173,7 @@ int dns_lookup(struct dns *d, const char *host, uint64_t cookie)
 		return -ENOMEM;
 	l->d = d;
 	l->cookie = cookie;
+	l->gen = d->gen;
 	d->inflight++;
 	ares_gethostbyname(d->ch, host, AF_INET, host_cb, l);
 	return 0;
@@ -148,18 +182,26 @@ int dns_lookup(struct dns *d, const char *host, uint64_t cookie)
 void dns_on_readable(struct dns *d, int fd)
 {
 	ares_process_fd(d->ch, fd, ARES_SOCKET_BAD);
+	if (d->old)
+		ares_process_fd(d->old, fd, ARES_SOCKET_BAD);
 }
 
 unsigned dns_tick(struct dns *d)
 {
 	uint64_t now;
 
-	if (!d->inflight)
+	if (d->old && !d->old_inflight) {
+		ares_destroy(d->old);
+		d->old = NULL;
+	}
+	if (!d->inflight && !d->old)
 		return 0;
 	now = clock_us();
 	if (now >= d->next_tick) {
 		d->next_tick = now + DNS_TICK_US;
 		ares_process_fd(d->ch, ARES_SOCKET_BAD, ARES_SOCKET_BAD);
+		if (d->old)
+			ares_process_fd(d->old, ARES_SOCKET_BAD, ARES_SOCKET_BAD);
 	}
-	return d->inflight;
+	return d->inflight + d->old_inflight;
 }
