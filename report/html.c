@@ -503,9 +503,9 @@ static void section_time(struct page *p)
 {
 	fputs("<section id=\"over-time\">\n<h2>Over time</h2>\n", p->f);
 	if (!p->ts) {
-		fputs("<p class=\"note\">No charts over time: timeseries.csv ", p->f);
+		fputs("<p class=\"note\">No charts over time: cannot read timeseries.csv (", p->f);
 		esc(p, p->ts_err);
-		fputs(".</p>\n</section>\n", p->f);
+		fputs(").</p>\n</section>\n", p->f);
 		return;
 	}
 	if (!p->n) {

@@ -105,7 +105,7 @@ expect_eq "$NAME: no voice: RTP loss lines" 0 "$(html_points "$T/novoice/dom.htm
 [ "$(html_points "$T/novoice/dom.html" chart-phones 'tunnels up')" -ge 25 ] || fail "$NAME" "no voice: no phones line"
 "$GEN" "$T/nocsv" --no-csv || fail "$NAME" "htmlgen --no-csv failed"
 html_render "$T/nocsv" || fail "$NAME" "Chromium did not render $T/nocsv/report.html"
-html_has "$T/nocsv/dom.html" "No charts over time: timeseries.csv No such file or directory" ||
+html_has "$T/nocsv/dom.html" "No charts over time: cannot read timeseries.csv (No such file or directory)" ||
 	fail "$NAME" "no timeseries.csv: the page does not say so"
 [ "$(html_points "$T/nocsv/dom.html" chart-latency-1 'tcp_connect (p50 0.50, p99 0.99 ms)')" -ge 50 ] ||
 	fail "$NAME" "no timeseries.csv: the latency distributions are missing"

@@ -30,6 +30,7 @@
 #include "report/hist.h"
 #include "report/html.h"
 #include "report/report.h"
+#include "report/series.h"
 
 static uint64_t rng = 0x9e3779b97f4a7c15ULL;
 
@@ -133,14 +134,7 @@ int main(int argc, char **argv)
 			perror(path);
 			return 3;
 		}
-		fputs("t_s,interval_s,arrived,up,dtls,failed,arrivals,tunnels_up,failures,drops,"
-		      "reconnects,ttt_count,ttt_p50_ms,ttt_p90_ms,ttt_p99_ms,ttt_max_ms,rtp_sent,"
-		      "rtp_received,rtp_lost_up,rtp_lost_down,rtp_rtt_p50_ms,rtp_rtt_p99_ms,"
-		      "rtp_jitter_p99_ms,cpu_pct,rss_mib",
-		      f);
-		for (int k = 1; k < R__COUNT; k++)
-			fprintf(f, ",fail_%s", reason_name((enum reason)k));
-		fputs(",events\n", f);
+		series_header(f); /* the real header: the same columns, in the same order */
 	}
 
 	/* the run, interval by interval */

@@ -4,7 +4,8 @@
  * Row splitting (empty cells, line ends, more cells than room), reading a
  * file by column name with empty cells as NaN and the events column as
  * text, strict numbers ("nan", "inf" and hex are not numbers here), a last
- * line cut short, and the errors that name the line at fault.
+ * line cut short, and the errors that name the line at fault; and rows
+ * written by series_write() read back to what was written.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -18,6 +19,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine/stats.h"
+#include "report/hist.h"
 #include "report/series.h"
 
 static const char *const text_cols[] = {"events", NULL};
@@ -176,12 +179,90 @@ static void test_many_rows(void **state)
 	free(buf);
 }
 
+static double at(const struct series *s, const char *col, size_t row)
+{
+	int c = series_find(s, col);
+
+	if (c < 0) {
+		fprintf(stderr, "no column %s\n", col);
+		fail();
+	}
+	return series_values(s, c)[row];
+}
+
+static void test_round_trip(void **state)
+{
+	struct stats prev = {0}, now = {0};
+	struct hist *lat[M__COUNT];
+	char *buf = NULL, err[128];
+	size_t len;
+	FILE *f = open_memstream(&buf, &len);
+	struct series *s;
+
+	(void)state;
+	for (int m = 0; m < M__COUNT; m++)
+		lat[m] = hist_new();
+	series_header(f);
+	now.attempted = 40;
+	now.up_now = 35;
+	now.tunnels_up = 36;
+	now.failures[R_TCP_REFUSED] = 3;
+	for (int v = 1; v <= 100; v++)
+		hist_record(lat[M_TIME_TO_TUNNEL], (uint64_t)v * 1000); /* 1..100 ms */
+	assert_int_equal(series_write(f, &(struct series_row){.t_s = 1, .interval_s = 1,
+							      .now = &now, .prev = &prev,
+							      .lat = (const struct hist *const *)lat,
+							      .cpu_pct = 12.5, .rss_mib = 40,
+							      .events = "restart|dns"}),
+			 0);
+	prev = now;
+	now.attempted = 50;
+	now.up_now = 12;
+	for (int m = 0; m < M__COUNT; m++)
+		hist_reset(lat[m]);
+	assert_int_equal(series_write(f, &(struct series_row){.t_s = 2.5, .interval_s = 1.5,
+							      .now = &now, .prev = &prev,
+							      .lat = (const struct hist *const *)lat,
+							      .events = ""}),
+			 0);
+	assert_int_equal(fclose(f), 0);
+
+	assert_int_equal(load(buf, &s, err, sizeof(err)), 0);
+	assert_int_equal(series_rows(s), 2);
+	assert_true(at(s, "t_s", 1) == 2.5 && at(s, "interval_s", 1) == 1.5);
+	assert_true(at(s, "arrived", 0) == 40 && at(s, "arrived", 1) == 50);
+	assert_true(at(s, "arrivals", 0) == 40 && at(s, "arrivals", 1) == 10);
+	assert_true(at(s, "up", 1) == 12 && at(s, "tunnels_up", 0) == 36);
+	assert_true(at(s, "fail_TcpRefused", 0) == 3 && at(s, "fail_TcpRefused", 1) == 0);
+	assert_true(at(s, "failures", 0) == 3);
+	assert_true(at(s, "ttt_count", 0) == 100);
+	assert_true(fabs(at(s, "ttt_p50_ms", 0) - 50) < 0.1);
+	assert_true(fabs(at(s, "ttt_p99_ms", 0) - 99) < 0.1);
+	assert_true(isnan(at(s, "ttt_p50_ms", 1))); /* no sample in the second interval */
+	assert_true(isnan(at(s, "rtp_rtt_p50_ms", 0)));
+	assert_true(at(s, "cpu_pct", 0) == 12.5 && at(s, "rss_mib", 0) == 40);
+	assert_string_equal(series_text(s, series_find(s, "events"), 0), "restart|dns");
+	assert_null(series_text(s, series_find(s, "events"), 1));
+	/* a fail_ column for every reason but R_NONE */
+	for (int r = 1; r < R__COUNT; r++) {
+		char name[64];
+
+		snprintf(name, sizeof(name), "fail_%s", reason_name((enum reason)r));
+		assert_true(series_find(s, name) > 0);
+	}
+	series_free(s);
+	free(buf);
+	for (int m = 0; m < M__COUNT; m++)
+		hist_free(lat[m]);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_split),	     cmocka_unit_test(test_load),
 		cmocka_unit_test(test_not_numbers),  cmocka_unit_test(test_truncated_last_line),
 		cmocka_unit_test(test_errors),	     cmocka_unit_test(test_many_rows),
+		cmocka_unit_test(test_round_trip),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
