@@ -762,15 +762,15 @@ static void tiles(struct page *p)
 	const struct run_result *r = p->r;
 	const struct stats *s = &r->st;
 	const struct hist *ttt = r->lat[M_TIME_TO_TUNNEL];
-	char v[64], sub[160], a[32], b[32], c[32];
+	char v[64], sub[160], a[32], b[32], c[32], d[32];
 	int top = 0;
 
 	fputs("<div class=\"tiles\">\n", p->f);
 	count_str(v, sizeof(v), s->tunnels_up);
-	if (s->reconnects)
-		snprintf(sub, sizeof(sub), "for %s phones attempted (%s reconnects); %s with DTLS",
+	if (s->reconnects || s->resets)
+		snprintf(sub, sizeof(sub), "for %s phones (%s reconnects, %s resets); %s with DTLS",
 			 count_str(a, sizeof(a), s->attempted), count_str(b, sizeof(b), s->reconnects),
-			 count_str(c, sizeof(c), s->dtls_up));
+			 count_str(c, sizeof(c), s->resets), count_str(d, sizeof(d), s->dtls_up));
 	else
 		snprintf(sub, sizeof(sub), "of %s phones attempted; %s with DTLS",
 			 count_str(a, sizeof(a), s->attempted), count_str(b, sizeof(b), s->dtls_up));
@@ -962,6 +962,7 @@ static void details(struct page *p)
 	row_u(p, "failovers", s->failovers);
 	row_u(p, "tunnels dropped", s->tunnels_dropped);
 	row_u(p, "reconnects", s->reconnects);
+	row_u(p, "resets (by the timeline)", s->resets);
 	row_u(p, "reconnect failures", s->reconnect_failures);
 	row_u(p, "DTLS retries", s->dtls_retries);
 	fputs("</tbody></table>\n</div>\n<div>\n<h3>Failures by reason</h3>\n", p->f);

@@ -372,7 +372,7 @@ void svg_chart_begin(struct svg_chart *c, FILE *f, const char *id, const char *t
 	c->right = w - PAD_RIGHT;
 	c->top = PAD_TOP;
 	c->bottom = h - PAD_BOTTOM;
-	axis_ticks(x, (int)((c->right - c->left) / 80), &c->xt);
+	axis_ticks(x, (int)((c->right - c->left) / 70), &c->xt);
 	axis_ticks(y, (int)((c->bottom - c->top) / 40), &c->yt);
 	svg_open(f, id, title, w, h);
 
@@ -449,20 +449,26 @@ void svg_line(struct svg_chart *c, const char *name, const char *colour, bool da
 		double X = svg_chart_x(c, px[i]), Y = svg_chart_y(c, py[i]);
 
 		if (isnan(X) || isnan(Y)) {
-			if (seg == 1)
-				fputs("h0", c->f); /* a lone point shows as a dot */
 			seg = 0;
 			continue;
 		}
 		fprintf(c->f, "%s%.1f %.1f", seg ? "L" : "M", X, Y);
 		seg++;
 	}
-	if (seg == 1)
-		fputs("h0", c->f);
 	fprintf(c->f, "\" stroke=\"%s", colour);
 	if (dashed)
 		fputs("\" stroke-dasharray=\"7 5", c->f);
 	series_close(c, name);
+	/* a value alone between gaps draws no line: a dot, so that it shows */
+	for (size_t i = 0; i < m; i++) {
+		bool alone = (i == 0 || isnan(svg_chart_y(c, py[i - 1]))) &&
+			     (i + 1 == m || isnan(svg_chart_y(c, py[i + 1])));
+		double Y = svg_chart_y(c, py[i]);
+
+		if (alone && !isnan(Y))
+			fprintf(c->f, "<circle class=\"dot\" cx=\"%.1f\" cy=\"%.1f\" r=\"3\" fill=\"%s\"/>\n",
+				svg_chart_x(c, px[i]), Y, colour);
+	}
 	free(px);
 }
 

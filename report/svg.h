@@ -142,8 +142,9 @@ double svg_chart_y(const struct svg_chart *c, double v);
 
 /*
  * A line through (x[i], y[i]), broken where y is NaN (or not drawable),
- * thinned to SVG_MAX_POINTS; name goes to the legend (NULL: none). colour is
- * a CSS colour. An all-NaN series draws nothing but keeps its legend entry.
+ * thinned to SVG_MAX_POINTS; a value alone between two gaps is a dot. name
+ * goes to the legend (NULL: none). colour is a CSS colour. An all-NaN
+ * series draws nothing but keeps its legend entry.
  */
 void svg_line(struct svg_chart *c, const char *name, const char *colour, bool dashed,
 	      const double *x, const double *y, size_t n);

@@ -51,10 +51,9 @@ html_paths() { # DOM
 		/^<figure/ { split($0, a, "\""); fig = a[4]; next }
 		{
 			split($0, a, "\""); name = a[4]; d = a[6]
-			gsub(/h0/, "", d)
 			n = gsub(/[ML]/, " &", d)
 			miny = 1e9; maxy = -1e9
-			k = split(d, tok, /[ MLh]+/)
+			k = split(d, tok, /[ ML]+/)
 			# tokens alternate x y
 			odd = 0
 			for (i = 1; i <= k; i++) {

@@ -50,8 +50,11 @@ html_render "$T" || fail "$NAME" "Chromium did not render $T/report.html ($T/chr
 DOM=$T/dom.html
 html_paths "$DOM" >"$T/paths.tsv"
 
-# the verdict names the expectation that failed, and only that one
-html_has "$DOM" '1 of 2 expectations failed: latency.time_to_tunnel.p99 &lt; 1ms</div>' ||
+# the verdict names the expectation that failed, and only that one (each event is an
+# expectation too: "event NAME carried out")
+n=$(report '.expectations | length')
+[ "$n" = 4 ] || fail "$NAME" "report.json: $n expectations, want 2 lines and 2 events"
+html_has "$DOM" "1 of $n expectations failed: latency.time_to_tunnel.p99 &lt; 1ms</div>" ||
 	fail "$NAME" "verdict: $(grep -o '<div class="verdict[^>]*>[^<]*' "$DOM")"
 
 # the phones chart: a point per interval of timeseries.csv
