@@ -26,7 +26,8 @@
 #include "report/series.h"
 #include "report/svg.h"
 
-#define HALF_WIDTH 470 /* px: two charts side by side */
+#define HALF_WIDTH   470 /* px: two charts side by side */
+#define EMPTY_HEIGHT 140 /* px: a chart with nothing to show says so in less room */
 
 /* Colours that stay apart for the colour-blind, and on a projector. */
 static const char *const palette[] = {
@@ -329,7 +330,7 @@ static void chart_ms(struct page *p, const char *id, const char *title, const ch
 		any |= !isnan(col_max(p, v[i], NULL, NULL, NULL));
 	}
 	if (!any) {
-		svg_empty(p->f, id, title, SVG_WIDTH, SVG_HEIGHT, empty);
+		svg_empty(p->f, id, title, SVG_WIDTH, EMPTY_HEIGHT, empty);
 		return;
 	}
 	hi = col_max(p, v[0], v[1], v[2], v[3]);
@@ -424,7 +425,7 @@ static void chart_failures(struct page *p)
 	svg_chart_end(&c);
 	goto out;
 empty:
-	svg_empty(p->f, "chart-failures", "Failures by reason, per second", SVG_WIDTH, SVG_HEIGHT,
+	svg_empty(p->f, "chart-failures", "Failures by reason, per second", SVG_WIDTH, EMPTY_HEIGHT,
 		  "no failures in this run");
 out:
 	free(secs);
@@ -445,7 +446,7 @@ static void chart_voice(struct page *p)
 
 	fputs("<h3>Voice</h3>\n", p->f);
 	if (!sent || col_sum(p, sent) <= 0) {
-		svg_empty(p->f, "chart-rtp-loss", "RTP loss per interval", SVG_WIDTH, SVG_HEIGHT,
+		svg_empty(p->f, "chart-rtp-loss", "RTP loss per interval", SVG_WIDTH, EMPTY_HEIGHT,
 			  "no voice in this run");
 		return;
 	}
@@ -683,7 +684,7 @@ static void section_latency(struct page *p)
 	for (int m = 0; m < M__COUNT; m++)
 		any |= p->r->lat[m] && hist_count(p->r->lat[m]);
 	if (!any) {
-		svg_empty(p->f, "chart-latency", "Latency distributions", SVG_WIDTH, SVG_HEIGHT,
+		svg_empty(p->f, "chart-latency", "Latency distributions", SVG_WIDTH, EMPTY_HEIGHT,
 			  "nothing was measured in this run");
 		fputs("</section>\n", p->f);
 		return;
