@@ -22,6 +22,7 @@
 #include <time.h>
 
 #include "engine/config.h"
+#include "report/capacity.h"
 #include "report/hist.h"
 #include "report/series.h"
 #include "report/svg.h"
@@ -204,26 +205,30 @@ static double *per_second(const struct page *p, const double *v)
 	return out;
 }
 
-/* The scenario's events as markers: from the run's timeline, else the CSV's events column. */
+/*
+ * The scenario's events as markers: from the run's timeline, else the CSV's
+ * events column; and where a capacity search stopped the load.
+ */
 static void markers(struct page *p, struct svg_chart *c)
 {
 	const struct run_result *r = p->r;
 	char detail[300];
 	int ev;
 
-	if (r->n_events) {
-		for (int i = 0; i < r->n_events; i++) {
-			const struct run_event *e = &r->events[i];
+	for (int i = 0; i < r->n_events; i++) {
+		const struct run_event *e = &r->events[i];
 
-			if (e->at_s < 0)
-				continue;
-			snprintf(detail, sizeof(detail), "%s%s%s%s", e->action,
-				 e->ok ? "" : " (FAILED)", *e->detail ? ": " : "", e->detail);
-			svg_marker(c, e->at_s / p->unit, e->name, detail,
-				   e->ok ? NULL : C_FAILED);
-		}
-		return;
+		if (e->at_s < 0)
+			continue;
+		snprintf(detail, sizeof(detail), "%s%s%s%s", e->action, e->ok ? "" : " (FAILED)",
+			 *e->detail ? ": " : "", e->detail);
+		svg_marker(c, e->at_s / p->unit, e->name, detail, e->ok ? NULL : C_FAILED);
 	}
+	if (r->capacity && r->capacity->stopped)
+		svg_marker(c, r->capacity->at_s / p->unit, "capacity stop",
+			   capacity_stop_name(r->capacity->why), C_FAILED);
+	if (r->n_events)
+		return;
 	ev = p->ts ? series_find(p->ts, "events") : -1;
 	for (size_t i = 0; ev >= 0 && i < p->n; i++) {
 		const char *names = series_text(p->ts, ev, i);
@@ -722,6 +727,8 @@ static void css(FILE *f)
 	      ".verdict.ok{background:#dafbe1;color:#116329;border:1px solid #4ac26b}\n"
 	      ".verdict.fail{background:#ffebe9;color:#a40e26;border:1px solid #ff8182}\n"
 	      ".verdict.none{background:#f6f8fa;color:#424a53;border:1px solid #d0d7de}\n"
+	      ".capacity{margin:10px 0 0;padding:10px 14px;border-radius:6px;background:#fff8c5;"
+	      "border:1px solid #d4a72c}\n"
 	      ".tiles{display:grid;grid-template-columns:repeat(auto-fit,minmax(140px,1fr));"
 	      "gap:10px;margin:14px 0 0}\n"
 	      ".tile{border:1px solid #d0d7de;border-radius:6px;padding:8px 12px}\n"
@@ -820,6 +827,32 @@ static void tiles(struct page *p)
 	fputs("</div>\n", p->f);
 }
 
+/* A capacity search: the load held, what stopped it, the limit and the first refusal. */
+static void capacity(struct page *p)
+{
+	const struct capacity_result *c = p->r->capacity;
+	char a[32];
+
+	if (!c)
+		return;
+	fprintf(p->f, "<div class=\"capacity\" id=\"capacity\"><b>Capacity:</b> %s phones up held "
+		      "at %.1f phones/s; ",
+		count_str(a, sizeof(a), c->held_concurrent), c->held_rate);
+	if (c->stopped)
+		fprintf(p->f, "stopped by %s at %.1f s.", capacity_stop_name(c->why), c->at_s);
+	else
+		fputs("no stop condition held (the fleet ran out first).", p->f);
+	fputs("<br><b>Limit:</b> ", p->f);
+	esc(p, c->limit);
+	if (c->reason)
+		fprintf(p->f, "; refused with %s", reason_name(c->reason));
+	if (c->first[0]) {
+		fputs("<br><b>First refusal:</b> ", p->f);
+		esc(p, c->first);
+	}
+	fputs("</div>\n", p->f);
+}
+
 static void header(struct page *p)
 {
 	const struct run_result *r = p->r;
@@ -842,7 +875,7 @@ static void header(struct page *p)
 		if (cfg->n_models > 1)
 			fprintf(p->f, " %.0f%%", 100 * cfg->models[i].share);
 	}
-	fprintf(p->f, "%s at %g/s &middot; DTLS %s", cfg->n_models ? ")" : "", cfg->rate,
+	fprintf(p->f, "%s at %.4g/s &middot; DTLS %s", cfg->n_models ? ")" : "", cfg->rate,
 		(const char *[]){"auto", "legacy", "psk", "off"}[cfg->dtls_mode & 3]);
 	if (cfg->calls > 0) {
 		fprintf(p->f, " &middot; voice: %.0f%% in calls, ", 100 * cfg->calls);
@@ -871,6 +904,7 @@ static void header(struct page *p)
 			}
 		fputs("</div>\n", p->f);
 	}
+	capacity(p);
 	tiles(p);
 	fputs("</header>\n", p->f);
 }

@@ -97,6 +97,17 @@ miny=$(awk -F'\t' '$1 == "chart-rates" && $2 == "tunnels dropped/s" { print int(
 html_has "$T/day/dom.html" "time since the first arrival (h)" || fail "$NAME" "24 h: the time axis is not in hours"
 pass "$NAME: 24 h run thinned to <= 2,000 points a line, spike kept (y=$miny)"
 
+# ---- a capacity search: what it found, and where it stopped the load
+"$GEN" "$T/capacity" --seconds 60 --capacity || fail "$NAME" "htmlgen --capacity failed"
+html_render "$T/capacity" || fail "$NAME" "Chromium did not render $T/capacity/report.html"
+html_has "$T/capacity/dom.html" "stopped by stop_p99 at 35.0 s." || fail "$NAME" "capacity: no stop in the page"
+html_has "$T/capacity/dom.html" "the headend's TLS handshakes &lt;CPU&gt;; refused with TlsRefused" ||
+	fail "$NAME" "capacity: the limit is not in the page (as text)"
+grep -q '<g class="marker"><title>capacity stop: stop_p99</title>' "$T/capacity/dom.html" ||
+	fail "$NAME" "capacity: no marker where the load was stopped"
+html_has "$T/run/dom.html" 'id="capacity"' && fail "$NAME" "a capacity box in a run that was not a search"
+pass "$NAME: capacity search"
+
 # ---- no voice, and no timeseries.csv at all
 "$GEN" "$T/novoice" --seconds 30 --no-voice || fail "$NAME" "htmlgen --no-voice failed"
 html_render "$T/novoice" || fail "$NAME" "Chromium did not render $T/novoice/report.html"

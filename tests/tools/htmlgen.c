@@ -2,13 +2,14 @@
  * tests/tools/htmlgen.c - a synthetic run, for developing and testing report.html.
  *
  *	htmlgen DIR [--seconds S] [--interval S] [--phones N] [--no-voice]
- *	            [--no-csv] [--scenario NAME]
+ *	            [--no-csv] [--capacity] [--scenario NAME]
  *
  * Writes DIR/timeseries.csv (the columns of the README, one row per
  * interval) for a made-up run: N phones arrive over the first fifth of the
  * run, the headend restarts at half time (every tunnel drops, phones fail
  * with TcpRefused and TlsRefused for a while, then reconnect), a certificate
- * renewal at three quarters fails; then builds the matching struct
+ * renewal at three quarters fails (with --capacity, a capacity search also
+ * stops the load 5 s after the restart); then builds the matching struct
  * run_result, with histograms filled with known values, and calls
  * report_html_write(). Nothing is random: the same arguments give the same
  * files (but for the "written" time in the page).
@@ -27,6 +28,7 @@
 
 #include "engine/config.h"
 #include "engine/stats.h"
+#include "report/capacity.h"
 #include "report/hist.h"
 #include "report/html.h"
 #include "report/report.h"
@@ -54,7 +56,7 @@ static double lognormal(double median, double sigma)
 static void usage(void)
 {
 	fprintf(stderr, "usage: htmlgen DIR [--seconds S] [--interval S] [--phones N] "
-			"[--no-voice] [--no-csv] [--scenario NAME]\n");
+			"[--no-voice] [--no-csv] [--capacity] [--scenario NAME]\n");
 	exit(2);
 }
 
@@ -64,11 +66,12 @@ int main(int argc, char **argv)
 		{"seconds", required_argument, NULL, 's'}, {"interval", required_argument, NULL, 'i'},
 		{"phones", required_argument, NULL, 'n'},  {"no-voice", no_argument, NULL, 'V'},
 		{"no-csv", no_argument, NULL, 'C'},	   {"scenario", required_argument, NULL, 'S'},
-		{NULL, 0, NULL, 0},
+		{"capacity", no_argument, NULL, 'K'},	   {NULL, 0, NULL, 0},
 	};
 	double seconds = 120, interval = 1;
 	unsigned phones = 1000;
-	bool voice = true, csv = true;
+	bool voice = true, csv = true, cap = false;
+	struct capacity_result capres;
 	const char *scenario = "scenarios/headend-restart.ini", *dir;
 	struct swarm_config cfg;
 	struct run_result r;
@@ -98,6 +101,9 @@ int main(int argc, char **argv)
 			break;
 		case 'S':
 			scenario = optarg;
+			break;
+		case 'K':
+			cap = true;
 			break;
 		default:
 			usage();
@@ -324,6 +330,18 @@ int main(int argc, char **argv)
 	r.expects = ex;
 	r.n_expects = 3;
 
+	if (cap) {
+		memset(&capres, 0, sizeof(capres));
+		capres.stopped = true;
+		capres.why = CAP_P99;
+		capres.at_s = restart + 5;
+		capres.held_concurrent = r.peak_concurrent;
+		capres.held_rate = cfg.rate;
+		capres.reason = R_TLS_REFUSED;
+		snprintf(capres.limit, sizeof(capres.limit), "the headend's TLS handshakes <CPU>");
+		snprintf(capres.first, sizeof(capres.first), "CP-8861-SEP02AB00000011: TlsRefused");
+		r.capacity = &capres;
+	}
 	rc = report_html_write(&r, dir);
 	if (rc) {
 		fprintf(stderr, "htmlgen: %s/report.html: %s\n", dir, strerror(-rc));
