@@ -57,9 +57,9 @@ $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(BUILD)/libphoneswarm.a
 # lab tests with it (ASAN_OPTIONS below make any report fail the test that caused it).
 ASAN_FLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
 asan:
-	@scripts/deps
+	@scripts/deps test
 	$(MAKE) BUILD=build-asan CFLAGS="$(ASAN_FLAGS)" \
-	  build-asan/phoneswarm build-asan/badheadend $(UNIT_SRC:tests/unit/%.c=build-asan/tests/%)
+	  build-asan/phoneswarm build-asan/badheadend build-asan/htmlgen $(UNIT_SRC:tests/unit/%.c=build-asan/tests/%)
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
 	  tests/run-all build-asan
 
@@ -68,11 +68,11 @@ unit: $(UNIT_BIN)
 
 # make test: everything, with one closing "N passed, N failed" line.
 test:
-	@scripts/deps
-	$(MAKE) all $(UNIT_BIN) $(BUILD)/badheadend
+	@scripts/deps test
+	$(MAKE) all $(UNIT_BIN) $(BUILD)/badheadend $(BUILD)/htmlgen
 	@tests/run-all $(BUILD)
 
-lab-test: all $(BUILD)/badheadend
+lab-test: all $(BUILD)/badheadend $(BUILD)/htmlgen
 	@tests/run-lab $(BUILD)
 
 bench:
@@ -113,6 +113,12 @@ fuzz:
 $(BUILD)/badheadend: tests/tools/badheadend.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $< -lssl -lcrypto
+
+# A synthetic run's report.html, for tests/lab/test_html_synth.sh and for working on the page:
+# build/htmlgen DIR [--seconds S] ...
+$(BUILD)/htmlgen: tests/tools/htmlgen.c $(BUILD)/libphoneswarm.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $(filter %.c %.o %.a,$^) $(LDLIBS)
 
 format:
 	clang-format -i $(wildcard */*.c */*.h tests/*/*.c)

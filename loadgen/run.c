@@ -25,6 +25,7 @@
 #include "loadgen/scenario.h"
 #include "loadgen/timeline.h"
 #include "loadgen/value.h"
+#include "report/html.h"
 #include "report/report.h"
 
 #define EXIT_EXPECT 1
@@ -227,6 +228,12 @@ int run_main(int argc, char **argv)
 	int wr = report_write_json(&res, path);
 	if (wr) {
 		fprintf(stderr, "phoneswarm: %s: %s\n", path, strerror(-wr));
+		rc = EXIT_RUNTIME;
+	}
+	/* wire: html */
+	wr = report_html_write(&res, dir);
+	if (wr) {
+		fprintf(stderr, "phoneswarm: %s/report.html: %s\n", dir, strerror(-wr));
 		rc = EXIT_RUNTIME;
 	}
 	report_print_summary(&res, dir, stdout);
