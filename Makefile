@@ -9,7 +9,7 @@
 
 CC      ?= cc
 BUILD   ?= build
-PKGS    := openssl liburing inih libcares
+PKGS    := openssl liburing inih libcares zlib
 CFLAGS  ?= -O2 -g
 # override: these stay even when CFLAGS is given on the command line (make asan)
 override CFLAGS += -std=gnu11 -Wall -Wextra -Wshadow -Wstrict-prototypes \
