@@ -6,6 +6,7 @@
 
 #include "loadgen/certhash_cmd.h"
 #include "loadgen/compare_cmd.h"
+#include "loadgen/merge_cmd.h"
 #include "loadgen/probe_cmd.h"
 #include "loadgen/reflect_cmd.h"
 #include "loadgen/run.h"
@@ -21,6 +22,7 @@ static void usage(FILE *f)
 		   "  phoneswarm probe [URL] [--cnf FILE] [--models LIST] [--ca-cert PEM --ca-key PEM]\n"
 		   "  phoneswarm reflect --listen ADDR:PORT\n"
 		   "  phoneswarm compare BASE NEW [--tolerance METRIC=PERCENT ...]\n"
+		   "  phoneswarm merge RUN_DIR... -o DIR\n"
 		   "  phoneswarm version\n"
 		   "  phoneswarm help\n\n"
 		   "Exit status: 0 expectations held, 1 an expectation failed, 2 usage or\n"
@@ -40,6 +42,8 @@ int main(int argc, char **argv)
 		return reflect_main(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "probe"))
 		return probe_main(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "merge"))
+		return merge_main(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "compare"))
 		return compare_main(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "certhash"))
