@@ -14,8 +14,8 @@
 #include "report/jsonread.h"
 
 #define EXIT_REGRESSION 1
-#define EXIT_USAGE 2
-#define MAX_TOLS 256
+#define EXIT_USAGE	2
+#define MAX_TOLS	256
 
 static void usage(FILE *f)
 {
@@ -65,15 +65,16 @@ static void describe(const char *label, const char *arg, const struct jval *r)
 {
 	printf("%s %s: %s against %s, %.0f phones, %.1f s\n", label, arg,
 	       jval_str(jval_get(r, "scenario"), "?"), jval_str(jval_get(r, "headend"), "?"),
-	       jval_num(jval_path(r, "phones.configured"), 0), jval_num(jval_get(r, "duration_s"), 0));
+	       jval_num(jval_path(r, "phones.configured"), 0),
+	       jval_num(jval_get(r, "duration_s"), 0));
 }
 
 int compare_main(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"tolerance", required_argument, NULL, 't'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+	    {"tolerance", required_argument, NULL, 't'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	static struct compare_tol tols[MAX_TOLS];
 	struct jval *base = NULL, *new = NULL;
@@ -87,7 +88,8 @@ int compare_main(int argc, char **argv)
 		switch (opt) {
 		case 't':
 			if (n_tols == MAX_TOLS) {
-				fprintf(stderr, "phoneswarm compare: too many --tolerance options\n");
+				fprintf(stderr,
+					"phoneswarm compare: too many --tolerance options\n");
 				return EXIT_USAGE;
 			}
 			if (compare_tol_parse(optarg, &tols[n_tols], why, sizeof(why))) {
@@ -117,7 +119,8 @@ int compare_main(int argc, char **argv)
 	describe("new ", argv[optind + 1], new);
 	if (jval_num(jval_path(base, "phones.configured"), 0) !=
 	    jval_num(jval_path(new, "phones.configured"), 0))
-		printf("note: the runs have different fleet sizes: counts are compared as they are\n");
+		printf(
+		    "note: the runs have different fleet sizes: counts are compared as they are\n");
 	reg = compare_reports(base, new, tols, n_tols, &rows, &n_rows);
 	if (reg < 0) {
 		fprintf(stderr, "phoneswarm compare: out of memory\n");

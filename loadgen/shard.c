@@ -51,8 +51,8 @@ int shard_apply(struct swarm_config *cfg, const struct shard *sh, char *why, siz
 		return 0;
 	/* every shard refuses what would leave any of them empty-handed */
 	if (cfg->count < sh->count) {
-		snprintf(why, whylen, "--shard %u/%u: %u phones cannot make %u shards",
-			 sh->index, sh->count, cfg->count, sh->count);
+		snprintf(why, whylen, "--shard %u/%u: %u phones cannot make %u shards", sh->index,
+			 sh->count, cfg->count, sh->count);
 		return -1;
 	}
 	slice(cfg->count, sh, &lo, &hi);

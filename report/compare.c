@@ -20,33 +20,33 @@
 #define LATENCY_FLOOR_US 1000.0 /* a latency change under 1 ms is noise */
 
 static const struct compare_tol defaults[] = {
-	{"tunnels_up", 0.5},
-	{"dtls_up", 0.5},
-	{"failed", 0.5},
-	{"peak_concurrent", 1},
-	{"failures", 10},
-	{"tunnels_dropped", 10},
-	{"reconnect_failures", 10},
-	{"latency.*.p50", 20},
-	{"latency.*.p90", 20},
-	{"latency.*.p99", 25},
-	{"latency.*.p999", 50},
-	{"latency.*.mean", 20},
-	{"latency.*.max", -1},
-	{"rtp.loss", 0.5},
-	{"rtp.loss_up", 0.5},
-	{"rtp.loss_down", 0.5},
-	{"rtp.mos", 2},
-	{"rtp.mos_min", 5},
-	{"resources.cpu_ms_per_tunnel", 25},
-	{"resources.kib_per_connected_phone", 10},
-	{"resources.max_rss_kb", 20},
+    {"tunnels_up", 0.5},
+    {"dtls_up", 0.5},
+    {"failed", 0.5},
+    {"peak_concurrent", 1},
+    {"failures", 10},
+    {"tunnels_dropped", 10},
+    {"reconnect_failures", 10},
+    {"latency.*.p50", 20},
+    {"latency.*.p90", 20},
+    {"latency.*.p99", 25},
+    {"latency.*.p999", 50},
+    {"latency.*.mean", 20},
+    {"latency.*.max", -1},
+    {"rtp.loss", 0.5},
+    {"rtp.loss_up", 0.5},
+    {"rtp.loss_down", 0.5},
+    {"rtp.mos", 2},
+    {"rtp.mos_min", 5},
+    {"resources.cpu_ms_per_tunnel", 25},
+    {"resources.kib_per_connected_phone", 10},
+    {"resources.max_rss_kb", 20},
 };
 
 /* the latency figures compared (min is left out: a best case says little) */
 static const char *const lat_stats[] = {"p50", "p90", "p99", "p999", "mean", "max"};
-static const char *const simple[] = {"tunnels_up",	   "dtls_up", "failed", "peak_concurrent",
-				     "tunnels_dropped", "reconnect_failures"};
+static const char *const simple[] = {"tunnels_up",	"dtls_up",	   "failed",
+				     "peak_concurrent", "tunnels_dropped", "reconnect_failures"};
 static const char *const rtp_names[] = {"loss", "loss_up", "loss_down", "mos", "mos_min"};
 static const char *const resources[] = {"cpu_ms_per_tunnel", "kib_per_connected_phone",
 					"max_rss_kb"};
@@ -171,8 +171,9 @@ int compare_tol_parse(const char *arg, struct compare_tol *t, char *why, size_t 
 	}
 	t->value = strtod(eq + 1, &end);
 	if (end == eq + 1 || (*end && strcmp(end, "%")) || !(t->value >= 0) || isinf(t->value)) {
-		snprintf(why, whylen, "--tolerance %s: \"%s\" is not a percentage (a number >= 0) or off",
-			 arg, eq + 1);
+		snprintf(why, whylen,
+			 "--tolerance %s: \"%s\" is not a percentage (a number >= 0) or off", arg,
+			 eq + 1);
 		return -1;
 	}
 	return 0;
@@ -299,7 +300,8 @@ static bool judge(const struct compare_row *r)
 	case CU_SHARE:
 		return worse > r->tol;
 	case CU_DURATION:
-		return worse >= LATENCY_FLOOR_US && (r->base <= 0 || worse > r->base * r->tol / 100);
+		return worse >= LATENCY_FLOOR_US &&
+		       (r->base <= 0 || worse > r->base * r->tol / 100);
 	case CU_COUNT:
 		return r->base <= 0 || worse > r->base * r->tol / 100;
 	case CU_NUMBER:
@@ -363,9 +365,8 @@ static size_t union_keys(const struct jval *a, const struct jval *b, const char 
 	return n;
 }
 
-int compare_reports(const struct jval *base, const struct jval *new,
-		    const struct compare_tol *tols, size_t n_tols, struct compare_row **rows,
-		    size_t *n_rows)
+int compare_reports(const struct jval *base, const struct jval *new, const struct compare_tol *tols,
+		    size_t n_tols, struct compare_row **rows, size_t *n_rows)
 {
 	struct table t = {.tols = tols, .n_tols = n_tols};
 	const struct jval *doc[2] = {base, new};
@@ -453,7 +454,10 @@ static void fmt_value(char *buf, size_t len, const struct compare_row *r, bool h
 		snprintf(buf, len, "%.0f", v);
 		break;
 	case CU_DURATION:
-		snprintf(buf, len, v >= 100000 ? "%.1f ms" : v >= 1000 ? "%.2f ms" : "%.3f ms",
+		snprintf(buf, len,
+			 v >= 100000 ? "%.1f ms"
+			 : v >= 1000 ? "%.2f ms"
+				     : "%.3f ms",
 			 v / 1000.0);
 		break;
 	case CU_NUMBER:

@@ -215,8 +215,9 @@ static int walk_counts(const uint8_t *p, size_t len, struct hist *h, const char 
 		}
 		p += n;
 		len -= n;
-		if (v < 0) { /* a run of empty slots; past the layout, index only has to stay there */
-			index += (uint64_t)-(v + 1) + 1;
+		if (v <
+		    0) { /* a run of empty slots; past the layout, index only has to stay there */
+			index += (uint64_t) - (v + 1) + 1;
 			if (index > UINT32_MAX)
 				index = UINT32_MAX;
 			continue;
@@ -488,8 +489,8 @@ static int parse_line(char *line, struct reader *rd, char **tag, double *start, 
 	return *why ? -1 : 0;
 }
 
-int hdrlog_read(const char *path, hdrlog_entry_fn fn, void *arg, double *start_unix_s,
-		char *err, size_t errlen)
+int hdrlog_read(const char *path, hdrlog_entry_fn fn, void *arg, double *start_unix_s, char *err,
+		size_t errlen)
 {
 	struct reader rd = {0};
 	struct hist *h = hist_new();

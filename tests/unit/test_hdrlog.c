@@ -136,11 +136,11 @@ static char *wrap(const uint8_t *raw, size_t len)
 static size_t hand_encoding(uint8_t *out, const uint8_t *payload, size_t plen)
 {
 	static const uint8_t head[40] = {
-	    0x1c, 0x84, 0x93, 0x13, 0,	  0,    0,    0,	/* cookie, payload length */
-	    0,    0,    0,    0,    0,	  0,    0,    3,	/* offset, digits */
-	    0,    0,    0,    0,    0,	  0,    0,    1,	/* lowest */
-	    0,    0,    0,    0,    0xd6, 0x93, 0xa4, 0x00, /* highest */
-	    0x3f, 0xf0, 0,    0,    0,	  0,    0,    0,	/* 1.0 */
+	    0x1c, 0x84, 0x93, 0x13, 0,	  0,	0,    0,    /* cookie, payload length */
+	    0,	  0,	0,    0,    0,	  0,	0,    3,    /* offset, digits */
+	    0,	  0,	0,    0,    0,	  0,	0,    1,    /* lowest */
+	    0,	  0,	0,    0,    0xd6, 0x93, 0xa4, 0x00, /* highest */
+	    0x3f, 0xf0, 0,    0,    0,	  0,	0,    0,    /* 1.0 */
 	};
 
 	memcpy(out, head, 40);
@@ -194,8 +194,8 @@ static void test_encoding_known_bytes(void **state)
 /* A count of 2^62 is zigzag 2^63: eight bytes 0x80 then the 9th byte, whole, 0x80. */
 static void test_encoding_nine_byte_word(void **state)
 {
-	static const uint8_t payload[] = {0x00, 0x80, 0x80, 0x80, 0x80, 0x80,
-					  0x80, 0x80, 0x80, 0x80};
+	static const uint8_t payload[] = {0x00, 0x80, 0x80, 0x80, 0x80,
+					  0x80, 0x80, 0x80, 0x80, 0x80};
 	struct hist *h = hist_new(), *back = hist_new();
 	uint8_t got[4096], want[128];
 	size_t wn = hand_encoding(want, payload, sizeof(payload));
@@ -476,8 +476,7 @@ static void test_read_foreign_forms(void **state)
 		 "Tag=x,1441812280.601,0.500,1.000,%s\n",
 		 b64, b64);
 	write_file(tmp("foreign.hlog"), text);
-	assert_int_equal(hdrlog_read(tmp("foreign.hlog"), collect, &c, NULL, err, sizeof(err)),
-			 0);
+	assert_int_equal(hdrlog_read(tmp("foreign.hlog"), collect, &c, NULL, err, sizeof(err)), 0);
 	assert_int_equal(c.n, 2);
 	assert_string_equal(c.e[0].tag, "");
 	assert_true(fabs(c.e[0].start - 0.127) < 1e-6);
@@ -488,8 +487,9 @@ static void test_read_foreign_forms(void **state)
 	collected_free(&c);
 
 	/* errors name the file and line */
-	snprintf(text, sizeof(text), "#[StartTime: 10 (seconds since epoch)]\nTag=a,0,1,2,%s\n"
-				     "Tag=b,0,1,%s\n",
+	snprintf(text, sizeof(text),
+		 "#[StartTime: 10 (seconds since epoch)]\nTag=a,0,1,2,%s\n"
+		 "Tag=b,0,1,%s\n",
 		 b64, b64);
 	write_file(tmp("bad.hlog"), text);
 	memset(&c, 0, sizeof(c));

@@ -131,7 +131,8 @@ static void test_errors(void **state)
 	expect_error("-", "line 1, column 1: bad number");
 	expect_error("\"\\x\"", "line 1, column 3: bad escape \\x");
 	expect_error("\"\\u12\"", "line 1, column 4: \\u needs four hex digits");
-	expect_error("\"\\ud800 \"", "line 1, column 8: high surrogate \\ud800 without its low half");
+	expect_error("\"\\ud800 \"",
+		     "line 1, column 8: high surrogate \\ud800 without its low half");
 	expect_error("\"\\udc00\"", "line 1, column 8: lone low surrogate \\udc00");
 	expect_error("\"\\u0000\"", "line 1, column 8: \\u0000 in a string");
 	expect_error("\"a\x01\"", "line 1, column 3: control character 0x01 in a string");
@@ -158,7 +159,9 @@ static void test_writer_round_trip(void **state)
 	json_open(&j, f);
 	json_obj_begin(&j, NULL);
 	json_str(&j, "ctl", "tab\there \x01\x1f quote\" back\\ nl\n");
-	json_str(&j, "bad utf8", "a\xff" "b");
+	json_str(&j, "bad utf8",
+		 "a\xff"
+		 "b");
 	json_uint(&j, "big", UINT64_MAX);
 	json_int(&j, "neg", INT64_MIN);
 	json_double(&j, "d", 0.1);
@@ -173,7 +176,8 @@ static void test_writer_round_trip(void **state)
 	v = parse(text);
 	assert_string_equal(jval_str(jval_get(v, "ctl"), ""),
 			    "tab\there \x01\x1f quote\" back\\ nl\n");
-	assert_string_equal(jval_str(jval_get(v, "bad utf8"), ""), "a\xef\xbf\xbd" "b");
+	assert_string_equal(jval_str(jval_get(v, "bad utf8"), ""), "a\xef\xbf\xbd"
+								   "b");
 	assert_int_equal(jval_u64(jval_get(v, "big"), 0), UINT64_MAX);
 	assert_true(jval_num(jval_get(v, "neg"), 0) == (double)INT64_MIN);
 	assert_true(jval_num(jval_get(v, "d"), 0) == 0.1);

@@ -70,7 +70,8 @@ static void check_cover(uint32_t count, uint32_t n_source, uint32_t n)
 
 		fleet(&cfg, count, n_source);
 		if (shard_apply(&cfg, &sh, why, sizeof(why)))
-			fail_msg("%u phones, %u sources, shard %u/%u: %s", count, n_source, i, n, why);
+			fail_msg("%u phones, %u sources, shard %u/%u: %s", count, n_source, i, n,
+				 why);
 		assert_true(cfg.count > 0);
 		/* the MAC and the fleet index move together */
 		assert_int_equal(cfg.mac_base - 0x02ab00001000ULL, cfg.index_base);
