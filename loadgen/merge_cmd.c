@@ -285,11 +285,6 @@ static int find_step(struct merge *m)
 	return 0;
 }
 
-static long key_of(const struct merge *m, double start, double len)
-{
-	return (long)floor((start + len / 2) / m->step);
-}
-
 /* Rank of a tag in the output: the metrics in their order, then the others. */
 static int tag_rank(const struct merge *m, int t)
 {
@@ -313,28 +308,81 @@ static int cmp_ivl(const void *a, const void *b)
 	return x->run - y->run;
 }
 
+/*
+ * Interval ends closer than this (a fraction of the usual interval) are the
+ * same interval seen by different runs: their timelines close intervals on
+ * a 100 ms tick, at the same times since their first arrival.
+ */
+#define SAME_END 0.3
+
+/* The key of end: its cluster among the sorted ends[0..n) (end is one of them). */
+static long key_at(const double *ends, const long *keys, size_t n, double end)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+
+		if (ends[mid] < end)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return keys[lo < n ? lo : n - 1];
+}
+
+/*
+ * Every interval (log line, series row) gets the key of its cluster: the
+ * ends of all runs' intervals, in order, start a new cluster where the gap
+ * to the previous end is more than SAME_END of the usual interval.
+ */
 static int key_rows(struct merge *m)
 {
-	for (size_t k = 0; k < m->n_ivls; k++)
-		m->ivls[k].key = key_of(m, m->ivls[k].start, m->ivls[k].len);
-	sort_m = m;
-	qsort(m->ivls, m->n_ivls, sizeof(*m->ivls), cmp_ivl);
-	for (int i = 0; i < m->n_runs; i++) {
-		struct run *r = &m->runs[i];
-		int ct = csv_col(&r->ts, "t_s"), ci = csv_col(&r->ts, "interval_s");
+	size_t n = m->n_ivls, j = 0;
+	double *ends;
+	long *keys;
 
-		if (!r->has_ts)
-			continue;
+	for (int i = 0; i < m->n_runs; i++)
+		n += m->runs[i].ts.nrows;
+	ends = malloc((n ? n : 1) * sizeof(*ends));
+	keys = malloc((n ? n : 1) * sizeof(*keys));
+	for (int i = 0; ends && keys && i < m->n_runs; i++) {
+		struct run *r = &m->runs[i];
+
 		r->row_key = malloc((r->ts.nrows ? r->ts.nrows : 1) * sizeof(*r->row_key));
 		if (!r->row_key)
-			return fail(m, "out of memory");
-		for (size_t row = 0; row < r->ts.nrows; row++) {
-			double len = strtod(csv_cell(&r->ts, row, (size_t)ci), NULL);
-
-			r->row_key[row] =
-			    key_of(m, strtod(csv_cell(&r->ts, row, (size_t)ct), NULL) - len, len);
-		}
+			break;
 	}
+	if (!ends || !keys || (m->n_runs && !m->runs[m->n_runs - 1].row_key)) {
+		free(ends);
+		free(keys);
+		return fail(m, "out of memory");
+	}
+	for (size_t k = 0; k < m->n_ivls; k++)
+		ends[j++] = m->ivls[k].start + m->ivls[k].len;
+	for (int i = 0; i < m->n_runs; i++)
+		for (size_t row = 0; row < m->runs[i].ts.nrows; row++)
+			ends[j++] = strtod(
+			    csv_cell(&m->runs[i].ts, row, (size_t)csv_col(&m->runs[i].ts, "t_s")),
+			    NULL);
+	qsort(ends, n, sizeof(*ends), cmp_double);
+	for (j = 0; j < n; j++)
+		keys[j] = j && ends[j] - ends[j - 1] > SAME_END * m->step ? keys[j - 1] + 1
+									  : (j ? keys[j - 1] : 0);
+	for (size_t k = 0; k < m->n_ivls; k++)
+		m->ivls[k].key = key_at(ends, keys, n, m->ivls[k].start + m->ivls[k].len);
+	for (int i = 0; i < m->n_runs; i++) {
+		struct run *r = &m->runs[i];
+		int ct = csv_col(&r->ts, "t_s");
+
+		for (size_t row = 0; row < r->ts.nrows; row++)
+			r->row_key[row] =
+			    key_at(ends, keys, n, strtod(csv_cell(&r->ts, row, (size_t)ct), NULL));
+	}
+	free(ends);
+	free(keys);
+	sort_m = m;
+	qsort(m->ivls, m->n_ivls, sizeof(*m->ivls), cmp_ivl);
 	return 0;
 }
 
@@ -388,7 +436,7 @@ static int write_hlog(struct merge *m, const char *dir)
 		return fail(m, "%s", err);
 	m->scratch_valid = false;
 	for (size_t k = 0, end; k < m->n_ivls && !rc; k = end) {
-		double s = m->ivls[k].start, len = m->ivls[k].len;
+		double s = m->ivls[k].start, e = s + m->ivls[k].len;
 		const char *why;
 
 		hist_reset(m->scratch);
@@ -397,9 +445,9 @@ static int write_hlog(struct merge *m, const char *dir)
 		     end++) {
 			hdrlog_decode(m->ivls[end].b64, strlen(m->ivls[end].b64), m->scratch, &why);
 			s = fmin(s, m->ivls[end].start);
-			len = fmax(len, m->ivls[end].len);
+			e = fmax(e, m->ivls[end].start + m->ivls[end].len);
 		}
-		rc = hdrlog_write(l, m->tags[m->ivls[k].tag], s, len, m->scratch);
+		rc = hdrlog_write(l, m->tags[m->ivls[k].tag], s, e - s, m->scratch);
 	}
 	if (hdrlog_close(l) || rc)
 		return fail(m, "%s: %s", path, strerror(EIO));
@@ -417,7 +465,17 @@ static const struct {
     {"rtp_jitter", "rtp_jitter_down"},
 };
 
-enum col_kind { COL_SUM, COL_MAX, COL_GAUGE_CARRIED, COL_EVENTS, COL_PCT, COL_MAX_MS };
+enum col_kind {
+	COL_SUM,	   /* counts of the interval: summed */
+	COL_T,		   /* t_s: the latest end */
+	COL_LEN,	   /* interval_s: the longest run's share of the interval */
+	COL_GAUGE,	   /* up, dtls, rss_mib: each run's at the interval's end, summed */
+	COL_GAUGE_CARRIED, /* arrived, failed: the same, carried on once a run has ended */
+	COL_RATE,	   /* cpu_pct: each run's over the interval, summed */
+	COL_EVENTS,	   /* names, each once */
+	COL_PCT,	   /* a percentile: from the merged interval histogram */
+	COL_MAX_MS,	   /* a max: the largest */
+};
 
 struct col {
 	enum col_kind kind;
@@ -437,8 +495,14 @@ static void classify(struct merge *m, const struct csv *c, struct col *cols)
 		csv_name(c, k, name, sizeof(name));
 		*o = (struct col){.kind = COL_SUM, .tag = -1, .max_col = -1};
 		len = strlen(name);
-		if (!strcmp(name, "t_s") || !strcmp(name, "interval_s"))
-			o->kind = COL_MAX;
+		if (!strcmp(name, "t_s"))
+			o->kind = COL_T;
+		else if (!strcmp(name, "interval_s"))
+			o->kind = COL_LEN;
+		else if (!strcmp(name, "up") || !strcmp(name, "dtls") || !strcmp(name, "rss_mib"))
+			o->kind = COL_GAUGE;
+		else if (!strcmp(name, "cpu_pct"))
+			o->kind = COL_RATE;
 		else if (!strcmp(name, "arrived") || !strcmp(name, "failed"))
 			o->kind = COL_GAUGE_CARRIED;
 		else if (!strcmp(name, "events"))
@@ -495,21 +559,24 @@ static int cmp_long(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-/* The merged cell of column k at key into out; a gauge `up` adds to *up. */
-static void merged_cell(struct merge *m, const struct col *cols, size_t k, long key, const long *at,
-			const long *last, char *out, size_t len)
+/* Each run's rows at the interval being merged: [first, end), and its latest row so far. */
+struct span {
+	long first, end, last; /* last -1: none yet */
+};
+
+static double num(const struct merge *m, int run, long row, size_t col)
 {
-	const struct col *o = &cols[k];
-	double sum = 0, max = -INFINITY;
-	int dec = 0, seen = 0;
+	return strtod(csv_cell(&m->runs[run].ts, (size_t)row, col), NULL);
+}
 
-	out[0] = '\0';
-	if (o->kind == COL_EVENTS) {
-		size_t n = 0;
+static void union_events(const struct merge *m, const struct span *sp, size_t k, char *out,
+			 size_t len)
+{
+	size_t n = 0;
 
-		for (int i = 0; i < m->n_runs; i++) {
-			const char *ev =
-			    at[i] >= 0 ? csv_cell(&m->runs[i].ts, (size_t)at[i], k) : "";
+	for (int i = 0; i < m->n_runs; i++)
+		for (long row = sp[i].first; row < sp[i].end; row++) {
+			const char *ev = csv_cell(&m->runs[i].ts, (size_t)row, k);
 
 			while (*ev) {
 				size_t el = strcspn(ev, "|");
@@ -521,6 +588,20 @@ static void merged_cell(struct merge *m, const struct col *cols, size_t k, long 
 				ev += el + (ev[el] == '|');
 			}
 		}
+}
+
+/* The merged cell of column k of interval key into out ("" when no run has a value). */
+static void merged_cell(struct merge *m, const struct col *cols, size_t k, long key,
+			const struct span *sp, char *out, size_t len)
+{
+	const struct col *o = &cols[k];
+	int lc = csv_col(&m->runs[0].ts, "interval_s");
+	double v = 0;
+	int dec = 0, seen = 0;
+
+	out[0] = '\0';
+	if (o->kind == COL_EVENTS) {
+		union_events(m, sp, k, out, len);
 		return;
 	}
 	if (o->kind == COL_PCT) {
@@ -533,7 +614,7 @@ static void merged_cell(struct merge *m, const struct col *cols, size_t k, long 
 		if (!hist_count(m->scratch))
 			return;
 		if (o->max_col >= 0) {
-			merged_cell(m, cols, (size_t)o->max_col, key, at, last, mx, sizeof(mx));
+			merged_cell(m, cols, (size_t)o->max_col, key, sp, mx, sizeof(mx));
 			max_us = mx[0] ? (uint64_t)llround(strtod(mx, NULL) * 1000.0) : 0;
 			if (max_us)
 				hist_set_exact(m->scratch, hist_min(m->scratch), max_us, -1);
@@ -541,24 +622,51 @@ static void merged_cell(struct merge *m, const struct col *cols, size_t k, long 
 		snprintf(out, len, "%.3f", (double)hist_percentile(m->scratch, o->pct) / 1000.0);
 		return;
 	}
+	if (o->kind == COL_T || o->kind == COL_MAX_MS)
+		v = -INFINITY;
 	for (int i = 0; i < m->n_runs; i++) {
-		long row = o->kind == COL_GAUGE_CARRIED ? last[i] : at[i];
-		const char *s;
+		long first = sp[i].first, end = sp[i].end;
+		double run_v = o->kind == COL_MAX_MS ? -INFINITY : 0, w = 0;
+		bool any = false;
 
-		if (row < 0)
-			continue;
-		s = csv_cell(&m->runs[i].ts, (size_t)row, k);
-		if (!*s)
+		if (o->kind == COL_GAUGE_CARRIED) {
+			if (sp[i].last < 0)
+				continue;
+			first = sp[i].last, end = sp[i].last + 1;
+		} else if (first == end) {
+			continue; /* no row of this run in the interval */
+		} else if (o->kind == COL_GAUGE || o->kind == COL_T) {
+			first = end - 1; /* the interval's end */
+		}
+		for (long row = first; row < end; row++) {
+			const char *c = csv_cell(&m->runs[i].ts, (size_t)row, k);
+
+			if (!*c)
+				continue;
+			any = true;
+			if (decimals(c) > dec)
+				dec = decimals(c);
+			if (o->kind == COL_RATE) { /* weighted by the rows' lengths */
+				run_v += strtod(c, NULL) * num(m, i, row, (size_t)lc);
+				w += num(m, i, row, (size_t)lc);
+			} else if (o->kind == COL_MAX_MS) {
+				run_v = fmax(run_v, strtod(c, NULL));
+			} else {
+				run_v += strtod(c, NULL);
+			}
+		}
+		if (!any)
 			continue;
 		seen++;
-		sum += strtod(s, NULL);
-		max = fmax(max, strtod(s, NULL));
-		if (decimals(s) > dec)
-			dec = decimals(s);
+		if (o->kind == COL_RATE)
+			run_v = w > 0 ? run_v / w : 0;
+		if (o->kind == COL_T || o->kind == COL_MAX_MS || o->kind == COL_LEN)
+			v = seen == 1 ? run_v : fmax(v, run_v);
+		else
+			v += run_v;
 	}
-	if (!seen)
-		return;
-	snprintf(out, len, "%.*f", dec, o->kind == COL_MAX || o->kind == COL_MAX_MS ? max : sum);
+	if (seen)
+		snprintf(out, len, "%.*f", dec, v);
 }
 
 /* Writes timeseries.csv; *peak gets the largest sum of `up`. */
@@ -567,8 +675,7 @@ static int write_series(struct merge *m, const char *dir, uint64_t *peak)
 	const struct csv *c0 = &m->runs[0].ts;
 	size_t n_keys = 0, *pos = calloc((size_t)m->n_runs, sizeof(*pos));
 	struct col *cols = calloc(c0->ncols, sizeof(*cols));
-	long *at = calloc((size_t)m->n_runs, sizeof(*at));
-	long *last = calloc((size_t)m->n_runs, sizeof(*last));
+	struct span *sp = calloc((size_t)m->n_runs, sizeof(*sp));
 	long *keys = NULL;
 	int up = csv_col(c0, "up");
 	char path[4096], buf[4096];
@@ -579,7 +686,7 @@ static int write_series(struct merge *m, const char *dir, uint64_t *peak)
 	for (int i = 0; i < m->n_runs; i++)
 		n_keys += m->runs[i].ts.nrows;
 	keys = malloc((n_keys ? n_keys : 1) * sizeof(*keys));
-	if (!cols || !at || !last || !pos || !keys) {
+	if (!cols || !sp || !pos || !keys) {
 		rc = fail(m, "out of memory");
 		goto done;
 	}
@@ -597,26 +704,27 @@ static int write_series(struct merge *m, const char *dir, uint64_t *peak)
 	}
 	fprintf(f, "%s\n", c0->header);
 	for (int i = 0; i < m->n_runs; i++)
-		last[i] = -1;
+		sp[i].last = -1;
 	for (size_t q = 0; q < n_keys; q++) {
 		long key = keys[q];
 
 		if (q && key == keys[q - 1])
 			continue;
-		/* each run's row at this key, and its latest row so far (rows are in time order) */
+		/* each run's rows at this key, and its latest row so far (in time order) */
 		for (int i = 0; i < m->n_runs; i++) {
 			const struct run *r = &m->runs[i];
 
-			at[i] = -1;
+			sp[i].first = sp[i].end = (long)pos[i];
 			while (pos[i] < r->ts.nrows && r->row_key[pos[i]] <= key) {
-				last[i] = (long)pos[i];
-				if (r->row_key[pos[i]] == key)
-					at[i] = (long)pos[i];
+				if (r->row_key[pos[i]] < key)
+					sp[i].first = (long)pos[i] + 1;
+				sp[i].last = (long)pos[i];
 				pos[i]++;
 			}
+			sp[i].end = (long)pos[i];
 		}
 		for (size_t k = 0; k < c0->ncols; k++) {
-			merged_cell(m, cols, k, key, at, last, buf, sizeof(buf));
+			merged_cell(m, cols, k, key, sp, buf, sizeof(buf));
 			fprintf(f, "%s%s", k ? "," : "", buf);
 			if ((int)k == up && buf[0] && strtoull(buf, NULL, 10) > *peak)
 				*peak = strtoull(buf, NULL, 10);
@@ -627,8 +735,7 @@ static int write_series(struct merge *m, const char *dir, uint64_t *peak)
 		rc = fail(m, "%s: %s", path, strerror(EIO));
 done:
 	free(cols);
-	free(at);
-	free(last);
+	free(sp);
 	free(pos);
 	free(keys);
 	return rc;

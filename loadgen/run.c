@@ -26,7 +26,6 @@
 #include "loadgen/shard.h"
 #include "loadgen/timeline.h"
 #include "loadgen/value.h"
-#include "report/hdrlog.h"
 #include "report/report.h"
 
 #define EXIT_EXPECT 1
@@ -71,35 +70,6 @@ static int64_t phone_index(const char *name, const struct swarm_config *cfg)
 	if (mac < cfg->mac_base || mac - cfg->mac_base >= cfg->count)
 		return -1;
 	return (int64_t)(mac - cfg->mac_base);
-}
-
-/*
- * wire: reports - DIR/latency.hlog with the whole run as one interval, so
- * that phoneswarm merge has histograms to merge until the timeline writes
- * one line per metric per interval.
- */
-static int write_hlog(const struct run_result *res, const char *dir)
-{
-	struct timespec now;
-	char path[4096], err[512];
-	struct hdrlog *l;
-	int rc = 0;
-
-	clock_gettime(CLOCK_REALTIME, &now);
-	snprintf(path, sizeof(path), "%s/latency.hlog", dir);
-	l = hdrlog_create(path, (double)now.tv_sec + (double)now.tv_nsec / 1e9 - res->wall_s, err,
-			  sizeof(err));
-	if (!l) {
-		fprintf(stderr, "phoneswarm: %s\n", err);
-		return -1;
-	}
-	for (int m = 0; m < M__COUNT && !rc; m++)
-		rc = hdrlog_write(l, metric_name((enum metric)m), 0, res->wall_s, res->lat[m]);
-	if (hdrlog_close(l) || rc) {
-		fprintf(stderr, "phoneswarm: %s: %s\n", path, strerror(EIO));
-		return -1;
-	}
-	return 0;
 }
 
 int run_main(int argc, char **argv)
@@ -278,8 +248,6 @@ int run_main(int argc, char **argv)
 		fprintf(stderr, "phoneswarm: %s: %s\n", path, strerror(-wr));
 		rc = EXIT_RUNTIME;
 	}
-	if (write_hlog(&res, dir)) /* wire: reports */
-		rc = EXIT_RUNTIME;
 	report_print_summary(&res, dir, stdout);
 	int nt = swarm_write_traces(sw, dir);
 	if (nt < 0) {

@@ -71,5 +71,11 @@ expect_eq "$NAME: merged time_to_tunnel count" "$N" "$(jq -r .latency_us.time_to
 # the merged max is the larger of the shards' (exact)
 mx=$(jq -s 'map(.latency_us.time_to_tunnel.max) | max' "$T/shard0/report.json" "$T/shard1/report.json")
 expect_eq "$NAME: merged time_to_tunnel max" "$mx" "$(jq -r .latency_us.time_to_tunnel.max "$M")"
+# the merged timeseries: tunnels brought up add up to the fleet, the peak is the headend's
+expect_eq "$NAME: merged timeseries.csv, tunnels_up summed over the intervals" "$N" \
+	"$(awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next } { s += $c["tunnels_up"] } END { print s }' \
+		"$T/merged/timeseries.csv")"
+expect_eq "$NAME: merged peak_concurrent = most sessions at once on the headend" "$most" \
+	"$(jq -r .phones.peak_concurrent "$M")"
 pass "$NAME: the merged report counts what the headend saw, its histograms the sum of the shards'"
 exit 0

@@ -44,6 +44,7 @@ struct fake {
 	char dir[128];
 	int n_ivl;
 	double offset;		   /* its intervals start this much later */
+	double end[MAX_IVL];	   /* each interval's end, since the first arrival */
 	unsigned up[MAX_IVL];	   /* tunnels up at the end of each interval */
 	unsigned arrived[MAX_IVL]; /* cumulative */
 	struct hist *ttt[MAX_IVL]; /* time_to_tunnel, per interval */
@@ -54,6 +55,10 @@ struct fake {
 };
 
 static struct fake runs[N_RUNS];
+
+/* Which merged interval each run's interval belongs to (see make_runs). */
+static const int cluster[N_RUNS][MAX_IVL] = {{0, 1, 2, 3, 3, 4}, {0, 1, 2, 3, 4, 5}};
+#define N_MERGED 6
 
 static uint64_t sample_us(void)
 {
@@ -114,13 +119,13 @@ static void write_run(struct fake *r, int index, int n, const char *scenario)
 	assert_non_null(f);
 	csv_header(f);
 	for (int i = 0; i < r->n_ivl; i++) {
-		double start = i + r->offset;
+		double start = i ? r->end[i - 1] : r->offset, len = r->end[i] - start;
 
 		hist_merge(all[M_TIME_TO_TUNNEL], r->ttt[i]);
 		hist_merge(all[M_DPD_RTT], r->dpd[i]);
-		assert_int_equal(hdrlog_write(l, "time_to_tunnel", start, 1.0, r->ttt[i]), 0);
-		assert_int_equal(hdrlog_write(l, "dpd_rtt", start, 1.0, r->dpd[i]), 0);
-		fprintf(f, "%.3f,1.000,%u,%u,%u,0,%u,%u,0,0,0,%llu", start + 1.0, r->arrived[i],
+		assert_int_equal(hdrlog_write(l, "time_to_tunnel", start, len, r->ttt[i]), 0);
+		assert_int_equal(hdrlog_write(l, "dpd_rtt", start, len, r->dpd[i]), 0);
+		fprintf(f, "%.3f,%.3f,%u,%u,%u,0,%u,%u,0,0,0,%llu", r->end[i], len, r->arrived[i],
 			r->up[i], r->up[i], r->arrived[i] - (i ? r->arrived[i - 1] : 0),
 			r->arrived[i] - (i ? r->arrived[i - 1] : 0),
 			(unsigned long long)hist_count(r->ttt[i]));
@@ -173,22 +178,34 @@ static void write_run(struct fake *r, int index, int n, const char *scenario)
 
 static void make_runs(void)
 {
-	static const unsigned up[N_RUNS][MAX_IVL] = {{50, 100, 100, 60, 0},
+	/*
+	 * Intervals close every second, and at events (a timeline cuts one
+	 * there, then goes on a second at a time from the cut): run 0 at 2.4
+	 * and 3.4, run 1 (started 13 ms later) at 2.5, a tick late. Ends:
+	 *   run 0: 1     2     2.4   3.4 3.5  4.5
+	 *   run 1: 1.013 2.013 2.513 3.513    4.513 5.513
+	 * so the merged intervals are those of cluster[][] below, run 0's rows
+	 * 3 and 4 in one of them.
+	 */
+	static const double ends[N_RUNS][MAX_IVL] = {{1, 2, 2.4, 3.4, 3.5, 4.5},
+						     {1.013, 2.013, 2.513, 3.513, 4.513, 5.513}};
+	static const unsigned up[N_RUNS][MAX_IVL] = {{50, 100, 100, 80, 60, 0},
 						     {20, 40, 90, 100, 100, 30}};
-	static const char *const events[N_RUNS][MAX_IVL] = {{NULL, "rotate", NULL, "cut"},
-							    {NULL, "rotate"}};
+	static const char *const events[N_RUNS][MAX_IVL] = {{NULL, "rotate", "cut", NULL, "x"},
+							    {NULL, "rotate", "cut"}};
 
 	rng_state = 99;
 	for (int k = 0; k < N_RUNS; k++) {
 		struct fake *r = &runs[k];
 
 		snprintf(r->dir, sizeof(r->dir), "%s/shard%d", root, k);
-		r->n_ivl = 5 + k;
+		r->n_ivl = 6;
 		r->offset = 0.013 * k; /* started a little later */
 		r->configured = 100;
 		r->refused = 3 + (uint64_t)k;
 		for (int i = 0; i < r->n_ivl; i++) {
 			r->up[i] = up[k][i];
+			r->end[i] = ends[k][i];
 			r->arrived[i] = (unsigned)(20 * (i + 1) < 100 ? 20 * (i + 1) : 100);
 			r->events[i] = events[k][i];
 			r->ttt[i] = hist_new();
@@ -304,8 +321,8 @@ static void test_report(void **state)
 	assert_int_equal(jval_u64(jval_get(doc, "merged_runs"), 0), 2);
 	assert_null(jval_get(doc, "shard"));
 	assert_true(jval_num(jval_get(doc, "duration_s"), 0) == 6.0);
-	/* events by name: rotate (both runs), cut */
-	assert_int_equal(jval_get(doc, "events")->n, 2);
+	/* events by name: rotate and cut (both runs), x */
+	assert_int_equal(jval_get(doc, "events")->n, 3);
 	assert_string_equal(jval_str(jval_get(&jval_get(doc, "events")->items[0], "name"), ""),
 			    "rotate");
 	assert_true(jval_num(jval_get(&jval_get(doc, "events")->items[0], "at_s"), 0) == 1.5);
@@ -357,46 +374,61 @@ static void test_timeseries(void **state)
 	snprintf(out, sizeof(out), "%s/merged_ts", root);
 	assert_int_equal(merge_all(out), 0);
 	rows = read_csv(path_in(out, "timeseries.csv"), cells, names, &ncols);
-	/* intervals 0..5: run 1 has one more, run 0's start 0.013 s apart */
-	assert_int_equal(rows, 6);
-	for (int i = 0; i < rows; i++) {
+	assert_int_equal(rows, N_MERGED);
+	for (int c = 0; c < rows; c++) {
 		struct hist *h = hist_new();
-		unsigned up = 0, arrived = 0;
+		unsigned up = 0, arrived = 0, runs_in = 0;
+		double t = 0, len = 0;
 
 		for (int k = 0; k < N_RUNS; k++) {
-			int last = i < runs[k].n_ivl ? i : runs[k].n_ivl - 1;
+			int last = -1, in = 0;
+			double run_len = 0;
 
-			if (i < runs[k].n_ivl) {
+			for (int i = 0; i < runs[k].n_ivl && cluster[k][i] <= c; i++) {
+				last = i;
+				if (cluster[k][i] < c)
+					continue;
+				in++;
 				hist_merge(h, runs[k].ttt[i]);
-				up += runs[k].up[i];
+				run_len +=
+				    runs[k].end[i] - (i ? runs[k].end[i - 1] : runs[k].offset);
 			}
-			arrived += runs[k].arrived[last]; /* carried for the run that ended */
+			arrived += runs[k].arrived[last]; /* carried once a run has ended */
+			if (!in)
+				continue;
+			runs_in++;
+			up += runs[k].up[last]; /* at the interval's end */
+			t = fmax(t, runs[k].end[last]);
+			len = fmax(len, run_len);
 		}
 		snprintf(want, sizeof(want), "%u", up);
-		assert_string_equal(cells[i][col(names, ncols, "up")], want);
+		assert_string_equal(cells[c][col(names, ncols, "up")], want);
 		snprintf(want, sizeof(want), "%u", arrived);
-		assert_string_equal(cells[i][col(names, ncols, "arrived")], want);
+		assert_string_equal(cells[c][col(names, ncols, "arrived")], want);
 		snprintf(want, sizeof(want), "%llu", (unsigned long long)hist_count(h));
-		assert_string_equal(cells[i][col(names, ncols, "ttt_count")], want);
+		assert_string_equal(cells[c][col(names, ncols, "ttt_count")], want);
 		/* percentiles of all the interval's samples, the max exact */
 		snprintf(want, sizeof(want), "%.3f", (double)hist_percentile(h, 99) / 1000.0);
-		assert_string_equal(cells[i][col(names, ncols, "ttt_p99_ms")], want);
+		assert_string_equal(cells[c][col(names, ncols, "ttt_p99_ms")], want);
 		snprintf(want, sizeof(want), "%.3f", (double)hist_percentile(h, 50) / 1000.0);
-		assert_string_equal(cells[i][col(names, ncols, "ttt_p50_ms")], want);
+		assert_string_equal(cells[c][col(names, ncols, "ttt_p50_ms")], want);
 		snprintf(want, sizeof(want), "%.3f", (double)hist_max(h) / 1000.0);
-		assert_string_equal(cells[i][col(names, ncols, "ttt_max_ms")], want);
+		assert_string_equal(cells[c][col(names, ncols, "ttt_max_ms")], want);
 		/* no RTP: empty cells stay empty */
-		assert_string_equal(cells[i][col(names, ncols, "rtp_rtt_p99_ms")], "");
-		/* the later run's t_s */
-		snprintf(want, sizeof(want), "%.3f", i + 1.013);
-		assert_string_equal(cells[i][col(names, ncols, "t_s")], want);
-		snprintf(want, sizeof(want), "%.1f", i < runs[0].n_ivl ? 25.0 : 12.5);
-		assert_string_equal(cells[i][col(names, ncols, "cpu_pct")], want);
+		assert_string_equal(cells[c][col(names, ncols, "rtp_rtt_p99_ms")], "");
+		snprintf(want, sizeof(want), "%.3f", t);
+		assert_string_equal(cells[c][col(names, ncols, "t_s")], want);
+		snprintf(want, sizeof(want), "%.3f", len);
+		assert_string_equal(cells[c][col(names, ncols, "interval_s")], want);
+		/* each run at 12.5% of a core */
+		snprintf(want, sizeof(want), "%.1f", 12.5 * runs_in);
+		assert_string_equal(cells[c][col(names, ncols, "cpu_pct")], want);
 		hist_free(h);
 	}
 	assert_string_equal(cells[0][col(names, ncols, "fail_TlsRefused")], "7");
 	assert_string_equal(cells[1][col(names, ncols, "events")], "rotate");
-	assert_string_equal(cells[3][col(names, ncols, "events")], "cut");
+	assert_string_equal(cells[2][col(names, ncols, "events")], "cut");
+	assert_string_equal(cells[3][col(names, ncols, "events")], "x");
 }
 
 static int take_slot(const struct hist_bucket *b, void *arg)
@@ -451,8 +483,8 @@ static void test_hlog(void **state)
 	assert_int_equal(merge_all(out), 0);
 	assert_int_equal(
 	    hdrlog_read(path_in(out, "latency.hlog"), sum_ttt, &s, &start, err, sizeof(err)), 0);
-	assert_true(start == 1700000000.0); /* the earlier run's */
-	assert_int_equal(s.lines, 6);	    /* one line per interval */
+	assert_true(start == 1700000000.0);  /* the earlier run's */
+	assert_int_equal(s.lines, N_MERGED); /* one line per merged interval */
 	for (int k = 0; k < N_RUNS; k++)
 		for (int i = 0; i < runs[k].n_ivl; i++) {
 			hist_merge(want, runs[k].ttt[i]);
