@@ -9,7 +9,7 @@
 
 CC      ?= cc
 BUILD   ?= build
-PKGS    := openssl liburing inih libcares
+PKGS    := openssl liburing inih libcares zlib
 CFLAGS  ?= -O2 -g
 # override: these stay even when CFLAGS is given on the command line (make asan)
 override CFLAGS += -std=gnu11 -Wall -Wextra -Wshadow -Wstrict-prototypes \
@@ -98,13 +98,14 @@ lab:
 FUZZ_SECONDS ?= 30
 FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_LIB := engine/http.c engine/cstp.c engine/authxml.c engine/anyconnect.c engine/url.c \
-            engine/certhash.c engine/inner.c engine/text.c
+            engine/certhash.c engine/inner.c engine/text.c report/jsonread.c report/hdrlog.c \
+            report/hist.c
 fuzz:
 	@command -v clang >/dev/null || { echo "make fuzz needs clang: apt-get install clang" >&2; exit 1; }
 	@mkdir -p $(BUILD)/fuzz
 	@for f in $(FUZZ_SRC); do n=$$(basename $$f .c); \
 	  clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -I. \
-	    -D_GNU_SOURCE $$f $(FUZZ_LIB) -lcrypto -o $(BUILD)/fuzz/$$n || exit 1; \
+	    -D_GNU_SOURCE $$f $(FUZZ_LIB) -lcrypto -lz -lm -o $(BUILD)/fuzz/$$n || exit 1; \
 	  echo "fuzz: $$n for $(FUZZ_SECONDS) s"; \
 	  $(BUILD)/fuzz/$$n -max_total_time=$(FUZZ_SECONDS) -print_final_stats=0 2>&1 | tail -1 || exit 1; \
 	done

@@ -297,30 +297,6 @@ static bool tag_attr(const struct tag *t, const char *name, const char **val, si
 
 /* ==== Unescaping ==== */
 
-static size_t utf8_encode(uint32_t c, char out[4])
-{
-	if (c < 0x80) {
-		out[0] = (char)c;
-		return 1;
-	}
-	if (c < 0x800) {
-		out[0] = (char)(0xc0 | c >> 6);
-		out[1] = (char)(0x80 | (c & 0x3f));
-		return 2;
-	}
-	if (c < 0x10000) {
-		out[0] = (char)(0xe0 | c >> 12);
-		out[1] = (char)(0x80 | ((c >> 6) & 0x3f));
-		out[2] = (char)(0x80 | (c & 0x3f));
-		return 3;
-	}
-	out[0] = (char)(0xf0 | c >> 18);
-	out[1] = (char)(0x80 | ((c >> 12) & 0x3f));
-	out[2] = (char)(0x80 | ((c >> 6) & 0x3f));
-	out[3] = (char)(0x80 | (c & 0x3f));
-	return 4;
-}
-
 /*
  * Decode the entity at s (s[0] == '&') into out; returns the bytes of
  * input it takes, or 0 when it is not an entity we know (then the '&' is
@@ -372,7 +348,7 @@ static size_t entity(const char *s, const char *end, char out[4], size_t *out_le
 	}
 	if (c == 0 || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
 		return 0;
-	*out_len = utf8_encode(c, out);
+	*out_len = text_utf8(c, out);
 	return (size_t)(semi + 1 - s);
 }
 

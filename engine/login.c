@@ -27,7 +27,10 @@
 
 #define CSTP_MTU 1406u /* what we ask for on a 1500-byte path */
 
-/* A credential pattern with %m (the MAC, 12 upper-case hex digits), %i (the index), %%. */
+/*
+ * A credential pattern with %m (the MAC, 12 upper-case hex digits), %i (the
+ * index in the fleet), %%.
+ */
 void login_expand(char *out, size_t cap, const char *pattern, const struct phone *p)
 {
 	size_t n = 0;
@@ -39,7 +42,8 @@ void login_expand(char *out, size_t cap, const char *pattern, const struct phone
 				n += (size_t)snprintf(out + n, cap - n, "%012llX",
 						      (unsigned long long)p->mac);
 			else if (*c == 'i')
-				n += (size_t)snprintf(out + n, cap - n, "%u", p->idx);
+				n += (size_t)snprintf(out + n, cap - n, "%u",
+						      p->w->cfg->index_base + p->idx);
 			else
 				out[n++] = '%';
 			if (n >= cap)

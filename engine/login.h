@@ -21,7 +21,7 @@ void login_connect(struct worker *w, struct phone *p);
 void login_auth_input(struct worker *w, struct phone *p, uint64_t now);
 /* Input in PH_CSTP: "200 CONNECTED" brings the tunnel up; anything else is a refusal. */
 void login_connect_input(struct worker *w, struct phone *p, uint64_t now);
-/* A credential pattern: %m the MAC (12 upper-case hex digits), %i the index, %% a %. */
+/* A credential pattern: %m the MAC (12 upper-case hex digits), %i the index in the fleet, %% a %. */
 void login_expand(char *out, size_t cap, const char *pattern, const struct phone *p);
 
 #endif

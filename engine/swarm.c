@@ -249,8 +249,9 @@ static int make_phones(struct swarm *sw, struct worker *w)
 	w->n_phones = n;
 	for (uint32_t k = 0; k < n; k++) {
 		uint32_t i = (uint32_t)w->id + k * (uint32_t)sw->n_workers;
+		uint32_t g = cfg->index_base + i; /* in the whole fleet, when sharded */
 		struct phone *p = &w->phones[k];
-		int m = model_of(cfg, i);
+		int m = model_of(cfg, g);
 		char cn[64];
 
 		phone_init(p, w, i);
@@ -271,8 +272,8 @@ static int make_phones(struct swarm *sw, struct worker *w)
 				p->traced = true;
 		if (sw->keys) {
 			/* the identity: LSC or MIC (on the model's chain), and its validity */
-			bool lsc = mix_point(i, 1) < cfg->lsc_share;
-			double v = mix_point(i, 2);
+			bool lsc = mix_point(g, 1) < cfg->lsc_share;
+			double v = mix_point(g, 2);
 			enum chain c = lsc ? ID_LSC : p->model->mic_sha1 ? ID_MIC_SHA1 : ID_MIC;
 			const struct identity_ca *ca = sw->ca[c] ? sw->ca[c] : sw->ca[ID_ANY];
 			enum validity val = v < cfg->expired_share ? EXPIRED
@@ -281,7 +282,7 @@ static int make_phones(struct swarm *sw, struct worker *w)
 						    : VALID;
 
 			identity_cn(cn, sizeof(cn), p->model->name, p->mac);
-			p->cert = identity_mint(ca, sw->keys, cn, i, !lsc && p->model->mic_sha1, val,
+			p->cert = identity_mint(ca, sw->keys, cn, g, !lsc && p->model->mic_sha1, val,
 						&p->key);
 			if (!p->cert)
 				return -ENOMEM;

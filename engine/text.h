@@ -4,13 +4,15 @@
  * A bounded writer for the requests and bodies the phones send (HTTP heads,
  * XML): appends never overrun the caller's buffer, the text stays
  * NUL-terminated, and one check at the end says whether it all fitted. And
- * the hex digit that session IDs, hashes and MACs are written with.
+ * the hex digit that session IDs, hashes and MACs are written with, and
+ * UTF-8 for the code points of XML and JSON escapes.
  */
 #ifndef ENGINE_TEXT_H
 #define ENGINE_TEXT_H
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 struct text {
 	char *buf;  /* borrowed: the caller's buffer */
@@ -28,5 +30,7 @@ void text_put(struct text *t, const char *s);
 int text_result(const struct text *t);
 /* The value of a hex digit (either case), or -1. */
 int text_hex_digit(char c);
+/* Code point cp (at most 0x10FFFF) as UTF-8 into out; the number of bytes, 1 to 4. */
+size_t text_utf8(uint32_t cp, char out[4]);
 
 #endif

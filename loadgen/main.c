@@ -5,6 +5,8 @@
 #include <string.h>
 
 #include "loadgen/certhash_cmd.h"
+#include "loadgen/compare_cmd.h"
+#include "loadgen/merge_cmd.h"
 #include "loadgen/probe_cmd.h"
 #include "loadgen/reflect_cmd.h"
 #include "loadgen/run.h"
@@ -19,6 +21,8 @@ static void usage(FILE *f)
 		   "  phoneswarm certhash FILE...\n"
 		   "  phoneswarm probe [URL] [--cnf FILE] [--models LIST] [--ca-cert PEM --ca-key PEM]\n"
 		   "  phoneswarm reflect --listen ADDR:PORT\n"
+		   "  phoneswarm compare BASE NEW [--tolerance METRIC=PERCENT ...]\n"
+		   "  phoneswarm merge RUN_DIR... -o DIR\n"
 		   "  phoneswarm version\n"
 		   "  phoneswarm help\n\n"
 		   "Exit status: 0 expectations held, 1 an expectation failed, 2 usage or\n"
@@ -38,6 +42,10 @@ int main(int argc, char **argv)
 		return reflect_main(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "probe"))
 		return probe_main(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "merge"))
+		return merge_main(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "compare"))
+		return compare_main(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "certhash"))
 		return certhash_main(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "version") || !strcmp(argv[1], "--version")) {

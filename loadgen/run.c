@@ -23,6 +23,7 @@
 #include "engine/swarm.h"
 #include "loadgen/event.h"
 #include "loadgen/scenario.h"
+#include "loadgen/shard.h"
 #include "loadgen/timeline.h"
 #include "loadgen/value.h"
 #include "report/html.h"
@@ -46,13 +47,15 @@ static void on_signal(int sig)
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: phoneswarm run SCENARIO.ini [-s section.key=value ...] [-o DIR] [-q]\n"
-		   "                     [--trace PHONE ...] [--trace-failed N]\n"
+		   "                     [--trace PHONE ...] [--trace-failed N] [--shard i/N]\n"
 		   "  -s KEY=VALUE      override a scenario key (repeatable)\n"
 		   "  -o DIR            where to write report.json (default: ./phoneswarm-out)\n"
 		   "  -q                no live progress on stderr\n"
 		   "  --trace PHONE     write the console log of a phone to DIR/trace/<CN>.log;\n"
 		   "                    PHONE is its index (0..count-1), its MAC, SEP<MAC> or CN\n"
-		   "  --trace-failed N  also the logs of the first N phones that failed\n");
+		   "  --trace-failed N  also the logs of the first N phones that failed\n"
+		   "  --shard i/N       run shard i (0..N-1) of the fleet: its slice of the\n"
+		   "                    phones, of phones.source, and ramp.rate / N\n");
 }
 
 /* A phone named by index, MAC, SEP<MAC> or CP-<model>-SEP<MAC>: its index, or -1. */
@@ -86,12 +89,14 @@ int run_main(int argc, char **argv)
 	static const struct option longopts[] = {
 		{"trace", required_argument, NULL, 'T'},
 		{"trace-failed", required_argument, NULL, 'F'},
+		{"shard", required_argument, NULL, 'S'}, /* wire: reports */
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
 	const char *traces[MAX_OVERRIDES];
 	int n_traces = 0;
 	uint64_t trace_failed = 0;
+	struct shard shard = {0};
 
 	optind = 1;
 	while ((opt = getopt_long(argc, argv, "s:o:qh", longopts, NULL)) != -1) {
@@ -107,6 +112,12 @@ int run_main(int argc, char **argv)
 			if (value_uint(optarg, 0, UINT32_MAX, &trace_failed)) {
 				fprintf(stderr, "phoneswarm: --trace-failed %s: not a whole number\n",
 					optarg);
+				return EXIT_USAGE;
+			}
+			break;
+		case 'S': /* wire: reports */
+			if (shard_parse(optarg, &shard, err, sizeof(err))) {
+				fprintf(stderr, "phoneswarm: %s\n", err);
 				return EXIT_USAGE;
 			}
 			break;
@@ -143,6 +154,12 @@ int run_main(int argc, char **argv)
 	}
 	if (scenario_load_run(scenario, overrides, n_over, &cfg, spec, err, sizeof(err))) {
 		fprintf(stderr, "phoneswarm: %s\n", err);
+		free(spec);
+		return EXIT_USAGE;
+	}
+	if (shard_apply(&cfg, &shard, err, sizeof(err))) { /* wire: reports */
+		fprintf(stderr, "phoneswarm: %s\n", err);
+		config_free(&cfg);
 		free(spec);
 		return EXIT_USAGE;
 	}
@@ -202,6 +219,8 @@ int run_main(int argc, char **argv)
 	memset(&res, 0, sizeof(res));
 	res.scenario = scenario;
 	res.cfg = &cfg;
+	res.shard_index = shard.index; /* wire: reports */
+	res.shard_count = shard.count;
 	struct timeline_opts topts = {
 		.dir = dir,
 		.scenario = scenario,

@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -28,6 +29,7 @@
 #include "loadgen/event.h"
 #include "report/capacity.h"
 #include "report/expect.h"
+#include "report/hdrlog.h"
 #include "report/hist.h"
 #include "report/series.h"
 
@@ -68,6 +70,7 @@ struct timeline {
 	struct rusage ru_prev;
 	char ival_events[512];
 	FILE *csv;
+	struct hdrlog *hlog; /* wire: reports - latency.hlog, the intervals' histograms */
 
 	/* whole run */
 	uint64_t peak, rss_peak, up_at_peak, up_min_after_ramp;
@@ -233,6 +236,11 @@ static void close_interval(struct timeline *t, uint64_t now, const struct stats 
 	}
 	if (t->cfg->capacity && !t->cap.stopped && !t->ended && now > t->ival_start)
 		capacity_step(t, now, s, &ru);
+	/* wire: reports - every interval's histograms, so that they add up to the run's */
+	for (int m = 0; t->hlog && m < M__COUNT; m++)
+		if (now > t->ival_start || hist_count(t->ival[m]))
+			hdrlog_write(t->hlog, metric_name((enum metric)m), rel_s(t, t->ival_start),
+				     len, t->ival[m]);
 	/* windows take the interval, then open or close at this point */
 	for (int w = 0; w < t->n_win; w++) {
 		struct window *win = &t->win[w];
@@ -596,6 +604,7 @@ void timeline_free(struct timeline *t)
 {
 	if (!t)
 		return;
+	hdrlog_close(t->hlog); /* wire: reports */
 	for (int m = 0; m < M__COUNT; m++)
 		hist_free(t->ival[m]);
 	for (int w = 0; w < t->n_win; w++)
@@ -693,6 +702,21 @@ int timeline_run(struct timeline *t, volatile int *interrupted, struct run_resul
 	series_header(t->csv);
 	while (clock_us() < t->t0)
 		usleep(1000);
+	{ /* wire: reports - latency.hlog, its StartTime the first arrival's wall-clock time */
+		struct timespec wall;
+		char err[512];
+
+		clock_gettime(CLOCK_REALTIME, &wall);
+		snprintf(path, sizeof(path), "%s/latency.hlog", t->o.dir);
+		t->hlog = hdrlog_create(path,
+					(double)wall.tv_sec + (double)wall.tv_nsec / 1e9 -
+						(double)(clock_us() - t->t0) / 1e6,
+					err, sizeof(err));
+		if (!t->hlog) {
+			fprintf(stderr, "phoneswarm: %s\n", err);
+			return -EIO;
+		}
+	}
 	swarm_stats(t->sw, &s);
 	windows_step(t, &s); /* windows from "start" open now */
 
@@ -768,5 +792,11 @@ int timeline_run(struct timeline *t, volatile int *interrupted, struct run_resul
 		fprintf(stderr, "phoneswarm: %s/timeseries.csv: write error\n", t->o.dir);
 		return -EIO;
 	}
+	if (hdrlog_close(t->hlog)) { /* wire: reports */
+		t->hlog = NULL;
+		fprintf(stderr, "phoneswarm: %s/latency.hlog: write error\n", t->o.dir);
+		return -EIO;
+	}
+	t->hlog = NULL;
 	return 0;
 }

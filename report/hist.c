@@ -13,6 +13,7 @@
  */
 #include "report/hist.h"
 
+#include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -241,5 +242,29 @@ int hist_foreach_bucket(const struct hist *h, hist_bucket_fn fn, void *arg)
 		if (ret)
 			return ret;
 	}
+	return 0;
+}
+
+int hist_slot_bounds(uint32_t index, uint64_t *lo_us, uint64_t *hi_us)
+{
+	if (index >= NSLOTS)
+		return -ERANGE;
+	*lo_us = slot_lo(index);
+	*hi_us = slot_hi(index);
+	return 0;
+}
+
+int hist_set_exact(struct hist *h, uint64_t min_us, uint64_t max_us, double mean_us)
+{
+	if (!h->count || min_us > max_us || max_us > HIST_MAX_US)
+		return -EINVAL;
+	if (slot_of(min_us) != slot_of(h->min) || slot_of(max_us) != slot_of(h->max))
+		return -EINVAL;
+	if (mean_us >= 0 && (mean_us < (double)min_us || mean_us > (double)max_us))
+		return -EINVAL;
+	h->min = min_us;
+	h->max = max_us;
+	if (mean_us >= 0)
+		h->sum = (unsigned __int128)(mean_us * (double)h->count + 0.5);
 	return 0;
 }

@@ -100,4 +100,20 @@ uint64_t hist_percentile(const struct hist *h, double pct);
  */
 int hist_foreach_bucket(const struct hist *h, hist_bucket_fn fn, void *arg);
 
+/*
+ * The values slot index holds (index as in struct hist_bucket), lo_us..hi_us
+ * inclusive. Returns 0, or -ERANGE past the slot of HIST_MAX_US.
+ */
+int hist_slot_bounds(uint32_t index, uint64_t *lo_us, uint64_t *hi_us);
+
+/*
+ * For a histogram rebuilt from slot counts alone (a log keeps no more), whose
+ * min, max and mean are then those of the values it was rebuilt from: sets
+ * the exact min, max and mean, known from elsewhere (a report.json). min must
+ * lie in the lowest non-empty slot, max in the highest, min <= mean <= max;
+ * a negative mean leaves the mean as it is. Returns 0, or -EINVAL (h empty, or
+ * a value out of place) changing nothing.
+ */
+int hist_set_exact(struct hist *h, uint64_t min_us, uint64_t max_us, double mean_us);
+
 #endif

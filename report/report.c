@@ -56,6 +56,14 @@ int report_write_json(const struct run_result *r, const char *path)
 	json_str(&j, "headend", r->cfg->url);
 	json_str(&j, "dtls_mode", dtls_modes[r->cfg->dtls_mode]);
 	json_double(&j, "duration_s", r->wall_s);
+	if (r->shard_count) {
+		json_obj_begin(&j, "shard");
+		json_uint(&j, "index", r->shard_index);
+		json_uint(&j, "count", r->shard_count);
+		json_obj_end(&j);
+	}
+	if (r->merged_runs)
+		json_uint(&j, "merged_runs", r->merged_runs);
 
 	json_obj_begin(&j, "phones");
 	json_uint(&j, "configured", r->cfg->count);

@@ -52,6 +52,8 @@ struct run_result {
 	const struct expect_result *expects;/* borrowed: [expect], in file order */
 	int n_expects;
 	const struct capacity_result *capacity; /* borrowed; NULL: not a capacity search */
+	uint32_t shard_index, shard_count; /* --shard i/N; count 0: not sharded */
+	uint32_t merged_runs;           /* phoneswarm merge: how many runs; 0: a run */
 };
 
 /* Write report.json to path. 0, or -errno. */

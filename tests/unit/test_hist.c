@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include "report/hist.h"
+#include "tests/unit/splitmix.h"
 
 #define CHECK(cond, ...)                                                                           \
 	do {                                                                                       \
@@ -33,17 +34,6 @@
 #define N_SAMPLES 200000
 
 /* ==== Reference arithmetic ==== */
-
-static uint64_t rng_state;
-
-static uint64_t rng_next(void)
-{
-	uint64_t z = (rng_state += 0x9e3779b97f4a7c15ULL);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-	return z ^ (z >> 31);
-}
 
 /* Uniform in (0, 1). */
 static double rng_unit(void)

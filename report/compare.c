@@ -1,0 +1,501 @@
+/*
+ * report/compare.c - two report.json side by side (compare.h).
+ *
+ * Each figure is taken from both documents the same way (extract()), put
+ * in a row, and judged against the tolerance that applies to its name
+ * (tol_for()): the longest matching name the user gave, else the first
+ * matching default pattern, where "*" stands for one name component.
+ */
+#include "report/compare.h"
+
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/reason.h"
+#include "engine/stats.h"
+#include "report/jsonread.h"
+
+#define LATENCY_FLOOR_US 1000.0 /* a latency change under 1 ms is noise */
+
+static const struct compare_tol defaults[] = {
+    {"tunnels_up", 0.5},
+    {"dtls_up", 0.5},
+    {"failed", 0.5},
+    {"peak_concurrent", 1},
+    {"failures", 10},
+    {"tunnels_dropped", 10},
+    {"reconnect_failures", 10},
+    {"latency.*.p50", 20},
+    {"latency.*.p90", 20},
+    {"latency.*.p99", 25},
+    {"latency.*.p999", 50},
+    {"latency.*.mean", 20},
+    {"latency.*.max", -1},
+    {"rtp.loss", 0.5},
+    {"rtp.loss_up", 0.5},
+    {"rtp.loss_down", 0.5},
+    {"rtp.mos", 2},
+    {"rtp.mos_min", 5},
+    {"resources.cpu_ms_per_tunnel", 25},
+    {"resources.kib_per_connected_phone", 10},
+    {"resources.max_rss_kb", 20},
+};
+
+/* the latency figures compared (min is left out: a best case says little) */
+static const char *const lat_stats[] = {"p50", "p90", "p99", "p999", "mean", "max"};
+static const char *const simple[] = {"tunnels_up",	"dtls_up",	   "failed",
+				     "peak_concurrent", "tunnels_dropped", "reconnect_failures"};
+static const char *const rtp_names[] = {"loss", "loss_up", "loss_down", "mos", "mos_min"};
+static const char *const resources[] = {"cpu_ms_per_tunnel", "kib_per_connected_phone",
+					"max_rss_kb"};
+
+#define COUNT_OF(a) (sizeof(a) / sizeof((a)[0]))
+
+const struct compare_tol *compare_default_tolerances(size_t *n)
+{
+	*n = COUNT_OF(defaults);
+	return defaults;
+}
+
+/* ==== Names ==== */
+
+/* pattern matches name or a prefix of it ending at a '.'; "*" matches one component. */
+static bool matches(const char *pattern, const char *name)
+{
+	while (*pattern) {
+		if (pattern[0] == '*' && (pattern[1] == '.' || !pattern[1])) {
+			if (!*name || *name == '.')
+				return false;
+			while (*name && *name != '.')
+				name++;
+			pattern++;
+			continue;
+		}
+		if (*pattern++ != *name++)
+			return false;
+	}
+	return *name == '\0' || *name == '.';
+}
+
+/* Is s[0..len) the word w? */
+static bool is_word(const char *s, size_t len, const char *w)
+{
+	return strlen(w) == len && !strncmp(s, w, len);
+}
+
+/* Is s[0..len) one of list[0..n)? */
+static bool one_of(const char *s, size_t len, const char *const *list, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (is_word(s, len, list[i]))
+			return true;
+	return false;
+}
+
+static bool is_metric(const char *s, size_t len)
+{
+	for (int m = 0; m < M__COUNT; m++)
+		if (is_word(s, len, metric_name((enum metric)m)))
+			return true;
+	return false;
+}
+
+static bool is_reason(const char *s)
+{
+	for (int r = 1; r < R__COUNT; r++)
+		if (!strcmp(s, reason_name((enum reason)r)))
+			return true;
+	return false;
+}
+
+/* name is a metric compare knows, or a prefix of such names. */
+static bool known_name(const char *name)
+{
+	const char *dot = strchr(name, '.'), *rest = dot ? dot + 1 : NULL;
+	size_t head = dot ? (size_t)(dot - name) : strlen(name);
+
+	if (one_of(name, head, simple, COUNT_OF(simple)))
+		return !rest;
+	if (is_word(name, head, "failures"))
+		return !rest || is_reason(rest);
+	if (is_word(name, head, "rtp"))
+		return !rest || one_of(rest, strlen(rest), rtp_names, COUNT_OF(rtp_names));
+	if (is_word(name, head, "resources"))
+		return !rest || one_of(rest, strlen(rest), resources, COUNT_OF(resources));
+	if (is_word(name, head, "latency")) {
+		const char *dot2;
+
+		if (!rest)
+			return true;
+		dot2 = strchr(rest, '.');
+		if (!dot2)
+			return is_metric(rest, strlen(rest));
+		return is_metric(rest, (size_t)(dot2 - rest)) &&
+		       one_of(dot2 + 1, strlen(dot2 + 1), lat_stats, COUNT_OF(lat_stats));
+	}
+	return false;
+}
+
+int compare_tol_parse(const char *arg, struct compare_tol *t, char *why, size_t whylen)
+{
+	const char *eq = strchr(arg, '=');
+	char *end;
+	size_t len;
+
+	if (!eq || eq == arg) {
+		snprintf(why, whylen, "--tolerance %s: expected METRIC=PERCENT", arg);
+		return -1;
+	}
+	len = (size_t)(eq - arg);
+	if (len >= sizeof(t->name)) {
+		snprintf(why, whylen, "--tolerance %s: name too long", arg);
+		return -1;
+	}
+	memcpy(t->name, arg, len);
+	t->name[len] = '\0';
+	if (!known_name(t->name)) {
+		snprintf(why, whylen,
+			 "--tolerance %s: unknown metric \"%s\" (tunnels_up, dtls_up, failed, "
+			 "peak_concurrent, failures[.REASON], tunnels_dropped, reconnect_failures, "
+			 "latency[.METRIC[.p50|p90|p99|p999|mean|max]], rtp[.loss|loss_up|"
+			 "loss_down|mos|mos_min], resources[.cpu_ms_per_tunnel|"
+			 "kib_per_connected_phone|max_rss_kb])",
+			 arg, t->name);
+		return -1;
+	}
+	if (!strcmp(eq + 1, "off")) {
+		t->value = -1;
+		return 0;
+	}
+	t->value = strtod(eq + 1, &end);
+	if (end == eq + 1 || (*end && strcmp(end, "%")) || !(t->value >= 0) || isinf(t->value)) {
+		snprintf(why, whylen,
+			 "--tolerance %s: \"%s\" is not a percentage (a number >= 0) or off", arg,
+			 eq + 1);
+		return -1;
+	}
+	return 0;
+}
+
+static double tol_for(const char *name, const struct compare_tol *tols, size_t n)
+{
+	size_t best = 0;
+	double v = -1;
+
+	for (size_t i = 0; i < n; i++) {
+		size_t len = strlen(tols[i].name);
+
+		if (len >= best && matches(tols[i].name, name)) {
+			best = len;
+			v = tols[i].value;
+		}
+	}
+	if (best)
+		return v;
+	for (size_t i = 0; i < COUNT_OF(defaults); i++)
+		if (matches(defaults[i].name, name))
+			return defaults[i].value;
+	return -1;
+}
+
+/* ==== Figures ==== */
+
+/* A number at path, or absent. */
+static bool num_at(const struct jval *doc, const char *path, double *v)
+{
+	const struct jval *j = jval_path(doc, path);
+
+	if (!j || j->type != JVAL_NUM)
+		return false;
+	*v = j->is_u64 ? (double)j->u : j->num;
+	return true;
+}
+
+/* A share of the fleet: path / phones.configured, in %. */
+static bool share_at(const struct jval *doc, const char *path, double *v)
+{
+	double part, whole;
+
+	if (!num_at(doc, path, &part) || !num_at(doc, "phones.configured", &whole) || whole <= 0)
+		return false;
+	*v = 100.0 * part / whole;
+	return true;
+}
+
+/* failures.REASON: report.json leaves out the reasons that did not happen. */
+static bool failure_at(const struct jval *doc, const char *reason, double *v)
+{
+	const struct jval *f = jval_get(doc, "failures");
+
+	if (!f || f->type != JVAL_OBJ)
+		return false;
+	*v = jval_num(jval_get(f, reason), 0);
+	return true;
+}
+
+static bool failures_sum(const struct jval *doc, double *v)
+{
+	const struct jval *f = jval_get(doc, "failures");
+
+	if (!f || f->type != JVAL_OBJ)
+		return false;
+	*v = 0;
+	for (size_t i = 0; i < f->n; i++)
+		*v += jval_num(&f->items[i], 0);
+	return true;
+}
+
+/* rtp.NAME, as [expect] computes it; absent when no RTP was sent. */
+static bool rtp_at(const struct jval *doc, const char *what, double *v)
+{
+	double sent, lost;
+
+	if (!num_at(doc, "rtp.sent", &sent) || sent <= 0)
+		return false;
+	if (!strcmp(what, "loss")) {
+		if (!num_at(doc, "rtp.lost", &lost))
+			return false;
+		*v = 100.0 * lost / sent;
+		return true;
+	}
+	if (!strcmp(what, "loss_up"))
+		return num_at(doc, "rtp.loss_up_pct", v);
+	if (!strcmp(what, "loss_down"))
+		return num_at(doc, "rtp.loss_down_pct", v);
+	return num_at(doc, !strcmp(what, "mos") ? "rtp.mos_mean" : "rtp.mos_min", v);
+}
+
+/* latency.METRIC.STAT, from latency_us; absent when the metric has no samples. */
+static bool latency_at(const struct jval *doc, const char *metric, const char *stat, double *v)
+{
+	char path[COMPARE_NAME_MAX + 16];
+	double count;
+
+	snprintf(path, sizeof(path), "latency_us.%s.count", metric);
+	if (!num_at(doc, path, &count) || count <= 0)
+		return false;
+	snprintf(path, sizeof(path), "latency_us.%s.%s", metric, stat);
+	return num_at(doc, path, v);
+}
+
+/* ==== Rows ==== */
+
+struct table {
+	struct compare_row *rows;
+	size_t n, cap;
+	const struct compare_tol *tols;
+	size_t n_tols;
+	bool oom;
+};
+
+static bool judge(const struct compare_row *r)
+{
+	double worse = r->higher_is_better ? r->base - r->new : r->new - r->base;
+
+	if (r->tol < 0 || !r->has_base || !r->has_new || !(worse > 0))
+		return false;
+	switch (r->unit) {
+	case CU_SHARE:
+		return worse > r->tol;
+	case CU_DURATION:
+		return worse >= LATENCY_FLOOR_US &&
+		       (r->base <= 0 || worse > r->base * r->tol / 100);
+	case CU_COUNT:
+		return r->base <= 0 || worse > r->base * r->tol / 100;
+	case CU_NUMBER:
+		return r->base > 0 && worse > r->base * r->tol / 100;
+	}
+	return false;
+}
+
+static void add(struct table *t, const char *name, enum compare_unit unit, bool higher_better,
+		bool always, bool has_base, double base, bool has_new, double new)
+{
+	struct compare_row *r;
+
+	if (!has_base && !has_new)
+		return;
+	if (!always && (!has_base || base == 0) && (!has_new || new == 0))
+		return;
+	if (t->n == t->cap) {
+		size_t cap = t->cap ? t->cap * 2 : 64;
+		struct compare_row *rows = realloc(t->rows, cap * sizeof(*rows));
+
+		if (!rows) {
+			t->oom = true;
+			return;
+		}
+		t->rows = rows;
+		t->cap = cap;
+	}
+	r = &t->rows[t->n++];
+	memset(r, 0, sizeof(*r));
+	snprintf(r->name, sizeof(r->name), "%s", name);
+	r->unit = unit;
+	r->higher_is_better = higher_better;
+	r->has_base = has_base;
+	r->has_new = has_new;
+	r->base = has_base ? base : 0;
+	r->new = has_new ? new : 0;
+	r->tol = tol_for(name, t->tols, t->n_tols);
+	r->regression = judge(r);
+}
+
+/* The keys of object path in either document: base's in order, then new's others. */
+static size_t union_keys(const struct jval *a, const struct jval *b, const char *path,
+			 const char **keys, size_t max)
+{
+	const struct jval *o[2] = {jval_path(a, path), jval_path(b, path)};
+	size_t n = 0;
+
+	for (int d = 0; d < 2; d++) {
+		if (!o[d] || o[d]->type != JVAL_OBJ)
+			continue;
+		for (size_t i = 0; i < o[d]->n && n < max; i++) {
+			size_t k;
+
+			for (k = 0; k < n && strcmp(keys[k], o[d]->keys[i]); k++)
+				;
+			if (k == n)
+				keys[n++] = o[d]->keys[i];
+		}
+	}
+	return n;
+}
+
+int compare_reports(const struct jval *base, const struct jval *new, const struct compare_tol *tols,
+		    size_t n_tols, struct compare_row **rows, size_t *n_rows)
+{
+	struct table t = {.tols = tols, .n_tols = n_tols};
+	const struct jval *doc[2] = {base, new};
+	const char *keys[256];
+	char name[COMPARE_NAME_MAX], path[COMPARE_NAME_MAX + 16];
+	double v[2];
+	bool h[2];
+	size_t nk;
+	int regressions = 0;
+
+#define BOTH(expr)                                                                                 \
+	for (int d = 0; d < 2; d++) {                                                              \
+		const struct jval *j = doc[d];                                                     \
+		h[d] = (expr);                                                                     \
+	}
+
+	BOTH(share_at(j, "phones.tunnels_up", &v[d]));
+	add(&t, "tunnels_up", CU_SHARE, true, true, h[0], v[0], h[1], v[1]);
+	BOTH(share_at(j, "phones.dtls_up", &v[d]));
+	add(&t, "dtls_up", CU_SHARE, true, true, h[0], v[0], h[1], v[1]);
+	BOTH(share_at(j, "phones.failed", &v[d]));
+	add(&t, "failed", CU_SHARE, false, true, h[0], v[0], h[1], v[1]);
+	BOTH(num_at(j, "phones.peak_concurrent", &v[d]));
+	add(&t, "peak_concurrent", CU_COUNT, true, true, h[0], v[0], h[1], v[1]);
+	BOTH(num_at(j, "phones.tunnels_dropped", &v[d]));
+	add(&t, "tunnels_dropped", CU_COUNT, false, false, h[0], v[0], h[1], v[1]);
+	BOTH(num_at(j, "phones.reconnect_failures", &v[d]));
+	add(&t, "reconnect_failures", CU_COUNT, false, false, h[0], v[0], h[1], v[1]);
+
+	BOTH(failures_sum(j, &v[d]));
+	add(&t, "failures", CU_COUNT, false, true, h[0], v[0], h[1], v[1]);
+	nk = union_keys(base, new, "failures", keys, COUNT_OF(keys));
+	for (size_t k = 0; k < nk; k++) {
+		snprintf(path, sizeof(path), "failures.%s", keys[k]);
+		BOTH(failure_at(j, keys[k], &v[d]));
+		add(&t, path, CU_COUNT, false, false, h[0], v[0], h[1], v[1]);
+	}
+
+	nk = union_keys(base, new, "latency_us", keys, COUNT_OF(keys));
+	for (size_t k = 0; k < nk; k++)
+		for (size_t s = 0; s < COUNT_OF(lat_stats); s++) {
+			snprintf(name, sizeof(name), "latency.%s.%s", keys[k], lat_stats[s]);
+			BOTH(latency_at(j, keys[k], lat_stats[s], &v[d]));
+			add(&t, name, CU_DURATION, false, false, h[0], v[0], h[1], v[1]);
+		}
+
+	for (size_t k = 0; k < COUNT_OF(rtp_names); k++) {
+		bool mos = !strncmp(rtp_names[k], "mos", 3);
+
+		snprintf(name, sizeof(name), "rtp.%s", rtp_names[k]);
+		BOTH(rtp_at(j, rtp_names[k], &v[d]));
+		add(&t, name, mos ? CU_NUMBER : CU_SHARE, mos, false, h[0], v[0], h[1], v[1]);
+	}
+	for (size_t k = 0; k < COUNT_OF(resources); k++) {
+		snprintf(name, sizeof(name), "resources.%s", resources[k]);
+		BOTH(num_at(j, name, &v[d]));
+		add(&t, name, CU_NUMBER, false, false, h[0], v[0], h[1], v[1]);
+	}
+#undef BOTH
+
+	if (t.oom) {
+		free(t.rows);
+		return -1;
+	}
+	for (size_t i = 0; i < t.n; i++)
+		regressions += t.rows[i].regression;
+	*rows = t.rows;
+	*n_rows = t.n;
+	return regressions;
+}
+
+/* ==== Printing ==== */
+
+static void fmt_value(char *buf, size_t len, const struct compare_row *r, bool has, double v)
+{
+	if (!has) {
+		snprintf(buf, len, "-");
+		return;
+	}
+	switch (r->unit) {
+	case CU_SHARE:
+		snprintf(buf, len, "%.2f%%", v);
+		break;
+	case CU_COUNT:
+		snprintf(buf, len, "%.0f", v);
+		break;
+	case CU_DURATION:
+		snprintf(buf, len,
+			 v >= 100000 ? "%.1f ms"
+			 : v >= 1000 ? "%.2f ms"
+				     : "%.3f ms",
+			 v / 1000.0);
+		break;
+	case CU_NUMBER:
+		snprintf(buf, len, v >= 1000 ? "%.0f" : "%.2f", v);
+		break;
+	}
+}
+
+static void fmt_change(char *buf, size_t len, const struct compare_row *r)
+{
+	if (!r->has_base || !r->has_new)
+		snprintf(buf, len, "-");
+	else if (r->unit == CU_SHARE)
+		snprintf(buf, len, "%+.2f pt", r->new - r->base);
+	else if (r->new == r->base)
+		snprintf(buf, len, "=");
+	else if (r->base == 0)
+		snprintf(buf, len, "from 0");
+	else
+		snprintf(buf, len, "%+.1f%%", 100.0 * (r->new - r->base) / r->base);
+}
+
+void compare_print(FILE *out, const struct compare_row *rows, size_t n_rows)
+{
+	char b[32], n[32], c[32], t[32];
+
+	fprintf(out, "%-40s %12s %12s %10s %9s\n", "metric", "base", "new", "change", "tolerance");
+	for (size_t i = 0; i < n_rows; i++) {
+		const struct compare_row *r = &rows[i];
+
+		fmt_value(b, sizeof(b), r, r->has_base, r->base);
+		fmt_value(n, sizeof(n), r, r->has_new, r->new);
+		fmt_change(c, sizeof(c), r);
+		if (r->tol < 0)
+			snprintf(t, sizeof(t), "off");
+		else
+			snprintf(t, sizeof(t), r->unit == CU_SHARE ? "%g pt" : "%g%%", r->tol);
+		fprintf(out, "%-40s %12s %12s %10s %9s%s\n", r->name, b, n, c, t,
+			r->regression ? "  REGRESSION" : "");
+	}
+}
