@@ -86,6 +86,8 @@ struct timeline {
 	int n_ex, n_failed;
 	bool tty;
 	uint64_t next_line;
+	double last_tps;          /* tunnels per second over the last interval */
+	uint64_t last_p99_us;     /* its time-to-tunnel p99; 0: no sample */
 };
 
 static double tv_s(struct timeval tv)
@@ -257,6 +259,10 @@ static void close_interval(struct timeline *t, uint64_t now, const struct stats 
 	if (now >= t->t_ramp_end && !t->ended && s->up_now < t->up_min_after_ramp)
 		t->up_min_after_ramp = s->up_now;
 	windows_step(t, s);
+	if (len > 0) {
+		t->last_tps = (double)(s->tunnels_up - t->prev.tunnels_up) / len;
+		t->last_p99_us = hist_percentile(t->ival[M_TIME_TO_TUNNEL], 99);
+	}
 	for (int m = 0; m < M__COUNT; m++)
 		hist_reset(t->ival[m]);
 	t->prev = *s;
@@ -483,11 +489,19 @@ static void progress(struct timeline *t, const struct stats *s, uint64_t now)
 	if (nx >= 0 && when != NO_TIME && !t->ended)
 		snprintf(next, sizeof(next), "  next: %s in %.0fs", ev_spec(t, nx)->name,
 			 when > now ? (double)(when - now) / 1e6 : 0.0);
-	fprintf(stderr, "%s[%7.1fs] arrived %llu/%u  up %llu  dtls %llu  failed %llu%s%s%s%s%s",
+	char p99[32] = "-", loss[48] = "";
+
+	if (t->last_p99_us)
+		snprintf(p99, sizeof(p99), "%.0fms", (double)t->last_p99_us / 1000.0);
+	if (s->rtp_sent)
+		snprintf(loss, sizeof(loss), "  rtp loss %.2f%%",
+			 100.0 * (double)(s->rtp_up_lost + s->rtp_down_lost) / (double)s->rtp_sent);
+	fprintf(stderr, "%s[%7.1fs] arrived %llu/%u  up %llu  dtls %llu  failed %llu%s%s%s  "
+			"%.0f/s  p99 %s%s%s%s",
 		t->tty ? "\r" : "", el, (unsigned long long)s->attempted, t->cfg->count,
 		(unsigned long long)s->up_now, (unsigned long long)s->dtls_now,
 		(unsigned long long)s->failed, top ? " (top: " : "", top ? top : "",
-		top ? ")" : "", next, t->tty ? "\033[K" : "\n");
+		top ? ")" : "", t->last_tps, p99, loss, next, t->tty ? "\033[K" : "\n");
 	fflush(stderr);
 }
 
@@ -770,7 +784,8 @@ int timeline_run(struct timeline *t, volatile int *interrupted, struct run_resul
 		}
 		if (!t->o.quiet && now >= t->next_line) {
 			progress(t, &s, now);
-			t->next_line += t->tty ? 1000000u : 5000000u;
+			/* a terminal: refreshed each second; a log: one line per interval */
+			t->next_line += t->tty ? 1000000u : t->o.interval_us;
 		}
 	}
 	swarm_stats(t->sw, &s);
