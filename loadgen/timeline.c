@@ -24,10 +24,12 @@
 
 #include "engine/clock.h"
 #include "engine/config.h"
+#include "engine/failure.h"
 #include "engine/swarm.h"
 #include "loadgen/event.h"
 #include "report/capacity.h"
 #include "report/expect.h"
+#include "report/failcsv.h"
 #include "report/hist.h"
 #include "report/series.h"
 
@@ -68,6 +70,7 @@ struct timeline {
 	struct rusage ru_prev;
 	char ival_events[512];
 	FILE *csv;
+	FILE *fcsv; /* wire: metrics: failures.csv; NULL once writing it failed */
 
 	/* whole run */
 	uint64_t peak, rss_peak, up_at_peak, up_min_after_ramp;
@@ -603,6 +606,8 @@ void timeline_free(struct timeline *t)
 			hist_free(t->win[w].lat[m]);
 	if (t->csv)
 		fclose(t->csv);
+	if (t->fcsv)
+		fclose(t->fcsv);
 	free(t);
 }
 
@@ -666,6 +671,30 @@ static void checkpoint(struct timeline *t, const struct stats *s, struct run_res
 		rename(tmp, path);
 }
 
+/*
+ * wire: metrics. Stream the failure records the workers queued since the
+ * last call to failures.csv. 0, or -EIO once writing failed (then the file
+ * is closed and nothing more is written).
+ */
+static int drain_failures(struct timeline *t)
+{
+	static struct failure_rec recs[1024];
+	size_t n;
+
+	if (!t->fcsv)
+		return 0;
+	do {
+		n = swarm_drain_failures(t->sw, recs, 1024);
+		if (n && failcsv_write(t->fcsv, recs, n, t->t0)) {
+			fprintf(stderr, "\nphoneswarm: %s/failures.csv: write error\n", t->o.dir);
+			fclose(t->fcsv);
+			t->fcsv = NULL;
+			return -EIO;
+		}
+	} while (n == 1024);
+	return 0;
+}
+
 int timeline_run(struct timeline *t, volatile int *interrupted, struct run_result *res)
 {
 	char path[4200];
@@ -691,6 +720,13 @@ int timeline_run(struct timeline *t, volatile int *interrupted, struct run_resul
 		return -errno;
 	}
 	series_header(t->csv);
+	snprintf(path, sizeof(path), "%s/failures.csv", t->o.dir); /* wire: metrics */
+	t->fcsv = fopen(path, "w");
+	if (!t->fcsv || failcsv_header(t->fcsv)) {
+		fprintf(stderr, "phoneswarm: %s: %s\n", path, strerror(errno));
+		return -EIO;
+	}
+	int fail_rc = 0;
 	while (clock_us() < t->t0)
 		usleep(1000);
 	swarm_stats(t->sw, &s);
@@ -699,6 +735,8 @@ int timeline_run(struct timeline *t, volatile int *interrupted, struct run_resul
 	while (!swarm_done(t->sw)) {
 		usleep(TICK_US);
 		uint64_t now = clock_us();
+
+		fail_rc |= drain_failures(t); /* wire: metrics */
 
 		swarm_stats(t->sw, &s);
 		if (s.up_now > t->peak || (s.up_now == t->peak && t->peak)) {
@@ -756,6 +794,17 @@ int timeline_run(struct timeline *t, volatile int *interrupted, struct run_resul
 		windows_step(t, &s);
 	}
 	reap(t, true);
+	/* wire: metrics: the last failure records, and what the queues could not hold */
+	fail_rc |= drain_failures(t);
+	if (t->fcsv && fclose(t->fcsv)) {
+		fprintf(stderr, "phoneswarm: %s/failures.csv: write error\n", t->o.dir);
+		fail_rc = -EIO;
+	}
+	t->fcsv = NULL;
+	if (swarm_failures_lost(t->sw))
+		fprintf(stderr, "phoneswarm: %llu failure records lost (the workers' queues "
+				"overflowed between drains): %s/failures.csv misses them\n",
+			(unsigned long long)swarm_failures_lost(t->sw), t->o.dir);
 	if (!t->o.quiet) {
 		progress(t, &s, clock_us());
 		if (t->tty)
@@ -768,5 +817,5 @@ int timeline_run(struct timeline *t, volatile int *interrupted, struct run_resul
 		fprintf(stderr, "phoneswarm: %s/timeseries.csv: write error\n", t->o.dir);
 		return -EIO;
 	}
-	return 0;
+	return fail_rc;
 }
