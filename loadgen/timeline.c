@@ -27,10 +27,12 @@
 #include "engine/failure.h"
 #include "engine/swarm.h"
 #include "loadgen/event.h"
+#include "loadgen/metrics.h"
 #include "report/capacity.h"
 #include "report/expect.h"
 #include "report/failcsv.h"
 #include "report/hist.h"
+#include "report/prom.h"
 #include "report/series.h"
 
 #define TICK_US 100000u
@@ -695,6 +697,32 @@ static int drain_failures(struct timeline *t)
 	return 0;
 }
 
+/*
+ * wire: metrics. The body of /metrics, made when it is asked for: the
+ * counters now, and the run's histograms as of the last interval closed.
+ */
+static int render_metrics(FILE *out, void *arg)
+{
+	struct timeline *t = arg;
+	struct stats s;
+	struct rusage ru;
+	struct prom_input in = {
+		.st = &s,
+		.phones_configured = t->cfg->count,
+		.elapsed_s = rel_s(t, clock_us()),
+		.peak_up = t->peak,
+		.rss_bytes = swarm_rss_kb() * 1024u,
+		.failure_records_lost = swarm_failures_lost(t->sw),
+	};
+
+	swarm_stats(t->sw, &s);
+	getrusage(RUSAGE_SELF, &ru);
+	in.cpu_s = tv_s(ru.ru_utime) + tv_s(ru.ru_stime);
+	for (int m = 0; m < M__COUNT; m++)
+		in.lat[m] = swarm_hist(t->sw, (enum metric)m);
+	return prom_render(out, &in);
+}
+
 int timeline_run(struct timeline *t, volatile int *interrupted, struct run_result *res)
 {
 	char path[4200];
@@ -733,7 +761,7 @@ int timeline_run(struct timeline *t, volatile int *interrupted, struct run_resul
 	windows_step(t, &s); /* windows from "start" open now */
 
 	while (!swarm_done(t->sw)) {
-		usleep(TICK_US);
+		metrics_poll(t->o.metrics, TICK_US / 1000, render_metrics, t); /* wire: metrics */
 		uint64_t now = clock_us();
 
 		fail_rc |= drain_failures(t); /* wire: metrics */
