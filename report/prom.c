@@ -29,8 +29,8 @@ static const struct simple simple[] = {
 	 F(attempted)},
 	{"phoneswarm_tunnels_up", "gauge", "Tunnels (CSTP) up now.", F(up_now)},
 	{"phoneswarm_dtls_up", "gauge", "DTLS sessions up now.", F(dtls_now)},
-	{"phoneswarm_phones_failed_total", "counter", "Phones down for good after a failure.",
-	 F(failed)},
+	{"phoneswarm_phones_failed", "gauge",
+	 "Phones down for good now after a failure (a reset brings one back).", F(failed)},
 	{"phoneswarm_tunnels_established_total", "counter",
 	 "Tunnels brought up (a reconnection counts again); rate() is tunnels per second.",
 	 F(tunnels_up)},
@@ -49,6 +49,7 @@ static const struct simple simple[] = {
 	 F(reconnect_failures)},
 	{"phoneswarm_dtls_retries_total", "counter", "DTLS handshakes tried again after a failure.",
 	 F(dtls_retries)},
+	{"phoneswarm_resets_total", "counter", "Phones reset by the scenario's timeline.", F(resets)},
 	{"phoneswarm_keepalives_sent_total", "counter", "Keepalives sent, CSTP and DTLS.",
 	 F(keepalives_sent)},
 	{"phoneswarm_dpd_sent_total", "counter", "DPD requests sent, CSTP and DTLS.", F(dpd_sent)},
@@ -160,6 +161,11 @@ int prom_render(FILE *out, const struct prom_input *in)
 	for (int r = R_NONE + 1; r < R__COUNT; r++)
 		fprintf(out, "phoneswarm_failures_total{reason=\"%s\"} %llu\n",
 			reason_name((enum reason)r), (unsigned long long)st->failures[r]);
+	family(out, "phoneswarm_phones_failed_by_reason", "gauge",
+	       "Phones down for good now, by the reason they failed for.");
+	for (int r = R_NONE + 1; r < R__COUNT; r++)
+		fprintf(out, "phoneswarm_phones_failed_by_reason{reason=\"%s\"} %llu\n",
+			reason_name((enum reason)r), (unsigned long long)st->failed_by[r]);
 	family(out, "phoneswarm_failure_records_lost_total", "counter",
 	       "failures.csv records lost because a worker's queue was full between drains.");
 	u64(out, "phoneswarm_failure_records_lost_total", in->failure_records_lost);

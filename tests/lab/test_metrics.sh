@@ -6,7 +6,8 @@
 # is read (occtl): phoneswarm_tunnels_up must be the number of our sessions the
 # headend shows connected, within one, on both sides of the scrape; the failures by
 # reason must be what report.json says at the end (all arrived, nothing changes
-# after). The text must parse: every line a HELP, a TYPE or a sample with a valid
+# after); the time_to_tunnel summary must hold samples, no more than the end's, and
+# its p99 within their range. The text must parse: every line a HELP, a TYPE or a sample with a valid
 # name and value, one HELP and one TYPE per family. Other paths are 404, and the
 # listener is gone when the run has ended.
 # Takes ~20 s.
@@ -83,7 +84,8 @@ expect_eq "$NAME: phoneswarm_phones_configured" $N "$(metric phoneswarm_phones_c
 cc=$(metric 'phoneswarm_failures_total{reason="ClientCertRejected"}')
 [ "${cc:-0}" -gt 0 ] || fail "$NAME" "no ClientCertRejected failure at the scrape"
 ttt=$(metric phoneswarm_time_to_tunnel_seconds_count)
-[ -n "$ttt" ] || fail "$NAME" "no time_to_tunnel summary"
+ttt99=$(metric 'phoneswarm_time_to_tunnel_seconds{quantile="0.99"}')
+[ "${ttt:-0}" -gt 0 ] || fail "$NAME" "time_to_tunnel summary: no samples at the scrape"
 
 code=$(get /nothing | head -n 1 | tr -d '\r')
 expect_eq "$NAME: GET /nothing" "HTTP/1.1 404 Not Found" "$code"
@@ -96,5 +98,12 @@ scraped=$(awk '/^phoneswarm_failures_total\{/ && $2 > 0 {
 expect_eq "$NAME: failures at the scrape = report.json's" "$(report '.failures' | jq -S -c .)" \
 	"$scraped"
 expect_eq "$NAME: tunnels up at the scrape + ClientCertRejected = phones" $N $((up + cc))
+# the summary is the run's histogram as of the last interval closed: part of the end's
+final_n=$(report '.latency_us.time_to_tunnel.count')
+final_max=$(report '.latency_us.time_to_tunnel.max')
+[ "$ttt" -le "$final_n" ] ||
+	fail "$NAME" "time_to_tunnel count $ttt at the scrape, $final_n at the end"
+awk -v q="$ttt99" -v m="$final_max" 'BEGIN { exit !(q > 0 && q * 1e6 <= m + 1) }' ||
+	fail "$NAME" "time_to_tunnel p99 $ttt99 s at the scrape, max $final_max us at the end"
 get /metrics >/dev/null 2>&1 && fail "$NAME" "/metrics still answers after the run"
-pass "$NAME (tunnels_up $up with the headend at $before/$after; ClientCertRejected $cc; valid text)"
+pass "$NAME (tunnels_up $up with the headend at $before/$after; ClientCertRejected $cc; time_to_tunnel $ttt samples, p99 $ttt99 s; valid text)"

@@ -430,7 +430,7 @@ static void test_values(void **state)
 	    M("phoneswarm_phones_arrived_total", attempted),
 	    M("phoneswarm_tunnels_up", up_now),
 	    M("phoneswarm_dtls_up", dtls_now),
-	    M("phoneswarm_phones_failed_total", failed),
+	    M("phoneswarm_phones_failed", failed),
 	    M("phoneswarm_tunnels_established_total", tunnels_up),
 	    M("phoneswarm_dtls_established_total", dtls_up),
 	    M("phoneswarm_phones_disconnected_total", disconnected),
@@ -440,6 +440,7 @@ static void test_values(void **state)
 	    M("phoneswarm_reconnects_total", reconnects),
 	    M("phoneswarm_reconnect_failures_total", reconnect_failures),
 	    M("phoneswarm_dtls_retries_total", dtls_retries),
+	    M("phoneswarm_resets_total", resets),
 	    M("phoneswarm_rtp_packets_sent_total", rtp_sent),
 	    M("phoneswarm_rtp_packets_received_total", rtp_received),
 	    M("phoneswarm_rtp_packets_lost_total{direction=\"up\"}", rtp_up_lost),
@@ -477,11 +478,17 @@ static void test_values(void **state)
 		snprintf(series, sizeof(series), "phoneswarm_failures_total{reason=\"%s\"}",
 			 reason_name((enum reason)r));
 		assert_true(val(e, series) == (double)st.failures[r]);
+		snprintf(series, sizeof(series), "phoneswarm_phones_failed_by_reason{reason=\"%s\"}",
+			 reason_name((enum reason)r));
+		assert_true(val(e, series) == (double)st.failed_by[r]);
 	}
-	/* every uint64 of struct stats but the MOS workings is rendered as itself */
-	size_t fields = sizeof(st) / sizeof(uint64_t) - R__COUNT + 1 /* failures[] */;
+	/*
+	 * Every uint64 of struct stats but the MOS workings is rendered as itself:
+	 * a counter added to struct stats and not here fails this.
+	 */
+	size_t fields = sizeof(st) / sizeof(uint64_t) - 2 * R__COUNT + 2 /* the two arrays */;
 	assert_int_equal(fields - 2 /* mos_milli_sum, mos_worst_milli */,
-			 sizeof(map) / sizeof(map[0]) + 1);
+			 sizeof(map) / sizeof(map[0]) + 2);
 
 	assert_true(val(e, "phoneswarm_phones_configured") == 5000);
 	assert_true(val(e, "phoneswarm_tunnels_up_peak") == 4321);
