@@ -25,6 +25,7 @@
 #include "engine/cstp.h"
 #include "engine/dns.h"
 #include "engine/dtls.h"
+#include "engine/failq.h"
 #include "engine/login.h"
 #include "engine/membio.h"
 #include "engine/model.h"
@@ -89,6 +90,54 @@ static void leave_tunnel(struct worker *w, struct phone *p)
 	p->dtls = DT_OFF;
 }
 
+/* The phone's "Fail to Connect" timer: the scenario's, or its model's. */
+static uint64_t phone_connect_timer(struct worker *w, const struct phone *p)
+{
+	if (w->cfg->connect_timeout_given)
+		return w->cfg->connect_timeout_us;
+	return (uint64_t)p->model->connect_timer_s * 1000000u;
+}
+
+/*
+ * One failure event: counted by reason, and told in a failure record for
+ * failures.csv (dropped, and counted as lost, if the worker's queue is full).
+ * Called before the connection is torn down, while the TLS session still
+ * knows what happened.
+ */
+void phone_count_failure(struct worker *w, struct phone *p, enum reason r, int detail)
+{
+	const struct url *u = phone_url(w, p);
+	uint8_t leaf[CERTHASH_SHA1_LEN];
+	struct failure_rec rec;
+	struct failure_facts f = {
+		.reason = r,
+		.detail = detail,
+		.phase = failure_phase(p->state, p->reconnecting, r, detail),
+		.alert_rcvd = p->tls.alert_rcvd,
+		.tls_error = tls_last_error(),
+		.host = u ? u->host : NULL,
+		.path = u ? u->path : NULL,
+		.timer_s = (unsigned)(phone_connect_timer(w, p) / 1000000u),
+	};
+
+	STAT_ADD(w, failures[r], 1);
+	if (r == R_CERT_HASH && p->tls.ssl) {
+		STACK_OF(X509) *chain = SSL_get_peer_cert_chain(p->tls.ssl);
+
+		if (chain && sk_X509_num(chain) > 0 &&
+		    !certhash_sha1_x509(sk_X509_value(chain, 0), leaf))
+			f.leaf_sha1 = leaf;
+	}
+	rec.t_us = clock_us();
+	rec.mac = p->mac;
+	rec.model = p->model->name;
+	rec.phone = p->idx;
+	rec.reason = (uint8_t)r;
+	rec.phase = (uint8_t)f.phase;
+	failure_describe(rec.detail, sizeof(rec.detail), &f);
+	failq_push(&w->failq, &rec);
+}
+
 void phone_fail(struct worker *w, struct phone *p, enum reason r, int detail)
 {
 	if (phone_gone(p))
@@ -148,8 +197,8 @@ void phone_fail(struct worker *w, struct phone *p, enum reason r, int detail)
 		} else {
 			STAT_ADD(w, reconnect_failures, 1);
 		}
+		phone_count_failure(w, p, r, detail);
 		leave_tunnel(w, p);
-		STAT_ADD(w, failures[r], 1);
 		phone_teardown(w, p);
 		p->url_i = 0;
 		phone_set_state(p, PH_BACKOFF, now);
@@ -160,6 +209,7 @@ void phone_fail(struct worker *w, struct phone *p, enum reason r, int detail)
 	}
 	if (drop)
 		STAT_ADD(w, tunnels_dropped, 1);
+	phone_count_failure(w, p, r, detail);
 	leave_tunnel(w, p);
 	p->reason = (uint8_t)r;
 	p->detail = detail;
@@ -172,7 +222,6 @@ void phone_fail(struct worker *w, struct phone *p, enum reason r, int detail)
 	phone_set_state(p, PH_FAILED, now);
 	STAT_ADD(w, failed, 1);
 	STAT_ADD(w, failed_by[r], 1);
-	STAT_ADD(w, failures[r], 1);
 	phone_teardown(w, p);
 }
 
@@ -340,14 +389,6 @@ static void start_url(struct worker *w, struct phone *p, uint64_t now)
 		if (worker_dns_lookup(w, p, u->host))
 			phone_fail(w, p, R_INTERNAL, 0);
 	}
-}
-
-/* The phone's "Fail to Connect" timer: the scenario's, or its model's. */
-static uint64_t phone_connect_timer(struct worker *w, const struct phone *p)
-{
-	if (w->cfg->connect_timeout_given)
-		return w->cfg->connect_timeout_us;
-	return (uint64_t)p->model->connect_timer_s * 1000000u;
 }
 
 void phone_arrive(struct worker *w, struct phone *p, uint64_t now)

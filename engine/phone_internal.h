@@ -39,6 +39,11 @@ void phone_set_state(struct phone *p, enum phone_state s, uint64_t now);
  * next URL, schedules a reconnection, or ends the phone.
  */
 void phone_fail(struct worker *w, struct phone *p, enum reason r, int detail);
+/*
+ * Count one failure event of reason r (detail as phone_fail's) and queue its
+ * record for failures.csv. phone_fail does it for the failures it handles.
+ */
+void phone_count_failure(struct worker *w, struct phone *p, enum reason r, int detail);
 /* Close the connection's sessions and sockets; the phone's state is the caller's. */
 void phone_teardown(struct worker *w, struct phone *p);
 /* Set the phone's one timer to the earliest deadline of its state. */

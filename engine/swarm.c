@@ -439,6 +439,32 @@ void swarm_stats(struct swarm *sw, struct stats *out)
 	}
 }
 
+static int by_time(const void *a, const void *b)
+{
+	uint64_t x = ((const struct failure_rec *)a)->t_us, y = ((const struct failure_rec *)b)->t_us;
+
+	return x < y ? -1 : x > y;
+}
+
+size_t swarm_drain_failures(struct swarm *sw, struct failure_rec *out, size_t max)
+{
+	size_t n = 0;
+
+	for (int i = 0; i < sw->n_workers && n < max; i++)
+		n += failq_pop(&sw->workers[i].failq, out + n, max - n);
+	qsort(out, n, sizeof(*out), by_time);
+	return n;
+}
+
+uint64_t swarm_failures_lost(struct swarm *sw)
+{
+	uint64_t lost = 0;
+
+	for (int i = 0; i < sw->n_workers; i++)
+		lost += failq_lost(&sw->workers[i].failq);
+	return lost;
+}
+
 static bool asked_for(const struct swarm_config *cfg, uint32_t idx)
 {
 	for (uint32_t t = 0; t < cfg->n_trace_phones; t++)

@@ -50,6 +50,17 @@ bool swarm_done(struct swarm *sw);
 /* Counters summed over workers (a racy but consistent-enough snapshot). */
 void swarm_stats(struct swarm *sw, struct stats *out);
 /*
+ * Failure records queued by the workers since the last drain: up to max of
+ * them into out, in time order. Returns how many; call it until it returns
+ * less than max. Successive drains are in order too, but for records made
+ * while a drain was reading (a few microseconds' worth), or when a drain
+ * fills max. Any thread, but one at a time.
+ */
+struct failure_rec;
+size_t swarm_drain_failures(struct swarm *sw, struct failure_rec *out, size_t max);
+/* Failure records dropped because a worker's queue was full between drains. */
+uint64_t swarm_failures_lost(struct swarm *sw);
+/*
  * Close the current interval: every worker's histograms of what was recorded
  * since the last call are merged into out[metric] (added to what out holds;
  * out may be NULL) and into the run's. Each worker is paused only for a

@@ -55,10 +55,10 @@ void tunnel_dtls_fail(struct worker *w, struct phone *p, enum reason r)
 	}
 	if (w->cfg->dtls_abort) {
 		/* the strict phone: no DTLS, no connection ("abort_connect") */
-		phone_fail(w, p, r, 0);
+		phone_fail(w, p, r, r == R_DPD_TIMEOUT ? CH_UDP : 0);
 		return;
 	}
-	STAT_ADD(w, failures[r], 1);
+	phone_count_failure(w, p, r, r == R_DPD_TIMEOUT ? CH_UDP : 0);
 	if (w->cfg->dtls_retry_us)
 		p->dtls_retry_at = now + w->cfg->dtls_retry_us;
 	tunnel_ping(w, p, now);

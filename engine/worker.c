@@ -494,6 +494,8 @@ int worker_init(struct worker *w, int id, struct swarm *sw)
 		if (!w->ival[m])
 			return -ENOMEM;
 	}
+	if (failq_init(&w->failq, FAILQ_CAP))
+		return -ENOMEM;
 	wheel_init(&w->wheel, clock_us());
 	timer_init(&w->stop_timer, stop_all);
 	if (swarm_needs_dns(sw)) {
@@ -518,6 +520,7 @@ void worker_fini(struct worker *w)
 	pthread_mutex_destroy(&w->cmd_lock);
 	if (w->wake_fd > 0)
 		close(w->wake_fd);
+	failq_free(&w->failq);
 	io_uring_queue_exit(&w->ring);
 }
 

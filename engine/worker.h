@@ -17,6 +17,7 @@
 #include <pthread.h>
 
 #include "engine/command.h"
+#include "engine/failq.h"
 #include "engine/phone.h"
 #include "engine/stats.h"
 #include "engine/wheel.h"
@@ -41,6 +42,7 @@ struct worker {
 	struct hist *ival[M__COUNT];   /* owned: this interval's latency histograms; the
 					  swarm swaps them out under ival_lock */
 	pthread_mutex_t ival_lock;
+	struct failq failq;            /* failure records, popped by the main thread */
 	uint64_t t_end;                /* when phones are told to stop */
 	uint64_t t_grace;              /* when the loop gives up waiting for them */
 	struct timer stop_timer;

@@ -22,6 +22,7 @@
 #include "engine/config.h"
 #include "engine/swarm.h"
 #include "loadgen/event.h"
+#include "loadgen/metrics.h"
 #include "loadgen/scenario.h"
 #include "loadgen/shard.h"
 #include "loadgen/timeline.h"
@@ -48,6 +49,7 @@ static void usage(FILE *f)
 {
 	fprintf(f, "usage: phoneswarm run SCENARIO.ini [-s section.key=value ...] [-o DIR] [-q]\n"
 		   "                     [--trace PHONE ...] [--trace-failed N] [--shard i/N]\n"
+		   "                     [--metrics-listen ADDR:PORT]\n"
 		   "  -s KEY=VALUE      override a scenario key (repeatable)\n"
 		   "  -o DIR            where to write report.json (default: ./phoneswarm-out)\n"
 		   "  -q                no live progress on stderr\n"
@@ -55,7 +57,10 @@ static void usage(FILE *f)
 		   "                    PHONE is its index (0..count-1), its MAC, SEP<MAC> or CN\n"
 		   "  --trace-failed N  also the logs of the first N phones that failed\n"
 		   "  --shard i/N       run shard i (0..N-1) of the fleet: its slice of the\n"
-		   "                    phones, of phones.source, and ramp.rate / N\n");
+		   "                    phones, of phones.source, and ramp.rate / N\n"
+		   "  --metrics-listen ADDR:PORT\n"
+		   "                    serve Prometheus metrics at http://ADDR:PORT/metrics\n"
+		   "                    while the run goes on\n");
 }
 
 /* A phone named by index, MAC, SEP<MAC> or CP-<model>-SEP<MAC>: its index, or -1. */
@@ -90,6 +95,7 @@ int run_main(int argc, char **argv)
 		{"trace", required_argument, NULL, 'T'},
 		{"trace-failed", required_argument, NULL, 'F'},
 		{"shard", required_argument, NULL, 'S'}, /* wire: reports */
+		{"metrics-listen", required_argument, NULL, 'M'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -97,6 +103,8 @@ int run_main(int argc, char **argv)
 	int n_traces = 0;
 	uint64_t trace_failed = 0;
 	struct shard shard = {0};
+	const char *metrics_addr = NULL;
+	struct metrics *metrics = NULL;
 
 	optind = 1;
 	while ((opt = getopt_long(argc, argv, "s:o:qh", longopts, NULL)) != -1) {
@@ -120,6 +128,9 @@ int run_main(int argc, char **argv)
 				fprintf(stderr, "phoneswarm: %s\n", err);
 				return EXIT_USAGE;
 			}
+			break;
+		case 'M':
+			metrics_addr = optarg;
 			break;
 		case 's':
 			if (n_over == MAX_OVERRIDES) {
@@ -193,9 +204,22 @@ int run_main(int argc, char **argv)
 		free(spec);
 		return EXIT_USAGE;
 	}
+	if (metrics_addr) { /* wire: metrics */
+		metrics = metrics_listen(metrics_addr, err, sizeof(err));
+		if (!metrics) {
+			fprintf(stderr, "phoneswarm: --metrics-listen %s\n", err);
+			config_free(&cfg);
+			free(spec);
+			return EXIT_USAGE;
+		}
+		int hl = (int)(strrchr(metrics_addr, ':') - metrics_addr);
+		fprintf(stderr, "phoneswarm: metrics at http://%.*s:%u/metrics\n", hl ? hl : 9,
+			hl ? metrics_addr : "localhost", metrics_port(metrics));
+	}
 	sw = swarm_new(&cfg, err, sizeof(err));
 	if (!sw) {
 		fprintf(stderr, "phoneswarm: %s: %s\n", scenario, err);
+		metrics_close(metrics);
 		config_free(&cfg);
 		free(spec);
 		return EXIT_USAGE;
@@ -212,6 +236,7 @@ int run_main(int argc, char **argv)
 		fprintf(stderr, "phoneswarm: %s\n", err);
 		swarm_wait(sw, err, sizeof(err));
 		swarm_free(sw);
+		metrics_close(metrics);
 		config_free(&cfg);
 		free(spec);
 		return EXIT_RUNTIME;
@@ -227,6 +252,7 @@ int run_main(int argc, char **argv)
 		.quiet = quiet,
 		.interval_us = cfg.interval_us,
 		.checkpoint_us = cfg.checkpoint_us,
+		.metrics = metrics, /* wire: metrics */
 	};
 	tl = timeline_new(sw, &cfg, spec, &topts);
 	if (!tl) {
@@ -238,6 +264,7 @@ int run_main(int argc, char **argv)
 	} else if (timeline_run(tl, (volatile int *)&interrupted, &res)) {
 		rc = EXIT_RUNTIME;
 	}
+	metrics_close(metrics); /* wire: metrics: served while the run goes on */
 	if (swarm_wait(sw, err, sizeof(err))) {
 		fprintf(stderr, "phoneswarm: %s\n", err);
 		rc = EXIT_RUNTIME;

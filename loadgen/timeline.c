@@ -25,12 +25,16 @@
 
 #include "engine/clock.h"
 #include "engine/config.h"
+#include "engine/failure.h"
 #include "engine/swarm.h"
 #include "loadgen/event.h"
+#include "loadgen/metrics.h"
 #include "report/capacity.h"
 #include "report/expect.h"
 #include "report/hdrlog.h"
+#include "report/failcsv.h"
 #include "report/hist.h"
+#include "report/prom.h"
 #include "report/series.h"
 
 #define TICK_US 100000u
@@ -71,6 +75,7 @@ struct timeline {
 	char ival_events[512];
 	FILE *csv;
 	struct hdrlog *hlog; /* wire: reports - latency.hlog, the intervals' histograms */
+	FILE *fcsv; /* wire: metrics: failures.csv; NULL once writing it failed */
 
 	/* whole run */
 	uint64_t peak, rss_peak, up_at_peak, up_min_after_ramp;
@@ -626,6 +631,8 @@ void timeline_free(struct timeline *t)
 			hist_free(t->win[w].lat[m]);
 	if (t->csv)
 		fclose(t->csv);
+	if (t->fcsv)
+		fclose(t->fcsv);
 	free(t);
 }
 
@@ -689,6 +696,56 @@ static void checkpoint(struct timeline *t, const struct stats *s, struct run_res
 		rename(tmp, path);
 }
 
+/*
+ * wire: metrics. Stream the failure records the workers queued since the
+ * last call to failures.csv. 0, or -EIO once writing failed (then the file
+ * is closed and nothing more is written).
+ */
+static int drain_failures(struct timeline *t)
+{
+	static struct failure_rec recs[1024];
+	size_t n;
+
+	if (!t->fcsv)
+		return 0;
+	do {
+		n = swarm_drain_failures(t->sw, recs, 1024);
+		if (n && failcsv_write(t->fcsv, recs, n, t->t0)) {
+			fprintf(stderr, "\nphoneswarm: %s/failures.csv: write error\n", t->o.dir);
+			fclose(t->fcsv);
+			t->fcsv = NULL;
+			return -EIO;
+		}
+	} while (n == 1024);
+	return 0;
+}
+
+/*
+ * wire: metrics. The body of /metrics, made when it is asked for: the
+ * counters now, and the run's histograms as of the last interval closed.
+ */
+static int render_metrics(FILE *out, void *arg)
+{
+	struct timeline *t = arg;
+	struct stats s;
+	struct rusage ru;
+	struct prom_input in = {
+		.st = &s,
+		.phones_configured = t->cfg->count,
+		.elapsed_s = rel_s(t, clock_us()),
+		.peak_up = t->peak,
+		.rss_bytes = swarm_rss_kb() * 1024u,
+		.failure_records_lost = swarm_failures_lost(t->sw),
+	};
+
+	swarm_stats(t->sw, &s);
+	getrusage(RUSAGE_SELF, &ru);
+	in.cpu_s = tv_s(ru.ru_utime) + tv_s(ru.ru_stime);
+	for (int m = 0; m < M__COUNT; m++)
+		in.lat[m] = swarm_hist(t->sw, (enum metric)m);
+	return prom_render(out, &in);
+}
+
 int timeline_run(struct timeline *t, volatile int *interrupted, struct run_result *res)
 {
 	char path[4200];
@@ -714,6 +771,13 @@ int timeline_run(struct timeline *t, volatile int *interrupted, struct run_resul
 		return -errno;
 	}
 	series_header(t->csv);
+	snprintf(path, sizeof(path), "%s/failures.csv", t->o.dir); /* wire: metrics */
+	t->fcsv = fopen(path, "w");
+	if (!t->fcsv || failcsv_header(t->fcsv)) {
+		fprintf(stderr, "phoneswarm: %s: %s\n", path, strerror(errno));
+		return -EIO;
+	}
+	int fail_rc = 0;
 	while (clock_us() < t->t0)
 		usleep(1000);
 	{ /* wire: reports - latency.hlog, its StartTime the first arrival's wall-clock time */
@@ -735,8 +799,10 @@ int timeline_run(struct timeline *t, volatile int *interrupted, struct run_resul
 	windows_step(t, &s); /* windows from "start" open now */
 
 	while (!swarm_done(t->sw)) {
-		usleep(TICK_US);
+		metrics_poll(t->o.metrics, TICK_US / 1000, render_metrics, t); /* wire: metrics */
 		uint64_t now = clock_us();
+
+		fail_rc |= drain_failures(t); /* wire: metrics */
 
 		swarm_stats(t->sw, &s);
 		if (s.up_now > t->peak || (s.up_now == t->peak && t->peak)) {
@@ -795,6 +861,17 @@ int timeline_run(struct timeline *t, volatile int *interrupted, struct run_resul
 		windows_step(t, &s);
 	}
 	reap(t, true);
+	/* wire: metrics: the last failure records, and what the queues could not hold */
+	fail_rc |= drain_failures(t);
+	if (t->fcsv && fclose(t->fcsv)) {
+		fprintf(stderr, "phoneswarm: %s/failures.csv: write error\n", t->o.dir);
+		fail_rc = -EIO;
+	}
+	t->fcsv = NULL;
+	if (swarm_failures_lost(t->sw))
+		fprintf(stderr, "phoneswarm: %llu failure records lost (the workers' queues "
+				"overflowed between drains): %s/failures.csv misses them\n",
+			(unsigned long long)swarm_failures_lost(t->sw), t->o.dir);
 	if (!t->o.quiet) {
 		progress(t, &s, clock_us());
 		if (t->tty)
@@ -813,5 +890,5 @@ int timeline_run(struct timeline *t, volatile int *interrupted, struct run_resul
 		return -EIO;
 	}
 	t->hlog = NULL;
-	return 0;
+	return fail_rc;
 }

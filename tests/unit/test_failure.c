@@ -1,0 +1,268 @@
+/*
+ * tests/unit/test_failure.c - engine/failure (phases, the phone's words) and
+ * engine/failq (the worker-to-main-thread queue of failure records).
+ *
+ * The queue is checked alone (order, full queue, wrap-around) and with a real
+ * producer thread racing the consumer: every record pushed is either popped,
+ * in order and intact, or counted as lost, never both and never neither.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/cstp.h"
+#include "engine/failq.h"
+#include "engine/failure.h"
+#include "engine/phone.h"
+
+static const char *describe(const struct failure_facts *f)
+{
+	static char buf[FAILURE_DETAIL];
+
+	size_t n = failure_describe(buf, sizeof(buf), f);
+	assert_int_equal(n, strlen(buf));
+	return buf;
+}
+
+static void test_phase(void **state)
+{
+	(void)state;
+	assert_int_equal(failure_phase(PH_RESOLVING, false, R_DNS_NXDOMAIN, 0), FP_DNS);
+	assert_int_equal(failure_phase(PH_CONNECTING, false, R_TCP_REFUSED, -ECONNREFUSED), FP_TCP);
+	assert_int_equal(failure_phase(PH_TLS, false, R_CERT_HASH, 0), FP_TLS);
+	assert_int_equal(failure_phase(PH_AUTH, false, R_AUTH_FAILED, 401), FP_AUTH);
+	assert_int_equal(failure_phase(PH_CSTP, false, R_TUNNEL_REFUSED, 503), FP_CSTP);
+	/* a drop is "up" whether or not the phone will reconnect */
+	assert_int_equal(failure_phase(PH_TUNNEL, true, R_DPD_TIMEOUT, CH_TCP), FP_UP);
+	assert_int_equal(failure_phase(PH_TUNNEL, false, R_CLOSED_BY_HEADEND, 5), FP_UP);
+	/* the DTLS channel, whatever the state */
+	assert_int_equal(failure_phase(PH_TUNNEL, false, R_DPD_TIMEOUT, CH_UDP), FP_DTLS);
+	assert_int_equal(failure_phase(PH_TUNNEL, false, R_DTLS_TIMEOUT, 0), FP_DTLS);
+	assert_int_equal(failure_phase(PH_TUNNEL, false, R_DTLS_FAILED, 0), FP_DTLS);
+	/* a reconnection's stages */
+	assert_int_equal(failure_phase(PH_RESOLVING, true, R_DNS_LOOKUP, 0), FP_RE_DNS);
+	assert_int_equal(failure_phase(PH_TLS, true, R_TLS_REFUSED, 0), FP_RE_TLS);
+	assert_int_equal(failure_phase(PH_CSTP, true, R_TUNNEL_REFUSED, 401), FP_RE_CSTP);
+	assert_int_equal(failure_phase(PH_RESOLVING, false, R_BAD_CREDENTIALS, 0), FP_START);
+	assert_int_equal(failure_phase(PH_CLOSING, false, R_CSTP_MALFORMED, -EBADMSG), FP_CLOSING);
+
+	assert_string_equal(failure_phase_name(FP_UP), "up");
+	assert_string_equal(failure_phase_name(FP_RE_AUTH), "reconnect-auth");
+	assert_string_equal(failure_phase_name(FP__COUNT), "?");
+	/* every phase has a distinct name made of [a-z-] */
+	for (int i = 0; i < FP__COUNT; i++) {
+		const char *a = failure_phase_name((enum fail_phase)i);
+
+		assert_true(a[0] && strspn(a, "abcdefghijklmnopqrstuvwxyz-") == strlen(a));
+		for (int j = 0; j < i; j++)
+			assert_string_not_equal(a, failure_phase_name((enum fail_phase)j));
+	}
+}
+
+static void test_describe(void **state)
+{
+	static const uint8_t leaf[20] = {0x6c, 0xe3, 0x1d, 0x05, 0x27, 0x70, 0xcc, 0xfa, 0x43, 0x41,
+					 0x74, 0xb0, 0x5e, 0x3f, 0xd8, 0x42, 0xf9, 0x12, 0x90, 0x32};
+	struct failure_facts f = {.host = "vpn.lab.test", .path = "/phone", .timer_s = 30};
+
+	(void)state;
+	f.reason = R_CERT_HASH;
+	f.phase = FP_TLS;
+	assert_string_equal(describe(&f), "Hash was not found in the trust list");
+	f.leaf_sha1 = leaf; /* the README's example: bOMdBSdwzPpDQXSwXj/YQvkSkDI= */
+	assert_string_equal(describe(&f), "Leaf cert hash = 6CE31D052770CCFA434174B05E3FD842F9129032 "
+					  "(bOMdBSdwzPpDQXSwXj/YQvkSkDI=): Hash was not found in "
+					  "the trust list");
+	f.leaf_sha1 = NULL;
+
+	f.reason = R_CLIENT_CERT;
+	f.alert_rcvd = 48;
+	assert_string_equal(describe(&f), "SSL alert received: unknown CA");
+	f.alert_rcvd = 0;
+	assert_string_equal(describe(&f),
+			    "connection closed by the headend after our certificate and Finished");
+
+	f.reason = R_CONNECT_TIMEOUT;
+	f.phase = FP_RE_AUTH;
+	assert_string_equal(describe(&f), "conn timer expired (30 s): abort_connect: in auth phase");
+
+	f.reason = R_HTTP_STATUS;
+	f.detail = 404;
+	f.phase = FP_AUTH;
+	assert_string_equal(describe(&f), "HTTP 404 on POST /phone");
+
+	f.reason = R_TUNNEL_REFUSED;
+	f.detail = 503;
+	assert_string_equal(describe(&f), "CONNECT /CSCOSSLC/tunnel: HTTP 503");
+
+	f.reason = R_DNS_NXDOMAIN;
+	assert_string_equal(describe(&f), "gethostbyname failed <vpn.lab.test>: NXDOMAIN");
+
+	f.reason = R_TCP_REFUSED;
+	f.detail = -ECONNREFUSED;
+	assert_string_equal(describe(&f), "connect: Connection refused");
+	f.reason = R_TCP_TIMEOUT;
+	f.detail = 0;
+	assert_string_equal(describe(&f), "conn timer expired (30 s): no SYN-ACK");
+
+	f.reason = R_DPD_TIMEOUT;
+	f.detail = CH_UDP;
+	assert_string_equal(describe(&f), "nothing received for 2 x DPD on DTLS");
+	f.detail = CH_TCP;
+	assert_string_equal(describe(&f), "nothing received for 2 x DPD on CSTP");
+
+	f.reason = R_CLOSED_BY_HEADEND;
+	f.detail = CSTP_DISCONNECT;
+	assert_string_equal(describe(&f), "headend sent DISCONNECT");
+	f.detail = 0;
+	assert_string_equal(describe(&f), "connection closed by the headend");
+
+	f.reason = R_TLS_ERROR;
+	f.phase = FP_TLS;
+	f.tls_error = "error:0A000126:SSL routines::unexpected eof while reading";
+	assert_string_equal(describe(&f), "SSL handshake failed: error:0A000126:SSL "
+					  "routines::unexpected eof while reading");
+
+	/* every reason says something, and never overruns */
+	for (int r = R_NONE; r <= R__COUNT; r++) {
+		char small[8];
+
+		size_t full;
+
+		f.reason = (enum reason)r;
+		full = strlen(describe(&f));
+		assert_true(full > 0);
+		assert_int_equal(failure_describe(small, sizeof(small), &f), full < 7 ? full : 7);
+		assert_int_equal(strlen(small), full < 7 ? full : 7);
+	}
+}
+
+/* ==== The queue ==== */
+
+static struct failure_rec rec_n(uint32_t n)
+{
+	struct failure_rec r;
+
+	memset(&r, 0, sizeof(r));
+	r.t_us = 1000u * n;
+	r.phone = n;
+	r.mac = 0x02ab00000000ull + n;
+	r.model = "8861";
+	r.reason = (uint8_t)(n % R__COUNT);
+	snprintf(r.detail, sizeof(r.detail), "record %u", n);
+	return r;
+}
+
+static void check_rec(const struct failure_rec *r, uint32_t n)
+{
+	struct failure_rec want = rec_n(n);
+
+	if (memcmp(r, &want, sizeof(want)))
+		fail_msg("record %u: got phone %u detail \"%.*s\"", n, r->phone,
+			 (int)sizeof(r->detail), r->detail);
+}
+
+static void test_failq_order_and_full(void **state)
+{
+	struct failq q;
+	struct failure_rec out[16];
+
+	(void)state;
+	assert_int_equal(failq_init(&q, 5), 0);
+	assert_int_equal(q.cap, 8); /* rounded up to a power of two */
+	assert_int_equal(failq_pop(&q, out, 16), 0);
+
+	uint32_t pushed = 0, popped = 0;
+	/* many laps around the ring, with the queue filled past full each time */
+	for (int lap = 0; lap < 50; lap++) {
+		for (int i = 0; i < 10; i++) {
+			struct failure_rec r = rec_n(pushed);
+
+			if (failq_push(&q, &r))
+				pushed++;
+		}
+		assert_int_equal(failq_lost(&q), 2u * (lap + 1));
+		size_t n = failq_pop(&q, out, 3);
+		assert_int_equal(n, 3);
+		n += failq_pop(&q, out + 3, 16);
+		assert_int_equal(n, 8);
+		for (size_t k = 0; k < n; k++)
+			check_rec(&out[k], popped++);
+	}
+	assert_int_equal(pushed, popped);
+	failq_free(&q);
+}
+
+#define RACE_N 2000000u
+
+static void *producer(void *arg)
+{
+	struct failq *q = arg;
+
+	for (uint32_t i = 0; i < RACE_N; i++) {
+		struct failure_rec r = rec_n(i);
+
+		failq_push(q, &r);
+	}
+	return NULL;
+}
+
+/*
+ * A producer pushes RACE_N numbered records as fast as it can into a small
+ * queue while this thread drains it: what arrives must be increasing,
+ * intact, and, with the lost count, add up to RACE_N.
+ */
+static void test_failq_race(void **state)
+{
+	struct failq q;
+	struct failure_rec out[64];
+	pthread_t t;
+	uint64_t got = 0;
+	int64_t last = -1;
+	bool done = false;
+
+	(void)state;
+	assert_int_equal(failq_init(&q, 256), 0);
+	assert_int_equal(pthread_create(&t, NULL, producer, &q), 0);
+	while (!done) {
+		done = __atomic_load_n(&q.tail, __ATOMIC_ACQUIRE) + failq_lost(&q) == RACE_N;
+		size_t n;
+		while ((n = failq_pop(&q, out, 64)) > 0) {
+			for (size_t k = 0; k < n; k++) {
+				if ((int64_t)out[k].phone <= last)
+					fail_msg("record %u after %lld", out[k].phone, (long long)last);
+				last = out[k].phone;
+				check_rec(&out[k], out[k].phone);
+			}
+			got += n;
+		}
+	}
+	pthread_join(t, NULL);
+	got += failq_pop(&q, out, 64);
+	assert_int_equal(failq_pop(&q, out, 64), 0);
+	if (got + failq_lost(&q) != RACE_N)
+		fail_msg("popped %llu + lost %llu != pushed %u", (unsigned long long)got,
+			 (unsigned long long)failq_lost(&q), RACE_N);
+	assert_true(got > 0);
+	failq_free(&q);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_phase),
+	    cmocka_unit_test(test_describe),
+	    cmocka_unit_test(test_failq_order_and_full),
+	    cmocka_unit_test(test_failq_race),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
