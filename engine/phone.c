@@ -29,6 +29,7 @@
 #include "engine/login.h"
 #include "engine/membio.h"
 #include "engine/model.h"
+#include "engine/trust.h"
 #include "engine/tunnel.h"
 #include "engine/url.h"
 #include "engine/voice.h"
@@ -460,7 +461,7 @@ bool phone_verify_leaf(void *app, X509 *leaf)
 
 	if (certhash_sha1_x509(leaf, h))
 		return false;
-	bool ok = swarm_trusts(p->w->sw, h);
+	bool ok = trust_has(p->trust_conn, h);
 	p->verify_fail = ok ? R_NONE : R_CERT_HASH;
 	if (p->traced) {
 		char hex[41], b64[29];
@@ -497,6 +498,31 @@ bool phone_verify_leaf(void *app, X509 *leaf)
 	}
 	/* a probe looks further whatever the answer: it reports, it does not refuse */
 	return ok || p->probe;
+}
+
+int phone_set_trust(struct worker *w, struct phone *p, const uint8_t (*sha1)[20], int n)
+{
+	const struct trust_set *s;
+
+	if (n < 0 || n > TRUST_MAX)
+		return -EINVAL;
+	s = trust_intern(w->trust, sha1, n);
+	if (!s)
+		return -ENOMEM;
+	if (p->traced && s != p->trust) {
+		uint64_t now = clock_us();
+
+		PTRACE(p, now, "SECD: trust list updated: %d certificate hash%s", s->n,
+		       s->n == 1 ? "" : "es");
+		for (int i = 0; i < s->n; i++) {
+			char b64[29];
+
+			certhash_b64(s->sha1[i], b64);
+			PTRACE(p, now, "SECD:   certHash%d = %s", i + 1, b64);
+		}
+	}
+	p->trust = s;
+	return 0;
 }
 
 /* ==== Probe ==== */
@@ -541,6 +567,7 @@ void phone_on_connect(struct worker *w, struct phone *p, int res)
 		       at ? (int)(at - c) : (int)strlen(c), c);
 	}
 	phone_set_state(p, PH_TLS, now);
+	p->trust_conn = p->trust; /* a new list applies from this handshake on */
 	if (tls_open(&p->tls, p->ssl_ctx, p->cert, p->key, url_host_is_ipv4(u) ? NULL : u->host,
 		     p)) {
 		phone_fail(w, p, R_INTERNAL, -ENOMEM);

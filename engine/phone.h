@@ -23,6 +23,7 @@
 
 struct worker;
 struct model;
+struct trust_set;
 
 enum phone_state {
 	PH_IDLE,       /* not yet due */
@@ -98,6 +99,8 @@ struct phone {
 	struct sockaddr_in dst;   /* headend */
 	X509 *cert;               /* owned: the phone's identity */
 	EVP_PKEY *key;            /* borrowed from the identity pool */
+	const struct trust_set *trust;      /* borrowed (worker's table): for the next connection */
+	const struct trust_set *trust_conn; /* borrowed: what this connection checks against */
 
 	struct timer timer;       /* the phone's one timer, see phone_timer() */
 	uint64_t t_due;           /* when the phone was due to arrive */
@@ -179,5 +182,14 @@ const char *phone_state_name(enum phone_state s);
 
 /* The TLS verify callback: is the leaf's SHA-1 in the phone's trust list? */
 bool phone_verify_leaf(void *app, X509 *leaf);
+
+/*
+ * Give phone p (of worker w, on w's thread) the trust list sha1[0..n)
+ * (certHash1..N of its config; n 0..10, 0 trusts nothing). It takes effect
+ * at the phone's next TLS handshake: a connection under way or a tunnel
+ * already up keeps the list it was checked with, as on a real phone.
+ * 0, -EINVAL (n out of range) or -ENOMEM.
+ */
+int phone_set_trust(struct worker *w, struct phone *p, const uint8_t (*sha1)[20], int n);
 
 #endif

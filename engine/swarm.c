@@ -19,7 +19,6 @@
 #include <arpa/inet.h>
 #include <sys/stat.h>
 
-#include "engine/certhash.h"
 #include "engine/clock.h"
 #include "engine/config.h"
 #include "engine/dtls.h"
@@ -29,6 +28,7 @@
 #include "engine/policy.h"
 #include "engine/tls.h"
 #include "engine/trace.h"
+#include "engine/trust.h"
 #include "engine/url.h"
 #include "engine/voice.h"
 #include "engine/worker.h"
@@ -259,6 +259,10 @@ static int make_phones(struct swarm *sw, struct worker *w)
 		p->ssl_ctx = sw->tls_ctx[m];
 		p->mac = (cfg->mac_base + i) & 0xffffffffffffull;
 		p->src = cfg->n_source ? cfg->source[i % cfg->n_source] : 0;
+		p->trust = trust_intern(w->trust, (const uint8_t(*)[20])cfg->cert_hashes,
+					cfg->n_cert_hashes);
+		if (!p->trust)
+			return -ENOMEM;
 		if (voice_init(w, p))
 			return -ENOMEM;
 		p->traced = cfg->trace_failed > 0;
@@ -575,12 +579,6 @@ bool swarm_needs_dns(struct swarm *sw)
 SSL_CTX *swarm_dtls_ctx(struct swarm *sw, bool psk)
 {
 	return psk ? sw->dtls_psk : sw->dtls_legacy;
-}
-
-bool swarm_trusts(struct swarm *sw, const uint8_t sha1[20])
-{
-	return certhash_in_list(sha1, (const uint8_t(*)[20])sw->cfg->cert_hashes,
-				sw->cfg->n_cert_hashes);
 }
 
 const char *metric_name(enum metric m)

@@ -97,7 +97,5 @@ const char *swarm_url_text(struct swarm *sw, int i);
 int swarm_n_urls(struct swarm *sw);
 bool swarm_needs_dns(struct swarm *sw);
 SSL_CTX *swarm_dtls_ctx(struct swarm *sw, bool psk);
-/* Does the phone's trust list hold this leaf hash? */
-bool swarm_trusts(struct swarm *sw, const uint8_t sha1[20]);
 
 #endif

@@ -25,6 +25,7 @@
 #include "engine/dns.h"
 #include "engine/membio.h"
 #include "engine/swarm.h"
+#include "engine/trust.h"
 #include "engine/voice.h"
 #include "report/hist.h"
 
@@ -496,6 +497,9 @@ int worker_init(struct worker *w, int id, struct swarm *sw)
 	}
 	if (failq_init(&w->failq, FAILQ_CAP))
 		return -ENOMEM;
+	w->trust = trust_table_new();
+	if (!w->trust)
+		return -ENOMEM;
 	wheel_init(&w->wheel, clock_us());
 	timer_init(&w->stop_timer, stop_all);
 	if (swarm_needs_dns(sw)) {
@@ -512,6 +516,8 @@ void worker_fini(struct worker *w)
 {
 	for (uint32_t i = 0; i < w->n_phones; i++)
 		phone_release(&w->phones[i]);
+	trust_table_free(w->trust);
+	w->trust = NULL;
 	if (w->dns)
 		dns_free(w->dns);
 	for (int m = 0; m < M__COUNT; m++)

@@ -26,6 +26,7 @@ struct swarm;
 struct swarm_config;
 struct hist;
 struct dns;
+struct trust_table;
 
 #define WORKER_MAX_CMDS 16 /* commands waiting for a worker to take them */
 
@@ -38,6 +39,7 @@ struct worker {
 	struct phone *phones;          /* owned: this worker's phones */
 	uint32_t n_phones;
 	struct dns *dns;               /* owned; NULL when the URL holds an address */
+	struct trust_table *trust;     /* owned: the distinct trust lists of its phones */
 	struct stats st;               /* written here, read by the main thread */
 	struct hist *ival[M__COUNT];   /* owned: this interval's latency histograms; the
 					  swarm swaps them out under ival_lock */
