@@ -21,7 +21,7 @@
 #include "engine/model.h"
 #include "engine/phone.h"
 #include "engine/swarm.h"
-#include "loadgen/cnf.h"
+#include "engine/cnf.h"
 #include "loadgen/value.h"
 
 static void usage(FILE *f)

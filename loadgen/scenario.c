@@ -32,7 +32,7 @@
 #include "loadgen/scenario.h"
 
 #include "loadgen/event.h"
-#include "loadgen/cnf.h"
+#include "engine/cnf.h"
 #include "engine/codec.h"
 #include "loadgen/value.h"
 

@@ -1,5 +1,5 @@
 /*
- * tests/unit/test_cnf.c - reading <vpnGroup> from a phone config file (loadgen/cnf.c).
+ * tests/unit/test_cnf.c - reading <vpnGroup> from a phone config file (engine/cnf.c).
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -11,7 +11,7 @@
 #include <unistd.h>
 
 #include "engine/certhash.h"
-#include "loadgen/cnf.h"
+#include "engine/cnf.h"
 
 /* The <vpnGroup> of phone-behaviour.md, inside the rest of a real-looking file. */
 static const char doc_example[] =

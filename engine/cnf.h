@@ -1,5 +1,5 @@
 /*
- * loadgen/cnf.h - the VPN part of a phone's config file (SEP<MAC>.cnf.xml).
+ * engine/cnf.h - the VPN part of a phone's config file (SEP<MAC>.cnf.xml).
  *
  * A call manager gives each phone its VPN settings in <vpnGroup>: the
  * headend URLs (url1..urlN, tried in order), the SHA-1 hashes of the
@@ -7,8 +7,8 @@
  * and whether the URL's host must match the certificate (enableHostIDCheck).
  * This reads exactly that, from a whole file or an in-memory document.
  */
-#ifndef LOADGEN_CNF_H
-#define LOADGEN_CNF_H
+#ifndef ENGINE_CNF_H
+#define ENGINE_CNF_H
 
 #include <stdbool.h>
 #include <stddef.h>

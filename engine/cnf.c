@@ -1,11 +1,11 @@
 /*
- * loadgen/cnf.c - read <vpnGroup> from a phone config file (cnf.h).
+ * engine/cnf.c - read <vpnGroup> from a phone config file (cnf.h).
  *
  * The file is small and machine-written by the call manager: a scan for the
  * few elements we need, inside <vpnGroup>, is enough; anything else in the
  * file (there is a lot) is skipped.
  */
-#include "loadgen/cnf.h"
+#include "engine/cnf.h"
 
 #include <errno.h>
 #include <stdio.h>
