@@ -8,6 +8,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
 
 #include "engine/config.h"
 
@@ -17,6 +18,8 @@
  * vendor's OUI. Phone i gets mac_base + i.
  */
 #define CONFIG_DEFAULT_MAC_BASE 0x02AB00000000ULL
+/* The lab's TFTP server (dnsmasq in the headend's namespace), reached through the tunnel. */
+#define CONFIG_DEFAULT_TFTP "198.18.0.53"
 
 void config_defaults(struct swarm_config *cfg)
 {
@@ -41,6 +44,8 @@ void config_defaults(struct swarm_config *cfg)
 	cfg->ptime_us = 20000;
 	cfg->call_duration_us = 180ULL * 1000000;
 	cfg->jitter_buffer_us = 60000;
+	inet_pton(AF_INET, CONFIG_DEFAULT_TFTP, &cfg->tftp);
+	cfg->fetch_config = FETCH_NEVER;
 }
 
 /*

@@ -32,6 +32,11 @@ enum auth_method {
 	AUTH_PASSWORD,    /* username and password */
 };
 
+enum fetch_policy {
+	FETCH_NEVER,      /* phones fetch their config only when told to (phone_fetch_config) */
+	FETCH_ON_CONNECT, /* and each time their tunnel comes up */
+};
+
 struct model_share {
 	char model[16]; /* "8861", "7962", ... as in the CN CP-<model>-SEP<MAC> */
 	double share;   /* fraction of the fleet, 0..1; shares sum to 1 */
@@ -67,6 +72,8 @@ struct swarm_config {
 	uint64_t mac_base;      /* first MAC; phone i gets mac_base + i */
 	uint32_t *source;       /* IPv4 source addresses (network order); NULL: any */
 	uint32_t n_source;
+	struct in_addr tftp;    /* TFTP server of the phones' SEP<MAC>.cnf.xml, through the tunnel */
+	enum fetch_policy fetch_config;
 
 	/* [ramp] */
 	double rate; /* arrivals per second, > 0 (the starting rate of a linear ramp) */

@@ -26,6 +26,7 @@
 #include "engine/dns.h"
 #include "engine/dtls.h"
 #include "engine/failq.h"
+#include "engine/fetch.h"
 #include "engine/login.h"
 #include "engine/membio.h"
 #include "engine/model.h"
@@ -84,6 +85,7 @@ void phone_teardown(struct worker *w, struct phone *p)
 static void leave_tunnel(struct worker *w, struct phone *p)
 {
 	voice_cut(w, p, clock_us());
+	fetch_cut(w, p, clock_us());
 	if (p->state == PH_TUNNEL || p->state == PH_CLOSING)
 		STAT_SUB(w, up_now, 1);
 	if (p->dtls == DT_UP)
@@ -268,6 +270,7 @@ void phone_release(struct phone *p)
 	p->cert = NULL;
 	trace_free(&p->trace);
 	voice_free(p);
+	fetch_free(p);
 	free(p->probe);
 	p->probe = NULL;
 }
@@ -299,6 +302,7 @@ void phone_arm(struct worker *w, struct phone *p, uint64_t now)
 		next = n;
 		if (p->voice)
 			next = min_u64(next, voice_next(p));
+		next = min_u64(next, fetch_next(p));
 		if (p->dtls == DT_UP) {
 			policy_liveness(&p->live[CH_UDP], now, &n);
 			next = min_u64(next, n);
@@ -523,6 +527,16 @@ int phone_set_trust(struct worker *w, struct phone *p, const uint8_t (*sha1)[20]
 	}
 	p->trust = s;
 	return 0;
+}
+
+int phone_fetch_config(struct worker *w, struct phone *p)
+{
+	uint64_t now = clock_us();
+	int r = fetch_request(w, p, now);
+
+	if (p->fetch)
+		phone_arm(w, p, now);
+	return r;
 }
 
 /* ==== Probe ==== */

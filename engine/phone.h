@@ -128,6 +128,7 @@ struct phone {
 	struct dtls_params dp;
 	struct probe_result *probe; /* owned; only for phoneswarm probe */
 	struct voice *voice;        /* owned; only when the scenario has calls */
+	struct fetch *fetch;        /* owned; only while a config fetch runs */
 	int detail;               /* failure detail: HTTP status, TLS alert, errno */
 	bool dtls_psk;            /* the DTLS session is PSK-NEGOTIATE (else legacy) */
 	bool pinged;              /* the tunnel check ping has been sent */
@@ -140,7 +141,7 @@ struct phone {
 	float cut_loss;           /* share of datagrams lost meanwhile (1 = cut) */
 	bool resetting;           /* logging out for a reset: restart once closed */
 	bool rebooted;            /* restarted by a reset at least once */
-	bool fetch_pending;       /* fetch the config once the tunnel is up */
+	bool fetch_pending;       /* fetch the config once the tunnel can carry it (engine/fetch.h) */
 	bool traced;              /* keep a console-log transcript (--trace, --trace-failed) */
 	struct trace trace;       /* owned: the transcript */
 };
@@ -191,5 +192,13 @@ bool phone_verify_leaf(void *app, X509 *leaf);
  * 0, -EINVAL (n out of range) or -ENOMEM.
  */
 int phone_set_trust(struct worker *w, struct phone *p, const uint8_t (*sha1)[20], int n);
+
+/*
+ * Phone p (of worker w, on w's thread) fetches its SEP<MAC>.cnf.xml by TFTP
+ * through its tunnel and takes the certHash entries it finds for its next
+ * connection (engine/fetch.h): now if its tunnel is up, else as soon as the
+ * tunnel next comes up. 0, or -EALREADY if a fetch is under way.
+ */
+int phone_fetch_config(struct worker *w, struct phone *p);
 
 #endif

@@ -27,6 +27,7 @@ enum metric {
 	M_RTP_JITTER_DOWN, /* per call: RFC 3550 interarrival jitter, reflector -> phone */
 	M_RTP_JITTER_UP,  /* per call: the same, phone -> reflector */
 	M_RTP_SEND_LATE,  /* how late each RTP packet left against its schedule */
+	M_TFTP_FETCH,     /* TFTP read request to the config file's last block */
 	M__COUNT
 };
 
@@ -63,6 +64,9 @@ struct stats {
 	uint64_t data_tx_dropped;                  /* lost to the phone's full send queue */
 	uint64_t failed_by[R__COUNT]; /* phones down for good now, by the reason they failed for */
 	uint64_t resets;             /* phones reset by the timeline (action = reset) */
+	uint64_t config_fetched;     /* SEP<MAC>.cnf.xml fetched (TFTP) and taken */
+	uint64_t config_failed;      /* fetches that failed: no answer, TFTP error, bad file */
+	uint64_t config_bytes;       /* bytes of the config files taken */
 };
 
 #endif

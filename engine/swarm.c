@@ -587,6 +587,7 @@ const char *metric_name(enum metric m)
 		"tcp_connect",    "tls_handshake",  "auth",    "cstp_connect",
 		"dtls_handshake", "time_to_tunnel", "dpd_rtt",        "ping_rtt",       "reconnect",
 		"rtp_rtt",        "rtp_jitter_down", "rtp_jitter_up", "rtp_send_late",
+		"tftp_fetch",
 	};
 	return (unsigned)m < M__COUNT ? names[m] : "?";
 }

@@ -20,6 +20,7 @@
 #include "engine/config.h"
 #include "engine/cstp.h"
 #include "engine/dtls.h"
+#include "engine/fetch.h"
 #include "engine/inner.h"
 #include "engine/membio.h"
 #include "engine/model.h"
@@ -28,7 +29,7 @@
 
 #define TLS_QUEUE_BYTES 65536u /* bytes of TLS records waiting to be sent, at most */
 
-static void tunnel_ping(struct worker *w, struct phone *p, uint64_t now);
+static void data_path_ready(struct worker *w, struct phone *p, uint64_t now);
 
 /* DTLS trouble does not end the phone: the tunnel carries on over TLS. */
 void tunnel_dtls_fail(struct worker *w, struct phone *p, enum reason r)
@@ -61,7 +62,7 @@ void tunnel_dtls_fail(struct worker *w, struct phone *p, enum reason r)
 	phone_count_failure(w, p, r, r == R_DPD_TIMEOUT ? CH_UDP : 0);
 	if (w->cfg->dtls_retry_us)
 		p->dtls_retry_at = now + w->cfg->dtls_retry_us;
-	tunnel_ping(w, p, now);
+	data_path_ready(w, p, now);
 }
 
 int tunnel_send_cstp(struct worker *w, struct phone *p, uint8_t type, const void *payload,
@@ -143,6 +144,13 @@ static void tunnel_ping(struct worker *w, struct phone *p, uint64_t now)
 		p->ping_sent_us = now;
 }
 
+/* DTLS is up, failed, or not used: what waited for the data path goes now. */
+static void data_path_ready(struct worker *w, struct phone *p, uint64_t now)
+{
+	tunnel_ping(w, p, now);
+	fetch_ready(w, p, now);
+}
+
 static void on_data(struct worker *w, struct phone *p, const uint8_t *pkt, size_t len,
 		    uint64_t now)
 {
@@ -155,6 +163,8 @@ static void on_data(struct worker *w, struct phone *p, const uint8_t *pkt, size_
 		STAT_ADD(w, data_rx_bad, 1);
 		return;
 	}
+	if (in.proto == IPPROTO_UDP && p->fetch && fetch_rx(w, p, &in, now))
+		return;
 	if (in.proto == IPPROTO_UDP && p->voice && in.dport == voice_port(p)) {
 		voice_rx(w, p, &in, now);
 		return;
@@ -286,6 +296,8 @@ void tunnel_up(struct worker *w, struct phone *p, const struct ac_tunnel *t, uin
 	p->dtls_retry_at = 0;
 	p->dtls_deadline = 0;
 	keep_dtls_params(p, t);
+	if (w->cfg->fetch_config == FETCH_ON_CONNECT && !p->probe)
+		p->fetch_pending = true;
 	start_dtls(w, p, now);
 	voice_up(w, p, now);
 	if (p->probe) {
@@ -300,7 +312,7 @@ void tunnel_up(struct worker *w, struct phone *p, const struct ac_tunnel *t, uin
 		}
 	}
 	if (p->dtls == DT_OFF)
-		tunnel_ping(w, p, now);
+		data_path_ready(w, p, now);
 }
 
 static void on_dpd_resp(struct worker *w, struct phone *p, enum chan_id c, uint64_t now)
@@ -385,7 +397,7 @@ void tunnel_udp_input(struct worker *w, struct phone *p, const uint8_t *data, si
 			return;
 		}
 		p->live[CH_UDP].last_rx_us = now;
-		tunnel_ping(w, p, now);
+		data_path_ready(w, p, now);
 	}
 	for (;;) {
 		int n = tls_read(&p->dtls_s, rec, sizeof(rec));
@@ -447,6 +459,7 @@ void tunnel_timer(struct worker *w, struct phone *p, uint64_t now)
 {
 	if (p->voice)
 		voice_tick(w, p, now);
+	fetch_tick(w, p, now);
 	if (keep_alive(w, p, CH_TCP, now) == LIVE_DEAD) {
 		phone_fail(w, p, R_DPD_TIMEOUT, 0);
 		return;

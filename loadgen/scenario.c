@@ -492,6 +492,29 @@ static int set_dtls_mode(struct swarm_config *cfg, const char *v, char *why, siz
 	return 0;
 }
 
+static int set_tftp(struct swarm_config *cfg, const char *v, char *why, size_t whylen)
+{
+	if (inet_pton(AF_INET, v, &cfg->tftp) != 1) {
+		snprintf(why, whylen, "\"%s\" is not an IPv4 address", v);
+		return -1;
+	}
+	return 0;
+}
+
+static int set_fetch_config(struct swarm_config *cfg, const char *v, char *why, size_t whylen)
+{
+	static const char *const words[] = {
+	    [FETCH_NEVER] = "never",
+	    [FETCH_ON_CONNECT] = "on_connect",
+	};
+	int i = set_word(v, words, 2, why, whylen);
+
+	if (i < 0)
+		return -1;
+	cfg->fetch_config = (enum fetch_policy)i;
+	return 0;
+}
+
 static int set_reconnect(struct swarm_config *cfg, const char *v, char *why, size_t whylen)
 {
 	static const char *const words[] = {
@@ -645,6 +668,8 @@ enum key_id {
 	K_STOP_P99,
 	K_STOP_REFUSALS,
 	K_CAPACITY_HOLD,
+	K_TFTP,
+	K_FETCH_CONFIG,
 	K__COUNT
 };
 
@@ -701,6 +726,8 @@ static const struct key {
     [K_STOP_P99] = {"capacity", "stop_p99", set_stop_p99},
     [K_STOP_REFUSALS] = {"capacity", "stop_refusals", set_stop_refusals},
     [K_CAPACITY_HOLD] = {"capacity", "hold", set_capacity_hold},
+    [K_TFTP] = {"phones", "tftp", set_tftp},
+    [K_FETCH_CONFIG] = {"phones", "fetch_config", set_fetch_config},
 };
 
 /* The state of one scenario_load() call. */

@@ -1,0 +1,83 @@
+#!/bin/bash
+# test_tftp.sh: phones fetch their SEP<MAC>.cnf.xml by TFTP through their tunnels from
+# the lab's dnsmasq, and take the certificate hashes they find for their next
+# connection.
+#  1. Six phones trust the headend's hash (headend.cert_hashes) and fetch their config
+#     each time their tunnel comes up (phones.fetch_config=on_connect). The lab serves
+#     phones 0-2 a config trusting only the lab's other certificate (LAB_HASH2), phones
+#     3-5 one trusting both. dnsmasq's own log must show each file sent to the address
+#     ocserv assigned that phone (so it went through the tunnel); the report's config
+#     bytes must be exactly the sizes of the files served. Then the headend logs them
+#     all out (occtl disconnect user) and they reconnect (reconnect=always): phones 0-2
+#     now refuse the headend (CertHashMismatch), phones 3-5 come back and fetch again.
+#  2. A phone with no file on the server: the fetch fails on the server's TFTP error
+#     ("file not found"), its trust list is untouched, its tunnel stays up.
+NAME=test_tftp
+# shellcheck source=tests/lab/lib.sh
+. "$(dirname "$0")/lib.sh"
+lab_require
+psw_setup "$NAME"
+N=6
+MAC=025000300000 PFX=CP-8861-SEP02500030
+MISSING=025000310000
+trap '_rc=$?; psw_kill; "$LAB" cnf --mac-base $MAC --count $N --remove >/dev/null 2>&1; exit $_rc' EXIT
+[ "$LAB_HASH2" != "$LAB_HASH" ] || fail "$NAME" "the lab's two certificate hashes are equal"
+DNSLOG=$LAB_DIR/dnsmasq.log
+lines0=$(wc -l <"$DNSLOG")
+sent_lines() { tail -n +$((lines0 + 1)) "$DNSLOG" | grep -c "sent $LAB_DIR/tftp/SEP${MAC:0:8}" ; }
+
+bad=$("$LAB" cnf --mac-base $MAC --count 3 --hashes "$LAB_HASH2") || fail "$NAME" "scripts/lab cnf failed"
+good=$("$LAB" cnf --mac-base "$(mac_hex $MAC 3)" --count 3 --hashes "$LAB_HASH2,$LAB_HASH") ||
+	fail "$NAME" "scripts/lab cnf failed"
+s_bad=${bad##* } s_good=${good##* }
+[ "$s_bad" -gt 1024 ] && [ "$s_good" -gt "$s_bad" ] || fail "$NAME" "config sizes $s_bad, $s_good"
+
+# ---- 1
+psw_start -s phones.count=$N -s phones.mac_base=$MAC -s phones.fetch_config=on_connect \
+	-s phones.reconnect=always -s phones.reconnect_backoff=1s -s run.duration=12s \
+	-s run.threads=2 --trace 0 --trace 3
+lab_wait_like "$PFX" $N 10 || fail "$NAME" "headend: want $N $PFX* connected"
+end=$(($(date +%s) + 10))
+while [ "$(sent_lines)" -lt $N ] && [ "$(date +%s)" -lt "$end" ]; do sleep 0.2; done
+[ "$(sent_lines)" = $N ] || fail "$NAME" "dnsmasq: want $N files sent, log has $(sent_lines)"
+users=$(lab_users_like "$PFX")
+for i in $(seq 0 $((N - 1))); do
+	m=$(mac_hex $MAC "$i")
+	ip=$(printf '%s' "$users" | jq -r --arg u "CP-8861-SEP$m" '.[] | select(.Username == $u) | .IPv4')
+	tail -n +$((lines0 + 1)) "$DNSLOG" | grep -q "sent $LAB_DIR/tftp/SEP$m.cnf.xml to $ip\$" ||
+		fail "$NAME" "dnsmasq did not send SEP$m.cnf.xml to $ip (the tunnel address of phone $i)"
+done
+for i in $(seq 0 $((N - 1))); do
+	"$LAB" occtl disconnect user "CP-8861-SEP$(mac_hex $MAC "$i")" >/dev/null 2>&1 ||
+		fail "$NAME" "occtl disconnect user failed"
+done
+psw_wait 30
+expect_rc "$NAME" 0
+mism=$(report '.failures.CertHashMismatch // 0')
+[ "$mism" -ge 3 ] || fail "$NAME" "want phones 0-2 refused at least once each (CertHashMismatch), got $(report '.failures | tojson')"
+expect_eq "$NAME: failures other than the headend's logout and the hash" "{}" \
+	"$(report '.failures | del(.CertHashMismatch, .ClosedByHeadend) | tojson')"
+expect_eq "$NAME: [tunnels_up, tunnels_dropped, reconnects]" "6,6,3" \
+	"$(report '[.phones.tunnels_up, .phones.tunnels_dropped, .phones.reconnects] | @csv')"
+expect_eq "$NAME: config [fetched, failed]" "9,0" "$(report '[.config.fetched, .config.failed] | @csv')"
+expect_eq "$NAME: config bytes = 3 x $s_bad + 6 x $s_good" $((3 * s_bad + 6 * s_good)) "$(report .config.bytes)"
+expect_eq "$NAME: tftp_fetch latency count" 9 "$(report .latency_us.tftp_fetch.count)"
+expect_eq "$NAME: dnsmasq sent" 9 "$(sent_lines)"
+grep -q "SECD: Hash was not found in the trust list" "$T"/trace/CP-8861-SEP"$(mac_hex $MAC 0)".log ||
+	fail "$NAME" "phone 0's trace shows no refused hash"
+# (the reconnection presents its cookie, refused after the logout: a third handshake)
+[ "$(grep -c "SECD: Hash was found in the trust list" "$T"/trace/CP-8861-SEP"$(mac_hex $MAC 3)".log)" -ge 2 ] ||
+	fail "$NAME" "phone 3's trace: want the headend trusted before and after the logout"
+p99=$(report '.latency_us.tftp_fetch.p99')
+
+# ---- 2
+mkdir -p "$T/missing"
+"$PSW" run "$T/lab.ini" -o "$T/missing" -q -s phones.count=1 -s phones.mac_base=$MISSING \
+	-s phones.fetch_config=on_connect -s run.duration=2s --trace 0 >"$T/missing/stdout" 2>&1 ||
+	fail "$NAME (missing)" "phoneswarm failed: $(tail -n 3 "$T/missing/stdout")"
+expect_eq "$NAME (missing): config [fetched, failed], tunnels_up, failures" "0,1,1,{}" \
+	"$(jq -r '[.config.fetched, .config.failed, .phones.tunnels_up, (.failures | tojson)] | @csv' "$T/missing/report.json" | tr -d '"')"
+grep -q "TFTP error 1: " "$T/missing/trace/CP-8861-SEP$MISSING.log" ||
+	fail "$NAME (missing)" "no TFTP error in the trace"
+
+pass "$NAME (9 configs of $s_bad/$s_good bytes fetched through the tunnels, p99 $p99 us; phones given a wrong hash refused the headend after reconnecting, $mism times)"
