@@ -12,6 +12,9 @@
 #     now refuse the headend (CertHashMismatch), phones 3-5 come back and fetch again.
 #  2. A phone with no file on the server: the fetch fails on the server's TFTP error
 #     ("file not found"), its trust list is untouched, its tunnel stays up.
+#  3. 10% of what the phones send to the TFTP server through their tunnels is dropped
+#     (iptables statistic on ocserv's tun devices): every fetch still completes, some
+#     of them only after a retransmission (the slowest takes over a second).
 NAME=test_tftp
 # shellcheck source=tests/lab/lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -20,7 +23,12 @@ psw_setup "$NAME"
 N=6
 MAC=025000300000 PFX=CP-8861-SEP02500030
 MISSING=025000310000
-trap '_rc=$?; psw_kill; "$LAB" cnf --mac-base $MAC --count $N --remove >/dev/null 2>&1; exit $_rc' EXIT
+TAG=psw-lab-fault:tftp-loss
+drop_rule() { # -A or -D
+	ip netns exec "$LAB_NS" iptables "$1" INPUT -i vpns+ -d "$LAB_DNS" -p udp -m statistic \
+		--mode random --probability 0.1 -m comment --comment "$TAG" -j DROP 2>/dev/null
+}
+trap '_rc=$?; psw_kill; drop_rule -D; "$LAB" cnf --mac-base $MAC --count $N --remove >/dev/null 2>&1; exit $_rc' EXIT
 [ "$LAB_HASH2" != "$LAB_HASH" ] || fail "$NAME" "the lab's two certificate hashes are equal"
 DNSLOG=$LAB_DIR/dnsmasq.log
 lines0=$(wc -l <"$DNSLOG")
@@ -80,4 +88,18 @@ expect_eq "$NAME (missing): config [fetched, failed], tunnels_up, failures" "0,1
 grep -q "TFTP error 1: " "$T/missing/trace/CP-8861-SEP$MISSING.log" ||
 	fail "$NAME (missing)" "no TFTP error in the trace"
 
-pass "$NAME (9 configs of $s_bad/$s_good bytes fetched through the tunnels, p99 $p99 us; phones given a wrong hash refused the headend after reconnecting, $mism times)"
+# ---- 3
+drop_rule -A || fail "$NAME (loss)" "cannot add the iptables rule"
+mkdir -p "$T/loss"
+"$PSW" run "$T/lab.ini" -o "$T/loss" -q -s phones.count=$N -s phones.mac_base=$MAC \
+	-s phones.fetch_config=on_connect -s run.duration=8s >"$T/loss/stdout" 2>&1 ||
+	fail "$NAME (loss)" "phoneswarm failed: $(tail -n 3 "$T/loss/stdout")"
+dropped=$(ip netns exec "$LAB_NS" iptables -L INPUT -v -x -n | awk -v t="$TAG" '$0 ~ t { print $1 }')
+drop_rule -D
+[ "${dropped:-0}" -gt 0 ] || fail "$NAME (loss)" "the rule dropped nothing"
+expect_eq "$NAME (loss): config [fetched, failed] with $dropped packets dropped" "$N,0" \
+	"$(jq -r '[.config.fetched, .config.failed] | @csv' "$T/loss/report.json")"
+slowest=$(jq -r '.latency_us.tftp_fetch.max' "$T/loss/report.json")
+[ "$slowest" -gt 1000000 ] || fail "$NAME (loss)" "no fetch waited for a retransmission (max $slowest us)"
+
+pass "$NAME (9 configs of $s_bad/$s_good bytes fetched through the tunnels, p99 $p99 us; phones given a wrong hash refused the headend after reconnecting, $mism times; $dropped packets to the server dropped, all $N fetched, slowest $slowest us)"
