@@ -107,7 +107,7 @@ int rtp_probe_put(uint8_t *buf, size_t cap, const struct rtp_probe *p)
 	put64(buf + 8, p->sent_us);
 	put64(buf + 16, p->refl_rx_us);
 	put32(buf + 24, p->refl_count);
-	put32(buf + 28, 0);
+	put32(buf + 28, p->call);
 	return RTP_PROBE_LEN;
 }
 
@@ -120,6 +120,7 @@ int rtp_probe_get(const uint8_t *buf, size_t len, struct rtp_probe *p)
 	p->sent_us = get64(buf + 8);
 	p->refl_rx_us = get64(buf + 16);
 	p->refl_count = get32(buf + 24);
+	p->call = get32(buf + 28);
 	return 0;
 }
 

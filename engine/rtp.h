@@ -8,7 +8,7 @@
  *
  * The probe: the first RTP_PROBE_LEN bytes of every payload phoneswarm
  * sends (the rest is filler up to the codec's payload size). The phone
- * fills phone, seq32 and sent_us; the reflector sends the packet back
+ * fills phone, seq32, sent_us and call; the reflector sends the packet back
  * with refl_rx_us and refl_count filled, so the phone can tell the loss
  * and delay of each direction apart. Layout, all big-endian:
  *
@@ -22,7 +22,9 @@
  *                             received so far, this one included
  *                             (0 on the way out); seq32 + 1 - refl_count
  *                             is the upstream loss so far
- *       28     4  reserved    written 0, ignored when read
+ *       28     4  call        phone-to-phone calls: the call's number, the
+ *                             same at both ends (engine/p2p.h); 0 in calls
+ *                             to a reflector, which leaves it as it is
  *
  * A g729 packet of 20 ms has 20 payload bytes, fewer than RTP_PROBE_LEN:
  * the probe does not fit unless ptime is 40 ms or more.
@@ -52,6 +54,7 @@ struct rtp_probe {
 	uint64_t sent_us;    /* sender's clock at send, microseconds */
 	uint64_t refl_rx_us; /* reflector's clock at receive, microseconds; 0 outbound */
 	uint32_t refl_count; /* packets the reflector has had of this SSRC; 0 outbound */
+	uint32_t call;       /* phone-to-phone: the call's number at both ends; else 0 */
 };
 
 /*

@@ -167,10 +167,11 @@ static void test_probe_layout(void **state)
 			      .seq32 = 0x05060708,
 			      .sent_us = 0x1112131415161718ull,
 			      .refl_rx_us = 0x2122232425262728ull,
-			      .refl_count = 0x31323334};
+			      .refl_count = 0x31323334,
+			      .call = 0x41424344};
 	const uint8_t want[32] = {1,    2,    3,    4,    5,    6,    7,    8,    0x11, 0x12, 0x13,
 				  0x14, 0x15, 0x16, 0x17, 0x18, 0x21, 0x22, 0x23, 0x24, 0x25, 0x26,
-				  0x27, 0x28, 0x31, 0x32, 0x33, 0x34, 0,    0,    0,    0};
+				  0x27, 0x28, 0x31, 0x32, 0x33, 0x34, 0x41, 0x42, 0x43, 0x44};
 	uint8_t buf[40];
 	struct rtp_probe got;
 
@@ -185,6 +186,7 @@ static void test_probe_layout(void **state)
 	assert_int_equal(got.sent_us, p.sent_us);
 	assert_int_equal(got.refl_rx_us, p.refl_rx_us);
 	assert_int_equal(got.refl_count, p.refl_count);
+	assert_int_equal(got.call, p.call);
 	assert_int_equal(rtp_probe_get(buf, 31, &got), -EBADMSG);
 	assert_int_equal(rtp_probe_put(buf, 31, &p), -ENOSPC);
 }
