@@ -107,6 +107,7 @@ struct swarm_config {
 	double calls;               /* share of phones in a call at any moment, 0..1 */
 	uint64_t call_duration_us;  /* mean call length (exponential) */
 	struct sockaddr_in voice_target; /* the reflector, HOST:PORT inside the network */
+	bool voice_p2p;             /* target = phones: phone 2k and 2k+1 call each other */
 	uint64_t jitter_buffer_us;  /* playout delay a packet may be late by */
 
 	/* from the command line, not the scenario */

@@ -50,6 +50,7 @@ struct stats {
 	uint64_t dtls_retries;       /* DTLS handshakes tried again after a failure */
 	uint64_t rtp_sent, rtp_received;   /* RTP packets sent, and echoes received (distinct) */
 	uint64_t rtp_up_lost, rtp_down_lost; /* lost phone -> reflector, reflector -> phone */
+	uint64_t rtp_up_expected, rtp_down_expected; /* sent each way (what the loss is a share of) */
 	uint64_t rtp_duplicates, rtp_reordered, rtp_late; /* as received by the phones */
 	uint64_t rtp_skipped;        /* due but never sent (the loop fell far behind) */
 	uint64_t rtp_stray;          /* received, not of a call of this phone */

@@ -24,6 +24,7 @@
 #include "engine/dtls.h"
 #include "engine/identity.h"
 #include "engine/model.h"
+#include "engine/p2p.h"
 #include "engine/phone.h"
 #include "engine/policy.h"
 #include "engine/tls.h"
@@ -52,6 +53,7 @@ struct swarm {
 	const struct model *model[CONFIG_MAX_MODELS];
 	SSL_CTX *tls_ctx[CONFIG_MAX_MODELS];
 	SSL_CTX *dtls_legacy, *dtls_psk;
+	struct p2p_board *p2p; /* phone-to-phone calls only */
 	int n_workers;
 	struct worker *workers;
 	pthread_t *threads;
@@ -175,6 +177,13 @@ struct swarm *swarm_new(const struct swarm_config *cfg, char *err, size_t errlen
 			goto out_free;
 		}
 	}
+	if (cfg->voice_p2p && cfg->calls > 0) {
+		sw->p2p = p2p_board_new(cfg->count, clock_us());
+		if (!sw->p2p) {
+			snprintf(err, errlen, "out of memory");
+			goto out_free;
+		}
+	}
 	sw->n_workers = cfg->threads > 0 ? cfg->threads : (int)sysconf(_SC_NPROCESSORS_ONLN);
 	if (sw->n_workers < 1)
 		sw->n_workers = 1;
@@ -208,6 +217,7 @@ void swarm_free(struct swarm *sw)
 	for (int c = 0; c < ID__COUNT; c++)
 		identity_ca_free(sw->ca[c]);
 	identity_keys_free(sw->keys);
+	p2p_board_free(sw->p2p);
 	free(sw);
 }
 
@@ -574,6 +584,11 @@ int swarm_n_urls(struct swarm *sw)
 bool swarm_needs_dns(struct swarm *sw)
 {
 	return sw->needs_dns;
+}
+
+struct p2p_board *swarm_p2p(struct swarm *sw)
+{
+	return sw->p2p;
 }
 
 SSL_CTX *swarm_dtls_ctx(struct swarm *sw, bool psk)

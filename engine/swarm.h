@@ -21,6 +21,7 @@ struct swarm_config;
 struct url;
 struct hist;
 struct model;
+struct p2p_board;
 
 /* Check and prepare a run of cfg (borrowed for the swarm's life). NULL with err set. */
 struct swarm *swarm_new(const struct swarm_config *cfg, char *err, size_t errlen);
@@ -97,5 +98,7 @@ const char *swarm_url_text(struct swarm *sw, int i);
 int swarm_n_urls(struct swarm *sw);
 bool swarm_needs_dns(struct swarm *sw);
 SSL_CTX *swarm_dtls_ctx(struct swarm *sw, bool psk);
+/* The board of phone-to-phone calls (engine/p2p.h); NULL when calls go to a reflector. */
+struct p2p_board *swarm_p2p(struct swarm *sw);
 
 #endif

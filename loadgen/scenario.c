@@ -595,6 +595,11 @@ static int set_target(struct swarm_config *cfg, const char *v, char *why, size_t
 	const char *colon = strrchr(v, ':');
 	uint64_t port;
 
+	cfg->voice_p2p = strcasecmp(v, "phones") == 0;
+	if (cfg->voice_p2p) {
+		memset(&cfg->voice_target, 0, sizeof(cfg->voice_target));
+		return 0;
+	}
 	if (!colon || (size_t)(colon - v) >= sizeof(host) || value_uint(colon + 1, 1, 65535, &port))
 		goto out_bad;
 	memcpy(host, v, (size_t)(colon - v));
@@ -605,7 +610,7 @@ static int set_target(struct swarm_config *cfg, const char *v, char *why, size_t
 		goto out_bad;
 	return 0;
 out_bad:
-	snprintf(why, whylen, "\"%s\" is not ADDR:PORT (an IPv4 address inside the network)", v);
+	snprintf(why, whylen, "\"%s\" is not ADDR:PORT (an IPv4 address inside the network) or phones", v);
 	return -1;
 }
 

@@ -27,6 +27,12 @@ double report_cpu_ms_per_tunnel(const struct run_result *r)
 	return r->cpu_to_peak_s * 1000.0 / (double)r->tunnels_at_peak;
 }
 
+/* lost as a percentage of what was sent that way; 0 when nothing was */
+static double loss_pct(uint64_t lost, uint64_t sent)
+{
+	return sent ? 100.0 * (double)lost / (double)sent : 0;
+}
+
 static void latency(struct json *j, const char *name, const struct hist *h)
 {
 	json_obj_begin(j, name);
@@ -107,9 +113,8 @@ int report_write_json(const struct run_result *r, const char *path)
 	json_obj_end(&j);
 
 	const struct stats *t = &r->st;
-	double up_pct = t->rtp_sent ? 100.0 * (double)t->rtp_up_lost / (double)t->rtp_sent : 0;
-	uint64_t refl = t->rtp_sent > t->rtp_up_lost ? t->rtp_sent - t->rtp_up_lost : 0;
-	double down_pct = refl ? 100.0 * (double)t->rtp_down_lost / (double)refl : 0;
+	double up_pct = loss_pct(t->rtp_up_lost, t->rtp_up_expected);
+	double down_pct = loss_pct(t->rtp_down_lost, t->rtp_down_expected);
 
 	json_obj_begin(&j, "rtp");
 	json_uint(&j, "sent", t->rtp_sent);
@@ -246,14 +251,12 @@ void report_print_summary(const struct run_result *r, const char *dir, FILE *out
 			ms(hist_percentile(h, 99)), ms(hist_percentile(h, 99.9)), ms(hist_max(h)));
 	}
 	if (s->rtp_sent) {
-		uint64_t refl = s->rtp_sent > s->rtp_up_lost ? s->rtp_sent - s->rtp_up_lost : 0;
-
 		fprintf(out, "  voice      %llu calls (%llu cut), %llu RTP sent, lost %.2f%% up / %.2f%% "
 			     "down, %llu late, MOS mean %.2f, worst %.2f\n",
 			(unsigned long long)s->calls_completed, (unsigned long long)s->calls_dropped,
 			(unsigned long long)s->rtp_sent,
-			100.0 * (double)s->rtp_up_lost / (double)s->rtp_sent,
-			refl ? 100.0 * (double)s->rtp_down_lost / (double)refl : 0.0,
+			loss_pct(s->rtp_up_lost, s->rtp_up_expected),
+			loss_pct(s->rtp_down_lost, s->rtp_down_expected),
 			(unsigned long long)s->rtp_late,
 			s->mos_calls ? (double)s->mos_milli_sum / 1000.0 / (double)s->mos_calls : 0.0,
 			s->mos_calls ? (5000.0 - (double)s->mos_worst_milli) / 1000.0 : 0.0);

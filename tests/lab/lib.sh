@@ -248,6 +248,23 @@ psw_all_fail() { # NAME N REASON MAX_S PREFIX ARGS...
 #   psw_all_up NAME N ARGS...
 #                            run N phones that must all come up: exit status 0,
 #                            report [attempted, tunnels_up, failed] = N,N,0, no failure
+#   lab_random_drop -A|-D NAME PROB CHAIN MATCH...
+#                            add (-A) or delete (-D) an iptables rule in the namespace
+#                            that drops the share PROB (0.05) of the packets of CHAIN
+#                            matching MATCH..., commented "psw-lab-fault:NAME"
+#   lab_dropped NAME CHAIN   packets the rule NAME has dropped so far
+lab_random_drop() {
+	_d_op=$1 _d_name=$2 _d_p=$3 _d_chain=$4
+	shift 4
+	ip netns exec "$LAB_NS" iptables "$_d_op" "$_d_chain" "$@" -m statistic --mode random \
+		--probability "$_d_p" -m comment --comment "psw-lab-fault:$_d_name" -j DROP 2>/dev/null
+}
+
+lab_dropped() {
+	ip netns exec "$LAB_NS" iptables -L "$2" -v -x -n |
+		awk -v t="psw-lab-fault:$1 " '$0 ~ t { n += $1 } END { print n + 0 }'
+}
+
 lab_restore_on_exit() {
 	# shellcheck disable=SC2154 # _lab_rc is set inside the trap
 	trap '_lab_rc=$?; psw_kill; "$LAB" reset >/dev/null 2>&1; "$LAB" fault clear >/dev/null 2>&1; exit $_lab_rc' EXIT

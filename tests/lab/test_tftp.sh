@@ -23,11 +23,7 @@ psw_setup "$NAME"
 N=6
 MAC=025000300000 PFX=CP-8861-SEP02500030
 MISSING=025000310000
-TAG=psw-lab-fault:tftp-loss
-drop_rule() { # -A or -D
-	ip netns exec "$LAB_NS" iptables "$1" INPUT -i vpns+ -d "$LAB_DNS" -p udp -m statistic \
-		--mode random --probability 0.1 -m comment --comment "$TAG" -j DROP 2>/dev/null
-}
+drop_rule() { lab_random_drop "$1" tftp-loss 0.1 INPUT -i vpns+ -d "$LAB_DNS" -p udp; }
 trap '_rc=$?; psw_kill; drop_rule -D; "$LAB" cnf --mac-base $MAC --count $N --remove >/dev/null 2>&1; exit $_rc' EXIT
 [ "$LAB_HASH2" != "$LAB_HASH" ] || fail "$NAME" "the lab's two certificate hashes are equal"
 DNSLOG=$LAB_DIR/dnsmasq.log
@@ -94,7 +90,7 @@ mkdir -p "$T/loss"
 "$PSW" run "$T/lab.ini" -o "$T/loss" -q -s phones.count=$N -s phones.mac_base=$MAC \
 	-s phones.fetch_config=on_connect -s run.duration=8s >"$T/loss/stdout" 2>&1 ||
 	fail "$NAME (loss)" "phoneswarm failed: $(tail -n 3 "$T/loss/stdout")"
-dropped=$(ip netns exec "$LAB_NS" iptables -L INPUT -v -x -n | awk -v t="$TAG" '$0 ~ t { print $1 }')
+dropped=$(lab_dropped tftp-loss INPUT)
 drop_rule -D
 [ "${dropped:-0}" -gt 0 ] || fail "$NAME (loss)" "the rule dropped nothing"
 expect_eq "$NAME (loss): config [fetched, failed] with $dropped packets dropped" "$N,0" \

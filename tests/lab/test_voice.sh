@@ -12,12 +12,9 @@ NAME=test_voice
 . "$(dirname "$0")/lib.sh"
 lab_require
 psw_setup "$NAME"
-TAG=psw-lab-fault:voice-loss
 drop_rules() { # -A or -D
-	ip netns exec "$LAB_NS" iptables "$1" INPUT -p udp --dport 5004 -m statistic --mode random \
-		--probability 0.05 -m comment --comment "$TAG" -j DROP 2>/dev/null
-	ip netns exec "$LAB_NS" iptables "$1" OUTPUT -p udp --sport 5004 -m statistic --mode random \
-		--probability 0.05 -m comment --comment "$TAG" -j DROP 2>/dev/null
+	lab_random_drop "$1" voice-loss 0.05 INPUT -p udp --dport 5004
+	lab_random_drop "$1" voice-loss 0.05 OUTPUT -p udp --sport 5004
 }
 trap '_rc=$?; psw_kill; drop_rules -D; exit $_rc' EXIT
 [ -n "$LAB_REFLECTOR" ] || fail "$NAME" "scripts/lab env gives no LAB_REFLECTOR"
