@@ -5,6 +5,8 @@
  * it back to its source, receive again. Many slots are in flight, so the
  * reflector keeps up with thousands of phones on one thread. Streams are
  * counted in an open-addressing table keyed by source address and SSRC.
+ * With jitter, a stamped echo waits in its slot until its random send time;
+ * the loop wakes for the earliest.
  */
 #include "engine/reflect.h"
 
@@ -27,6 +29,7 @@ struct slot {
 	struct sockaddr_in from;
 	uint8_t buf[SLOT_BYTES];
 	bool sending;
+	uint64_t send_at; /* held for jitter until then, clock_us(); 0: not held */
 };
 
 struct stream {
@@ -44,7 +47,42 @@ struct reflector {
 	unsigned n_slots;
 	struct stream *streams;
 	struct reflect_stats *st;
+	uint64_t jitter_us; /* hold echoes up to this long; 0: none */
+	uint64_t rng;       /* splitmix64 state, for the holds */
+	unsigned held;      /* slots holding an echo */
 };
+
+/* A hold, uniform in 0..jitter_us (splitmix64). */
+static uint64_t hold_us(struct reflector *r)
+{
+	uint64_t z = (r->rng += 0x9e3779b97f4a7c15ull);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+	return (z ^ (z >> 31)) % (r->jitter_us + 1);
+}
+
+/* Send the held echoes whose time has come; the earliest still held, or UINT64_MAX. */
+static int post(struct reflector *r, unsigned i);
+static uint64_t release_held(struct reflector *r, uint64_t now)
+{
+	uint64_t next = UINT64_MAX;
+
+	for (unsigned i = 0; i < r->n_slots && r->held; i++) {
+		struct slot *s = &r->slots[i];
+
+		if (!s->send_at)
+			continue;
+		if (s->send_at <= now) {
+			s->send_at = 0;
+			r->held--;
+			post(r, i);
+		} else if (s->send_at < next) {
+			next = s->send_at;
+		}
+	}
+	return next;
+}
 
 /*
  * The count of packets received so far on (addr, ssrc), this one included.
@@ -126,10 +164,12 @@ static void turn_round(struct reflector *r, struct slot *s, size_t len, uint64_t
 	s->sending = true;
 }
 
-int reflect_run(const struct sockaddr_in *addr, unsigned slots, volatile sig_atomic_t *stop,
-		struct reflect_stats *st)
+int reflect_run(const struct sockaddr_in *addr, unsigned slots, uint64_t jitter_us,
+		volatile sig_atomic_t *stop, struct reflect_stats *st)
 {
-	struct reflector r = {.st = st, .n_slots = slots ? slots : 256};
+	struct reflector r = {.st = st, .n_slots = slots ? slots : 256, .jitter_us = jitter_us,
+			      .rng = clock_us()};
+	uint64_t wait_us = 100000;
 	int one = 1, rc;
 
 	memset(st, 0, sizeof(*st));
@@ -158,7 +198,7 @@ int reflect_run(const struct sockaddr_in *addr, unsigned slots, volatile sig_ato
 		post(&r, i);
 	}
 	while (!*stop) {
-		struct __kernel_timespec ts = {.tv_sec = 0, .tv_nsec = 100000000};
+		struct __kernel_timespec ts = {.tv_sec = 0, .tv_nsec = (long long)wait_us * 1000};
 		struct io_uring_cqe *cqe;
 		unsigned head, seen = 0;
 
@@ -185,10 +225,22 @@ int reflect_run(const struct sockaddr_in *addr, unsigned slots, volatile sig_ato
 				s->sending = false;
 			} else if (cqe->res > 0) {
 				turn_round(&r, s, (size_t)cqe->res, now);
+				if (r.jitter_us) {
+					s->send_at = now + hold_us(&r) + 1;
+					r.held++;
+					continue; /* posted when its time comes */
+				}
 			}
 			post(&r, i);
 		}
 		io_uring_cq_advance(&r.ring, seen);
+		wait_us = 100000;
+		if (r.held) {
+			uint64_t next = release_held(&r, clock_us()), t = clock_us();
+
+			if (next != UINT64_MAX)
+				wait_us = next > t ? (next - t < wait_us ? next - t : wait_us) : 0;
+		}
 		rc = 0;
 	}
 	io_uring_queue_exit(&r.ring);

@@ -24,10 +24,14 @@ struct reflect_stats {
 
 /*
  * Echo on addr until *stop becomes non-zero (checked at least every 100 ms).
- * slots: datagrams in flight at once (each a 2 KiB buffer). 0, or -errno
- * (bind failure, io_uring unavailable) with nothing started.
+ * slots: datagrams in flight at once (each a 2 KiB buffer). jitter_us: hold
+ * each echo for a random time, uniform in 0..jitter_us microseconds, after
+ * stamping it (so the delay is on the way back only), as a network adding
+ * jitter would; 0 echoes at once. A held echo keeps its slot: slots must
+ * cover the packet rate times the mean hold. 0, or -errno (bind failure,
+ * io_uring unavailable) with nothing started.
  */
-int reflect_run(const struct sockaddr_in *addr, unsigned slots, volatile sig_atomic_t *stop,
-		struct reflect_stats *st);
+int reflect_run(const struct sockaddr_in *addr, unsigned slots, uint64_t jitter_us,
+		volatile sig_atomic_t *stop, struct reflect_stats *st);
 
 #endif

@@ -23,10 +23,13 @@ static void on_signal(int sig)
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: phoneswarm reflect --listen ADDR:PORT [--slots N]\n"
+	fprintf(f, "usage: phoneswarm reflect --listen ADDR:PORT [--slots N] [--jitter D]\n"
 		   "  echoes every UDP datagram to its sender; phoneswarm's RTP probes are\n"
 		   "  stamped with the reflector's receive time and per-stream count, so a\n"
-		   "  run can measure loss and delay in each direction. Ends on SIGINT/SIGTERM.\n");
+		   "  run can measure loss and delay in each direction. Ends on SIGINT/SIGTERM.\n"
+		   "  --slots N    datagrams in flight (or held) at once, 1..4096 (256)\n"
+		   "  --jitter D   hold each echo a random time, uniform in 0..D (at most 1s),\n"
+		   "               after stamping it: jitter on the way back to the phones\n");
 }
 
 int reflect_main(int argc, char **argv)
@@ -34,12 +37,13 @@ int reflect_main(int argc, char **argv)
 	static const struct option opts[] = {
 		{"listen", required_argument, NULL, 'l'},
 		{"slots", required_argument, NULL, 's'},
+		{"jitter", required_argument, NULL, 'j'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
 	struct sockaddr_in sa = {.sin_family = AF_INET};
 	struct reflect_stats st;
-	uint64_t slots = 256;
+	uint64_t slots = 256, jitter_us = 0;
 	bool have = false;
 	int opt;
 
@@ -74,6 +78,14 @@ int reflect_main(int argc, char **argv)
 				return 2;
 			}
 			break;
+		case 'j':
+			if (value_duration(optarg, &jitter_us) || jitter_us > 1000000) {
+				fprintf(stderr, "phoneswarm reflect: --jitter %s: a duration up to 1s "
+						"(20ms)\n",
+					optarg);
+				return 2;
+			}
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -88,7 +100,7 @@ int reflect_main(int argc, char **argv)
 	}
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
-	int r = reflect_run(&sa, (unsigned)slots, &stop, &st);
+	int r = reflect_run(&sa, (unsigned)slots, jitter_us, &stop, &st);
 	if (r < 0) {
 		fprintf(stderr, "phoneswarm reflect: %s: %s\n", argv[0], strerror(-r));
 		return 3;

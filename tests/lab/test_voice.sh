@@ -7,6 +7,13 @@
 #  2. 5% of the packets dropped on the way to the reflector and 5% on the way back
 #     (iptables statistic inside the namespace): each direction measures 5% +- 2.
 #  3. DTLS off: the calls go over the TLS tunnel, and still arrive.
+#  4. Jitter: the reflector holds each echo a random 0..20 ms (scripts/lab fault jitter;
+#     this kernel has no netem). RFC 3550 jitter of a uniform 0..D delay is D/3: the
+#     calls' median downstream jitter must be 6.7 +- 1.5 ms and every call's within
+#     +- 3.5 ms (the estimator's spread at a call's end is about 0.85 ms), where every
+#     clean call had under 1 ms;
+#     the upstream (stamped before the hold) stays under 1 ms, and the round trip's
+#     median is the hold's mean, 10 +- 2 ms.
 NAME=test_voice
 # shellcheck source=tests/lab/lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -16,7 +23,7 @@ drop_rules() { # -A or -D
 	lab_random_drop "$1" voice-loss 0.05 INPUT -p udp --dport 5004
 	lab_random_drop "$1" voice-loss 0.05 OUTPUT -p udp --sport 5004
 }
-trap '_rc=$?; psw_kill; drop_rules -D; exit $_rc' EXIT
+trap '_rc=$?; psw_kill; drop_rules -D; "$LAB" fault jitter-clear >/dev/null 2>&1; exit $_rc' EXIT
 [ -n "$LAB_REFLECTOR" ] || fail "$NAME" "scripts/lab env gives no LAB_REFLECTOR"
 N=10
 MAC=025000210000
@@ -36,6 +43,8 @@ expect_eq "$NAME: rtp received = sent" "$sent" "$(report '.rtp.received')"
 expect_eq "$NAME: MOS >= 4.3" true "$(report '.rtp.mos_mean >= 4.3 and .rtp.mos_min >= 4.3')"
 expect_eq "$NAME: send lateness p99 < 1 ms ($(report '.latency_us.rtp_send_late | tojson'))" true \
 	"$(report '.latency_us.rtp_send_late.p99 < 1000')"
+clean_jitter=$(report '.latency_us.rtp_jitter_down.max')
+[ "$clean_jitter" -lt 1000 ] || fail "$NAME" "clean calls: downstream jitter up to $clean_jitter us"
 lab_wait_like CP-8861-SEP02500021 0 5 || fail "$NAME" "sessions left on the headend"
 sleep 1
 got=$(($(rx) - rx0))
@@ -63,4 +72,18 @@ expect_eq "$NAME (tls): no DTLS" 0 "$(report '.phones.dtls_up')"
 expect_eq "$NAME (tls): rtp lost" 0 "$(report '.rtp.lost')"
 [ "$(report '.rtp.sent')" -gt $((N * 200)) ] || fail "$NAME (tls)" "too few RTP packets: $(report '.rtp | tojson')"
 
-pass "$NAME ($sent RTP clean, MOS $(report '.rtp.mos_mean'); ocserv counted $got bytes of $want sent; loss up $up% / down $down% for 5% injected; voice over TLS)"
+# 4. jitter
+lab_fault jitter 20ms
+psw_run "${VOICE[@]}" -s run.duration=8s -s dtls.mode=psk -s phones.mac_base=025000230000
+"$LAB" fault jitter-clear >/dev/null 2>&1 || fail "$NAME (jitter)" "scripts/lab fault jitter-clear failed"
+expect_rc "$NAME (jitter)" 0
+jd=$(report '.latency_us.rtp_jitter_down | [.min, .p50, .max] | @csv')
+expect_eq "$NAME (jitter): downstream jitter median 5.2..8.2 ms, each call 3.2..10.2 ms (min,p50,max: $jd us)" true \
+	"$(report '.latency_us.rtp_jitter_down | .count == 10 and .p50 > 5200 and .p50 < 8200 and .min > 3200 and .max < 10200')"
+expect_eq "$NAME (jitter): upstream jitter under 1 ms ($(report .latency_us.rtp_jitter_up.max) us)" true \
+	"$(report '.latency_us.rtp_jitter_up.max < 1000')"
+expect_eq "$NAME (jitter): round trip median 10 +- 2 ms ($(report .latency_us.rtp_rtt.p50) us)" true \
+	"$(report '.latency_us.rtp_rtt.p50 > 8000 and .latency_us.rtp_rtt.p50 < 12000')"
+expect_eq "$NAME (jitter): nothing lost" 0 "$(report .rtp.lost)"
+
+pass "$NAME ($sent RTP clean, MOS $(report '.rtp.mos_mean'); ocserv counted $got bytes of $want sent; loss up $up% / down $down% for 5% injected; voice over TLS; 20 ms of reflector jitter measured as $jd us downstream, clean $clean_jitter us)"
