@@ -170,6 +170,8 @@ static void test_minimal_gets_defaults(void **state)
 	assert_int_equal(c->connect_timeout_us, 30000000);
 	assert_int_equal(c->threads, 0);
 	assert_int_equal(c->dtls_mode, DTLS_MODE_AUTO);
+	assert_int_equal(c->fetch_config, FETCH_NEVER);
+	assert_int_equal(c->tftp.s_addr, htonl(0xC6120035)); /* 198.18.0.53, the lab's */
 }
 
 static void test_every_key(void **state)
@@ -195,6 +197,8 @@ static void test_every_key(void **state)
 		  "source = 198.18.64.0/30, 198.18.65.7\n"
 		  "mac_base = 0011.2233.4455\n"
 		  "identity = lsc\n"
+		  "fetch_config = on_connect\n"
+		  "tftp = 10.1.2.3\n"
 		  "[ramp]\n"
 		  "rate = 2.5\n"
 		  "[run]\n"
@@ -227,6 +231,9 @@ static void test_every_key(void **state)
 	assert_int_equal(c->source[2], a.s_addr);
 	assert_true(c->mac_base == 0x001122334455ULL);
 	assert_float_equal(c->lsc_share, 1.0, 0);
+	assert_int_equal(c->fetch_config, FETCH_ON_CONNECT);
+	inet_pton(AF_INET, "10.1.2.3", &a);
+	assert_int_equal(c->tftp.s_addr, a.s_addr);
 	assert_float_equal(c->rate, 2.5, 0);
 	assert_int_equal(c->duration_us, 300000000);
 	assert_int_equal(c->connect_timeout_us, 1500000);
@@ -317,6 +324,17 @@ static void test_unsupported_sections(void **state)
 	assert_string_equal(fx->cfg.codec, "g729");
 	assert_float_equal(fx->cfg.calls, 0.3, 1e-12);
 	assert_int_equal(ntohs(fx->cfg.voice_target.sin_port), 5004);
+	assert_false(fx->cfg.voice_p2p);
+	/* phone to phone, and a far end that is neither */
+	write_ini(fx, MINIMAL "[traffic]\ncalls = 30%%\ntarget = Phones\n", fx->ca_cert, fx->ca_key);
+	expect_ok(fx, NULL, 0);
+	assert_true(fx->cfg.voice_p2p);
+	write_ini(fx, MINIMAL "[traffic]\ncalls = 30%%\ntarget = reflector\n", fx->ca_cert,
+		  fx->ca_key);
+	expect_error(fx, NULL, 0,
+		     "%s:12: traffic.target: \"reflector\" is not ADDR:PORT (an IPv4 address "
+		     "inside the network) or phones",
+		     fx->ini);
 	write_ini(fx, MINIMAL "[event.rotate]\nat = 5m\n", fx->ca_cert, fx->ca_key);
 	expect_error(fx, NULL, 0, "%s:10: event.rotate.action: required key missing", fx->ini);
 }
@@ -446,6 +464,9 @@ static void test_bad_values(void **state)
 	     "2h...)"},
 	    {"[run]\nconnect_timeout = 0s", "run.connect_timeout: 0s: must be longer than 0"},
 	    {"[run]\nthreads = 257", "run.threads: 257 is out of range (0..256)"},
+	    {"[phones]\nfetch_config = always",
+	     "phones.fetch_config: \"always\" is not one of never, on_connect"},
+	    {"[phones]\ntftp = tftp.lab.test", "phones.tftp: \"tftp.lab.test\" is not an IPv4 address"},
 	    {"[dtls]\nmode = dtls1.2",
 	     "dtls.mode: \"dtls1.2\" is not one of auto, legacy, psk, off"},
 	    {"[headend]\ndns = 198.18.0.53,198.18.0.54,198.18.0.55",
