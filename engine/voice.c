@@ -43,6 +43,7 @@
 #define MAX_BURST 5u       /* packets sent at once when the loop fell behind */
 #define MIN_SCORED 10u     /* a call shorter than this (packets) gets no MOS */
 #define PROBE_BYTES 32u
+#define P2P_SETTLE_US 200000u /* phone to phone: between one call's scoring and the next */
 
 enum call_state { V_IDLE, V_SENDING, V_DRAINING };
 
@@ -80,12 +81,18 @@ uint16_t voice_port(const struct phone *p)
 	return port_of(p->idx);
 }
 
-/* The call after this one: phone to phone, a function of the plan alone, as both ends need. */
+/*
+ * The call after this one. Phone to phone, a function of the plan alone, as
+ * both ends need, and not before both have scored this one (each at
+ * DRAIN_US after its end, give or take how late its thread is), so that
+ * neither end gets the next call's first packets while still on this one.
+ */
 static struct call next_call(struct voice *v, uint64_t now)
 {
 	if (v->board)
-		return calls_next(&v->plan, v->call.end_us == UINT64_MAX ? now
-									   : v->call.end_us + DRAIN_US);
+		return calls_next(&v->plan, v->call.end_us == UINT64_MAX
+						    ? now
+						    : v->call.end_us + DRAIN_US + P2P_SETTLE_US);
 	return calls_next(&v->plan, now);
 }
 
@@ -484,12 +491,23 @@ void voice_rx(struct worker *w, struct phone *p, const struct inner_info *in, ui
 	const uint8_t *payload;
 	size_t plen;
 
-	if (!v || v->state == V_IDLE)
+	if (!v || (v->state == V_IDLE && !v->board))
 		return;
 	if (rtp_parse(in->payload, in->payload_len, &h, &payload, &plen) ||
 	    rtp_probe_get(payload, plen, &pr)) {
 		STAT_ADD(w, rtp_stray, 1);
 		return;
+	}
+	if (v->board && v->state == V_IDLE) {
+		/*
+		 * The peer's first packet of our next call, before our own thread
+		 * got round to starting it: the call starts now, as a phone answers.
+		 */
+		if (!v->planned || pr.phone != v->peer || now < v->call.start_us ||
+		    now >= v->call.end_us || pr.call != p2p_call_id(v->board, v->call.start_us))
+			return;
+		start_call(p, now);
+		try_join(p, now);
 	}
 	if (v->board) {
 		/* the peer's stream of this call; one-way delay on the one clock both ends share */
