@@ -777,6 +777,8 @@ static const struct {
     C("rtp.received", rtp_received),
     C("rtp.lost_up", rtp_up_lost),
     C("rtp.lost_down", rtp_down_lost),
+    C("rtp.sent_up", rtp_up_expected),
+    C("rtp.sent_down", rtp_down_expected),
     C("rtp.duplicates", rtp_duplicates),
     C("rtp.reordered", rtp_reordered),
     C("rtp.late", rtp_late),
@@ -785,6 +787,9 @@ static const struct {
     C("rtp.calls_completed", calls_completed),
     C("rtp.calls_cut", calls_dropped),
     C("rtp.calls_scored", mos_calls),
+    C("config.fetched", config_fetched),
+    C("config.failed", config_failed),
+    C("config.bytes", config_bytes),
 #undef C
 };
 

@@ -157,8 +157,6 @@ static int measure(const char *metric, const struct expect_view *v, enum kind *k
 			goto unknown;
 		if (!st)
 			return 0;
-		uint64_t at_reflector = st->rtp_sent > st->rtp_up_lost ?
-						st->rtp_sent - st->rtp_up_lost : 0;
 		if (!st->rtp_sent) {
 			snprintf(why, whylen, "no RTP sent in this window");
 			return 1;
@@ -166,9 +164,9 @@ static int measure(const char *metric, const struct expect_view *v, enum kind *k
 		if (!strcmp(what, "loss"))
 			*val = pct(st->rtp_up_lost + st->rtp_down_lost, st->rtp_sent);
 		else if (!strcmp(what, "loss_up"))
-			*val = pct(st->rtp_up_lost, st->rtp_sent);
+			*val = pct(st->rtp_up_lost, st->rtp_up_expected);
 		else if (!strcmp(what, "loss_down"))
-			*val = pct(st->rtp_down_lost, at_reflector);
+			*val = pct(st->rtp_down_lost, st->rtp_down_expected);
 		else
 			*val = pct(st->rtp_late, st->rtp_received);
 		return 0;

@@ -807,9 +807,8 @@ static void tiles(struct page *p)
 	}
 	tile(p, "", "time to tunnel p99", v, sub);
 	if (s->rtp_sent) {
-		uint64_t refl = s->rtp_sent > s->rtp_up_lost ? s->rtp_sent - s->rtp_up_lost : 0;
-
-		double up = pct(s->rtp_up_lost, s->rtp_sent), down = pct(s->rtp_down_lost, refl);
+		double up = pct(s->rtp_up_lost, s->rtp_up_expected);
+		double down = pct(s->rtp_down_lost, s->rtp_down_expected);
 		int n = snprintf(sub, sizeof(sub), "up %.2f%%, down %.2f%%", up, down);
 
 		snprintf(v, sizeof(v), "%.2f%%", fmax(up, down));
@@ -1017,15 +1016,17 @@ static void details(struct page *p)
 	row_f(p, "memory per connected phone (KiB)", "%.1f", report_kib_per_phone(r));
 	fputs("</tbody></table>\n</div>\n", p->f);
 	if (s->rtp_sent) {
-		uint64_t refl = s->rtp_sent > s->rtp_up_lost ? s->rtp_sent - s->rtp_up_lost : 0;
+		bool p2p = r->cfg && r->cfg->voice_p2p;
 
 		fputs("<div>\n<h3>Voice</h3>\n<table class=\"num\"><tbody>\n", p->f);
 		row_u(p, "calls completed", s->calls_completed);
 		row_u(p, "calls cut", s->calls_dropped);
 		row_u(p, "RTP packets sent", s->rtp_sent);
 		row_u(p, "RTP packets received", s->rtp_received);
-		row_f(p, "lost phone &rarr; reflector (%)", "%.3f", pct(s->rtp_up_lost, s->rtp_sent));
-		row_f(p, "lost reflector &rarr; phone (%)", "%.3f", pct(s->rtp_down_lost, refl));
+		row_f(p, p2p ? "lost caller &rarr; callee (%)" : "lost phone &rarr; reflector (%)",
+		      "%.3f", pct(s->rtp_up_lost, s->rtp_up_expected));
+		row_f(p, p2p ? "lost callee &rarr; caller (%)" : "lost reflector &rarr; phone (%)",
+		      "%.3f", pct(s->rtp_down_lost, s->rtp_down_expected));
 		row_u(p, "late (past the jitter buffer)", s->rtp_late);
 		row_u(p, "duplicates", s->rtp_duplicates);
 		row_u(p, "reordered", s->rtp_reordered);

@@ -61,7 +61,8 @@ static const struct simple simple[] = {
 	 "IP packets lost to a phone's full send queue.", F(data_tx_dropped)},
 	{"phoneswarm_rtp_packets_sent_total", "counter", "RTP packets sent.", F(rtp_sent)},
 	{"phoneswarm_rtp_packets_received_total", "counter",
-	 "RTP echoes received from the reflector (distinct).", F(rtp_received)},
+	 "RTP packets received (distinct): echoes from the reflector, or the peer's.",
+	 F(rtp_received)},
 	{"phoneswarm_rtp_duplicates_total", "counter", "RTP packets received twice.",
 	 F(rtp_duplicates)},
 	{"phoneswarm_rtp_reordered_total", "counter", "RTP packets received out of order.",
@@ -72,6 +73,13 @@ static const struct simple simple[] = {
 	 "RTP packets due but never sent (the loop fell behind).", F(rtp_skipped)},
 	{"phoneswarm_rtp_stray_total", "counter", "RTP packets received for no call of the phone.",
 	 F(rtp_stray)},
+	{"phoneswarm_config_fetched_total", "counter",
+	 "SEP<MAC>.cnf.xml fetched by TFTP through the tunnels and taken.", F(config_fetched)},
+	{"phoneswarm_config_fetch_failed_total", "counter",
+	 "Config fetches that failed (no answer, TFTP error, bad file, tunnel lost).",
+	 F(config_failed)},
+	{"phoneswarm_config_bytes_total", "counter", "Bytes of the config files taken.",
+	 F(config_bytes)},
 	{"phoneswarm_calls_completed_total", "counter", "Calls that ran their course.",
 	 F(calls_completed)},
 	{"phoneswarm_calls_cut_total", "counter",
@@ -179,14 +187,19 @@ int prom_render(FILE *out, const struct prom_input *in)
 	const uint64_t packets[] = {st->data_tx_packets, st->data_rx_packets};
 	static const char *const updown_l[] = {"direction=\"up\"", "direction=\"down\""};
 	const uint64_t lost[] = {st->rtp_up_lost, st->rtp_down_lost};
+	const uint64_t sent_way[] = {st->rtp_up_expected, st->rtp_down_expected};
 
 	labelled(out, "phoneswarm_tunnel_bytes_total",
 		 "Tunnel payload bytes: CSTP frames on TLS, DTLS plaintext.", bytes_l, bytes, 4);
 	labelled(out, "phoneswarm_data_packets_total",
 		 "IP packets through the tunnels, sent (tx) and received (rx).", txrx_l, packets, 2);
 	labelled(out, "phoneswarm_rtp_packets_lost_total",
-		 "RTP packets lost, phone to reflector (up) and reflector to phone (down).", updown_l,
-		 lost, 2);
+		 "RTP packets lost, phone to reflector (up) and reflector to phone (down); phone to "
+		 "phone, caller to callee (up) and back (down).",
+		 updown_l, lost, 2);
+	labelled(out, "phoneswarm_rtp_packets_sent_way_total",
+		 "RTP packets sent each way, what the loss of that way is a share of.", updown_l,
+		 sent_way, 2);
 
 	family(out, "phoneswarm_call_mos", "summary",
 	       "MOS of the calls scored (ITU-T G.107, the worse direction); rate(_sum) / "

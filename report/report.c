@@ -122,6 +122,8 @@ int report_write_json(const struct run_result *r, const char *path)
 	json_uint(&j, "lost", t->rtp_up_lost + t->rtp_down_lost);
 	json_uint(&j, "lost_up", t->rtp_up_lost);
 	json_uint(&j, "lost_down", t->rtp_down_lost);
+	json_uint(&j, "sent_up", t->rtp_up_expected);
+	json_uint(&j, "sent_down", t->rtp_down_expected);
 	json_double(&j, "loss_up_pct", up_pct);
 	json_double(&j, "loss_down_pct", down_pct);
 	json_uint(&j, "duplicates", t->rtp_duplicates);

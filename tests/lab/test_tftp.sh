@@ -15,6 +15,11 @@
 #  3. 10% of what the phones send to the TFTP server through their tunnels is dropped
 #     (iptables statistic on ocserv's tun devices): every fetch still completes, some
 #     of them only after a retransmission (the slowest takes over a second).
+#  4. The timeline: four phones up, trusting the headend, fetch nothing on their own
+#     (fetch_config=never). An [event.fetch] has phones 0-1 fetch a config that trusts
+#     only the other certificate; an [event.trust] gives phones 2-3 that hash directly;
+#     then an [event.reset] restarts all four: every one now refuses the headend
+#     (CertHashMismatch), and only phones 0-1 fetched anything.
 NAME=test_tftp
 # shellcheck source=tests/lab/lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -24,7 +29,8 @@ N=6
 MAC=025000300000 PFX=CP-8861-SEP02500030
 MISSING=025000310000
 drop_rule() { lab_random_drop "$1" tftp-loss 0.1 INPUT -i vpns+ -d "$LAB_DNS" -p udp; }
-trap '_rc=$?; psw_kill; drop_rule -D; "$LAB" cnf --mac-base $MAC --count $N --remove >/dev/null 2>&1; exit $_rc' EXIT
+EVMAC=025000330000
+trap '_rc=$?; psw_kill; drop_rule -D; "$LAB" cnf --mac-base $MAC --count $N --remove >/dev/null 2>&1; "$LAB" cnf --mac-base $EVMAC --count 4 --remove >/dev/null 2>&1; exit $_rc' EXIT
 [ "$LAB_HASH2" != "$LAB_HASH" ] || fail "$NAME" "the lab's two certificate hashes are equal"
 DNSLOG=$LAB_DIR/dnsmasq.log
 lines0=$(wc -l <"$DNSLOG")
@@ -97,5 +103,22 @@ expect_eq "$NAME (loss): config [fetched, failed] with $dropped packets dropped"
 	"$(jq -r '[.config.fetched, .config.failed] | @csv' "$T/loss/report.json")"
 slowest=$(jq -r '.latency_us.tftp_fetch.max' "$T/loss/report.json")
 [ "$slowest" -gt 1000000 ] || fail "$NAME (loss)" "no fetch waited for a retransmission (max $slowest us)"
+
+# ---- 4
+"$LAB" cnf --mac-base $EVMAC --count 4 --hashes "$LAB_HASH2" >/dev/null || fail "$NAME" "scripts/lab cnf failed"
+mkdir -p "$T/events"
+{
+	cat "$T/lab.ini"
+	printf '[event.fetch]\nat = 1s\naction = fetch\nphones = 0-1\n'
+	printf '[event.trust]\nat = 1s\naction = trust\nphones = 2-3\nhashes = %s\n' "$LAB_HASH2"
+	printf '[event.reset]\nat = fetch + 2s\naction = reset\n'
+} >"$T/events/lab.ini"
+"$PSW" run "$T/events/lab.ini" -o "$T/events" -q -s phones.count=4 -s phones.mac_base=$EVMAC \
+	-s ramp.rate=20 -s run.duration=5s >"$T/events/stdout" 2>&1 ||
+	fail "$NAME (events)" "phoneswarm failed: $(tail -n 3 "$T/events/stdout")"
+expect_eq "$NAME (events): events [name, ok]" '[["fetch",true],["trust",true],["reset",true]]' \
+	"$(jq -c '[.events[] | [.name, .ok]]' "$T/events/report.json")"
+expect_eq "$NAME (events): [config fetched, failed], failures" '[2,0,{"CertHashMismatch":4}]' \
+	"$(jq -c '[.config.fetched, .config.failed, .failures]' "$T/events/report.json")"
 
 pass "$NAME (9 configs of $s_bad/$s_good bytes fetched through the tunnels, p99 $p99 us; phones given a wrong hash refused the headend after reconnecting, $mism times; $dropped packets to the server dropped, all $N fetched, slowest $slowest us)"

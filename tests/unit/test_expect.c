@@ -178,6 +178,8 @@ static void voice(void **state)
 	st.rtp_sent = 1000;
 	st.rtp_up_lost = 10;  /* 1% up */
 	st.rtp_down_lost = 99; /* 10% of the 990 that reached the reflector */
+	st.rtp_up_expected = 1000;  /* what each way's loss is a share of */
+	st.rtp_down_expected = 990;
 	assert_false(judge("rtp.loss_up < 1%", d, sizeof(d)));
 	assert_true(judge("rtp.loss_up <= 1", d, sizeof(d)));
 	assert_true(judge("rtp.loss_down == 10%", d, sizeof(d)));
