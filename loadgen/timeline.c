@@ -331,8 +331,7 @@ static int spawn(struct timeline *t, int i, const char *command)
 	snprintf(path, sizeof(path), "%s/events", t->o.dir);
 	mkdir(path, 0755);
 	snprintf(path, sizeof(path), "%s/events/%s.log", t->o.dir, e->name);
-	if (e->action == EV_LAB)
-		lab_path(lab, sizeof(lab));
+	lab_path(lab, sizeof(lab));
 	fflush(NULL);
 	pid = fork();
 	if (pid < 0)
@@ -347,6 +346,7 @@ static int spawn(struct timeline *t, int i, const char *command)
 			close(fd);
 		}
 		setenv("PHONESWARM_EVENT", e->name, 1);
+		setenv("PHONESWARM_LAB", lab, 1);
 		setenv("PHONESWARM_RUN_DIR", t->o.dir, 1);
 		if (e->action == EV_LAB)
 			execl("/bin/sh", "sh", "-c", "exec \"$0\" $1", lab, command, (char *)NULL);

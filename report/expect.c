@@ -49,6 +49,8 @@ static const struct counter counters[] = {
 	C("dtls_retries", dtls_retries, K_COUNT),
 	C("calls_completed", calls_completed, K_COUNT),
 	C("calls_cut", calls_dropped, K_COUNT),
+	C("config.fetched", config_fetched, K_PHONES),
+	C("config.failed", config_failed, K_PHONES),
 	C("rtp.sent", rtp_sent, K_COUNT),
 	C("rtp.received", rtp_received, K_COUNT),
 	C("rtp.late_packets", rtp_late, K_COUNT),
@@ -60,7 +62,8 @@ static const struct counter counters[] = {
 static const char help[] =
 	"phones (a share of the fleet with %, or a number): attempted tunnels_up dtls_up up "
 	"dtls up_min peak_concurrent failed failed.REASON failures failures.REASON "
-	"tunnels_dropped reconnects reconnect_failures failovers aborted disconnected resets; "
+	"tunnels_dropped reconnects reconnect_failures failovers aborted disconnected resets "
+	"config.fetched config.failed; "
 	"counts: dtls_retries calls_completed calls_cut rtp.sent rtp.received "
 	"rtp.late_packets rtp.duplicates rtp.reordered latency.METRIC.count; "
 	"percentages: rtp.loss rtp.loss_up rtp.loss_down rtp.late; "
