@@ -38,6 +38,8 @@
 #include "report/series.h"
 
 #define TICK_US 100000u
+/* The workers stop the phones at t_end on their own: "end" is read this much before. */
+#define END_EARLY_US 20000u
 #define NO_TIME UINT64_MAX
 
 /* A window of expectations: from one point to another. */
@@ -799,8 +801,12 @@ int timeline_run(struct timeline *t, volatile int *interrupted, struct run_resul
 	windows_step(t, &s); /* windows from "start" open now */
 
 	while (!swarm_done(t->sw)) {
-		metrics_poll(t->o.metrics, TICK_US / 1000, render_metrics, t); /* wire: metrics */
-		uint64_t now = clock_us();
+		uint64_t now = clock_us(), wake = now + TICK_US;
+
+		if (!t->ended && t->t_end < wake + END_EARLY_US) /* "end" is due before the tick */
+			wake = t->t_end > now + END_EARLY_US ? t->t_end - END_EARLY_US : now;
+		metrics_poll(t->o.metrics, (int)((wake - now) / 1000), render_metrics, t); /* wire: metrics */
+		now = clock_us();
 
 		fail_rc |= drain_failures(t); /* wire: metrics */
 
@@ -824,7 +830,8 @@ int timeline_run(struct timeline *t, volatile int *interrupted, struct run_resul
 		}
 		if (!t->ended && t->stop_at && now >= t->stop_at)
 			swarm_request_stop(t->sw); /* the capacity search is done */
-		if (!t->ended && (now >= t->t_end || *interrupted || (t->stop_at && now >= t->stop_at))) {
+		if (!t->ended && (now + END_EARLY_US >= t->t_end || *interrupted ||
+				  (t->stop_at && now >= t->stop_at))) {
 			close_interval(t, now, &s);
 			t->ended = true;
 			windows_step(t, &s);
