@@ -85,6 +85,7 @@ int report_write_json(const struct run_result *r, const char *path)
 	json_uint(&j, "reconnects", r->st.reconnects);
 	json_uint(&j, "reconnect_failures", r->st.reconnect_failures);
 	json_uint(&j, "dtls_retries", r->st.dtls_retries);
+	json_uint(&j, "resets", r->st.resets);
 	json_obj_end(&j);
 
 	json_obj_begin(&j, "failures");
