@@ -299,3 +299,57 @@ lab_scenario_ca() {
 		sed -i "/^\[phones\]/a $_s_l" "$_s_f"
 	done
 }
+
+# ---------------------------------------------------------------- scenario files
+#   psw_scenario FILE        use scenarios/FILE as the test's scenario ($T/lab.ini):
+#                            the lab test runs the file itself, shortened with -s
+#   psw_wait_event NAME SECS wait until event NAME has fired (its name in the events
+#                            column of $T/timeseries.csv, written when its interval
+#                            closes: up to run.interval late); 1 on timeout
+#   lab_sessions_sep HEX     the headend's sessions whose user name holds SEP<HEX>
+#                            (any model: CN CP-<model>-SEP<MAC>), as occtl has them
+#   lab_users_sep HEX        the same, brief: [{u, s}] (user name, state)
+#   lab_connected_sep HEX    how many of them are connected
+#   expect_held NAME         fail unless every expectation in report.json held (and
+#                            there is at least one); lists those that failed
+#   expect_failed NAME TEXT  fail unless the expectation TEXT is in report.json and
+#                            failed
+psw_scenario() {
+	cp "$LAB_ROOT/scenarios/$1" "$T/lab.ini" || fail "${NAME:-psw_scenario}" "cannot copy scenarios/$1"
+}
+
+lab_sessions_sep() { # HEX
+	lab_users | jq -c --arg p "SEP$1" '[.[] | select((.Username // "") | contains($p))]'
+}
+
+lab_users_sep() { # HEX
+	lab_sessions_sep "$1" | jq -c '[.[] | {u: .Username, s: .State}]'
+}
+
+lab_connected_sep() { # HEX
+	lab_users_sep "$1" | jq '[.[] | select(.s == "connected")] | length'
+}
+
+psw_wait_event() { # NAME SECS
+	_e_end=$(($(date +%s) + $2))
+	while ! awk -F, -v n="$1" 'NR > 1 { k = split($NF, a, "|"); for (i = 1; i <= k; i++) if (a[i] == n) f = 1 }
+		END { exit !f }' "$T/timeseries.csv" 2>/dev/null; do
+		if [ "$(date +%s)" -ge "$_e_end" ]; then
+			echo "psw_wait_event: event $1 not in $T/timeseries.csv after $2 s" >&2
+			return 1
+		fi
+		sleep 0.2
+	done
+}
+
+expect_held() { # NAME
+	_x_n=$(report '.expectations | length')
+	_x_bad=$(report '[.expectations[] | select(.ok | not) | "\(.name): \(.detail)"] | join("; ")')
+	[ "$_x_n" != 0 ] && [ "$_x_n" != null ] || fail "$1" "report.json has no expectations"
+	[ -z "$_x_bad" ] || fail "$1" "expectations failed: $_x_bad"
+}
+
+expect_failed() { # NAME TEXT
+	_x_ok=$(jq -r --arg t "$2" '[.expectations[] | select(.name == $t) | .ok] | if length == 0 then "missing" else (.[0] | tostring) end' "$T/report.json" 2>/dev/null)
+	[ "$_x_ok" = false ] || fail "$1" "expectation \"$2\": want failed, got ${_x_ok:-no report}"
+}
