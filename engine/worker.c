@@ -342,10 +342,10 @@ static void apply(struct worker *w, const struct phone_command *c, uint64_t now)
 		case PA_CUT:
 			phone_cut(w, p, now, now + c->duration_us, c->loss);
 			break;
-		case PA_FETCH: /* wire: voice */
+		case PA_FETCH:
 			phone_fetch_config(w, p);
 			break;
-		case PA_TRUST: /* wire: voice */
+		case PA_TRUST:
 			phone_set_trust(w, p, (const uint8_t(*)[20])c->hashes, c->n_hashes);
 			break;
 		default:

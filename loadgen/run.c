@@ -94,7 +94,7 @@ int run_main(int argc, char **argv)
 	static const struct option longopts[] = {
 		{"trace", required_argument, NULL, 'T'},
 		{"trace-failed", required_argument, NULL, 'F'},
-		{"shard", required_argument, NULL, 'S'}, /* wire: reports */
+		{"shard", required_argument, NULL, 'S'},
 		{"metrics-listen", required_argument, NULL, 'M'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
@@ -123,7 +123,7 @@ int run_main(int argc, char **argv)
 				return EXIT_USAGE;
 			}
 			break;
-		case 'S': /* wire: reports */
+		case 'S':
 			if (shard_parse(optarg, &shard, err, sizeof(err))) {
 				fprintf(stderr, "phoneswarm: %s\n", err);
 				return EXIT_USAGE;
@@ -168,7 +168,7 @@ int run_main(int argc, char **argv)
 		free(spec);
 		return EXIT_USAGE;
 	}
-	if (shard_apply(&cfg, &shard, err, sizeof(err))) { /* wire: reports */
+	if (shard_apply(&cfg, &shard, err, sizeof(err))) {
 		fprintf(stderr, "phoneswarm: %s\n", err);
 		config_free(&cfg);
 		free(spec);
@@ -204,7 +204,7 @@ int run_main(int argc, char **argv)
 		free(spec);
 		return EXIT_USAGE;
 	}
-	if (metrics_addr) { /* wire: metrics */
+	if (metrics_addr) {
 		metrics = metrics_listen(metrics_addr, err, sizeof(err));
 		if (!metrics) {
 			fprintf(stderr, "phoneswarm: --metrics-listen %s\n", err);
@@ -244,7 +244,7 @@ int run_main(int argc, char **argv)
 	memset(&res, 0, sizeof(res));
 	res.scenario = scenario;
 	res.cfg = &cfg;
-	res.shard_index = shard.index; /* wire: reports */
+	res.shard_index = shard.index;
 	res.shard_count = shard.count;
 	struct timeline_opts topts = {
 		.dir = dir,
@@ -252,7 +252,7 @@ int run_main(int argc, char **argv)
 		.quiet = quiet,
 		.interval_us = cfg.interval_us,
 		.checkpoint_us = cfg.checkpoint_us,
-		.metrics = metrics, /* wire: metrics */
+		.metrics = metrics,
 	};
 	tl = timeline_new(sw, &cfg, spec, &topts);
 	if (!tl) {
@@ -264,7 +264,7 @@ int run_main(int argc, char **argv)
 	} else if (timeline_run(tl, (volatile int *)&interrupted, &res)) {
 		rc = EXIT_RUNTIME;
 	}
-	metrics_close(metrics); /* wire: metrics: served while the run goes on */
+	metrics_close(metrics); /* served while the run goes on */
 	if (swarm_wait(sw, err, sizeof(err))) {
 		fprintf(stderr, "phoneswarm: %s\n", err);
 		rc = EXIT_RUNTIME;
@@ -276,7 +276,6 @@ int run_main(int argc, char **argv)
 		fprintf(stderr, "phoneswarm: %s: %s\n", path, strerror(-wr));
 		rc = EXIT_RUNTIME;
 	}
-	/* wire: html */
 	wr = report_html_write(&res, dir);
 	if (wr) {
 		fprintf(stderr, "phoneswarm: %s/report.html: %s\n", dir, strerror(-wr));

@@ -76,8 +76,8 @@ struct timeline {
 	struct rusage ru_prev;
 	char ival_events[512];
 	FILE *csv;
-	struct hdrlog *hlog; /* wire: reports - latency.hlog, the intervals' histograms */
-	FILE *fcsv; /* wire: metrics: failures.csv; NULL once writing it failed */
+	struct hdrlog *hlog; /* latency.hlog, the intervals' histograms */
+	FILE *fcsv; /* failures.csv; NULL once writing it failed */
 
 	/* whole run */
 	uint64_t peak, rss_peak, up_at_peak, up_min_after_ramp;
@@ -245,7 +245,7 @@ static void close_interval(struct timeline *t, uint64_t now, const struct stats 
 	}
 	if (t->cfg->capacity && !t->cap.stopped && !t->ended && now > t->ival_start)
 		capacity_step(t, now, s, &ru);
-	/* wire: reports - every interval's histograms, so that they add up to the run's */
+	/* every interval's histograms, so that they add up to the run's */
 	for (int m = 0; t->hlog && m < M__COUNT; m++)
 		if (now > t->ival_start || hist_count(t->ival[m]))
 			hdrlog_write(t->hlog, metric_name((enum metric)m), rel_s(t, t->ival_start),
@@ -625,7 +625,7 @@ void timeline_free(struct timeline *t)
 {
 	if (!t)
 		return;
-	hdrlog_close(t->hlog); /* wire: reports */
+	hdrlog_close(t->hlog);
 	for (int m = 0; m < M__COUNT; m++)
 		hist_free(t->ival[m]);
 	for (int w = 0; w < t->n_win; w++)
@@ -699,7 +699,7 @@ static void checkpoint(struct timeline *t, const struct stats *s, struct run_res
 }
 
 /*
- * wire: metrics. Stream the failure records the workers queued since the
+ * Stream the failure records the workers queued since the
  * last call to failures.csv. 0, or -EIO once writing failed (then the file
  * is closed and nothing more is written).
  */
@@ -723,7 +723,7 @@ static int drain_failures(struct timeline *t)
 }
 
 /*
- * wire: metrics. The body of /metrics, made when it is asked for: the
+ * The body of /metrics, made when it is asked for: the
  * counters now, and the run's histograms as of the last interval closed.
  */
 static int render_metrics(FILE *out, void *arg)
@@ -773,7 +773,7 @@ int timeline_run(struct timeline *t, volatile int *interrupted, struct run_resul
 		return -errno;
 	}
 	series_header(t->csv);
-	snprintf(path, sizeof(path), "%s/failures.csv", t->o.dir); /* wire: metrics */
+	snprintf(path, sizeof(path), "%s/failures.csv", t->o.dir);
 	t->fcsv = fopen(path, "w");
 	if (!t->fcsv || failcsv_header(t->fcsv)) {
 		fprintf(stderr, "phoneswarm: %s: %s\n", path, strerror(errno));
@@ -782,7 +782,7 @@ int timeline_run(struct timeline *t, volatile int *interrupted, struct run_resul
 	int fail_rc = 0;
 	while (clock_us() < t->t0)
 		usleep(1000);
-	{ /* wire: reports - latency.hlog, its StartTime the first arrival's wall-clock time */
+	{ /* latency.hlog, its StartTime the first arrival's wall-clock time */
 		struct timespec wall;
 		char err[512];
 
@@ -805,10 +805,10 @@ int timeline_run(struct timeline *t, volatile int *interrupted, struct run_resul
 
 		if (!t->ended && t->t_end < wake + END_EARLY_US) /* "end" is due before the tick */
 			wake = t->t_end > now + END_EARLY_US ? t->t_end - END_EARLY_US : now;
-		metrics_poll(t->o.metrics, (int)((wake - now) / 1000), render_metrics, t); /* wire: metrics */
+		metrics_poll(t->o.metrics, (int)((wake - now) / 1000), render_metrics, t);
 		now = clock_us();
 
-		fail_rc |= drain_failures(t); /* wire: metrics */
+		fail_rc |= drain_failures(t);
 
 		swarm_stats(t->sw, &s);
 		if (s.up_now > t->peak || (s.up_now == t->peak && t->peak)) {
@@ -868,7 +868,7 @@ int timeline_run(struct timeline *t, volatile int *interrupted, struct run_resul
 		windows_step(t, &s);
 	}
 	reap(t, true);
-	/* wire: metrics: the last failure records, and what the queues could not hold */
+	/* the last failure records, and what the queues could not hold */
 	fail_rc |= drain_failures(t);
 	if (t->fcsv && fclose(t->fcsv)) {
 		fprintf(stderr, "phoneswarm: %s/failures.csv: write error\n", t->o.dir);
@@ -891,7 +891,7 @@ int timeline_run(struct timeline *t, volatile int *interrupted, struct run_resul
 		fprintf(stderr, "phoneswarm: %s/timeseries.csv: write error\n", t->o.dir);
 		return -EIO;
 	}
-	if (hdrlog_close(t->hlog)) { /* wire: reports */
+	if (hdrlog_close(t->hlog)) {
 		t->hlog = NULL;
 		fprintf(stderr, "phoneswarm: %s/latency.hlog: write error\n", t->o.dir);
 		return -EIO;

@@ -28,7 +28,7 @@ struct timeline_opts {
 	bool quiet;             /* no progress on stderr */
 	uint64_t interval_us;   /* one row of timeseries.csv per interval */
 	uint64_t checkpoint_us; /* rewrite report.json this often; 0 = only at the end */
-	struct metrics *metrics; /* wire: metrics: /metrics served while waiting; NULL = none */
+	struct metrics *metrics; /* /metrics served while waiting; NULL = none */
 };
 
 /*
