@@ -70,6 +70,8 @@ wait_listen() {
 	return 1
 }
 
+# demo.ini without its [expect]: here a broken headend fails the phones on purpose
+sed '/^\[expect\]/,$d' scenarios/demo.ini >"$tmp/demo.ini"
 failed=0
 ran=0
 want_modes=" $* "
@@ -99,7 +101,7 @@ while read -r mode reason up extra; do
 		case $kv in run.duration=*s) duration=${kv#run.duration=}; duration=${duration%s} ;; esac
 	done
 	t0=$(date +%s%N)
-	timeout 60 "$PSW" run scenarios/demo.ini "${args[@]}" -o "$out" -q \
+	timeout 60 "$PSW" run "$tmp/demo.ini" "${args[@]}" -o "$out" -q \
 		>"$out/stdout" 2>"$out/stderr"
 	rc=$?
 	elapsed_ms=$((($(date +%s%N) - t0) / 1000000))
