@@ -7,6 +7,8 @@
 #     upstream, within 8..22% (the reflector echoes nothing it did not get, so downstream
 #     loses only what was in flight, under 3%); no tunnel drops (DPD is 20 s), and the
 #     cut phones' console logs say the path was cut and restored, the others' do not.
+#  3. the lab's link loses 10% each way from ramp_end + 1 s (action = lab, command =
+#     fault loss 10%): the calls measure about 9% (10% x 10/11) each way, within 5..13%.
 NAME=test_impair
 # shellcheck source=tests/lab/lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -62,4 +64,22 @@ if grep -q "NET: path" "$T"/trace/*SEP0250000E0009.log; then
 	fail "$NAME" "phone 9 was not to be cut"
 fi
 echo "cut 5 of 10 phones for 3 s: measured up $up%, down $down%"
+
+# 3. the headend's link loses 10% each way
+psw_setup "$NAME"
+trap '_rc=$?; psw_kill; "$LAB" fault loss-clear >/dev/null 2>&1; exit $_rc' EXIT
+cat >>"$T/lab.ini" <<EOF2
+[event.lossy]
+at = ramp_end + 1s
+action = lab
+command = fault loss 10%
+EOF2
+psw_run "${VOICE[@]}" -s run.duration=11s
+"$LAB" fault loss-clear >/dev/null 2>&1
+expect_rc "$NAME: link loss" 0
+up=$(report '.rtp.loss_up_pct')
+down=$(report '.rtp.loss_down_pct')
+within "$up" 5 13 || fail "$NAME" "link loss: loss up $up%, want 5..13 ($(report '.rtp | tojson'))"
+within "$down" 5 13 || fail "$NAME" "link loss: loss down $down%, want 5..13"
+echo "link loss 10% (scripts/lab fault loss): measured up $up%, down $down%"
 pass "$NAME"
