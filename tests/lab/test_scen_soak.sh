@@ -54,6 +54,12 @@ rss=$(awk -F, -v end="$DUR" 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == "rss_
 	END { printf "%s %s %d", first, last, n }' "$T/timeseries.csv")
 read -r rss0 rss1 nrows <<<"$rss"
 [ -n "$rss0" ] && [ "${nrows:-0}" -ge 10 ] || fail "$NAME" "too few rows after the ramp in timeseries.csv: $rss"
-awk -v a="$rss0" -v b="$rss1" 'BEGIN { d = b - a; if (d < 0) d = -d; exit !(d <= 3) }' ||
-	fail "$NAME" "rss_mib went from $rss0 to $rss1 MiB over $nrows rows, want within 3 MiB"
+# Under AddressSanitizer freed memory waits in its quarantine (256 MiB), so resident
+# memory grows by design: flatness is judged on the normal build only.
+if [ -n "${ASAN_OPTIONS:-}" ]; then
+	echo "$NAME: sanitizer build: rss $rss0 -> $rss1 MiB not judged (ASan's quarantine)"
+else
+	awk -v a="$rss0" -v b="$rss1" 'BEGIN { d = b - a; if (d < 0) d = -d; exit !(d <= 3) }' ||
+		fail "$NAME" "rss_mib went from $rss0 to $rss1 MiB over $nrows rows, want within 3 MiB"
+fi
 pass "$NAME ($N phones for ${DUR} s: first checkpoint at ${first_cp} s, rewritten; csv $r1 -> $r2 lines mid-run, $(rows) at the end; rss $rss0 -> $rss1 MiB over $nrows rows; $(report '.rtp.calls_completed') calls, MOS $(report '.rtp.mos_mean'))"
