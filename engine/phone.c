@@ -163,13 +163,6 @@ void phone_fail(struct worker *w, struct phone *p, enum reason r, int detail)
 		wheel_add(&w->wheel, &p->timer, now);
 		return;
 	}
-	if (!w->first_fail.at_us) {
-		w->first_fail.idx = p->idx;
-		w->first_fail.reason = (uint8_t)r;
-		w->first_fail.state = p->state;
-		w->first_fail.detail = detail;
-		__atomic_store_n(&w->first_fail.at_us, now, __ATOMIC_RELEASE);
-	}
 	if (r == R_CONNECT_TIMEOUT || r == R_TCP_TIMEOUT) {
 		PTRACE(p, now, "VPNC: -vpnc_control: conn timer expired ... to abort connect");
 		PTRACE(p, now, "VPNC: -abort_connect: in %s phase", phone_state_name(p->state));

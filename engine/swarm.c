@@ -632,28 +632,6 @@ bool swarm_arrivals_stopped(struct swarm *sw)
 	return __atomic_load_n(&sw->no_arrivals, __ATOMIC_ACQUIRE) != 0;
 }
 
-int swarm_first_failure(struct swarm *sw, uint32_t *idx, enum reason *r, int *detail,
-			const char **phase, uint64_t *at_us)
-{
-	const struct worker *best = NULL;
-
-	for (int i = 0; i < sw->n_workers; i++) {
-		const struct worker *w = &sw->workers[i];
-		uint64_t at = __atomic_load_n(&w->first_fail.at_us, __ATOMIC_ACQUIRE);
-
-		if (at && (!best || at < best->first_fail.at_us))
-			best = w;
-	}
-	if (!best)
-		return -1;
-	*idx = best->first_fail.idx;
-	*r = (enum reason)best->first_fail.reason;
-	*detail = best->first_fail.detail;
-	*phase = phone_state_name((enum phone_state)best->first_fail.state);
-	*at_us = best->first_fail.at_us;
-	return 0;
-}
-
 bool swarm_stop_requested(struct swarm *sw)
 {
 	return __atomic_load_n(&sw->stop, __ATOMIC_ACQUIRE) != 0;

@@ -36,9 +36,6 @@ bool swarm_stop_requested(struct swarm *sw);
 /* No more arrivals: phones not yet due never start (the capacity search stopped). */
 void swarm_stop_arrivals(struct swarm *sw);
 bool swarm_arrivals_stopped(struct swarm *sw);
-/* The earliest failure of any phone: 0 and its particulars, or -1 when none failed. */
-int swarm_first_failure(struct swarm *sw, uint32_t *idx, enum reason *r, int *detail,
-			const char **phase, uint64_t *at_us);
 /* Hand a timeline command to every worker (engine/command.h). 0, or -EAGAIN when a
  * worker still has too many waiting. */
 struct phone_command;

@@ -60,12 +60,6 @@ struct worker {
 	int wake_fd;                   /* eventfd */
 	uint64_t wake_buf;
 	uint64_t rng;                  /* xorshift state: packet loss of a cut path */
-	struct {                       /* this worker's first failure (at_us set last) */
-		uint64_t at_us;
-		uint32_t idx;
-		uint8_t reason, state;
-		int detail;
-	} first_fail;
 };
 
 /* Relaxed atomic counter update: one writer (the worker), readers elsewhere. */

@@ -26,6 +26,7 @@
 #include "engine/clock.h"
 #include "engine/config.h"
 #include "engine/failure.h"
+#include "engine/identity.h"
 #include "engine/swarm.h"
 #include "loadgen/event.h"
 #include "loadgen/metrics.h"
@@ -86,6 +87,8 @@ struct timeline {
 	/* the capacity search */
 	struct capacity_result cap;
 	uint64_t refused_total, stop_at;
+	struct failure_rec first_fail; /* the run's first failure, as failures.csv has it */
+	bool have_first_fail;
 
 	struct window win[TIMELINE_MAX_EXPECTS];
 	int n_win;
@@ -666,23 +669,23 @@ static void fill(struct timeline *t, const struct stats *s, struct run_result *r
 	res->expects = t->ex;
 	res->n_expects = t->n_ex;
 	if (t->cfg->capacity) {
-		uint32_t idx;
-		enum reason r;
-		int detail;
-		const char *phase;
-		uint64_t at;
-
 		if (!t->cap.stopped) {
 			t->cap.held_concurrent = t->peak;
 			t->cap.held_rate = rate_at(t, t->t_ramp_end);
 			snprintf(t->cap.limit, sizeof(t->cap.limit), "none reached: the fleet "
 				 "(phones.count) ran out first; raise phones.count");
 		}
-		if (swarm_first_failure(t->sw, &idx, &r, &detail, &phase, &at) == 0)
+		if (t->have_first_fail) {
+			const struct failure_rec *f = &t->first_fail;
+			char cn[64];
+
+			identity_cn(cn, sizeof(cn), f->model, f->mac);
 			snprintf(t->cap.first, sizeof(t->cap.first),
-				 "phone %u failed %.1f s into the run in phase %s: %s (detail %d); its "
-				 "console log: trace/ (--trace-failed)", idx, rel_s(t, at), phase,
-				 reason_name(r), detail);
+				 "phone %u failed %.1f s into the run in phase %s: %s: %s; its "
+				 "console log: trace/%s.log", f->phone, rel_s(t, f->t_us),
+				 failure_phase_name((enum fail_phase)f->phase),
+				 reason_name((enum reason)f->reason), f->detail, cn);
+		}
 		res->capacity = &t->cap;
 	}
 }
@@ -708,11 +711,13 @@ static int drain_failures(struct timeline *t)
 	static struct failure_rec recs[1024];
 	size_t n;
 
-	if (!t->fcsv)
-		return 0;
 	do {
 		n = swarm_drain_failures(t->sw, recs, 1024);
-		if (n && failcsv_write(t->fcsv, recs, n, t->t0)) {
+		if (n && !t->have_first_fail) {
+			t->first_fail = recs[0]; /* drained in time order */
+			t->have_first_fail = true;
+		}
+		if (n && t->fcsv && failcsv_write(t->fcsv, recs, n, t->t0)) {
 			fprintf(stderr, "\nphoneswarm: %s/failures.csv: write error\n", t->o.dir);
 			fclose(t->fcsv);
 			t->fcsv = NULL;

@@ -39,7 +39,7 @@ struct capacity_result {
 	double held_rate;        /* arrival rate (phones/s) then */
 	enum reason reason;      /* how most refused phones failed */
 	char limit[200];         /* which limit that points at */
-	char first[240];         /* the first refused phone, as it saw it */
+	char first[400];         /* the first refused phone, as it saw it */
 };
 
 /* Is this failure reason the headend refusing a phone (not the phone's own check)? */
