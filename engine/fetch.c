@@ -231,9 +231,16 @@ void fetch_cut(struct worker *w, struct phone *p, uint64_t now)
 {
 	if (!p->fetch)
 		return;
+	if (w->stopping) {
+		/* the run's end is not the server's fault: neither fetched nor failed */
+		PTRACE(p, now, "TFTP: -tftp_get: %s cut short by the end of the run",
+		       p->fetch->name);
+		STAT_ADD(w, config_unfinished, 1);
+		end_fetch(p);
+		return;
+	}
 	failed(w, p, now, "the tunnel went down");
-	if (!w->stopping)
-		p->fetch_pending = true;
+	p->fetch_pending = true;
 }
 
 void fetch_free(struct phone *p)

@@ -40,7 +40,8 @@ void fetch_tick(struct worker *w, struct phone *p, uint64_t now);
 bool fetch_rx(struct worker *w, struct phone *p, const struct inner_info *in, uint64_t now);
 /*
  * The tunnel went down: a fetch under way fails and is asked for again, to
- * run once the tunnel is back (unless the run is ending).
+ * run once the tunnel is back. When the run is ending it is counted as cut
+ * short (config_unfinished), neither fetched nor failed.
  */
 void fetch_cut(struct worker *w, struct phone *p, uint64_t now);
 /* Free a fetch's state, if any. */

@@ -68,6 +68,7 @@ struct stats {
 	uint64_t config_fetched;     /* SEP<MAC>.cnf.xml fetched (TFTP) and taken */
 	uint64_t config_failed;      /* fetches that failed: no answer, TFTP error, bad file */
 	uint64_t config_bytes;       /* bytes of the config files taken */
+	uint64_t config_unfinished;  /* fetches still under way when the run ended */
 };
 
 #endif

@@ -790,6 +790,7 @@ static const struct {
     C("config.fetched", config_fetched),
     C("config.failed", config_failed),
     C("config.bytes", config_bytes),
+    C("config.unfinished", config_unfinished),
 #undef C
 };
 

@@ -51,6 +51,7 @@ static const struct counter counters[] = {
 	C("calls_cut", calls_dropped, K_COUNT),
 	C("config.fetched", config_fetched, K_PHONES),
 	C("config.failed", config_failed, K_PHONES),
+	C("config.unfinished", config_unfinished, K_PHONES),
 	C("rtp.sent", rtp_sent, K_COUNT),
 	C("rtp.received", rtp_received, K_COUNT),
 	C("rtp.late_packets", rtp_late, K_COUNT),

@@ -80,6 +80,8 @@ static const struct simple simple[] = {
 	 F(config_failed)},
 	{"phoneswarm_config_bytes_total", "counter", "Bytes of the config files taken.",
 	 F(config_bytes)},
+	{"phoneswarm_config_fetch_unfinished_total", "counter",
+	 "Config fetches still under way when the run ended.", F(config_unfinished)},
 	{"phoneswarm_calls_completed_total", "counter", "Calls that ran their course.",
 	 F(calls_completed)},
 	{"phoneswarm_calls_cut_total", "counter",

@@ -165,6 +165,7 @@ int report_write_json(const struct run_result *r, const char *path)
 	json_uint(&j, "fetched", t->config_fetched);
 	json_uint(&j, "failed", t->config_failed);
 	json_uint(&j, "bytes", t->config_bytes);
+	json_uint(&j, "unfinished", t->config_unfinished);
 	json_obj_end(&j);
 
 	json_arr_begin(&j, "events");
@@ -264,11 +265,11 @@ void report_print_summary(const struct run_result *r, const char *dir, FILE *out
 			s->mos_calls ? (double)s->mos_milli_sum / 1000.0 / (double)s->mos_calls : 0.0,
 			s->mos_calls ? (5000.0 - (double)s->mos_worst_milli) / 1000.0 : 0.0);
 	}
-	if (s->config_fetched || s->config_failed)
+	if (s->config_fetched || s->config_failed || s->config_unfinished)
 		fprintf(out, "  config     %llu SEP<MAC>.cnf.xml fetched (%llu bytes), %llu fetches "
-			     "failed\n",
+			     "failed, %llu cut short by the end of the run\n",
 			(unsigned long long)s->config_fetched, (unsigned long long)s->config_bytes,
-			(unsigned long long)s->config_failed);
+			(unsigned long long)s->config_failed, (unsigned long long)s->config_unfinished);
 	fprintf(out, "  resources  cpu %.2f s user + %.2f s sys; %.2f ms per tunnel brought up; "
 		     "max RSS %.1f MiB; %.1f KiB per connected phone\n",
 		r->cpu_user_s, r->cpu_sys_s, report_cpu_ms_per_tunnel(r),

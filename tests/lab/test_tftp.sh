@@ -14,7 +14,11 @@
 #     ("file not found"), its trust list is untouched, its tunnel stays up.
 #  3. 10% of what the phones send to the TFTP server through their tunnels is dropped
 #     (iptables statistic on ocserv's tun devices): every fetch still completes, some
-#     of them only after a retransmission (the slowest takes over a second).
+#     of them only after a retransmission (the slowest takes over a second). A file
+#     is ~15 packets each way and every loss costs the 2 s of a timeout, so the run
+#     lasts 20 s: at 8 s, about one run in ten ended with a fetch still under way.
+#     With everything to the server dropped, a run that ends 3 s in (the read request
+#     sent twice, unanswered) counts the fetch as cut short: unfinished, not failed.
 #  4. The timeline: four phones up, trusting the headend, fetch nothing on their own
 #     (fetch_config=never). An [event.fetch] has phones 0-1 fetch a config that trusts
 #     only the other certificate; an [event.trust] gives phones 2-3 that hash directly;
@@ -94,15 +98,26 @@ grep -q "TFTP error 1: " "$T/missing/trace/CP-8861-SEP$MISSING.log" ||
 drop_rule -A || fail "$NAME (loss)" "cannot add the iptables rule"
 mkdir -p "$T/loss"
 "$PSW" run "$T/lab.ini" -o "$T/loss" -q -s phones.count=$N -s phones.mac_base=$MAC \
-	-s phones.fetch_config=on_connect -s run.duration=8s >"$T/loss/stdout" 2>&1 ||
+	-s phones.fetch_config=on_connect -s run.duration=20s >"$T/loss/stdout" 2>&1 ||
 	fail "$NAME (loss)" "phoneswarm failed: $(tail -n 3 "$T/loss/stdout")"
 dropped=$(lab_dropped tftp-loss INPUT)
 drop_rule -D
 [ "${dropped:-0}" -gt 0 ] || fail "$NAME (loss)" "the rule dropped nothing"
-expect_eq "$NAME (loss): config [fetched, failed] with $dropped packets dropped" "$N,0" \
-	"$(jq -r '[.config.fetched, .config.failed] | @csv' "$T/loss/report.json")"
+expect_eq "$NAME (loss): config [fetched, failed, unfinished] with $dropped packets dropped" "$N,0,0" \
+	"$(jq -r '[.config.fetched, .config.failed, .config.unfinished] | @csv' "$T/loss/report.json")"
 slowest=$(jq -r '.latency_us.tftp_fetch.max' "$T/loss/report.json")
 [ "$slowest" -gt 1000000 ] || fail "$NAME (loss)" "no fetch waited for a retransmission (max $slowest us)"
+lab_random_drop -A tftp-all 1 INPUT -i vpns+ -d "$LAB_DNS" -p udp || fail "$NAME (cut short)" "cannot add the iptables rule"
+mkdir -p "$T/short"
+"$PSW" run "$T/lab.ini" -o "$T/short" -q -s phones.count=1 -s phones.mac_base=$MAC \
+	-s phones.fetch_config=on_connect -s run.duration=3s --trace 0 >"$T/short/stdout" 2>&1
+rc=$?
+lab_random_drop -D tftp-all 1 INPUT -i vpns+ -d "$LAB_DNS" -p udp
+[ $rc = 0 ] || fail "$NAME (cut short)" "phoneswarm exited $rc: $(tail -n 3 "$T/short/stdout")"
+expect_eq "$NAME (cut short): config [fetched, failed, unfinished]" "0,0,1" \
+	"$(jq -r '[.config.fetched, .config.failed, .config.unfinished] | @csv' "$T/short/report.json")"
+grep -q "cut short by the end of the run" "$T/short/trace/CP-8861-SEP$MAC.log" ||
+	fail "$NAME (cut short)" "the trace does not say the fetch was cut short"
 
 # ---- 4
 "$LAB" cnf --mac-base $EVMAC --count 4 --hashes "$LAB_HASH2" >/dev/null || fail "$NAME" "scripts/lab cnf failed"

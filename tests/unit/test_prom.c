@@ -450,6 +450,7 @@ static void test_values(void **state)
 	    M("phoneswarm_config_fetched_total", config_fetched),
 	    M("phoneswarm_config_fetch_failed_total", config_failed),
 	    M("phoneswarm_config_bytes_total", config_bytes),
+	    M("phoneswarm_config_fetch_unfinished_total", config_unfinished),
 	    M("phoneswarm_rtp_duplicates_total", rtp_duplicates),
 	    M("phoneswarm_rtp_reordered_total", rtp_reordered),
 	    M("phoneswarm_rtp_late_total", rtp_late),
