@@ -266,7 +266,7 @@ static void send_one(struct worker *w, struct phone *p, uint64_t now)
 		return;
 	int m = inner_udp(pkt, sizeof(pkt), p->tun_addr, voice_port(p), dst, dport, rtp, (size_t)n);
 	v->n_sent++;
-	worker_record(w, M_RTP_SEND_LATE, now > due ? now - due : 0);
+	worker_sent_due(w, due);
 	/* a packet lost to the phone's own full queue is lost upstream, like any other */
 	STAT_ADD(w, rtp_sent, 1);
 	if (m > 0)

@@ -47,13 +47,31 @@ static inline uint64_t ud_make(uint32_t local, uint16_t gen, unsigned ch, unsign
 	return ((uint64_t)local << 24) | ((uint64_t)gen << 8) | (ch << 4) | op;
 }
 
+/* The RTP packets queued since the last submission leave now: how late each is. */
+static void record_lateness(struct worker *w, uint64_t now)
+{
+	if (!w->n_late)
+		return;
+	pthread_mutex_lock(&w->ival_lock);
+	for (uint32_t i = 0; i < w->n_late; i++)
+		hist_record(w->ival[M_RTP_SEND_LATE], now > w->late_due[i] ? now - w->late_due[i] : 0);
+	pthread_mutex_unlock(&w->ival_lock);
+	w->n_late = 0;
+}
+
+static void submit_now(struct worker *w)
+{
+	io_uring_submit(&w->ring);
+	w->unsubmitted = 0;
+	record_lateness(w, clock_us());
+}
+
 static struct io_uring_sqe *get_sqe(struct worker *w)
 {
 	struct io_uring_sqe *sqe = io_uring_get_sqe(&w->ring);
 
 	if (!sqe) {
-		io_uring_submit(&w->ring);
-		w->unsubmitted = 0;
+		submit_now(w);
 		sqe = io_uring_get_sqe(&w->ring);
 	}
 	if (sqe)
@@ -253,6 +271,13 @@ void worker_record(struct worker *w, enum metric m, uint64_t us)
 	pthread_mutex_lock(&w->ival_lock);
 	hist_record(w->ival[m], us);
 	pthread_mutex_unlock(&w->ival_lock);
+}
+
+void worker_sent_due(struct worker *w, uint64_t due)
+{
+	if (w->n_late == WORKER_LATE_MAX)
+		submit_now(w);
+	w->late_due[w->n_late++] = due;
 }
 
 /* ==== DNS ==== */
@@ -563,6 +588,7 @@ int worker_run(struct worker *w)
 			wait = 1000000;
 		struct __kernel_timespec ts = {.tv_sec = (long long)(wait / 1000000),
 					       .tv_nsec = (long long)(wait % 1000000) * 1000};
+		record_lateness(w, clock_us()); /* submitted by the call below */
 		int r = io_uring_submit_and_wait_timeout(&w->ring, &cqe, 1, &ts, NULL);
 		w->unsubmitted = 0;
 		if (r < 0 && r != -ETIME && r != -EINTR && r != -EBUSY) {
@@ -582,6 +608,6 @@ int worker_run(struct worker *w)
 		worker_close(w, &w->phones[i], CH_TCP);
 		worker_close(w, &w->phones[i], CH_UDP);
 	}
-	io_uring_submit(&w->ring);
+	submit_now(w);
 	return 0;
 }

@@ -29,6 +29,7 @@ struct dns;
 struct trust_table;
 
 #define WORKER_MAX_CMDS 16 /* commands waiting for a worker to take them */
+#define WORKER_LATE_MAX 1024 /* RTP packets built and not yet handed to the kernel */
 
 struct worker {
 	struct io_uring ring;
@@ -51,6 +52,8 @@ struct worker {
 	bool stopping;
 	bool hung_up;                  /* the run's end: calls were told to hang up */
 	uint32_t unsubmitted;          /* SQEs prepared, not yet submitted */
+	uint64_t late_due[WORKER_LATE_MAX]; /* when each RTP packet not yet submitted was due */
+	uint32_t n_late;
 	char err[256];                 /* why the worker failed, if it did */
 
 	/* the timeline's commands: queued by the main thread, woken by wake_fd */
@@ -83,6 +86,12 @@ int worker_recv(struct worker *w, struct phone *p, enum chan_id c);
 void worker_flush(struct worker *w, struct phone *p, enum chan_id c);
 void worker_close(struct worker *w, struct phone *p, enum chan_id c);
 void worker_record(struct worker *w, enum metric m, uint64_t us);
+/*
+ * An RTP packet due at this time has been queued on the ring: its send
+ * lateness (M_RTP_SEND_LATE) is taken when the ring is submitted, the moment
+ * it is handed to the kernel.
+ */
+void worker_sent_due(struct worker *w, uint64_t due);
 
 /* From the main thread: queue c for this worker's phones and wake it. 0, or -EAGAIN
  * when the queue is full. */
