@@ -64,6 +64,7 @@ static const struct {
     {"ttt", "time_to_tunnel"},
     {"rtp_rtt", "rtp_rtt"},
     {"rtp_jitter", "rtp_jitter_down"},
+    {"rtp_late", "rtp_send_late"},
 };
 
 enum col_kind {

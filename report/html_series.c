@@ -355,8 +355,10 @@ static void chart_voice(struct page *p)
 {
 	const double *sent = col(p, "rtp_sent"), *up = col(p, "rtp_lost_up");
 	const double *down = col(p, "rtp_lost_down");
-	static const char *const cols[] = {"rtp_jitter_p99_ms", "rtp_rtt_p50_ms", "rtp_rtt_p99_ms"};
-	static const char *const names[] = {"jitter p99", "round trip p50", "round trip p99"};
+	static const char *const cols[] = {"rtp_jitter_p99_ms", "rtp_rtt_p50_ms", "rtp_rtt_p99_ms",
+					   "rtp_late_p99_ms"};
+	static const char *const names[] = {"jitter p99", "round trip p50", "round trip p99",
+					    "send lateness p99 (the tool's own)"};
 	double *lu, *ld;
 	struct svg_chart c;
 
@@ -386,8 +388,8 @@ static void chart_voice(struct page *p)
 	}
 	free(lu);
 	free(ld);
-	chart_ms(p, "chart-rtp-jitter", "RTP jitter and round trip per interval", cols, names, 3,
-		 "no RTP packet came back in this run");
+	chart_ms(p, "chart-rtp-jitter", "RTP jitter, round trip and send lateness per interval", cols,
+		 names, 4, "no RTP packet came back in this run");
 }
 
 static void chart_resources(struct page *p)

@@ -20,7 +20,7 @@ static const char *const head =
 	"t_s,interval_s,arrived,up,dtls,failed,arrivals,tunnels_up,failures,drops,reconnects,"
 	"ttt_count,ttt_p50_ms,ttt_p90_ms,ttt_p99_ms,ttt_max_ms,"
 	"rtp_sent,rtp_received,rtp_lost_up,rtp_lost_down,rtp_rtt_p50_ms,rtp_rtt_p99_ms,"
-	"rtp_jitter_p99_ms,cpu_pct,rss_mib";
+	"rtp_jitter_p99_ms,rtp_late_p99_ms,cpu_pct,rss_mib";
 
 void series_header(FILE *f)
 {
@@ -65,6 +65,7 @@ int series_write(FILE *f, const struct series_row *r)
 	pct_ms(f, r->lat[M_RTP_RTT], 50);
 	pct_ms(f, r->lat[M_RTP_RTT], 99);
 	pct_ms(f, r->lat[M_RTP_JITTER_DOWN], 99);
+	pct_ms(f, r->lat[M_RTP_SEND_LATE], 99);
 	fprintf(f, ",%.1f,%.1f", r->cpu_pct, r->rss_mib);
 	for (int k = 1; k < R__COUNT; k++)
 		fprintf(f, ",%llu", (unsigned long long)D(failures[k]));

@@ -24,7 +24,7 @@ html_paths "$DOM" >"$T/run/paths.tsv"
 
 for title in "Phones over time" "Arrivals and tunnels per second" \
 	"Time to tunnel, percentiles per interval" "Failures by reason, per second" \
-	"RTP loss per interval" "RTP jitter and round trip per interval" "phoneswarm CPU" \
+	"RTP loss per interval" "RTP jitter, round trip and send lateness per interval" "phoneswarm CPU" \
 	"phoneswarm memory" "Bring-up: each phase, and the whole" "Round trips through the tunnel" \
 	"Reconnection" "Latency distributions" "Expectations" "Events" "Summary"; do
 	html_has "$DOM" "$title" || fail "$NAME" "no \"$title\" in the page"
@@ -34,7 +34,8 @@ pass "$NAME: every chart and section title"
 # each time series chart: a line per series with a point per interval (120 intervals)
 for s in "chart-phones	tunnels up" "chart-phones	DTLS up" "chart-phones	arrived (cumulative)" \
 	"chart-rates	tunnels up/s" "chart-ttt	p50" "chart-ttt	p99" "chart-rtp-loss	lost phone → reflector (up)" \
-	"chart-rtp-jitter	jitter p99" "chart-cpu	" "chart-rss	"; do
+	"chart-rtp-jitter	jitter p99" "chart-rtp-jitter	send lateness p99 (the tool's own)" \
+	"chart-cpu	" "chart-rss	"; do
 	id=${s%%	*}
 	nm=${s#*	}
 	n=$(html_points "$DOM" "$id" "$nm")

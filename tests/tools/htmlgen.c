@@ -225,11 +225,11 @@ int main(int argc, char **argv)
 			fprintf(f, "%.0f,%.0f,%.0f,%.0f,", sent, sent - lost_up - lost_down, lost_up,
 				lost_down);
 			if (sent > 0)
-				fprintf(f, "%.3f,%.3f,%.3f,", 1.1 + 0.2 * uniform(),
+				fprintf(f, "%.3f,%.3f,%.3f,%.3f,", 1.1 + 0.2 * uniform(),
 					3 + 2 * uniform() + (lost_up > sent * 0.01 ? 40 : 0),
-					0.8 + 0.4 * uniform());
+					0.8 + 0.4 * uniform(), 0.2 + 0.3 * uniform());
 			else
-				fputs(",,,", f);
+				fputs(",,,,", f);
 			fprintf(f, "%.1f,%.1f", 12 + 30 * tun / fmax(1, cfg.rate) + 5 * uniform(),
 				rss);
 			for (int k = 1; k < R__COUNT; k++)

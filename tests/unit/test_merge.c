@@ -30,6 +30,7 @@
 #include "report/hist.h"
 #include "report/jsonread.h"
 #include "report/report.h"
+#include "report/series.h"
 #include "tests/unit/quiet.h"
 #include "tests/unit/splitmix.h"
 
@@ -76,19 +77,6 @@ static const char *path_in(const char *dir, const char *name)
 	return p[k];
 }
 
-/* The header of timeseries.csv (the run directory's format). */
-static void csv_header(FILE *f)
-{
-	fputs("t_s,interval_s,arrived,up,dtls,failed,arrivals,tunnels_up,failures,drops,reconnects,"
-	      "ttt_count,ttt_p50_ms,ttt_p90_ms,ttt_p99_ms,ttt_max_ms,"
-	      "rtp_sent,rtp_received,rtp_lost_up,rtp_lost_down,rtp_rtt_p50_ms,rtp_rtt_p99_ms,"
-	      "rtp_jitter_p99_ms,cpu_pct,rss_mib",
-	      f);
-	for (int r = 1; r < R__COUNT; r++)
-		fprintf(f, ",fail_%s", reason_name((enum reason)r));
-	fputs(",events\n", f);
-}
-
 static void pct_cell(FILE *f, const struct hist *h, double p)
 {
 	if (hist_count(h))
@@ -117,14 +105,17 @@ static void write_run(struct fake *r, int index, int n, const char *scenario)
 	assert_non_null(l);
 	f = fopen(path_in(r->dir, "timeseries.csv"), "w");
 	assert_non_null(f);
-	csv_header(f);
+	series_header(f); /* the run directory's own header; the rows below follow it */
 	for (int i = 0; i < r->n_ivl; i++) {
 		double start = i ? r->end[i - 1] : r->offset, len = r->end[i] - start;
 
 		hist_merge(all[M_TIME_TO_TUNNEL], r->ttt[i]);
 		hist_merge(all[M_DPD_RTT], r->dpd[i]);
+		/* the send lateness borrows the time-to-tunnel samples: a second percentile column */
+		hist_merge(all[M_RTP_SEND_LATE], r->ttt[i]);
 		assert_int_equal(hdrlog_write(l, "time_to_tunnel", start, len, r->ttt[i]), 0);
 		assert_int_equal(hdrlog_write(l, "dpd_rtt", start, len, r->dpd[i]), 0);
+		assert_int_equal(hdrlog_write(l, "rtp_send_late", start, len, r->ttt[i]), 0);
 		fprintf(f, "%.3f,%.3f,%u,%u,%u,0,%u,%u,0,0,0,%llu", r->end[i], len, r->arrived[i],
 			r->up[i], r->up[i], r->arrived[i] - (i ? r->arrived[i - 1] : 0),
 			r->arrived[i] - (i ? r->arrived[i - 1] : 0),
@@ -133,7 +124,9 @@ static void write_run(struct fake *r, int index, int n, const char *scenario)
 		pct_cell(f, r->ttt[i], 90);
 		pct_cell(f, r->ttt[i], 99);
 		pct_cell(f, r->ttt[i], 100);
-		fprintf(f, ",0,0,0,0,,,,%.1f,%.1f", 12.5, 40.0);
+		fputs(",0,0,0,0,,,", f);
+		pct_cell(f, r->ttt[i], 99);
+		fprintf(f, ",%.1f,%.1f", 12.5, 40.0);
 		for (int k = 1; k < R__COUNT; k++)
 			fprintf(f, ",%d", k == R_TLS_REFUSED && i == 0 ? (int)r->refused : 0);
 		fprintf(f, ",%s\n", r->events[i] ? r->events[i] : "");
@@ -410,6 +403,7 @@ static void test_timeseries(void **state)
 		/* percentiles of all the interval's samples, the max exact */
 		snprintf(want, sizeof(want), "%.3f", (double)hist_percentile(h, 99) / 1000.0);
 		assert_string_equal(cells[c][col(names, ncols, "ttt_p99_ms")], want);
+		assert_string_equal(cells[c][col(names, ncols, "rtp_late_p99_ms")], want);
 		snprintf(want, sizeof(want), "%.3f", (double)hist_percentile(h, 50) / 1000.0);
 		assert_string_equal(cells[c][col(names, ncols, "ttt_p50_ms")], want);
 		snprintf(want, sizeof(want), "%.3f", (double)hist_max(h) / 1000.0);
