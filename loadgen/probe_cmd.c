@@ -38,6 +38,8 @@ static void usage(FILE *f)
 		"  --source IP    the address to connect from\n"
 		"  --ca-cert/--ca-key  a CA whose certificates the headend accepts: the probe then\n"
 		"                 logs in and checks the tunnel and DTLS as well\n"
+		"  --dtls MODE    the DTLS the probes offer after login (default auto: both)\n"
+		"  --timeout D    each probe's connect timer, DNS to tunnel up (default 30s)\n"
 		"exit status: 0 every model gets through, 1 one would not, 2 usage error\n");
 }
 
