@@ -5,7 +5,7 @@
  * Reads every run (merge_read.c), checks that they belong together, lines
  * their intervals up (merge_interval.c), then writes the merged run
  * directory: timeseries.csv and latency.hlog (merge_write.c), report.json
- * (merge_report.c). Without timeseries.csv, peak_concurrent is the sum of
+ * and report.html (merge_report.c). Without timeseries.csv, peak_concurrent is the sum of
  * the runs' peaks.
  */
 #include "loadgen/merge_cmd.h"
@@ -45,7 +45,7 @@ static void usage(FILE *f)
 		   "  merges runs of one scenario made in parallel (--shard i/N on several\n"
 		   "  machines): counters summed, histograms merged exactly from each run's\n"
 		   "  latency.hlog, percentiles recomputed; writes DIR/report.json,\n"
-		   "  DIR/timeseries.csv and DIR/latency.hlog\n");
+		   "  DIR/timeseries.csv, DIR/latency.hlog and DIR/report.html\n");
 }
 
 static void merge_free(struct merge *m)

@@ -1,11 +1,13 @@
 /*
  * loadgen/merge_report.c - "phoneswarm merge" (merge.h): the merged
- * report.json, through report_write_json().
+ * report.json and report.html, through report_write_json() and
+ * report_html_write().
  *
  * Counters are summed; latencies come from the sum of all intervals of
  * each tag of the logs, with the exact min, max and mean the runs' reports
  * give (hist_set_exact()); events and expectations are the runs' (an
  * expectation holds if it held in every run: it is not judged again).
+ * The page charts the merged timeseries.csv beside it.
  */
 #include "loadgen/merge.h"
 
@@ -18,6 +20,7 @@
 #include "engine/reason.h"
 #include "engine/stats.h"
 #include "report/hist.h"
+#include "report/html.h"
 #include "report/jsonread.h"
 #include "report/report.h"
 
@@ -214,6 +217,7 @@ int merge_write_report(struct merge *m, const char *dir, uint64_t peak, bool hav
 
 	config_defaults(&cfg);
 	memset(&res, 0, sizeof(res));
+	cfg.n_models = 0; /* the runs' reports do not say */
 	cfg.url = (char *)merge_str_at(m->runs[0].doc, "headend");
 	for (int k = 0; k < 4; k++)
 		if (!strcmp(merge_str_at(m->runs[0].doc, "dtls_mode"), dtls_modes[k]))
@@ -242,6 +246,7 @@ int merge_write_report(struct merge *m, const char *dir, uint64_t peak, bool hav
 	res.cpu_to_peak_s = weighted_cpu / 1000.0;
 	res.tunnels_at_peak = (uint64_t)sum_up;
 	res.merged_runs = (uint32_t)m->n_runs;
+	res.no_timeseries = !have_peak;
 	merge_events(m, ev, &res.n_events);
 	merge_expects(m, ex, &res.n_expects);
 	res.events = ev;
@@ -267,10 +272,17 @@ int merge_write_report(struct merge *m, const char *dir, uint64_t peak, bool hav
 	}
 	snprintf(path, sizeof(path), "%s/report.json", dir);
 	rc = report_write_json(&res, path);
-	if (rc)
+	if (rc) {
 		rc = merge_fail(m, "%s: %s", path, strerror(-rc));
-	else
-		report_print_summary(&res, dir, stdout);
+		goto out;
+	}
+	rc = report_html_write(&res, dir);
+	if (rc) {
+		rc = merge_fail(m, "%s/report.html: %s", dir, strerror(-rc));
+		goto out;
+	}
+	report_print_summary(&res, dir, stdout);
+out:
 	hist_free(empty);
 	return rc;
 }

@@ -157,7 +157,12 @@ void html_tables_header(struct page *p)
 		if (cfg->n_models > 1)
 			fprintf(p->f, " %.0f%%", 100 * cfg->models[i].share);
 	}
-	fprintf(p->f, "%s at %.4g/s &middot; DTLS %s", cfg->n_models ? ")" : "", cfg->rate,
+	if (r->merged_runs) /* the runs' reports give no models nor rate */
+		fprintf(p->f, " &middot; merged from %u run%s", r->merged_runs,
+			r->merged_runs == 1 ? "" : "s");
+	else
+		fprintf(p->f, "%s at %.4g/s", cfg->n_models ? ")" : "", cfg->rate);
+	fprintf(p->f, " &middot; DTLS %s",
 		(const char *[]){"auto", "legacy", "psk", "off"}[cfg->dtls_mode & 3]);
 	if (cfg->calls > 0) {
 		fprintf(p->f, " &middot; voice: %.0f%% in calls, ", 100 * cfg->calls);

@@ -299,5 +299,6 @@ void report_print_summary(const struct run_result *r, const char *dir, FILE *out
 	for (int i = 0; i < r->n_expects; i++)
 		fprintf(out, "  expect     %s  %s  (%s)\n", r->expects[i].ok ? "ok  " : "FAIL",
 			r->expects[i].name, r->expects[i].detail);
-	fprintf(out, "  report     %s/report.json, timeseries.csv, report.html\n", dir);
+	fprintf(out, "  report     %s/report.json, %sreport.html\n", dir,
+		r->no_timeseries ? "" : "timeseries.csv, ");
 }

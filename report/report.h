@@ -54,6 +54,7 @@ struct run_result {
 	const struct capacity_result *capacity; /* borrowed; NULL: not a capacity search */
 	uint32_t shard_index, shard_count; /* --shard i/N; count 0: not sharded */
 	uint32_t merged_runs;           /* phoneswarm merge: how many runs; 0: a run */
+	bool no_timeseries;             /* no timeseries.csv beside report.json (a merge without) */
 };
 
 /* Write report.json to path. 0, or -errno. */

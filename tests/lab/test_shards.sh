@@ -77,5 +77,6 @@ expect_eq "$NAME: merged timeseries.csv, tunnels_up summed over the intervals" "
 		"$T/merged/timeseries.csv")"
 expect_eq "$NAME: merged peak_concurrent = most sessions at once on the headend" "$most" \
 	"$(jq -r .phones.peak_concurrent "$M")"
+[ -s "$T/merged/report.html" ] || fail "$NAME" "no report.html in the merged run (the summary names one)"
 pass "$NAME: the merged report counts what the headend saw, its histograms the sum of the shards'"
 exit 0

@@ -326,6 +326,8 @@ static void test_report(void **state)
 	assert_string_equal(jval_str(jval_get(&jval_get(doc, "events")->items[0], "name"), ""),
 			    "rotate");
 	assert_true(jval_num(jval_get(&jval_get(doc, "events")->items[0], "at_s"), 0) == 1.5);
+	/* the page the summary names */
+	assert_int_equal(access(path_in(out, "report.html"), F_OK), 0);
 	jval_free(doc);
 	hist_free(ttt);
 	hist_free(dpd);
