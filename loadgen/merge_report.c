@@ -6,14 +6,16 @@
  * Counters are summed; latencies come from the sum of all intervals of
  * each tag of the logs, with the exact min, max and mean the runs' reports
  * give (hist_set_exact()); events and expectations are the runs' (an
- * expectation holds if it held in every run: it is not judged again).
- * The page charts the merged timeseries.csv beside it.
+ * expectation holds if it held in every run: it is not judged again). A
+ * partial merge (--partial) lists the shards missing and the runs that did
+ * not complete. The page charts the merged timeseries.csv beside it.
  */
 #include "loadgen/merge.h"
 
 #include <math.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "engine/config.h"
@@ -208,6 +210,7 @@ int merge_write_report(struct merge *m, const char *dir, uint64_t peak, bool hav
 	static const char *const dtls_modes[] = {"auto", "legacy", "psk", "off"};
 	static struct run_event ev[MAX_EVENTS];
 	static struct expect_result ex[MAX_EVENTS];
+	struct run_incomplete *inc = calloc((size_t)m->n_runs, sizeof(*inc));
 	struct hist *empty = hist_new(), *lat[M__COUNT] = {0};
 	struct swarm_config cfg;
 	struct run_result res;
@@ -239,6 +242,9 @@ int merge_write_report(struct merge *m, const char *dir, uint64_t peak, bool hav
 		sum_up += up;
 		if (!have_peak)
 			peak += jval_u64(jval_path(d, "phones.peak_concurrent"), 0);
+		if (inc && m->runs[i].incomplete)
+			inc[res.n_incomplete++] = (struct run_incomplete){
+			    .run = m->runs[i].dir, .stopped_early = m->runs[i].stopped_early};
 	}
 	res.scenario = merge_str_at(m->runs[0].doc, "scenario");
 	res.cfg = &cfg;
@@ -246,13 +252,19 @@ int merge_write_report(struct merge *m, const char *dir, uint64_t peak, bool hav
 	res.cpu_to_peak_s = weighted_cpu / 1000.0;
 	res.tunnels_at_peak = (uint64_t)sum_up;
 	res.merged_runs = (uint32_t)m->n_runs;
+	res.shards_missing = m->missing;
+	res.n_shards_missing = m->n_missing;
+	res.incomplete = inc;
 	res.no_timeseries = !have_peak;
 	merge_events(m, ev, &res.n_events);
 	merge_expects(m, ex, &res.n_expects);
 	res.events = ev;
 	res.expects = ex;
-	if (!empty)
+	if (!empty || !inc) {
+		hist_free(empty);
+		free(inc);
 		return merge_fail(m, "out of memory");
+	}
 	for (int k = 0; k < M__COUNT; k++) {
 		const char *name = metric_name((enum metric)k);
 		int t = merge_tag_index(m, name);
@@ -284,5 +296,6 @@ int merge_write_report(struct merge *m, const char *dir, uint64_t peak, bool hav
 	report_print_summary(&res, dir, stdout);
 out:
 	hist_free(empty);
+	free(inc);
 	return rc;
 }
