@@ -99,7 +99,7 @@ FUZZ_SECONDS ?= 30
 FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_LIB := engine/http.c engine/cstp.c engine/authxml.c engine/anyconnect.c engine/url.c \
             engine/certhash.c engine/inner.c engine/text.c report/jsonread.c report/hdrlog.c \
-            report/hist.c
+            report/hist.c report/contract.c
 fuzz:
 	@command -v clang >/dev/null || { echo "make fuzz needs clang: apt-get install clang" >&2; exit 1; }
 	@mkdir -p $(BUILD)/fuzz

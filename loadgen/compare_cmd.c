@@ -1,16 +1,20 @@
 /*
  * loadgen/compare_cmd.c - "phoneswarm compare" (compare_cmd.h): read both
- * reports, compare them (report/compare.c), print the table.
+ * reports, refuse a file that is not one (report/contract.c), warn where
+ * the runs are not like for like, compare them (report/compare.c), print
+ * the table and the verdict.
  */
 #include "loadgen/compare_cmd.h"
 
 #include <getopt.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
 #include "report/compare.h"
+#include "report/contract.h"
 #include "report/jsonread.h"
 
 #define EXIT_REGRESSION 1
@@ -28,7 +32,12 @@ static void usage(FILE *f)
 		   "                        shares (tunnels_up, dtls_up, failed, rtp.loss*),\n"
 		   "                        percent of BASE otherwise; \"off\" never flags. A\n"
 		   "                        prefix (latency, failures) covers the names under it.\n"
-		   "  exit status: 0 no tolerance exceeded, 1 a regression, 2 usage error\n"
+		   "  A figure measured in BASE and absent or without samples in NEW has\n"
+		   "  vanished: a regression (unless its tolerance is off). Runs that did not\n"
+		   "  complete, partial merges, and runs of other scenarios, DTLS modes or\n"
+		   "  fleet sizes are compared, under a WARNING line.\n"
+		   "  exit status: 0 no tolerance exceeded, 1 a regression, 2 usage error or\n"
+		   "  a file that is not a phoneswarm report.json\n"
 		   "  default tolerances:");
 	for (size_t i = 0; i < n; i++) {
 		if (d[i].value < 0)
@@ -42,7 +51,7 @@ static void usage(FILE *f)
 /* A run directory or a report.json: the document, or NULL with a message printed. */
 static struct jval *load(const char *arg)
 {
-	char path[4096], err[512];
+	char path[4096], err[512], why[512];
 	struct stat sb;
 	struct jval *v;
 
@@ -53,8 +62,9 @@ static struct jval *load(const char *arg)
 	v = jval_load(path, err, sizeof(err));
 	if (!v)
 		fprintf(stderr, "phoneswarm compare: %s\n", err);
-	else if (v->type != JVAL_OBJ || !jval_get(v, "phones")) {
-		fprintf(stderr, "phoneswarm compare: %s: not a phoneswarm report.json\n", path);
+	else if (!contract_check(v, why, sizeof(why))) {
+		fprintf(stderr, "phoneswarm compare: %s: not a phoneswarm report.json: %s\n", path,
+			why);
 		jval_free(v);
 		v = NULL;
 	}
@@ -63,10 +73,16 @@ static struct jval *load(const char *arg)
 
 static void describe(const char *label, const char *arg, const struct jval *r)
 {
-	printf("%s %s: %s against %s, %.0f phones, %.1f s\n", label, arg,
+	uint64_t merged = jval_u64(jval_get(r, "merged_runs"), 0);
+
+	printf("%s %s: %s against %s, %.0f phones, %.1f s", label, arg,
 	       jval_str(jval_get(r, "scenario"), "?"), jval_str(jval_get(r, "headend"), "?"),
 	       jval_num(jval_path(r, "phones.configured"), 0),
 	       jval_num(jval_get(r, "duration_s"), 0));
+	if (merged)
+		printf(", merged from %llu run%s", (unsigned long long)merged,
+		       merged == 1 ? "" : "s");
+	putchar('\n');
 }
 
 int compare_main(int argc, char **argv)
@@ -81,7 +97,7 @@ int compare_main(int argc, char **argv)
 	struct compare_row *rows = NULL;
 	size_t n_tols = 0, n_rows = 0;
 	char why[1024];
-	int opt, rc = EXIT_USAGE, reg;
+	int opt, rc = EXIT_USAGE, reg, warnings, vanished = 0;
 
 	optind = 1;
 	while ((opt = getopt_long(argc, argv, "t:h", opts, NULL)) != -1) {
@@ -117,10 +133,7 @@ int compare_main(int argc, char **argv)
 
 	describe("base", argv[optind], base);
 	describe("new ", argv[optind + 1], new);
-	if (jval_num(jval_path(base, "phones.configured"), 0) !=
-	    jval_num(jval_path(new, "phones.configured"), 0))
-		printf(
-		    "note: the runs have different fleet sizes: counts are compared as they are\n");
+	warnings = compare_warnings(stdout, base, argv[optind], new, argv[optind + 1]);
 	reg = compare_reports(base, new, tols, n_tols, &rows, &n_rows);
 	if (reg < 0) {
 		fprintf(stderr, "phoneswarm compare: out of memory\n");
@@ -129,10 +142,19 @@ int compare_main(int argc, char **argv)
 	}
 	putchar('\n');
 	compare_print(stdout, rows, n_rows);
+	for (size_t i = 0; i < n_rows; i++)
+		vanished += rows[i].vanished && rows[i].regression;
 	if (reg)
-		printf("\n%d regression%s beyond tolerance\n", reg, reg == 1 ? "" : "s");
+		printf("\n%d regression%s beyond tolerance", reg, reg == 1 ? "" : "s");
 	else
-		printf("\nno regression beyond tolerance\n");
+		printf("\nno regression beyond tolerance");
+	if (vanished)
+		printf(" (%d vanished from NEW)", vanished);
+	putchar('\n');
+	if (warnings)
+		printf("WARNING: %d warning%s above: the runs are not like for like, and the "
+		       "difference may be that, not the headend\n",
+		       warnings, warnings == 1 ? "" : "s");
 	rc = reg ? EXIT_REGRESSION : 0;
 done:
 	free(rows);

@@ -4,10 +4,11 @@
  * the command. Only loadgen/merge_*.c include it.
  *
  * merge_cmd.c owns the state and calls, in order: merge_read_run() for
- * each run (merge_read.c), merge_find_step() and merge_key_rows()
- * (merge_interval.c), then merge_write_series(), merge_write_hlog()
- * (merge_write.c) and merge_write_report() (merge_report.c). Every step
- * returns 0, or -1 with a one-line reason in m->err.
+ * each run and merge_check_shards() (merge_read.c), merge_find_step() and
+ * merge_key_rows() (merge_interval.c), then merge_write_series(),
+ * merge_write_hlog() (merge_write.c) and merge_write_report()
+ * (merge_report.c). Every step returns 0, or -1 with a one-line reason in
+ * m->err.
  */
 #ifndef LOADGEN_MERGE_H
 #define LOADGEN_MERGE_H
@@ -32,6 +33,8 @@ struct merge_run {
 	struct csv ts;			    /* owned: its timeseries.csv */
 	long *row_key;			    /* owned: the key of each row of ts */
 	uint64_t tag_count[MERGE_MAX_TAGS]; /* values of each tag in its log */
+	bool incomplete;		    /* it did not cover its whole run (--partial) */
+	char stopped_early[256];	    /* if so, how it ended, as its report says */
 };
 
 struct merge_ivl { /* one line of a run's latency.hlog */
@@ -42,8 +45,11 @@ struct merge_ivl { /* one line of a run's latency.hlog */
 };
 
 struct merge {
-	struct merge_run *runs;	    /* owned: n_runs of them */
-	int n_runs, cur;	    /* cur: the run being read */
+	struct merge_run *runs; /* owned: n_runs of them */
+	int n_runs, cur;	/* cur: the run being read */
+	bool partial;		/* --partial: merge runs stopped early, shards missing */
+	uint32_t *missing;	/* owned: the split's shards not given (merge_check_shards()) */
+	int n_missing;
 	char *tags[MERGE_MAX_TAGS]; /* owned: the logs' tags, in order first seen */
 	int n_tags;
 	struct hist *total[MERGE_MAX_TAGS]; /* owned: each tag, all intervals of all runs */
@@ -65,13 +71,22 @@ int merge_fail(struct merge *m, const char *fmt, ...) __attribute__((format(prin
 /*
  * Reads run i (its dir set) into m: its report.json, every line of its
  * latency.hlog (new tags are added to m->tags, its histograms to m->total
- * and m->ivls), and its timeseries.csv if it has one. Refuses a run that
- * does not belong with runs 0..i-1 (another scenario, headend, DTLS mode,
- * shard split), whose log does not hold what its report counts, or whose
- * series has other columns than run 0's. 0 or -1; what was read is freed
- * with the rest of m either way.
+ * and m->ivls), and its timeseries.csv if it has one. Refuses a report
+ * that is not one (report/contract.h), a run that did not complete
+ * (unless m->partial: then it is marked incomplete), a run that does not
+ * belong with runs 0..i-1 (another scenario, headend, DTLS mode, shard
+ * split), whose log does not hold what its report counts, or whose series
+ * has other columns than run 0's. 0 or -1; what was read is freed with the
+ * rest of m either way.
  */
 int merge_read_run(struct merge *m, int i);
+
+/*
+ * After every run is read: the shards of the split that were not given
+ * go in m->missing, in order. Refuses a shard index out of its split, and
+ * any shard missing unless m->partial. 0 or -1.
+ */
+int merge_check_shards(struct merge *m);
 
 /* The index of tag in m->tags, or -1. */
 int merge_tag_index(struct merge *m, const char *tag);

@@ -2,9 +2,10 @@
  * loadgen/merge_cmd.c - "phoneswarm merge" (merge_cmd.h): its options, and
  * the steps in order (merge.h).
  *
- * Reads every run (merge_read.c), checks that they belong together, lines
- * their intervals up (merge_interval.c), then writes the merged run
- * directory: timeseries.csv and latency.hlog (merge_write.c), report.json
+ * Reads every run (merge_read.c), checks that they belong together and
+ * make the whole split (or --partial), lines their intervals up
+ * (merge_interval.c), then writes the merged run directory: timeseries.csv
+ * and latency.hlog (merge_write.c), report.json and report.html
  * (merge_report.c). Without timeseries.csv, peak_concurrent is the sum of
  * the runs' peaks.
  */
@@ -41,11 +42,17 @@ int merge_fail(struct merge *m, const char *fmt, ...)
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: phoneswarm merge RUN_DIR... -o DIR\n"
+	fprintf(f, "usage: phoneswarm merge RUN_DIR... -o DIR [--partial]\n"
 		   "  merges runs of one scenario made in parallel (--shard i/N on several\n"
 		   "  machines): counters summed, histograms merged exactly from each run's\n"
 		   "  latency.hlog, percentiles recomputed; writes DIR/report.json,\n"
-		   "  DIR/timeseries.csv and DIR/latency.hlog\n");
+		   "  DIR/timeseries.csv, DIR/latency.hlog and DIR/report.html\n"
+		   "  --partial  merge even if a shard of the split is missing or a run did\n"
+		   "             not complete (refused otherwise); the merged report.json\n"
+		   "             lists them (shards_missing, runs_incomplete), so does the\n"
+		   "             summary\n"
+		   "  exit status: 0 merged, 2 usage error or runs that cannot be merged,\n"
+		   "  3 the output cannot be written\n");
 }
 
 static void merge_free(struct merge *m)
@@ -63,6 +70,7 @@ static void merge_free(struct merge *m)
 	for (size_t k = 0; k < m->n_ivls; k++)
 		free(m->ivls[k].b64);
 	free(m->ivls);
+	free(m->missing);
 	hist_free(m->scratch);
 }
 
@@ -83,12 +91,14 @@ int merge_main(int argc, char **argv)
 {
 	static const struct option opts[] = {
 	    {"output", required_argument, NULL, 'o'},
+	    {"partial", no_argument, NULL, 'p'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
 	struct merge m = {0};
 	const char *out = NULL;
-	uint64_t peak = 0, want;
+	uint64_t peak = 0;
+	bool partial = false;
 	int opt, rc = EXIT_USAGE;
 
 	optind = 1;
@@ -96,6 +106,9 @@ int merge_main(int argc, char **argv)
 		switch (opt) {
 		case 'o':
 			out = optarg;
+			break;
+		case 'p':
+			partial = true;
 			break;
 		case 'h':
 			usage(stdout);
@@ -110,6 +123,7 @@ int merge_main(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	m.n_runs = argc - optind;
+	m.partial = partial;
 	m.runs = calloc((size_t)m.n_runs, sizeof(*m.runs));
 	m.scratch = hist_new();
 	if (!m.runs || !m.scratch) {
@@ -122,12 +136,9 @@ int merge_main(int argc, char **argv)
 	for (int i = 0; i < m.n_runs; i++)
 		if (merge_read_run(&m, i))
 			goto fail;
-	if (check_out(&m, out) || merge_find_step(&m) || merge_key_rows(&m))
+	if (merge_check_shards(&m) || check_out(&m, out) || merge_find_step(&m) ||
+	    merge_key_rows(&m))
 		goto fail;
-	want = jval_u64(jval_path(m.runs[0].doc, "shard.count"), 0);
-	if (want && want != (uint64_t)m.n_runs)
-		fprintf(stderr, "phoneswarm merge: note: %d runs of a split in %llu shards\n",
-			m.n_runs, (unsigned long long)want);
 	if (mkdir(out, 0755) && errno != EEXIST) {
 		fprintf(stderr, "phoneswarm merge: -o %s: %s\n", out, strerror(errno));
 		goto done;

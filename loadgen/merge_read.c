@@ -5,8 +5,9 @@
  * A run is its report.json, its latency.hlog (every line kept, compressed,
  * and added to its tag's total) and its timeseries.csv if it has one. The
  * runs must belong together (one scenario, headend and DTLS mode; the
- * shards of one split, each once) and each run's files must agree: its log
- * holds exactly the values its report counts.
+ * shards of one split, each once, all of them) and each run's files must
+ * agree: its log holds exactly the values its report counts. A run that
+ * did not complete, or a missing shard, is taken only with --partial.
  */
 #include "loadgen/merge.h"
 
@@ -15,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "report/contract.h"
 #include "report/csvread.h"
 #include "report/hdrlog.h"
 #include "report/hist.h"
@@ -142,6 +144,28 @@ static int check_counts(struct merge *m, const struct merge_run *r)
 	return 0;
 }
 
+/* It covers its whole run, else it is taken only with --partial, marked. */
+static int check_whole(struct merge *m, struct merge_run *r)
+{
+	char why[sizeof(r->stopped_early)];
+	const char *stopped;
+
+	if (contract_whole(r->doc, why, sizeof(why)))
+		return 0;
+	if (!m->partial)
+		return merge_fail(m,
+				  "%s %s: refused; --partial merges it anyway, and the merged "
+				  "report says so",
+				  r->dir, why);
+	r->incomplete = true;
+	if (contract_completed(r->doc, &stopped))
+		snprintf(r->stopped_early, sizeof(r->stopped_early), "%s", why);
+	else
+		snprintf(r->stopped_early, sizeof(r->stopped_early), "%s",
+			 stopped ? stopped : "stopped early; it does not say why");
+	return 0;
+}
+
 int merge_read_run(struct merge *m, int i)
 {
 	struct merge_run *r = &m->runs[i];
@@ -152,8 +176,10 @@ int merge_read_run(struct merge *m, int i)
 	r->doc = jval_load(path, err, sizeof(err));
 	if (!r->doc)
 		return merge_fail(m, "%s", err);
-	if (r->doc->type != JVAL_OBJ || !jval_get(r->doc, "phones"))
-		return merge_fail(m, "%s: not a phoneswarm report.json", path);
+	if (!contract_check(r->doc, err, sizeof(err)))
+		return merge_fail(m, "%s: not a phoneswarm report.json: %s", path, err);
+	if (check_whole(m, r))
+		return -1;
 	if (check_together(m, i))
 		return -1;
 	snprintf(path, sizeof(path), "%s/latency.hlog", r->dir);
@@ -181,4 +207,57 @@ int merge_read_run(struct merge *m, int i)
 				  "(different versions of phoneswarm?)",
 				  m->runs[0].dir, r->dir);
 	return 0;
+}
+
+/* ==== Missing shards ==== */
+
+#define MAX_SHARDS 65536
+
+int merge_check_shards(struct merge *m)
+{
+	uint64_t index, count;
+	char list[512] = "";
+	bool *seen;
+	size_t len = 0;
+
+	shard_of(m->runs[0].doc, &index, &count);
+	if (!count)
+		return 0;
+	if (count > MAX_SHARDS)
+		return merge_fail(m, "%s is shard %llu/%llu: more shards than %d", m->runs[0].dir,
+				  (unsigned long long)index, (unsigned long long)count, MAX_SHARDS);
+	seen = calloc(count, sizeof(*seen));
+	m->missing = calloc(count, sizeof(*m->missing));
+	if (!seen || !m->missing) {
+		free(seen);
+		return merge_fail(m, "out of memory");
+	}
+	for (int i = 0; i < m->n_runs; i++) {
+		shard_of(m->runs[i].doc, &index, &count);
+		if (index >= count) {
+			free(seen);
+			return merge_fail(m, "%s is shard %llu/%llu: there is no such shard",
+					  m->runs[i].dir, (unsigned long long)index,
+					  (unsigned long long)count);
+		}
+		seen[index] = true;
+	}
+	for (uint64_t k = 0; k < count; k++)
+		if (!seen[k])
+			m->missing[m->n_missing++] = (uint32_t)k;
+	free(seen);
+	if (!m->n_missing || m->partial)
+		return 0;
+	for (int k = 0; k < m->n_missing; k++) {
+		if (len + 40 > sizeof(list)) {
+			snprintf(list + len, sizeof(list) - len, " and %d more", m->n_missing - k);
+			break;
+		}
+		len += (size_t)snprintf(list + len, sizeof(list) - len, "%s%u/%llu", k ? ", " : "",
+					m->missing[k], (unsigned long long)count);
+	}
+	return merge_fail(m,
+			  "shard%s %s missing: give every shard's run directory, or --partial to "
+			  "merge the %d given (the merged report then says which are missing)",
+			  m->n_missing > 1 ? "s" : "", list, m->n_runs);
 }

@@ -1,23 +1,28 @@
 /*
  * loadgen/merge_report.c - "phoneswarm merge" (merge.h): the merged
- * report.json, through report_write_json().
+ * report.json and report.html, through report_write_json() and
+ * report_html_write().
  *
  * Counters are summed; latencies come from the sum of all intervals of
  * each tag of the logs, with the exact min, max and mean the runs' reports
  * give (hist_set_exact()); events and expectations are the runs' (an
- * expectation holds if it held in every run: it is not judged again).
+ * expectation holds if it held in every run: it is not judged again). A
+ * partial merge (--partial) lists the shards missing and the runs that did
+ * not complete. The page charts the merged timeseries.csv beside it.
  */
 #include "loadgen/merge.h"
 
 #include <math.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "engine/config.h"
 #include "engine/reason.h"
 #include "engine/stats.h"
 #include "report/hist.h"
+#include "report/html.h"
 #include "report/jsonread.h"
 #include "report/report.h"
 
@@ -205,6 +210,7 @@ int merge_write_report(struct merge *m, const char *dir, uint64_t peak, bool hav
 	static const char *const dtls_modes[] = {"auto", "legacy", "psk", "off"};
 	static struct run_event ev[MAX_EVENTS];
 	static struct expect_result ex[MAX_EVENTS];
+	struct run_incomplete *inc = calloc((size_t)m->n_runs, sizeof(*inc));
 	struct hist *empty = hist_new(), *lat[M__COUNT] = {0};
 	struct swarm_config cfg;
 	struct run_result res;
@@ -214,6 +220,7 @@ int merge_write_report(struct merge *m, const char *dir, uint64_t peak, bool hav
 
 	config_defaults(&cfg);
 	memset(&res, 0, sizeof(res));
+	cfg.n_models = 0; /* the runs' reports do not say */
 	cfg.url = (char *)merge_str_at(m->runs[0].doc, "headend");
 	for (int k = 0; k < 4; k++)
 		if (!strcmp(merge_str_at(m->runs[0].doc, "dtls_mode"), dtls_modes[k]))
@@ -235,6 +242,9 @@ int merge_write_report(struct merge *m, const char *dir, uint64_t peak, bool hav
 		sum_up += up;
 		if (!have_peak)
 			peak += jval_u64(jval_path(d, "phones.peak_concurrent"), 0);
+		if (inc && m->runs[i].incomplete)
+			inc[res.n_incomplete++] = (struct run_incomplete){
+			    .run = m->runs[i].dir, .stopped_early = m->runs[i].stopped_early};
 	}
 	res.scenario = merge_str_at(m->runs[0].doc, "scenario");
 	res.cfg = &cfg;
@@ -242,12 +252,19 @@ int merge_write_report(struct merge *m, const char *dir, uint64_t peak, bool hav
 	res.cpu_to_peak_s = weighted_cpu / 1000.0;
 	res.tunnels_at_peak = (uint64_t)sum_up;
 	res.merged_runs = (uint32_t)m->n_runs;
+	res.shards_missing = m->missing;
+	res.n_shards_missing = m->n_missing;
+	res.incomplete = inc;
+	res.no_timeseries = !have_peak;
 	merge_events(m, ev, &res.n_events);
 	merge_expects(m, ex, &res.n_expects);
 	res.events = ev;
 	res.expects = ex;
-	if (!empty)
+	if (!empty || !inc) {
+		hist_free(empty);
+		free(inc);
 		return merge_fail(m, "out of memory");
+	}
 	for (int k = 0; k < M__COUNT; k++) {
 		const char *name = metric_name((enum metric)k);
 		int t = merge_tag_index(m, name);
@@ -267,10 +284,18 @@ int merge_write_report(struct merge *m, const char *dir, uint64_t peak, bool hav
 	}
 	snprintf(path, sizeof(path), "%s/report.json", dir);
 	rc = report_write_json(&res, path);
-	if (rc)
+	if (rc) {
 		rc = merge_fail(m, "%s: %s", path, strerror(-rc));
-	else
-		report_print_summary(&res, dir, stdout);
+		goto out;
+	}
+	rc = report_html_write(&res, dir);
+	if (rc) {
+		rc = merge_fail(m, "%s/report.html: %s", dir, strerror(-rc));
+		goto out;
+	}
+	report_print_summary(&res, dir, stdout);
+out:
 	hist_free(empty);
+	free(inc);
 	return rc;
 }

@@ -4,7 +4,10 @@
  * Each figure is taken from both documents the same way (extract()), put
  * in a row, and judged against the tolerance that applies to its name
  * (tol_for()): the longest matching name the user gave, else the first
- * matching default pattern, where "*" stands for one name component.
+ * matching default pattern, where "*" stands for one name component. A
+ * figure only BASE has is a row of its own kind (vanished), judged by
+ * whether its tolerance is off. compare_warnings() says what makes the two
+ * runs unlike, for the command to print before the table.
  */
 #include "report/compare.h"
 
@@ -15,6 +18,7 @@
 
 #include "engine/reason.h"
 #include "engine/stats.h"
+#include "report/contract.h"
 #include "report/jsonread.h"
 
 #define LATENCY_FLOOR_US 1000.0 /* a latency change under 1 ms is noise */
@@ -179,7 +183,8 @@ int compare_tol_parse(const char *arg, struct compare_tol *t, char *why, size_t 
 	return 0;
 }
 
-static double tol_for(const char *name, const struct compare_tol *tols, size_t n)
+/* The tolerance for name: the user's longest match, else the first default, else none. */
+static double tol_for(const char *name, const struct compare_tol *tols, size_t n, double none)
 {
 	size_t best = 0;
 	double v = -1;
@@ -197,7 +202,7 @@ static double tol_for(const char *name, const struct compare_tol *tols, size_t n
 	for (size_t i = 0; i < COUNT_OF(defaults); i++)
 		if (matches(defaults[i].name, name))
 			return defaults[i].value;
-	return -1;
+	return none;
 }
 
 /* ==== Figures ==== */
@@ -267,14 +272,22 @@ static bool rtp_at(const struct jval *doc, const char *what, double *v)
 	return num_at(doc, !strcmp(what, "mos") ? "rtp.mos_mean" : "rtp.mos_min", v);
 }
 
+/* The samples of latency metric, if it has any. */
+static bool samples_at(const struct jval *doc, const char *metric, double *count)
+{
+	char path[COMPARE_NAME_MAX + 16];
+
+	snprintf(path, sizeof(path), "latency_us.%s.count", metric);
+	return num_at(doc, path, count) && *count > 0;
+}
+
 /* latency.METRIC.STAT, from latency_us; absent when the metric has no samples. */
 static bool latency_at(const struct jval *doc, const char *metric, const char *stat, double *v)
 {
 	char path[COMPARE_NAME_MAX + 16];
 	double count;
 
-	snprintf(path, sizeof(path), "latency_us.%s.count", metric);
-	if (!num_at(doc, path, &count) || count <= 0)
+	if (!samples_at(doc, metric, &count))
 		return false;
 	snprintf(path, sizeof(path), "latency_us.%s.%s", metric, stat);
 	return num_at(doc, path, v);
@@ -294,6 +307,8 @@ static bool judge(const struct compare_row *r)
 {
 	double worse = r->higher_is_better ? r->base - r->new : r->new - r->base;
 
+	if (r->vanished)
+		return r->tol >= 0;
 	if (r->tol < 0 || !r->has_base || !r->has_new || !(worse > 0))
 		return false;
 	switch (r->unit) {
@@ -310,22 +325,18 @@ static bool judge(const struct compare_row *r)
 	return false;
 }
 
-static void add(struct table *t, const char *name, enum compare_unit unit, bool higher_better,
-		bool always, bool has_base, double base, bool has_new, double new)
+/* A new row named name, zeroed; NULL (t->oom set) if out of memory. */
+static struct compare_row *push(struct table *t, const char *name)
 {
 	struct compare_row *r;
 
-	if (!has_base && !has_new)
-		return;
-	if (!always && (!has_base || base == 0) && (!has_new || new == 0))
-		return;
 	if (t->n == t->cap) {
 		size_t cap = t->cap ? t->cap * 2 : 64;
 		struct compare_row *rows = realloc(t->rows, cap * sizeof(*rows));
 
 		if (!rows) {
 			t->oom = true;
-			return;
+			return NULL;
 		}
 		t->rows = rows;
 		t->cap = cap;
@@ -333,13 +344,50 @@ static void add(struct table *t, const char *name, enum compare_unit unit, bool 
 	r = &t->rows[t->n++];
 	memset(r, 0, sizeof(*r));
 	snprintf(r->name, sizeof(r->name), "%s", name);
+	return r;
+}
+
+static void add(struct table *t, const char *name, enum compare_unit unit, bool higher_better,
+		bool always, bool has_base, double base, bool has_new, double new)
+{
+	bool vanished = has_base && !has_new;
+	struct compare_row *r;
+
+	if (!has_base && !has_new)
+		return;
+	if (!always && !vanished && (!has_base || base == 0) && (!has_new || new == 0))
+		return;
+	r = push(t, name);
+	if (!r)
+		return;
 	r->unit = unit;
 	r->higher_is_better = higher_better;
 	r->has_base = has_base;
 	r->has_new = has_new;
 	r->base = has_base ? base : 0;
 	r->new = has_new ? new : 0;
-	r->tol = tol_for(name, t->tols, t->n_tols);
+	r->tol = tol_for(name, t->tols, t->n_tols, -1);
+	r->vanished = vanished;
+	r->regression = judge(r);
+}
+
+/*
+ * A group of figures that vanished as one (a latency metric's, RTP's):
+ * one row, base how many `what` BASE had. Flagged unless a tolerance the
+ * user gave for the group's name, or a name above it, is off.
+ */
+static void add_gone(struct table *t, const char *name, const char *what, double count)
+{
+	struct compare_row *r = push(t, name);
+
+	if (!r)
+		return;
+	r->unit = CU_COUNT;
+	r->has_base = true;
+	r->base = count;
+	r->tol = tol_for(name, t->tols, t->n_tols, 0);
+	r->vanished = true;
+	r->what = what;
 	r->regression = judge(r);
 }
 
@@ -373,7 +421,7 @@ int compare_reports(const struct jval *base, const struct jval *new, const struc
 	const char *keys[256];
 	char name[COMPARE_NAME_MAX], path[COMPARE_NAME_MAX + 16];
 	double v[2];
-	bool h[2];
+	bool h[2], rtp_gone;
 	size_t nk;
 	int regressions = 0;
 
@@ -406,14 +454,25 @@ int compare_reports(const struct jval *base, const struct jval *new, const struc
 	}
 
 	nk = union_keys(base, new, "latency_us", keys, COUNT_OF(keys));
-	for (size_t k = 0; k < nk; k++)
+	for (size_t k = 0; k < nk; k++) {
+		snprintf(name, sizeof(name), "latency.%s", keys[k]);
+		BOTH(samples_at(j, keys[k], &v[d]));
+		if (h[0] && !h[1]) {
+			add_gone(&t, name, "samples", v[0]);
+			continue;
+		}
 		for (size_t s = 0; s < COUNT_OF(lat_stats); s++) {
 			snprintf(name, sizeof(name), "latency.%s.%s", keys[k], lat_stats[s]);
 			BOTH(latency_at(j, keys[k], lat_stats[s], &v[d]));
 			add(&t, name, CU_DURATION, false, false, h[0], v[0], h[1], v[1]);
 		}
+	}
 
-	for (size_t k = 0; k < COUNT_OF(rtp_names); k++) {
+	BOTH(num_at(j, "rtp.sent", &v[d]) && v[d] > 0);
+	rtp_gone = h[0] && !h[1];
+	if (rtp_gone)
+		add_gone(&t, "rtp", "RTP packets sent", v[0]);
+	for (size_t k = 0; k < COUNT_OF(rtp_names) && !rtp_gone; k++) {
 		bool mos = !strncmp(rtp_names[k], "mos", 3);
 
 		snprintf(name, sizeof(name), "rtp.%s", rtp_names[k]);
@@ -468,7 +527,9 @@ static void fmt_value(char *buf, size_t len, const struct compare_row *r, bool h
 
 static void fmt_change(char *buf, size_t len, const struct compare_row *r)
 {
-	if (!r->has_base || !r->has_new)
+	if (r->vanished)
+		snprintf(buf, len, "vanished");
+	else if (!r->has_base || !r->has_new)
 		snprintf(buf, len, "-");
 	else if (r->unit == CU_SHARE)
 		snprintf(buf, len, "%+.2f pt", r->new - r->base);
@@ -483,6 +544,7 @@ static void fmt_change(char *buf, size_t len, const struct compare_row *r)
 void compare_print(FILE *out, const struct compare_row *rows, size_t n_rows)
 {
 	char b[32], n[32], c[32], t[32];
+	int any = 0;
 
 	fprintf(out, "%-40s %12s %12s %10s %9s\n", "metric", "base", "new", "change", "tolerance");
 	for (size_t i = 0; i < n_rows; i++) {
@@ -490,12 +552,82 @@ void compare_print(FILE *out, const struct compare_row *rows, size_t n_rows)
 
 		fmt_value(b, sizeof(b), r, r->has_base, r->base);
 		fmt_value(n, sizeof(n), r, r->has_new, r->new);
+		if (r->what)
+			snprintf(n, sizeof(n), "none");
 		fmt_change(c, sizeof(c), r);
 		if (r->tol < 0)
 			snprintf(t, sizeof(t), "off");
+		else if (r->vanished)
+			snprintf(t, sizeof(t), "-");
 		else
 			snprintf(t, sizeof(t), r->unit == CU_SHARE ? "%g pt" : "%g%%", r->tol);
 		fprintf(out, "%-40s %12s %12s %10s %9s%s\n", r->name, b, n, c, t,
 			r->regression ? "  REGRESSION" : "");
 	}
+	for (size_t i = 0; i < n_rows; i++) {
+		const struct compare_row *r = &rows[i];
+
+		if (!r->vanished)
+			continue;
+		fmt_value(b, sizeof(b), r, true, r->base);
+		if (!any++)
+			fputc('\n', out);
+		if (r->what)
+			fprintf(out, "VANISHED %s: %s %s in BASE, none in NEW", r->name, b,
+				r->what);
+		else
+			fprintf(out, "VANISHED %s: %s in BASE, absent from NEW", r->name, b);
+		fprintf(out, "%s\n", r->regression ? "" : " (tolerance off: not counted)");
+	}
+}
+
+/* ==== Like for like ==== */
+
+/* The file name of a path. */
+static const char *base_name_of(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+
+	return slash ? slash + 1 : path;
+}
+
+int compare_warnings(FILE *out, const struct jval *base, const char *base_name,
+		     const struct jval *new, const char *new_name)
+{
+	const struct jval *doc[2] = {base, new};
+	const char *label[2] = {"BASE", "NEW"}, *name[2] = {base_name, new_name};
+	const char *sa = jval_str(jval_get(base, "scenario"), ""),
+		   *sb = jval_str(jval_get(new, "scenario"), "");
+	const char *da = jval_str(jval_get(base, "dtls_mode"), "(none)"),
+		   *db = jval_str(jval_get(new, "dtls_mode"), "(none)");
+	double fa = jval_num(jval_path(base, "phones.configured"), 0),
+	       fb = jval_num(jval_path(new, "phones.configured"), 0);
+	char why[1024];
+	int n = 0;
+
+	for (int d = 0; d < 2; d++)
+		if (!contract_whole(doc[d], why, sizeof(why))) {
+			fprintf(out, "WARNING: %s (%s) %s\n", label[d], name[d], why);
+			n++;
+		}
+	if (strcmp(base_name_of(sa), base_name_of(sb))) {
+		fprintf(out,
+			"WARNING: the runs are of different scenarios: %s in BASE, %s in NEW\n", sa,
+			sb);
+		n++;
+	}
+	if (strcmp(da, db)) {
+		fprintf(out, "WARNING: the runs have different DTLS modes: %s in BASE, %s in NEW\n",
+			da, db);
+		n++;
+	}
+	if (fa != fb) {
+		fprintf(
+		    out,
+		    "WARNING: the runs have different fleet sizes: %.0f phones in BASE, %.0f in "
+		    "NEW: counts are compared as they are, shares are of each run's fleet\n",
+		    fa, fb);
+		n++;
+	}
+	return n;
 }

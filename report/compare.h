@@ -16,6 +16,12 @@
  * latency.time_to_tunnel, failures) applies to every metric under it that
  * has no longer name set; "off" never flags. The defaults are in
  * compare_default_tolerances() (and the README).
+ *
+ * A figure BASE has and NEW has not (a latency metric with samples in BASE
+ * and none in NEW, RTP sent in BASE and none in NEW, a counter or section
+ * NEW lacks) has vanished: a regression, unless its tolerance is "off". A
+ * latency metric or the RTP figures that vanished make one row
+ * (latency.METRIC, rtp), not one per statistic.
  */
 #ifndef REPORT_COMPARE_H
 #define REPORT_COMPARE_H
@@ -47,6 +53,8 @@ struct compare_row {
 	bool has_base, has_new; /* the report has the figure (a latency with samples...) */
 	double base, new;	/* in the unit (a share in %, a duration in us) */
 	double tol;		/* the tolerance that applies; < 0: off */
+	bool vanished;		/* in BASE, not in NEW */
+	const char *what;	/* vanished: what base counts ("samples"), or NULL; static */
 	bool regression;
 };
 
@@ -65,14 +73,26 @@ const struct compare_tol *compare_default_tolerances(size_t *n);
  * (the last of equal names wins), over the defaults. Fills a malloc'ed
  * array of rows (*rows, *n_rows; the caller frees it), in a fixed order:
  * phones, failures, latencies, RTP, resources. Rows whose figure is absent
- * or zero on both sides are left out. Returns the number of regressions, or
- * -1 if out of memory.
+ * or zero on both sides are left out. Returns the number of regressions
+ * (vanished figures included), or -1 if out of memory.
  */
 int compare_reports(const struct jval *base, const struct jval *new,
 		    const struct compare_tol *tols, size_t n_tols, struct compare_row **rows,
 		    size_t *n_rows);
 
-/* The table: metric, base, new, change, tolerance, and REGRESSION where one is. */
+/*
+ * The table: metric, base, new, change, tolerance, and REGRESSION where one
+ * is; then a line for each figure that vanished.
+ */
 void compare_print(FILE *out, const struct compare_row *rows, size_t n_rows);
+
+/*
+ * Prints a "WARNING:" line on out for each reason the two runs are not like
+ * for like: a run that did not complete (or a partial merge), another
+ * scenario (by file name), DTLS mode or fleet size (phones.configured).
+ * base_name and new_name name the runs in those lines. Returns how many.
+ */
+int compare_warnings(FILE *out, const struct jval *base, const char *base_name,
+		     const struct jval *new, const char *new_name);
 
 #endif

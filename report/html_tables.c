@@ -135,6 +135,29 @@ static void capacity(struct page *p)
 	fputs("</div>\n", p->f);
 }
 
+/* A partial merge: the shards missing, the runs that did not complete. */
+static void partial(struct page *p)
+{
+	const struct run_result *r = p->r;
+
+	if (!r->n_shards_missing && !r->n_incomplete)
+		return;
+	fputs("<div class=\"partial\" id=\"partial\"><b>Partial merge:</b> not the whole "
+	      "fleet's run.",
+	      p->f);
+	for (int i = 0; i < r->n_shards_missing; i++)
+		fprintf(p->f, "<br>Shard %u/%u missing: its phones are in no figure.",
+			r->shards_missing[i], r->merged_runs + (uint32_t)r->n_shards_missing);
+	for (int i = 0; i < r->n_incomplete; i++) {
+		fputs("<br>", p->f);
+		html_esc(p, r->incomplete[i].run);
+		fputs(" did not complete (", p->f);
+		html_esc(p, r->incomplete[i].stopped_early);
+		fputs(").", p->f);
+	}
+	fputs("</div>\n", p->f);
+}
+
 void html_tables_header(struct page *p)
 {
 	const struct run_result *r = p->r;
@@ -157,7 +180,12 @@ void html_tables_header(struct page *p)
 		if (cfg->n_models > 1)
 			fprintf(p->f, " %.0f%%", 100 * cfg->models[i].share);
 	}
-	fprintf(p->f, "%s at %.4g/s &middot; DTLS %s", cfg->n_models ? ")" : "", cfg->rate,
+	if (r->merged_runs) /* the runs' reports give no models nor rate */
+		fprintf(p->f, " &middot; merged from %u run%s", r->merged_runs,
+			r->merged_runs == 1 ? "" : "s");
+	else
+		fprintf(p->f, "%s at %.4g/s", cfg->n_models ? ")" : "", cfg->rate);
+	fprintf(p->f, " &middot; DTLS %s",
 		(const char *[]){"auto", "legacy", "psk", "off"}[cfg->dtls_mode & 3]);
 	if (cfg->calls > 0) {
 		fprintf(p->f, " &middot; voice: %.0f%% in calls, ", 100 * cfg->calls);
@@ -186,6 +214,7 @@ void html_tables_header(struct page *p)
 			}
 		fputs("</div>\n", p->f);
 	}
+	partial(p);
 	capacity(p);
 	tiles(p);
 	fputs("</header>\n", p->f);

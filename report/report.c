@@ -68,8 +68,21 @@ int report_write_json(const struct run_result *r, const char *path)
 		json_uint(&j, "count", r->shard_count);
 		json_obj_end(&j);
 	}
-	if (r->merged_runs)
+	if (r->merged_runs) {
 		json_uint(&j, "merged_runs", r->merged_runs);
+		json_arr_begin(&j, "shards_missing");
+		for (int i = 0; i < r->n_shards_missing; i++)
+			json_uint(&j, NULL, r->shards_missing[i]);
+		json_arr_end(&j);
+		json_arr_begin(&j, "runs_incomplete");
+		for (int i = 0; i < r->n_incomplete; i++) {
+			json_obj_begin(&j, NULL);
+			json_str(&j, "run", r->incomplete[i].run);
+			json_str(&j, "stopped_early", r->incomplete[i].stopped_early);
+			json_obj_end(&j);
+		}
+		json_arr_end(&j);
+	}
 
 	json_obj_begin(&j, "phones");
 	json_uint(&j, "configured", r->cfg->count);
@@ -217,6 +230,22 @@ static double ms(uint64_t us)
 	return (double)us / 1000.0;
 }
 
+/* A merge: how many runs, and what a partial one lacks. */
+static void print_merged(const struct run_result *r, FILE *out)
+{
+	uint32_t of = r->merged_runs + (uint32_t)r->n_shards_missing;
+	bool partial = r->n_shards_missing || r->n_incomplete;
+
+	fprintf(out, "  merged     %u run%s%s\n", r->merged_runs, r->merged_runs == 1 ? "" : "s",
+		partial ? "; PARTIAL: not the whole fleet's run" : "");
+	for (int i = 0; i < r->n_shards_missing; i++)
+		fprintf(out, "  PARTIAL    shard %u/%u missing: its phones are in no figure\n",
+			r->shards_missing[i], of);
+	for (int i = 0; i < r->n_incomplete; i++)
+		fprintf(out, "  PARTIAL    %s did not complete (%s)\n", r->incomplete[i].run,
+			r->incomplete[i].stopped_early);
+}
+
 void report_print_summary(const struct run_result *r, const char *dir, FILE *out)
 {
 	const struct stats *s = &r->st;
@@ -299,5 +328,8 @@ void report_print_summary(const struct run_result *r, const char *dir, FILE *out
 	for (int i = 0; i < r->n_expects; i++)
 		fprintf(out, "  expect     %s  %s  (%s)\n", r->expects[i].ok ? "ok  " : "FAIL",
 			r->expects[i].name, r->expects[i].detail);
-	fprintf(out, "  report     %s/report.json, timeseries.csv, report.html\n", dir);
+	if (r->merged_runs)
+		print_merged(r, out);
+	fprintf(out, "  report     %s/report.json, %sreport.html\n", dir,
+		r->no_timeseries ? "" : "timeseries.csv, ");
 }

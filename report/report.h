@@ -34,6 +34,12 @@ struct expect_result {
 	char detail[200]; /* the measured value against the bound */
 };
 
+/* A run merged though it did not complete (phoneswarm merge --partial). */
+struct run_incomplete {
+	const char *run;	   /* borrowed: its directory, as given */
+	const char *stopped_early; /* borrowed: how it ended ("SIGINT at 12.3 s of 60 s") */
+};
+
 struct run_result {
 	const char *scenario;          /* path of the scenario file */
 	const struct swarm_config *cfg;/* borrowed */
@@ -54,9 +60,17 @@ struct run_result {
 	const struct capacity_result *capacity; /* borrowed; NULL: not a capacity search */
 	uint32_t shard_index, shard_count; /* --shard i/N; count 0: not sharded */
 	uint32_t merged_runs;           /* phoneswarm merge: how many runs; 0: a run */
+	const uint32_t *shards_missing; /* borrowed: merge --partial: shards not merged */
+	int n_shards_missing;
+	const struct run_incomplete *incomplete; /* borrowed: merge --partial: runs stopped early */
+	int n_incomplete;
+	bool no_timeseries;             /* no timeseries.csv beside report.json (a merge without) */
 };
 
-/* Write report.json to path. 0, or -errno. */
+/*
+ * Write report.json to path. A merged report (merged_runs) always holds
+ * shards_missing and runs_incomplete, empty when it is whole. 0, or -errno.
+ */
 int report_write_json(const struct run_result *r, const char *path);
 /* The human summary. */
 void report_print_summary(const struct run_result *r, const char *dir, FILE *out);

@@ -1,12 +1,13 @@
 /*
  * tests/fuzz/fuzz_jsonread.c - libFuzzer target for the JSON reader: any
- * bytes either parse into a tree that can be walked and freed, or are
- * refused with a message.
+ * bytes either parse into a tree that can be walked, checked as a report
+ * (report/contract) and freed, or are refused with a message.
  */
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 
+#include "report/contract.h"
 #include "report/jsonread.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -27,13 +28,19 @@ static size_t walk(const struct jval *v)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	char err[256];
+	char err[256], why[256];
+	const char *stopped;
 	struct jval *v = jval_parse((const char *)data, size, err, sizeof(err));
 
 	if (v) {
 		walk(v);
 		jval_u64(v, 0);
 		jval_path(v, "a.b");
+		if (!contract_check(v, why, sizeof(why)) && !why[0])
+			__builtin_trap();
+		contract_completed(v, &stopped);
+		if (!contract_whole(v, why, sizeof(why)) && !why[0])
+			__builtin_trap();
 		jval_free(v);
 	} else if (!err[0]) {
 		__builtin_trap();

@@ -4,7 +4,8 @@
 # with phoneswarm merge. The headend must see each of the 40 phones of the fleet
 # (its CN from mac_base + index) exactly once, 20 from each shard; the merged
 # report must count what the headend saw, and its histograms the sum of the
-# shards'.
+# shards'. One shard alone is refused (shard 1/2 missing), or merged with
+# --partial and said so, in report.json and to compare.
 NAME=test_shards
 MAC_BASE=025000090000
 N=40
@@ -77,5 +78,26 @@ expect_eq "$NAME: merged timeseries.csv, tunnels_up summed over the intervals" "
 		"$T/merged/timeseries.csv")"
 expect_eq "$NAME: merged peak_concurrent = most sessions at once on the headend" "$most" \
 	"$(jq -r .phones.peak_concurrent "$M")"
+expect_eq "$NAME: merged shards_missing" "[]" "$(jq -c .shards_missing "$M")"
+[ -s "$T/merged/report.html" ] || fail "$NAME" "no report.html in the merged run (the summary names one)"
 pass "$NAME: the merged report counts what the headend saw, its histograms the sum of the shards'"
+
+# One shard of two: refused, naming the one missing; with --partial, merged and said so.
+rc=0
+"$PSW" merge "$T/shard0" -o "$T/half" >"$T/half.stdout" 2>"$T/half.stderr" || rc=$?
+expect_eq "$NAME: merge of shard 0/2 alone, exit status" 2 "$rc"
+grep -q "shard 1/2 missing" "$T/half.stderr" ||
+	fail "$NAME" "merge of shard 0/2 alone: no \"shard 1/2 missing\" in: $(cat "$T/half.stderr")"
+[ ! -e "$T/half/report.json" ] || fail "$NAME" "a refused merge wrote $T/half/report.json"
+"$PSW" merge --partial "$T/shard0" -o "$T/half" >"$T/half.stdout" 2>"$T/half.stderr" ||
+	fail "$NAME" "merge --partial exit status $?: $(tail -n 3 "$T/half.stderr")"
+expect_eq "$NAME: partial merge shards_missing" "[1]" "$(jq -c .shards_missing "$T/half/report.json")"
+grep -q "PARTIAL    shard 1/2 missing" "$T/half.stdout" ||
+	fail "$NAME" "merge --partial: no PARTIAL line in the summary: $(cat "$T/half.stdout")"
+rc=0
+"$PSW" compare "$T/merged" "$T/half" >"$T/compare.stdout" 2>&1 || rc=$?
+[ "$rc" != 2 ] || fail "$NAME" "compare merged half: exit status 2: $(tail -n 3 "$T/compare.stdout")"
+grep -qF "WARNING: NEW ($T/half) is a partial merge: shard 1/2 missing" "$T/compare.stdout" ||
+	fail "$NAME" "compare of the whole and the partial merge: no warning in: $(head -n 8 "$T/compare.stdout")"
+pass "$NAME: a missing shard is refused, or with --partial merged and said so"
 exit 0

@@ -7,7 +7,9 @@
  * histogram of all the samples (never an average of the runs'), the peak
  * the largest sum of tunnels up at one time (not the sum of the peaks),
  * each interval's percentiles those of all its samples. Runs that do not
- * belong together, or whose files disagree, are refused.
+ * belong together, or whose files disagree, are refused; so are a split
+ * with a shard missing and a run that did not complete, unless --partial,
+ * and then the merged report and the summary say what is missing.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -26,6 +28,7 @@
 #include "engine/reason.h"
 #include "engine/stats.h"
 #include "loadgen/merge_cmd.h"
+#include "report/contract.h"
 #include "report/hdrlog.h"
 #include "report/hist.h"
 #include "report/jsonread.h"
@@ -245,6 +248,37 @@ static int merge(const char *out, int n, char **dirs)
 	return quietly(merge_main, 3 + n, argv);
 }
 
+/* merge [--partial] DIRS -o out, with its stdout and stderr into text; the exit status. */
+static int merge_caught(const char *out, bool partial, int n, char **dirs, char *text, size_t len)
+{
+	char *argv[16] = {"merge", "-o", (char *)out};
+	int argc = 3;
+
+	if (partial)
+		argv[argc++] = "--partial";
+	for (int i = 0; i < n; i++)
+		argv[argc++] = dirs[i];
+	return captured(merge_main, argc, argv, text, len);
+}
+
+/* The whole of a file, NUL-terminated (to free). */
+static char *slurp(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	char *text;
+	long len;
+
+	assert_non_null(f);
+	fseek(f, 0, SEEK_END);
+	len = ftell(f);
+	rewind(f);
+	text = calloc(1, (size_t)len + 1);
+	assert_non_null(text);
+	assert_int_equal(fread(text, 1, (size_t)len, f), (size_t)len);
+	fclose(f);
+	return text;
+}
+
 static int merge_all(const char *out)
 {
 	char *dirs[N_RUNS];
@@ -319,6 +353,15 @@ static void test_report(void **state)
 	assert_string_equal(jval_str(jval_get(&jval_get(doc, "events")->items[0], "name"), ""),
 			    "rotate");
 	assert_true(jval_num(jval_get(&jval_get(doc, "events")->items[0], "at_s"), 0) == 1.5);
+	/* a report compare takes, whole: nothing missing, said as empty lists */
+	if (!contract_check(doc, err, sizeof(err)))
+		fail_msg("the merged report.json is refused: %s", err);
+	assert_true(contract_whole(doc, err, sizeof(err)));
+	assert_int_equal(jval_get(doc, "shards_missing")->type, JVAL_ARR);
+	assert_int_equal(jval_get(doc, "shards_missing")->n, 0);
+	assert_int_equal(jval_get(doc, "runs_incomplete")->n, 0);
+	/* the page the summary names */
+	assert_int_equal(access(path_in(out, "report.html"), F_OK), 0);
 	jval_free(doc);
 	hist_free(ttt);
 	hist_free(dpd);
@@ -549,13 +592,101 @@ static void test_refusals(void **state)
 	assert_int_equal(access(path_in(out, "report.json"), F_OK), -1);
 }
 
+static void test_missing_shard(void **state)
+{
+	static char text[16384];
+	char out[128], why[256], err[256];
+	char *dirs[1] = {runs[0].dir};
+	struct jval *doc;
+	char *html;
+
+	(void)state;
+	snprintf(out, sizeof(out), "%s/half", root);
+	/* refused, naming the shard */
+	assert_int_equal(merge_caught(out, false, 1, dirs, text, sizeof(text)), 2);
+	if (!strstr(text, "phoneswarm merge: shard 1/2 missing: "))
+		fail_msg("expected \"shard 1/2 missing\", got:\n%s", text);
+	assert_int_equal(access(path_in(out, "report.json"), F_OK), -1);
+	dirs[0] = runs[1].dir;
+	assert_int_equal(merge_caught(out, false, 1, dirs, text, sizeof(text)), 2);
+	if (!strstr(text, "phoneswarm merge: shard 0/2 missing: "))
+		fail_msg("expected \"shard 0/2 missing\", got:\n%s", text);
+
+	/* --partial: merged, and said so in report.json, the summary and the page */
+	dirs[0] = runs[0].dir;
+	assert_int_equal(merge_caught(out, true, 1, dirs, text, sizeof(text)), 0);
+	if (!strstr(text, "\n  PARTIAL    shard 1/2 missing: its phones are in no figure\n"))
+		fail_msg("no PARTIAL line in the summary:\n%s", text);
+	doc = jval_load(path_in(out, "report.json"), err, sizeof(err));
+	assert_non_null(doc);
+	assert_int_equal(jval_get(doc, "shards_missing")->n, 1);
+	assert_int_equal(jval_u64(&jval_get(doc, "shards_missing")->items[0], 99), 1);
+	assert_int_equal(jval_get(doc, "runs_incomplete")->n, 0);
+	assert_int_equal(jval_u64(jval_get(doc, "merged_runs"), 0), 1);
+	assert_int_equal(jval_u64(jval_path(doc, "phones.configured"), 0), 100);
+	assert_true(contract_check(doc, why, sizeof(why)));
+	assert_false(contract_whole(doc, why, sizeof(why)));
+	assert_string_equal(why, "is a partial merge: shard 1/2 missing");
+	jval_free(doc);
+	html = slurp(path_in(out, "report.html"));
+	assert_non_null(strstr(html, "<b>Partial merge:</b>"));
+	assert_non_null(strstr(html, "Shard 1/2 missing"));
+	assert_non_null(strstr(html, "merged from 1 run &middot;"));
+	free(html);
+}
+
+static void test_incomplete_run(void **state)
+{
+	static char text[16384];
+	char stopped[128], out[128], why[512], want[512], cmd[512];
+	char *dirs[2] = {runs[0].dir, stopped};
+	const struct jval *inc;
+	struct jval *doc;
+
+	(void)state;
+	snprintf(stopped, sizeof(stopped), "%s/stopped", root);
+	snprintf(out, sizeof(out), "%s/merged_stopped", root);
+	snprintf(cmd, sizeof(cmd),
+		 "cp -r %s %s && sed -i '1s/^{/{\"completed\": false, \"stopped_early\": "
+		 "\"SIGINT at 3.0 s of 6 s\",/' %s/report.json",
+		 runs[1].dir, stopped, stopped);
+	assert_int_equal(system(cmd), 0);
+
+	assert_int_equal(merge_caught(out, false, 2, dirs, text, sizeof(text)), 2);
+	snprintf(want, sizeof(want),
+		 "phoneswarm merge: %s did not complete (SIGINT at 3.0 s of 6 s): refused; "
+		 "--partial merges it anyway",
+		 stopped);
+	if (!strstr(text, want))
+		fail_msg("expected \"%s\", got:\n%s", want, text);
+	assert_int_equal(access(path_in(out, "report.json"), F_OK), -1);
+
+	assert_int_equal(merge_caught(out, true, 2, dirs, text, sizeof(text)), 0);
+	snprintf(want, sizeof(want),
+		 "\n  PARTIAL    %s did not complete (SIGINT at 3.0 s of 6 s)\n", stopped);
+	if (!strstr(text, want))
+		fail_msg("expected \"%s\" in the summary:\n%s", want, text);
+	doc = jval_load(path_in(out, "report.json"), why, sizeof(why));
+	assert_non_null(doc);
+	inc = jval_get(doc, "runs_incomplete");
+	assert_int_equal(inc->n, 1);
+	assert_string_equal(jval_str(jval_get(&inc->items[0], "run"), ""), stopped);
+	assert_string_equal(jval_str(jval_get(&inc->items[0], "stopped_early"), ""),
+			    "SIGINT at 3.0 s of 6 s");
+	assert_int_equal(jval_get(doc, "shards_missing")->n, 0);
+	assert_false(contract_whole(doc, why, sizeof(why)));
+	snprintf(want, sizeof(want),
+		 "is a partial merge: %s did not complete (SIGINT at 3.0 s of 6 s)", stopped);
+	assert_string_equal(why, want);
+	jval_free(doc);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_report),
-	    cmocka_unit_test(test_timeseries),
-	    cmocka_unit_test(test_hlog),
-	    cmocka_unit_test(test_refusals),
+	    cmocka_unit_test(test_report),	  cmocka_unit_test(test_timeseries),
+	    cmocka_unit_test(test_hlog),	  cmocka_unit_test(test_refusals),
+	    cmocka_unit_test(test_missing_shard), cmocka_unit_test(test_incomplete_run),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
