@@ -26,11 +26,12 @@ void identity_cn(char *buf, size_t len, const char *model, uint64_t mac)
 }
 
 struct identity_ca *identity_ca_load(const char *cert_path, const char *key_path, char *err,
-				     size_t errlen)
+				     size_t errlen, bool *key_at_fault)
 {
 	struct identity_ca *ca = calloc(1, sizeof(*ca));
 	FILE *f;
 
+	*key_at_fault = false;
 	if (!ca) {
 		snprintf(err, errlen, "out of memory");
 		return NULL;
@@ -46,6 +47,7 @@ struct identity_ca *identity_ca_load(const char *cert_path, const char *key_path
 		snprintf(err, errlen, "%s: not a PEM certificate", cert_path);
 		goto out_free;
 	}
+	*key_at_fault = true;
 	f = fopen(key_path, "r");
 	if (!f) {
 		snprintf(err, errlen, "%s: %s", key_path, strerror(errno));

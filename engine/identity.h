@@ -26,9 +26,14 @@ enum validity {
 	NOT_YET_VALID, /* starts in a year */
 };
 
-/* Load a CA (PEM certificate and its key). NULL with a message in err on failure. */
+/*
+ * Load a CA (PEM certificate and its key). NULL on failure, with a message
+ * in err and *key_at_fault true when the key file is what is wrong (it
+ * cannot be read, is not a PEM private key or is not the certificate's),
+ * false when it is the certificate file.
+ */
 struct identity_ca *identity_ca_load(const char *cert_path, const char *key_path, char *err,
-				     size_t errlen);
+				     size_t errlen, bool *key_at_fault);
 void identity_ca_free(struct identity_ca *ca);
 /* n RSA-2048 keys. NULL on failure. */
 struct identity_keys *identity_keys_new(int n);

@@ -41,6 +41,8 @@
 enum chain { ID_ANY, ID_MIC, ID_MIC_SHA1, ID_LSC, ID__COUNT };
 static const char *const chain_name[ID__COUNT] = {"phones.ca_cert", "phones.mic_ca",
 						  "phones.mic_sha1_ca", "phones.lsc_ca"};
+static const char *const chain_key_name[ID__COUNT] = {
+    "phones.ca_key", "phones.mic_ca_key", "phones.mic_sha1_ca_key", "phones.lsc_ca_key"};
 
 struct swarm {
 	const struct swarm_config *cfg;
@@ -143,13 +145,16 @@ struct swarm *swarm_new(const struct swarm_config *cfg, char *err, size_t errlen
 						   {cfg->mic_sha1_ca, cfg->mic_sha1_ca_key},
 						   {cfg->lsc_ca, cfg->lsc_ca_key}};
 		char why[400];
+		bool key_fault;
 
 		for (int c = 0; c < ID__COUNT; c++) {
 			if (!paths[c][0])
 				continue;
-			sw->ca[c] = identity_ca_load(paths[c][0], paths[c][1], why, sizeof(why));
+			sw->ca[c] = identity_ca_load(paths[c][0], paths[c][1], why, sizeof(why),
+						     &key_fault);
 			if (!sw->ca[c]) {
-				snprintf(err, errlen, "%s: %s", chain_name[c], why);
+				snprintf(err, errlen, "%s: %s",
+					 key_fault ? chain_key_name[c] : chain_name[c], why);
 				goto out_free;
 			}
 		}
