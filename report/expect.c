@@ -76,6 +76,22 @@ const char *expect_metric_help(void)
 	return help;
 }
 
+/*
+ * Phones at one moment, not events: never more than the fleet, so never
+ * more than 100% of it. (An event count such as tunnels_up or resets may
+ * pass 100%: a phone reset twice comes up three times.)
+ */
+static bool at_one_moment(const char *metric)
+{
+	static const char *const gauges[] = {"up",     "dtls",		  "up_min",
+					     "failed", "peak_concurrent", "config.unfinished"};
+
+	for (size_t i = 0; i < sizeof(gauges) / sizeof(gauges[0]); i++)
+		if (!strcmp(metric, gauges[i]))
+			return true;
+	return !strncmp(metric, "failed.", 7);
+}
+
 static double pct(uint64_t part, uint64_t whole)
 {
 	return whole ? 100.0 * (double)part / (double)whole : 0.0;
@@ -272,7 +288,8 @@ static int parse_bound(const char *s, struct expect *e, char *why, size_t whylen
 	static const struct {
 		const char *suffix;
 		double us;
-	} units[] = {{"us", 1}, {"ms", 1e3}, {"s", 1e6}, {"m", 60e6}, {"h", 3600e6}};
+	} units[] = {{"us", 1},	  {"ms", 1e3},	 {"s", 1e6},
+		     {"m", 60e6}, {"h", 3600e6}, {"d", 86400e6}};
 	char *end;
 	double v = strtod(s, &end);
 
@@ -296,7 +313,7 @@ static int parse_bound(const char *s, struct expect *e, char *why, size_t whylen
 			e->value = v * units[i].us;
 			return 0;
 		}
-	snprintf(why, whylen, "\"%s\": unknown unit (%%, us, ms, s, m, h)", end);
+	snprintf(why, whylen, "\"%s\": unknown unit (%%, us, ms, s, m, h, d)", end);
 	return -1;
 }
 
@@ -369,6 +386,13 @@ int expect_parse(const char *line, struct expect *e, char *why, size_t whylen)
 	if (e->unit == EU_PERCENT && kind != K_PHONES && kind != K_PERCENT) {
 		snprintf(why, whylen, "%s: a share (%%) applies to phone counts and percentages only",
 			 e->metric);
+		return -1;
+	}
+	/* a bound no share can reach (or one every share passes) is a typo */
+	if (e->unit == EU_PERCENT &&
+	    (e->value < 0 || (e->value > 100 && (kind == K_PERCENT || at_one_moment(e->metric))))) {
+		snprintf(why, whylen, "%s: %g%% is not a share (0%% to 100%%)", e->metric,
+			 e->value);
 		return -1;
 	}
 	if (e->unit == EU_DURATION && kind != K_LATENCY) {

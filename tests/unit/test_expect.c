@@ -77,6 +77,18 @@ static void parse_fields(void **state)
 	assert_int_equal(expect_parse("latency.dpd_rtt.max <= 250ms", &e, why, sizeof(why)), 0);
 	assert_int_equal(e.op, EX_LE);
 	assert_true(e.value == 250000);
+
+	/* days, as a scenario's durations have them */
+	assert_int_equal(expect_parse("latency.reconnect.max < 1.5d", &e, why, sizeof(why)), 0);
+	assert_int_equal(e.unit, EU_DURATION);
+	assert_true(e.value == 1.5 * 86400e6);
+
+	/* the ends of a share are bounds too */
+	assert_int_equal(expect_parse("up_min >= 100%", &e, why, sizeof(why)), 0);
+	assert_int_equal(expect_parse("rtp.loss <= 0%", &e, why, sizeof(why)), 0);
+	/* events may pass the fleet: each phone reset twice, each up three times */
+	assert_int_equal(expect_parse("resets == 200%", &e, why, sizeof(why)), 0);
+	assert_int_equal(expect_parse("tunnels_up >= 300%", &e, why, sizeof(why)), 0);
 }
 
 static void parse_errors(void **state)
@@ -96,6 +108,12 @@ static void parse_errors(void **state)
 	    {"tunnels_up => 5", "expected an operator"},
 	    {"tunnels_up >= lots", "expected a number"},
 	    {"tunnels_up >= 5 phones", "unknown unit"},
+	    {"latency.time_to_tunnel.max < 2w", "unknown unit (%, us, ms, s, m, h, d)"},
+	    {"up >= 150%", "up: 150% is not a share (0% to 100%)"},
+	    {"during a..b: peak_concurrent > 101%", "is not a share"},
+	    {"failed.TlsRefused < 200%", "is not a share"},
+	    {"tunnels_up < -1%", "is not a share"},
+	    {"rtp.loss < 100.5%", "rtp.loss: 100.5% is not a share (0% to 100%)"},
 	    {"during rotate: up == 1", "during FROM..TO"},
 	    {"during end..rotate: up == 1", "a window runs"},
 	    {">= 5", "METRIC OP BOUND"},
