@@ -23,6 +23,7 @@
 #include <sys/socket.h>
 
 #include "engine/clock.h"
+#include "loadgen/value.h"
 
 #define DRAIN_MS 1000 /* how long a closing client may keep sending */
 
@@ -82,11 +83,17 @@ struct metrics *metrics_listen(const char *addr, char *err, size_t errlen)
 	char host[256];
 	const char *port;
 	int one = 1, r, fd = -1;
+	uint64_t port_n;
 	struct metrics *m;
 
 	if (split_addr(addr, host, sizeof(host), &port)) {
 		snprintf(err, errlen, "%s: give HOST:PORT (127.0.0.1:9464, [::1]:9464, :9464)",
 			 addr);
+		return NULL;
+	}
+	/* getaddrinfo() would take 99999 and listen on 99999 % 65536 */
+	if (value_uint(port, 0, 65535, &port_n)) {
+		snprintf(err, errlen, "%s: the port is 1 to 65535 (or 0: any free port)", addr);
 		return NULL;
 	}
 	r = getaddrinfo(host[0] ? host : NULL, port, &hints, &res);

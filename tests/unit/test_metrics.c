@@ -290,8 +290,11 @@ static void test_many_clients(void **state)
 
 static void test_listen_errors(void **state)
 {
-	static const char *const bad[] = {"nonsense", "127.0.0.1", "127.0.0.1:", "127.0.0.1:http",
-					  "[::1:9464", "192.0.2.1:9464" /* not ours */};
+	static const char *const bad[] = {
+	    "nonsense",	       "127.0.0.1",	  "127.0.0.1:",
+	    "127.0.0.1:http",  "[::1:9464",	  "192.0.2.1:9464" /* not ours */,
+	    "127.0.0.1:99999", "127.0.0.1:65536", ":-1",
+	    "[::1]:1e3"};
 	char err[256];
 
 	(void)state;
@@ -303,6 +306,9 @@ static void test_listen_errors(void **state)
 		if (!strstr(err, bad[i]))
 			fail_msg("metrics_listen(%s): the error does not name it: %s", bad[i], err);
 	}
+	/* a port out of range is refused as such, not taken modulo 65536 */
+	assert_null(metrics_listen("127.0.0.1:99999", err, sizeof(err)));
+	assert_string_equal(err, "127.0.0.1:99999: the port is 1 to 65535 (or 0: any free port)");
 	/* a port in use */
 	struct metrics *a = start();
 	char addr[64];
