@@ -18,6 +18,8 @@ static const char *const action_names[EV__COUNT] = {
 enum ev_key { EK_AT, EK_ACTION, EK_FRACTION, EK_PHONES, EK_SPREAD, EK_FETCH, EK_HASHES,
 	      EK_SERVERS, EK_DURATION, EK_LOSS, EK_COMMAND, EK_TIMEOUT, EK__COUNT };
 
+_Static_assert(EK__COUNT == EVENT_KEYS, "event.h: EVENT_KEYS is the number of keys");
+
 static const char *const key_names[EK__COUNT] = {
 	"at", "action", "fraction", "phones", "spread", "fetch_config", "hashes",
 	"servers", "duration", "loss", "command", "timeout",
@@ -239,7 +241,7 @@ bad_duration:
 }
 
 int event_set(struct timeline_spec *tl, const char *name, const char *key, const char *value,
-	      int line, char *why, size_t whylen)
+	      int section_line, int origin, char *why, size_t whylen)
 {
 	struct event_spec *e = (struct event_spec *)event_find(tl, name);
 	int k;
@@ -265,26 +267,31 @@ int event_set(struct timeline_spec *tl, const char *name, const char *key, const
 		e = &tl->ev[tl->n_ev++];
 		memset(e, 0, sizeof(*e));
 		snprintf(e->name, sizeof(e->name), "%s", name);
-		e->line = line > 0 ? line : 0;
+		e->line = section_line > 0 ? section_line : 0;
 		e->cmd.sel.fraction = 1;
 		e->cmd.loss = 1;
 		e->timeout_us = 300000000u; /* 5 min */
 	}
+	if (origin > 0 && e->key_at[k] > 0) {
+		snprintf(why, whylen, "given twice (first on line %d)", e->key_at[k]);
+		return -1;
+	}
 	if (set_key(e, (enum ev_key)k, value, why, whylen))
 		return -1;
+	e->key_at[k] = origin;
 	e->keys |= B(k);
 	e->has_at |= k == EK_AT;
 	e->has_action |= k == EK_ACTION;
 	return 0;
 }
 
-int event_check(const struct timeline_spec *tl, char *why, size_t whylen, int *line)
+int event_check(const struct timeline_spec *tl, char *why, size_t whylen, int *origin)
 {
 	for (int i = 0; i < tl->n_ev; i++) {
 		const struct event_spec *e = &tl->ev[i];
 		unsigned extra, missing;
 
-		*line = e->line;
+		*origin = e->line;
 		if (!e->has_action) {
 			snprintf(why, whylen, "event.%s.action: required key missing", e->name);
 			return -1;
@@ -299,6 +306,7 @@ int event_check(const struct timeline_spec *tl, char *why, size_t whylen, int *l
 			if (extra & B(k)) {
 				snprintf(why, whylen, "event.%s.%s: not a key of action %s", e->name,
 					 key_names[k], action_names[e->action]);
+				*origin = e->key_at[k];
 				return -1;
 			}
 			if (missing & B(k)) {
@@ -315,12 +323,13 @@ int event_check(const struct timeline_spec *tl, char *why, size_t whylen, int *l
 			if (!next) {
 				snprintf(why, whylen, "event.%s.at: no event called \"%s\"", a->name,
 					 a->anchor);
-				*line = a->line;
+				*origin = a->key_at[EK_AT];
 				return -1;
 			}
 			if (hops > tl->n_ev) {
 				snprintf(why, whylen, "event.%s.at: events anchored on each other in a "
 						      "circle", e->name);
+				*origin = e->key_at[EK_AT];
 				return -1;
 			}
 			a = next;

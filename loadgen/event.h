@@ -13,6 +13,10 @@
  * it are in scenarios/README.md. The loader (loadgen/scenario.c) hands every
  * key of an event section to event_set() and checks the whole with
  * event_check() once the file and the -s overrides are read.
+ *
+ * Where a key came from is an "origin", as the loader counts them: a line
+ * of the scenario file (> 0), or -1 - i for the loader's -s override i;
+ * 0 is nowhere (not given).
  */
 #ifndef LOADGEN_EVENT_H
 #define LOADGEN_EVENT_H
@@ -27,6 +31,7 @@
 #define TIMELINE_MAX_EVENTS 32
 #define TIMELINE_MAX_EXPECTS 64
 #define EVENT_NAME_MAX 40
+#define EVENT_KEYS	     12 /* at, action, fraction, ... timeout */
 
 enum event_action {
 	EV_MARK,
@@ -43,7 +48,8 @@ enum event_action {
 
 struct event_spec {
 	char name[EVENT_NAME_MAX];
-	int line;                 /* of the section header (0: made by -s) */
+	int line;		     /* of the first section header (0: made by -s) */
+	int key_at[EVENT_KEYS];	     /* origin of each key (see above); 0: not given */
 	char anchor[EVENT_NAME_MAX]; /* "" = the first arrival; "ramp_end"; or an event */
 	uint64_t at_us;           /* after the anchor */
 	bool has_at, has_action;
@@ -64,18 +70,22 @@ struct timeline_spec {
 
 /*
  * Set key of the event called name (created when first seen, in file
- * order). 0, or -1 with the reason (without "event.NAME.KEY: ") in why.
+ * order), found under the [event.NAME] header of line section_line (0 for
+ * -s) and coming from origin. A key given twice in the file is refused; an
+ * override replaces what the file or an earlier override gave. 0, or -1
+ * with the reason (without "event.NAME.KEY: ") in why.
  */
 int event_set(struct timeline_spec *tl, const char *name, const char *key, const char *value,
-	      int line, char *why, size_t whylen);
+	      int section_line, int origin, char *why, size_t whylen);
 
 /*
  * Check every event once all keys are in: action and at given, the keys
  * fit the action, anchors name other events and do not go round in a
- * circle. 0, or -1 with "event.NAME...: reason" in why and the event's
- * section line in *line.
+ * circle. 0, or -1 with "event.NAME...: reason" in why and in *origin
+ * where the fault lies: the origin of the key at fault, or for a key
+ * missing the event's section line (0 when -s made the event).
  */
-int event_check(const struct timeline_spec *tl, char *why, size_t whylen, int *line);
+int event_check(const struct timeline_spec *tl, char *why, size_t whylen, int *origin);
 
 const char *event_action_name(enum event_action a);
 /* The event called name, or NULL. */

@@ -10,12 +10,19 @@
  * section holds no keys.
  *
  * Policy, all of it documented in scenarios/README.md:
- *   - unknown sections and keys are errors, and so are the sections a later
- *     version will understand ([expect], [event.*]): a test whose
- *     expectations were silently ignored would pass when it should not;
- *   - a key given twice in the file is an error naming both lines; -s
- *     overrides are applied after the file, in order, and the last one wins;
- *   - required keys are checked once the overrides are in.
+ *   - unknown sections and keys are errors, never ignored: a test whose
+ *     settings or expectations were silently dropped would pass when it
+ *     should not. [expect] lines go to report/expect.c, [event.NAME] keys
+ *     to loadgen/event.c; [event] without a name is an error;
+ *   - a key given twice in the file, an event's too, is an error naming
+ *     both lines; -s overrides are applied after the file, in order, and
+ *     the last one wins;
+ *   - the loader remembers where each key came from (its "origin": a line
+ *     of the file, or an override), so that the checks made once the
+ *     overrides are in (required keys, the phone config of headend.cnf, an
+ *     event's keys) name it as the setters do:
+ *     "FILE:LINE: section.key: ...", "-s section.key=value: section.key: ..."
+ *     or, for a key missing, "FILE: section.key: required key missing (...)".
  */
 #include <errno.h>
 #include <ini.h>
@@ -37,27 +44,25 @@
 
 /* The state of one scenario_load() call. */
 struct load {
-	struct swarm_config *cfg; /* borrowed: being filled */
-	const char *path;	  /* borrowed: the scenario file's name */
-	FILE *f;		  /* owned: the scenario file */
-	char *line;		  /* owned: the line being fed to inih */
-	size_t linecap, linelen;  /* bytes allocated, bytes in line */
-	size_t fed;		  /* bytes of line already given to inih */
-	int lineno;		  /* 1-based number of that line */
-	int set_on[K__COUNT];	  /* line a key was set on; -1: by -s; 0: unset */
-	struct timeline_spec *tl; /* borrowed: events and expectations go here */
-	bool in_expect;		  /* the lines being read are [expect]'s */
-	int section_line;	  /* line of the last section header */
-	bool failed;		  /* err holds the message */
-	char *err;		  /* borrowed: the caller's buffer */
+	struct swarm_config *cfg;     /* borrowed: being filled */
+	const char *path;	      /* borrowed: the scenario file's name */
+	FILE *f;		      /* owned: the scenario file */
+	char *line;		      /* owned: the line being fed to inih */
+	size_t linecap, linelen;      /* bytes allocated, bytes in line */
+	size_t fed;		      /* bytes of line already given to inih */
+	int lineno;		      /* 1-based number of that line */
+	const char *const *overrides; /* borrowed: the -s strings */
+	int set_on[K__COUNT];	      /* origin of each key (see origin()); 0: unset */
+	struct timeline_spec *tl;     /* borrowed: events and expectations go here */
+	bool in_expect;		      /* the lines being read are [expect]'s */
+	int section_line;	      /* line of the last section header */
+	bool failed;		      /* err holds the message */
+	char *err;		      /* borrowed: the caller's buffer */
 	size_t errlen;
 };
 
-/* Write the error message "WHERE: WHAT" once; later failures keep the first. */
-__attribute__((format(printf, 3, 4))) static void fail(struct load *ld, const char *where,
-						       const char *fmt, ...)
+static void vfail(struct load *ld, const char *where, const char *fmt, va_list ap)
 {
-	va_list ap;
 	int off;
 
 	if (ld->failed)
@@ -66,17 +71,54 @@ __attribute__((format(printf, 3, 4))) static void fail(struct load *ld, const ch
 	off = snprintf(ld->err, ld->errlen, "%s: ", where);
 	if (off < 0 || (size_t)off >= ld->errlen)
 		return;
-	va_start(ap, fmt);
 	vsnprintf(ld->err + off, ld->errlen - (size_t)off, fmt, ap);
+}
+
+/* Write the error message "WHERE: WHAT" once; later failures keep the first. */
+__attribute__((format(printf, 3, 4))) static void fail(struct load *ld, const char *where,
+						       const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vfail(ld, where, fmt, ap);
+	va_end(ap);
+}
+
+/*
+ * An origin says where a value came from: line n of the file (n > 0), the
+ * -s override i (-1 - i), or nowhere (0: a default, or a key missing).
+ * Written for a message as "FILE:LINE", "-s section.key=value" or "FILE".
+ */
+static const char *origin(const struct load *ld, int from, char *buf, size_t len)
+{
+	if (from > 0)
+		snprintf(buf, len, "%s:%d", ld->path, from);
+	else if (from < 0)
+		snprintf(buf, len, "-s %s", ld->overrides[-1 - from]);
+	else
+		snprintf(buf, len, "%s", ld->path);
+	return buf;
+}
+
+/* fail() at an origin. */
+__attribute__((format(printf, 3, 4))) static void fail_at(struct load *ld, int from,
+							  const char *fmt, ...)
+{
+	char where[4200];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vfail(ld, origin(ld, from, where, sizeof(where)), fmt, ap);
 	va_end(ap);
 }
 
 /*
  * Set section.name to value, found at where (a "file:line" or "-s ..."
- * prefix for messages); lineno is the file line, or -1 for an override.
+ * prefix for messages), which is the origin from.
  */
 static int apply(struct load *ld, const char *where, const char *section, const char *name,
-		 const char *value, int lineno)
+		 const char *value, int from)
 {
 	char why[1024];
 	int k;
@@ -86,8 +128,8 @@ static int apply(struct load *ld, const char *where, const char *section, const 
 		return -1;
 	}
 	if (strncmp(section, "event.", 6) == 0) {
-		if (event_set(ld->tl, section + 6, name, value, lineno > 0 ? ld->section_line : 0,
-			      why, sizeof(why)) < 0) {
+		if (event_set(ld->tl, section + 6, name, value, from > 0 ? ld->section_line : 0,
+			      from, why, sizeof(why)) < 0) {
 			fail(ld, where, "%s.%s: %s", section, name, why);
 			return -1;
 		}
@@ -102,7 +144,7 @@ static int apply(struct load *ld, const char *where, const char *section, const 
 		fail(ld, where, "%s.%s: unknown key", section, name);
 		return -1;
 	}
-	if (lineno > 0 && ld->set_on[k] > 0) {
+	if (from > 0 && ld->set_on[k] > 0) {
 		fail(ld, where, "%s.%s: given twice (first on line %d)", section, name,
 		     ld->set_on[k]);
 		return -1;
@@ -115,7 +157,7 @@ static int apply(struct load *ld, const char *where, const char *section, const 
 		fail(ld, where, "%s.%s: %s", section, name, why);
 		return -1;
 	}
-	ld->set_on[k] = lineno;
+	ld->set_on[k] = from;
 	return 0;
 }
 
@@ -295,9 +337,10 @@ static void trim(char *s)
 	s[len - lead] = '\0';
 }
 
-/* "section.key=value"; the section is what precedes the last dot. */
-static int apply_override(struct load *ld, const char *ov)
+/* Override i, "section.key=value"; the section is what precedes the last dot. */
+static int apply_override(struct load *ld, int i)
 {
+	const char *ov = ld->overrides[i];
 	char where[4200], why[1024], *copy, *eq, *dot;
 	int rc = -1;
 
@@ -321,7 +364,7 @@ static int apply_override(struct load *ld, const char *ov)
 		fail(ld, where, "%s", why);
 		goto out_free;
 	}
-	rc = apply(ld, where, copy, dot + 1, eq + 1, -1);
+	rc = apply(ld, where, copy, dot + 1, eq + 1, -1 - i); /* its origin */
 	goto out_free;
 
 out_syntax:
@@ -408,16 +451,9 @@ static void apply_cnf(struct load *ld)
 	struct swarm_config *cfg = ld->cfg;
 	struct phone_cnf cnf;
 	char why[512];
-	int line = ld->set_on[K_CNF];
 
 	if (cnf_load(cfg->cnf, &cnf, why, sizeof(why))) {
-		char where[4200];
-
-		if (line > 0)
-			snprintf(where, sizeof(where), "%s:%d", ld->path, line);
-		else
-			snprintf(where, sizeof(where), "-s headend.cnf=%s", cfg->cnf);
-		fail(ld, where, "headend.cnf: %s", why);
+		fail_at(ld, ld->set_on[K_CNF], "headend.cnf: %s", why);
 		return;
 	}
 	if (!ld->set_on[K_URL]) {
@@ -437,14 +473,10 @@ static void apply_cnf(struct load *ld)
 static void check_timeline(struct load *ld)
 {
 	char where[4200], why[512];
-	int line = 0;
+	int from = 0;
 
-	if (event_check(ld->tl, why, sizeof(why), &line)) {
-		if (line > 0)
-			snprintf(where, sizeof(where), "%s:%d", ld->path, line);
-		else
-			snprintf(where, sizeof(where), "%s", ld->path);
-		fail(ld, where, "%s", why);
+	if (event_check(ld->tl, why, sizeof(why), &from)) {
+		fail_at(ld, from, "%s", why);
 		return;
 	}
 	for (int i = 0; i < ld->tl->n_ex; i++) {
@@ -484,6 +516,7 @@ int scenario_load_run(const char *path, const char *const *overrides, int n_over
 	struct load ld = {
 	    .cfg = cfg,
 	    .path = path,
+	    .overrides = overrides,
 	    .err = err,
 	    .errlen = errlen,
 	    .tl = tl,
@@ -501,7 +534,7 @@ int scenario_load_run(const char *path, const char *const *overrides, int n_over
 	free(ld.line);
 	fclose(ld.f);
 	for (int i = 0; i < n_overrides && !ld.failed; i++)
-		apply_override(&ld, overrides[i]);
+		apply_override(&ld, i);
 	if (!ld.failed)
 		check_required(&ld);
 	if (!ld.failed)

@@ -355,12 +355,17 @@ static void test_timeline(void **state)
 	     "11: event.a.at: \"5 days\" is not a time: give 90s (after the first arrival), NAME + "
 	     "30s (after event NAME), or ramp_end + 10s"},
 	    {"[event.a]\nat = 5s\naction = mark\nfraction = 10%\n",
-	     "10: event.a.fraction: not a key of action mark"},
+	     "13: event.a.fraction: not a key of action mark"},
 	    {"[event.a]\nat = 5s\naction = exec\n",
 	     "10: event.a.command: required key missing (action is exec)"},
-	    {"[event.a]\nat = b + 5s\naction = mark\n", "10: event.a.at: no event called \"b\""},
+	    {"[event.a]\nat = b + 5s\naction = mark\n", "11: event.a.at: no event called \"b\""},
 	    {"[event.a]\nat = b\naction = mark\n[event.b]\nat = a\naction = mark\n",
-	     "10: event.a.at: events anchored on each other in a circle"},
+	     "11: event.a.at: events anchored on each other in a circle"},
+	    /* a key once in the file, an event's too, whatever its sections */
+	    {"[event.a]\nat = 1s\naction = mark\n[event.a]\nat = 2s\n",
+	     "14: event.a.at: given twice (first on line 11)"},
+	    {"[event.a]\nat = 1s\naction = mark\naction = reset\n",
+	     "13: event.a.action: given twice (first on line 12)"},
 	    {"[event.a]\nat = 5s\naction = reset\nphones = 9-1\n",
 	     "13: event.a.phones: \"9-1\" is not a list of phone indexes and ranges "
 	     "(0-9,100,200-299)"},
@@ -691,6 +696,28 @@ static void test_bad_overrides(void **state)
 	expect_error(fx, ov, 1, "-s phones.count=: phones.count: empty value");
 }
 
+/* An event's keys named where they are: their own line, or their -s override. */
+static void test_event_key_origins(void **state)
+{
+	struct fixture *fx = *state;
+	struct timeline_spec *tl = calloc(1, sizeof(*tl));
+	const char *ov[] = {"event.a.at=3s", "event.a.command=rotate"};
+
+	assert_non_null(tl);
+	write_ini(fx, MINIMAL "[event.a]\nat = 1s\naction = mark\n", fx->ca_cert, fx->ca_key);
+	/* an override may repeat a key of the file */
+	assert_int_equal(scenario_load_run(fx->ini, ov, 1, &fx->cfg, tl, fx->err, sizeof(fx->err)),
+			 0);
+	assert_int_equal(tl->ev[0].at_us, 3000000);
+	config_free(&fx->cfg);
+	memset(tl, 0, sizeof(*tl));
+	assert_int_equal(scenario_load_run(fx->ini, ov, 2, &fx->cfg, tl, fx->err, sizeof(fx->err)),
+			 -1);
+	assert_string_equal(fx->err,
+			    "-s event.a.command=rotate: event.a.command: not a key of action mark");
+	free(tl);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -713,6 +740,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_override_wins, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_override_supplies_required, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_bad_overrides, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_event_key_origins, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
