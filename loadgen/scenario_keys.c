@@ -23,6 +23,8 @@
 #include "loadgen/scenario_keys.h"
 
 #include "engine/codec.h"
+#include "engine/model.h"
+#include "engine/url.h"
 #include "loadgen/value.h"
 
 /* ==== Value setters ==== */
@@ -109,41 +111,32 @@ static int set_duration(const char *v, bool positive, uint64_t *us, char *why, s
 	return 0;
 }
 
-/* "https://" then a host, then optionally ":port" (1..65535) and a path. */
+/*
+ * The URL as the engine reads it (engine/url.c): "https://", a name or an
+ * IPv4 address, optionally ":port" (1..65535), then a path starting with
+ * '/'. Refused here so that the error names the line, not the run's start.
+ */
+int scenario_keys_check_url(const char *v, char *why, size_t whylen)
+{
+	struct url u;
+
+	if (url_parse(v, &u) == 0)
+		return 0;
+	if (strncasecmp(v, "https://[", 9) == 0)
+		snprintf(why, whylen,
+			 "\"%s\": an IPv6 address cannot be the host (give a name or "
+			 "an IPv4 address)",
+			 v);
+	else
+		snprintf(why, whylen, "\"%s\" is not an https:// URL with a host", v);
+	return -1;
+}
+
 static int set_url(struct swarm_config *cfg, const char *v, char *why, size_t whylen)
 {
-	const char *host = v + 8, *p;
-
-	if (strncasecmp(v, "https://", 8) != 0)
-		goto out_bad;
-	if (*host == '[') { /* IPv6 literal */
-		p = strchr(host, ']');
-		if (!p || p == host + 1)
-			goto out_bad;
-		p++;
-	} else {
-		p = host + strcspn(host, ":/?#");
-		if (p == host)
-			goto out_bad;
-	}
-	if (*p == ':') {
-		const char *port = ++p;
-		unsigned long n = 0;
-
-		while (*p >= '0' && *p <= '9' && n <= 65535)
-			n = n * 10 + (unsigned long)(*p++ - '0');
-		if (p == port || n == 0 || n > 65535)
-			goto out_bad;
-	}
-	if (*p != '\0' && *p != '/' && *p != '?' && *p != '#')
-		goto out_bad;
-	if (strpbrk(v, " \t"))
-		goto out_bad;
+	if (scenario_keys_check_url(v, why, whylen) < 0)
+		return -1;
 	return set_string(&cfg->url, v, why, whylen);
-
-out_bad:
-	snprintf(why, whylen, "\"%s\" is not an https:// URL with a host", v);
-	return -1;
 }
 
 static int set_cert_hashes(struct swarm_config *cfg, const char *v, char *why, size_t whylen)
@@ -209,15 +202,33 @@ static int set_count(struct swarm_config *cfg, const char *v, char *why, size_t 
 	return 0;
 }
 
+/* The mix, and each of its models one that engine/model.c knows. */
 static int set_models(struct swarm_config *cfg, const char *v, char *why, size_t whylen)
 {
-	if (value_models(v, cfg->models, CONFIG_MAX_MODELS, &cfg->n_models) < 0) {
+	struct model_share models[CONFIG_MAX_MODELS];
+	int n;
+
+	if (value_models(v, models, CONFIG_MAX_MODELS, &n) < 0) {
 		snprintf(why, whylen,
 			 "\"%s\" is not a model mix such as 8861:60,7962:40 "
 			 "(at most %d models; percentages must sum to 100%%)",
 			 v, CONFIG_MAX_MODELS);
 		return -1;
 	}
+	for (int i = 0; i < n; i++) {
+		size_t off;
+
+		if (model_find(models[i].model))
+			continue;
+		off = (size_t)snprintf(why, whylen, "unknown model %s (known:", models[i].model);
+		for (int k = 0; model_at(k) && off < whylen; k++)
+			off += (size_t)snprintf(why + off, whylen - off, " %s", model_at(k)->name);
+		if (off < whylen)
+			snprintf(why + off, whylen - off, ")");
+		return -1;
+	}
+	memcpy(cfg->models, models, sizeof(models));
+	cfg->n_models = n;
 	return 0;
 }
 

@@ -93,4 +93,10 @@ int scenario_keys_check_section(const char *name, char *why, size_t whylen);
 /* The enum key_id of section.name, or -1 when there is no such key. */
 int scenario_keys_find(const char *section, const char *name);
 
+/*
+ * 0 when url is a headend URL the engine can use (engine/url.h), as
+ * headend.url and a cnf's url1..N must be; -1 with the reason in why.
+ */
+int scenario_keys_check_url(const char *url, char *why, size_t whylen);
+
 #endif

@@ -452,6 +452,8 @@ static void test_bad_values(void **state)
 	     "phones.models: \"8861:60%,7962:30%\" is not a model mix such as "
 	     "8861:60,7962:40 (at most 16 models; percentages must sum to "
 	     "100%)"},
+	    {"[phones]\nmodels = 8861,9999",
+	     "phones.models: unknown model 9999 (known: 7962 7965 7841 8845 8861 9971)"},
 	    {"[phones]\nauth = cert", "phones.auth: \"cert\" is not one of certificate, password"},
 	    {"[phones]\nidentity = x", "phones.identity: \"x\" is not mic, lsc, or a mix such as mic:70%,lsc:30%"},
 	    {"[phones]\nsource = 198.18.0.1/24",
@@ -505,7 +507,10 @@ static void test_bad_url_and_hashes(void **state)
 	static const char *const urls[] = {
 	    "http://vpn.lab.test/", "https://",	      "https:///x",   "https://vpn:0/",
 	    "https://vpn:70000/",   "https://vpn:x/", "vpn.lab.test", "https://vpn lab/",
+	    /* what the engine cannot use either: a query or fragment without a path */
+	    "https://1.2.3.4:443?x", "https://vpn#top",
 	};
+	const char *ov[1];
 
 	for (size_t i = 0; i < sizeof(urls) / sizeof(urls[0]); i++) {
 		write_ini(fx, "[headend]\nurl = %s\n", urls[i]);
@@ -514,6 +519,16 @@ static void test_bad_url_and_hashes(void **state)
 			     "with a host",
 			     fx->ini, urls[i]);
 	}
+	write_ini(fx, "[headend]\nurl = https://[::1]/\n");
+	expect_error(fx, NULL, 0,
+		     "%s:2: headend.url: \"https://[::1]/\": an IPv6 address cannot be the host "
+		     "(give a name or an IPv4 address)",
+		     fx->ini);
+	write_ini(fx, MINIMAL, fx->ca_cert, fx->ca_key);
+	ov[0] = "headend.url=https://1.2.3.4:443?x";
+	expect_error(fx, ov, 1,
+		     "-s headend.url=https://1.2.3.4:443?x: headend.url: \"https://1.2.3.4:443?x\" "
+		     "is not an https:// URL with a host");
 	write_ini(fx, "[headend]\n\ncert_hashes = abc\n");
 	expect_error(fx, NULL, 0,
 		     "%s:3: headend.cert_hashes: \"abc\" is not a list of 1 to "
