@@ -19,8 +19,8 @@
  *     the last one wins;
  *   - the loader remembers where each key came from (its "origin": a line
  *     of the file, or an override), so that the checks made once the
- *     overrides are in (required keys, the phone config of headend.cnf, an
- *     event's keys) name it as the setters do:
+ *     overrides are in (required keys, the phone config of headend.cnf, the
+ *     CA files, what one key asks of another) name it as the setters do:
  *     "FILE:LINE: section.key: ...", "-s section.key=value: section.key: ..."
  *     or, for a key missing, "FILE: section.key: required key missing (...)".
  */
@@ -35,6 +35,9 @@
 
 #include "loadgen/event.h"
 #include "engine/cnf.h"
+#include "engine/identity.h"
+#include "engine/model.h"
+#include "engine/url.h"
 #include "loadgen/scenario_keys.h"
 
 /* Longest line accepted, without its newline: ten hex hashes fit easily. */
@@ -374,6 +377,15 @@ out_free:
 	return rc;
 }
 
+/* The CAs a certificate phone's identity is minted by, each with its key. */
+#define N_CA_PAIRS 4
+static const struct {
+	enum key_id cert, key;
+} ca_pairs[N_CA_PAIRS] = {{K_CA_CERT, K_CA_KEY},
+			  {K_MIC_CA, K_MIC_CA_KEY},
+			  {K_MIC_SHA1_CA, K_MIC_SHA1_CA_KEY},
+			  {K_LSC_CA, K_LSC_CA_KEY}};
+
 /* Each required key that is missing, with the condition that requires it. */
 static void check_required(struct load *ld)
 {
@@ -406,18 +418,11 @@ static void check_required(struct load *ld)
 			     cfg->auth == AUTH_CERTIFICATE ? "certificate" : "password");
 	}
 	/* certificate phones need a CA (and its key) to mint their identities */
-	static const struct {
-		enum key_id cert, key;
-	} pairs[] = {{K_CA_CERT, K_CA_KEY},
-		     {K_MIC_CA, K_MIC_CA_KEY},
-		     {K_MIC_SHA1_CA, K_MIC_SHA1_CA_KEY},
-		     {K_LSC_CA, K_LSC_CA_KEY}};
 	bool any = false;
 
-	for (size_t i = 0; i < sizeof(pairs) / sizeof(pairs[0]) && cfg->auth == AUTH_CERTIFICATE;
-	     i++) {
-		bool c = ld->set_on[pairs[i].cert], k = ld->set_on[pairs[i].key];
-		const struct key *missing = &scenario_keys[c ? pairs[i].key : pairs[i].cert];
+	for (int i = 0; i < N_CA_PAIRS && cfg->auth == AUTH_CERTIFICATE; i++) {
+		bool c = ld->set_on[ca_pairs[i].cert], k = ld->set_on[ca_pairs[i].key];
+		const struct key *missing = &scenario_keys[c ? ca_pairs[i].key : ca_pairs[i].cert];
 
 		if (c != k)
 			fail(ld, ld->path, "%s.%s: required key missing (phones.auth is certificate)",
@@ -450,11 +455,18 @@ static void apply_cnf(struct load *ld)
 {
 	struct swarm_config *cfg = ld->cfg;
 	struct phone_cnf cnf;
-	char why[512];
+	char why[1024];
 
 	if (cnf_load(cfg->cnf, &cnf, why, sizeof(why))) {
 		fail_at(ld, ld->set_on[K_CNF], "headend.cnf: %s", why);
 		return;
+	}
+	for (int i = 0; i < cnf.n_urls && !ld->set_on[K_URL]; i++) {
+		if (scenario_keys_check_url(cnf.urls[i], why, sizeof(why)) < 0) {
+			fail_at(ld, ld->set_on[K_CNF], "headend.cnf: %s: url%d: %s", cfg->cnf,
+				i + 1, why);
+			return;
+		}
 	}
 	if (!ld->set_on[K_URL]) {
 		cfg->url = strdup(cnf.urls[0]);
@@ -467,6 +479,98 @@ static void apply_cnf(struct load *ld)
 	}
 	if (!ld->set_on[K_HOST_ID])
 		cfg->host_id_check = cnf.host_id_check;
+}
+
+/*
+ * A headend URL that names a host needs the phones' DNS servers: each URL
+ * is resolved as a phone does, through headend.dns.
+ */
+static void check_dns(struct load *ld)
+{
+	const struct swarm_config *cfg = ld->cfg;
+	struct url u;
+
+	if (cfg->n_dns > 0)
+		return;
+	for (int i = 0; i <= cfg->n_more_urls; i++) {
+		const char *text = i ? cfg->more_urls[i - 1] : cfg->url;
+
+		if (url_parse(text, &u) || url_host_is_ipv4(&u))
+			continue; /* the setters have refused what url_parse() would */
+		if (ld->set_on[K_URL])
+			fail(ld, ld->path,
+			     "headend.dns: required key missing (headend.url names a "
+			     "host, %s)",
+			     u.host);
+		else
+			fail(ld, ld->path,
+			     "headend.dns: required key missing (url%d of headend.cnf "
+			     "names a host, %s)",
+			     i + 1, u.host);
+		return;
+	}
+}
+
+/*
+ * Certificate phones: every identity must find the CA of its chain. A MIC
+ * is minted on its model's manufacturing chain (SHA-1 or SHA-256), an LSC
+ * on the CAPF's; phones.ca_cert stands in for any chain not given.
+ */
+static void check_chains(struct load *ld)
+{
+	const struct swarm_config *cfg = ld->cfg;
+
+	if (ld->set_on[K_CA_CERT])
+		return;
+	for (int i = 0; i < cfg->n_models && cfg->lsc_share < 1; i++) {
+		const struct model *m = model_find(cfg->models[i].model);
+		enum key_id need = m && m->mic_sha1 ? K_MIC_SHA1_CA : K_MIC_CA;
+
+		if (!m || ld->set_on[need])
+			continue;
+		fail(ld, ld->path,
+		     "phones.%s: required key missing (model %s presents a MIC on the %s "
+		     "manufacturing chain; or give phones.ca_cert for every phone)",
+		     scenario_keys[need].name, m->name, m->mic_sha1 ? "SHA-1" : "SHA-256");
+		return;
+	}
+	if (cfg->lsc_share > 0 && !ld->set_on[K_LSC_CA])
+		fail(ld, ld->path,
+		     "phones.lsc_ca: required key missing (phones.identity has LSC "
+		     "phones; or give phones.ca_cert for every phone)");
+}
+
+/*
+ * Each CA given, with its key, must load now as the run will load it
+ * (engine/identity.c): a PEM certificate, a PEM private key, and the
+ * certificate's. The message names the key whose file is wrong.
+ */
+static void check_cas(struct load *ld)
+{
+	const struct swarm_config *cfg = ld->cfg;
+	const char *const paths[N_CA_PAIRS][2] = {{cfg->ca_cert, cfg->ca_key},
+						  {cfg->mic_ca, cfg->mic_ca_key},
+						  {cfg->mic_sha1_ca, cfg->mic_sha1_ca_key},
+						  {cfg->lsc_ca, cfg->lsc_ca_key}};
+	char why[1024];
+	bool key_fault;
+
+	for (int i = 0; i < N_CA_PAIRS; i++) {
+		struct identity_ca *ca;
+		enum key_id bad;
+
+		if (!paths[i][0] || !paths[i][1])
+			continue; /* check_required() wants both */
+		ca = identity_ca_load(paths[i][0], paths[i][1], why, sizeof(why), &key_fault);
+		if (ca) {
+			identity_ca_free(ca);
+			continue;
+		}
+		bad = key_fault ? ca_pairs[i].key : ca_pairs[i].cert;
+		fail_at(ld, ld->set_on[bad], "%s.%s: %s", scenario_keys[bad].section,
+			scenario_keys[bad].name, why);
+		return;
+	}
 }
 
 /* Events complete, anchors resolve, windows of expectations name events. */
@@ -541,6 +645,12 @@ int scenario_load_run(const char *path, const char *const *overrides, int n_over
 		check_timeline(&ld);
 	if (!ld.failed && cfg->cnf)
 		apply_cnf(&ld);
+	if (!ld.failed)
+		check_dns(&ld);
+	if (!ld.failed && cfg->auth == AUTH_CERTIFICATE)
+		check_chains(&ld);
+	if (!ld.failed && cfg->auth == AUTH_CERTIFICATE)
+		check_cas(&ld);
 	if (ld.failed) {
 		config_free(cfg);
 		return -1;

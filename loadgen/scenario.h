@@ -19,9 +19,11 @@
 /*
  * Fill cfg from config_defaults(), then the scenario file at path, then
  * the overrides ("section.key=value" strings, as given to -s, applied in
- * order so that the last one wins), then check that the required keys are
- * there. A key given twice in the file is an error; an override may repeat
- * a key of the file or of an earlier override.
+ * order so that the last one wins), then check what needs them all: the
+ * required keys, the URLs of headend.cnf, that every phone finds the CA
+ * of its chain and that the CA files load. A key given twice in the file
+ * is an error; an override may repeat a key of the file or of an earlier
+ * override.
  *
  * Returns 0 with cfg owning its strings and arrays (release them with
  * config_free()), or -1 with a one-line message, without a trailing

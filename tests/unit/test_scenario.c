@@ -17,6 +17,9 @@
 #include <arpa/inet.h>
 
 #include <cmocka.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
 
 #include "loadgen/event.h"
 #include "loadgen/scenario.h"
@@ -27,10 +30,14 @@
 static const uint8_t hash_a[20] = {0,  1,  2,  3,  4,  5,  6,  7,  8,  9,
 				   10, 11, 12, 13, 14, 15, 16, 17, 18, 19};
 
-/* The temporary files of one test: a CA certificate, its key, a phone config, a scenario. */
+/*
+ * The temporary files of one test: a CA certificate, its key, another key
+ * (not the CA's), a phone config, a scenario.
+ */
 struct fixture {
 	char ca_cert[64];
 	char ca_key[64];
+	char other_key[64];
 	char cnf[64];
 	char ini[64];
 	struct swarm_config cfg;
@@ -49,14 +56,54 @@ static void make_temp(char *path, size_t len, const char *text)
 	close(fd);
 }
 
+/* A PEM file at path (made like make_temp's) holding a key or a certificate. */
+static void write_pem(char *path, size_t len, EVP_PKEY *key, X509 *cert)
+{
+	FILE *f;
+
+	make_temp(path, len, "");
+	f = fopen(path, "w");
+	assert_non_null(f);
+	assert_int_equal(cert ? PEM_write_X509(f, cert)
+			      : PEM_write_PrivateKey(f, key, NULL, NULL, 0, NULL, NULL),
+			 1);
+	assert_int_equal(fclose(f), 0);
+}
+
+/* A self-signed CA (P-256, quick to make) and its key, and a key of no CA. */
+static void make_ca(struct fixture *fx)
+{
+	EVP_PKEY *key = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
+	EVP_PKEY *other = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
+	X509 *x = X509_new();
+	X509_NAME *name;
+
+	assert_true(key && other && x);
+	X509_set_version(x, 2);
+	ASN1_INTEGER_set(X509_get_serialNumber(x), 1);
+	X509_gmtime_adj(X509_getm_notBefore(x), 0);
+	X509_gmtime_adj(X509_getm_notAfter(x), 3600);
+	X509_set_pubkey(x, key);
+	name = X509_get_subject_name(x);
+	X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, (const unsigned char *)"test CA", -1,
+				   -1, 0);
+	X509_set_issuer_name(x, name);
+	assert_true(X509_sign(x, key, EVP_sha256()) > 0);
+	write_pem(fx->ca_cert, sizeof(fx->ca_cert), NULL, x);
+	write_pem(fx->ca_key, sizeof(fx->ca_key), key, NULL);
+	write_pem(fx->other_key, sizeof(fx->other_key), other, NULL);
+	X509_free(x);
+	EVP_PKEY_free(key);
+	EVP_PKEY_free(other);
+}
+
 static int setup(void **state)
 {
 	struct fixture *fx = calloc(1, sizeof(*fx));
 
 	if (!fx)
 		return -1;
-	make_temp(fx->ca_cert, sizeof(fx->ca_cert), "-----BEGIN CERTIFICATE-----\n");
-	make_temp(fx->ca_key, sizeof(fx->ca_key), "-----BEGIN PRIVATE KEY-----\n");
+	make_ca(fx);
 	make_temp(fx->cnf, sizeof(fx->cnf),
 		  "<device><vpnGroup><enableHostIDCheck>1</enableHostIDCheck><addresses>"
 		  "<url1>https://vpn-cnf.lab.test/</url1><url2>https://198.18.0.1/</url2>"
@@ -72,6 +119,7 @@ static int teardown(void **state)
 
 	unlink(fx->ca_cert);
 	unlink(fx->ca_key);
+	unlink(fx->other_key);
 	unlink(fx->cnf);
 	if (fx->ini[0])
 		unlink(fx->ini);
@@ -98,7 +146,7 @@ __attribute__((format(printf, 2, 3))) static void write_ini(struct fixture *fx, 
 /* A scenario with every required key, lines 1 to 9. */
 #define MINIMAL                                                                                    \
 	"[headend]\n"                                                                              \
-	"url = https://vpn.lab.test/\n"                                                            \
+	"url = https://198.18.0.1/\n"                                                              \
 	"cert_hashes = " HASH_B64 "\n"                                                             \
 	"\n"                                                                                       \
 	"[phones]\n"                                                                               \
@@ -148,7 +196,7 @@ static void test_minimal_gets_defaults(void **state)
 
 	write_ini(fx, MINIMAL, fx->ca_cert, fx->ca_key);
 	expect_ok(fx, NULL, 0);
-	assert_string_equal(c->url, "https://vpn.lab.test/");
+	assert_string_equal(c->url, "https://198.18.0.1/");
 	assert_int_equal(c->n_cert_hashes, 1);
 	assert_memory_equal(c->cert_hashes[0], hash_a, 20);
 	assert_null(c->cnf);
@@ -250,7 +298,7 @@ static void test_cnf_and_long_line(void **state)
 	for (int i = 0; i < 10; i++)
 		strcat(strcat(hashes, i ? ", " : ""), HASH_COLON);
 	write_ini(fx,
-		  "[headend]\ncnf = %3$s\n"
+		  "[headend]\ncnf = %3$s\ndns = 198.18.0.53\n"
 		  "[phones]\ncount = 1\nca_cert = %1$s\nca_key = %2$s\n",
 		  fx->ca_cert, fx->ca_key, fx->cnf);
 	expect_ok(fx, NULL, 0);
@@ -271,7 +319,7 @@ static void test_cnf_and_long_line(void **state)
 		     fx->ca_cert);
 
 	write_ini(fx,
-		  "[headend]\nurl = https://vpn.lab.test/\n"
+		  "[headend]\nurl = https://198.18.0.1/\n"
 		  "cert_hashes = %3$s\n"
 		  "[phones]\ncount = 1\nca_cert = %1$s\nca_key = %2$s\n"
 		  "[run]\nthreads = 4", /* last line without a newline */
@@ -455,7 +503,8 @@ static void test_bad_values(void **state)
 	    {"[phones]\nmodels = 8861,9999",
 	     "phones.models: unknown model 9999 (known: 7962 7965 7841 8845 8861 9971)"},
 	    {"[phones]\nauth = cert", "phones.auth: \"cert\" is not one of certificate, password"},
-	    {"[phones]\nidentity = x", "phones.identity: \"x\" is not mic, lsc, or a mix such as mic:70%,lsc:30%"},
+	    {"[phones]\nidentity = x",
+	     "phones.identity: \"x\" is not mic, lsc, or a mix such as mic:70%,lsc:30%"},
 	    {"[phones]\nsource = 198.18.0.1/24",
 	     "phones.source: \"198.18.0.1/24\" is not a list of IPv4 "
 	     "addresses, ranges or CIDR blocks (at most 1048576 addresses)"},
@@ -473,7 +522,8 @@ static void test_bad_values(void **state)
 	    {"[run]\nthreads = 257", "run.threads: 257 is out of range (0..256)"},
 	    {"[phones]\nfetch_config = always",
 	     "phones.fetch_config: \"always\" is not one of never, on_connect"},
-	    {"[phones]\ntftp = tftp.lab.test", "phones.tftp: \"tftp.lab.test\" is not an IPv4 address"},
+	    {"[phones]\ntftp = tftp.lab.test",
+	     "phones.tftp: \"tftp.lab.test\" is not an IPv4 address"},
 	    {"[dtls]\nmode = dtls1.2",
 	     "dtls.mode: \"dtls1.2\" is not one of auto, legacy, psk, off"},
 	    {"[headend]\ndns = 198.18.0.53,198.18.0.54,198.18.0.55",
@@ -671,7 +721,7 @@ static void test_override_supplies_required(void **state)
 
 	snprintf(ca, sizeof(ca), "phones.ca_key=%s", fx->ca_key);
 	write_ini(fx,
-		  "[headend]\nurl = https://vpn.lab.test/\ncert_hashes = " HASH_B64
+		  "[headend]\nurl = https://198.18.0.1/\ncert_hashes = " HASH_B64
 		  "\n[phones]\nca_cert = %1$s\nsource = 198.18.0.9\n",
 		  fx->ca_cert);
 	expect_ok(fx, ov, 3);
@@ -709,6 +759,144 @@ static void test_bad_overrides(void **state)
 	expect_error(fx, ov, 1, "-s phones.=3: expected section.key=value");
 	ov[0] = "phones.count=";
 	expect_error(fx, ov, 1, "-s phones.count=: phones.count: empty value");
+}
+
+/* ==== Checks once the file and the overrides are in ==== */
+
+/* headend.cnf's URLs are checked as headend.url is, naming the file and the entry. */
+static void test_cnf_urls(void **state)
+{
+	struct fixture *fx = *state;
+	static const struct {
+		const char *urls; /* the cnf's <url1>... */
+		const char *want; /* the error after "INI:2: headend.cnf: CNF: " */
+	} cases[] = {
+	    {"<url1>http://vpn.example/</url1>",
+	     "url1: \"http://vpn.example/\" is not an https:// URL with a host"},
+	    {"<url1>https://198.18.0.1/</url1><url2>https://198.18.0.2:70000/</url2>",
+	     "url2: \"https://198.18.0.2:70000/\" is not an https:// URL with a host"},
+	};
+	char cnf[64];
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char doc[512];
+
+		snprintf(
+		    doc, sizeof(doc),
+		    "<device><vpnGroup><addresses>%s</addresses><credentials><certHash1>" HASH_B64
+		    "</certHash1></credentials></vpnGroup></device>\n",
+		    cases[i].urls);
+		make_temp(cnf, sizeof(cnf), doc);
+		write_ini(fx,
+			  "[headend]\ncnf = %3$s\n[phones]\ncount = 1\nca_cert = %1$s\n"
+			  "ca_key = %2$s\n",
+			  fx->ca_cert, fx->ca_key, cnf);
+		expect_error(fx, NULL, 0, "%s:2: headend.cnf: %s: %s", fx->ini, cnf, cases[i].want);
+		/* not used, not checked: headend.url wins over the cnf's */
+		write_ini(fx,
+			  "[headend]\ncnf = %3$s\nurl = https://198.18.0.1/\n[phones]\n"
+			  "count = 1\nca_cert = %1$s\nca_key = %2$s\n",
+			  fx->ca_cert, fx->ca_key, cnf);
+		expect_ok(fx, NULL, 0);
+		unlink(cnf);
+	}
+}
+
+/* A URL naming a host needs headend.dns, whichever key gave the URL. */
+static void test_dns_required(void **state)
+{
+	struct fixture *fx = *state;
+	char cnf[64];
+	const char *ov[1] = {"headend.url=https://vpn.lab.test/"};
+
+	write_ini(fx, MINIMAL, fx->ca_cert, fx->ca_key);
+	expect_error(fx, ov, 1,
+		     "%s: headend.dns: required key missing (headend.url names a host, "
+		     "vpn.lab.test)",
+		     fx->ini);
+	write_ini(fx, MINIMAL "[headend]\ndns = 198.18.0.53\n", fx->ca_cert, fx->ca_key);
+	expect_ok(fx, ov, 1);
+
+	make_temp(cnf, sizeof(cnf),
+		  "<vpnGroup><url1>https://198.18.0.1/</url1><url2>https://backup.lab.test/</url2>"
+		  "<certHash1>" HASH_B64 "</certHash1></vpnGroup>");
+	write_ini(fx,
+		  "[headend]\ncnf = %3$s\n[phones]\ncount = 1\nca_cert = %1$s\n"
+		  "ca_key = %2$s\n",
+		  fx->ca_cert, fx->ca_key, cnf);
+	expect_error(fx, NULL, 0,
+		     "%s: headend.dns: required key missing (url2 of headend.cnf names a host, "
+		     "backup.lab.test)",
+		     fx->ini);
+	unlink(cnf);
+}
+
+/* Every certificate phone finds the CA of its chain; password phones need none. */
+static void test_chains(void **state)
+{
+	struct fixture *fx = *state;
+	const char *ov[2];
+
+	write_ini(fx,
+		  "[headend]\nurl = https://198.18.0.1/\ncert_hashes = " HASH_B64 "\n"
+		  "[phones]\ncount = 10\nmodels = 8861,7962\nmic_ca = %1$s\nmic_ca_key = %2$s\n",
+		  fx->ca_cert, fx->ca_key);
+	expect_error(fx, NULL, 0,
+		     "%s: phones.mic_sha1_ca: required key missing (model 7962 presents a MIC on "
+		     "the SHA-1 manufacturing chain; or give phones.ca_cert for every phone)",
+		     fx->ini);
+	ov[0] = "phones.models=8861";
+	expect_ok(fx, ov, 1);
+	ov[1] = "phones.identity=mic:50%,lsc:50%";
+	expect_error(fx, ov, 2,
+		     "%s: phones.lsc_ca: required key missing (phones.identity has LSC phones; "
+		     "or give phones.ca_cert for every phone)",
+		     fx->ini);
+	ov[0] = "phones.identity=lsc"; /* LSCs only: no MIC chain needed, but the CAPF's */
+	expect_error(fx, ov, 1,
+		     "%s: phones.lsc_ca: required key missing (phones.identity has LSC phones; "
+		     "or give phones.ca_cert for every phone)",
+		     fx->ini);
+	ov[1] = "phones.auth=password";
+	write_ini(fx,
+		  "[headend]\nurl = https://198.18.0.1/\ncert_hashes = " HASH_B64 "\n"
+		  "[phones]\ncount = 10\nmodels = 7962\nuser = u\npassword = p\n"
+		  "mic_ca = %1$s\nmic_ca_key = %2$s\n",
+		  fx->ca_cert, fx->ca_key);
+	expect_ok(fx, ov + 1, 1);
+}
+
+/* The CA files must be a PEM certificate and its key: the message names the file's key. */
+static void test_ca_files(void **state)
+{
+	struct fixture *fx = *state;
+	char ov0[128];
+	const char *ov[1] = {ov0};
+
+	write_ini(fx, MINIMAL, fx->cnf, fx->ca_key);
+	expect_error(fx, NULL, 0, "%s:7: phones.ca_cert: %s: not a PEM certificate", fx->ini,
+		     fx->cnf);
+	write_ini(fx, MINIMAL, fx->ca_cert, fx->cnf);
+	expect_error(fx, NULL, 0, "%s:8: phones.ca_key: %s: not a PEM private key", fx->ini,
+		     fx->cnf);
+	write_ini(fx, MINIMAL, fx->ca_cert, fx->other_key);
+	expect_error(fx, NULL, 0, "%s:8: phones.ca_key: %s does not match %s", fx->ini,
+		     fx->other_key, fx->ca_cert);
+	/* a key, not the certificate, given by -s: the override is named */
+	write_ini(fx, MINIMAL, fx->ca_cert, fx->ca_key);
+	snprintf(ov0, sizeof(ov0), "phones.ca_key=%s", fx->cnf);
+	expect_error(fx, ov, 1, "-s %s: phones.ca_key: %s: not a PEM private key", ov0, fx->cnf);
+	/* the per-chain CAs likewise */
+	write_ini(fx,
+		  "[headend]\nurl = https://198.18.0.1/\ncert_hashes = " HASH_B64 "\n"
+		  "[phones]\ncount = 10\nmic_ca = %1$s\nmic_ca_key = %2$s\n",
+		  fx->ca_cert, fx->cnf);
+	expect_error(fx, NULL, 0, "%s:7: phones.mic_ca_key: %s: not a PEM private key", fx->ini,
+		     fx->cnf);
+	/* password phones mint nothing: their CA files are not read */
+	write_ini(fx, MINIMAL "[phones]\nauth = password\nuser = u\npassword = p\n", fx->cnf,
+		  fx->cnf);
+	expect_ok(fx, NULL, 0);
 }
 
 /* An event's keys named where they are: their own line, or their -s override. */
@@ -755,6 +943,10 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_override_wins, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_override_supplies_required, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_bad_overrides, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_cnf_urls, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_dns_required, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_chains, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_ca_files, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_event_key_origins, setup, teardown),
 	};
 
