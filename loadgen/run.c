@@ -34,12 +34,11 @@
 #define EXIT_RUNTIME 3
 #define MAX_OVERRIDES 256
 
-static volatile sig_atomic_t interrupted;
+static volatile sig_atomic_t interrupted; /* the signal that asked to stop; 0: none */
 
 static void on_signal(int sig)
 {
-	(void)sig;
-	interrupted = 1;
+	interrupted = sig;
 	signal(SIGINT, SIG_DFL); /* a second ^C ends the process at once */
 	signal(SIGTERM, SIG_DFL);
 }
