@@ -7,7 +7,6 @@
  */
 #include "loadgen/run.h"
 
-#include <errno.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -16,13 +15,13 @@
 #include <time.h>
 #include <unistd.h>
 #include <sys/resource.h>
-#include <sys/stat.h>
 
 #include "engine/clock.h"
 #include "engine/config.h"
 #include "engine/swarm.h"
 #include "loadgen/event.h"
 #include "loadgen/metrics.h"
+#include "loadgen/outdir.h"
 #include "loadgen/scenario.h"
 #include "loadgen/shard.h"
 #include "loadgen/timeline.h"
@@ -35,12 +34,11 @@
 #define EXIT_RUNTIME 3
 #define MAX_OVERRIDES 256
 
-static volatile sig_atomic_t interrupted;
+static volatile sig_atomic_t interrupted; /* the signal that asked to stop; 0: none */
 
 static void on_signal(int sig)
 {
-	(void)sig;
-	interrupted = 1;
+	interrupted = sig;
 	signal(SIGINT, SIG_DFL); /* a second ^C ends the process at once */
 	signal(SIGTERM, SIG_DFL);
 }
@@ -198,11 +196,12 @@ int run_main(int argc, char **argv)
 			cfg.trace_phones[cfg.n_trace_phones++] = (uint32_t)idx;
 		}
 	}
-	if (mkdir(dir, 0755) && errno != EEXIST) {
-		fprintf(stderr, "phoneswarm: -o %s: %s\n", dir, strerror(errno));
+	/* a run that cannot write its outputs must not start: no phone yet */
+	if (outdir_prepare(dir, err, sizeof(err))) {
+		fprintf(stderr, "phoneswarm: %s\n", err);
 		config_free(&cfg);
 		free(spec);
-		return EXIT_USAGE;
+		return EXIT_RUNTIME;
 	}
 	if (metrics_addr) {
 		metrics = metrics_listen(metrics_addr, err, sizeof(err));

@@ -7,6 +7,12 @@
  * on another fires once that one has fired, plus its offset. Every firing
  * and "end" close the current interval first, so a window between two
  * points is a whole number of intervals and its figures are exact.
+ *
+ * A run stops early when a signal asks (^C, a Kubernetes eviction) or when
+ * an output cannot be written (a full disk): the phones are told to
+ * disconnect at once, the report says why, and a failed implicit
+ * expectation, "run completed its duration", keeps the run from passing.
+ * A capacity search that stops its arrivals has run its course.
  */
 #include "loadgen/timeline.h"
 
@@ -90,9 +96,15 @@ struct timeline {
 	struct failure_rec first_fail; /* the run's first failure, as failures.csv has it */
 	bool have_first_fail;
 
+	/* stopping early */
+	int stop_sig;       /* the signal that stopped the run; 0: none */
+	int out_err;        /* the first output that failed: -errno; 0: none */
+	char stopped[160];  /* why the run stopped before its end; "": it did not */
+	char checkpoint_note[64]; /* a checkpoint's "still running at ..." */
+
 	struct window win[TIMELINE_MAX_EXPECTS];
 	int n_win;
-	struct expect_result ex[TIMELINE_MAX_EXPECTS + TIMELINE_MAX_EVENTS];
+	struct expect_result ex[TIMELINE_MAX_EXPECTS + TIMELINE_MAX_EVENTS + 1];
 	int n_ex, n_failed;
 	bool tty;
 	uint64_t next_line;
@@ -164,6 +176,47 @@ static bool point_passed(const struct timeline *t, const char *point)
 		return t->ended;
 	int i = ev_index(t, point);
 	return i >= 0 && t->fired[i] != NO_TIME;
+}
+
+/* ==== Stopping early ==== */
+
+/*
+ * Tell the phones to disconnect now, the run cut short by why ("SIGINT",
+ * "timeseries.csv: No space left on device"); the first reason is kept.
+ */
+static void stop_early(struct timeline *t, const char *why)
+{
+	if (!t->stopped[0])
+		snprintf(t->stopped, sizeof(t->stopped), "%s at %.1f s of %.1f s", why,
+			 rel_s(t, clock_us()), rel_s(t, t->t_end));
+	swarm_request_stop(t->sw);
+}
+
+/*
+ * Output file (its name in the run directory) failed with err (-errno):
+ * said once on stderr, and before "end" the run stops, since it would go
+ * on unrecorded. timeline_run() then returns the error.
+ */
+static void output_failed(struct timeline *t, const char *file, int err)
+{
+	bool running = !t->ended && !swarm_done(t->sw);
+	char why[128];
+
+	if (t->out_err)
+		return;
+	t->out_err = err;
+	fprintf(stderr, "%sphoneswarm: %s/%s: %s%s\n", t->tty ? "\r\033[K" : "", t->o.dir, file,
+		strerror(-err), running ? ": stopping the run" : "");
+	if (!running)
+		return;
+	snprintf(why, sizeof(why), "%s: %s", file, strerror(-err));
+	stop_early(t, why);
+}
+
+/* -errno of the last failed call, or -EIO when it left none (a stdio error flag). */
+static int last_err(void)
+{
+	return errno ? -errno : -EIO;
 }
 
 /* ==== Intervals ==== */
@@ -243,16 +296,28 @@ static void close_interval(struct timeline *t, uint64_t now, const struct stats 
 			.rss_mib = (double)swarm_rss_kb() / 1024.0,
 			.events = t->ival_events,
 		};
-		series_write(t->csv, &row);
-		fflush(t->csv);
+		errno = 0;
+		if (series_write(t->csv, &row) || fflush(t->csv)) {
+			output_failed(t, "timeseries.csv", last_err());
+			fclose(t->csv);
+			t->csv = NULL;
+		}
 	}
 	if (t->cfg->capacity && !t->cap.stopped && !t->ended && now > t->ival_start)
 		capacity_step(t, now, s, &ru);
 	/* every interval's histograms, so that they add up to the run's */
-	for (int m = 0; t->hlog && m < M__COUNT; m++)
-		if (now > t->ival_start || hist_count(t->ival[m]))
-			hdrlog_write(t->hlog, metric_name((enum metric)m), rel_s(t, t->ival_start),
+	for (int m = 0; t->hlog && m < M__COUNT; m++) {
+		if (!(now > t->ival_start || hist_count(t->ival[m])))
+			continue;
+		errno = 0;
+		int r = hdrlog_write(t->hlog, metric_name((enum metric)m), rel_s(t, t->ival_start),
 				     len, t->ival[m]);
+		if (r) {
+			output_failed(t, "latency.hlog", r == -EIO ? last_err() : r);
+			hdrlog_close(t->hlog);
+			t->hlog = NULL;
+		}
+	}
 	/* windows take the interval, then open or close at this point */
 	for (int w = 0; w < t->n_win; w++) {
 		struct window *win = &t->win[w];
@@ -567,6 +632,15 @@ static void judge(struct timeline *t, const struct stats *final, struct run_resu
 		snprintf(r->detail, sizeof(r->detail), "%s", re ? re->detail : "never fired");
 		t->n_failed += !r->ok;
 	}
+	/* a run stopped early did not measure what it set out to */
+	if (t->stopped[0]) {
+		struct expect_result *r = &t->ex[t->n_ex++];
+
+		snprintf(r->name, sizeof(r->name), "run completed its duration");
+		r->ok = false;
+		snprintf(r->detail, sizeof(r->detail), "stopped early: %s", t->stopped);
+		t->n_failed++;
+	}
 	/* events that never fired are listed too, at_s < 0 */
 	for (int i = 0; i < sp->n_ev; i++)
 		if (t->fired[i] == NO_TIME) {
@@ -668,6 +742,7 @@ static void fill(struct timeline *t, const struct stats *s, struct run_result *r
 	res->n_events = t->n_fired;
 	res->expects = t->ex;
 	res->n_expects = t->n_ex;
+	res->stopped_early = t->stopped[0] ? t->stopped : NULL;
 	if (t->cfg->capacity) {
 		if (!t->cap.stopped) {
 			t->cap.held_concurrent = t->peak;
@@ -690,23 +765,40 @@ static void fill(struct timeline *t, const struct stats *s, struct run_result *r
 	}
 }
 
+/*
+ * report.json as it stands, written aside and renamed into place. It says
+ * the run has not completed: if the process dies, the report it leaves is
+ * never taken for a whole run.
+ */
 static void checkpoint(struct timeline *t, const struct stats *s, struct run_result *res)
 {
 	char path[4200], tmp[4300];
+	int r;
 
 	fill(t, s, res);
+	if (!res->stopped_early) {
+		snprintf(t->checkpoint_note, sizeof(t->checkpoint_note),
+			 "still running at %.1f s of %.1f s (a checkpoint)", rel_s(t, clock_us()),
+			 rel_s(t, t->t_end));
+		res->stopped_early = t->checkpoint_note;
+	}
 	snprintf(path, sizeof(path), "%s/report.json", t->o.dir);
 	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	if (report_write_json(res, tmp) == 0)
-		rename(tmp, path);
+	r = report_write_json(res, tmp);
+	if (!r && rename(tmp, path))
+		r = -errno;
+	if (r) {
+		unlink(tmp);
+		output_failed(t, "report.json (checkpoint)", r);
+	}
 }
 
 /*
- * Stream the failure records the workers queued since the
- * last call to failures.csv. 0, or -EIO once writing failed (then the file
- * is closed and nothing more is written).
+ * Stream the failure records the workers queued since the last call to
+ * failures.csv. Once writing fails, the file is closed, nothing more is
+ * written and the run stops (output_failed).
  */
-static int drain_failures(struct timeline *t)
+static void drain_failures(struct timeline *t)
 {
 	static struct failure_rec recs[1024];
 	size_t n;
@@ -717,14 +809,13 @@ static int drain_failures(struct timeline *t)
 			t->first_fail = recs[0]; /* drained in time order */
 			t->have_first_fail = true;
 		}
+		errno = 0;
 		if (n && t->fcsv && failcsv_write(t->fcsv, recs, n, t->t0)) {
-			fprintf(stderr, "\nphoneswarm: %s/failures.csv: write error\n", t->o.dir);
+			output_failed(t, "failures.csv", last_err());
 			fclose(t->fcsv);
 			t->fcsv = NULL;
-			return -EIO;
 		}
 	} while (n == 1024);
-	return 0;
 }
 
 /*
@@ -771,20 +862,23 @@ int timeline_run(struct timeline *t, volatile int *interrupted, struct run_resul
 	t->ru_peak = t->ru_prev = t->ru0;
 	memset(&t->prev, 0, sizeof(t->prev));
 
+	/* run.c proved the directory writable; should these fail all the same, the
+	 * run stops at once, and still goes through its end below */
 	snprintf(path, sizeof(path), "%s/timeseries.csv", t->o.dir);
 	t->csv = fopen(path, "w");
-	if (!t->csv) {
-		fprintf(stderr, "phoneswarm: %s: %s\n", path, strerror(errno));
-		return -errno;
-	}
-	series_header(t->csv);
+	if (t->csv)
+		series_header(t->csv);
+	else
+		output_failed(t, "timeseries.csv", -errno);
 	snprintf(path, sizeof(path), "%s/failures.csv", t->o.dir);
+	errno = 0;
 	t->fcsv = fopen(path, "w");
 	if (!t->fcsv || failcsv_header(t->fcsv)) {
-		fprintf(stderr, "phoneswarm: %s: %s\n", path, strerror(errno));
-		return -EIO;
+		output_failed(t, "failures.csv", last_err());
+		if (t->fcsv)
+			fclose(t->fcsv);
+		t->fcsv = NULL;
 	}
-	int fail_rc = 0;
 	while (clock_us() < t->t0)
 		usleep(1000);
 	{ /* latency.hlog, its StartTime the first arrival's wall-clock time */
@@ -797,9 +891,10 @@ int timeline_run(struct timeline *t, volatile int *interrupted, struct run_resul
 					(double)wall.tv_sec + (double)wall.tv_nsec / 1e9 -
 						(double)(clock_us() - t->t0) / 1e6,
 					err, sizeof(err));
-		if (!t->hlog) {
-			fprintf(stderr, "phoneswarm: %s\n", err);
-			return -EIO;
+		if (!t->hlog && !t->out_err) {
+			fprintf(stderr, "phoneswarm: %s: stopping the run\n", err);
+			t->out_err = -EIO;
+			stop_early(t, "latency.hlog cannot be created");
 		}
 	}
 	swarm_stats(t->sw, &s);
@@ -813,7 +908,7 @@ int timeline_run(struct timeline *t, volatile int *interrupted, struct run_resul
 		metrics_poll(t->o.metrics, (int)((wake - now) / 1000), render_metrics, t);
 		now = clock_us();
 
-		fail_rc |= drain_failures(t);
+		drain_failures(t);
 
 		swarm_stats(t->sw, &s);
 		if (s.up_now > t->peak || (s.up_now == t->peak && t->peak)) {
@@ -827,15 +922,25 @@ int timeline_run(struct timeline *t, volatile int *interrupted, struct run_resul
 			}
 			t->peak = s.up_now;
 		}
-		if (*interrupted == 1) {
-			*interrupted = 2;
-			swarm_request_stop(t->sw);
+		if (*interrupted && !t->stop_sig) {
+			const char *abbrev = sigabbrev_np(*interrupted);
+			char why[32];
+
+			t->stop_sig = *interrupted;
+			if (abbrev)
+				snprintf(why, sizeof(why), "SIG%s", abbrev);
+			else
+				snprintf(why, sizeof(why), "signal %d", t->stop_sig);
+			if (t->ended) /* phones already told to go: the run had its duration */
+				swarm_request_stop(t->sw);
+			else
+				stop_early(t, why);
 			if (!t->o.quiet)
-				fprintf(stderr, "\nphoneswarm: interrupted: disconnecting phones...\n");
+				fprintf(stderr, "\nphoneswarm: %s: disconnecting phones...\n", why);
 		}
 		if (!t->ended && t->stop_at && now >= t->stop_at)
 			swarm_request_stop(t->sw); /* the capacity search is done */
-		if (!t->ended && (now + END_EARLY_US >= t->t_end || *interrupted ||
+		if (!t->ended && (now + END_EARLY_US >= t->t_end || t->stop_sig || t->stopped[0] ||
 				  (t->stop_at && now >= t->stop_at))) {
 			close_interval(t, now, &s);
 			t->ended = true;
@@ -874,11 +979,10 @@ int timeline_run(struct timeline *t, volatile int *interrupted, struct run_resul
 	}
 	reap(t, true);
 	/* the last failure records, and what the queues could not hold */
-	fail_rc |= drain_failures(t);
-	if (t->fcsv && fclose(t->fcsv)) {
-		fprintf(stderr, "phoneswarm: %s/failures.csv: write error\n", t->o.dir);
-		fail_rc = -EIO;
-	}
+	drain_failures(t);
+	errno = 0;
+	if (t->fcsv && fclose(t->fcsv))
+		output_failed(t, "failures.csv", last_err());
 	t->fcsv = NULL;
 	if (swarm_failures_lost(t->sw))
 		fprintf(stderr, "phoneswarm: %llu failure records lost (the workers' queues "
@@ -892,15 +996,12 @@ int timeline_run(struct timeline *t, volatile int *interrupted, struct run_resul
 	fill(t, &s, res);
 	judge(t, &s, res);
 	fill(t, &s, res);
-	if (fflush(t->csv) || ferror(t->csv)) {
-		fprintf(stderr, "phoneswarm: %s/timeseries.csv: write error\n", t->o.dir);
-		return -EIO;
-	}
-	if (hdrlog_close(t->hlog)) {
-		t->hlog = NULL;
-		fprintf(stderr, "phoneswarm: %s/latency.hlog: write error\n", t->o.dir);
-		return -EIO;
-	}
+	errno = 0;
+	if (t->csv && (fflush(t->csv) || ferror(t->csv)))
+		output_failed(t, "timeseries.csv", last_err());
+	errno = 0;
+	if (hdrlog_close(t->hlog))
+		output_failed(t, "latency.hlog", last_err());
 	t->hlog = NULL;
-	return fail_rc;
+	return t->out_err;
 }

@@ -34,9 +34,12 @@ struct timeline_opts {
 /*
  * Watch sw from swarm_start() until every worker has finished, then fill
  * res (events, expectations, peak, resources; res->lat from the swarm).
- * *interrupted is polled: 1 asks the phones to stop (^C). Returns 0, or
- * -errno when an output file cannot be written (message on stderr).
- * The result's events and expectations live until timeline_free().
+ * *interrupted is polled: the number of a signal that asks the phones to
+ * stop (^C, SIGTERM), 0 for none; before "end" that stops the run early
+ * (res->stopped_early, and a failed expectation "run completed its
+ * duration"). Returns 0, or -errno when an output file cannot be written
+ * (message on stderr; the run is stopped early then too, and res is still
+ * filled). The result's events and expectations live until timeline_free().
  */
 struct timeline;
 struct timeline *timeline_new(struct swarm *sw, const struct swarm_config *cfg,

@@ -165,22 +165,22 @@ void hist_merge(struct hist *dst, const struct hist *src)
 
 uint64_t hist_count(const struct hist *h)
 {
-	return h->count;
+	return h ? h->count : 0;
 }
 
 uint64_t hist_min(const struct hist *h)
 {
-	return h->count ? h->min : 0;
+	return h && h->count ? h->min : 0;
 }
 
 uint64_t hist_max(const struct hist *h)
 {
-	return h->max;
+	return h ? h->max : 0;
 }
 
 double hist_mean(const struct hist *h)
 {
-	return h->count ? (double)h->sum / (double)h->count : 0.0;
+	return h && h->count ? (double)h->sum / (double)h->count : 0.0;
 }
 
 /*
@@ -213,7 +213,7 @@ uint64_t hist_percentile(const struct hist *h, double pct)
 	uint64_t rank, seen = 0, hi;
 	unsigned s;
 
-	if (h->count == 0)
+	if (!h || h->count == 0)
 		return 0;
 	rank = rank_of(pct, h->count);
 	for (s = 0; s < NSLOTS - 1; s++) {
@@ -231,7 +231,7 @@ int hist_foreach_bucket(const struct hist *h, hist_bucket_fn fn, void *arg)
 	unsigned s;
 	int ret;
 
-	for (s = 0; s < NSLOTS; s++) {
+	for (s = 0; h && s < NSLOTS; s++) {
 		if (!h->counts[s])
 			continue;
 		b.lo_us = slot_lo(s);

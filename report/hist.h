@@ -73,6 +73,11 @@ void hist_record_corrected(struct hist *h, uint64_t us, uint64_t expected_interv
 /* Adds every count of src into dst, exactly; src is unchanged. */
 void hist_merge(struct hist *dst, const struct hist *src);
 
+/*
+ * The queries below take h NULL as an empty histogram (a run cut short
+ * before its histograms were gathered has none): 0, or no bucket.
+ */
+
 /* Number of values recorded. */
 uint64_t hist_count(const struct hist *h);
 

@@ -62,6 +62,8 @@ int report_write_json(const struct run_result *r, const char *path)
 	json_str(&j, "headend", r->cfg->url);
 	json_str(&j, "dtls_mode", dtls_modes[r->cfg->dtls_mode]);
 	json_double(&j, "duration_s", r->wall_s);
+	json_bool(&j, "completed", !r->stopped_early);
+	json_str(&j, "stopped_early", r->stopped_early);
 	if (r->shard_count) {
 		json_obj_begin(&j, "shard");
 		json_uint(&j, "index", r->shard_index);
@@ -252,6 +254,9 @@ void report_print_summary(const struct run_result *r, const char *dir, FILE *out
 	bool any = false;
 
 	fprintf(out, "phoneswarm: %s against %s (%.1f s)\n", r->scenario, r->cfg->url, r->wall_s);
+	if (r->stopped_early)
+		fprintf(out, "  STOPPED    early, %s: the figures cover part of the run only\n",
+			r->stopped_early);
 	fprintf(out, "  phones     %u configured, %llu attempted, %llu tunnels up, %llu DTLS up, "
 		     "peak %llu concurrent\n",
 		r->cfg->count, (unsigned long long)s->attempted,

@@ -47,6 +47,8 @@ struct run_result {
 	uint64_t peak_concurrent;      /* most tunnels up at once */
 	const struct hist *lat[M__COUNT]; /* borrowed: merged histograms */
 	double wall_s;                 /* from the first arrival to the end */
+	const char *stopped_early;     /* borrowed: why the run ended before its duration
+					  ("SIGINT at 12.3 s of 60 s"); NULL: it ran its course */
 	double cpu_user_s, cpu_sys_s;  /* CPU of the run (set-up excluded) */
 	uint64_t max_rss_kb;           /* peak resident memory of the process */
 	uint64_t rss_base_kb;          /* resident before the phones existed */

@@ -32,6 +32,8 @@ expect_eq "$NAME: ocserv's most sessions" "$CAP" "$seen"
 expect_eq "$NAME: capacity [stopped, held_concurrent]" "true,$CAP" \
 	"$(report '.capacity | [.stopped, .held_concurrent] | @csv')"
 expect_eq "$NAME: peak_concurrent" "$CAP" "$(report '.phones.peak_concurrent')"
+# a search that stops its own arrivals has run its course: not an interrupted run
+expect_eq "$NAME: [completed, stopped_early]" "true," "$(report '[.completed, .stopped_early] | @csv')"
 limit=$(report '.capacity.limit')
 case "$limit" in *"session cap"*) ;; *) fail "$NAME" "limit: $limit" ;; esac
 first=$(report '.capacity.first_refusal')

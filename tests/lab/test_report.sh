@@ -17,6 +17,7 @@ missing=$(jq -c '
 	def need(p; t): if (getpath(p) | type) == t then empty else {path: (p | join(".")), want: t, got: (getpath(p) | type)} end;
 	[ need(["tool"]; "string"), need(["scenario"]; "string"), need(["headend"]; "string"),
 	  need(["dtls_mode"]; "string"), need(["duration_s"]; "number"),
+	  need(["completed"]; "boolean"), need(["stopped_early"]; "null"),
 	  (("configured", "attempted", "tunnels_up", "dtls_up", "peak_concurrent", "failed",
 	    "disconnected", "aborted_at_end") as $k | need(["phones", $k]; "number")),
 	  need(["failures"]; "object"),
@@ -37,6 +38,7 @@ expect_eq "$NAME: phones [configured,attempted,tunnels_up,dtls_up,peak_concurren
 	"$N,$N,$N,$N,$N,0,$N" \
 	"$(report '[.phones | .configured, .attempted, .tunnels_up, .dtls_up, .peak_concurrent, .failed, .disconnected] | @csv')"
 expect_eq "$NAME: dtls_mode" auto "$(report .dtls_mode)"
+expect_eq "$NAME: completed" true "$(report .completed)"
 expect_eq "$NAME: headend" "$LAB_URL" "$(report .headend)"
 # each latency histogram: count N, and min <= p50 <= p90 <= p99 <= p999 <= max
 bad=$(jq -c --argjson n $N '[.latency_us | to_entries[] |

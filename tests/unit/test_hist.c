@@ -445,6 +445,13 @@ static void test_empty_and_foreach_stop(void **state)
 	hist_free(h);
 }
 
+/* A histogram that was never gathered (a run cut short) reads as empty. */
+static void test_null_is_empty(void **state)
+{
+	(void)state;
+	assert_empty(NULL);
+}
+
 static void test_record_n(void **state)
 {
 	struct hist *a = hist_new(), *b = hist_new();
@@ -566,6 +573,7 @@ int main(void)
 	    cmocka_unit_test(test_clamp),
 	    cmocka_unit_test(test_zero),
 	    cmocka_unit_test(test_empty_and_foreach_stop),
+	    cmocka_unit_test(test_null_is_empty),
 	    cmocka_unit_test(test_record_n),
 	    cmocka_unit_test(test_corrected),
 	    cmocka_unit_test(test_reset),
