@@ -64,6 +64,16 @@ static int setup(void **state)
 		return -1;
 	fclose(f);
 	unlink(path);
+	/* the base is a report from before "completed": the tests add it as they need it */
+	for (const char *const *m = (const char *const[]){"  \"completed\": true,\n",
+							  "  \"stopped_early\": null,\n", NULL};
+	     *m; m++) {
+		char *at = strstr(report_text, *m);
+
+		if (!at)
+			return -1;
+		memmove(at, at + strlen(*m), strlen(at + strlen(*m)) + 1);
+	}
 	return 0;
 }
 

@@ -638,7 +638,7 @@ static void test_missing_shard(void **state)
 static void test_incomplete_run(void **state)
 {
 	static char text[16384];
-	char stopped[128], out[128], why[512], want[512], cmd[512];
+	char stopped[128], out[128], why[512], want[512], cmd[1024];
 	char *dirs[2] = {runs[0].dir, stopped};
 	const struct jval *inc;
 	struct jval *doc;
@@ -647,9 +647,10 @@ static void test_incomplete_run(void **state)
 	snprintf(stopped, sizeof(stopped), "%s/stopped", root);
 	snprintf(out, sizeof(out), "%s/merged_stopped", root);
 	snprintf(cmd, sizeof(cmd),
-		 "cp -r %s %s && sed -i '1s/^{/{\"completed\": false, \"stopped_early\": "
-		 "\"SIGINT at 3.0 s of 6 s\",/' %s/report.json",
-		 runs[1].dir, stopped, stopped);
+		 "cp -r %s %s && sed -i -e 's/^  \"completed\": true,$/  \"completed\": false,/' "
+		 "-e 's/^  \"stopped_early\": null,$/  \"stopped_early\": \"SIGINT at 3.0 s of 6 s\",/' "
+		 "%s/report.json && grep -q '\"completed\": false' %s/report.json",
+		 runs[1].dir, stopped, stopped, stopped);
 	assert_int_equal(system(cmd), 0);
 
 	assert_int_equal(merge_caught(out, false, 2, dirs, text, sizeof(text)), 2);
