@@ -41,8 +41,13 @@ sent=$(report '.rtp.sent')
 expect_eq "$NAME: rtp lost" 0 "$(report '.rtp.lost')"
 expect_eq "$NAME: rtp received = sent" "$sent" "$(report '.rtp.received')"
 expect_eq "$NAME: MOS >= 4.3" true "$(report '.rtp.mos_mean >= 4.3 and .rtp.mos_min >= 4.3')"
-expect_eq "$NAME: send lateness p99 < 1 ms ($(report '.latency_us.rtp_send_late | tojson'))" true \
-	"$(report '.latency_us.rtp_send_late.p99 < 1000')"
+# The 1 ms bound is for the normal build: under AddressSanitizer every packet costs
+# two to three times the CPU (make asan saw p99 1.02 ms), so it is held to 5 ms,
+# which still catches a schedule that slips by whole ticks or packets.
+late_bound=1000
+[ -n "${ASAN_OPTIONS:-}" ] && late_bound=5000
+expect_eq "$NAME: send lateness p99 < $late_bound us ($(report '.latency_us.rtp_send_late | tojson'))" true \
+	"$(report ".latency_us.rtp_send_late.p99 < $late_bound")"
 clean_jitter=$(report '.latency_us.rtp_jitter_down.max')
 [ "$clean_jitter" -lt 1000 ] || fail "$NAME" "clean calls: downstream jitter up to $clean_jitter us"
 lab_wait_like CP-8861-SEP02500021 0 5 || fail "$NAME" "sessions left on the headend"
