@@ -25,7 +25,7 @@ endif
 override CFLAGS += $(PKG_CFLAGS)
 override LDLIBS += $(PKG_LIBS)
 
-LIB_SRC  := $(wildcard engine/*.c) $(wildcard report/*.c) \
+LIB_SRC  := $(wildcard engine/*.c engine/*/*.c) $(wildcard report/*.c) \
             $(filter-out loadgen/main.c,$(wildcard loadgen/*.c))
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
 MAIN_OBJ := $(BUILD)/loadgen/main.o
@@ -97,9 +97,9 @@ lab:
 # libFuzzer targets for the parsers: make fuzz [FUZZ_SECONDS=60]
 FUZZ_SECONDS ?= 30
 FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
-FUZZ_LIB := engine/http.c engine/cstp.c engine/authxml.c engine/anyconnect.c engine/url.c \
-            engine/certhash.c engine/inner.c engine/text.c report/jsonread.c report/hdrlog.c \
-            report/hist.c report/contract.c
+FUZZ_LIB := engine/proto/http.c engine/proto/cstp.c engine/proto/authxml.c engine/proto/anyconnect.c engine/proto/url.c \
+            engine/trust/certhash.c engine/proto/inner.c engine/proto/text.c report/jsonread.c report/hdrlog.c \
+            engine/stats/hist.c report/contract.c
 fuzz:
 	@command -v clang >/dev/null || { echo "make fuzz needs clang: apt-get install clang" >&2; exit 1; }
 	@mkdir -p $(BUILD)/fuzz

@@ -14,7 +14,7 @@
 #include <netinet/in.h>
 
 #include "engine/config.h"
-#include "engine/policy.h"
+#include "engine/phone/policy.h"
 
 enum phone_action {
 	PA_RESET, /* a call manager's reset: log out if up, restart, connect afresh */

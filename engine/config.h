@@ -13,7 +13,7 @@
 #include <stdint.h>
 #include <netinet/in.h>
 
-#include "engine/policy.h"
+#include "engine/phone/policy.h"
 
 #define CONFIG_MAX_HASHES 10 /* certHash1..certHash10, as a phone's config */
 #define CONFIG_MAX_DNS 2     /* a phone has two DNS servers */

@@ -19,21 +19,21 @@
 #include <arpa/inet.h>
 #include <sys/stat.h>
 
-#include "engine/clock.h"
+#include "engine/ring/clock.h"
 #include "engine/config.h"
-#include "engine/dtls.h"
-#include "engine/identity.h"
-#include "engine/model.h"
-#include "engine/p2p.h"
-#include "engine/phone.h"
-#include "engine/policy.h"
-#include "engine/tls.h"
-#include "engine/trace.h"
-#include "engine/trust.h"
-#include "engine/url.h"
-#include "engine/voice.h"
-#include "engine/worker.h"
-#include "report/hist.h"
+#include "engine/tls/dtls.h"
+#include "engine/trust/identity.h"
+#include "engine/trust/model.h"
+#include "engine/voice/p2p.h"
+#include "engine/phone/phone.h"
+#include "engine/phone/policy.h"
+#include "engine/tls/tls.h"
+#include "engine/phone/trace.h"
+#include "engine/trust/trust.h"
+#include "engine/proto/url.h"
+#include "engine/voice/voice.h"
+#include "engine/ring/worker.h"
+#include "engine/stats/hist.h"
 
 #define KEY_POOL 4 /* RSA keys shared by all phone identities */
 

@@ -14,7 +14,7 @@
 #include <stdint.h>
 #include <openssl/ssl.h>
 
-#include "engine/stats.h"
+#include "engine/stats/stats.h"
 
 struct swarm; /* opaque */
 struct swarm_config;
@@ -95,7 +95,7 @@ const char *swarm_url_text(struct swarm *sw, int i);
 int swarm_n_urls(struct swarm *sw);
 bool swarm_needs_dns(struct swarm *sw);
 SSL_CTX *swarm_dtls_ctx(struct swarm *sw, bool psk);
-/* The board of phone-to-phone calls (engine/p2p.h); NULL when calls go to a reflector. */
+/* The board of phone-to-phone calls (engine/voice/p2p.h); NULL when calls go to a reflector. */
 struct p2p_board *swarm_p2p(struct swarm *sw);
 
 #endif

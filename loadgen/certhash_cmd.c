@@ -15,7 +15,7 @@
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
 
-#include "engine/certhash.h"
+#include "engine/trust/certhash.h"
 
 static void print_time(const char *label, const ASN1_TIME *t)
 {

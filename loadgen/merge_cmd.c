@@ -20,9 +20,9 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "loadgen/merge.h"
+#include "report/merge.h"
 #include "report/csvread.h"
-#include "report/hist.h"
+#include "engine/stats/hist.h"
 #include "report/jsonread.h"
 
 #define EXIT_USAGE   2

@@ -16,12 +16,12 @@
 #include <string.h>
 #include <arpa/inet.h>
 
-#include "engine/certhash.h"
+#include "engine/trust/certhash.h"
 #include "engine/config.h"
-#include "engine/model.h"
-#include "engine/phone.h"
+#include "engine/trust/model.h"
+#include "engine/phone/phone.h"
 #include "engine/swarm.h"
-#include "engine/cnf.h"
+#include "engine/trust/cnf.h"
 #include "loadgen/value.h"
 
 static void usage(FILE *f)

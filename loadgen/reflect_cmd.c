@@ -10,7 +10,7 @@
 #include <string.h>
 #include <arpa/inet.h>
 
-#include "engine/reflect.h"
+#include "engine/voice/reflect.h"
 #include "loadgen/value.h"
 
 static volatile sig_atomic_t stop;

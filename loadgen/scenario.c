@@ -34,10 +34,10 @@
 #include "loadgen/scenario.h"
 
 #include "loadgen/event.h"
-#include "engine/cnf.h"
-#include "engine/identity.h"
-#include "engine/model.h"
-#include "engine/url.h"
+#include "engine/trust/cnf.h"
+#include "engine/trust/identity.h"
+#include "engine/trust/model.h"
+#include "engine/proto/url.h"
 #include "loadgen/scenario_keys.h"
 
 /* Longest line accepted, without its newline: ten hex hashes fit easily. */
@@ -542,7 +542,7 @@ static void check_chains(struct load *ld)
 
 /*
  * Each CA given, with its key, must load now as the run will load it
- * (engine/identity.c): a PEM certificate, a PEM private key, and the
+ * (engine/trust/identity.c): a PEM certificate, a PEM private key, and the
  * certificate's. The message names the key whose file is wrong.
  */
 static void check_cas(struct load *ld)

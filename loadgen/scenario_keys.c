@@ -22,9 +22,9 @@
 
 #include "loadgen/scenario_keys.h"
 
-#include "engine/codec.h"
-#include "engine/model.h"
-#include "engine/url.h"
+#include "engine/voice/codec.h"
+#include "engine/trust/model.h"
+#include "engine/proto/url.h"
 #include "loadgen/value.h"
 
 /* ==== Value setters ==== */
@@ -112,7 +112,7 @@ static int set_duration(const char *v, bool positive, uint64_t *us, char *why, s
 }
 
 /*
- * The URL as the engine reads it (engine/url.c): "https://", a name or an
+ * The URL as the engine reads it (engine/proto/url.c): "https://", a name or an
  * IPv4 address, optionally ":port" (1..65535), then a path starting with
  * '/'. Refused here so that the error names the line, not the run's start.
  */
@@ -202,7 +202,7 @@ static int set_count(struct swarm_config *cfg, const char *v, char *why, size_t 
 	return 0;
 }
 
-/* The mix, and each of its models one that engine/model.c knows. */
+/* The mix, and each of its models one that engine/trust/model.c knows. */
 static int set_models(struct swarm_config *cfg, const char *v, char *why, size_t whylen)
 {
 	struct model_share models[CONFIG_MAX_MODELS];

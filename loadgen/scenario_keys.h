@@ -94,7 +94,7 @@ int scenario_keys_check_section(const char *name, char *why, size_t whylen);
 int scenario_keys_find(const char *section, const char *name);
 
 /*
- * 0 when url is a headend URL the engine can use (engine/url.h), as
+ * 0 when url is a headend URL the engine can use (engine/proto/url.h), as
  * headend.url and a cnf's url1..N must be; -1 with the reason in why.
  */
 int scenario_keys_check_url(const char *url, char *why, size_t whylen);

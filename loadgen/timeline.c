@@ -29,10 +29,10 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 
-#include "engine/clock.h"
+#include "engine/ring/clock.h"
 #include "engine/config.h"
-#include "engine/failure.h"
-#include "engine/identity.h"
+#include "engine/phone/failure.h"
+#include "engine/trust/identity.h"
 #include "engine/swarm.h"
 #include "loadgen/event.h"
 #include "loadgen/metrics.h"
@@ -40,7 +40,7 @@
 #include "report/expect.h"
 #include "report/hdrlog.h"
 #include "report/failcsv.h"
-#include "report/hist.h"
+#include "engine/stats/hist.h"
 #include "report/prom.h"
 #include "report/series.h"
 

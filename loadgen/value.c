@@ -23,8 +23,8 @@
 
 #include "loadgen/value.h"
 
-#include "engine/certhash.h"
-#include "engine/text.h"
+#include "engine/trust/certhash.h"
+#include "engine/proto/text.h"
 
 /* ==== Numbers ==== */
 

@@ -15,8 +15,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "engine/reason.h"
-#include "engine/stats.h"
+#include "engine/phone/reason.h"
+#include "engine/stats/stats.h"
 
 struct swarm_config;
 

@@ -15,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "report/hist.h"
+#include "engine/stats/hist.h"
 
 enum kind {
 	K_PHONES,  /* a count of phones or tunnels: "%" is a share of the fleet */

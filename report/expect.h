@@ -27,7 +27,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "engine/stats.h"
+#include "engine/stats/stats.h"
 
 #define EXPECT_POINT_MAX 48
 

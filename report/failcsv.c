@@ -8,9 +8,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "engine/failure.h"
-#include "engine/identity.h"
-#include "engine/text.h"
+#include "engine/phone/failure.h"
+#include "engine/trust/identity.h"
+#include "engine/proto/text.h"
 
 /* Append s as one CSV field: as it is, or quoted with its quotes doubled. */
 static void put_field(struct text *t, const char *s)

@@ -38,7 +38,7 @@
 #include <openssl/evp.h>
 #include <zlib.h>
 
-#include "report/hist.h"
+#include "engine/stats/hist.h"
 
 #define COOKIE_V2	     0x1c849303u
 #define COOKIE_V2_COMPRESSED 0x1c849304u

@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "report/hist.h"
+#include "engine/stats/hist.h"
 #include "report/svg.h"
 
 /* Which chart a metric's distribution goes on (0: "Other", for metrics added later). */

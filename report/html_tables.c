@@ -14,7 +14,7 @@
 
 #include "engine/config.h"
 #include "report/capacity.h"
-#include "report/hist.h"
+#include "engine/stats/hist.h"
 
 static const char *duration_str(char *buf, size_t cap, double s)
 {

@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "engine/text.h"
+#include "engine/proto/text.h"
 
 #define MAX_FILE (64u << 20)
 

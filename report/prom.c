@@ -14,8 +14,8 @@
 #include <stddef.h>
 #include <stdio.h>
 
-#include "engine/reason.h"
-#include "report/hist.h"
+#include "engine/phone/reason.h"
+#include "engine/stats/hist.h"
 
 #define F(field) offsetof(struct stats, field)
 

@@ -8,7 +8,7 @@
 
 #include "engine/config.h"
 #include "report/capacity.h"
-#include "report/hist.h"
+#include "engine/stats/hist.h"
 #include "report/json.h"
 
 static const char *const dtls_modes[] = {"auto", "legacy", "psk", "off"};

@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "report/hist.h"
+#include "engine/stats/hist.h"
 
 static const char *const head =
 	"t_s,interval_s,arrived,up,dtls,failed,arrivals,tunnels_up,failures,drops,reconnects,"

@@ -23,7 +23,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "engine/stats.h"
+#include "engine/stats/stats.h"
 
 struct hist;
 

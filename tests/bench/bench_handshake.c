@@ -18,9 +18,9 @@
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
-#include "engine/membio.h"
-#include "engine/model.h"
-#include "engine/tls.h"
+#include "engine/tls/membio.h"
+#include "engine/trust/model.h"
+#include "engine/tls/tls.h"
 
 #define HANDSHAKES 400
 

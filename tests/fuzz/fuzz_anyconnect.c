@@ -6,8 +6,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "engine/anyconnect.h"
-#include "engine/http.h"
+#include "engine/proto/anyconnect.h"
+#include "engine/proto/http.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

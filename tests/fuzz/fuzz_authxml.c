@@ -7,7 +7,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "engine/authxml.h"
+#include "engine/proto/authxml.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

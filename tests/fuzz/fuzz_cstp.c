@@ -6,7 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "engine/cstp.h"
+#include "engine/proto/cstp.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -15,7 +15,7 @@
 #include <zlib.h>
 
 #include "report/hdrlog.h"
-#include "report/hist.h"
+#include "engine/stats/hist.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -7,7 +7,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "engine/http.h"
+#include "engine/proto/http.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -4,13 +4,13 @@
  * parse that succeeds must point inside it, and rebuilding its header
  * with the payload must parse back to the same fields.
  *
- * engine/rtp.c is included rather than linked: it is not in the
+ * engine/voice/rtp.c is included rather than linked: it is not in the
  * Makefile's FUZZ_LIB (drop the include for the header if it is added).
  */
 #include <stddef.h>
 #include <stdint.h>
 
-#include "engine/rtp.c"
+#include "engine/voice/rtp.c"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -9,7 +9,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "engine/tftp.c"
+#include "engine/proto/tftp.c"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

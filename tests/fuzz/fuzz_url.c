@@ -7,8 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "engine/certhash.h"
-#include "engine/url.h"
+#include "engine/trust/certhash.h"
+#include "engine/proto/url.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

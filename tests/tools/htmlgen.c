@@ -27,9 +27,9 @@
 #include <sys/stat.h>
 
 #include "engine/config.h"
-#include "engine/stats.h"
+#include "engine/stats/stats.h"
 #include "report/capacity.h"
-#include "report/hist.h"
+#include "engine/stats/hist.h"
 #include "report/html.h"
 #include "report/report.h"
 #include "report/series.h"

@@ -14,8 +14,8 @@
 
 #include <cmocka.h>
 
-#include "engine/anyconnect.h"
-#include "engine/http.h"
+#include "engine/proto/anyconnect.h"
+#include "engine/proto/http.h"
 
 static const char ua[] = "Open AnyConnect VPN Agent v9.01-3";
 static const char cookie[] = "AEdOqM8hUgZG/fC4pHJsVVosHna6Pd5BXIM8VBI0pBg=";

@@ -13,7 +13,7 @@
 
 #include <cmocka.h>
 
-#include "engine/authxml.h"
+#include "engine/proto/authxml.h"
 
 #define DECL "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
 

@@ -1,5 +1,5 @@
 /*
- * tests/unit/test_calls.c - call pacing (engine/calls.c): a simulated swarm
+ * tests/unit/test_calls.c - call pacing (engine/voice/calls.c): a simulated swarm
  * of 10,000 phones over a day is in calls the share of the time it was
  * asked for, from the first instant on, with calls of the mean length
  * asked for; and the same seed plans the same calls.
@@ -12,7 +12,7 @@
 #include <cmocka.h>
 #include <math.h>
 
-#include "engine/calls.h"
+#include "engine/voice/calls.h"
 
 #define S       1000000ull /* one second in us */
 #define T0      (1000 * S + 123)

@@ -1,6 +1,6 @@
 /*
  * tests/unit/test_capacity.c - the capacity search's stop conditions and limits,
- * and the ramps that raise the load (engine/policy.c).
+ * and the ramps that raise the load (engine/phone/policy.c).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -11,7 +11,7 @@
 #include <string.h>
 
 #include "engine/config.h"
-#include "engine/policy.h"
+#include "engine/phone/policy.h"
 #include "report/capacity.h"
 
 static void stop_conditions(void **state)

@@ -16,7 +16,7 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
-#include "engine/certhash.h"
+#include "engine/trust/certhash.h"
 
 /* docs/anyconnect-protocol.md section 6: hashAlg 0 example. */
 static const char doc_hex[] = "0C853A37531C9AA69B3FE567C7862488F75DD3DE";

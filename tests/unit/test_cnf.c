@@ -1,5 +1,5 @@
 /*
- * tests/unit/test_cnf.c - reading <vpnGroup> from a phone config file (engine/cnf.c).
+ * tests/unit/test_cnf.c - reading <vpnGroup> from a phone config file (engine/trust/cnf.c).
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -10,8 +10,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "engine/certhash.h"
-#include "engine/cnf.h"
+#include "engine/trust/certhash.h"
+#include "engine/trust/cnf.h"
 
 /* The <vpnGroup> of phone-behaviour.md, inside the rest of a real-looking file. */
 static const char doc_example[] =

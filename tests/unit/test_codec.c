@@ -1,5 +1,5 @@
 /*
- * tests/unit/test_codec.c - the codec table (engine/codec.c): payload
+ * tests/unit/test_codec.c - the codec table (engine/voice/codec.c): payload
  * types, sizes and timestamp steps against RFC 3551, and the E-model
  * figures against G.113 Appendix I.
  */
@@ -11,7 +11,7 @@
 #include <cmocka.h>
 #include <math.h>
 
-#include "engine/codec.h"
+#include "engine/voice/codec.h"
 
 #define assert_near(got, want, tol)                                                         \
 	do {                                                                                \

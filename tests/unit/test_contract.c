@@ -17,9 +17,9 @@
 #include <unistd.h>
 
 #include "engine/config.h"
-#include "engine/stats.h"
+#include "engine/stats/stats.h"
 #include "report/contract.h"
-#include "report/hist.h"
+#include "engine/stats/hist.h"
 #include "report/jsonread.h"
 #include "report/report.h"
 

@@ -11,7 +11,7 @@
 
 #include <cmocka.h>
 
-#include "engine/cstp.h"
+#include "engine/proto/cstp.h"
 
 static void test_header(void **state)
 {

@@ -23,9 +23,9 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 
-#include "engine/dtls.h"
-#include "engine/membio.h"
-#include "engine/tls.h"
+#include "engine/tls/dtls.h"
+#include "engine/tls/membio.h"
+#include "engine/tls/tls.h"
 
 static uint8_t client_psk[32], server_psk[32];
 static char seen_identity[64];

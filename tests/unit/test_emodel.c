@@ -1,6 +1,6 @@
 /*
  * tests/unit/test_emodel.c - R and MOS of the simplified E-model
- * (report/emodel.c) against values worked by hand from G.107's formulas.
+ * (engine/voice/emodel.c) against values worked by hand from G.107's formulas.
  *
  * Worked values (Ie,eff = Ie + (95 - Ie) Ppl / (Ppl / BurstR + Bpl)):
  *   G.711, 1 % random:   95 x 1 / (1 + 25.1) = 3.63985     R = 89.56015
@@ -24,7 +24,7 @@
 #include <cmocka.h>
 #include <math.h>
 
-#include "report/emodel.h"
+#include "engine/voice/emodel.h"
 
 #define assert_near(got, want, tol)                                                         \
 	do {                                                                                \

@@ -11,7 +11,7 @@
 #include <string.h>
 
 #include "report/expect.h"
-#include "report/hist.h"
+#include "engine/stats/hist.h"
 
 static struct stats st;
 static struct hist *lat[M__COUNT];

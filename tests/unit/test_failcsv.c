@@ -16,7 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "engine/failure.h"
+#include "engine/phone/failure.h"
 #include "report/failcsv.h"
 
 #define T0 5000000000ull /* the first arrival, clock_us() */

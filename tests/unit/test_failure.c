@@ -18,10 +18,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "engine/cstp.h"
-#include "engine/failq.h"
-#include "engine/failure.h"
-#include "engine/phone.h"
+#include "engine/proto/cstp.h"
+#include "engine/phone/failq.h"
+#include "engine/phone/failure.h"
+#include "engine/phone/phone.h"
 
 static const char *describe(const struct failure_facts *f)
 {

@@ -34,7 +34,7 @@
 #include <zlib.h>
 
 #include "report/hdrlog.h"
-#include "report/hist.h"
+#include "engine/stats/hist.h"
 #include "tests/unit/splitmix.h"
 
 #define HDR_JAR "/usr/share/java/hdrhistogram.jar"

@@ -20,7 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "report/hist.h"
+#include "engine/stats/hist.h"
 #include "tests/unit/splitmix.h"
 
 #define CHECK(cond, ...)                                                                           \

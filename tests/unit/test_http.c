@@ -14,7 +14,7 @@
 
 #include <cmocka.h>
 
-#include "engine/http.h"
+#include "engine/proto/http.h"
 
 /* docs/anyconnect-protocol.md 1.3, success reply (head only, then body). */
 static const char success_reply[] =

@@ -1,5 +1,5 @@
 /*
- * tests/unit/test_inner.c - IPv4/ICMP/UDP packets built and parsed (engine/inner.c).
+ * tests/unit/test_inner.c - IPv4/ICMP/UDP packets built and parsed (engine/proto/inner.c).
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -10,7 +10,7 @@
 #include <string.h>
 #include <arpa/inet.h>
 
-#include "engine/inner.h"
+#include "engine/proto/inner.h"
 
 /* A checksum written the slow, obvious way, to check the real one against. */
 static uint16_t slow_sum(const uint8_t *p, size_t n)

@@ -16,7 +16,7 @@
 #include <unistd.h>
 
 #include "engine/config.h"
-#include "report/hist.h"
+#include "engine/stats/hist.h"
 #include "report/json.h"
 #include "report/jsonread.h"
 #include "report/report.h"

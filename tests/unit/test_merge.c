@@ -25,12 +25,12 @@
 #include <unistd.h>
 
 #include "engine/config.h"
-#include "engine/reason.h"
-#include "engine/stats.h"
+#include "engine/phone/reason.h"
+#include "engine/stats/stats.h"
 #include "loadgen/merge_cmd.h"
 #include "report/contract.h"
 #include "report/hdrlog.h"
-#include "report/hist.h"
+#include "engine/stats/hist.h"
 #include "report/jsonread.h"
 #include "report/report.h"
 #include "report/series.h"

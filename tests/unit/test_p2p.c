@@ -1,5 +1,5 @@
 /*
- * tests/unit/test_p2p.c - the board of phone-to-phone calls (engine/p2p.c):
+ * tests/unit/test_p2p.c - the board of phone-to-phone calls (engine/voice/p2p.c):
  * pairing, where a phone is, call numbers, and the claim that has exactly
  * one end of each call score it, the second, with the first's account,
  * even when the two ends finish at the same moment on two threads.
@@ -13,7 +13,7 @@
 
 #include <cmocka.h>
 
-#include "engine/p2p.h"
+#include "engine/voice/p2p.h"
 
 #define T0 5000000000ull
 

@@ -20,7 +20,7 @@
 
 #include <cmocka.h>
 
-#include "engine/policy.h"
+#include "engine/phone/policy.h"
 
 #define S 1000000ull              /* one second in us */
 #define T0 (1000 * S + 123)       /* a clock that does not start at 0 */

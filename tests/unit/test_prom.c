@@ -26,8 +26,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "engine/reason.h"
-#include "report/hist.h"
+#include "engine/phone/reason.h"
+#include "engine/stats/hist.h"
 #include "report/prom.h"
 
 /* ==== A strict reader ==== */

@@ -1,6 +1,6 @@
 /*
  * tests/unit/test_rtp.c - RTP headers built and parsed, the probe payload,
- * and the send schedule (engine/rtp.c).
+ * and the send schedule (engine/voice/rtp.c).
  *
  * Packets are compared byte for byte with ones written out by hand from
  * RFC 3550 5.1, so a field in the wrong place or order fails here.
@@ -14,7 +14,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "engine/rtp.h"
+#include "engine/voice/rtp.h"
 
 #define S  1000000ull        /* one second in us */
 #define T0 (1000 * S + 123) /* a clock that does not start at 0 */

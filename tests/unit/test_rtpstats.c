@@ -1,6 +1,6 @@
 /*
  * tests/unit/test_rtpstats.c - receiver statistics of one RTP stream
- * (report/rtpstats.c), fed made-up streams whose figures are known.
+ * (engine/voice/rtpstats.c), fed made-up streams whose figures are known.
  *
  * The streams are g711 at 20 ms: 160 timestamp units and 20,000 us apart.
  */
@@ -12,7 +12,7 @@
 #include <cmocka.h>
 #include <math.h>
 
-#include "report/rtpstats.h"
+#include "engine/voice/rtpstats.h"
 
 #define assert_near(got, want, tol)                                                         \
 	do {                                                                                \

@@ -19,8 +19,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "engine/stats.h"
-#include "report/hist.h"
+#include "engine/stats/stats.h"
+#include "engine/stats/hist.h"
 #include "report/series.h"
 
 static const char *const text_cols[] = {"events", NULL};

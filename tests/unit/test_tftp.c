@@ -1,5 +1,5 @@
 /*
- * tests/unit/test_tftp.c - TFTP packets and file assembly (engine/tftp.c):
+ * tests/unit/test_tftp.c - TFTP packets and file assembly (engine/proto/tftp.c):
  * the bytes of an RRQ and an ACK as RFC 1350 lays them out, the parser on
  * every packet a phone meets and on broken ones, and a transfer with a
  * duplicate, a block out of turn, the short last block, a file that ends
@@ -14,7 +14,7 @@
 
 #include <cmocka.h>
 
-#include "engine/tftp.h"
+#include "engine/proto/tftp.h"
 
 static void test_rrq(void **state)
 {

@@ -30,12 +30,12 @@
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
-#include "engine/certhash.h"
-#include "engine/cstp.h"
-#include "engine/membio.h"
-#include "engine/model.h"
-#include "engine/dtls.h"
-#include "engine/tls.h"
+#include "engine/trust/certhash.h"
+#include "engine/proto/cstp.h"
+#include "engine/tls/membio.h"
+#include "engine/trust/model.h"
+#include "engine/tls/dtls.h"
+#include "engine/tls/tls.h"
 
 /* ==== The server side ==== */
 

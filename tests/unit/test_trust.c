@@ -1,5 +1,5 @@
 /*
- * tests/unit/test_trust.c - interned trust lists (engine/trust.c): equal
+ * tests/unit/test_trust.c - interned trust lists (engine/trust/trust.c): equal
  * lists are one set whatever their order or repetitions, different lists
  * are different sets, membership is exact, and a table of many sets keeps
  * them all findable as it grows.
@@ -12,7 +12,7 @@
 
 #include <cmocka.h>
 
-#include "engine/trust.h"
+#include "engine/trust/trust.h"
 
 static void fill(uint8_t h[20], unsigned v)
 {

@@ -11,7 +11,7 @@
 
 #include <cmocka.h>
 
-#include "engine/url.h"
+#include "engine/proto/url.h"
 
 static void check_url(const char *s, const char *host, unsigned port, const char *path)
 {

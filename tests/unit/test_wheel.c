@@ -20,7 +20,7 @@
 
 #include <cmocka.h>
 
-#include "engine/wheel.h"
+#include "engine/ring/wheel.h"
 
 #define TURN_US ((uint64_t)WHEEL_SLOTS * WHEEL_TICK_US)
 #define T0 1000000007ull /* an arbitrary start, not tick-aligned */

@@ -1,0 +1,963 @@
+/*
+ * engine/phone/phone.c - the phone state machine (phone.h).
+ *
+ * A phone is one state machine in three files: this one (states, the one
+ * timer, bringing a connection up to TLS and tearing it down, failures,
+ * reconnection and failover), login.c (the HTTP exchanges: authentication
+ * and CONNECT) and tunnel.c (CSTP frames, DTLS, keepalive and DPD, packets
+ * through the tunnel). Handlers take a completion, advance the phone, and
+ * leave it waiting for the next one; phone_arm() then sets the phone's
+ * single timer to the earliest of its deadlines. Failures go through
+ * phone_fail(), which counts the reason once and tears the connection down.
+ */
+#include "engine/phone/phone_internal.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <arpa/inet.h>
+#include <openssl/x509v3.h>
+
+#include "engine/trust/certhash.h"
+#include "engine/ring/clock.h"
+#include "engine/config.h"
+#include "engine/proto/cstp.h"
+#include "engine/ring/dns.h"
+#include "engine/tls/dtls.h"
+#include "engine/phone/failq.h"
+#include "engine/phone/fetch.h"
+#include "engine/phone/login.h"
+#include "engine/tls/membio.h"
+#include "engine/trust/model.h"
+#include "engine/trust/trust.h"
+#include "engine/phone/tunnel.h"
+#include "engine/proto/url.h"
+#include "engine/voice/voice.h"
+
+#define DNS_GIVE_UP_US 29000000u /* the phone gives up its lookup at about 29 s */
+#define CLOSE_WAIT_US 2000000u   /* how long a DISCONNECT may take to leave */
+#define IBUF_MIN 2048u
+static const char *const state_names[PH__COUNT] = {
+	"idle", "resolving", "connecting", "tls", "auth", "cstp", "tunnel", "backoff", "closing",
+	"done", "failed",
+};
+
+const char *phone_state_name(enum phone_state s)
+{
+	return (unsigned)s < PH__COUNT ? state_names[s] : "?";
+}
+
+void phone_init(struct phone *p, struct worker *w, uint32_t idx)
+{
+	memset(p, 0, sizeof(*p));
+	p->w = w;
+	p->idx = idx;
+	p->ch[CH_TCP].fd = -1;
+	p->ch[CH_UDP].fd = -1;
+	timer_init(&p->timer, phone_on_timer);
+}
+
+void phone_set_state(struct phone *p, enum phone_state s, uint64_t now)
+{
+	p->state = (uint8_t)s;
+	p->t_phase = now;
+}
+
+static void free_ibuf(struct phone *p)
+{
+	free(p->ibuf);
+	p->ibuf = NULL;
+	p->ilen = p->icap = 0;
+}
+
+/* Close both channels and sessions; the kernel may still hold buffers. */
+void phone_teardown(struct worker *w, struct phone *p)
+{
+	tls_close(&p->tls);
+	tls_close(&p->dtls_s);
+	worker_close(w, p, CH_TCP);
+	worker_close(w, p, CH_UDP);
+	free_ibuf(p);
+	wheel_del(&w->wheel, &p->timer);
+}
+
+static void leave_tunnel(struct worker *w, struct phone *p)
+{
+	voice_cut(w, p, clock_us());
+	fetch_cut(w, p, clock_us());
+	if (p->state == PH_TUNNEL || p->state == PH_CLOSING)
+		STAT_SUB(w, up_now, 1);
+	if (p->dtls == DT_UP)
+		STAT_SUB(w, dtls_now, 1);
+	p->dtls = DT_OFF;
+}
+
+/* The phone's "Fail to Connect" timer: the scenario's, or its model's. */
+static uint64_t phone_connect_timer(struct worker *w, const struct phone *p)
+{
+	if (w->cfg->connect_timeout_given)
+		return w->cfg->connect_timeout_us;
+	return (uint64_t)p->model->connect_timer_s * 1000000u;
+}
+
+/*
+ * One failure event: counted by reason, and told in a failure record for
+ * failures.csv (dropped, and counted as lost, if the worker's queue is full).
+ * Called before the connection is torn down, while the TLS session still
+ * knows what happened.
+ */
+void phone_count_failure(struct worker *w, struct phone *p, enum reason r, int detail)
+{
+	const struct url *u = phone_url(w, p);
+	uint8_t leaf[CERTHASH_SHA1_LEN];
+	struct failure_rec rec;
+	struct failure_facts f = {
+		.reason = r,
+		.detail = detail,
+		.phase = failure_phase(p->state, p->reconnecting, r, detail),
+		.alert_rcvd = p->tls.alert_rcvd,
+		.tls_error = tls_last_error(),
+		.host = u ? u->host : NULL,
+		.path = u ? u->path : NULL,
+		.timer_s = (unsigned)(phone_connect_timer(w, p) / 1000000u),
+	};
+
+	STAT_ADD(w, failures[r], 1);
+	if (r == R_CERT_HASH && p->tls.ssl) {
+		STACK_OF(X509) *chain = SSL_get_peer_cert_chain(p->tls.ssl);
+
+		if (chain && sk_X509_num(chain) > 0 &&
+		    !certhash_sha1_x509(sk_X509_value(chain, 0), leaf))
+			f.leaf_sha1 = leaf;
+	}
+	rec.t_us = clock_us();
+	rec.mac = p->mac;
+	rec.model = p->model->name;
+	rec.phone = p->idx;
+	rec.reason = (uint8_t)r;
+	rec.phase = (uint8_t)f.phase;
+	failure_describe(rec.detail, sizeof(rec.detail), &f);
+	failq_push(&w->failq, &rec);
+}
+
+void phone_fail(struct worker *w, struct phone *p, enum reason r, int detail)
+{
+	if (phone_gone(p))
+		return;
+	uint64_t now = clock_us();
+
+	/* Before the tunnel is up, a phone with more URLs tries the next one. */
+	bool setup = p->state > PH_IDLE && p->state < PH_TUNNEL;
+	bool local = r == R_BAD_CREDENTIALS || r == R_INTERNAL;
+
+	if (setup && !local && p->url_i + 1 < swarm_n_urls(w->sw)) {
+		PTRACE(p, now, "VPNC: -vpnc_control: %s failed (%s); trying url%d %s",
+		       swarm_url_text(w->sw, p->url_i), reason_name(r), p->url_i + 2,
+		       swarm_url_text(w->sw, p->url_i + 1));
+		phone_teardown(w, p);
+		p->url_i++;
+		STAT_ADD(w, failovers, 1);
+		phone_set_state(p, PH_BACKOFF, now);
+		p->retry_at = now;
+		wheel_add(&w->wheel, &p->timer, now);
+		return;
+	}
+	if (r == R_CONNECT_TIMEOUT || r == R_TCP_TIMEOUT) {
+		PTRACE(p, now, "VPNC: -vpnc_control: conn timer expired ... to abort connect");
+		PTRACE(p, now, "VPNC: -abort_connect: in %s phase", phone_state_name(p->state));
+	}
+	if (r == R_DNS_LOOKUP)
+		PTRACE(p, now, "VPNC: notify code: 32 [DnsLookupErr]");
+	else
+		PTRACE(p, now, "VPNC: notify: [%s] detail %d", reason_name(r), detail);
+
+	/*
+	 * A tunnel lost, or a reconnection that failed: by policy the phone
+	 * comes back after a backoff (10 s, 20 s, ... 100 s), else it is down
+	 * for good. A first bring-up that fails is final: that is what a load
+	 * test measures.
+	 */
+	bool by_headend = r == R_CLOSED_BY_HEADEND && (detail == 5 || detail == 9);
+	bool drop = p->state == PH_TUNNEL;
+
+	if (!w->stopping && !local && (drop || (setup && p->reconnecting)) &&
+	    policy_reconnect(w->cfg->reconnect, by_headend)) {
+		uint64_t wait = policy_backoff_us(p->attempt++, w->cfg->backoff_us);
+
+		if (drop) {
+			p->dropped_at = now;
+			p->reconnecting = true;
+			STAT_ADD(w, tunnels_dropped, 1);
+			PTRACE(p, now, "VPNC: set_login_state: LOGIN: 2 (CONNECTED) --> 1 (TRYING)");
+		} else {
+			STAT_ADD(w, reconnect_failures, 1);
+		}
+		phone_count_failure(w, p, r, detail);
+		leave_tunnel(w, p);
+		phone_teardown(w, p);
+		p->url_i = 0;
+		phone_set_state(p, PH_BACKOFF, now);
+		p->retry_at = now + wait;
+		PTRACE(p, now, "VPNC: -vpnc_control: reconnecting in %.0f s", (double)wait / 1e6);
+		wheel_add(&w->wheel, &p->timer, p->retry_at);
+		return;
+	}
+	if (drop)
+		STAT_ADD(w, tunnels_dropped, 1);
+	phone_count_failure(w, p, r, detail);
+	leave_tunnel(w, p);
+	p->reason = (uint8_t)r;
+	p->detail = detail;
+	if (p->probe) {
+		p->probe->reason = (uint8_t)r;
+		p->probe->detail = detail;
+	}
+	PTRACE(p, now, "VPNC: set_login_state: LOGIN: %s --> 3 (FAILED)",
+	       drop ? "2 (CONNECTED)" : "1 (TRYING)");
+	phone_set_state(p, PH_FAILED, now);
+	STAT_ADD(w, failed, 1);
+	STAT_ADD(w, failed_by[r], 1);
+	phone_teardown(w, p);
+}
+
+/* The probe has what it came for: leave (logging out if the tunnel is up). */
+void phone_probe_done(struct worker *w, struct phone *p, uint64_t now)
+{
+	phone_stop(w, p, now);
+}
+
+static void reboot(struct worker *w, struct phone *p, uint64_t now);
+
+static void finish(struct worker *w, struct phone *p)
+{
+	PTRACE(p, clock_us(), "VPNC: -disconnect: tunnel closed, logged out");
+	leave_tunnel(w, p);
+	if (p->resetting) {
+		phone_teardown(w, p);
+		reboot(w, p, clock_us());
+		return;
+	}
+	STAT_ADD(w, disconnected, 1);
+	phone_set_state(p, PH_DONE, clock_us());
+	phone_teardown(w, p);
+}
+
+bool phone_finished(const struct phone *p)
+{
+	return (p->state == PH_DONE || p->state == PH_FAILED) && !p->ch[CH_TCP].inflight &&
+	       !p->ch[CH_UDP].inflight;
+}
+
+void phone_release(struct phone *p)
+{
+	tls_close(&p->tls);
+	tls_close(&p->dtls_s);
+	free_ibuf(p);
+	for (int c = 0; c < 2; c++) {
+		free(p->ch[c].rbuf);
+		free(p->ch[c].sbuf);
+		p->ch[c].rbuf = p->ch[c].sbuf = NULL;
+	}
+	X509_free(p->cert);
+	p->cert = NULL;
+	trace_free(&p->trace);
+	voice_free(p);
+	fetch_free(p);
+	free(p->probe);
+	p->probe = NULL;
+}
+
+/* ==== Timer ==== */
+
+static uint64_t min_u64(uint64_t a, uint64_t b)
+{
+	return a < b ? a : b;
+}
+
+/* Arm the phone's timer for the earliest of its deadlines in this state. */
+void phone_arm(struct worker *w, struct phone *p, uint64_t now)
+{
+	uint64_t next = UINT64_MAX, n;
+
+	switch (p->state) {
+	case PH_RESOLVING:
+		next = min_u64(p->connect_deadline, p->t_phase + DNS_GIVE_UP_US);
+		break;
+	case PH_CONNECTING:
+	case PH_TLS:
+	case PH_AUTH:
+	case PH_CSTP:
+		next = p->connect_deadline;
+		break;
+	case PH_TUNNEL:
+		policy_liveness(&p->live[CH_TCP], now, &n);
+		next = n;
+		if (p->voice)
+			next = min_u64(next, voice_next(p));
+		next = min_u64(next, fetch_next(p));
+		if (p->dtls == DT_UP) {
+			policy_liveness(&p->live[CH_UDP], now, &n);
+			next = min_u64(next, n);
+		} else if (p->dtls == DT_FAILED && p->dtls_retry_at) {
+			next = min_u64(next, p->dtls_retry_at);
+		} else if (p->dtls == DT_HANDSHAKE) {
+			int64_t t = dtls_timeout_us(&p->dtls_s);
+
+			next = min_u64(next, p->dtls_deadline);
+			if (t >= 0)
+				next = min_u64(next, now + (uint64_t)t);
+		}
+		break;
+	case PH_CLOSING:
+		next = p->close_deadline;
+		break;
+	case PH_BACKOFF:
+		next = p->retry_at;
+		break;
+	default:
+		break;
+	}
+	if (p->cut_until && p->state >= PH_RESOLVING && p->state <= PH_TUNNEL)
+		next = min_u64(next, p->cut_until);
+	if (p->reset_at && p->state != PH_IDLE && p->state != PH_DONE)
+		next = min_u64(next, p->reset_at);
+	if (next == UINT64_MAX)
+		wheel_del(&w->wheel, &p->timer);
+	else
+		wheel_add(&w->wheel, &p->timer, next);
+}
+
+/* ==== Sending ==== */
+
+void phone_ibuf_consume(struct phone *p, uint32_t n)
+{
+	memmove(p->ibuf, p->ibuf + n, p->ilen - n);
+	p->ilen -= n;
+}
+
+/* ==== Bring-up ==== */
+
+static void start_tcp(struct worker *w, struct phone *p, uint64_t now)
+{
+	int r;
+
+	phone_set_state(p, PH_CONNECTING, now);
+	if (p->traced) {
+		char src[16] = "any";
+		struct in_addr a = {.s_addr = p->src};
+
+		if (p->src)
+			inet_ntop(AF_INET, &a, src, sizeof(src));
+		PTRACE(p, now, "VPNC: -connect: TCP %s -> %s:%u", src, inet_ntoa(p->dst.sin_addr),
+		       ntohs(p->dst.sin_port));
+	}
+	r = worker_tcp_connect(w, p);
+	if (r)
+		phone_fail(w, p, R_TCP_ERROR, r);
+}
+
+/* Begin a connection to the phone's current URL: resolve it, or connect at once. */
+static void start_url(struct worker *w, struct phone *p, uint64_t now)
+{
+	const struct url *u = phone_url(w, p);
+
+	p->gen++;
+	p->dtls = DT_OFF;
+	p->auth_step = 0;
+	p->password_sent = false;
+	p->verify_fail = R_NONE;
+	p->dst.sin_family = AF_INET;
+	p->dst.sin_port = htons(u->port);
+	p->dst.sin_addr.s_addr = 0;
+	if (url_host_is_ipv4(u)) {
+		inet_pton(AF_INET, u->host, &p->dst.sin_addr);
+		start_tcp(w, p, now);
+	} else {
+		phone_set_state(p, PH_RESOLVING, now);
+		if (p->traced) {
+			char d0[16], d1[16] = "";
+
+			inet_ntop(AF_INET, &w->cfg->dns[0], d0, sizeof(d0));
+			if (w->cfg->n_dns > 1)
+				inet_ntop(AF_INET, &w->cfg->dns[1], d1, sizeof(d1));
+			PTRACE(p, now, "VPNC: -parse_url: resolving %s (DNS %s%s%s)", u->host, d0,
+			       d1[0] ? ", " : "", d1);
+		}
+		if (worker_dns_lookup(w, p, u->host))
+			phone_fail(w, p, R_INTERNAL, 0);
+	}
+}
+
+void phone_arrive(struct worker *w, struct phone *p, uint64_t now)
+{
+	p->t_due = p->timer.deadline_us ? p->timer.deadline_us : now;
+	p->connect_deadline = p->t_due + phone_connect_timer(w, p);
+	p->url_i = 0;
+	if (!p->rebooted)
+		STAT_ADD(w, attempted, 1);
+	PTRACE(p, now, "VPNC: -vpnc_control: %s starts, conn timer %llu s (due %.3f ms ago)",
+	       p->model->name, (unsigned long long)(phone_connect_timer(w, p) / 1000000),
+	       (double)(now - p->t_due) / 1000.0);
+	if (p->cert) {
+		static const char *const validity[] = {"valid", "EXPIRED", "NOT YET VALID"};
+
+		PTRACE(p, now, "SECD: client certificate: %s%s, %s",
+		       p->lsc ? "LSC (CAPF)" : "MIC",
+		       p->lsc ? "" : p->model->mic_sha1 ? " (SHA-1 chain)" : " (SHA-256 chain)",
+		       validity[p->validity % 3]);
+	}
+	PTRACE(p, now, "VPNC: set_login_state: LOGIN: 0 (IDLE) --> 1 (TRYING)");
+	if (w->cfg->auth == AUTH_PASSWORD) {
+		char user[128], pass[128];
+
+		/* the phone's own settings refuse a space in either */
+		login_expand(user, sizeof(user), w->cfg->user_pattern, p);
+		login_expand(pass, sizeof(pass), w->cfg->password_pattern, p);
+		if (strchr(user, ' ') || strchr(pass, ' ')) {
+			phone_set_state(p, PH_RESOLVING, now);
+			phone_fail(w, p, R_BAD_CREDENTIALS, 0);
+			return;
+		}
+	}
+	start_url(w, p, now);
+	if (!phone_gone(p))
+		phone_arm(w, p, now);
+}
+
+void phone_on_dns(struct worker *w, struct phone *p, int status, struct in_addr addr)
+{
+	uint64_t now = clock_us();
+
+	PTRACE(p, now, "VPNC: -parse_url: %s -> %s", phone_url(w, p)->host,
+	       status == DNS_OK ? inet_ntoa(addr) : status == DNS_NXDOMAIN ? "NXDOMAIN-IPv4"
+									 : "no answer");
+	if (status != DNS_OK)
+		PTRACE(p, now, "VPNC: -parse_url: gethostbyname failed <%s>", phone_url(w, p)->host);
+	switch (status) {
+	case DNS_OK:
+		p->dst.sin_addr = addr;
+		start_tcp(w, p, now);
+		if (!phone_gone(p))
+			phone_arm(w, p, now);
+		break;
+	case DNS_NXDOMAIN:
+		phone_fail(w, p, R_DNS_NXDOMAIN, 0);
+		break;
+	default:
+		phone_fail(w, p, R_DNS_LOOKUP, status);
+		break;
+	}
+}
+
+/* The headend's leaf certificate, judged by its SHA-1 hash as the phone does. */
+bool phone_verify_leaf(void *app, X509 *leaf)
+{
+	struct phone *p = app;
+	uint8_t h[20];
+
+	if (certhash_sha1_x509(leaf, h))
+		return false;
+	bool ok = trust_has(p->trust_conn, h);
+	p->verify_fail = ok ? R_NONE : R_CERT_HASH;
+	if (p->traced) {
+		char hex[41], b64[29];
+		uint64_t now = clock_us();
+
+		certhash_hex(h, 20, hex, false);
+		certhash_b64(h, b64);
+		PTRACE(p, now, "SECD: Leaf cert hash = %s (%s)", hex, b64);
+		PTRACE(p, now, ok ? "SECD: Hash was found in the trust list"
+				  : "SECD: Hash was not found in the trust list");
+		PTRACE(p, now, ok ? "VPNC: VPN cert chain trusted" : "VPNC: VPN cert chain untrusted");
+	}
+	if (p->probe) {
+		memcpy(p->probe->leaf_sha1, h, 20);
+		p->probe->got_leaf = true;
+		p->probe->trusted = ok;
+		p->probe->host_id_ok = true;
+	}
+	if ((ok && p->w->cfg->host_id_check) || p->probe) {
+		const struct url *u = phone_url(p->w, p);
+		bool match = url_host_is_ipv4(u)
+				     ? X509_check_ip_asc(leaf, u->host, 0) == 1
+				     : X509_check_host(leaf, u->host, 0,
+						       X509_CHECK_FLAG_ALWAYS_CHECK_SUBJECT, NULL) == 1;
+
+		PTRACE(p, clock_us(), "SECD: host ID check: %s %s the certificate's CN/SAN", u->host,
+		       match ? "matches" : "does not match");
+		if (p->probe)
+			p->probe->host_id_ok = match;
+		else if (!match) {
+			p->verify_fail = R_HOST_ID;
+			ok = false;
+		}
+	}
+	/* a probe looks further whatever the answer: it reports, it does not refuse */
+	return ok || p->probe;
+}
+
+int phone_set_trust(struct worker *w, struct phone *p, const uint8_t (*sha1)[20], int n)
+{
+	const struct trust_set *s;
+
+	if (n < 0 || n > TRUST_MAX)
+		return -EINVAL;
+	s = trust_intern(w->trust, sha1, n);
+	if (!s)
+		return -ENOMEM;
+	if (p->traced && s != p->trust) {
+		uint64_t now = clock_us();
+
+		PTRACE(p, now, "SECD: trust list updated: %d certificate hash%s", s->n,
+		       s->n == 1 ? "" : "es");
+		for (int i = 0; i < s->n; i++) {
+			char b64[29];
+
+			certhash_b64(s->sha1[i], b64);
+			PTRACE(p, now, "SECD:   certHash%d = %s", i + 1, b64);
+		}
+	}
+	p->trust = s;
+	return 0;
+}
+
+int phone_fetch_config(struct worker *w, struct phone *p)
+{
+	uint64_t now = clock_us();
+	int r = fetch_request(w, p, now);
+
+	if (p->fetch)
+		phone_arm(w, p, now);
+	return r;
+}
+
+/* ==== Probe ==== */
+
+static void probe_tls(struct phone *p)
+{
+	STACK_OF(X509) *chain = SSL_get_peer_cert_chain(p->tls.ssl);
+	struct probe_result *r = p->probe;
+	size_t n = 0;
+
+	snprintf(r->tls_version, sizeof(r->tls_version), "%s", tls_version_name(&p->tls));
+	snprintf(r->tls_cipher, sizeof(r->tls_cipher), "%s", tls_cipher_name(&p->tls));
+	for (int i = 0; chain && i < sk_X509_num(chain) && n < sizeof(r->chain) - 1; i++) {
+		char cn[128] = "?";
+
+		X509_NAME_get_text_by_NID(X509_get_subject_name(sk_X509_value(chain, i)),
+					  NID_commonName, cn, sizeof(cn));
+		n += (size_t)snprintf(r->chain + n, sizeof(r->chain) - n, "%s%s", i ? " <- " : "",
+				      cn);
+	}
+}
+
+
+void phone_on_connect(struct worker *w, struct phone *p, int res)
+{
+	uint64_t now = clock_us();
+	const struct url *u = phone_url(w, p);
+
+	if (res < 0) {
+		phone_fail(w, p, res == -ECONNREFUSED ? R_TCP_REFUSED
+			   : res == -ETIMEDOUT  ? R_TCP_TIMEOUT
+						: R_TCP_ERROR,
+		     res);
+		return;
+	}
+	worker_record(w, M_TCP_CONNECT, now - p->t_phase);
+	PTRACE(p, now, "VPNC: -connect: TCP connected in %.1f ms", (double)(now - p->t_phase) / 1e3);
+	if (p->traced) {
+		const char *c = p->model->tls_ciphers, *at = strstr(c, ":@");
+
+		PTRACE(p, now, "VPNC: -protocol_handler: current cipher -> %.*s",
+		       at ? (int)(at - c) : (int)strlen(c), c);
+	}
+	phone_set_state(p, PH_TLS, now);
+	p->trust_conn = p->trust; /* a new list applies from this handshake on */
+	if (tls_open(&p->tls, p->ssl_ctx, p->cert, p->key, url_host_is_ipv4(u) ? NULL : u->host,
+		     p)) {
+		phone_fail(w, p, R_INTERNAL, -ENOMEM);
+		return;
+	}
+	tls_handshake(&p->tls);
+	worker_flush(w, p, CH_TCP);
+	worker_recv(w, p, CH_TCP);
+}
+
+static void tls_failed(struct worker *w, struct phone *p)
+{
+	uint64_t now = clock_us();
+
+	if (p->tls.alert_rcvd)
+		PTRACE(p, now, "VPNC: SSL alert received: %s",
+		       SSL_alert_desc_string_long(p->tls.alert_rcvd));
+	if (p->tls.alert_sent)
+		PTRACE(p, now, "VPNC: SSL alert sent: %s", SSL_alert_desc_string_long(p->tls.alert_sent));
+	PTRACE(p, now, "VPNC: -protocol_handler: SSL handshake failed: %s", tls_last_error());
+	/* bad_certificate .. unknown_ca, access_denied: the headend refused our certificate */
+	uint8_t a = p->tls.alert_rcvd;
+	bool cert_refused = (a >= 42 && a <= 46) || a == 48 || a == 49;
+
+	if (p->verify_fail)
+		phone_fail(w, p, (enum reason)p->verify_fail, 0);
+	else if (cert_refused && p->cert)
+		phone_fail(w, p, R_CLIENT_CERT, a);
+	else if (tls_failure_is_no_shared(&p->tls))
+		phone_fail(w, p, R_TLS_NO_SHARED, p->tls.alert_rcvd);
+	else if (p->tls.alert_rcvd)
+		phone_fail(w, p, R_TLS_ALERT, p->tls.alert_rcvd);
+	else
+		phone_fail(w, p, R_TLS_ERROR, 0);
+}
+
+static int ibuf_room(struct phone *p)
+{
+	if (p->icap - p->ilen >= 512)
+		return 0;
+	uint32_t cap = p->icap ? p->icap * 2 : IBUF_MIN;
+	if (cap > IBUF_MAX)
+		cap = IBUF_MAX;
+	if (cap <= p->ilen)
+		return -E2BIG;
+	uint8_t *b = realloc(p->ibuf, cap);
+	if (!b)
+		return -ENOMEM;
+	p->ibuf = b;
+	p->icap = cap;
+	return 0;
+}
+
+static void tcp_input(struct worker *w, struct phone *p, const uint8_t *data, size_t len,
+		      uint64_t now)
+{
+	tls_feed(&p->tls, data, len);
+	if (p->state == PH_TLS) {
+		int r = tls_handshake(&p->tls);
+
+		if (r < 0) {
+			worker_flush(w, p, CH_TCP);
+			tls_failed(w, p);
+			return;
+		}
+		if (r == 0) {
+			worker_flush(w, p, CH_TCP);
+			return;
+		}
+		worker_record(w, M_TLS_HANDSHAKE, now - p->t_phase);
+		if (p->probe) {
+			probe_tls(p);
+			if (!p->cert && w->cfg->auth == AUTH_CERTIFICATE) {
+				phone_probe_done(w, p, now); /* no identity to log in with */
+				return;
+			}
+		}
+		PTRACE(p, now, "VPNC: -protocol_handler: new cipher -> %s (%s)", tls_cipher_name(&p->tls),
+		       tls_version_name(&p->tls));
+		if (p->reconnecting && p->cookie[0]) {
+			/* the session cookie still stands for the phone: no new login */
+			PTRACE(p, now, "VPNC: -do_connect: CONNECT with the session cookie");
+			phone_set_state(p, PH_CSTP, now);
+			login_connect(w, p);
+		} else {
+			PTRACE(p, now, "VPNC: -do_auth: POST %s", phone_url(w, p)->path);
+			phone_set_state(p, PH_AUTH, now);
+			login_start(w, p);
+		}
+	}
+	for (;;) {
+		int r = ibuf_room(p);
+
+		if (r) {
+			phone_fail(w, p, p->state == PH_TUNNEL ? R_CSTP_MALFORMED : R_HTTP_MALFORMED, r);
+			return;
+		}
+		r = tls_read(&p->tls, p->ibuf + p->ilen, p->icap - p->ilen);
+		if (r == 0)
+			break;
+		if (r < 0) {
+			bool up = p->state == PH_TUNNEL;
+
+			if (p->state == PH_CLOSING) {
+				/* the headend's close_notify answering our logout */
+				finish(w, p);
+				return;
+			}
+
+			if (r == -EPIPE)
+				phone_fail(w, p, up ? R_CLOSED_BY_HEADEND : R_CLOSED_HANDSHAKE, 0);
+			else if (p->tls.alert_rcvd)
+				phone_fail(w, p, R_TLS_ALERT, p->tls.alert_rcvd);
+			else
+				phone_fail(w, p, R_TLS_ERROR, 0);
+			return;
+		}
+		p->ilen += (uint32_t)r;
+		switch (p->state) {
+		case PH_AUTH:
+			login_auth_input(w, p, now);
+			break;
+		case PH_CSTP:
+			login_connect_input(w, p, now);
+			break;
+		case PH_TUNNEL:
+			tunnel_cstp_input(w, p, now);
+			break;
+		case PH_CLOSING:
+			p->ilen = 0; /* nothing more matters */
+			break;
+		default:
+			return;
+		}
+		if (phone_gone(p))
+			return;
+	}
+	/* an idle tunnel keeps no input buffer */
+	if (p->state == PH_TUNNEL && p->ilen == 0)
+		free_ibuf(p);
+	worker_flush(w, p, CH_TCP);
+}
+
+/*
+ * The headend closed the connection during the TLS handshake. A headend that
+ * will not talk to a phone often just closes (ocserv sends no alert), so the
+ * phone tells what it can from how far it got: before any ServerHello, its
+ * hello was refused (no shared version or cipher, or a headend at its
+ * session cap closing what it just accepted); after it sent its certificate
+ * and Finished, its certificate was refused.
+ */
+static void closed_in_tls(struct worker *w, struct phone *p, int res)
+{
+	enum tls_stage st = tls_stage(&p->tls);
+	uint64_t now = clock_us();
+
+	PTRACE(p, now, "VPNC: -protocol_handler: connection closed by the headend during the SSL "
+		       "handshake (%s)",
+	       st == TLS_STAGE_HELLO	? "no ServerHello"
+	       : st == TLS_STAGE_FINISHED ? "after our certificate and Finished"
+					  : "during the key exchange");
+	if (st == TLS_STAGE_HELLO)
+		phone_fail(w, p, R_TLS_REFUSED, res);
+	else if (st == TLS_STAGE_FINISHED && p->cert)
+		phone_fail(w, p, R_CLIENT_CERT, res);
+	else
+		phone_fail(w, p, R_CLOSED_HANDSHAKE, res);
+}
+
+void phone_on_recv(struct worker *w, struct phone *p, enum chan_id c, int res)
+{
+	uint64_t now = clock_us();
+
+	if (c == CH_UDP) {
+		if (res > 0)
+			tunnel_udp_input(w, p, p->ch[CH_UDP].rbuf, (size_t)res, now);
+		else if (p->ch[CH_UDP].fd >= 0)
+			worker_recv(w, p, CH_UDP); /* ICMP errors: keep listening */
+	} else if (res <= 0) {
+		if (p->state == PH_CLOSING)
+			finish(w, p);
+		else if (p->state == PH_TLS)
+			closed_in_tls(w, p, res);
+		else
+			phone_fail(w, p, p->state == PH_TUNNEL ? R_CLOSED_BY_HEADEND : R_CLOSED_HANDSHAKE,
+			     res);
+		return;
+	} else {
+		tcp_input(w, p, p->ch[CH_TCP].rbuf, (size_t)res, now);
+	}
+	if (!phone_gone(p) || p->state == PH_BACKOFF)
+		phone_arm(w, p, now);
+}
+
+void phone_on_send(struct worker *w, struct phone *p, enum chan_id c, int res)
+{
+	if (c == CH_TCP && res < 0 && p->state != PH_CLOSING) {
+		phone_fail(w, p, p->state == PH_TUNNEL ? R_CLOSED_BY_HEADEND : R_CLOSED_HANDSHAKE, res);
+		return;
+	}
+	/* CLOSING: the DISCONNECT and close_notify have left */
+	if (c == CH_TCP && p->state == PH_CLOSING &&
+	    (res < 0 || !p->tls.ssl || !membio_pending(p->tls.bio)))
+		finish(w, p);
+}
+
+void phone_on_timer(struct timer *t, uint64_t now)
+{
+	struct phone *p = (struct phone *)((char *)t - offsetof(struct phone, timer));
+	struct worker *w = p->w;
+
+	if (p->reset_at && now >= p->reset_at && p->state != PH_IDLE) {
+		p->reset_at = 0;
+		phone_reset(w, p, now, now, p->fetch_pending);
+		return;
+	}
+	if (p->cut_until && now >= p->cut_until) {
+		p->cut_until = 0;
+		PTRACE(p, now, "NET: path restored");
+		worker_recv(w, p, CH_TCP);
+		worker_flush(w, p, CH_TCP);
+		worker_flush(w, p, CH_UDP);
+	}
+	switch (p->state) {
+	case PH_IDLE:
+		if (swarm_arrivals_stopped(w->sw) && !p->rebooted)
+			phone_set_state(p, PH_DONE, now); /* the capacity search stopped arrivals */
+		else if (!w->stopping)
+			phone_arrive(w, p, now);
+		return;
+	case PH_RESOLVING:
+		if (now >= p->t_phase + DNS_GIVE_UP_US) {
+			PTRACE(p, now, "VPNC: -parse_url: gethostbyname failed <%s>",
+			       phone_url(w, p)->host);
+			phone_fail(w, p, R_DNS_LOOKUP, 0);
+			return;
+		}
+		/* fall through */
+	case PH_CONNECTING:
+	case PH_TLS:
+	case PH_AUTH:
+	case PH_CSTP:
+		if (now >= p->connect_deadline) {
+			phone_fail(w, p, p->state == PH_CONNECTING ? R_TCP_TIMEOUT : R_CONNECT_TIMEOUT,
+			     0);
+			return;
+		}
+		break;
+	case PH_TUNNEL:
+		tunnel_timer(w, p, now);
+		break;
+	case PH_CLOSING:
+		if (now >= p->close_deadline) {
+			finish(w, p);
+			return;
+		}
+		break;
+	case PH_BACKOFF:
+		if (now < p->retry_at)
+			break;
+		p->connect_deadline = now + phone_connect_timer(w, p);
+		start_url(w, p, now);
+		break;
+	default:
+		return;
+	}
+	if (!phone_gone(p) || p->state == PH_BACKOFF)
+		phone_arm(w, p, now);
+}
+
+/* Logout: the headend ends the session and forgets the cookie; finish() follows. */
+static void logout(struct worker *w, struct phone *p, uint64_t now)
+{
+	static const char bye[] = "\xb0Phone disconnected";
+
+	if (p->dtls == DT_UP)
+		tunnel_send_dtls(w, p, CSTP_DISCONNECT, bye, sizeof(bye) - 1, now);
+	tunnel_send_cstp(w, p, CSTP_DISCONNECT, bye, sizeof(bye) - 1, now);
+	tls_shutdown(&p->tls);
+	worker_flush(w, p, CH_TCP);
+	phone_set_state(p, PH_CLOSING, now);
+	p->close_deadline = now + CLOSE_WAIT_US;
+	if (!p->ch[CH_TCP].send_busy)
+		finish(w, p);
+	else
+		phone_arm(w, p, now);
+}
+
+void phone_stop(struct worker *w, struct phone *p, uint64_t now)
+{
+	p->resetting = false; /* the run's end wins over a reset under way */
+	p->reset_at = 0;
+
+	switch (p->state) {
+	case PH_IDLE:
+		if (timer_armed(&p->timer) && p->timer.deadline_us <= now) {
+			/* due at this very moment: it arrives, then is cut short like the others */
+			wheel_del(&w->wheel, &p->timer);
+			phone_arrive(w, p, now);
+			phone_stop(w, p, now);
+			break;
+		}
+		wheel_del(&w->wheel, &p->timer);
+		phone_set_state(p, PH_DONE, now);
+		break;
+	case PH_TUNNEL:
+		logout(w, p, now);
+		break;
+	case PH_RESOLVING:
+	case PH_CONNECTING:
+	case PH_TLS:
+	case PH_AUTH:
+	case PH_CSTP:
+	case PH_BACKOFF:
+		/* the run ends before this phone got its tunnel */
+		STAT_ADD(w, aborted, 1);
+		phone_set_state(p, PH_DONE, now);
+		phone_teardown(w, p);
+		break;
+	default:
+		break;
+	}
+}
+
+/* ==== The timeline's commands ==== */
+
+#define REBOOT_US 500000u /* a reset phone is back this long after its logout */
+
+/* After a reset: forget the session and arrive again, as a phone that restarted. */
+static void reboot(struct worker *w, struct phone *p, uint64_t now)
+{
+	p->resetting = false;
+	p->rebooted = true;
+	p->reconnecting = false;
+	p->attempt = 0;
+	p->cookie[0] = '\0';
+	STAT_ADD(w, resets, 1);
+	phone_set_state(p, PH_IDLE, now);
+	wheel_add(&w->wheel, &p->timer, now + REBOOT_US);
+}
+
+void phone_reset(struct worker *w, struct phone *p, uint64_t now, uint64_t at, bool fetch)
+{
+	if (w->stopping || p->state == PH_IDLE || p->state == PH_DONE || p->resetting)
+		return; /* not there yet (it will arrive fresh), or already going */
+	p->fetch_pending = fetch;
+	if (at > now) {
+		p->reset_at = at;
+		if (!timer_armed(&p->timer) || p->timer.deadline_us > at)
+			wheel_add(&w->wheel, &p->timer, at);
+		return;
+	}
+	p->reset_at = 0;
+	PTRACE(p, now, "VPNC: reset by the call manager: restarting%s",
+	       fetch ? ", config to be fetched once connected" : "");
+	switch (p->state) {
+	case PH_TUNNEL:
+		p->resetting = true;
+		logout(w, p, now);
+		return;
+	case PH_CLOSING:
+		p->resetting = true; /* finish() restarts it */
+		return;
+	case PH_FAILED:
+		STAT_SUB(w, failed, 1);
+		STAT_SUB(w, failed_by[p->reason], 1);
+		p->reason = R_NONE;
+		break;
+	default:
+		break;
+	}
+	phone_teardown(w, p);
+	reboot(w, p, now);
+}
+
+void phone_cut(struct worker *w, struct phone *p, uint64_t now, uint64_t until, double loss)
+{
+	if (p->state == PH_IDLE || p->state == PH_DONE)
+		return;
+	p->cut_until = until;
+	p->cut_loss = (float)loss;
+	PTRACE(p, now, "NET: path %s for %.1f s", loss >= 1 ? "cut" : "losing packets",
+	       (double)(until - now) / 1e6);
+	if (p->state >= PH_RESOLVING && p->state <= PH_TUNNEL)
+		phone_arm(w, p, now);
+}

@@ -1,0 +1,204 @@
+/*
+ * engine/phone/phone.h - one simulated phone: its state machine and its events.
+ *
+ * A phone goes idle -> resolving -> connecting -> TLS -> auth -> CONNECT ->
+ * tunnel up (-> closing -> done), or ends in FAILED with one reason. DTLS is
+ * a sub-state of the tunnel: off, handshake, up, failed. Every transition
+ * goes through phone_set_state(), which timestamps the phase for the
+ * latency histograms. The worker owns the ring and calls the phone_on_*
+ * handlers with completions; the phone never touches the ring itself.
+ */
+#ifndef ENGINE_PHONE_H
+#define ENGINE_PHONE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <netinet/in.h>
+
+#include "engine/phone/policy.h"
+#include "engine/phone/reason.h"
+#include "engine/tls/tls.h"
+#include "engine/phone/trace.h"
+#include "engine/ring/wheel.h"
+
+struct worker;
+struct model;
+struct trust_set;
+
+enum phone_state {
+	PH_IDLE,       /* not yet due */
+	PH_RESOLVING,  /* DNS lookup of the headend's name */
+	PH_CONNECTING, /* TCP SYN sent */
+	PH_TLS,        /* TLS handshake, certificate hash check */
+	PH_AUTH,       /* XML authentication POST(s) */
+	PH_CSTP,       /* CONNECT /CSCOSSLC/tunnel sent */
+	PH_TUNNEL,     /* CSTP up; DTLS in its own sub-state */
+	PH_BACKOFF,    /* waiting to try again (the next URL, or a reconnect) */
+	PH_CLOSING,    /* DISCONNECT sent, waiting for the sockets to drain */
+	PH_DONE,       /* disconnected cleanly at the end of the run */
+	PH_FAILED,     /* ended with a reason */
+	PH__COUNT
+};
+
+enum dtls_state {
+	DT_OFF,       /* not offered, or not granted by the headend */
+	DT_HANDSHAKE, /* hello sent */
+	DT_UP,        /* carrying data */
+	DT_FAILED,    /* handshake failed or timed out; the tunnel stays on TLS */
+};
+
+enum chan_id { CH_TCP = 0, CH_UDP = 1 };
+
+/* One socket of a phone, as the ring sees it. */
+struct chan {
+	int fd;                /* -1 when closed */
+	uint8_t *rbuf;         /* owned; held by the kernel while a receive is in flight */
+	uint32_t rcap;         /* bytes */
+	uint8_t *sbuf;         /* owned; held by the kernel while a send is in flight */
+	size_t scap, slen, soff; /* capacity, bytes to send, bytes sent */
+	uint8_t inflight;      /* operations the kernel still holds */
+	bool recv_busy, send_busy;
+};
+
+/* What the headend's CONNECT reply said about DTLS, kept for retries. */
+struct dtls_params {
+	uint16_t port;       /* X-DTLS-Port; 0: no DTLS offered */
+	bool psk;            /* PSK-NEGOTIATE (else legacy resumption) */
+	bool cipher_12;      /* the cipher came in X-DTLS12-CipherSuite */
+	uint8_t id_len;      /* bytes of id */
+	uint8_t id[32];      /* App-ID (PSK) or Session-ID (legacy) */
+	char cipher[64];     /* the legacy suite the headend chose */
+	uint32_t dpd, keepalive; /* X-DTLS-DPD, X-DTLS-Keepalive, seconds */
+};
+
+/* What phoneswarm probe learns from one phone's connection. */
+struct probe_result {
+	char tls_version[16], tls_cipher[64];
+	char chain[512];        /* subject CNs of the presented chain, leaf first */
+	uint8_t leaf_sha1[20];
+	bool got_leaf, trusted, host_id_ok, authenticated, tunnel, dtls_offered, dtls_up;
+	char dtls[96];          /* DTLS version and cipher, or why it did not come up */
+	uint8_t reason;         /* enum reason if the connection failed */
+	int detail;
+};
+
+struct phone {
+	struct worker *w; /* borrowed: the worker the phone lives on */
+	uint32_t idx; /* global phone number, 0..count-1 */
+	uint16_t gen; /* bumped per connection; stale completions carry an old one */
+	uint8_t state, dtls;
+	uint8_t reason; /* enum reason when FAILED */
+	uint8_t url_i;  /* which of the headend URLs this attempt uses */
+	uint8_t verify_fail; /* why the certificate check refused the headend (enum reason) */
+	bool lsc;       /* presents an LSC (CAPF) rather than its MIC */
+	uint8_t validity; /* enum validity of its certificate */
+	const struct model *model;
+	void *ssl_ctx; /* SSL_CTX of the model, borrowed */
+	uint64_t mac;
+	uint32_t src;             /* source IPv4 address, network order; 0 = any */
+	struct sockaddr_in dst;   /* headend */
+	X509 *cert;               /* owned: the phone's identity */
+	EVP_PKEY *key;            /* borrowed from the identity pool */
+	const struct trust_set *trust;      /* borrowed (worker's table): for the next connection */
+	const struct trust_set *trust_conn; /* borrowed: what this connection checks against */
+
+	struct timer timer;       /* the phone's one timer, see phone_timer() */
+	uint64_t t_due;           /* when the phone was due to arrive */
+	uint64_t t_phase;         /* when the current phase began */
+	uint64_t t_dtls;          /* when the DTLS handshake began */
+	uint64_t connect_deadline;
+
+	struct chan ch[2];
+	struct tls tls, dtls_s;
+	uint8_t *ibuf;            /* owned: decrypted TLS bytes not yet parsed */
+	uint32_t ilen, icap;
+
+	char cookie[128];         /* webvpn session cookie */
+	uint8_t master[48];       /* legacy DTLS master secret we sent */
+	uint8_t psk[32];          /* PSK-NEGOTIATE key */
+	struct in_addr tun_addr;  /* address the headend assigned */
+	struct liveness live[2];  /* CSTP and DTLS keepalive/DPD */
+	uint64_t close_deadline;  /* CLOSING: when to stop waiting for the send */
+	uint64_t retry_at;        /* BACKOFF: when to try again */
+	uint64_t dropped_at;      /* when the tunnel was lost, while reconnecting */
+	uint64_t dtls_retry_at;   /* DTLS failed: when to try it again, 0 = not */
+	uint64_t dtls_deadline;   /* the DTLS handshake must be done by then */
+	bool reconnecting;        /* bringing a lost tunnel back (the cookie may serve) */
+	uint8_t attempt;          /* reconnect attempts since the tunnel was last up */
+	struct dtls_params dp;
+	struct probe_result *probe; /* owned; only for phoneswarm probe */
+	struct voice *voice;        /* owned; only when the scenario has calls */
+	struct fetch *fetch;        /* owned; only while a config fetch runs */
+	int detail;               /* failure detail: HTTP status, TLS alert, errno */
+	bool dtls_psk;            /* the DTLS session is PSK-NEGOTIATE (else legacy) */
+	bool pinged;              /* the tunnel check ping has been sent */
+	uint8_t auth_step;        /* login forms answered on this connection */
+	bool password_sent;       /* a password went out: another form means refused */
+	struct in_addr ping_dst;  /* the DNS server the headend assigned (X-CSTP-DNS) */
+	uint64_t ping_sent_us;    /* when, 0 once answered */
+	uint64_t reset_at;        /* the timeline reset the phone: restart then; 0 = not */
+	uint64_t cut_until;       /* the phone's path loses packets until then; 0 = not */
+	float cut_loss;           /* share of datagrams lost meanwhile (1 = cut) */
+	bool resetting;           /* logging out for a reset: restart once closed */
+	bool rebooted;            /* restarted by a reset at least once */
+	bool fetch_pending;       /* fetch the config once the tunnel can carry it (engine/phone/fetch.h) */
+	bool traced;              /* keep a console-log transcript (--trace, --trace-failed) */
+	struct trace trace;       /* owned: the transcript */
+};
+
+/* Set up phone idx (not yet due) on worker w. */
+void phone_init(struct phone *p, struct worker *w, uint32_t idx);
+/* Free what the phone still holds (certificate, buffers, sessions). */
+void phone_release(struct phone *p);
+/* The phone's arrival time has come: start bringing the tunnel up. */
+void phone_arrive(struct worker *w, struct phone *p, uint64_t now);
+/* End of run: disconnect cleanly if up, abandon otherwise. */
+void phone_stop(struct worker *w, struct phone *p, uint64_t now);
+/*
+ * The timeline's commands (engine/command.h). A reset at `at` logs the phone
+ * out if its tunnel is up, then it restarts and connects afresh (DNS, TLS,
+ * login: no cookie), fetching its config once up if fetch is set; a phone
+ * that had failed comes back to life. A cut drops the phone's datagrams
+ * (share loss) and, when loss is 1, holds its TCP both ways, until `until`.
+ */
+void phone_reset(struct worker *w, struct phone *p, uint64_t now, uint64_t at, bool fetch);
+void phone_cut(struct worker *w, struct phone *p, uint64_t now, uint64_t until, double loss);
+/* True when the phone holds nothing in the kernel and is in a final state. */
+bool phone_finished(const struct phone *p);
+
+/* Completions, from the worker. res is the cqe result (bytes or -errno). */
+void phone_on_dns(struct worker *w, struct phone *p, int status, struct in_addr addr);
+void phone_on_connect(struct worker *w, struct phone *p, int res);
+void phone_on_recv(struct worker *w, struct phone *p, enum chan_id c, int res);
+void phone_on_send(struct worker *w, struct phone *p, enum chan_id c, int res);
+void phone_on_timer(struct timer *t, uint64_t now);
+
+const char *phone_state_name(enum phone_state s);
+/* Append a line to the phone's transcript, if it keeps one. */
+#define PTRACE(p, now, ...)                                        \
+	do {                                                       \
+		if ((p)->traced)                                   \
+			trace_add(&(p)->trace, (now), __VA_ARGS__); \
+	} while (0)
+
+/* The TLS verify callback: is the leaf's SHA-1 in the phone's trust list? */
+bool phone_verify_leaf(void *app, X509 *leaf);
+
+/*
+ * Give phone p (of worker w, on w's thread) the trust list sha1[0..n)
+ * (certHash1..N of its config; n 0..10, 0 trusts nothing). It takes effect
+ * at the phone's next TLS handshake: a connection under way or a tunnel
+ * already up keeps the list it was checked with, as on a real phone.
+ * 0, -EINVAL (n out of range) or -ENOMEM.
+ */
+int phone_set_trust(struct worker *w, struct phone *p, const uint8_t (*sha1)[20], int n);
+
+/*
+ * Phone p (of worker w, on w's thread) fetches its SEP<MAC>.cnf.xml by TFTP
+ * through its tunnel and takes the certHash entries it finds for its next
+ * connection (engine/phone/fetch.h): now if its tunnel is up, else as soon as the
+ * tunnel next comes up. 0, or -EALREADY if a fetch is under way.
+ */
+int phone_fetch_config(struct worker *w, struct phone *p);
+
+#endif

@@ -1,0 +1,56 @@
+/*
+ * engine/phone/phone_internal.h - what phone.c, login.c and tunnel.c share.
+ *
+ * The phone's state machine is written in three files; this is how they
+ * reach each other. Nothing outside the three includes it: the phone's
+ * interface is phone.h.
+ */
+#ifndef ENGINE_PHONE_INTERNAL_H
+#define ENGINE_PHONE_INTERNAL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "engine/proto/http.h"
+#include "engine/phone/phone.h"
+#include "engine/phone/reason.h"
+#include "engine/swarm.h"
+#include "engine/ring/worker.h"
+
+#define IBUF_MAX (HTTP_MAX_HEAD + 16384u) /* bytes: a reply's head and body, or one CSTP frame */
+
+/* The current connection is over (failed, done, or replaced by a new try). */
+static inline bool phone_gone(const struct phone *p)
+{
+	return p->state == PH_FAILED || p->state == PH_DONE || p->state == PH_BACKOFF;
+}
+
+/* The headend URL this attempt uses. */
+static inline const struct url *phone_url(struct worker *w, const struct phone *p)
+{
+	return swarm_url(w->sw, p->url_i);
+}
+
+/* Enter state s, timestamping the phase. */
+void phone_set_state(struct phone *p, enum phone_state s, uint64_t now);
+/*
+ * The connection failed for reason r (detail: HTTP status, alert, errno,
+ * frame type). Counts it and, by the phone's policies, fails over to the
+ * next URL, schedules a reconnection, or ends the phone.
+ */
+void phone_fail(struct worker *w, struct phone *p, enum reason r, int detail);
+/*
+ * Count one failure event of reason r (detail as phone_fail's) and queue its
+ * record for failures.csv. phone_fail does it for the failures it handles.
+ */
+void phone_count_failure(struct worker *w, struct phone *p, enum reason r, int detail);
+/* Close the connection's sessions and sockets; the phone's state is the caller's. */
+void phone_teardown(struct worker *w, struct phone *p);
+/* Set the phone's one timer to the earliest deadline of its state. */
+void phone_arm(struct worker *w, struct phone *p, uint64_t now);
+/* Drop the first n bytes of the decrypted input. */
+void phone_ibuf_consume(struct phone *p, uint32_t n);
+/* phoneswarm probe: this phone has learned what it came for. */
+void phone_probe_done(struct worker *w, struct phone *p, uint64_t now);
+
+#endif

@@ -1,0 +1,97 @@
+/*
+ * engine/phone/policy.h - the phone's timing decisions, as pure functions.
+ *
+ * Arrivals, keepalive and dead-peer detection take times in microseconds
+ * and return what to do and when to look again. No sockets, no state of
+ * their own: tests/unit/test_policy.c drives them with made-up clocks.
+ */
+#ifndef ENGINE_POLICY_H
+#define ENGINE_POLICY_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+/* When phone i of an open-loop ramp is due: t0 + i/rate seconds. */
+uint64_t policy_arrival_us(uint64_t t0_us, uint64_t i, double rate_per_s);
+
+/*
+ * How the offered load grows (ramp.mode): constant, at rate; linear, the
+ * rate climbing from rate to rate_max over ramp_us, then staying there;
+ * step, phones arriving step at a time (at rate), each step followed by a
+ * hold of hold_us before the next, so the headend is measured at each level
+ * of concurrent phones.
+ */
+enum ramp_mode { RAMP_CONSTANT, RAMP_LINEAR, RAMP_STEP };
+struct ramp_spec {
+	enum ramp_mode mode;
+	double rate;      /* phones per second */
+	double rate_max;  /* linear: the rate reached after ramp_us */
+	uint64_t ramp_us; /* linear */
+	uint32_t step;    /* step: phones per step */
+	uint64_t hold_us; /* step: the pause after each step */
+};
+/* When phone i (from 0) arrives under r. */
+uint64_t policy_ramp_arrival_us(uint64_t t0_us, uint64_t i, const struct ramp_spec *r);
+
+/* Liveness of one channel (CSTP or DTLS), OpenConnect's semantics. */
+struct liveness {
+	uint64_t last_rx_us;   /* last packet of any type received */
+	uint64_t last_tx_us;   /* last packet of any type sent */
+	uint64_t dpd_sent_us;  /* our outstanding DPD request, 0 if none */
+	uint32_t dpd_s;        /* X-*-DPD, seconds; 0 = off */
+	uint32_t keepalive_s;  /* X-*-Keepalive, seconds; 0 = off */
+};
+
+enum live_action {
+	LIVE_NONE,      /* nothing to do yet */
+	LIVE_KEEPALIVE, /* nothing sent for keepalive_s: send a keepalive */
+	LIVE_DPD,       /* nothing received for dpd_s: send a DPD request */
+	LIVE_DEAD,      /* nothing received for 2 x dpd_s: the peer is gone */
+};
+
+/*
+ * What the channel should do at now_us, and in *next_us the time it should
+ * be asked again (UINT64_MAX if never). DEAD wins over DPD over KEEPALIVE.
+ * A DPD is repeated every dpd_s/2 while unanswered.
+ */
+enum live_action policy_liveness(const struct liveness *l, uint64_t now_us, uint64_t *next_us);
+
+/*
+ * How long a phone waits before reconnect attempt n (0 for the first):
+ * step, then 2 x step, ... up to 10 x step (OpenConnect: 10 s, +10 s each
+ * time, at most 100 s).
+ */
+uint64_t policy_backoff_us(unsigned attempt, uint64_t step_us);
+
+/* After a tunnel loss, does the phone come back? */
+enum reconnect_policy {
+	RECONNECT_ON_DROP, /* after a drop, yes; after the headend's DISCONNECT, no (it stays
+			    * down, as the community thread's phone did) */
+	RECONNECT_ALWAYS,  /* after any loss */
+	RECONNECT_NEVER,   /* never */
+};
+
+/* Whether to reconnect after losing the tunnel; by_headend: the headend sent DISCONNECT. */
+bool policy_reconnect(enum reconnect_policy p, bool by_headend);
+
+/*
+ * Which phones an action of the timeline applies to: those whose index lies
+ * in one of the ranges (all phones when there are none) and, of those, the
+ * share fraction spread evenly over the indexes (phone i is taken when
+ * floor((i + 1) * fraction) > floor(i * fraction), so any run of n phones
+ * holds n * fraction of them, give or take one).
+ */
+#define POLICY_MAX_RANGES 8
+struct phone_sel {
+	double fraction;                 /* 0..1; 1 = all */
+	uint32_t lo[POLICY_MAX_RANGES];  /* inclusive ranges of phone indexes */
+	uint32_t hi[POLICY_MAX_RANGES];
+	int n_ranges;
+};
+bool policy_selected(const struct phone_sel *s, uint32_t idx);
+
+/* When, within [0, spread_us), phone idx carries out a spread action: a
+ * low-discrepancy point, so the phones of any stretch are spread out too. */
+uint64_t policy_spread_us(uint32_t idx, uint64_t spread_us);
+
+#endif

@@ -1,0 +1,483 @@
+/*
+ * engine/phone/tunnel.c - a phone's tunnel once CONNECT succeeded (tunnel.h).
+ *
+ * CSTP frames on the TLS stream, one per record; the DTLS session (where a
+ * phone's DTLS handshake lives: legacy resumption or PSK-NEGOTIATE, keyed
+ * by dtls.c), its failure policy and retries; keepalive and DPD on both
+ * channels by policy.c's rules; the IP packets the phone sends and receives
+ * through the tunnel (inner.c), today one ping to check the data path.
+ */
+#include "engine/phone/tunnel.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <arpa/inet.h>
+
+#include "engine/proto/anyconnect.h"
+#include "engine/ring/clock.h"
+#include "engine/config.h"
+#include "engine/proto/cstp.h"
+#include "engine/tls/dtls.h"
+#include "engine/phone/fetch.h"
+#include "engine/proto/inner.h"
+#include "engine/tls/membio.h"
+#include "engine/trust/model.h"
+#include "engine/phone/phone_internal.h"
+#include "engine/voice/voice.h"
+
+#define TLS_QUEUE_BYTES 65536u /* bytes of TLS records waiting to be sent, at most */
+
+static void data_path_ready(struct worker *w, struct phone *p, uint64_t now);
+
+/* DTLS trouble does not end the phone: the tunnel carries on over TLS. */
+void tunnel_dtls_fail(struct worker *w, struct phone *p, enum reason r)
+{
+	uint64_t now = clock_us();
+
+	if (r == R_DTLS_TIMEOUT) {
+		PTRACE(p, now, "VPNC: -vpnc_control: conn timer expired ... to abort connect");
+		PTRACE(p, now, "VPNC: -abort_connect: in dtls setup phase");
+	}
+	PTRACE(p, now, "VPNC: -create_dtls_connection: DTLS setup failure (%s)", reason_name(r));
+	PTRACE(p, now, "VPNC: connect : err: SSL success DTLS fail");
+	if (p->dtls == DT_UP)
+		STAT_SUB(w, dtls_now, 1);
+	p->dtls = DT_FAILED;
+	tls_close(&p->dtls_s);
+	worker_close(w, p, CH_UDP);
+	if (p->state != PH_TUNNEL)
+		return;
+	if (p->probe) {
+		snprintf(p->probe->dtls, sizeof(p->probe->dtls), "failed: %s", reason_name(r));
+		phone_probe_done(w, p, now);
+		return;
+	}
+	if (w->cfg->dtls_abort) {
+		/* the strict phone: no DTLS, no connection ("abort_connect") */
+		phone_fail(w, p, r, r == R_DPD_TIMEOUT ? CH_UDP : 0);
+		return;
+	}
+	phone_count_failure(w, p, r, r == R_DPD_TIMEOUT ? CH_UDP : 0);
+	if (w->cfg->dtls_retry_us)
+		p->dtls_retry_at = now + w->cfg->dtls_retry_us;
+	data_path_ready(w, p, now);
+}
+
+int tunnel_send_cstp(struct worker *w, struct phone *p, uint8_t type, const void *payload,
+		     uint16_t len, uint64_t now)
+{
+	uint8_t frame[CSTP_HEADER_LEN + 1600];
+
+	if (len > sizeof(frame) - CSTP_HEADER_LEN)
+		return -EMSGSIZE;
+	cstp_header(frame, type, len);
+	if (len)
+		memcpy(frame + CSTP_HEADER_LEN, payload, len);
+	/* one frame, one record: ocserv reads them one to one */
+	if (tls_write(&p->tls, frame, CSTP_HEADER_LEN + len))
+		return -EPROTO;
+	STAT_ADD(w, cstp_tx_bytes, CSTP_HEADER_LEN + len);
+	p->live[CH_TCP].last_tx_us = now;
+	worker_flush(w, p, CH_TCP);
+	return 0;
+}
+
+int tunnel_send_dtls(struct worker *w, struct phone *p, uint8_t type, const void *payload,
+		     uint16_t len, uint64_t now)
+{
+	uint8_t rec[1 + 1600];
+
+	if (len > sizeof(rec) - 1)
+		return -EMSGSIZE;
+	rec[0] = type;
+	if (len)
+		memcpy(rec + 1, payload, len);
+	if (tls_write(&p->dtls_s, rec, 1u + len))
+		return -EPROTO;
+	STAT_ADD(w, dtls_tx_bytes, 1u + len);
+	p->live[CH_UDP].last_tx_us = now;
+	worker_flush(w, p, CH_UDP);
+	tls_idle(&p->dtls_s);
+	return 0;
+}
+
+/* An IP packet into the tunnel: over DTLS while it is up, else over TLS. */
+int tunnel_send_ip(struct worker *w, struct phone *p, const uint8_t *pkt, uint16_t len,
+		     uint64_t now)
+{
+	bool dtls = p->dtls == DT_UP;
+	BIO *out = dtls ? p->dtls_s.bio : p->tls.bio;
+
+	/*
+	 * A socket that cannot keep up: the phone's own queue is bounded, as a
+	 * real phone's is, and a packet that finds it full is lost here.
+	 */
+	if (membio_pending(out) >= (dtls ? MEMBIO_DGRAM_QUEUE : TLS_QUEUE_BYTES)) {
+		STAT_ADD(w, data_tx_dropped, 1);
+		return -ENOBUFS;
+	}
+	int r = dtls ? tunnel_send_dtls(w, p, CSTP_DATA, pkt, len, now)
+		     : tunnel_send_cstp(w, p, CSTP_DATA, pkt, len, now);
+	if (!r)
+		STAT_ADD(w, data_tx_packets, 1);
+	return r;
+}
+
+/*
+ * Once the data path is settled (DTLS up, failed, or not offered), the
+ * phone pings the DNS server the headend gave it, as a phone checks its
+ * network: one echo, timed, proving both directions of the tunnel.
+ */
+static void tunnel_ping(struct worker *w, struct phone *p, uint64_t now)
+{
+	uint8_t pkt[128];
+	int n;
+
+	if (p->pinged || !p->ping_dst.s_addr)
+		return;
+	p->pinged = true;
+	n = inner_icmp_echo(pkt, sizeof(pkt), p->tun_addr, p->ping_dst, (uint16_t)p->idx,
+			    p->gen, 56);
+	if (n > 0 && !tunnel_send_ip(w, p, pkt, (uint16_t)n, now))
+		p->ping_sent_us = now;
+}
+
+/* DTLS is up, failed, or not used: what waited for the data path goes now. */
+static void data_path_ready(struct worker *w, struct phone *p, uint64_t now)
+{
+	tunnel_ping(w, p, now);
+	fetch_ready(w, p, now);
+}
+
+static void on_data(struct worker *w, struct phone *p, const uint8_t *pkt, size_t len,
+		    uint64_t now)
+{
+	struct inner_info in;
+
+	STAT_ADD(w, data_rx_packets, 1);
+	if (len && (pkt[0] >> 4) == 6)
+		return; /* the headend's IPv6 housekeeping: phones here speak IPv4 */
+	if (inner_parse(pkt, len, &in) < 0) {
+		STAT_ADD(w, data_rx_bad, 1);
+		return;
+	}
+	if (in.proto == IPPROTO_UDP && p->fetch && fetch_rx(w, p, &in, now))
+		return;
+	if (in.proto == IPPROTO_UDP && p->voice && in.dport == voice_port(p)) {
+		voice_rx(w, p, &in, now);
+		return;
+	}
+	if (in.proto == IPPROTO_ICMP && in.icmp_type == 0 && in.icmp_id == (uint16_t)p->idx &&
+	    in.icmp_seq == p->gen && p->ping_sent_us) {
+		worker_record(w, M_PING_RTT, now - p->ping_sent_us);
+		PTRACE(p, now, "VPNC: ping %s through the tunnel: %.2f ms", inet_ntoa(in.src),
+		       (double)(now - p->ping_sent_us) / 1e3);
+		p->ping_sent_us = 0;
+	}
+}
+
+/* ==== Tunnel ==== */
+
+/* What the CONNECT reply said about DTLS, kept for retries. */
+static void keep_dtls_params(struct phone *p, const struct ac_tunnel *t)
+{
+	struct dtls_params *d = &p->dp;
+
+	memset(d, 0, sizeof(*d));
+	if (t->dtls == AC_DTLS_NONE || !t->dtls_port)
+		return;
+	d->port = t->dtls_port;
+	d->psk = t->dtls == AC_DTLS_PSK;
+	d->cipher_12 = t->dtls_cipher_12;
+	d->dpd = t->dtls_dpd;
+	d->keepalive = t->dtls_keepalive;
+	if (d->psk) {
+		d->id_len = t->dtls_app_id_len;
+		memcpy(d->id, t->dtls_app_id, t->dtls_app_id_len);
+	} else {
+		d->id_len = 32;
+		memcpy(d->id, t->dtls_session_id, 32);
+	}
+	snprintf(d->cipher, sizeof(d->cipher), "%s", t->dtls_cipher);
+}
+
+static void start_dtls(struct worker *w, struct phone *p, uint64_t now)
+{
+	const struct dtls_params *d = &p->dp;
+	int r;
+
+	if (w->cfg->dtls_mode == DTLS_MODE_OFF || !d->port)
+		return;
+	if (!d->psk && p->model->dtls_same_cipher) {
+		char buf[32];
+		const char *tls = dtls_tls_cipher(&p->tls, buf, sizeof(buf));
+		const char *dtls = dtls_suite_cipher(d->cipher, d->cipher_12);
+
+		if (!tls || !dtls || strcmp(tls, dtls)) {
+			/*
+			 * The headend chose a DTLS cipher other than the TLS one: the
+			 * phone cannot use it, and its DTLS setup hangs until the
+			 * connect timer aborts it, as in the troubleshooting guide.
+			 */
+			PTRACE(p, now, "VPNC: -create_dtls_connection: x-dtls-ciphersuite %s (%s) is not "
+				       "the TLS cipher (%s): cannot set up DTLS",
+			       d->cipher, dtls ? dtls : "?", tls ? tls : "?");
+			p->dtls = DT_HANDSHAKE;
+			p->t_dtls = now;
+			if (!p->dtls_deadline || p->dtls_deadline < now)
+				p->dtls_deadline = p->connect_deadline > now
+							   ? p->connect_deadline
+							   : now + w->cfg->connect_timeout_us;
+			return;
+		}
+	}
+	r = worker_udp_open(w, p, d->port);
+	if (r) {
+		tunnel_dtls_fail(w, p, R_DTLS_FAILED);
+		return;
+	}
+	p->dtls_psk = d->psk;
+	if (p->dtls_psk) {
+		r = dtls_psk_from_tls(&p->tls, p->psk);
+		if (!r)
+			r = dtls_open_psk(&p->dtls_s, swarm_dtls_ctx(w->sw, true), p->psk, d->id,
+					  d->id_len, p);
+	} else {
+		r = dtls_open_legacy(&p->dtls_s, swarm_dtls_ctx(w->sw, false), d->cipher,
+				     d->cipher_12, p->master, d->id, p);
+	}
+	if (r) {
+		tunnel_dtls_fail(w, p, R_DTLS_FAILED);
+		return;
+	}
+	p->dtls = DT_HANDSHAKE;
+	p->t_dtls = now;
+	if (!p->dtls_deadline || p->dtls_deadline < now)
+		p->dtls_deadline = p->connect_deadline > now ? p->connect_deadline
+							     : now + w->cfg->connect_timeout_us;
+	PTRACE(p, now, "VPNC: -create_dtls_connection: %s to port %u",
+	       p->dtls_psk ? "DTLSv1.2 PSK-NEGOTIATE" : "DTLSv0.9 resumption", d->port);
+	p->live[CH_UDP] = (struct liveness){.last_rx_us = now, .last_tx_us = now,
+					    .dpd_s = d->dpd, .keepalive_s = d->keepalive};
+	tls_handshake(&p->dtls_s);
+	worker_flush(w, p, CH_UDP);
+}
+
+void tunnel_up(struct worker *w, struct phone *p, const struct ac_tunnel *t, uint64_t now)
+{
+	uint64_t since = p->reconnecting ? p->dropped_at : p->t_due;
+
+	worker_record(w, M_CSTP_CONNECT, now - p->t_phase);
+	if (p->reconnecting) {
+		worker_record(w, M_RECONNECT, now - p->dropped_at);
+		STAT_ADD(w, reconnects, 1);
+		PTRACE(p, now, "VPNC: reconnected %.1f s after the drop",
+		       (double)(now - p->dropped_at) / 1e6);
+		p->reconnecting = false;
+	} else {
+		worker_record(w, M_TIME_TO_TUNNEL, now - p->t_due);
+		STAT_ADD(w, tunnels_up, 1);
+	}
+	p->attempt = 0;
+	phone_set_state(p, PH_TUNNEL, now);
+	PTRACE(p, now, "VPNC: -do_connect: 200 CONNECTED: address %s, DPD %u s, keepalive %u s, "
+		       "DTLS %s",
+	       inet_ntoa(t->addr), t->dpd, t->keepalive,
+	       t->dtls == AC_DTLS_PSK ? "PSK-NEGOTIATE" : t->dtls == AC_DTLS_LEGACY ? t->dtls_cipher : "none");
+	PTRACE(p, now, "VPNC: set_login_state: LOGIN: 1 (TRYING) --> 2 (CONNECTED) in %.1f ms",
+	       (double)(now - since) / 1e3);
+	STAT_ADD(w, up_now, 1);
+	p->tun_addr = t->addr;
+	p->live[CH_TCP] = (struct liveness){.last_rx_us = now, .last_tx_us = now,
+					    .dpd_s = t->dpd, .keepalive_s = t->keepalive};
+	p->pinged = false;
+	p->dtls_retry_at = 0;
+	p->dtls_deadline = 0;
+	keep_dtls_params(p, t);
+	if (w->cfg->fetch_config == FETCH_ON_CONNECT && !p->probe)
+		p->fetch_pending = true;
+	start_dtls(w, p, now);
+	voice_up(w, p, now);
+	if (p->probe) {
+		p->probe->tunnel = true;
+		p->probe->dtls_offered = p->dp.port != 0;
+		if (p->dtls == DT_OFF) {
+			snprintf(p->probe->dtls, sizeof(p->probe->dtls), "%s",
+				 w->cfg->dtls_mode == DTLS_MODE_OFF ? "not asked for"
+								     : "not offered by the headend");
+			phone_probe_done(w, p, now);
+			return;
+		}
+	}
+	if (p->dtls == DT_OFF)
+		data_path_ready(w, p, now);
+}
+
+static void on_dpd_resp(struct worker *w, struct phone *p, enum chan_id c, uint64_t now)
+{
+	if (p->live[c].dpd_sent_us) {
+		PTRACE(p, now, "VPNC: %s DPD response in %.2f ms", c == CH_TCP ? "CSTP" : "DTLS",
+		       (double)(now - p->live[c].dpd_sent_us) / 1e3);
+		worker_record(w, M_DPD_RTT, now - p->live[c].dpd_sent_us);
+		STAT_ADD(w, dpd_answered, 1);
+		p->live[c].dpd_sent_us = 0;
+	}
+}
+
+/* CSTP frames from the headend, in the tunnel. */
+void tunnel_cstp_input(struct worker *w, struct phone *p, uint64_t now)
+{
+	struct cstp_frame f;
+	int n = 0;
+
+	while (p->state == PH_TUNNEL && (n = cstp_parse(p->ibuf, p->ilen, &f)) > 0) {
+		p->live[CH_TCP].last_rx_us = now;
+		STAT_ADD(w, cstp_rx_bytes, (uint64_t)n);
+		switch (f.type) {
+		case CSTP_DPD_REQ:
+			tunnel_send_cstp(w, p, CSTP_DPD_RESP, f.payload, f.len, now);
+			break;
+		case CSTP_DPD_RESP:
+			on_dpd_resp(w, p, CH_TCP, now);
+			break;
+		case CSTP_DATA:
+			on_data(w, p, f.payload, f.len, now);
+			break;
+		case CSTP_DISCONNECT:
+		case CSTP_TERMINATE:
+			PTRACE(p, now, "VPNC: headend sent %s (%u bytes)", cstp_type_name(f.type), f.len);
+			phone_fail(w, p, R_CLOSED_BY_HEADEND, f.type);
+			return;
+		default: /* data, keepalive: counted above */
+			break;
+		}
+		phone_ibuf_consume(p, (uint32_t)n);
+	}
+	if (p->state == PH_TUNNEL && n < 0)
+		phone_fail(w, p, R_CSTP_MALFORMED, n);
+}
+
+void tunnel_udp_input(struct worker *w, struct phone *p, const uint8_t *data, size_t len,
+		      uint64_t now)
+{
+	uint8_t rec[2048];
+
+	if (p->dtls != DT_HANDSHAKE && p->dtls != DT_UP)
+		return;
+	tls_feed(&p->dtls_s, data, len);
+	if (p->dtls == DT_HANDSHAKE) {
+		int r = tls_handshake(&p->dtls_s);
+
+		if (r < 0) {
+			tunnel_dtls_fail(w, p, R_DTLS_FAILED);
+			return;
+		}
+		worker_flush(w, p, CH_UDP);
+		if (r == 0)
+			return;
+		/* a legacy session must be the resumed one, never a full handshake */
+		if (!p->dtls_psk && !dtls_resumed(&p->dtls_s)) {
+			tunnel_dtls_fail(w, p, R_DTLS_FAILED);
+			return;
+		}
+		worker_record(w, M_DTLS_HANDSHAKE, now - p->t_dtls);
+		PTRACE(p, now, "VPNC: DTLS connected: %s %s in %.1f ms", tls_version_name(&p->dtls_s),
+		       tls_cipher_name(&p->dtls_s), (double)(now - p->t_dtls) / 1e3);
+		p->dtls = DT_UP;
+		STAT_ADD(w, dtls_up, 1);
+		STAT_ADD(w, dtls_now, 1);
+		if (p->probe) {
+			p->probe->dtls_up = true;
+			snprintf(p->probe->dtls, sizeof(p->probe->dtls), "%s %s (%s)",
+				 tls_version_name(&p->dtls_s), tls_cipher_name(&p->dtls_s),
+				 p->dtls_psk ? "PSK-NEGOTIATE" : "legacy resumption");
+			phone_probe_done(w, p, now);
+			return;
+		}
+		p->live[CH_UDP].last_rx_us = now;
+		data_path_ready(w, p, now);
+	}
+	for (;;) {
+		int n = tls_read(&p->dtls_s, rec, sizeof(rec));
+
+		if (n <= 0) {
+			if (n < 0 && n != -EPIPE)
+				tunnel_dtls_fail(w, p, R_DTLS_FAILED);
+			break;
+		}
+		p->live[CH_UDP].last_rx_us = now;
+		STAT_ADD(w, dtls_rx_bytes, (uint64_t)n);
+		switch (rec[0]) {
+		case CSTP_DPD_REQ:
+			tunnel_send_dtls(w, p, CSTP_DPD_RESP, rec + 1, (uint16_t)(n - 1 > 256 ? 0 : n - 1),
+				  now);
+			break;
+		case CSTP_DPD_RESP:
+			on_dpd_resp(w, p, CH_UDP, now);
+			break;
+		case CSTP_DATA:
+			on_data(w, p, rec + 1, (size_t)n - 1, now);
+			break;
+		case CSTP_DISCONNECT:
+			tunnel_dtls_fail(w, p, R_CLOSED_BY_HEADEND);
+			return;
+		default:
+			break;
+		}
+	}
+	worker_flush(w, p, CH_UDP);
+	tls_idle(&p->dtls_s);
+}
+
+/* ==== Timer and stop ==== */
+
+/*
+ * Keepalive and DPD of channel c, by policy_liveness(): send what is due and
+ * return the action, so that the caller decides what a dead channel means.
+ */
+static enum live_action keep_alive(struct worker *w, struct phone *p, enum chan_id c, uint64_t now)
+{
+	uint64_t next;
+	enum live_action act = policy_liveness(&p->live[c], now, &next);
+	int (*send)(struct worker *, struct phone *, uint8_t, const void *, uint16_t, uint64_t) =
+		c == CH_TCP ? tunnel_send_cstp : tunnel_send_dtls;
+
+	if (act == LIVE_DPD) {
+		p->live[c].dpd_sent_us = now;
+		STAT_ADD(w, dpd_sent, 1);
+		send(w, p, CSTP_DPD_REQ, NULL, 0, now);
+	} else if (act == LIVE_KEEPALIVE) {
+		STAT_ADD(w, keepalives_sent, 1);
+		send(w, p, CSTP_KEEPALIVE, NULL, 0, now);
+	}
+	return act;
+}
+
+void tunnel_timer(struct worker *w, struct phone *p, uint64_t now)
+{
+	if (p->voice)
+		voice_tick(w, p, now);
+	fetch_tick(w, p, now);
+	if (keep_alive(w, p, CH_TCP, now) == LIVE_DEAD) {
+		phone_fail(w, p, R_DPD_TIMEOUT, 0);
+		return;
+	}
+	if (p->dtls == DT_FAILED && p->dtls_retry_at && now >= p->dtls_retry_at) {
+		p->dtls_retry_at = 0;
+		PTRACE(p, now, "VPNC: retrying DTLS");
+		STAT_ADD(w, dtls_retries, 1);
+		p->dtls_deadline = now + w->cfg->connect_timeout_us;
+		start_dtls(w, p, now);
+	} else if (p->dtls == DT_HANDSHAKE) {
+		if (now >= p->dtls_deadline) {
+			tunnel_dtls_fail(w, p, R_DTLS_TIMEOUT);
+		} else {
+			dtls_handle_timeout(&p->dtls_s);
+			worker_flush(w, p, CH_UDP);
+		}
+	} else if (p->dtls == DT_UP && keep_alive(w, p, CH_UDP, now) == LIVE_DEAD) {
+		tunnel_dtls_fail(w, p, R_DPD_TIMEOUT);
+	}
+}

@@ -1,0 +1,271 @@
+/*
+ * engine/tls/dtls.c - legacy and PSK DTLS keying (dtls.h).
+ *
+ * The legacy handshake needs OpenSSL to believe it holds a session: we
+ * build its DER form (version, protocol, cipher id, session id, master key)
+ * and load it with d2i_SSL_SESSION. The legacy protocol is DTLS1_BAD_VER
+ * (0x0100) for the AES-SHA suites and DTLS 1.2 for the OC-DTLS1_2 GCM ones.
+ * Encrypt-then-MAC and extended master secret would make the headend refuse
+ * the resumption, so both are off.
+ */
+#include "engine/tls/dtls.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+#include <openssl/rand.h>
+
+#ifndef DTLS1_BAD_VER
+#define DTLS1_BAD_VER 0x0100
+#endif
+
+static int psk_index = -1;
+static pthread_once_t psk_once = PTHREAD_ONCE_INIT;
+
+static void psk_index_init(void)
+{
+	psk_index = SSL_get_ex_new_index(0, "phoneswarm psk", NULL, NULL, NULL);
+}
+
+static unsigned int psk_cb(SSL *ssl, const char *hint, char *identity,
+			   unsigned int max_identity_len, unsigned char *psk, unsigned int max_psk_len)
+{
+	const uint8_t *key = SSL_get_ex_data(ssl, psk_index);
+
+	(void)hint;
+	if (!key || max_identity_len < 4 || max_psk_len < 32)
+		return 0;
+	memcpy(identity, "psk", 4);
+	memcpy(psk, key, 32);
+	return 32;
+}
+
+static SSL_CTX *ctx_common(void)
+{
+	SSL_CTX *ctx = SSL_CTX_new(DTLS_client_method());
+
+	if (!ctx)
+		return NULL;
+	SSL_CTX_set_read_ahead(ctx, 1);
+	SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS);
+	SSL_CTX_set_options(ctx, SSL_OP_NO_ENCRYPT_THEN_MAC | SSL_OP_NO_TICKET |
+					 SSL_OP_NO_RENEGOTIATION);
+	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
+	SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, NULL);
+	return ctx;
+}
+
+SSL_CTX *dtls_ctx_new_legacy(void)
+{
+	SSL_CTX *ctx = ctx_common();
+
+	if (ctx)
+		SSL_CTX_set_options(ctx, SSL_OP_NO_EXTENDED_MASTER_SECRET |
+						 SSL_OP_LEGACY_SERVER_CONNECT);
+	return ctx;
+}
+
+SSL_CTX *dtls_ctx_new_psk(void)
+{
+	SSL_CTX *ctx = ctx_common();
+
+	if (!ctx)
+		return NULL;
+	pthread_once(&psk_once, psk_index_init);
+	SSL_CTX_set_psk_client_callback(ctx, psk_cb);
+	if (!SSL_CTX_set_cipher_list(ctx, "PSK:@SECLEVEL=0")) {
+		SSL_CTX_free(ctx);
+		return NULL;
+	}
+	return ctx;
+}
+
+/* DER helpers for the fake session: short-form lengths only (all < 128). */
+static size_t der_int(uint8_t *p, unsigned v)
+{
+	uint8_t tmp[5];
+	size_t n = 0;
+
+	do {
+		tmp[n++] = (uint8_t)v;
+		v >>= 8;
+	} while (v);
+	if (tmp[n - 1] & 0x80)
+		tmp[n++] = 0;
+	p[0] = 0x02;
+	p[1] = (uint8_t)n;
+	for (size_t i = 0; i < n; i++)
+		p[2 + i] = tmp[n - 1 - i];
+	return 2 + n;
+}
+
+static size_t der_octets(uint8_t *p, const uint8_t *d, size_t n)
+{
+	p[0] = 0x04;
+	p[1] = (uint8_t)n;
+	memcpy(p + 2, d, n);
+	return 2 + n;
+}
+
+/* An SSL_SESSION for protocol version ver, cipher id, session id and master key. */
+static SSL_SESSION *fake_session(int ver, uint16_t cipher_id, const uint8_t *sid, size_t sid_len,
+				 const uint8_t master[48])
+{
+	uint8_t der[160], *p = der + 2;
+	uint8_t cid[2] = {(uint8_t)(cipher_id >> 8), (uint8_t)cipher_id};
+
+	p += der_int(p, 1);
+	p += der_int(p, (unsigned)ver);
+	p += der_octets(p, cid, 2);
+	p += der_octets(p, sid, sid_len);
+	p += der_octets(p, master, 48);
+	der[0] = 0x30;
+	der[1] = (uint8_t)(p - der - 2);
+
+	const unsigned char *q = der;
+	return d2i_SSL_SESSION(NULL, &q, p - der);
+}
+
+/* Give the session to resume (or to carry an ID) to t's SSL. 0 or -1. */
+static int attach_session(struct tls *t, int ver, uint16_t cipher_id, const uint8_t *sid,
+			  size_t sid_len, const uint8_t master[48])
+{
+	SSL_SESSION *sess = fake_session(ver, cipher_id, sid, sid_len, master);
+	int r;
+
+	if (!sess)
+		return -1;
+	r = SSL_set_session(t->ssl, sess);
+	SSL_SESSION_free(sess);
+	return r == 1 ? 0 : -1;
+}
+
+struct suite_map {
+	const char *header; /* X-DTLS-CipherSuite value */
+	const char *openssl;
+	int version;
+	uint16_t id;
+	const char *cipher; /* symmetric cipher and key size */
+};
+
+static const struct suite_map suites[] = {
+	{"AES128-SHA", "AES128-SHA", DTLS1_BAD_VER, 0x002f, "AES-128"},
+	{"AES256-SHA", "AES256-SHA", DTLS1_BAD_VER, 0x0035, "AES-256"},
+	{"DES-CBC3-SHA", "DES-CBC3-SHA", DTLS1_BAD_VER, 0x000a, "DES-EDE3"},
+	{"OC-DTLS1_2-AES128-GCM", "AES128-GCM-SHA256", DTLS1_2_VERSION, 0x009c, "AES-128"},
+	{"OC-DTLS1_2-AES256-GCM", "AES256-GCM-SHA384", DTLS1_2_VERSION, 0x009d, "AES-256"},
+};
+
+const char *dtls_suite_cipher(const char *suite, int dtls12_header)
+{
+	for (unsigned i = 0; i < sizeof(suites) / sizeof(suites[0]); i++)
+		if (!strcmp(dtls12_header ? suites[i].openssl : suites[i].header, suite))
+			return suites[i].cipher;
+	return NULL;
+}
+
+const char *dtls_tls_cipher(const struct tls *t, char *buf, size_t len)
+{
+	static const struct {
+		const char *in, *cipher;
+	} fam[] = {{"AES256", "AES-256"}, {"AES128", "AES-128"}, {"DES-CBC3", "DES-EDE3"},
+		   {"CHACHA20", "CHACHA20"}, {"CAMELLIA256", "CAMELLIA-256"},
+		   {"CAMELLIA128", "CAMELLIA-128"}};
+	const SSL_CIPHER *c = t->ssl ? SSL_get_current_cipher(t->ssl) : NULL;
+	const char *name = c ? SSL_CIPHER_get_name(c) : NULL;
+
+	/* from the OpenSSL suite name: "ECDHE-RSA-AES256-GCM-SHA384" -> "AES-256" */
+	for (unsigned i = 0; name && i < sizeof(fam) / sizeof(fam[0]); i++)
+		if (strstr(name, fam[i].in)) {
+			snprintf(buf, len, "%s", fam[i].cipher);
+			return buf;
+		}
+	return NULL;
+}
+
+int dtls_open_legacy(struct tls *t, SSL_CTX *ctx, const char *suite, int dtls12_header,
+		     const uint8_t master[48], const uint8_t sid[32], void *app)
+{
+	const struct suite_map *s = NULL;
+	char list[64];
+	int r;
+
+	for (unsigned i = 0; i < sizeof(suites) / sizeof(suites[0]); i++) {
+		const char *name = dtls12_header ? suites[i].openssl : suites[i].header;
+
+		if (!strcmp(name, suite) && (!dtls12_header || suites[i].version == DTLS1_2_VERSION))
+			s = &suites[i];
+	}
+	if (!s)
+		return -EINVAL;
+	r = tls_open(t, ctx, NULL, NULL, NULL, app);
+	if (r)
+		return r;
+	snprintf(list, sizeof(list), "%s:@SECLEVEL=0", s->openssl);
+	if (!SSL_set_min_proto_version(t->ssl, s->version) ||
+	    !SSL_set_max_proto_version(t->ssl, s->version) || !SSL_set_cipher_list(t->ssl, list))
+		goto out_close;
+
+	if (attach_session(t, s->version, s->id, sid, 32, master))
+		goto out_close;
+	return 0;
+
+out_close:
+	tls_close(t);
+	return -EINVAL;
+}
+
+int dtls_open_psk(struct tls *t, SSL_CTX *ctx, const uint8_t psk[32], const uint8_t *app_id,
+		  size_t app_id_len, void *app)
+{
+	uint8_t rnd[48];
+	int r;
+
+	if (app_id_len == 0 || app_id_len > 32)
+		return -EINVAL;
+	r = tls_open(t, ctx, NULL, NULL, NULL, app);
+	if (r)
+		return r;
+	SSL_set_ex_data(t->ssl, psk_index, (void *)psk);
+	/* a session that cannot be resumed, carrying the App-ID as its ID */
+	if (RAND_bytes(rnd, sizeof(rnd)) != 1)
+		goto out_close;
+	if (attach_session(t, DTLS1_VERSION, 0x002f, app_id, app_id_len, rnd))
+		goto out_close;
+	return 0;
+
+out_close:
+	tls_close(t);
+	return -EINVAL;
+}
+
+int dtls_psk_from_tls(const struct tls *cstp, uint8_t psk[32])
+{
+	static const char label[] = "EXPORTER-openconnect-psk";
+
+	if (SSL_export_keying_material(cstp->ssl, psk, 32, label, sizeof(label) - 1, NULL, 0,
+				       0) != 1)
+		return -EPROTO;
+	return 0;
+}
+
+int64_t dtls_timeout_us(const struct tls *t)
+{
+	struct timeval tv;
+
+	if (!t->ssl || DTLSv1_get_timeout(t->ssl, &tv) != 1)
+		return -1;
+	return (int64_t)tv.tv_sec * 1000000 + tv.tv_usec;
+}
+
+void dtls_handle_timeout(struct tls *t)
+{
+	if (t->ssl)
+		DTLSv1_handle_timeout(t->ssl);
+}
+
+int dtls_resumed(const struct tls *t)
+{
+	return SSL_session_reused(t->ssl);
+}

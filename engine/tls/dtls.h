@@ -1,0 +1,50 @@
+/*
+ * engine/tls/dtls.h - keying a DTLS session the AnyConnect way.
+ *
+ * Two flavours, both on a struct tls with a datagram membio:
+ *  - legacy ("DTLS 0.9"): an abbreviated handshake resuming a session that
+ *    never existed, made from the master secret we sent in the CONNECT and
+ *    the session ID the headend returned;
+ *  - PSK-NEGOTIATE: a DTLS 1.2 PSK handshake keyed by the TLS exporter of
+ *    the CSTP session, with the headend's App-ID as the hello's session ID.
+ * The handshake and records then use tls_handshake/tls_read/tls_write.
+ */
+#ifndef ENGINE_DTLS_H
+#define ENGINE_DTLS_H
+
+#include <stdint.h>
+
+#include "engine/tls/tls.h"
+
+/* DTLS client contexts (shared by all phones of a thread). NULL on error. */
+SSL_CTX *dtls_ctx_new_legacy(void);
+SSL_CTX *dtls_ctx_new_psk(void);
+
+/*
+ * Legacy: resume (master, sid) with the suite the headend chose.
+ * suite is the header value ("AES256-SHA", "OC-DTLS1_2-AES256-GCM", or an
+ * OpenSSL name if dtls12_header). 0, -EINVAL unknown suite, -ENOMEM.
+ */
+int dtls_open_legacy(struct tls *t, SSL_CTX *ctx, const char *suite, int dtls12_header,
+		     const uint8_t master[48], const uint8_t sid[32], void *app);
+/* PSK: psk (32 bytes, borrowed for the session's life), app_id as session ID. */
+int dtls_open_psk(struct tls *t, SSL_CTX *ctx, const uint8_t psk[32], const uint8_t *app_id,
+		  size_t app_id_len, void *app);
+/* The PSK of a TLS session: exporter "EXPORTER-openconnect-psk", 32 bytes. 0 or -EPROTO. */
+int dtls_psk_from_tls(const struct tls *cstp, uint8_t psk[32]);
+/*
+ * The symmetric cipher and key size of a legacy DTLS suite as the headend
+ * names it ("AES256-SHA" -> "AES-256"), or NULL if unknown; and of a TLS
+ * session's cipher ("ECDHE-RSA-AES256-GCM-SHA384" -> "AES-256"). A phone
+ * that must use the same cipher on TLS and DTLS compares the two.
+ */
+const char *dtls_suite_cipher(const char *suite, int dtls12_header);
+const char *dtls_tls_cipher(const struct tls *t, char *buf, size_t len);
+/* Microseconds until a handshake retransmission is due, or -1 if none. */
+int64_t dtls_timeout_us(const struct tls *t);
+/* Retransmit if due. */
+void dtls_handle_timeout(struct tls *t);
+/* After the handshake: was a legacy session really resumed (else: reject). */
+int dtls_resumed(const struct tls *t);
+
+#endif

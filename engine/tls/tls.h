@@ -1,0 +1,83 @@
+/*
+ * engine/tls/tls.h - TLS and DTLS sessions over a membio, never over a socket.
+ *
+ * A struct tls is an SSL object and the membio it reads and writes. The
+ * channel feeds it received bytes (tls_feed), calls the handshake or read
+ * functions until they want more, then sends what the BIO collected. The
+ * same calls serve TLS (stream membio) and DTLS (datagram membio); dtls.h
+ * adds how a DTLS session is keyed. Nothing here touches the ring.
+ */
+#ifndef ENGINE_TLS_H
+#define ENGINE_TLS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <openssl/ssl.h>
+
+struct model;
+
+struct tls {
+	SSL *ssl; /* owned; NULL when closed */
+	BIO *bio; /* owned by ssl: both its read and write BIO */
+	uint8_t alert_rcvd; /* last fatal alert received (TLS alert number), 0 if none */
+	uint8_t alert_sent; /* last fatal alert we sent, 0 if none */
+	bool idle;          /* record buffers given back by tls_idle() */
+};
+
+/*
+ * Called during the handshake with the headend's leaf certificate; return
+ * true to trust it. app is what tls_open was given.
+ */
+typedef bool (*tls_verify_fn)(void *app, X509 *leaf);
+
+/*
+ * A client context for one phone model: its protocol versions and cipher
+ * list, buffers released when idle. Certificates are checked only by
+ * verify (phones pin the leaf hash; there is no CA store). NULL on error.
+ */
+SSL_CTX *tls_ctx_new(const struct model *m, tls_verify_fn verify);
+
+/* Start a client session. cert/key are borrowed (referenced). sni may be NULL. 0 or -ENOMEM. */
+int tls_open(struct tls *t, SSL_CTX *ctx, X509 *cert, EVP_PKEY *key, const char *sni, void *app);
+void tls_close(struct tls *t);
+/* The app pointer given to tls_open / dtls_open_*. */
+void *tls_app(const SSL *ssl);
+
+/* Lend received bytes (one datagram for DTLS) to the session. */
+void tls_feed(struct tls *t, const uint8_t *data, size_t len);
+/* Drive the handshake: 1 done, 0 needs more input, -EPROTO failed (see tls_alert/tls_last_error). */
+int tls_handshake(struct tls *t);
+/* Decrypted bytes into buf: >0 count, 0 needs more input, -EPIPE peer closed, -EPROTO error. */
+int tls_read(struct tls *t, uint8_t *buf, size_t cap);
+/* Encrypt len bytes as one record. 0, or -EPROTO. */
+int tls_write(struct tls *t, const void *buf, size_t len);
+/*
+ * Give back the session's record buffers while it is idle. TLS does this by
+ * itself (SSL_MODE_RELEASE_BUFFERS); OpenSSL never does it for DTLS, whose
+ * two 17 KB buffers would otherwise stay with every connected phone. The
+ * buffers come back before the session is used again (OpenSSL 3.0's DTLS
+ * write path does not re-create them by itself).
+ */
+void tls_idle(struct tls *t);
+/* Queue a close_notify. */
+void tls_shutdown(struct tls *t);
+
+/* The OpenSSL error of the last failure, as text ("no shared cipher"); static storage. */
+const char *tls_last_error(void);
+/* True if the last failure is a version or cipher mismatch. */
+bool tls_failure_is_no_shared(const struct tls *t);
+/* How far a client handshake got, to name a headend that just closes. */
+enum tls_stage {
+	TLS_STAGE_HELLO,    /* no ServerHello yet: the headend refused our hello */
+	TLS_STAGE_KEYX,     /* between the ServerHello and our Finished */
+	TLS_STAGE_FINISHED, /* our certificate and Finished sent: awaiting the headend's */
+	TLS_STAGE_DONE,     /* handshake complete */
+};
+enum tls_stage tls_stage(const struct tls *t);
+
+/* Negotiated protocol and cipher names ("TLSv1.2", "ECDHE-RSA-AES256-GCM-SHA384"). */
+const char *tls_version_name(const struct tls *t);
+const char *tls_cipher_name(const struct tls *t);
+
+#endif

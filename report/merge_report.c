@@ -1,0 +1,301 @@
+/*
+ * report/merge_report.c - "phoneswarm merge" (merge.h): the merged
+ * report.json and report.html, through report_write_json() and
+ * report_html_write().
+ *
+ * Counters are summed; latencies come from the sum of all intervals of
+ * each tag of the logs, with the exact min, max and mean the runs' reports
+ * give (hist_set_exact()); events and expectations are the runs' (an
+ * expectation holds if it held in every run: it is not judged again). A
+ * partial merge (--partial) lists the shards missing and the runs that did
+ * not complete. The page charts the merged timeseries.csv beside it.
+ */
+#include "report/merge.h"
+
+#include <math.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/config.h"
+#include "engine/phone/reason.h"
+#include "engine/stats/stats.h"
+#include "engine/stats/hist.h"
+#include "report/html.h"
+#include "report/jsonread.h"
+#include "report/report.h"
+
+#define MAX_EVENTS 256
+
+static const struct {
+	const char *path;
+	size_t off;
+} counters[] = {
+#define C(path, field)                                                                             \
+	{                                                                                          \
+		path, offsetof(struct stats, field)                                                \
+	}
+    C("phones.attempted", attempted),
+    C("phones.tunnels_up", tunnels_up),
+    C("phones.dtls_up", dtls_up),
+    C("phones.failed", failed),
+    C("phones.disconnected", disconnected),
+    C("phones.aborted_at_end", aborted),
+    C("phones.failovers", failovers),
+    C("phones.tunnels_dropped", tunnels_dropped),
+    C("phones.reconnects", reconnects),
+    C("phones.reconnect_failures", reconnect_failures),
+    C("phones.dtls_retries", dtls_retries),
+    C("traffic.cstp_tx_bytes", cstp_tx_bytes),
+    C("traffic.cstp_rx_bytes", cstp_rx_bytes),
+    C("traffic.dtls_tx_bytes", dtls_tx_bytes),
+    C("traffic.dtls_rx_bytes", dtls_rx_bytes),
+    C("traffic.keepalives_sent", keepalives_sent),
+    C("traffic.dpd_sent", dpd_sent),
+    C("traffic.dpd_answered", dpd_answered),
+    C("traffic.data_tx_packets", data_tx_packets),
+    C("traffic.data_rx_packets", data_rx_packets),
+    C("traffic.data_rx_bad", data_rx_bad),
+    C("traffic.data_tx_dropped", data_tx_dropped),
+    C("rtp.sent", rtp_sent),
+    C("rtp.received", rtp_received),
+    C("rtp.lost_up", rtp_up_lost),
+    C("rtp.lost_down", rtp_down_lost),
+    C("rtp.sent_up", rtp_up_expected),
+    C("rtp.sent_down", rtp_down_expected),
+    C("rtp.duplicates", rtp_duplicates),
+    C("rtp.reordered", rtp_reordered),
+    C("rtp.late", rtp_late),
+    C("rtp.not_sent", rtp_skipped),
+    C("rtp.stray", rtp_stray),
+    C("rtp.calls_completed", calls_completed),
+    C("rtp.calls_cut", calls_dropped),
+    C("rtp.calls_scored", mos_calls),
+    C("config.fetched", config_fetched),
+    C("config.failed", config_failed),
+    C("config.bytes", config_bytes),
+    C("config.unfinished", config_unfinished),
+#undef C
+};
+
+static void sum_stats(const struct jval *doc, struct stats *st)
+{
+	const struct jval *mos = jval_path(doc, "rtp.mos_mean");
+	double calls = jval_num(jval_path(doc, "rtp.calls_scored"), 0);
+
+	for (size_t k = 0; k < sizeof(counters) / sizeof(counters[0]); k++)
+		*(uint64_t *)((char *)st + counters[k].off) +=
+		    jval_u64(jval_path(doc, counters[k].path), 0);
+	for (int r = 1; r < R__COUNT; r++)
+		st->failures[r] +=
+		    jval_u64(jval_get(jval_get(doc, "failures"), reason_name((enum reason)r)), 0);
+	if (mos && mos->type == JVAL_NUM && calls > 0) {
+		uint64_t worst =
+		    (uint64_t)llround(5000.0 - 1000.0 * jval_num(jval_path(doc, "rtp.mos_min"), 5));
+
+		st->mos_milli_sum += (uint64_t)llround(mos->num * 1000.0 * calls);
+		if (worst > st->mos_worst_milli)
+			st->mos_worst_milli = worst;
+	}
+}
+
+/* Exact min, max and weighted mean of metric name over the runs; false if none has samples. */
+static bool exact_of(const struct merge *m, const char *name, uint64_t *min, uint64_t *max,
+		     double *mean)
+{
+	char path[128];
+	double sum = 0, n = 0;
+
+	*min = UINT64_MAX;
+	*max = 0;
+	for (int i = 0; i < m->n_runs; i++) {
+		snprintf(path, sizeof(path), "latency_us.%s", name);
+		const struct jval *l = jval_path(m->runs[i].doc, path);
+		double c = jval_num(jval_get(l, "count"), 0);
+
+		if (c <= 0)
+			continue;
+		if (jval_u64(jval_get(l, "min"), 0) < *min)
+			*min = jval_u64(jval_get(l, "min"), 0);
+		if (jval_u64(jval_get(l, "max"), 0) > *max)
+			*max = jval_u64(jval_get(l, "max"), 0);
+		sum += jval_num(jval_get(l, "mean"), 0) * c;
+		n += c;
+	}
+	*mean = n ? sum / n : 0;
+	return n > 0;
+}
+
+static void merge_events(const struct merge *m, struct run_event *ev, int *n_ev)
+{
+	*n_ev = 0;
+	for (int i = 0; i < m->n_runs; i++) {
+		const struct jval *a = jval_get(m->runs[i].doc, "events");
+
+		for (size_t k = 0; a && a->type == JVAL_ARR && k < a->n; k++) {
+			const struct jval *e = &a->items[k];
+			const char *name = jval_str(jval_get(e, "name"), "");
+			const struct jval *at = jval_get(e, "at_s");
+			bool ok = jval_get(e, "ok") && jval_get(e, "ok")->b;
+			int j;
+
+			for (j = 0; j < *n_ev && strcmp(ev[j].name, name); j++)
+				;
+			if (j == *n_ev) {
+				if (*n_ev == MAX_EVENTS)
+					continue;
+				(*n_ev)++;
+				memset(&ev[j], 0, sizeof(ev[j]));
+				snprintf(ev[j].name, sizeof(ev[j].name), "%s", name);
+				snprintf(ev[j].action, sizeof(ev[j].action), "%s",
+					 jval_str(jval_get(e, "action"), ""));
+				snprintf(ev[j].detail, sizeof(ev[j].detail), "%s",
+					 jval_str(jval_get(e, "detail"), ""));
+				ev[j].at_s = -1;
+				ev[j].ok = true;
+			}
+			if (at && at->type == JVAL_NUM && (ev[j].at_s < 0 || at->num < ev[j].at_s))
+				ev[j].at_s = at->num;
+			if (!ok && ev[j].ok)
+				snprintf(ev[j].detail, sizeof(ev[j].detail), "%s: %s",
+					 m->runs[i].dir, jval_str(jval_get(e, "detail"), ""));
+			ev[j].ok = ev[j].ok && ok;
+		}
+	}
+}
+
+/* Expectations were judged per run: merged, one holds if it held in every run. */
+static void merge_expects(const struct merge *m, struct expect_result *ex, int *n_ex)
+{
+	int held[MAX_EVENTS] = {0};
+
+	*n_ex = 0;
+	for (int i = 0; i < m->n_runs; i++) {
+		const struct jval *a = jval_get(m->runs[i].doc, "expectations");
+
+		for (size_t k = 0; a && a->type == JVAL_ARR && k < a->n; k++) {
+			const struct jval *e = &a->items[k];
+			const char *name = jval_str(jval_get(e, "name"), "");
+			bool ok = jval_get(e, "ok") && jval_get(e, "ok")->b;
+			int j;
+
+			for (j = 0; j < *n_ex && strcmp(ex[j].name, name); j++)
+				;
+			if (j == *n_ex) {
+				if (*n_ex == MAX_EVENTS)
+					continue;
+				(*n_ex)++;
+				memset(&ex[j], 0, sizeof(ex[j]));
+				snprintf(ex[j].name, sizeof(ex[j].name), "%s", name);
+				ex[j].ok = true;
+			}
+			held[j] += ok;
+			if (!ok && ex[j].ok)
+				snprintf(ex[j].detail, sizeof(ex[j].detail), "%s: %s",
+					 m->runs[i].dir, jval_str(jval_get(e, "detail"), ""));
+			ex[j].ok = ex[j].ok && ok;
+		}
+	}
+	for (int j = 0; j < *n_ex; j++)
+		if (ex[j].ok)
+			snprintf(
+			    ex[j].detail, sizeof(ex[j].detail),
+			    "held in %d of %d runs (judged in each run, not on the merged fleet)",
+			    held[j], m->n_runs);
+}
+
+int merge_write_report(struct merge *m, const char *dir, uint64_t peak, bool have_peak)
+{
+	static const char *const dtls_modes[] = {"auto", "legacy", "psk", "off"};
+	static struct run_event ev[MAX_EVENTS];
+	static struct expect_result ex[MAX_EVENTS];
+	struct run_incomplete *inc = calloc((size_t)m->n_runs, sizeof(*inc));
+	struct hist *empty = hist_new(), *lat[M__COUNT] = {0};
+	struct swarm_config cfg;
+	struct run_result res;
+	double weighted_cpu = 0, sum_up = 0;
+	char path[4096];
+	int rc = 0;
+
+	config_defaults(&cfg);
+	memset(&res, 0, sizeof(res));
+	cfg.n_models = 0; /* the runs' reports do not say */
+	cfg.url = (char *)merge_str_at(m->runs[0].doc, "headend");
+	for (int k = 0; k < 4; k++)
+		if (!strcmp(merge_str_at(m->runs[0].doc, "dtls_mode"), dtls_modes[k]))
+			cfg.dtls_mode = (enum dtls_mode)k;
+	cfg.count = 0;
+	for (int i = 0; i < m->n_runs; i++) {
+		const struct jval *d = m->runs[i].doc;
+		double up = jval_num(jval_path(d, "phones.tunnels_up"), 0);
+
+		cfg.count += (uint32_t)jval_u64(jval_path(d, "phones.configured"), 0);
+		sum_stats(d, &res.st);
+		res.wall_s = fmax(res.wall_s, jval_num(jval_get(d, "duration_s"), 0));
+		res.cpu_user_s += jval_num(jval_path(d, "resources.cpu_user_s"), 0);
+		res.cpu_sys_s += jval_num(jval_path(d, "resources.cpu_sys_s"), 0);
+		res.max_rss_kb += jval_u64(jval_path(d, "resources.max_rss_kb"), 0);
+		res.rss_base_kb += jval_u64(jval_path(d, "resources.rss_base_kb"), 0);
+		res.rss_at_peak_kb += jval_u64(jval_path(d, "resources.rss_at_peak_kb"), 0);
+		weighted_cpu += jval_num(jval_path(d, "resources.cpu_ms_per_tunnel"), 0) * up;
+		sum_up += up;
+		if (!have_peak)
+			peak += jval_u64(jval_path(d, "phones.peak_concurrent"), 0);
+		if (inc && m->runs[i].incomplete)
+			inc[res.n_incomplete++] = (struct run_incomplete){
+			    .run = m->runs[i].dir, .stopped_early = m->runs[i].stopped_early};
+	}
+	res.scenario = merge_str_at(m->runs[0].doc, "scenario");
+	res.cfg = &cfg;
+	res.peak_concurrent = peak;
+	res.cpu_to_peak_s = weighted_cpu / 1000.0;
+	res.tunnels_at_peak = (uint64_t)sum_up;
+	res.merged_runs = (uint32_t)m->n_runs;
+	res.shards_missing = m->missing;
+	res.n_shards_missing = m->n_missing;
+	res.incomplete = inc;
+	res.no_timeseries = !have_peak;
+	merge_events(m, ev, &res.n_events);
+	merge_expects(m, ex, &res.n_expects);
+	res.events = ev;
+	res.expects = ex;
+	if (!empty || !inc) {
+		hist_free(empty);
+		free(inc);
+		return merge_fail(m, "out of memory");
+	}
+	for (int k = 0; k < M__COUNT; k++) {
+		const char *name = metric_name((enum metric)k);
+		int t = merge_tag_index(m, name);
+		uint64_t min, max;
+		double mean;
+
+		res.lat[k] = empty;
+		if (t < 0 || !hist_count(m->total[t]))
+			continue;
+		lat[k] = m->total[t];
+		res.lat[k] = lat[k];
+		if (exact_of(m, name, &min, &max, &mean) && hist_set_exact(lat[k], min, max, mean))
+			fprintf(stderr,
+				"phoneswarm merge: %s: the runs' min/max do not match their logs; "
+				"min, max and mean are the logs' slots\n",
+				name);
+	}
+	snprintf(path, sizeof(path), "%s/report.json", dir);
+	rc = report_write_json(&res, path);
+	if (rc) {
+		rc = merge_fail(m, "%s: %s", path, strerror(-rc));
+		goto out;
+	}
+	rc = report_html_write(&res, dir);
+	if (rc) {
+		rc = merge_fail(m, "%s/report.html: %s", dir, strerror(-rc));
+		goto out;
+	}
+	report_print_summary(&res, dir, stdout);
+out:
+	hist_free(empty);
+	free(inc);
+	return rc;
+}
