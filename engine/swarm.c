@@ -63,7 +63,7 @@ struct swarm {
 	uint64_t t0, t_end;
 	uint64_t rss_base_kb;
 	struct hist *run[M__COUNT];   /* the run so far: every interval taken, merged */
-	struct hist *spare[M__COUNT]; /* empty; swapped with a worker's interval set */
+	struct hist_set *spare;       /* empty; swapped with a worker's interval set */
 	int running; /* workers not yet finished (atomic) */
 	int stop;    /* stop requested (atomic) */
 	int no_arrivals; /* arrivals stopped (atomic) */
@@ -211,10 +211,9 @@ void swarm_free(struct swarm *sw)
 	}
 	free(sw->workers);
 	free(sw->threads);
-	for (int m = 0; m < M__COUNT; m++) {
+	for (int m = 0; m < M__COUNT; m++)
 		hist_free(sw->run[m]);
-		hist_free(sw->spare[m]);
-	}
+	hist_set_free(sw->spare);
 	for (int i = 0; i < CONFIG_MAX_MODELS; i++)
 		SSL_CTX_free(sw->tls_ctx[i]);
 	SSL_CTX_free(sw->dtls_legacy);
@@ -347,9 +346,10 @@ int swarm_start(struct swarm *sw, char *err, size_t errlen)
 
 	for (int m = 0; m < M__COUNT; m++) {
 		sw->run[m] = hist_new();
-		sw->spare[m] = hist_new();
-		oom |= !sw->run[m] || !sw->spare[m];
+		oom |= !sw->run[m];
 	}
+	sw->spare = hist_set_new();
+	oom |= !sw->spare;
 	if (oom) {
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
@@ -410,23 +410,19 @@ void swarm_interval(struct swarm *sw, struct hist *const *out)
 	for (int i = 0; i < sw->n_workers; i++) {
 		struct worker *w = &sw->workers[i];
 
-		if (!w->ival[0])
+		if (!w->ival)
 			continue; /* never initialised */
-		pthread_mutex_lock(&w->ival_lock);
+		/* the worker records into the spare from now on; its full set is ours */
+		sw->spare = recorder_swap(&w->rec, sw->spare);
 		for (int m = 0; m < M__COUNT; m++) {
-			struct hist *full = w->ival[m];
+			struct hist *full = sw->spare->h[m];
 
-			w->ival[m] = sw->spare[m];
-			sw->spare[m] = full;
-		}
-		pthread_mutex_unlock(&w->ival_lock);
-		for (int m = 0; m < M__COUNT; m++) {
-			if (!hist_count(sw->spare[m]))
+			if (!hist_count(full))
 				continue;
-			hist_merge(sw->run[m], sw->spare[m]);
+			hist_merge(sw->run[m], full);
 			if (out)
-				hist_merge(out[m], sw->spare[m]);
-			hist_reset(sw->spare[m]);
+				hist_merge(out[m], full);
+			hist_reset(full);
 		}
 	}
 }

@@ -52,10 +52,9 @@ static void record_lateness(struct worker *w, uint64_t now)
 {
 	if (!w->n_late)
 		return;
-	pthread_mutex_lock(&w->ival_lock);
 	for (uint32_t i = 0; i < w->n_late; i++)
-		hist_record(w->ival[M_RTP_SEND_LATE], now > w->late_due[i] ? now - w->late_due[i] : 0);
-	pthread_mutex_unlock(&w->ival_lock);
+		hist_record(w->ival->h[M_RTP_SEND_LATE],
+			    now > w->late_due[i] ? now - w->late_due[i] : 0);
 	w->n_late = 0;
 }
 
@@ -268,9 +267,7 @@ bool worker_path_drops(struct worker *w, struct phone *p, uint64_t now)
 
 void worker_record(struct worker *w, enum metric m, uint64_t us)
 {
-	pthread_mutex_lock(&w->ival_lock);
-	hist_record(w->ival[m], us);
-	pthread_mutex_unlock(&w->ival_lock);
+	hist_record(w->ival->h[m], us); /* inside a pass of the loop: see worker_run */
 }
 
 void worker_sent_due(struct worker *w, uint64_t due)
@@ -512,7 +509,6 @@ int worker_init(struct worker *w, int id, struct swarm *sw)
 		snprintf(w->err, sizeof(w->err), "io_uring_queue_init: %s", strerror(-r));
 		return r;
 	}
-	pthread_mutex_init(&w->ival_lock, NULL);
 	pthread_mutex_init(&w->cmd_lock, NULL);
 	w->rng = 0x9E3779B97F4A7C15ull ^ (uint64_t)(id + 1);
 	w->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
@@ -521,11 +517,10 @@ int worker_init(struct worker *w, int id, struct swarm *sw)
 		return -errno;
 	}
 	post_wake(w);
-	for (int m = 0; m < M__COUNT; m++) {
-		w->ival[m] = hist_new();
-		if (!w->ival[m])
-			return -ENOMEM;
-	}
+	w->ival = hist_set_new();
+	if (!w->ival)
+		return -ENOMEM;
+	recorder_init(&w->rec, w->ival);
 	if (failq_init(&w->failq, FAILQ_CAP))
 		return -ENOMEM;
 	w->trust = trust_table_new();
@@ -551,9 +546,9 @@ void worker_fini(struct worker *w)
 	w->trust = NULL;
 	if (w->dns)
 		dns_free(w->dns);
-	for (int m = 0; m < M__COUNT; m++)
-		hist_free(w->ival[m]);
-	pthread_mutex_destroy(&w->ival_lock);
+	if (w->ival)
+		hist_set_free(recorder_fini(&w->rec));
+	w->ival = NULL;
 	pthread_mutex_destroy(&w->cmd_lock);
 	if (w->wake_fd > 0)
 		close(w->wake_fd);
@@ -561,9 +556,25 @@ void worker_fini(struct worker *w)
 	io_uring_queue_exit(&w->ring);
 }
 
+/*
+ * A pass of the loop (everything but the wait for completions) is one
+ * stretch of recording: the swarm may swap the interval histograms at any
+ * time, and waits only for a pass under way to end (engine/stats/recorder.h).
+ */
+static void pass_begin(struct worker *w)
+{
+	w->ival = recorder_enter(&w->rec, &w->ival_ticket);
+}
+
+static void pass_end(struct worker *w)
+{
+	recorder_leave(&w->rec, w->ival_ticket);
+}
+
 int worker_run(struct worker *w)
 {
 	wheel_add(&w->wheel, &w->stop_timer, w->t_end);
+	pass_begin(w);
 	for (;;) {
 		uint64_t now = clock_us();
 		struct io_uring_cqe *cqe;
@@ -589,11 +600,14 @@ int worker_run(struct worker *w)
 		struct __kernel_timespec ts = {.tv_sec = (long long)(wait / 1000000),
 					       .tv_nsec = (long long)(wait % 1000000) * 1000};
 		record_lateness(w, clock_us()); /* submitted by the call below */
+		pass_end(w);
 		int r = io_uring_submit_and_wait_timeout(&w->ring, &cqe, 1, &ts, NULL);
+		pass_begin(w);
 		w->unsubmitted = 0;
 		if (r < 0 && r != -ETIME && r != -EINTR && r != -EBUSY) {
 			snprintf(w->err, sizeof(w->err), "io_uring_submit_and_wait: %s",
 				 strerror(-r));
+			pass_end(w);
 			return r;
 		}
 		io_uring_for_each_cqe(&w->ring, head, cqe)
@@ -609,5 +623,6 @@ int worker_run(struct worker *w)
 		worker_close(w, &w->phones[i], CH_UDP);
 	}
 	submit_now(w);
+	pass_end(w);
 	return 0;
 }

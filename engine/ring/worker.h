@@ -19,6 +19,7 @@
 #include "engine/command.h"
 #include "engine/phone/failq.h"
 #include "engine/phone/phone.h"
+#include "engine/stats/recorder.h"
 #include "engine/stats/stats.h"
 #include "engine/ring/wheel.h"
 
@@ -42,9 +43,10 @@ struct worker {
 	struct dns *dns;               /* owned; NULL when the URL holds an address */
 	struct trust_table *trust;     /* owned: the distinct trust lists of its phones */
 	struct stats st;               /* written here, read by the main thread */
-	struct hist *ival[M__COUNT];   /* owned: this interval's latency histograms; the
-					  swarm swaps them out under ival_lock */
-	pthread_mutex_t ival_lock;
+	struct recorder rec;           /* this interval's latency histograms, swapped out by the
+					  swarm (swarm_interval) without a lock on this side */
+	struct hist_set *ival;         /* borrowed from rec: what this pass of the loop records into */
+	int64_t ival_ticket;           /* the pass's ticket (recorder_enter) */
 	struct failq failq;            /* failure records, popped by the main thread */
 	uint64_t t_end;                /* when phones are told to stop */
 	uint64_t t_grace;              /* when the loop gives up waiting for them */
