@@ -37,6 +37,8 @@
 
 #define KEY_POOL 4 /* RSA keys shared by all phone identities */
 
+enum { GATE_WAIT, GATE_GO, GATE_STOP };
+
 /* The chains a phone identity can be minted on. */
 enum chain { ID_ANY, ID_MIC, ID_MIC_SHA1, ID_LSC, ID__COUNT };
 static const char *const chain_name[ID__COUNT] = {"phones.ca_cert", "phones.mic_ca",
@@ -59,7 +61,12 @@ struct swarm {
 	int n_workers;
 	struct worker *workers;
 	pthread_t *threads;
-	pthread_barrier_t ready, go;
+	int n_threads;                /* worker threads created: workers [0, n_threads) */
+	bool joined;                  /* they have ended (swarm_wait, or a failed swarm_start) */
+	pthread_mutex_t gate_lock;    /* the start: workers ready, then told to go or to stop */
+	pthread_cond_t gate_cond;
+	int n_ready;                  /* workers that made their phones (or failed to) */
+	int gate;                     /* GATE_WAIT, GATE_GO or GATE_STOP */
 	uint64_t t0, t_end;
 	uint64_t rss_base_kb;
 	struct hist *run[M__COUNT];   /* the run so far: every interval taken, merged */
@@ -67,7 +74,6 @@ struct swarm {
 	int running; /* workers not yet finished (atomic) */
 	int stop;    /* stop requested (atomic) */
 	int no_arrivals; /* arrivals stopped (atomic) */
-	bool started;
 };
 
 uint64_t swarm_rss_kb(void)
@@ -92,6 +98,8 @@ struct swarm *swarm_new(const struct swarm_config *cfg, char *err, size_t errlen
 		return NULL;
 	}
 	sw->cfg = cfg;
+	pthread_mutex_init(&sw->gate_lock, NULL);
+	pthread_cond_init(&sw->gate_cond, NULL);
 	sw->url_text[0] = cfg->url;
 	for (int i = 0; i < cfg->n_more_urls; i++)
 		sw->url_text[i + 1] = cfg->more_urls[i];
@@ -205,7 +213,7 @@ void swarm_free(struct swarm *sw)
 {
 	if (!sw)
 		return;
-	for (int i = 0; i < sw->n_workers && sw->workers; i++) {
+	for (int i = 0; i < sw->n_threads; i++) {
 		worker_fini(&sw->workers[i]);
 		free(sw->workers[i].phones);
 	}
@@ -222,6 +230,8 @@ void swarm_free(struct swarm *sw)
 		identity_ca_free(sw->ca[c]);
 	identity_keys_free(sw->keys);
 	p2p_board_free(sw->p2p);
+	pthread_mutex_destroy(&sw->gate_lock);
+	pthread_cond_destroy(&sw->gate_cond);
 	free(sw);
 }
 
@@ -311,6 +321,29 @@ static int make_phones(struct swarm *sw, struct worker *w)
 	return 0;
 }
 
+/* A worker is ready: wait until the main thread says go (true) or stop (false). */
+static bool gate_pass(struct swarm *sw)
+{
+	bool go;
+
+	pthread_mutex_lock(&sw->gate_lock);
+	sw->n_ready++;
+	pthread_cond_broadcast(&sw->gate_cond);
+	while (sw->gate == GATE_WAIT)
+		pthread_cond_wait(&sw->gate_cond, &sw->gate_lock);
+	go = sw->gate == GATE_GO;
+	pthread_mutex_unlock(&sw->gate_lock);
+	return go;
+}
+
+static void gate_open(struct swarm *sw, int how)
+{
+	pthread_mutex_lock(&sw->gate_lock);
+	sw->gate = how;
+	pthread_cond_broadcast(&sw->gate_cond);
+	pthread_mutex_unlock(&sw->gate_lock);
+}
+
 static void *thread_main(void *arg)
 {
 	struct worker *w = arg;
@@ -319,9 +352,7 @@ static void *thread_main(void *arg)
 
 	if (!r && (r = make_phones(sw, w)) < 0)
 		snprintf(w->err, sizeof(w->err), "making phones: %s", strerror(-r));
-	pthread_barrier_wait(&sw->ready);
-	pthread_barrier_wait(&sw->go); /* main has set t0, or given up */
-	if (!r && sw->t0) {
+	if (gate_pass(sw) && !r) {
 		for (uint32_t k = 0; k < w->n_phones; k++) {
 			struct phone *p = &w->phones[k];
 
@@ -336,9 +367,18 @@ static void *thread_main(void *arg)
 	return NULL;
 }
 
+/* Tell the workers started so far to stop, and wait for them to end. */
+static void stop_started(struct swarm *sw)
+{
+	gate_open(sw, GATE_STOP);
+	for (int i = 0; i < sw->n_threads; i++)
+		pthread_join(sw->threads[i], NULL);
+	sw->joined = true;
+}
+
 int swarm_start(struct swarm *sw, char *err, size_t errlen)
 {
-	int n = sw->n_workers, r = 0, made = 0;
+	int n = sw->n_workers, r = 0;
 
 	sw->workers = calloc((size_t)n, sizeof(*sw->workers));
 	sw->threads = calloc((size_t)n, sizeof(*sw->threads));
@@ -356,52 +396,54 @@ int swarm_start(struct swarm *sw, char *err, size_t errlen)
 	}
 	sw->rss_base_kb = swarm_rss_kb();
 	trace_set_epoch(clock_us());
-	pthread_barrier_init(&sw->ready, NULL, (unsigned)n + 1);
-	pthread_barrier_init(&sw->go, NULL, (unsigned)n + 1);
+	sw->gate = GATE_WAIT;
 	sw->running = n;
 	for (int i = 0; i < n; i++) {
 		sw->workers[i].id = i;
 		sw->workers[i].sw = sw;
 		r = pthread_create(&sw->threads[i], NULL, thread_main, &sw->workers[i]);
 		if (r) {
-			snprintf(err, errlen, "pthread_create: %s", strerror(r));
-			/* the barriers expect n threads: stand in for the missing ones */
-			for (int k = i; k < n; k++)
-				sw->threads[k] = 0;
-			sw->n_workers = i;
+			snprintf(err, errlen, "starting worker thread %d of %d: pthread_create: %s",
+				 i + 1, n, strerror(r));
+			__atomic_sub_fetch(&sw->running, n - i, __ATOMIC_RELEASE);
+			stop_started(sw);
 			return -r;
 		}
-		made++;
+		sw->n_threads++;
 	}
-	pthread_barrier_wait(&sw->ready);
+	pthread_mutex_lock(&sw->gate_lock);
+	while (sw->n_ready < n)
+		pthread_cond_wait(&sw->gate_cond, &sw->gate_lock);
+	pthread_mutex_unlock(&sw->gate_lock);
 	for (int i = 0; i < n; i++)
-		if (sw->workers[i].err[0]) {
+		if (sw->workers[i].err[0] && !r) {
 			snprintf(err, errlen, "worker %d: %s", i, sw->workers[i].err);
 			r = -EIO;
 		}
-	if (!r) {
-		sw->t0 = clock_us() + 10000u;
-		sw->t_end = swarm_arrival(sw, sw->cfg->count - 1) +
-			    sw->cfg->duration_us;
+	if (r) {
+		stop_started(sw);
+		return r;
 	}
-	pthread_barrier_wait(&sw->go);
-	sw->started = made == n;
-	return r;
+	sw->t0 = clock_us() + 10000u;
+	sw->t_end = swarm_arrival(sw, sw->cfg->count - 1) + sw->cfg->duration_us;
+	gate_open(sw, GATE_GO);
+	return 0;
 }
 
 int swarm_wait(struct swarm *sw, char *err, size_t errlen)
 {
 	int r = 0;
 
-	for (int i = 0; i < sw->n_workers; i++)
-		if (sw->threads[i])
-			pthread_join(sw->threads[i], NULL);
-	for (int i = 0; i < sw->n_workers; i++)
+	for (int i = 0; i < sw->n_threads && !sw->joined; i++)
+		pthread_join(sw->threads[i], NULL);
+	sw->joined = true;
+	for (int i = 0; i < sw->n_threads; i++)
 		if (sw->workers[i].err[0] && !r) {
 			snprintf(err, errlen, "worker %d: %s", i, sw->workers[i].err);
 			r = -EIO;
 		}
-	swarm_interval(sw, NULL); /* what was recorded since the last interval */
+	if (sw->workers)
+		swarm_interval(sw, NULL); /* what was recorded since the last interval */
 	return r;
 }
 
