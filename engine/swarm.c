@@ -19,7 +19,7 @@
 #include <arpa/inet.h>
 #include <sys/stat.h>
 
-#include "engine/ring/clock.h"
+#include "engine/stats/clock.h"
 #include "engine/config.h"
 #include "engine/tls/dtls.h"
 #include "engine/trust/identity.h"

@@ -16,7 +16,7 @@
 #include <unistd.h>
 #include <sys/resource.h>
 
-#include "engine/ring/clock.h"
+#include "engine/stats/clock.h"
 #include "engine/config.h"
 #include "engine/swarm.h"
 #include "loadgen/event.h"

@@ -29,7 +29,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 
-#include "engine/ring/clock.h"
+#include "engine/stats/clock.h"
 #include "engine/config.h"
 #include "engine/phone/failure.h"
 #include "engine/trust/identity.h"

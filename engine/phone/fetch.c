@@ -14,7 +14,7 @@
 #include <string.h>
 #include <arpa/inet.h>
 
-#include "engine/ring/clock.h"
+#include "engine/stats/clock.h"
 #include "engine/trust/cnf.h"
 #include "engine/config.h"
 #include "engine/proto/inner.h"

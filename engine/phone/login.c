@@ -17,7 +17,7 @@
 
 #include "engine/proto/anyconnect.h"
 #include "engine/proto/authxml.h"
-#include "engine/ring/clock.h"
+#include "engine/stats/clock.h"
 #include "engine/config.h"
 #include "engine/proto/http.h"
 #include "engine/trust/model.h"

@@ -20,7 +20,7 @@
 #include <openssl/x509v3.h>
 
 #include "engine/trust/certhash.h"
-#include "engine/ring/clock.h"
+#include "engine/stats/clock.h"
 #include "engine/config.h"
 #include "engine/proto/cstp.h"
 #include "engine/ring/dns.h"

@@ -16,7 +16,7 @@
 #include <arpa/inet.h>
 
 #include "engine/proto/anyconnect.h"
-#include "engine/ring/clock.h"
+#include "engine/stats/clock.h"
 #include "engine/config.h"
 #include "engine/proto/cstp.h"
 #include "engine/tls/dtls.h"

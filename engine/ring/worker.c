@@ -20,7 +20,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 
-#include "engine/ring/clock.h"
+#include "engine/stats/clock.h"
 #include "engine/config.h"
 #include "engine/ring/dns.h"
 #include "engine/tls/membio.h"

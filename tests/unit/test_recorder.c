@@ -21,7 +21,7 @@
 
 #include <cmocka.h>
 
-#include "engine/ring/clock.h"
+#include "engine/stats/clock.h"
 #include "engine/stats/hist.h"
 #include "engine/stats/recorder.h"
 

@@ -24,7 +24,7 @@
 #include <cmocka.h>
 
 #include "engine/config.h"
-#include "engine/ring/clock.h"
+#include "engine/stats/clock.h"
 #include "engine/swarm.h"
 
 /* ==== pthread_create, failing on demand ==== */
