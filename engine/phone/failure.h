@@ -15,7 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "engine/phone/reason.h"
+#include "engine/reason.h"
 
 #define FAILURE_DETAIL 130 /* bytes of detail kept, NUL included */
 

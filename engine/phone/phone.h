@@ -16,7 +16,7 @@
 #include <netinet/in.h>
 
 #include "engine/phone/policy.h"
-#include "engine/phone/reason.h"
+#include "engine/reason.h"
 #include "engine/tls/tls.h"
 #include "engine/phone/trace.h"
 #include "engine/ring/wheel.h"

@@ -13,7 +13,7 @@
 
 #include "engine/proto/http.h"
 #include "engine/phone/phone.h"
-#include "engine/phone/reason.h"
+#include "engine/reason.h"
 #include "engine/swarm.h"
 #include "engine/ring/worker.h"
 

@@ -11,7 +11,7 @@
 
 #include <stdint.h>
 
-#include "engine/phone/reason.h"
+#include "engine/reason.h"
 
 enum metric {
 	M_TCP_CONNECT,    /* SYN to connected */
