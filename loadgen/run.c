@@ -18,7 +18,7 @@
 
 #include "engine/stats/clock.h"
 #include "engine/config.h"
-#include "engine/swarm.h"
+#include "engine/swarm/swarm.h"
 #include "loadgen/event.h"
 #include "loadgen/metrics.h"
 #include "loadgen/outdir.h"

@@ -33,7 +33,7 @@
 #include "engine/config.h"
 #include "engine/phone/failure.h"
 #include "engine/trust/identity.h"
-#include "engine/swarm.h"
+#include "engine/swarm/swarm.h"
 #include "loadgen/event.h"
 #include "loadgen/metrics.h"
 #include "report/capacity.h"

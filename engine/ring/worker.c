@@ -24,7 +24,7 @@
 #include "engine/config.h"
 #include "engine/ring/dns.h"
 #include "engine/tls/membio.h"
-#include "engine/swarm.h"
+#include "engine/swarm/swarm.h"
 #include "engine/trust/trust.h"
 #include "engine/voice/voice.h"
 #include "engine/stats/hist.h"

@@ -33,7 +33,7 @@
 #include "engine/voice/p2p.h"
 #include "engine/phone/phone.h"
 #include "engine/voice/rtp.h"
-#include "engine/swarm.h"
+#include "engine/swarm/swarm.h"
 #include "engine/phone/tunnel.h"
 #include "engine/ring/worker.h"
 #include "engine/voice/emodel.h"

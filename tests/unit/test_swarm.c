@@ -25,7 +25,7 @@
 
 #include "engine/config.h"
 #include "engine/stats/clock.h"
-#include "engine/swarm.h"
+#include "engine/swarm/swarm.h"
 
 /* ==== pthread_create, failing on demand ==== */
 

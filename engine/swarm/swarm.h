@@ -1,5 +1,5 @@
 /*
- * engine/swarm.h - a fleet of phones across worker threads.
+ * engine/swarm/swarm.h - a fleet of phones across worker threads.
  *
  * The swarm holds what workers share read-only (configuration, the CA that
  * mints identities, one SSL_CTX per phone model, the DTLS contexts), starts

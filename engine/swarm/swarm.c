@@ -1,5 +1,5 @@
 /*
- * engine/swarm.c - workers, their shards of phones, and what they share (swarm.h).
+ * engine/swarm/swarm.c - workers, their shards of phones, and what they share (swarm.h).
  *
  * Start-up happens in two steps so that the clock is fair: every worker
  * first makes its phones (minting each one's certificate, the costly part),
@@ -8,7 +8,7 @@
  * is due at t0 + i / rate, so the open-loop schedule is the same whatever
  * the number of threads.
  */
-#include "engine/swarm.h"
+#include "engine/swarm/swarm.h"
 
 #include <errno.h>
 #include <pthread.h>
