@@ -21,7 +21,7 @@
 #include "engine/phone/phone.h"
 #include "engine/proto/tftp.h"
 #include "engine/phone/tunnel.h"
-#include "engine/ring/worker.h"
+#include "engine/ring/ring.h"
 
 struct fetch {
 	struct tftp_rx rx;     /* the file so far */

@@ -15,7 +15,7 @@
 #include "engine/phone/phone.h"
 #include "engine/reason.h"
 #include "engine/swarm/swarm.h"
-#include "engine/ring/worker.h"
+#include "engine/ring/ring.h"
 
 #define IBUF_MAX (HTTP_MAX_HEAD + 16384u) /* bytes: a reply's head and body, or one CSTP frame */
 

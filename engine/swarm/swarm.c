@@ -32,7 +32,7 @@
 #include "engine/trust/trust.h"
 #include "engine/proto/url.h"
 #include "engine/voice/voice.h"
-#include "engine/ring/worker.h"
+#include "engine/ring/ring.h"
 #include "engine/stats/hist.h"
 
 #define KEY_POOL 4 /* RSA keys shared by all phone identities */

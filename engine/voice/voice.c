@@ -35,7 +35,7 @@
 #include "engine/voice/rtp.h"
 #include "engine/swarm/swarm.h"
 #include "engine/phone/tunnel.h"
-#include "engine/ring/worker.h"
+#include "engine/ring/ring.h"
 #include "engine/voice/emodel.h"
 #include "engine/voice/rtpstats.h"
 

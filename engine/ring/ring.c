@@ -7,7 +7,7 @@
  * OpenSSL; received bytes are lent to the phone, which feeds them to its
  * session. Errors are handed to the phone, which names the failure.
  */
-#include "engine/ring/worker.h"
+#include "engine/ring/ring.h"
 
 #include <errno.h>
 #include <stdio.h>
