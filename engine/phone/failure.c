@@ -16,7 +16,6 @@
 
 #include "engine/trust/certhash.h"
 #include "engine/proto/cstp.h"
-#include "engine/ring/dns.h"
 #include "engine/phone/phone.h"
 
 static const char *const phase_names[FP__COUNT] = {
@@ -106,7 +105,7 @@ size_t failure_describe(char *buf, size_t cap, const struct failure_facts *f)
 	switch (f->reason) {
 	case R_DNS_LOOKUP:
 		n = snprintf(buf, cap, "gethostbyname failed <%s>: %s", host,
-			     d == DNS_ERROR ? "DNS error" : "no answer from its DNS servers");
+			     d == LOOKUP_ERROR ? "DNS error" : "no answer from its DNS servers");
 		break;
 	case R_DNS_NXDOMAIN:
 		n = snprintf(buf, cap, "gethostbyname failed <%s>: NXDOMAIN", host);

@@ -17,7 +17,6 @@
 
 #include "engine/proto/anyconnect.h"
 #include "engine/proto/authxml.h"
-#include "engine/stats/clock.h"
 #include "engine/config.h"
 #include "engine/proto/http.h"
 #include "engine/trust/model.h"
@@ -90,7 +89,7 @@ void login_start(struct worker *w, struct phone *p)
 	struct ac_request rq = {.host = u->host, .port = u->port,
 				.user_agent = p->model->user_agent, .cookies = NULL};
 	int bl = authxml_init(body, sizeof(body), "1.0", "cisco-ip-phone",
-			      swarm_url_text(w->sw, p->url_i));
+			      w->fleet->url_text[p->url_i]);
 	int rl = bl < 0 ? bl : ac_auth_request(req, sizeof(req), &rq, u->path, body, (size_t)bl);
 
 	if (rl < 0 || tls_write(&p->tls, req, (size_t)rl)) {
@@ -248,7 +247,7 @@ void login_connect_input(struct worker *w, struct phone *p, uint64_t now)
 			phone_teardown(w, p);
 			phone_set_state(p, PH_BACKOFF, now);
 			p->retry_at = now;
-			wheel_add(&w->wheel, &p->timer, now);
+			phone_wake(w, p, now);
 			return;
 		}
 		phone_fail(w, p, R_TUNNEL_REFUSED, resp.status);

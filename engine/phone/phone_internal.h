@@ -14,8 +14,7 @@
 #include "engine/proto/http.h"
 #include "engine/phone/phone.h"
 #include "engine/reason.h"
-#include "engine/swarm/swarm.h"
-#include "engine/ring/ring.h"
+#include "engine/phone/worker.h"
 
 #define IBUF_MAX (HTTP_MAX_HEAD + 16384u) /* bytes: a reply's head and body, or one CSTP frame */
 
@@ -28,9 +27,17 @@ static inline bool phone_gone(const struct phone *p)
 /* The headend URL this attempt uses. */
 static inline const struct url *phone_url(struct worker *w, const struct phone *p)
 {
-	return swarm_url(w->sw, p->url_i);
+	return &w->fleet->url[p->url_i];
 }
 
+/* The calls of the phone (engine/voice), or NULL if it makes none. */
+static inline const struct voice_hooks *phone_voice(struct worker *w, const struct phone *p)
+{
+	return p->voice ? w->fleet->voice : NULL;
+}
+
+/* Set the phone's one timer for `at`; UINT64_MAX disarms it. */
+void phone_wake(struct worker *w, struct phone *p, uint64_t at);
 /* Enter state s, timestamping the phase. */
 void phone_set_state(struct phone *p, enum phone_state s, uint64_t now);
 /*

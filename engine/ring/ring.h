@@ -1,104 +1,49 @@
 /*
- * engine/ring/worker.h - one thread, one io_uring, one timer wheel, its phones.
+ * engine/ring/ring.h - one thread, one io_uring, one timer wheel: the I/O under its phones.
  *
- * Phones are sharded across workers and nothing is shared between them but
- * read-only configuration and SSL_CTXs. The worker runs the loop: fire due
- * timers, submit, wait for completions (or the next timer), hand each
- * completion to its phone. Completions carry {phone, generation, channel,
+ * Phones are sharded across threads and nothing is shared between them but
+ * the fleet's read-only state and SSL_CTXs. A ring runs its thread's loop:
+ * fire due timers, submit, wait for completions (or the next timer), hand
+ * each completion to its phone. It implements the phones' I/O operations
+ * (struct phone_io, engine/phone/worker.h) with sockets, a c-ares resolver
+ * and the wheel, and knows a phone only through that seam: it never looks
+ * inside one. Completions carry {phone, channel generation, channel,
  * operation} in user_data; an old generation marks a completion for a
- * connection the phone has already left, which is dropped.
+ * socket the phone has already closed, which is dropped.
  */
-#ifndef ENGINE_WORKER_H
-#define ENGINE_WORKER_H
+#ifndef ENGINE_RING_H
+#define ENGINE_RING_H
 
-#include <stdbool.h>
 #include <stdint.h>
-#include <liburing.h>
-#include <pthread.h>
 
-#include "engine/command.h"
-#include "engine/phone/failq.h"
-#include "engine/phone/phone.h"
-#include "engine/stats/recorder.h"
-#include "engine/stats/stats.h"
-#include "engine/ring/wheel.h"
+struct ring; /* opaque */
+struct fleet;
+struct worker;
+struct phone_command;
 
-struct swarm;
-struct swarm_config;
-struct hist;
-struct dns;
-struct trust_table;
-
-#define WORKER_MAX_CMDS 16 /* commands waiting for a worker to take them */
-#define WORKER_LATE_MAX 1024 /* RTP packets built and not yet handed to the kernel */
-
-struct worker {
-	struct io_uring ring;
-	struct wheel wheel;
-	int id;
-	struct swarm *sw;              /* borrowed: shared read-only state */
-	const struct swarm_config *cfg;/* borrowed */
-	struct phone *phones;          /* owned: this worker's phones */
-	uint32_t n_phones;
-	struct dns *dns;               /* owned; NULL when the URL holds an address */
-	struct trust_table *trust;     /* owned: the distinct trust lists of its phones */
-	struct stats st;               /* written here, read by the main thread */
-	struct recorder rec;           /* this interval's latency histograms, swapped out by the
-					  swarm (swarm_interval) without a lock on this side */
-	struct hist_set *ival;         /* borrowed from rec: what this pass of the loop records into */
-	int64_t ival_ticket;           /* the pass's ticket (recorder_enter) */
-	struct failq failq;            /* failure records, popped by the main thread */
-	uint64_t t_end;                /* when phones are told to stop */
-	uint64_t t_grace;              /* when the loop gives up waiting for them */
-	struct timer stop_timer;
-	bool stopping;
-	bool hung_up;                  /* the run's end: calls were told to hang up */
-	uint32_t unsubmitted;          /* SQEs prepared, not yet submitted */
-	uint64_t late_due[WORKER_LATE_MAX]; /* when each RTP packet not yet submitted was due */
-	uint32_t n_late;
-	char err[256];                 /* why the worker failed, if it did */
-
-	/* the timeline's commands: queued by the main thread, woken by wake_fd */
-	pthread_mutex_t cmd_lock;
-	struct phone_command cmds[WORKER_MAX_CMDS];
-	uint32_t n_cmds;
-	int wake_fd;                   /* eventfd */
-	uint64_t wake_buf;
-	uint64_t rng;                  /* xorshift state: packet loss of a cut path */
-};
-
-/* Relaxed atomic counter update: one writer (the worker), readers elsewhere. */
-#define STAT_ADD(w, field, n) \
-	__atomic_store_n(&(w)->st.field, (w)->st.field + (n), __ATOMIC_RELAXED)
-#define STAT_SUB(w, field, n) \
-	__atomic_store_n(&(w)->st.field, (w)->st.field - (n), __ATOMIC_RELAXED)
-#define STAT_GET(st, field) __atomic_load_n(&(st)->field, __ATOMIC_RELAXED)
-
-/* Set up the ring, wheel and histograms; phones are given by the swarm. 0 or -errno. */
-int worker_init(struct worker *w, int id, struct swarm *sw);
-void worker_fini(struct worker *w);
-/* Run until every phone has finished (or t_grace passed). 0 or -errno. */
-int worker_run(struct worker *w);
-
-/* For the phone: I/O on its channels. Each returns 0 or -errno. */
-int worker_tcp_connect(struct worker *w, struct phone *p);
-int worker_udp_open(struct worker *w, struct phone *p, uint16_t port);
-int worker_dns_lookup(struct worker *w, struct phone *p, const char *host);
-int worker_recv(struct worker *w, struct phone *p, enum chan_id c);
-void worker_flush(struct worker *w, struct phone *p, enum chan_id c);
-void worker_close(struct worker *w, struct phone *p, enum chan_id c);
-void worker_record(struct worker *w, enum metric m, uint64_t us);
+/* A ring not yet set up (ring_init, on the thread that will run it); NULL if out of memory. */
+struct ring *ring_new(void);
 /*
- * An RTP packet due at this time has been queued on the ring: its send
- * lateness (M_RTP_SEND_LATE) is taken when the ring is submitted, the moment
- * it is handed to the kernel.
+ * Set up ring r as worker thread id of fleet f, for n_phones phones: its
+ * io_uring, wheel, resolver (if a URL names a host) and the worker its
+ * phones live in. 0 or -errno, ring_error() saying why.
  */
-void worker_sent_due(struct worker *w, uint64_t due);
-
-/* From the main thread: queue c for this worker's phones and wake it. 0, or -EAGAIN
- * when the queue is full. */
-int worker_command(struct worker *w, const struct phone_command *c);
-/* The phone's path loses this datagram (a cut or impaired path, see PA_CUT). */
-bool worker_path_drops(struct worker *w, struct phone *p, uint64_t now);
+int ring_init(struct ring *r, int id, const struct fleet *f, uint32_t n_phones);
+/* Free r and all it holds (whether or not ring_init succeeded); NULL is allowed. */
+void ring_free(struct ring *r);
+/* The worker of r: its phones and what they share. */
+struct worker *ring_worker(struct ring *r);
+/*
+ * Run: phones are told to stop at t_end; returns once every phone has
+ * finished, or at t_grace whatever is left. 0 or -errno (ring_error).
+ */
+int ring_run(struct ring *r, uint64_t t_end, uint64_t t_grace);
+/* Why ring_init or ring_run failed; "" if neither did. */
+const char *ring_error(const struct ring *r);
+/*
+ * From the main thread: queue c for this ring's phones and wake it. 0, or
+ * -EAGAIN when the queue is full.
+ */
+int ring_command(struct ring *r, const struct phone_command *c);
 
 #endif
