@@ -6,7 +6,7 @@
  * a sub-state of the tunnel: off, handshake, up, failed. Every transition
  * goes through phone_set_state(), which timestamps the phase for the
  * latency histograms. A phone reaches its channels, DNS, timer and clock
- * only through its worker's I/O operations (engine/phone/worker.h); what
+ * only through its worker's I/O operations (engine/phone/io.h); what
  * they bring back comes in through the phone_on_* handlers below, and the
  * channels pull what the phone has to send with phone_take_*().
  */
@@ -20,6 +20,7 @@
 #include "engine/phone/policy.h"
 #include "engine/reason.h"
 #include "engine/tls/tls.h"
+#include "engine/phone/io.h"
 #include "engine/phone/trace.h"
 #include "engine/phone/worker.h"
 

@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "engine/proto/http.h"
+#include "engine/phone/io.h"
 #include "engine/phone/phone.h"
 #include "engine/reason.h"
 #include "engine/phone/worker.h"

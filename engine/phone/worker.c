@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "engine/command.h"
+#include "engine/phone/io.h"
 #include "engine/phone/phone.h"
 #include "engine/phone/policy.h"
 #include "engine/trust/trust.h"

@@ -1,16 +1,13 @@
 /*
- * engine/phone/worker.h - the phones of one thread, and the seam to their I/O.
+ * engine/phone/worker.h - the phones of one thread, and what they share.
  *
  * A worker is what the phones of one thread share: the fleet's read-only
  * state, the counters and interval histograms they record, the failure
- * records they queue for failures.csv, the trust lists they intern. A phone
- * reaches the world only through its worker's I/O operations (struct
- * phone_io): its two channels (TCP carrying TLS, UDP carrying DTLS), DNS, its
- * one timer, the clock. engine/ring implements them with an io_uring and
- * hands each completion back to its phone (the phone_on_* calls of phone.h);
- * tests/unit/test_phone*.c implement them with a headend scripted in memory.
- * The worker_* calls below that take a phone are those operations, as the
- * phone's code calls them.
+ * records they queue for failures.csv, the trust lists they intern, and the
+ * I/O operations they reach the world through (engine/phone/io.h), which
+ * the thread's loop (engine/ring) provides. The worker also carries out what
+ * the run asks of its phones as a whole: the timeline's commands, the run's
+ * end.
  *
  * Everything here runs on the worker's thread, but for the accessors the
  * swarm uses from the main thread (worker_stats, worker_failq,
@@ -22,7 +19,6 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <netinet/in.h>
 #include <openssl/ssl.h>
 
 #include "engine/config.h"
@@ -33,62 +29,11 @@
 #include "engine/stats/stats.h"
 
 struct phone;
-struct worker;
+struct phone_io;
 struct phone_command;
 struct p2p_board;
 struct trust_table;
 struct voice_hooks;
-
-enum chan_id { CH_TCP = 0, CH_UDP = 1 };
-
-/* How a DNS lookup ended (phone_on_dns); also the detail of a DnsLookupErr. */
-enum lookup_status {
-	LOOKUP_OK = 0,
-	LOOKUP_NXDOMAIN = -1, /* the name does not exist (or has no A record) */
-	LOOKUP_TIMEOUT = -2,  /* no server answered */
-	LOOKUP_ERROR = -3,    /* any other failure (refused, malformed, local) */
-};
-
-/*
- * A phone's I/O, as the thread under it provides it. Each operation takes
- * the worker and the phone; what completes later comes back through the
- * phone_on_* calls. A channel has at most one send and one receive in
- * flight; the bytes to send are pulled from the phone (phone_take_*), so
- * that nothing below the phone touches its TLS sessions.
- */
-struct phone_io {
-	/* The clock every time of the phone is read on, microseconds (clock_us in the ring). */
-	uint64_t (*now)(struct worker *w);
-	/* Call phone_on_timer() at `at` (at once if it is past); UINT64_MAX: never. */
-	void (*wake)(struct worker *w, struct phone *p, uint64_t at);
-	/* Look host up through the phones' DNS servers; phone_on_dns() follows. 0 or -errno. */
-	int (*lookup)(struct worker *w, struct phone *p, const char *host);
-	/* Every lookup from now on asks servers[0..n) (1..CONFIG_MAX_DNS). 0 or -errno. */
-	int (*dns_servers)(struct worker *w, const struct in_addr *servers, int n);
-	/*
-	 * Open channel c from src (IPv4, network order; 0: any) to dst. TCP: a
-	 * connect, phone_on_connect() follows. UDP: connected at once and a
-	 * receive posted. 0 or -errno.
-	 */
-	int (*open)(struct worker *w, struct phone *p, enum chan_id c, uint32_t src,
-		    const struct sockaddr_in *dst);
-	/* Keep a receive posted on c; phone_on_recv() with what arrives. 0 or -errno. */
-	int (*recv)(struct worker *w, struct phone *p, enum chan_id c);
-	/*
-	 * Send what the phone has for c, unless a send on c is under way (then
-	 * after it, phone_on_send() first). True while a send on c is under way.
-	 */
-	bool (*flush)(struct worker *w, struct phone *p, enum chan_id c);
-	/* Close c; what is still in flight on it completes to nobody. */
-	void (*close)(struct worker *w, struct phone *p, enum chan_id c);
-	/*
-	 * The phone's path loses datagrams (each with probability loss; 1: all of
-	 * them, and its TCP is held both ways) until `until`; loss 0 restores it.
-	 */
-	void (*impair)(struct worker *w, struct phone *p, uint64_t until, double loss);
-	/* An RTP packet due at `due` was queued: its lateness is taken as it leaves. */
-	void (*sent_due)(struct worker *w, uint64_t due);
-};
 
 /* What every worker of a run shares, read-only once it has started; the swarm owns it. */
 struct fleet {
@@ -173,45 +118,6 @@ static inline bool fleet_stop_requested(const struct fleet *f)
 static inline bool fleet_arrivals_stopped(const struct fleet *f)
 {
 	return __atomic_load_n(&f->no_arrivals, __ATOMIC_ACQUIRE) != 0;
-}
-
-/* ==== The phone's I/O, through the worker's operations ==== */
-
-static inline uint64_t worker_now(struct worker *w)
-{
-	return w->io->now(w);
-}
-
-static inline int worker_dns_lookup(struct worker *w, struct phone *p, const char *host)
-{
-	return w->io->lookup(w, p, host);
-}
-
-static inline int worker_open(struct worker *w, struct phone *p, enum chan_id c, uint32_t src,
-			      const struct sockaddr_in *dst)
-{
-	return w->io->open(w, p, c, src, dst);
-}
-
-static inline int worker_recv(struct worker *w, struct phone *p, enum chan_id c)
-{
-	return w->io->recv(w, p, c);
-}
-
-static inline bool worker_flush(struct worker *w, struct phone *p, enum chan_id c)
-{
-	return w->io->flush(w, p, c);
-}
-
-static inline void worker_close(struct worker *w, struct phone *p, enum chan_id c)
-{
-	w->io->close(w, p, c);
-}
-
-/* An RTP packet due at `due` has been queued: its send lateness is taken as it leaves. */
-static inline void worker_sent_due(struct worker *w, uint64_t due)
-{
-	w->io->sent_due(w, due);
 }
 
 /* One latency sample of metric m, microseconds (inside a pass of the loop). */

@@ -26,6 +26,7 @@
 
 #include "engine/command.h"
 #include "engine/config.h"
+#include "engine/phone/io.h"
 #include "engine/phone/phone.h"
 #include "engine/phone/worker.h"
 #include "engine/ring/dns.h"

@@ -44,6 +44,7 @@
 #include "engine/proto/cstp.h"
 #include "engine/proto/inner.h"
 #include "engine/proto/url.h"
+#include "engine/phone/io.h"
 #include "engine/phone/phone.h"
 #include "engine/phone/worker.h"
 #include "engine/stats/hist.h"
