@@ -23,6 +23,7 @@
 
 #include "engine/command.h"
 #include "engine/trust/trust.h"
+#include "engine/voice/voice.h"
 
 /* Arrive, resolve vpn.test, connect: the phone goes as far as the headend lets it. */
 static void bring_up(struct script *s)
@@ -1389,6 +1390,44 @@ static void test_dtls_ends_with_tunnel(void **state)
 	}
 }
 
+/*
+ * The run's end with calls: the phones hang up first (a call ends, scored as
+ * completed once its last echoes had VOICE_DRAIN_US to come back) and log
+ * out only after that.
+ */
+static void test_stop_with_calls(void **state)
+{
+	struct script s;
+	int rtp;
+
+	(void)state;
+	script_init(&s, "https://vpn.test/");
+	s.cfg.calls = 1.0; /* always in a call: the first starts as the tunnel comes up */
+	s.cfg.call_duration_us = 600 * S_SECOND;
+	inet_pton(AF_INET, "198.18.0.1", &s.cfg.voice_target.sin_addr);
+	s.cfg.voice_target.sin_port = htons(5004);
+	s.fleet.voice = &voice_hooks;
+	script_start(&s);
+	assert_int_equal(voice_init(&s.w, s.p), 0);
+	tunnel_up(&s);
+	script_advance_by(&s, S_SECOND);
+	rtp = s.h.data_tls - 1; /* less the ping */
+	assert_true(rtp >= 49 && rtp <= 51); /* G.711 at 20 ms: 50 a second */
+	assert_int_equal(s.sent_due, rtp);
+	uint64_t again = worker_stop(&s.w, s.now);
+	assert_int_equal(again, s.now + VOICE_DRAIN_US + 20000);
+	script_advance(&s, again - 1);
+	assert_state(&s, PH_TUNNEL);                     /* still up: the echoes may come */
+	assert_int_equal(s.h.data_tls - 1, rtp);         /* hung up: nothing more sent */
+	assert_int_equal(s.w.st.calls_completed, 1);
+	assert_int_equal(worker_stop(&s.w, again), 0);
+	script_settle(&s);
+	assert_state(&s, PH_DONE);
+	assert_int_equal(s.w.st.disconnected, 1);
+	assert_int_equal(s.w.st.calls_dropped, 0);
+	script_free(&s);
+}
+
 /* ==== The transitions covered ==== */
 
 /* The state machine's transitions, and what takes each (DESIGN: the phone's states). */
@@ -1530,6 +1569,7 @@ int main(void)
 	    cmocka_unit_test(test_cut),
 	    cmocka_unit_test(test_stop_logout),
 	    cmocka_unit_test(test_stop_logout_stuck),
+	    cmocka_unit_test(test_stop_with_calls),
 	    cmocka_unit_test(test_stop_early),
 	    cmocka_unit_test(test_arrivals_stopped),
 	    cmocka_unit_test(test_commands),
