@@ -251,6 +251,7 @@ struct script {
 /* Transitions seen over the whole program: [from][to] of the phone state, and of DTLS. */
 static unsigned seen_state[PH__COUNT][PH__COUNT];
 static unsigned seen_dtls[4][4];
+static unsigned scripts_run; /* phones driven, one per script_init */
 
 static inline void script_observe(struct script *s)
 {
@@ -1088,6 +1089,7 @@ static inline void script_tcp_end(struct script *s, int res)
 static inline void script_init(struct script *s, const char *url)
 {
 	memset(s, 0, sizeof(*s));
+	scripts_run++;
 	config_defaults(&s->cfg);
 	s->cfg.url = strdup(url);
 	s->cfg.n_dns = 1;

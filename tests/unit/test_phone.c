@@ -1498,8 +1498,8 @@ static int print_coverage(void **state)
 		covered += seen_state[transitions[i].from][transitions[i].to] > 0;
 	for (unsigned i = 0; i < dn; i++)
 		dcovered += seen_dtls[dtls_transitions[i].from][dtls_transitions[i].to] > 0;
-	printf("phone state transitions covered: %u of %u; DTLS: %u of %u\n", covered, n, dcovered,
-	       dn);
+	printf("%u phones driven; phone state transitions covered: %u of %u; DTLS: %u of %u\n",
+	       scripts_run, covered, n, dcovered, dn);
 	for (unsigned i = 0; i < n; i++)
 		if (!seen_state[transitions[i].from][transitions[i].to])
 			printf("  not covered: %s -> %s (%s)\n",
