@@ -29,6 +29,7 @@ void config_defaults(struct swarm_config *cfg)
 	cfg->models[0].share = 1.0;
 	cfg->n_models = 1;
 	cfg->auth = AUTH_CERTIFICATE;
+	cfg->client = CLIENT_PHONE;
 	cfg->mac_base = CONFIG_DEFAULT_MAC_BASE;
 	cfg->rate = 10.0;
 	cfg->duration_us = 60ULL * 1000000;
