@@ -261,6 +261,47 @@ static void test_broken_answers(void **state)
 	expect("HTTP/1.1 204 No Content\r\n\r\n", SVC_STATUS, SVC_BODY_EMPTY);
 }
 
+/*
+ * What an ASA sends in the same exchange family (published transcripts):
+ * several expired cookies beside webvpnlogin; the success clears
+ * webvpnlogin, writes ";PATH=/" and a webvpn value holding '@'.
+ */
+static void test_asa_answers(void **state)
+{
+	static const char get[] =
+		"HTTP/1.1 200 OK\r\n"
+		"Set-Cookie: webvpn=; expires=Thu, 01 Jan 1970 22:00:00 GMT; path=/; secure\r\n"
+		"Set-Cookie: webvpnc=; expires=Thu, 01 Jan 1970 22:00:00 GMT; path=/; secure\r\n"
+		"Set-Cookie: webvpn_portal=; expires=Thu, 01 Jan 1970 22:00:00 GMT; path=/; secure\r\n"
+		"Set-Cookie: webvpnSharePoint=; expires=Thu, 01 Jan 1970 22:00:00 GMT; path=/; secure\r\n"
+		"Set-Cookie: webvpnlogin=1; path=/; secure\r\n"
+		"Content-Length: 0\r\n"
+		"\r\n";
+	static const char success[] =
+		"HTTP/1.1 200 OK\r\n"
+		"Content-Type: text/xml\r\n"
+		"Set-Cookie: webvpnlogin=; expires=Thu, 01 Jan 1970 22:00:00 GMT; path=/\r\n"
+		"Set-Cookie: tg=1Layer3; expires=Mon, 22 Sep 2008 11:36:46 GMT; path=/\r\n"
+		"Set-Cookie: webvpn=3581410512@1417216@1222033006@E13E470F73AE0BE3B35489C81C2EC8DD6B85CE20;PATH=/\r\n"
+		"Set-Cookie: webvpnc=bu:/CACHE/stc/&p:t&iu:1/;PATH=/\r\n"
+		"Content-Length: 78\r\n"
+		"\r\n"
+		"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<auth id=\"success\">\n<success/>\n</auth>\n";
+	struct svc_reply r;
+	int rc;
+
+	(void)state;
+	r = classify(get, &rc);
+	assert_int_equal(r.answer, SVC_LOGIN_PAGE);
+	assert_int_equal(r.n_login, 1);
+	r = classify(success, &rc);
+	assert_int_equal(rc, 0);
+	assert_int_equal(r.answer, SVC_SESSION);
+	assert_string_equal(r.cookie,
+			    "3581410512@1417216@1222033006@E13E470F73AE0BE3B35489C81C2EC8DD6B85CE20");
+	assert_int_equal(r.body, SVC_BODY_OTHER);
+}
+
 /* The session cookie: trimmed, the last non-empty value, too long refused. */
 static void test_session_cookie(void **state)
 {
@@ -302,7 +343,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_get_request),	cmocka_unit_test(test_post_request),
 		cmocka_unit_test(test_ocserv_answers), cmocka_unit_test(test_desktop_headend),
-		cmocka_unit_test(test_broken_answers), cmocka_unit_test(test_session_cookie),
+		cmocka_unit_test(test_broken_answers), cmocka_unit_test(test_asa_answers),
+		cmocka_unit_test(test_session_cookie),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
