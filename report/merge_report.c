@@ -225,6 +225,8 @@ int merge_write_report(struct merge *m, const char *dir, uint64_t peak, bool hav
 	for (int k = 0; k < 4; k++)
 		if (!strcmp(merge_str_at(m->runs[0].doc, "dtls_mode"), dtls_modes[k]))
 			cfg.dtls_mode = (enum dtls_mode)k;
+	if (!strcmp(merge_str_at(m->runs[0].doc, "client"), "anyconnect"))
+		cfg.client = CLIENT_ANYCONNECT;
 	cfg.count = 0;
 	for (int i = 0; i < m->n_runs; i++) {
 		const struct jval *d = m->runs[i].doc;

@@ -12,6 +12,7 @@
 #include "report/json.h"
 
 static const char *const dtls_modes[] = {"auto", "legacy", "psk", "off"};
+static const char *const clients[] = {"phone", "anyconnect"};
 
 double report_kib_per_phone(const struct run_result *r)
 {
@@ -61,6 +62,7 @@ int report_write_json(const struct run_result *r, const char *path)
 	json_str(&j, "scenario", r->scenario);
 	json_str(&j, "headend", r->cfg->url);
 	json_str(&j, "dtls_mode", dtls_modes[r->cfg->dtls_mode]);
+	json_str(&j, "client", clients[r->cfg->client & 1]);
 	json_double(&j, "duration_s", r->wall_s);
 	json_bool(&j, "completed", !r->stopped_early);
 	json_str(&j, "stopped_early", r->stopped_early);
