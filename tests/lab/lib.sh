@@ -17,8 +17,10 @@
 #                            write $T/lab.ini (lab_scenario) and arm an EXIT trap that
 #                            stops a phoneswarm the test left running
 #   lab_scenario FILE        a small scenario against the lab: 10 phones of model 8861,
-#                            certificate auth, 50 phones/s, 5 s, dtls auto; tests
-#                            change it with -s
+#                            certificate auth, 50 phones/s, 5 s, dtls auto, logging in
+#                            with the desktop exchange (phones.client = anyconnect:
+#                            the lab's default headend, ocserv 1.1.6, has no phone
+#                            login); tests change it with -s
 #   psw_run ARGS...          run $PSW on $T/lab.ini -o $T ARGS... in the foreground;
 #                            exit status in PSW_RC, stdout/stderr in $T/stdout, stderr
 #   psw_start ARGS...        the same in the background (PSW_PID)
@@ -122,6 +124,8 @@ lab_scenario() { # FILE
 	[phones]
 	count = 10
 	models = 8861
+	; ocserv 1.1.6 speaks only the desktop login
+	client = anyconnect
 	auth = certificate
 	ca_cert = $LAB_MFG_CA
 	ca_key = $LAB_MFG_KEY
