@@ -58,7 +58,7 @@ expect_eq "$NAME: report [resets,failed,disconnected]" "$((5 * N)),0,$N" \
 expect_eq "$NAME: lab profile after the run" "tls=any ciphers=default cert=rsa trust=all dtls=both max_clients=0" \
 	"$("$LAB" set | tr '\n' ' ' | sed 's/ $//')"
 t8861=$T/trace/CP-8861-SEP025000430000.log
-t7962=$T/trace/CP-7962-SEP025000430001.log
+t7962=$T/trace/CP-7962G-SEP025000430001.log
 grep -q 'is not the TLS cipher (AES-128)' "$t8861" || fail "$NAME" "$t8861: no DTLS cipher mismatch line"
 grep -q 'new cipher -> AES128-SHA (TLSv1)' "$t7962" && grep -q 'DTLS connected: DTLSv0.9 AES128-SHA' "$t7962" ||
 	fail "$NAME" "$t7962: want TLS and DTLS AES128-SHA in the aes128 stage: $(grep -i cipher "$t7962")"

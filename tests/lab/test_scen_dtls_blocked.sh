@@ -49,13 +49,13 @@ expect_eq "$NAME: report phones [tunnels_up,tunnels_dropped,failed,disconnected]
 expect_eq "$NAME: report failures.DpdTimeout" $((N / 2)) "$(report '.failures.DpdTimeout')"
 expect_eq "$NAME: no failure but DTLS ones" '["DpdTimeout","DtlsTimeout"]' "$(report '.failures | keys | tojson')"
 # the two traces: the 8861 (kept its tunnel: DTLS found dead by DPD), the 7962 (reset)
-for f in "$T"/trace/CP-8861-SEP025000410000.log "$T"/trace/CP-7962-SEP025000410001.log; do
+for f in "$T"/trace/CP-8861-SEP025000410000.log "$T"/trace/CP-7962G-SEP025000410001.log; do
 	grep -q 'SSL success DTLS fail' "$f" || fail "$NAME" "$f: no 'SSL success DTLS fail'"
 	[ "$(grep -c 'DTLS connected' "$f")" -ge 2 ] || fail "$NAME" "$f: want DTLS connected before the block and after the unblock: $(grep DTLS "$f")"
 done
 grep -q 'DTLS setup failure (DpdTimeout)' "$T"/trace/CP-8861-SEP025000410000.log ||
 	fail "$NAME" "the 8861 that kept its tunnel: no DTLS DpdTimeout in its trace"
-grep -q 'abort_connect: in dtls setup phase' "$T"/trace/CP-7962-SEP025000410001.log ||
+grep -q 'abort_connect: in dtls setup phase' "$T"/trace/CP-7962G-SEP025000410001.log ||
 	fail "$NAME" "the reset 7962: no DTLS setup timeout in its trace"
 dpd_at=$(awk -F, -v b="$(report '.events[] | select(.name == "block") | .at_s')" \
 	'NR == 1 { for (i = 1; i <= NF; i++) if ($i == "fail_DpdTimeout") c = i; next }
