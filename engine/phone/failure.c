@@ -205,8 +205,12 @@ size_t failure_describe(char *buf, size_t cap, const struct failure_facts *f)
 			n = snprintf(buf, cap, "connection closed by the headend");
 		break;
 	case R_DTLS_FAILED:
-		n = snprintf(buf, cap, "DTLS setup failure: %s",
-			     has(f->tls_error) ? f->tls_error : "handshake failed");
+		if (d == FAILURE_DTLS_NOT_OFFERED)
+			n = snprintf(buf, cap, "DTLS setup failure: the headend's x-dtls-ciphersuite is "
+					       "not a DTLSv0.9 cipher the phone offered");
+		else
+			n = snprintf(buf, cap, "DTLS setup failure: %s",
+				     has(f->tls_error) ? f->tls_error : "handshake failed");
 		break;
 	case R_DTLS_TIMEOUT:
 		n = snprintf(buf, cap, "conn timer expired: abort_connect: in dtls setup phase");

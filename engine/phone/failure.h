@@ -18,6 +18,8 @@
 #include "engine/phone/reason.h"
 
 #define FAILURE_DETAIL 130 /* bytes of detail kept, NUL included */
+/* DtlsFailed's detail when the headend's DTLS suite is not one the phone offered */
+#define FAILURE_DTLS_NOT_OFFERED 2
 
 /* Where the phone was when it failed. Append; never renumber. */
 enum fail_phase {
@@ -55,7 +57,8 @@ struct failure_facts {
 	int detail;                /* phone_fail's: HTTP status, TLS alert, -errno, CSTP frame
 				      type, DNS status, the channel of a DPD timeout (1 = DTLS),
 				      the answer's body (enum svc_body) for WebvpnCookieNotFound,
-				      what was wrong (enum svc_answer) for WebvpnLoginInvalid */
+				      what was wrong (enum svc_answer) for WebvpnLoginInvalid,
+				      FAILURE_DTLS_NOT_OFFERED for DtlsFailed */
 	enum fail_phase phase;
 	uint8_t alert_rcvd;        /* fatal TLS alert received on the connection, 0 if none */
 	const char *tls_error;     /* OpenSSL's text for the last TLS failure; NULL or "" if none */

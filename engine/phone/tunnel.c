@@ -20,6 +20,7 @@
 #include "engine/config.h"
 #include "engine/proto/cstp.h"
 #include "engine/tls/dtls.h"
+#include "engine/phone/failure.h"
 #include "engine/phone/fetch.h"
 #include "engine/proto/inner.h"
 #include "engine/tls/membio.h"
@@ -32,8 +33,12 @@
 
 static void data_path_ready(struct worker *w, struct phone *p, uint64_t now);
 
-/* DTLS trouble does not end the phone: the tunnel carries on over TLS. */
-void tunnel_dtls_fail(struct worker *w, struct phone *p, enum reason r)
+/*
+ * DTLS trouble does not end the phone: the tunnel carries on over TLS. detail
+ * is the failure's (failure.h): the channel of a DPD timeout,
+ * FAILURE_DTLS_NOT_OFFERED, or 0.
+ */
+static void dtls_fail(struct worker *w, struct phone *p, enum reason r, int detail)
 {
 	uint64_t now = clock_us();
 
@@ -57,13 +62,18 @@ void tunnel_dtls_fail(struct worker *w, struct phone *p, enum reason r)
 	}
 	if (w->cfg->dtls_abort) {
 		/* the strict phone: no DTLS, no connection ("abort_connect") */
-		phone_fail(w, p, r, r == R_DPD_TIMEOUT ? CH_UDP : 0);
+		phone_fail(w, p, r, detail);
 		return;
 	}
-	phone_count_failure(w, p, r, r == R_DPD_TIMEOUT ? CH_UDP : 0);
+	phone_count_failure(w, p, r, detail);
 	if (w->cfg->dtls_retry_us)
 		p->dtls_retry_at = now + w->cfg->dtls_retry_us;
 	data_path_ready(w, p, now);
+}
+
+void tunnel_dtls_fail(struct worker *w, struct phone *p, enum reason r)
+{
+	dtls_fail(w, p, r, r == R_DPD_TIMEOUT ? CH_UDP : 0);
 }
 
 int tunnel_send_cstp(struct worker *w, struct phone *p, uint8_t type, const void *payload,
@@ -238,7 +248,7 @@ static uint16_t phone_dtls_check(struct worker *w, struct phone *p, uint64_t now
 		PTRACE(p, now, "VPNC: -create_dtls_connection: %s is not a DTLSv0.9 cipher the phone "
 			       "offered (%s)",
 		       d->psk ? "PSK-NEGOTIATE" : d->cipher, p->model->dtls_ciphers);
-		tunnel_dtls_fail(w, p, R_DTLS_FAILED);
+		dtls_fail(w, p, R_DTLS_FAILED, FAILURE_DTLS_NOT_OFFERED);
 		return 0;
 	}
 	PTRACE(p, now, "VPNC: -create_dtls_connection: cipher list: %s", d->cipher);

@@ -51,6 +51,8 @@ svc-no-cookies  WebvpnCookieNotFound 0
 svc-empty-login WebvpnLoginInvalid 0
 svc-login-twice WebvpnLoginInvalid 0
 svc-close-get   ClosedDuringSetup  0
+dtls-psk        DtlsFailed         5  dtls.mode=auto
+dtls12          DtlsFailed         5  dtls.mode=auto
 connect-503     TunnelRefused      0
 connect-garbage HttpMalformed      0
 close-tls       TlsRefused         0
@@ -77,6 +79,8 @@ declare -A DETAIL=(
 	[svc-empty-login]="GET / answered with a webvpnlogin cookie without a value"
 	[svc-login-twice]="GET / answered with webvpnlogin set more than once"
 	[svc-close-get]="connection"
+	[dtls-psk]="DTLS setup failure: the headend's x-dtls-ciphersuite is not a DTLSv0.9 cipher the phone offered"
+	[dtls12]="DTLS setup failure: the headend's x-dtls-ciphersuite is not a DTLSv0.9 cipher the phone offered"
 )
 
 tmp=$(mktemp -d)

@@ -62,7 +62,7 @@ for line in "x-dtls-port: 4443; the phone's DTLS goes to UDP 443" "DTLSv0.9 resu
 	grep -qF "$line" "$T"/trace/*.log || fail "$NAME" "trace lacks \"$line\": $(grep DTLS "$T"/trace/*.log)"
 done
 
-psw_start "${RUN[@]}" -s phones.client=anyconnect
+psw_start "${RUN[@]}" -s phones.client=anyconnect -s headend.url="$LAB_URL"
 wait_view "[$N,$N]" 8 || fail "$NAME (anyconnect)" "headend: want $N connected with DTLS0.9, got $(view): $(lab_users_sep $SEP)"
 psw_wait 20
 expect_rc "$NAME (anyconnect)" 0

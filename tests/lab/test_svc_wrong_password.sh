@@ -14,8 +14,10 @@ psw_setup "$NAME"
 N=5
 MAC=02AB00000E40
 PREFIX=SEP02AB00000E4
+TRACE=CP-7962G-SEP$MAC
+# 7962s: TLS AES256-SHA, which ocserv also gives them for DTLS, whatever the lab's ciphers
 PW=(-s headend.url="$LAB_SVC_URL" -s phones.client=phone -s phones.auth=password -s phones.user=SEP%m
-	-s phones.mac_base=$MAC)
+	-s phones.mac_base=$MAC -s phones.models=7962)
 psw_all_up "$NAME (right password)" $N "${PW[@]}" -s phones.password="$LAB_PASSWORD" -s run.duration=2s
 psw_all_fail "$NAME (wrong password)" $N AuthFailed 10 "${PREFIX}X" "${PW[@]}" \
 	-s phones.password=not-the-password -s run.duration=1s --trace 0
@@ -23,7 +25,7 @@ n=$(grep -cF ",AuthFailed,HTTP 401 on POST /svc" "$T/failures.csv")
 expect_eq "$NAME: failures.csv lines \"HTTP 401 on POST /svc\"" $N "$n"
 for line in "VPNC: -do_login: webvpnlogin cookie: POST /svc (username SEP$MAC)" \
 	"VPNC: -do_login: POST /svc: HTTP 401 Authentication failed"; do
-	grep -qF "$line" "$T"/trace/*.log || fail "$NAME" "trace lacks \"$line\": $(tail -n 6 "$T"/trace/*.log)"
+	grep -qF "$line" "$T/trace/$TRACE.log" || fail "$NAME" "trace lacks \"$line\": $(tail -n 6 "$T"/trace/*.log)"
 done
 # the headend: no connected session of theirs (psw_all_fail watched "${PREFIX}X", none can match)
 [ "$(lab_users_like "$PREFIX" | jq '[.[] | select(.State == "connected")] | length')" = 0 ] ||

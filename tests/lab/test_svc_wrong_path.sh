@@ -7,12 +7,14 @@
 # console log the 404; the headend never shows a session of theirs. The phones at / get
 # ocserv's desktop XML login (no webvpn cookie): WebvpnCookieNotFound, "'webvpn=' not
 # found in cookie". probe says which login answered at each path: none at /phone
-# (HTTP 404, exit 1), the desktop one at / (exit 1), the phone's at /svc (exit 0).
+# (HTTP 404, exit 1), the desktop one at / (exit 1), the phone's at /svc (exit 0, the
+# headend set up for phones: ciphers=no-ec, so that the probe's DTLS comes up too).
 NAME=test_svc_wrong_path
 # shellcheck source=tests/lab/lib.sh
 . "$(dirname "$0")/lib.sh"
 lab_require_ocserv 1.3
 psw_setup "$NAME"
+lab_restore_on_exit
 N=5
 MAC=025000810000
 PREFIX=CP-8861-SEP02500081
@@ -39,6 +41,7 @@ probe() { # PATH WANT_RC WANT_LINE
 	expect_eq "$NAME: probe $1 exit status ($(cat "$T/probe.out"))" "$2" "$rc"
 	grep -qF "$3" "$T/probe.out" || fail "$NAME" "probe $1: want \"$3\", got: $(cat "$T/probe.out")"
 }
+lab_set ciphers=no-ec
 probe /phone 1 "login at /phone: neither exchange (HTTP 404): a phone cannot log in here"
 probe / 1 "login at /: the desktop AnyConnect XML exchange, not the phone's: a phone cannot log in here"
 probe /svc 0 "login at /svc: the phone's exchange (login page with webvpnlogin): phones log in"

@@ -71,6 +71,8 @@ enum mode {
 	M_SVC_EMPTY_LOGIN,
 	M_SVC_LOGIN_TWICE,
 	M_SVC_CLOSE_GET,
+	M_DTLS_PSK,
+	M_DTLS12,
 };
 
 static const struct {
@@ -103,6 +105,8 @@ static const struct {
     {"svc-empty-login", M_SVC_EMPTY_LOGIN, "the login page's webvpnlogin cookie has no value"},
     {"svc-login-twice", M_SVC_LOGIN_TWICE, "the login page sets webvpnlogin twice"},
     {"svc-close-get", M_SVC_CLOSE_GET, "close after the login page, before the POST"},
+    {"dtls-psk", M_DTLS_PSK, "CONNECT answered with DTLS PSK-NEGOTIATE (no UDP behind it)"},
+    {"dtls12", M_DTLS12, "CONNECT answered with X-DTLS12-CipherSuite AES256-GCM-SHA384 (no UDP)"},
 };
 
 static volatile sig_atomic_t stop;
@@ -380,6 +384,9 @@ static bool answer_svc_post(struct conn *c)
 	return true;
 }
 
+/* A DTLS session or App-ID for the DTLS modes: 32 bytes, 64 hex digits. */
+#define SID_HEX "27689696cb6b34ae2a6d9e348f0ad86abfb0ae8b1fe584a0dc2b380b8ea42c3e"
+
 /* The reply to CONNECT; false if no tunnel follows. */
 static bool answer_connect(struct conn *c)
 {
@@ -411,8 +418,16 @@ static bool answer_connect(struct conn *c)
 			     "X-CSTP-Netmask: 255.255.255.0\r\n"
 			     "X-CSTP-Keepalive: 20\r\n"
 			     "X-CSTP-Idle-Timeout: none\r\n"
-			     "X-CSTP-MTU: 1400\r\n\r\n",
-			     mode == M_SILENT_DPD ? 2 : 30);
+			     "X-CSTP-MTU: 1400\r\n%s\r\n",
+			     mode == M_SILENT_DPD ? 2 : 30,
+			     mode == M_DTLS_PSK ? "X-DTLS-Port: 443\r\nX-DTLS-DPD: 30\r\n"
+						  "X-DTLS-App-ID: " SID_HEX "\r\n"
+						  "X-DTLS-CipherSuite: PSK-NEGOTIATE\r\n"
+			     : mode == M_DTLS12 ? "X-DTLS-Port: 443\r\nX-DTLS-DPD: 30\r\n"
+						  "X-DTLS-Session-ID: " SID_HEX "\r\n"
+						  "X-DTLS12-CipherSuite: AES256-GCM-SHA384\r\n"
+						  "X-DTLS-MTU: 1300\r\n"
+						: "");
 		conn_write(c, out, (size_t)n);
 		return true;
 	}

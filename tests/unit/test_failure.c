@@ -124,6 +124,16 @@ static void test_describe(void **state)
 	assert_string_equal(describe(&f), "HTTP 401 on POST /svc");
 	f.path = "/phone";
 
+	f.reason = R_DTLS_FAILED;
+	f.detail = FAILURE_DTLS_NOT_OFFERED;
+	assert_string_equal(describe(&f), "DTLS setup failure: the headend's x-dtls-ciphersuite is "
+					  "not a DTLSv0.9 cipher the phone offered");
+	f.detail = 0;
+	f.tls_error = "error:0A0000C5:SSL routines::old session cipher not returned";
+	assert_string_equal(describe(&f), "DTLS setup failure: error:0A0000C5:SSL routines::old "
+					  "session cipher not returned");
+	f.tls_error = NULL;
+
 	f.reason = R_TUNNEL_REFUSED;
 	f.detail = 503;
 	assert_string_equal(describe(&f), "CONNECT /CSCOSSLC/tunnel: HTTP 503");
