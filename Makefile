@@ -99,13 +99,13 @@ FUZZ_SECONDS ?= 30
 FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_LIB := engine/proto/http.c engine/proto/cstp.c engine/proto/authxml.c engine/proto/anyconnect.c engine/proto/url.c \
             engine/trust/certhash.c engine/proto/inner.c engine/proto/text.c report/jsonread.c report/hdrlog.c \
-            engine/stats/hist.c report/contract.c
+            engine/stats/hist.c report/contract.c engine/tls/dtlsrec.c
 fuzz:
 	@command -v clang >/dev/null || { echo "make fuzz needs clang: apt-get install clang" >&2; exit 1; }
 	@mkdir -p $(BUILD)/fuzz
 	@for f in $(FUZZ_SRC); do n=$$(basename $$f .c); \
 	  clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -I. \
-	    -D_GNU_SOURCE $$f $(FUZZ_LIB) -lcrypto -lz -lm -o $(BUILD)/fuzz/$$n || exit 1; \
+	    -D_GNU_SOURCE $$f $(FUZZ_LIB) -lssl -lcrypto -lz -lm -o $(BUILD)/fuzz/$$n || exit 1; \
 	  echo "fuzz: $$n for $(FUZZ_SECONDS) s"; \
 	  $(BUILD)/fuzz/$$n -max_total_time=$(FUZZ_SECONDS) -print_final_stats=0 2>&1 | tail -1 || exit 1; \
 	done
