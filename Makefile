@@ -4,6 +4,7 @@
 #   make test     unit tests, then the lab integration tests (needs root)
 #   make unit     unit tests only
 #   make bench    1,000 phones against the lab, figures printed
+#   make bench-dtlsrec  the DTLS record layer against OpenSSL's (in memory, no lab)
 #   make demo     install, build, lab up, run scenarios/demo.ini
 #   make lab      bring the lab up (scripts/lab up)
 
@@ -32,7 +33,7 @@ MAIN_OBJ := $(BUILD)/loadgen/main.o
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all deps asan test unit lab-test bench demo lab clean format fuzz
+.PHONY: all deps asan test unit lab-test bench bench-dtlsrec demo lab clean format fuzz
 all: $(BUILD)/phoneswarm
 
 deps:
@@ -81,6 +82,14 @@ bench:
 	@scripts/bench $(BUILD)
 
 $(BUILD)/bench_handshake: tests/bench/bench_handshake.c $(BUILD)/libphoneswarm.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $(filter %.c %.o %.a,$^) $(LDLIBS)
+
+# The DTLS record layer against OpenSSL's, in memory (no lab): CPU per record, bytes per session.
+bench-dtlsrec: $(BUILD)/bench_dtlsrec
+	$(BUILD)/bench_dtlsrec
+
+$(BUILD)/bench_dtlsrec: tests/bench/bench_dtlsrec.c $(BUILD)/libphoneswarm.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $(filter %.c %.o %.a,$^) $(LDLIBS)
 
