@@ -47,8 +47,8 @@
 #include <openssl/rand.h>
 #include <openssl/sha.h>
 
-#define MAC_LEN       20u  /* HMAC-SHA1 */
-#define TAG_LEN       16u  /* GCM and Poly1305 */
+#define MAC_LEN	      20u /* HMAC-SHA1 */
+#define TAG_LEN	      16u /* GCM and Poly1305 */
 #define MAX_PLAINTEXT 16384
 
 #define V_BAD 0x0100 /* DTLS1_BAD_VER, "DTLS 0.9" */
@@ -57,7 +57,7 @@
 
 /* struct dtlsrec.flags, while dtlsrec_watch fills it */
 #define F_WATCHED  0x01
-#define F_SENT     0x02 /* a record of ours seen in epoch 1 */
+#define F_SENT	   0x02 /* a record of ours seen in epoch 1 */
 #define F_RECEIVED 0x04 /* a record of the peer seen in epoch 1 */
 #define F_APP_SEEN 0x08 /* ... and one of those was application data */
 
@@ -70,26 +70,26 @@ static const char *const cipher_names[] = {"AES-128-CBC", "AES-256-CBC", "AES-12
 #define N_CIPHERS (sizeof(cipher_names) / sizeof(cipher_names[0]))
 
 struct suite {
-	uint16_t id;     /* IANA number */
-	uint8_t kind;    /* enum kind */
+	uint16_t id;	 /* IANA number */
+	uint8_t kind;	 /* enum kind */
 	uint8_t key_len; /* cipher key bytes */
-	uint8_t iv_len;  /* implicit IV bytes from the key block (AEAD) */
-	uint8_t xlen;    /* bytes after the header: explicit IV (CBC: the AES block) or nonce */
-	uint8_t cipher;  /* index in cipher_names */
-	bool sha384;     /* DTLS 1.2 PRF hash is SHA-384 (else SHA-256) */
+	uint8_t iv_len;	 /* implicit IV bytes from the key block (AEAD) */
+	uint8_t xlen;	 /* bytes after the header: explicit IV (CBC: the AES block) or nonce */
+	uint8_t cipher;	 /* index in cipher_names */
+	bool sha384;	 /* DTLS 1.2 PRF hash is SHA-384 (else SHA-256) */
 };
 
 static const struct suite suites[] = {
-    {0, 0, 0, 0, 0, 0, false},                  /* 0: not keyed */
-    {0x002f, K_CBC, 16, 0, 16, 0, false},       /* AES128-SHA */
-    {0x0035, K_CBC, 32, 0, 16, 1, false},       /* AES256-SHA */
-    {0x008c, K_CBC, 16, 0, 16, 0, false},       /* PSK-AES128-CBC-SHA */
-    {0x008d, K_CBC, 32, 0, 16, 1, false},       /* PSK-AES256-CBC-SHA */
-    {0x009c, K_GCM, 16, 4, 8, 2, false},        /* AES128-GCM-SHA256 */
-    {0x009d, K_GCM, 32, 4, 8, 3, true},         /* AES256-GCM-SHA384 */
-    {0x00a8, K_GCM, 16, 4, 8, 2, false},        /* PSK-AES128-GCM-SHA256 */
-    {0x00a9, K_GCM, 32, 4, 8, 3, true},         /* PSK-AES256-GCM-SHA384 */
-    {0xccab, K_CHACHA, 32, 12, 0, 4, false},    /* PSK-CHACHA20-POLY1305 */
+    {0, 0, 0, 0, 0, 0, false},		     /* 0: not keyed */
+    {0x002f, K_CBC, 16, 0, 16, 0, false},    /* AES128-SHA */
+    {0x0035, K_CBC, 32, 0, 16, 1, false},    /* AES256-SHA */
+    {0x008c, K_CBC, 16, 0, 16, 0, false},    /* PSK-AES128-CBC-SHA */
+    {0x008d, K_CBC, 32, 0, 16, 1, false},    /* PSK-AES256-CBC-SHA */
+    {0x009c, K_GCM, 16, 4, 8, 2, false},     /* AES128-GCM-SHA256 */
+    {0x009d, K_GCM, 32, 4, 8, 3, true},	     /* AES256-GCM-SHA384 */
+    {0x00a8, K_GCM, 16, 4, 8, 2, false},     /* PSK-AES128-GCM-SHA256 */
+    {0x00a9, K_GCM, 32, 4, 8, 3, true},	     /* PSK-AES256-GCM-SHA384 */
+    {0xccab, K_CHACHA, 32, 12, 0, 4, false}, /* PSK-CHACHA20-POLY1305 */
 };
 #define N_SUITES (sizeof(suites) / sizeof(suites[0]))
 
@@ -106,7 +106,7 @@ static unsigned find_suite(uint16_t id)
 /* One direction's context for one cipher, and whose keys it holds. */
 struct dir_ctx {
 	EVP_CIPHER_CTX *evp;  /* owned; created at first use */
-	uint64_t id;          /* struct dtlsrec id whose keys are loaded, 0 none */
+	uint64_t id;	      /* struct dtlsrec id whose keys are loaded, 0 none */
 	SHA_CTX inner, outer; /* HMAC-SHA1 (CBC): states after the padded key */
 };
 
@@ -218,8 +218,8 @@ static int prf(const char *md, const uint8_t *secret, size_t secret_len, const u
 	if (!prf_kdf || !(k = EVP_KDF_CTX_new(prf_kdf)))
 		return -EPROTO;
 	params[0] = OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST, (char *)md, 0);
-	params[1] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SECRET, (void *)secret,
-						      secret_len);
+	params[1] =
+	    OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SECRET, (void *)secret, secret_len);
 	params[2] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SEED, (void *)seed, seed_len);
 	params[3] = OSSL_PARAM_construct_end();
 	ok = EVP_KDF_derive(k, out, len, params) == 1;
@@ -354,7 +354,8 @@ int dtlsrec_take(struct dtlsrec *r, SSL *ssl)
 	p.suite = SSL_CIPHER_get_protocol_id(cs);
 	idx = find_suite(p.suite);
 	/* encrypt-then-MAC is not done here; it is off unless the option is cleared */
-	if (!idx || (suites[idx].kind == K_CBC && !(SSL_get_options(ssl) & SSL_OP_NO_ENCRYPT_THEN_MAC))) {
+	if (!idx ||
+	    (suites[idx].kind == K_CBC && !(SSL_get_options(ssl) & SSL_OP_NO_ENCRYPT_THEN_MAC))) {
 		SSL_set_msg_callback(ssl, NULL);
 		return -ENOTSUP;
 	}
@@ -386,6 +387,8 @@ size_t dtlsrec_sealed_len(const struct dtlsrec *r, size_t len)
 {
 	const struct suite *s = &suites[r->suite];
 
+	if (!r->suite)
+		return 0;
 	if (s->kind == K_CBC)
 		return DTLSREC_HEADER_LEN + s->xlen + (len + MAC_LEN + s->xlen) / s->xlen * s->xlen;
 	return DTLSREC_HEADER_LEN + s->xlen + len + TAG_LEN;
@@ -438,8 +441,8 @@ static void aead_nonce(uint8_t nonce[12], const struct suite *s, const uint8_t *
 	}
 }
 
-static int aead_seal(EVP_CIPHER_CTX *e, const uint8_t nonce[12], const uint8_t aad[13],
-		     uint8_t *p, size_t len)
+static int aead_seal(EVP_CIPHER_CTX *e, const uint8_t nonce[12], const uint8_t aad[13], uint8_t *p,
+		     size_t len)
 {
 	int ol;
 
@@ -526,7 +529,7 @@ int dtlsrec_close_notify(struct dtlsrec *r, struct dtlsrec_ctx *c, uint8_t *buf,
 
 	if (cap < head + 2)
 		return -EMSGSIZE;
-	buf[head] = 1; /* warning */
+	buf[head] = 1;	   /* warning */
 	buf[head + 1] = 0; /* close_notify */
 	return dtlsrec_seal(r, c, DTLSREC_T_ALERT, buf, 2, cap);
 }
@@ -547,9 +550,8 @@ static size_t sha1_blocks(size_t l)
  * Decrypt and check a CBC record's body (IV, then ciphertext) in place.
  * *data, *len: the plaintext. A verdict: DTLSREC_DATA for good.
  */
-static int open_cbc(const struct dtlsrec *r, struct dir_ctx *d, const struct suite *s,
-		    uint64_t seq, uint8_t type, uint8_t *body, size_t blen, uint8_t **data,
-		    size_t *len)
+static int open_cbc(const struct dtlsrec *r, struct dir_ctx *d, const struct suite *s, uint64_t seq,
+		    uint8_t type, uint8_t *body, size_t blen, uint8_t **data, size_t *len)
 {
 	size_t bs = s->xlen, plen, scan, pad, good, dlen, extra;
 	uint8_t *p = body + bs, h[13], mac[MAC_LEN];
@@ -661,8 +663,7 @@ int dtlsrec_open(struct dtlsrec *r, struct dtlsrec_ctx *c, uint8_t *buf, size_t 
 		return DTLSREC_MALFORMED;
 	m->used = DTLSREC_HEADER_LEN + rlen;
 	type = buf[0];
-	if (type < DTLSREC_T_CCS || type > DTLSREC_T_APP ||
-	    (buf[1] << 8 | buf[2]) != r->version)
+	if (type < DTLSREC_T_CCS || type > DTLSREC_T_APP || (buf[1] << 8 | buf[2]) != r->version)
 		return DTLSREC_MALFORMED;
 	if ((buf[3] << 8 | buf[4]) != r->epoch)
 		return DTLSREC_EPOCH;

@@ -27,15 +27,21 @@
  *      tell the struct which sequence numbers the handshake used;
  *   2. handshake with OpenSSL (tls_handshake, tls_read) as today;
  *   3. after each tls_read loop while the `SSL` is up, dtlsrec_take(&p->rec,
- *      ssl): 0 means the keys are out, so tls_close() the `SSL` and from now
- *      on seal with dtlsrec_seal into the send buffer and open every received
- *      datagram with dtlsrec_open (tunnel_send_dtls / tunnel_udp_input
- *      switch on "the SSL is gone"). -EAGAIN: not yet (a resumed session
- *      keeps the `SSL` until the headend's first application record shows
- *      it has our Finished, since only OpenSSL can retransmit it);
- *      -ENOTSUP: a suite or option this layer does not do, stay on OpenSSL;
+ *      ssl). 0: the keys are out; flush what the membio holds, tls_close()
+ *      the `SSL`, and from then on tunnel_send_dtls writes the frame at
+ *      buf + dtlsrec_head() of a send buffer of the ring's, seals it there
+ *      with dtlsrec_seal and sends that datagram (no membio, no copy), and
+ *      tunnel_udp_input opens each received datagram in the ring's receive
+ *      buffer with dtlsrec_open, record by record (m.used), handing DATA to
+ *      the frame switch as tls_read's output is today; a send queue bound
+ *      replaces the membio's MEMBIO_DGRAM_QUEUE. -EAGAIN: not yet (a resumed
+ *      session keeps the `SSL` until the headend's first application record
+ *      shows it has our Finished, since only OpenSSL can resend it);
+ *      -ENOTSUP: a suite or option not done here, stay on OpenSSL;
  *   4. at logout, dtlsrec_close_notify; a DTLSREC_CLOSE from dtlsrec_open is
- *      the headend ending DTLS (close_notify or a fatal alert);
+ *      the headend ending DTLS (close_notify or a fatal alert), a DTLSREC_
+ *      HANDSHAKE (a renegotiation or a late retransmission) is not answered,
+ *      the rest are dropped and may be counted by verdict;
  *   5. rekey, a new handshake, DTLS failure or the phone's end:
  *      dtlsrec_clear, then a new `SSL` from step 1 (the record layer is
  *      dropped and OpenSSL used again until the next take).
@@ -62,14 +68,14 @@ enum dtlsrec_type {
 
 /* What dtlsrec_open made of a record. Everything after DTLSREC_HANDSHAKE is dropped. */
 enum dtlsrec_verdict {
-	DTLSREC_DATA,      /* application data: m->data, m->len */
-	DTLSREC_CLOSE,     /* close_notify or a fatal alert (m->alert): the peer ended DTLS */
+	DTLSREC_DATA,	   /* application data: m->data, m->len */
+	DTLSREC_CLOSE,	   /* close_notify or a fatal alert (m->alert): the peer ended DTLS */
 	DTLSREC_WARNING,   /* another warning alert (m->alert): nothing to do */
 	DTLSREC_HANDSHAKE, /* handshake or CCS in the current epoch (a retransmitted
 			      Finished, a renegotiation): not answered */
-	DTLSREC_REPLAY,    /* seen already, or left of the window */
-	DTLSREC_EPOCH,     /* another epoch (a handshake's epoch-0 retransmission) */
-	DTLSREC_FORGED,    /* MAC, padding or tag wrong */
+	DTLSREC_REPLAY,	   /* seen already, or left of the window */
+	DTLSREC_EPOCH,	   /* another epoch (a handshake's epoch-0 retransmission) */
+	DTLSREC_FORGED,	   /* MAC, padding or tag wrong */
 	DTLSREC_MALFORMED, /* not one of our records: short, length, version or type */
 };
 
@@ -78,14 +84,14 @@ enum dtlsrec_verdict {
  * Embedded in its owner; plain bytes (copy, zero or dtlsrec_clear it).
  */
 struct dtlsrec {
-	uint64_t id;   /* identity of these keys in a dtlsrec_ctx's cache; 0: not keyed */
-	uint64_t wseq; /* next sequence number to send (48 bits) */
-	uint64_t rtop; /* highest sequence number received and accepted */
-	uint64_t rmap; /* bit i set: rtop - i was accepted (the window of 64) */
+	uint64_t id;	  /* identity of these keys in a dtlsrec_ctx's cache; 0: not keyed */
+	uint64_t wseq;	  /* next sequence number to send (48 bits) */
+	uint64_t rtop;	  /* highest sequence number received and accepted */
+	uint64_t rmap;	  /* bit i set: rtop - i was accepted (the window of 64) */
 	uint16_t version; /* on the wire: 0x0100 (DTLS 0.9) or 0xfefd (DTLS 1.2) */
-	uint16_t epoch;   /* of both directions: 1 after a first handshake */
-	uint8_t suite;    /* index in dtlsrec.c's suite table, 0: none */
-	uint8_t flags;    /* dtlsrec.c's F_* bits (what dtlsrec_watch saw) */
+	uint16_t epoch;	  /* of both directions: 1 after a first handshake */
+	uint8_t suite;	  /* index in dtlsrec.c's suite table, 0: none */
+	uint8_t flags;	  /* dtlsrec.c's F_* bits (what dtlsrec_watch saw) */
 	uint8_t salt[8];  /* random per session: the CBC explicit IV's nonce */
 	uint8_t wkey[32], rkey[32]; /* cipher keys, send and receive */
 	uint8_t wmac[20], rmac[20]; /* HMAC-SHA1 keys (CBC suites) */
@@ -96,22 +102,23 @@ struct dtlsrec {
 struct dtlsrec_msg {
 	uint8_t *data; /* the plaintext, inside the caller's buffer */
 	size_t len;
-	size_t used;   /* bytes of the datagram this record took: the next one starts there */
-	uint8_t type;  /* content type (enum dtlsrec_type) */
-	uint8_t alert; /* DTLSREC_CLOSE / DTLSREC_WARNING: the alert's description (0 close_notify) */
+	size_t used;  /* bytes of the datagram this record took: the next one starts there */
+	uint8_t type; /* content type (enum dtlsrec_type) */
+	uint8_t
+	    alert; /* DTLSREC_CLOSE / DTLSREC_WARNING: the alert's description (0 close_notify) */
 };
 
 /* A session's parameters, to key a struct dtlsrec without an `SSL` (tests, tools). */
 struct dtlsrec_params {
 	uint16_t version; /* 0x0100 (DTLS1_BAD_VER), 0xfeff (DTLS 1.0) or 0xfefd (DTLS 1.2) */
-	uint16_t suite;   /* IANA cipher suite number (0x0035 AES256-SHA, ...) */
-	int server;       /* nonzero: we are the server (write with the server's keys) */
+	uint16_t suite;	  /* IANA cipher suite number (0x0035 AES256-SHA, ...) */
+	int server;	  /* nonzero: we are the server (write with the server's keys) */
 	uint8_t master[48];
 	uint8_t client_random[32], server_random[32];
-	uint16_t epoch;    /* of both directions */
-	uint64_t wseq;     /* next sequence number to send */
-	uint64_t rtop;     /* everything up to this sequence number counts as seen... */
-	int rnone;         /* ...unless nonzero: nothing received yet in this epoch */
+	uint16_t epoch; /* of both directions */
+	uint64_t wseq;	/* next sequence number to send */
+	uint64_t rtop;	/* everything up to this sequence number counts as seen... */
+	int rnone;	/* ...unless nonzero: nothing received yet in this epoch */
 };
 
 /* Per-thread cipher contexts: one for sealing, one for opening. NULL on ENOMEM. */
@@ -120,8 +127,8 @@ void dtlsrec_ctx_free(struct dtlsrec_ctx *c);
 
 /*
  * Before the handshake: have ssl report the sequence numbers of the records
- * it sends and receives in epoch 1 into r (zeroed here). r must outlive the
- * handshake or be unwatched by dtlsrec_take/dtlsrec_clear's caller freeing ssl.
+ * it sends and receives in epoch 1 into r (zeroed here). ssl writes into r
+ * until dtlsrec_take returns 0 or -ENOTSUP or ssl is freed: r must stay put.
  */
 void dtlsrec_watch(struct dtlsrec *r, SSL *ssl);
 /*
@@ -141,7 +148,7 @@ void dtlsrec_clear(struct dtlsrec *r);
 
 /* Bytes before the plaintext in a sealed record: header and explicit IV or nonce. */
 size_t dtlsrec_head(const struct dtlsrec *r);
-/* Bytes a record of len plaintext bytes takes once sealed. */
+/* Bytes a record of len plaintext bytes takes once sealed (0 if r is not keyed). */
 size_t dtlsrec_sealed_len(const struct dtlsrec *r, size_t len);
 
 /*

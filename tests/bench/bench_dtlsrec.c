@@ -40,9 +40,9 @@
 #include "engine/tls/tls.h"
 
 #define SESSIONS 1000
-#define PASSES   20
-#define PAYLOAD  172
-#define RECSZ    256
+#define PASSES	 20
+#define PAYLOAD	 172
+#define RECSZ	 256
 
 static uint8_t psk[32];
 
@@ -126,8 +126,8 @@ static size_t rss_bytes(void)
 }
 
 struct session {
-	struct tls c;      /* the phone's OpenSSL */
-	SSL *s;            /* the server (freed in the memory pass) */
+	struct tls c; /* the phone's OpenSSL */
+	SSL *s;	      /* the server (freed in the memory pass) */
 	BIO *sb;
 	struct dtlsrec cr, sr;
 	struct dtlsrec_ctx *own; /* the per-session context variant */
@@ -289,23 +289,23 @@ static void cpu_pass(const char *suite, SSL_CTX *cctx, struct dtlsrec_ctx *share
 			t = cpu_s();
 			for (int i = 0; i < SESSIONS; i++) {
 				memcpy(buf + dtlsrec_head(&x[i].cr), payload, PAYLOAD);
-				if (dtlsrec_seal(&x[i].cr, v ? x[i].own : shared, DTLSREC_T_APP, buf,
-						 PAYLOAD, sizeof(buf)) <= 0)
+				if (dtlsrec_seal(&x[i].cr, v ? x[i].own : shared, DTLSREC_T_APP,
+						 buf, PAYLOAD, sizeof(buf)) <= 0)
 					die("dtlsrec_seal");
 			}
 			rec_seal[v] += cpu_s() - t;
 			for (int i = 0; i < SESSIONS; i++) {
 				memcpy(recs[i] + dtlsrec_head(&x[i].sr), payload, PAYLOAD);
-				int n = dtlsrec_seal(&x[i].sr, shared, DTLSREC_T_APP, recs[i], PAYLOAD,
-						     RECSZ);
+				int n = dtlsrec_seal(&x[i].sr, shared, DTLSREC_T_APP, recs[i],
+						     PAYLOAD, RECSZ);
 				if (n <= 0)
 					die("dtlsrec_seal (server)");
 				lens[i] = (size_t)n;
 			}
 			t = cpu_s();
 			for (int i = 0; i < SESSIONS; i++)
-				if (dtlsrec_open(&x[i].cr, v ? x[i].own : shared, recs[i], lens[i], &m) !=
-				    DTLSREC_DATA)
+				if (dtlsrec_open(&x[i].cr, v ? x[i].own : shared, recs[i], lens[i],
+						 &m) != DTLSREC_DATA)
 					die("dtlsrec_open");
 			rec_open[v] += cpu_s() - t;
 		}
@@ -313,8 +313,8 @@ static void cpu_pass(const char *suite, SSL_CTX *cctx, struct dtlsrec_ctx *share
 	double n = (double)SESSIONS * PASSES / 1e9;
 	printf("  %-22s OpenSSL %5.0f / %5.0f ns; dtlsrec, one ctx per worker %4.0f / %4.0f ns; "
 	       "one ctx per session %4.0f / %4.0f ns (%.0f B a session)\n",
-	       suite, ssl_seal / n, ssl_open / n, rec_seal[0] / n, rec_open[0] / n,
-	       rec_seal[1] / n, rec_open[1] / n, (double)own_bytes / SESSIONS);
+	       suite, ssl_seal / n, ssl_open / n, rec_seal[0] / n, rec_open[0] / n, rec_seal[1] / n,
+	       rec_open[1] / n, (double)own_bytes / SESSIONS);
 	for (int i = 0; i < SESSIONS; i++) {
 		tls_close(&x[i].c);
 		SSL_free(x[i].s);
@@ -336,7 +336,8 @@ static size_t ctx_bytes(int ns)
 	if (!(x = dtlsrec_ctx_new()))
 		die("dtlsrec_ctx_new");
 	for (int i = 0; i < ns && i < (int)(sizeof(ids) / sizeof(ids[0])); i++) {
-		struct dtlsrec_params p = {.version = 0xfefd, .suite = ids[i], .epoch = 1, .rnone = 1};
+		struct dtlsrec_params p = {
+		    .version = 0xfefd, .suite = ids[i], .epoch = 1, .rnone = 1};
 		int n;
 
 		RAND_bytes(p.master, sizeof(p.master));

@@ -36,8 +36,11 @@ static void setup(void)
 	if (!ctx)
 		__builtin_trap();
 	for (unsigned i = 0; i < N; i++) {
-		struct dtlsrec_params p = {.version = suites[i].version, .suite = suites[i].suite,
-					   .epoch = 1, .wseq = 1, .rtop = 0};
+		struct dtlsrec_params p = {.version = suites[i].version,
+					   .suite = suites[i].suite,
+					   .epoch = 1,
+					   .wseq = 1,
+					   .rtop = 0};
 
 		memset(p.master, 0x4d, sizeof(p.master));
 		memset(p.client_random, 0x43, sizeof(p.client_random));

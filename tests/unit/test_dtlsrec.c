@@ -84,9 +84,9 @@ enum how { PSK, RESUME, BADVER };
 struct flavour {
 	const char *suite; /* PSK: the server's only suite; legacy: the header's value */
 	enum how how;
-	int hdr12;         /* legacy: named in X-DTLS12-CipherSuite */
-	uint16_t id;       /* the IANA number the handshake must end with */
-	const char *cbc;   /* CBC suites: the EVP cipher, for this file's own records */
+	int hdr12;	 /* legacy: named in X-DTLS12-CipherSuite */
+	uint16_t id;	 /* the IANA number the handshake must end with */
+	const char *cbc; /* CBC suites: the EVP cipher, for this file's own records */
 	size_t key_len;
 };
 
@@ -121,9 +121,9 @@ static void ref_prf(const EVP_MD *md, const uint8_t master[48], const char *labe
 	assert_int_equal(EVP_PKEY_derive_init(k), 1);
 	assert_int_equal(EVP_PKEY_CTX_set_tls1_prf_md(k, md), 1);
 	assert_int_equal(EVP_PKEY_CTX_set1_tls1_prf_secret(k, master, 48), 1);
-	assert_int_equal(EVP_PKEY_CTX_add1_tls1_prf_seed(k, (const unsigned char *)label,
-							 (int)strlen(label)),
-			 1);
+	assert_int_equal(
+	    EVP_PKEY_CTX_add1_tls1_prf_seed(k, (const unsigned char *)label, (int)strlen(label)),
+	    1);
 	assert_int_equal(EVP_PKEY_CTX_add1_tls1_prf_seed(k, s1, (int)l1), 1);
 	if (l2)
 		assert_int_equal(EVP_PKEY_CTX_add1_tls1_prf_seed(k, s2, (int)l2), 1);
@@ -164,8 +164,8 @@ static void ref_hmac(const uint8_t key[20], const uint8_t *a, size_t al, const u
 	EVP_MAC_free(mac);
 }
 
-static void mac_header(uint8_t h[13], uint16_t epoch, uint64_t seq, uint8_t type,
-		       uint16_t version, size_t len)
+static void mac_header(uint8_t h[13], uint16_t epoch, uint64_t seq, uint8_t type, uint16_t version,
+		       size_t len)
 {
 	h[0] = (uint8_t)(epoch >> 8);
 	h[1] = (uint8_t)epoch;
@@ -254,8 +254,7 @@ static int ref_open(const struct flavour *f, const struct ref_dir *d, uint16_t v
 static uint8_t psk[32];
 static SSL_SESSION *resume_session; /* what the RESUME server's cache hands out */
 
-static unsigned int srv_psk_cb(SSL *ssl, const char *identity, unsigned char *out,
-			       unsigned int max)
+static unsigned int srv_psk_cb(SSL *ssl, const char *identity, unsigned char *out, unsigned int max)
 {
 	(void)ssl;
 	(void)identity;
@@ -277,9 +276,9 @@ static SSL_SESSION *srv_get_session(SSL *ssl, const unsigned char *id, int len, 
 struct pair {
 	const struct flavour *f;
 	SSL_CTX *cctx, *sctx;
-	struct tls c;          /* the phone, as tunnel.c opens it */
-	SSL *s;                /* OpenSSL's server (NULL for DTLS 0.9) */
-	BIO *sb;               /* the server's datagram membio (owned by s) */
+	struct tls c;	       /* the phone, as tunnel.c opens it */
+	SSL *s;		       /* OpenSSL's server (NULL for DTLS 0.9) */
+	BIO *sb;	       /* the server's datagram membio (owned by s) */
 	struct dtlsrec cr, sr; /* the record layer: client (phone) and server side */
 	uint16_t version;
 	uint8_t master[48], crand[32], srand[32], sid[32];
@@ -353,8 +352,8 @@ static void badver_handshake(struct pair *p)
 	EVP_DigestUpdate(th, p->dg + 25, mlen);
 
 	/* ServerHello (message 0, record 0), then the 3-byte CCS (message 1, record 1) */
-	uint8_t sh[25 + 70] = {22, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 82,
-			       2,  0, 0, 70, 0, 0, 0, 0, 0, 0, 0, 70, 1, 0};
+	uint8_t sh[25 + 70] = {22, 1, 0,  0, 0, 0, 0, 0, 0, 0, 0,  0, 82, 2,
+			       0,  0, 70, 0, 0, 0, 0, 0, 0, 0, 70, 1, 0};
 	assert_int_equal(RAND_bytes(p->srand, 32), 1);
 	memcpy(sh + 27, p->srand, 32);
 	sh[59] = 32;
@@ -395,7 +394,8 @@ static void badver_handshake(struct pair *p)
 			size_t rl = (size_t)r[11] << 8 | r[12];
 
 			if (r[0] == 20) {
-				assert_int_equal(rl, 3); /* DTLS1_BAD_VER's CCS carries a message number */
+				assert_int_equal(
+				    rl, 3); /* DTLS1_BAD_VER's CCS carries a message number */
 			} else {
 				assert_int_equal(r[0], 22);
 				assert_int_equal(r[3] << 8 | r[4], 1);
@@ -428,9 +428,9 @@ static void pair_open(struct pair *p, const struct flavour *f)
 		assert_int_equal(dtls_open_psk(&p->c, p->cctx, psk, p->sid, 32, NULL), 0);
 	} else {
 		p->cctx = dtls_ctx_new_legacy();
-		assert_int_equal(dtls_open_legacy(&p->c, p->cctx, f->suite, f->hdr12, p->master,
-						  p->sid, NULL),
-				 0);
+		assert_int_equal(
+		    dtls_open_legacy(&p->c, p->cctx, f->suite, f->hdr12, p->master, p->sid, NULL),
+		    0);
 	}
 	dtlsrec_watch(&p->cr, p->c.ssl);
 	if (f->how == BADVER) {
@@ -441,7 +441,7 @@ static void pair_open(struct pair *p, const struct flavour *f)
 	p->sctx = SSL_CTX_new(DTLS_server_method());
 	assert_non_null(p->sctx);
 	SSL_CTX_set_options(p->sctx, SSL_OP_NO_TICKET | SSL_OP_NO_ENCRYPT_THEN_MAC |
-					     SSL_OP_NO_RENEGOTIATION);
+					 SSL_OP_NO_RENEGOTIATION);
 	snprintf(list, sizeof(list), "%s:@SECLEVEL=0",
 		 f->how == PSK ? f->suite : "AES128-GCM-SHA256:AES256-GCM-SHA384");
 	assert_int_equal(SSL_CTX_set_cipher_list(p->sctx, list), 1);
@@ -535,7 +535,8 @@ static size_t same_bytes_as_openssl(struct pair *p, const char *msg, size_t len)
 	assert_true(n > 13);
 	if (get48(p->rec + 5) != seq)
 		fail_msg("%s: OpenSSL wrote sequence number %llu, the record layer is at %llu",
-			 p->f->suite, (unsigned long long)get48(p->rec + 5), (unsigned long long)seq);
+			 p->f->suite, (unsigned long long)get48(p->rec + 5),
+			 (unsigned long long)seq);
 	memcpy(ours + head, msg, len);
 	r = seal_with(&p->cr, ctx, DTLSREC_T_APP, ours, len, sizeof(ours),
 		      head > 13 ? p->rec + 13 : NULL);
@@ -588,8 +589,12 @@ static void pair_up(struct pair *p, const struct flavour *f)
 
 	/* the server's side, and a first record of ours the same as OpenSSL's */
 	if (f->how == BADVER) {
-		struct dtlsrec_params prm = {.version = 0x0100, .suite = f->id, .server = 1,
-					     .epoch = 1, .wseq = 2, .rtop = 0};
+		struct dtlsrec_params prm = {.version = 0x0100,
+					     .suite = f->id,
+					     .server = 1,
+					     .epoch = 1,
+					     .wseq = 2,
+					     .rtop = 0};
 		uint8_t pt[BUFSZ], type;
 
 		memcpy(prm.master, p->master, 48);
@@ -671,8 +676,7 @@ static void test_both_ways(void **state)
 	assert_int_equal(r, (int)dtlsrec_sealed_len(&p.cr, sizeof(up)));
 	assert_int_equal(get48(buf + 5), p.cr.wseq - 1);
 	if (f->how == BADVER) {
-		assert_int_equal(ref_open(f, &p.rc, 0x0100, buf, (size_t)r, pt, &type),
-				 sizeof(up));
+		assert_int_equal(ref_open(f, &p.rc, 0x0100, buf, (size_t)r, pt, &type), sizeof(up));
 		assert_memory_equal(pt, up, sizeof(up));
 	} else {
 		assert_int_equal(server_ssl_read(&p, buf, (size_t)r), sizeof(up));
@@ -689,9 +693,9 @@ static void test_both_ways(void **state)
 	assert_int_equal(m.len, 0);
 	for (size_t i = 0; i < 1400; i++)
 		buf[head + i] = (uint8_t)i;
-	assert_int_equal(dtlsrec_seal(&p.cr, ctx, DTLSREC_T_APP, buf, 1400,
-				      dtlsrec_sealed_len(&p.cr, 1400) - 1),
-			 -EMSGSIZE);
+	assert_int_equal(
+	    dtlsrec_seal(&p.cr, ctx, DTLSREC_T_APP, buf, 1400, dtlsrec_sealed_len(&p.cr, 1400) - 1),
+	    -EMSGSIZE);
 	r = dtlsrec_seal(&p.cr, ctx, DTLSREC_T_APP, buf, 1400, sizeof(buf));
 	assert_int_equal(r, (int)dtlsrec_sealed_len(&p.cr, 1400));
 	if (f->how != BADVER) {
@@ -789,16 +793,16 @@ static void test_window(void **state)
 		uint64_t seq; /* above B */
 		bool ok;
 	} list[] = {
-	    {0, true},       {2, true},    {1, true}, /* reordered inside */
-	    {1, false},      {2, false},              /* replays */
-	    {70, true},                               /* top 70 */
-	    {10, true},                               /* 60 below: inside */
-	    {6, false},                               /* 64 below: left of the window */
-	    {7, true},       {7, false},              /* 63 below, then replayed */
-	    {300, true},                              /* top 300 */
-	    {70, false},                              /* seen, and far left */
-	    {237, true},     {236, false},            /* 63 and 64 below */
-	    {0x10000, true}, {301, false},            /* a jump: all before is old */
+	    {0, true},	     {2, true},	       {1, true}, /* reordered inside */
+	    {1, false},	     {2, false},		  /* replays */
+	    {70, true},					  /* top 70 */
+	    {10, true},					  /* 60 below: inside */
+	    {6, false},					  /* 64 below: left of the window */
+	    {7, true},	     {7, false},		  /* 63 below, then replayed */
+	    {300, true},				  /* top 300 */
+	    {70, false},				  /* seen, and far left */
+	    {237, true},     {236, false},		  /* 63 and 64 below */
+	    {0x10000, true}, {301, false},		  /* a jump: all before is old */
 	    {0xffff, true},  {0x10000, false}, {0x10001, true},
 	};
 	enum { B = 1000, NSEQ = sizeof(list) / sizeof(list[0]) };
@@ -828,7 +832,8 @@ static void test_window(void **state)
 			len_c[i] = len_c[first];
 			continue;
 		}
-		n = snprintf(msg, sizeof(msg), "%c record %llu", 0, (unsigned long long)list[i].seq);
+		n = snprintf(msg, sizeof(msg), "%c record %llu", 0,
+			     (unsigned long long)list[i].seq);
 		p.sr.wseq = B + list[i].seq;
 		memcpy(sealed_s[i] + dtlsrec_head(&p.sr), msg, (size_t)n);
 		r = dtlsrec_seal(&p.sr, ctx, DTLSREC_T_APP, sealed_s[i], (size_t)n, BUFSZ);
@@ -855,7 +860,8 @@ static void test_window(void **state)
 			if ((r > 0) != list[i].ok)
 				fail_msg("%s: OpenSSL, delivery %zu (B+%llu): %s, expected %s",
 					 f->suite, i, (unsigned long long)list[i].seq,
-					 r > 0 ? "read" : "dropped", list[i].ok ? "read" : "dropped");
+					 r > 0 ? "read" : "dropped",
+					 list[i].ok ? "read" : "dropped");
 		}
 	}
 	free(sealed_s);
@@ -877,8 +883,8 @@ static void test_tamper(void **state)
 	pair_up(&p, f);
 	/* a genuine record from the headend, kept aside */
 	if (f->how == BADVER) {
-		good_n = ref_seal(f, &p.rs, 0x0100, 1, 20, 23, msg, sizeof(msg), 0, false, false,
-				  good);
+		good_n =
+		    ref_seal(f, &p.rs, 0x0100, 1, 20, 23, msg, sizeof(msg), 0, false, false, good);
 	} else {
 		good_n = server_ssl_seal(&p, msg, sizeof(msg));
 		memcpy(good, p.rec, good_n);
@@ -932,7 +938,8 @@ static void test_tamper(void **state)
 		assert_int_equal(dtlsrec_open(&p.cr, ctx, bad, n, &m), DTLSREC_FORGED);
 		n = ref_seal(f, &p.rs, ver, 1, s, 23, msg, sizeof(msg), 0, false, true, bad);
 		assert_int_equal(dtlsrec_open(&p.cr, ctx, bad, n, &m), DTLSREC_FORGED);
-		n = ref_seal(f, &p.rs, ver, 1, s + 1, 23, msg, sizeof(msg), padn, false, false, bad);
+		n = ref_seal(f, &p.rs, ver, 1, s + 1, 23, msg, sizeof(msg), padn, false, false,
+			     bad);
 		assert_int_equal(dtlsrec_open(&p.cr, ctx, bad, n, &m), DTLSREC_DATA);
 		assert_int_equal(m.len, sizeof(msg));
 		assert_memory_equal(m.data, msg, sizeof(msg));
@@ -980,7 +987,8 @@ static void test_no_allocation(void **state)
 			memset(buf + dtlsrec_head(&p.cr), i, 172);
 			r = dtlsrec_seal(&p.cr, cs, DTLSREC_T_APP, buf, 172, sizeof(buf));
 			assert_true(r > 0);
-			assert_int_equal(dtlsrec_open(&p.sr, ctx, buf, (size_t)r, &m), DTLSREC_DATA);
+			assert_int_equal(dtlsrec_open(&p.sr, ctx, buf, (size_t)r, &m),
+					 DTLSREC_DATA);
 			memset(buf + dtlsrec_head(&p.sr), i, 172);
 			r = dtlsrec_seal(&p.sr, ctx, DTLSREC_T_APP, buf, 172, sizeof(buf));
 			assert_true(r > 0);
@@ -1013,6 +1021,7 @@ static void test_refusals(void **state)
 	assert_int_equal(dtlsrec_init(&r, &prm), -ENOTSUP);
 	memset(&r, 0, sizeof(r));
 	assert_int_equal(dtlsrec_seal(&r, ctx, 23, buf, 1, sizeof(buf)), -EINVAL);
+	assert_int_equal(dtlsrec_sealed_len(&r, 1), 0);
 	assert_int_equal(dtlsrec_open(&r, ctx, buf, sizeof(buf), &m), DTLSREC_MALFORMED);
 	assert_int_equal(sizeof(struct dtlsrec), 176); /* as dtlsrec.h says */
 
