@@ -34,6 +34,7 @@
 #include "report/jsonread.h"
 #include "report/report.h"
 #include "report/series.h"
+#include "tests/unit/files.h"
 #include "tests/unit/quiet.h"
 #include "tests/unit/splitmix.h"
 
@@ -259,24 +260,6 @@ static int merge_caught(const char *out, bool partial, int n, char **dirs, char 
 	for (int i = 0; i < n; i++)
 		argv[argc++] = dirs[i];
 	return captured(merge_main, argc, argv, text, len);
-}
-
-/* The whole of a file, NUL-terminated (to free). */
-static char *slurp(const char *path)
-{
-	FILE *f = fopen(path, "r");
-	char *text;
-	long len;
-
-	assert_non_null(f);
-	fseek(f, 0, SEEK_END);
-	len = ftell(f);
-	rewind(f);
-	text = calloc(1, (size_t)len + 1);
-	assert_non_null(text);
-	assert_int_equal(fread(text, 1, (size_t)len, f), (size_t)len);
-	fclose(f);
-	return text;
 }
 
 static int merge_all(const char *out)
