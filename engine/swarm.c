@@ -438,24 +438,9 @@ bool swarm_done(struct swarm *sw)
 
 void swarm_stats(struct swarm *sw, struct stats *out)
 {
-	uint64_t *o = (uint64_t *)out;
-	const size_t n = sizeof(*out) / sizeof(uint64_t);
-
 	memset(out, 0, sizeof(*out));
-	for (int i = 0; i < sw->n_workers; i++) {
-		const uint64_t *s = (const uint64_t *)&sw->workers[i].st;
-
-		for (size_t k = 0; k < n; k++)
-			o[k] += __atomic_load_n(&s[k], __ATOMIC_RELAXED);
-	}
-	/* the worst call is the worst of any worker's, not a sum */
-	out->mos_worst_milli = 0;
-	for (int i = 0; i < sw->n_workers; i++) {
-		uint64_t m = STAT_GET(&sw->workers[i].st, mos_worst_milli);
-
-		if (m > out->mos_worst_milli)
-			out->mos_worst_milli = m;
-	}
+	for (int i = 0; i < sw->n_workers; i++)
+		stats_add(out, &sw->workers[i].st);
 }
 
 static int by_time(const void *a, const void *b)
@@ -599,17 +584,6 @@ struct p2p_board *swarm_p2p(struct swarm *sw)
 SSL_CTX *swarm_dtls_ctx(struct swarm *sw, bool psk)
 {
 	return psk ? sw->dtls_psk : sw->dtls_legacy;
-}
-
-const char *metric_name(enum metric m)
-{
-	static const char *const names[M__COUNT] = {
-		"tcp_connect",    "tls_handshake",  "auth",    "cstp_connect",
-		"dtls_handshake", "time_to_tunnel", "dpd_rtt",        "ping_rtt",       "reconnect",
-		"rtp_rtt",        "rtp_jitter_down", "rtp_jitter_up", "rtp_send_late",
-		"tftp_fetch",
-	};
-	return (unsigned)m < M__COUNT ? names[m] : "?";
 }
 
 int swarm_command(struct swarm *sw, const struct phone_command *c)

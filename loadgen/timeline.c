@@ -122,23 +122,6 @@ static double rel_s(const struct timeline *t, uint64_t at)
 	return at > t->t0 ? (double)(at - t->t0) / 1e6 : 0.0;
 }
 
-/* ==== Stats over a window ==== */
-
-/* out = now - then for counters; gauges (up, dtls, failed, worst MOS) as now. */
-static void stats_delta(struct stats *out, const struct stats *now, const struct stats *then)
-{
-	const uint64_t *a = (const uint64_t *)now, *b = (const uint64_t *)then;
-	uint64_t *o = (uint64_t *)out;
-
-	for (size_t k = 0; k < sizeof(*out) / sizeof(uint64_t); k++)
-		o[k] = a[k] - b[k];
-	out->up_now = now->up_now;
-	out->dtls_now = now->dtls_now;
-	out->failed = now->failed;
-	memcpy(out->failed_by, now->failed_by, sizeof(out->failed_by));
-	out->mos_worst_milli = now->mos_worst_milli;
-}
-
 /* ==== Time points ==== */
 
 static const struct event_spec *ev_spec(const struct timeline *t, int i)
