@@ -21,6 +21,21 @@
 /* The lab's TFTP server (dnsmasq in the headend's namespace), reached through the tunnel. */
 #define CONFIG_DEFAULT_TFTP "198.18.0.53"
 
+const char *const dtls_mode_names[DTLS_MODE__COUNT] = {
+	[DTLS_MODE_AUTO] = "auto",
+	[DTLS_MODE_LEGACY] = "legacy",
+	[DTLS_MODE_PSK] = "psk",
+	[DTLS_MODE_OFF] = "off",
+};
+
+int dtls_mode_parse(const char *name)
+{
+	for (int m = 0; m < DTLS_MODE__COUNT; m++)
+		if (!strcmp(name, dtls_mode_names[m]))
+			return m;
+	return -1;
+}
+
 void config_defaults(struct swarm_config *cfg)
 {
 	memset(cfg, 0, sizeof(*cfg));

@@ -25,7 +25,11 @@ enum dtls_mode {
 	DTLS_MODE_LEGACY, /* legacy Cisco DTLS 0.9 (resumed session from the master secret) */
 	DTLS_MODE_PSK,    /* DTLS 1.2 keyed by the TLS exporter (PSK-NEGOTIATE) */
 	DTLS_MODE_OFF,    /* no DTLS: everything over the TLS tunnel */
+	DTLS_MODE__COUNT
 };
+
+/* The modes' names, as dtls.mode, report.json and the page write them ("legacy"). */
+extern const char *const dtls_mode_names[DTLS_MODE__COUNT];
 
 enum auth_method {
 	AUTH_CERTIFICATE, /* the phone's own certificate (MIC or LSC) */
@@ -118,6 +122,9 @@ struct swarm_config {
 				   model, identity mix, certificate serial and %i follow that) */
 	bool probe;             /* phoneswarm probe: phone i is model i; record, don't refuse */
 };
+
+/* The mode named name exactly ("psk"), or -1. */
+int dtls_mode_parse(const char *name);
 
 void config_defaults(struct swarm_config *cfg);
 void config_free(struct swarm_config *cfg);

@@ -142,14 +142,14 @@ int probe_main(int argc, char **argv)
 			cfg.ca_key = strdup(optarg);
 			break;
 		case 't': {
-			static const char *const modes[] = {"auto", "legacy", "psk", "off"};
-			int k;
+			int k = dtls_mode_parse(optarg);
 
-			for (k = 0; k < 4 && strcmp(optarg, modes[k]); k++)
-				;
-			if (k == 4) {
-				fprintf(stderr, "phoneswarm probe: --dtls %s: auto, legacy, psk or off\n",
-					optarg);
+			if (k < 0) {
+				fprintf(stderr, "phoneswarm probe: --dtls %s:", optarg);
+				for (k = 0; k < DTLS_MODE__COUNT; k++)
+					fprintf(stderr, "%s %s", !k ? "" : k + 1 < DTLS_MODE__COUNT ? "," : " or",
+						dtls_mode_names[k]);
+				fputc('\n', stderr);
 				goto out_usage;
 			}
 			cfg.dtls_mode = (enum dtls_mode)k;

@@ -190,7 +190,7 @@ void html_tables_header(struct page *p)
 	else
 		fprintf(p->f, "%s at %.4g/s", cfg->n_models ? ")" : "", cfg->rate);
 	fprintf(p->f, " &middot; DTLS %s",
-		(const char *[]){"auto", "legacy", "psk", "off"}[cfg->dtls_mode & 3]);
+		dtls_mode_names[cfg->dtls_mode]);
 	if (cfg->calls > 0) {
 		fprintf(p->f, " &middot; voice: %.0f%% in calls, ", 100 * cfg->calls);
 		html_esc(p, cfg->codec);

@@ -135,7 +135,6 @@ static void merge_expects(const struct merge *m, struct expect_result *ex, int *
 
 int merge_write_report(struct merge *m, const char *dir, uint64_t peak, bool have_peak)
 {
-	static const char *const dtls_modes[] = {"auto", "legacy", "psk", "off"};
 	static struct run_event ev[MAX_EVENTS];
 	static struct expect_result ex[MAX_EVENTS];
 	struct run_incomplete *inc = calloc((size_t)m->n_runs, sizeof(*inc));
@@ -144,15 +143,15 @@ int merge_write_report(struct merge *m, const char *dir, uint64_t peak, bool hav
 	struct run_result res;
 	double weighted_cpu = 0, sum_up = 0;
 	char path[4096];
-	int rc = 0;
+	int rc = 0, mode;
 
 	config_defaults(&cfg);
 	memset(&res, 0, sizeof(res));
 	cfg.n_models = 0; /* the runs' reports do not say */
 	cfg.url = (char *)merge_str_at(m->runs[0].doc, "headend");
-	for (int k = 0; k < 4; k++)
-		if (!strcmp(merge_str_at(m->runs[0].doc, "dtls_mode"), dtls_modes[k]))
-			cfg.dtls_mode = (enum dtls_mode)k;
+	mode = dtls_mode_parse(merge_str_at(m->runs[0].doc, "dtls_mode"));
+	if (mode >= 0)
+		cfg.dtls_mode = (enum dtls_mode)mode;
 	cfg.count = 0;
 	for (int i = 0; i < m->n_runs; i++) {
 		const struct jval *d = m->runs[i].doc;

@@ -14,8 +14,6 @@
 #include "report/json.h"
 #include "report/jsonread.h"
 
-static const char *const dtls_modes[] = {"auto", "legacy", "psk", "off"};
-
 double report_kib_per_phone(const struct run_result *r)
 {
 	if (!r->peak_concurrent || r->rss_at_peak_kb < r->rss_base_kb)
@@ -92,7 +90,7 @@ int report_write_json(const struct run_result *r, const char *path)
 	json_str(&j, "tool", "phoneswarm");
 	json_str(&j, "scenario", r->scenario);
 	json_str(&j, "headend", r->cfg->url);
-	json_str(&j, "dtls_mode", dtls_modes[r->cfg->dtls_mode]);
+	json_str(&j, "dtls_mode", dtls_mode_names[r->cfg->dtls_mode]);
 	json_double(&j, "duration_s", r->wall_s);
 	json_bool(&j, "completed", !r->stopped_early);
 	json_str(&j, "stopped_early", r->stopped_early);
