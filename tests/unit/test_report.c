@@ -87,6 +87,7 @@ static void tiny_stats(struct stats *s)
 	s->config_failed = 23;
 	s->config_bytes = 24;
 	s->config_unfinished = 25;
+	s->config_retries = 26;
 }
 
 static void tiny_make(struct tiny *t)
@@ -259,7 +260,8 @@ static const char want_json[] =
 	"    \"fetched\": 22,\n"
 	"    \"failed\": 23,\n"
 	"    \"bytes\": 24,\n"
-	"    \"unfinished\": 25\n"
+	"    \"unfinished\": 25,\n"
+	"    \"retries\": 26\n"
 	"  },\n"
 	"  \"events\": [\n"
 	"    {\n"
