@@ -197,6 +197,14 @@ int probe_main(int argc, char **argv)
 	for (int i = 0; i < cfg.n_models; i++)
 		cfg.models[i].share = 1.0 / cfg.n_models;
 
+	enum ca_chain bad;
+	bool key_fault;
+
+	if (config_load_cas(&cfg, err, sizeof(err), &bad, &key_fault)) {
+		fprintf(stderr, "phoneswarm probe: %s: %s\n", config_chain_keys[bad][key_fault], err);
+		config_free(&cfg);
+		return 2;
+	}
 	struct swarm *sw = swarm_new(&cfg, err, sizeof(err));
 	if (!sw) {
 		fprintf(stderr, "phoneswarm probe: %s\n", err);
