@@ -10,7 +10,6 @@
  */
 #include "loadgen/probe_cmd.h"
 
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +21,7 @@
 #include "engine/phone/phone.h"
 #include "engine/swarm.h"
 #include "engine/trust/cnf.h"
+#include "loadgen/cmdline.h"
 #include "loadgen/value.h"
 
 static void usage(FILE *f)
@@ -87,6 +87,8 @@ int probe_main(int argc, char **argv)
 		{"timeout", required_argument, NULL, 'T'}, {"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
+	struct cmdline cl = {.argc = argc, .argv = argv, .shortopts = "h", .longopts = opts,
+			     .usage = usage};
 	struct swarm_config cfg;
 	struct phone_cnf cnf;
 	const char *cnf_path = NULL;
@@ -99,8 +101,7 @@ int probe_main(int argc, char **argv)
 		snprintf(cfg.models[k].model, sizeof(cfg.models[0].model), "%s", model_at(k)->name);
 		cfg.n_models++;
 	}
-	optind = 1;
-	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	while ((opt = cmdline_next(&cl)) != -1) {
 		switch (opt) {
 		case 'c':
 			cnf_path = optarg;
@@ -162,13 +163,11 @@ int probe_main(int argc, char **argv)
 				goto out_usage;
 			}
 			break;
-		case 'h':
-			usage(stdout);
-			config_free(&cfg);
-			return 0;
-		default:
-			goto out_usage;
 		}
+	}
+	if (cl.exit >= 0) {
+		config_free(&cfg);
+		return cl.exit;
 	}
 	if (cnf_path) {
 		if (cnf_load(cnf_path, &cnf, err, sizeof(err))) {
