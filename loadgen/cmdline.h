@@ -24,11 +24,11 @@
 
 struct cmdline {
 	int argc;
-	char **argv;			/* argv[0] is the command's name */
-	const char *shortopts;		/* with "h" */
-	const struct option *longopts;	/* with {"help", no_argument, NULL, 'h'} */
-	void (*usage)(FILE *f);		/* prints the command's usage on f */
-	int exit;			/* after the last option: -1 go on; 0 or 2 exit with it */
+	char **argv;		       /* argv[0] is the command's name */
+	const char *shortopts;	       /* with "h" */
+	const struct option *longopts; /* with {"help", no_argument, NULL, 'h'} */
+	void (*usage)(FILE *f);	       /* prints the command's usage on f */
+	int exit;		       /* after the last option: -1 go on; 0 or 2 exit with it */
 	bool started;
 };
 

@@ -231,12 +231,13 @@ static void progress(struct timeline *t, const struct stats *s, uint64_t now)
 	if (s->rtp_sent)
 		snprintf(loss, sizeof(loss), "  rtp loss %.2f%%",
 			 100.0 * (double)(s->rtp_up_lost + s->rtp_down_lost) / (double)s->rtp_sent);
-	fprintf(stderr, "%s[%7.1fs] arrived %llu/%u  up %llu  dtls %llu  failed %llu%s%s%s  "
-			"%.0f/s  p99 %s%s%s%s",
+	fprintf(stderr,
+		"%s[%7.1fs] arrived %llu/%u  up %llu  dtls %llu  failed %llu%s%s%s  "
+		"%.0f/s  p99 %s%s%s%s",
 		t->tty ? "\r" : "", timeline_rel_s(t, now), (unsigned long long)s->attempted,
 		t->cfg->count, (unsigned long long)s->up_now, (unsigned long long)s->dtls_now,
-		(unsigned long long)s->failed, top ? " (top: " : "", top ? top : "",
-		top ? ")" : "", t->last_tps, p99, loss, next, t->tty ? "\033[K" : "\n");
+		(unsigned long long)s->failed, top ? " (top: " : "", top ? top : "", top ? ")" : "",
+		t->last_tps, p99, loss, next, t->tty ? "\033[K" : "\n");
 	fflush(stderr);
 }
 

@@ -47,11 +47,11 @@ void timeline_capacity_step(struct timeline *t, uint64_t now, const struct stats
 
 	t->cap.refused_total += refused;
 	iv = (struct cap_interval){
-		.arrivals = s->attempted - t->prev.attempted,
-		.refused = refused,
-		.ttt_count = hist_count(ttt),
-		.ttt_p99_us = hist_percentile(ttt, 99),
-		.refused_total = t->cap.refused_total,
+	    .arrivals = s->attempted - t->prev.attempted,
+	    .refused = refused,
+	    .ttt_count = hist_count(ttt),
+	    .ttt_p99_us = hist_percentile(ttt, 99),
+	    .refused_total = t->cap.refused_total,
 	};
 	enum cap_stop why = capacity_check(t->cfg, &iv);
 	if (why == CAP_NONE)
@@ -66,8 +66,9 @@ void timeline_capacity_step(struct timeline *t, uint64_t now, const struct stats
 	capacity_limit(c, len > 0 ? 100.0 * cpu / len : 0, (unsigned)sysconf(_SC_NPROCESSORS_ONLN));
 	t->cap.stop_at = now + t->cfg->capacity_hold_us;
 	if (!t->o.quiet)
-		fprintf(stderr, "%sphoneswarm: [%7.1fs] capacity: %s; %llu phones up held; "
-				"arrivals stopped, holding %.0f s\n",
+		fprintf(stderr,
+			"%sphoneswarm: [%7.1fs] capacity: %s; %llu phones up held; "
+			"arrivals stopped, holding %.0f s\n",
 			t->tty ? "\r\033[K" : "", c->at_s, capacity_stop_name(why),
 			(unsigned long long)c->held_concurrent,
 			(double)t->cfg->capacity_hold_us / 1e6);
@@ -80,7 +81,8 @@ void timeline_capacity_result(struct timeline *t, struct run_result *res)
 	if (!c->stopped) {
 		c->held_concurrent = t->peak;
 		c->held_rate = rate_at(t, t->t_ramp_end);
-		snprintf(c->limit, sizeof(c->limit), "none reached: the fleet "
+		snprintf(c->limit, sizeof(c->limit),
+			 "none reached: the fleet "
 			 "(phones.count) ran out first; raise phones.count");
 	}
 	if (t->cap.have_first_fail) {
@@ -90,7 +92,8 @@ void timeline_capacity_result(struct timeline *t, struct run_result *res)
 		identity_cn(cn, sizeof(cn), f->model, f->mac);
 		snprintf(c->first, sizeof(c->first),
 			 "phone %u failed %.1f s into the run in phase %s: %s: %s; its "
-			 "console log: trace/%s.log", f->phone, timeline_rel_s(t, f->t_us),
+			 "console log: trace/%s.log",
+			 f->phone, timeline_rel_s(t, f->t_us),
 			 failure_phase_name((enum fail_phase)f->phase),
 			 reason_name((enum reason)f->reason), f->detail, cn);
 	}

@@ -174,7 +174,8 @@ void timeline_events_reap(struct timeline *t, bool all)
 			waitpid(c->pid, &status, 0);
 			c->pid = 0;
 			re->ok = false;
-			snprintf(re->detail, sizeof(re->detail), "%s after %.1f s: killed (see events/%s.log)",
+			snprintf(re->detail, sizeof(re->detail),
+				 "%s after %.1f s: killed (see events/%s.log)",
 				 all ? "still running at the end" : "timed out",
 				 (double)(now - c->started) / 1e6, re->name);
 			continue;
@@ -184,11 +185,12 @@ void timeline_events_reap(struct timeline *t, bool all)
 		c->pid = 0;
 		re->ok = WIFEXITED(status) && WEXITSTATUS(status) == 0;
 		if (WIFEXITED(status))
-			snprintf(re->detail, sizeof(re->detail), "exit %d after %.1f s (events/%s.log)",
-				 WEXITSTATUS(status), (double)(now - c->started) / 1e6, re->name);
+			snprintf(re->detail, sizeof(re->detail),
+				 "exit %d after %.1f s (events/%s.log)", WEXITSTATUS(status),
+				 (double)(now - c->started) / 1e6, re->name);
 		else
-			snprintf(re->detail, sizeof(re->detail), "killed by signal %d (events/%s.log)",
-				 WTERMSIG(status), re->name);
+			snprintf(re->detail, sizeof(re->detail),
+				 "killed by signal %d (events/%s.log)", WTERMSIG(status), re->name);
 	}
 }
 
@@ -200,8 +202,8 @@ void timeline_events_fire(struct timeline *t, int i, uint64_t now)
 	struct run_event *re = &t->ev.ev[t->ev.n_fired++];
 	struct phone_command c = e->cmd;
 	static const enum phone_action pa[EV__COUNT] = {
-		[EV_RESET] = PA_RESET, [EV_FETCH] = PA_FETCH, [EV_TRUST] = PA_TRUST,
-		[EV_DNS] = PA_DNS,     [EV_CUT] = PA_CUT,     [EV_IMPAIR] = PA_CUT,
+	    [EV_RESET] = PA_RESET, [EV_FETCH] = PA_FETCH, [EV_TRUST] = PA_TRUST,
+	    [EV_DNS] = PA_DNS,	   [EV_CUT] = PA_CUT,	  [EV_IMPAIR] = PA_CUT,
 	};
 
 	t->ev.fired[i] = now;
@@ -222,7 +224,8 @@ void timeline_events_fire(struct timeline *t, int i, uint64_t now)
 		int r = spawn(t, i, e->command);
 
 		re->ok = r == 0;
-		snprintf(re->detail, sizeof(re->detail), "%s%s%s", r ? "cannot start: " : "running: ",
+		snprintf(re->detail, sizeof(re->detail), "%s%s%s",
+			 r ? "cannot start: " : "running: ",
 			 r ? strerror(-r) : (e->action == EV_LAB ? "scripts/lab " : ""),
 			 r ? "" : e->command);
 		break;
@@ -233,19 +236,21 @@ void timeline_events_fire(struct timeline *t, int i, uint64_t now)
 			c.loss = 1;
 		re->ok = swarm_command(t->sw, &c) == 0;
 		if (!re->ok)
-			snprintf(re->detail, sizeof(re->detail), "not carried out: too many commands "
-								 "waiting");
+			snprintf(re->detail, sizeof(re->detail),
+				 "not carried out: too many commands "
+				 "waiting");
 		else if (e->action == EV_DNS)
 			snprintf(re->detail, sizeof(re->detail), "every phone told");
 		else
-			snprintf(re->detail, sizeof(re->detail), "phones told (%.0f%% of those in %s)",
-				 100.0 * c.sel.fraction,
+			snprintf(re->detail, sizeof(re->detail),
+				 "phones told (%.0f%% of those in %s)", 100.0 * c.sel.fraction,
 				 c.sel.n_ranges ? "the ranges given" : "the fleet");
 		break;
 	}
 	if (!t->o.quiet)
-		fprintf(stderr, "%sphoneswarm: [%7.1fs] event %s: %s %s\n", t->tty ? "\r\033[K" : "",
-			re->at_s, e->name, event_action_name(e->action), re->detail);
+		fprintf(stderr, "%sphoneswarm: [%7.1fs] event %s: %s %s\n",
+			t->tty ? "\r\033[K" : "", re->at_s, e->name, event_action_name(e->action),
+			re->detail);
 }
 
 void timeline_events_unfired(struct timeline *t)
@@ -259,6 +264,7 @@ void timeline_events_unfired(struct timeline *t)
 				 event_action_name(t->spec->ev[i].action));
 			re->at_s = -1;
 			re->ok = false;
-			snprintf(re->detail, sizeof(re->detail), "never fired: the run ended first");
+			snprintf(re->detail, sizeof(re->detail),
+				 "never fired: the run ended first");
 		}
 }

@@ -52,7 +52,7 @@ struct tl_events {
 struct window {
 	char from[EXPECT_POINT_MAX], to[EXPECT_POINT_MAX];
 	bool open, closed;
-	struct stats at_open, st; /* st: the window's figures once closed */
+	struct stats at_open, st;   /* st: the window's figures once closed */
 	struct hist *lat[M__COUNT]; /* owned */
 	uint64_t up_min, peak;
 };
@@ -68,11 +68,11 @@ struct tl_windows {
 
 /* timeline_outputs.c: the files written as the run goes. */
 struct tl_outputs {
-	FILE *csv;	     /* timeseries.csv; NULL once writing it failed */
-	struct hdrlog *hlog; /* latency.hlog, the intervals' histograms; likewise */
-	FILE *fcsv;	     /* failures.csv; likewise */
-	int err;	     /* the first output that failed: -errno; 0: none */
-	uint64_t next_checkpoint;  /* when to rewrite report.json; NO_TIME: at the end only */
+	FILE *csv;		  /* timeseries.csv; NULL once writing it failed */
+	struct hdrlog *hlog;	  /* latency.hlog, the intervals' histograms; likewise */
+	FILE *fcsv;		  /* failures.csv; likewise */
+	int err;		  /* the first output that failed: -errno; 0: none */
+	uint64_t next_checkpoint; /* when to rewrite report.json; NO_TIME: at the end only */
 	char checkpoint_note[64]; /* a checkpoint's "still running at ..." */
 };
 
@@ -112,8 +112,8 @@ struct timeline {
 	/* the progress line */
 	bool tty;
 	uint64_t next_line;
-	double last_tps;	  /* tunnels per second over the last interval */
-	uint64_t last_p99_us;	  /* its time-to-tunnel p99; 0: no sample */
+	double last_tps;      /* tunnels per second over the last interval */
+	uint64_t last_p99_us; /* its time-to-tunnel p99; 0: no sample */
 
 	struct tl_events ev;
 	struct tl_windows win;

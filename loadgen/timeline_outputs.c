@@ -83,7 +83,7 @@ void timeline_outputs_open_hlog(struct timeline *t)
 	snprintf(path, sizeof(path), "%s/latency.hlog", t->o.dir);
 	t->out.hlog = hdrlog_create(path,
 				    (double)wall.tv_sec + (double)wall.tv_nsec / 1e9 -
-					    (double)(clock_us() - t->t0) / 1e6,
+					(double)(clock_us() - t->t0) / 1e6,
 				    err, sizeof(err));
 	if (!t->out.hlog && !t->out.err) {
 		fprintf(stderr, "phoneswarm: %s: stopping the run\n", err);
@@ -103,14 +103,14 @@ void timeline_outputs_interval(struct timeline *t, uint64_t now, const struct st
 		double cpu = timeline_tv_s(ru->ru_utime) - timeline_tv_s(t->ru_prev.ru_utime) +
 			     timeline_tv_s(ru->ru_stime) - timeline_tv_s(t->ru_prev.ru_stime);
 		struct series_row row = {
-			.t_s = timeline_rel_s(t, now),
-			.interval_s = len,
-			.now = s,
-			.prev = &t->prev,
-			.lat = (const struct hist *const *)t->ival,
-			.cpu_pct = len > 0 ? 100.0 * cpu / len : 0,
-			.rss_mib = (double)swarm_rss_kb() / 1024.0,
-			.events = t->ival_events,
+		    .t_s = timeline_rel_s(t, now),
+		    .interval_s = len,
+		    .now = s,
+		    .prev = &t->prev,
+		    .lat = (const struct hist *const *)t->ival,
+		    .cpu_pct = len > 0 ? 100.0 * cpu / len : 0,
+		    .rss_mib = (double)swarm_rss_kb() / 1024.0,
+		    .events = t->ival_events,
 		};
 		errno = 0;
 		if (series_write(t->out.csv, &row) || fflush(t->out.csv)) {
@@ -201,12 +201,12 @@ int timeline_outputs_metrics(FILE *out, void *arg)
 	struct stats s;
 	struct rusage ru;
 	struct prom_input in = {
-		.st = &s,
-		.phones_configured = t->cfg->count,
-		.elapsed_s = timeline_rel_s(t, clock_us()),
-		.peak_up = t->peak,
-		.rss_bytes = swarm_rss_kb() * 1024u,
-		.failure_records_lost = swarm_failures_lost(t->sw),
+	    .st = &s,
+	    .phones_configured = t->cfg->count,
+	    .elapsed_s = timeline_rel_s(t, clock_us()),
+	    .peak_up = t->peak,
+	    .rss_bytes = swarm_rss_kb() * 1024u,
+	    .failure_records_lost = swarm_failures_lost(t->sw),
 	};
 
 	swarm_stats(t->sw, &s);
@@ -227,8 +227,9 @@ void timeline_outputs_last_failures(struct timeline *t)
 		timeline_outputs_failed(t, "failures.csv", last_err());
 	t->out.fcsv = NULL;
 	if (swarm_failures_lost(t->sw))
-		fprintf(stderr, "phoneswarm: %llu failure records lost (the workers' queues "
-				"overflowed between drains): %s/failures.csv misses them\n",
+		fprintf(stderr,
+			"phoneswarm: %llu failure records lost (the workers' queues "
+			"overflowed between drains): %s/failures.csv misses them\n",
 			(unsigned long long)swarm_failures_lost(t->sw), t->o.dir);
 }
 

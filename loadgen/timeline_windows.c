@@ -28,7 +28,8 @@ int timeline_windows_new(struct timeline *t)
 		bool have = !e->from[0];
 
 		for (int k = 0; k < t->win.n_win && !have; k++)
-			have = !strcmp(t->win.win[k].from, e->from) && !strcmp(t->win.win[k].to, e->to);
+			have = !strcmp(t->win.win[k].from, e->from) &&
+			       !strcmp(t->win.win[k].to, e->to);
 		if (have)
 			continue;
 		struct window *w = &t->win.win[t->win.n_win++];
@@ -100,14 +101,16 @@ void timeline_windows_judge(struct timeline *t, const struct stats *final,
 		if (!e->from[0]) {
 			v.st = final;
 			v.lat = res->lat;
-			v.up_min = t->win.up_min_after_ramp == UINT64_MAX ? 0 : t->win.up_min_after_ramp;
+			v.up_min =
+			    t->win.up_min_after_ramp == UINT64_MAX ? 0 : t->win.up_min_after_ramp;
 			v.peak = t->peak;
 			r->ok = expect_judge(e, &v, r->detail, sizeof(r->detail));
 		} else {
 			const struct window *w = NULL;
 
 			for (int k = 0; k < t->win.n_win; k++)
-				if (!strcmp(t->win.win[k].from, e->from) && !strcmp(t->win.win[k].to, e->to))
+				if (!strcmp(t->win.win[k].from, e->from) &&
+				    !strcmp(t->win.win[k].to, e->to))
 					w = &t->win.win[k];
 			if (!w || !w->closed) {
 				r->ok = false;

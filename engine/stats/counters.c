@@ -8,13 +8,22 @@
 
 const struct counter counters[] = {
 #define STAT(field, k, u, ...)                                                                     \
-	{.type = CT_STAT, .id = #field, .off = offsetof(struct stats, field), .kind = KIND_##k,   \
-	 .unit = UNIT_##u, __VA_ARGS__},
+	{.type = CT_STAT,                                                                          \
+	 .id = #field,                                                                             \
+	 .off = offsetof(struct stats, field),                                                     \
+	 .kind = KIND_##k,                                                                         \
+	 .unit = UNIT_##u,                                                                         \
+	 __VA_ARGS__},
 #define FIGURE(f, k, u, ...)                                                                       \
 	{.type = CT_FIGURE, .id = #f, .fig = f, .kind = KIND_##k, .unit = UNIT_##u, __VA_ARGS__},
 #define METRIC(m, nm, ...)                                                                         \
-	{.type = CT_METRIC, .id = nm, .name = nm, .metric = m, .kind = KIND_HISTOGRAM,            \
-	 .unit = UNIT_US, __VA_ARGS__},
+	{.type = CT_METRIC,                                                                        \
+	 .id = nm,                                                                                 \
+	 .name = nm,                                                                               \
+	 .metric = m,                                                                              \
+	 .kind = KIND_HISTOGRAM,                                                                   \
+	 .unit = UNIT_US,                                                                          \
+	 __VA_ARGS__},
 #include "engine/stats/counters.def"
 };
 
@@ -126,8 +135,8 @@ const struct counter *counter_by_name(const char *name)
 /* Each entry's place in counters[]: CI_field, CI_F_..., CI_M_... */
 enum counter_index {
 #define STAT(field, ...) CI_##field,
-#define FIGURE(id, ...) CI_##id,
-#define METRIC(id, ...) CI_##id,
+#define FIGURE(id, ...)	 CI_##id,
+#define METRIC(id, ...)	 CI_##id,
 #include "engine/stats/counters.def"
 };
 

@@ -30,9 +30,9 @@ enum counter_kind {
 };
 
 enum counter_unit {
-	UNIT_PHONES,  /* phones or tunnels, events of them: a share may pass 100% */
-	UNIT_FLEET,   /* phones at one moment: never more than the fleet */
-	UNIT_COUNT,   /* packets, calls, retries */
+	UNIT_PHONES, /* phones or tunnels, events of them: a share may pass 100% */
+	UNIT_FLEET,  /* phones at one moment: never more than the fleet */
+	UNIT_COUNT,  /* packets, calls, retries */
 	UNIT_BYTES,
 	UNIT_PERCENT, /* already a percentage */
 	UNIT_SCORE,   /* MOS, 1 to 5 */
@@ -50,10 +50,10 @@ enum compare_as {
 
 struct compare_spec {
 	enum compare_as as;
-	double tol;	    /* the default tolerance: points for shares and percentages,
-			       percent of BASE otherwise */
+	double tol; /* the default tolerance: points for shares and percentages,
+		       percent of BASE otherwise */
 	bool higher_better;
-	bool always;	    /* shown even when zero or absent on both sides */
+	bool always; /* shown even when zero or absent on both sides */
 };
 
 /* timeseries.csv's columns of a latency metric, in this order. */
@@ -72,10 +72,10 @@ enum figure {
 /* One line of counters.def; the columns are explained there. */
 struct counter {
 	enum counter_type type;
-	const char *id;	       /* the field, figure or metric as the table names it */
-	size_t off;	       /* CT_STAT: of its uint64_t in struct stats */
-	enum figure fig;       /* CT_FIGURE */
-	enum metric metric;    /* CT_METRIC */
+	const char *id;	    /* the field, figure or metric as the table names it */
+	size_t off;	    /* CT_STAT: of its uint64_t in struct stats */
+	enum figure fig;    /* CT_FIGURE */
+	enum metric metric; /* CT_METRIC */
 	enum counter_kind kind;
 	enum counter_unit unit;
 	const char *json, *name, *prom, *help, *csv, *csv_total, *html; /* NULL: not there */

@@ -23,7 +23,7 @@ void stats_add(struct stats *sum, const struct stats *worker)
 	uint64_t v;
 
 #define KIND_COUNTER(f) sum->f += LOAD(&worker->f);
-#define KIND_GAUGE(f) sum->f += LOAD(&worker->f);
+#define KIND_GAUGE(f)	sum->f += LOAD(&worker->f);
 #define KIND_MAX(f)                                                                                \
 	v = LOAD(&worker->f);                                                                      \
 	if (v > sum->f)                                                                            \
@@ -41,9 +41,9 @@ void stats_add(struct stats *sum, const struct stats *worker)
 
 void stats_delta(struct stats *out, const struct stats *now, const struct stats *then)
 {
-#define KIND_COUNTER(f) out->f = now->f - then->f;
-#define KIND_GAUGE(f) out->f = now->f;
-#define KIND_MAX(f) out->f = now->f;
+#define KIND_COUNTER(f)	       out->f = now->f - then->f;
+#define KIND_GAUGE(f)	       out->f = now->f;
+#define KIND_MAX(f)	       out->f = now->f;
 #define STAT(field, kind, ...) KIND_##kind(field)
 #include "engine/stats/counters.def"
 #undef KIND_COUNTER

@@ -17,8 +17,8 @@
 #define SERIESROW_MAX 512
 
 struct seriesrow {
-	char *head;			    /* owned: series_header()'s line, split */
-	char *names[SERIESROW_MAX];	    /* into head */
+	char *head;		    /* owned: series_header()'s line, split */
+	char *names[SERIESROW_MAX]; /* into head */
 	char cells[SERIESROW_MAX][48];
 	int n;
 };

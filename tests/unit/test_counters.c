@@ -72,8 +72,8 @@ static void test_entries(void **state)
 #define SAME(col) (a->col && b->col && !strcmp(a->col, b->col))
 			if (!strcmp(a->id, b->id) || SAME(json) || SAME(prom) ||
 			    (SAME(name) && (a->type == CT_METRIC) == (b->type == CT_METRIC)) ||
-			    SAME(csv) || SAME(csv_total) || (a->csv && b->csv_total &&
-							     !strcmp(a->csv, b->csv_total)))
+			    SAME(csv) || SAME(csv_total) ||
+			    (a->csv && b->csv_total && !strcmp(a->csv, b->csv_total)))
 				fail_msg("%s and %s share a name, path, sample or column", b->id,
 					 a->id);
 #undef SAME
@@ -87,7 +87,8 @@ static bool in_section(const char *path, const char *const *sections)
 	for (; *sections; sections++) {
 		size_t len = strlen(*sections);
 
-		if (!strncmp(path, *sections, len) && path[len] == '.' && !strchr(path + len + 1, '.'))
+		if (!strncmp(path, *sections, len) && path[len] == '.' &&
+		    !strchr(path + len + 1, '.'))
 			return true;
 	}
 	return false;
@@ -250,8 +251,8 @@ static void test_csv_columns(void **state)
 	for (size_t i = 0; i < n_counters; i++)
 		if (counters[i].type == CT_STAT)
 			*field(&prev, &counters[i]) /= 2;
-	struct series_row row = {.t_s = 1, .interval_s = 1, .now = &now, .prev = &prev,
-				 .lat = lat, .events = ""};
+	struct series_row row = {
+	    .t_s = 1, .interval_s = 1, .now = &now, .prev = &prev, .lat = lat, .events = ""};
 	series_header(f);
 	assert_int_equal(series_write(f, &row), 0);
 	fclose(f);
@@ -267,14 +268,14 @@ static void test_csv_columns(void **state)
 
 			if (c->csv && !strcmp(names[k], c->csv))
 				want = c->kind == KIND_COUNTER ? *field(&now, c) - *field(&prev, c)
-							      : *field(&now, c);
+							       : *field(&now, c);
 			else if (c->csv_total && !strcmp(names[k], c->csv_total))
 				want = *field(&now, c);
 			else
 				continue;
 			if (strtoull(cells[k], NULL, 10) != want)
-				fail_msg("%s: column %s is %s, want %llu", c->id, names[k], cells[k],
-					 (unsigned long long)want);
+				fail_msg("%s: column %s is %s, want %llu", c->id, names[k],
+					 cells[k], (unsigned long long)want);
 		}
 	}
 	free(text);
