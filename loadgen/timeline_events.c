@@ -25,6 +25,7 @@
 
 #include "engine/ring/clock.h"
 #include "engine/swarm.h"
+#include "loadgen/labscript.h"
 
 static const struct event_spec *ev_spec(const struct timeline *t, int i)
 {
@@ -83,31 +84,6 @@ int timeline_events_next(const struct timeline *t, uint64_t *when)
 
 /* ==== Child processes ==== */
 
-/* scripts/lab next to the binary (build/phoneswarm -> scripts/lab), or $PHONESWARM_LAB. */
-static void lab_path(char *out, size_t len)
-{
-	const char *env = getenv("PHONESWARM_LAB");
-	char exe[PATH_MAX];
-	ssize_t n;
-
-	if (env && *env) {
-		snprintf(out, len, "%s", env);
-		return;
-	}
-	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	if (n > 0) {
-		exe[n] = '\0';
-		char *slash = strrchr(exe, '/');
-		if (slash) {
-			*slash = '\0';
-			snprintf(out, len, "%s/../scripts/lab", exe);
-			if (access(out, X_OK) == 0)
-				return;
-		}
-	}
-	snprintf(out, len, "scripts/lab");
-}
-
 /*
  * Start event i's command: a shell runs it (a lab event: scripts/lab with
  * it as arguments) in a process group of its own, with the event's name,
@@ -123,7 +99,7 @@ static int spawn(struct timeline *t, int i, const char *command)
 	snprintf(path, sizeof(path), "%s/events", t->o.dir);
 	mkdir(path, 0755);
 	snprintf(path, sizeof(path), "%s/events/%s.log", t->o.dir, e->name);
-	lab_path(lab, sizeof(lab));
+	labscript_path(lab, sizeof(lab));
 	fflush(NULL);
 	pid = fork();
 	if (pid < 0)

@@ -14,7 +14,7 @@
  * OP is one of < <= > >= == !=. BOUND is a number, a share ("99.5%") or a
  * duration ("250ms", "2s"). METRIC is a name of the counter table
  * (engine/stats/counters.def: .name), failures.REASON, failed.REASON or
- * latency.METRIC.STAT, listed in scenarios/README.md. FROM and TO are
+ * latency.METRIC.STAT, listed in docs/scenario.md. FROM and TO are
  * "start", "end" or the NAME of an [event.NAME]: the expectation is then
  * judged on what happened between those two moments only.
  *

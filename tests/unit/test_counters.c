@@ -6,8 +6,8 @@
  * The table is checked for what no compiler sees: every entry explained,
  * no name, path, sample or column twice, a labelled Prometheus family in
  * one piece, paths in sections report.json writes, labels in sections the
- * page shows, and every name, path, sample and column in README.md or
- * scenarios/README.md. Then each counter, given a value of its own, is
+ * page shows, and every name, path, sample and column in docs/outputs.md
+ * or docs/scenario.md. Then each counter, given a value of its own, is
  * read back from report.json at its path, from timeseries.csv in its
  * column, and summed by stats_add() and differenced by stats_delta() as
  * its kind says.
@@ -155,7 +155,7 @@ static bool documented(const char *text, const char *word)
 
 static void test_documented(void **state)
 {
-	char *readme = slurp("README.md"), *scen = slurp("scenarios/README.md");
+	char *readme = slurp("docs/outputs.md"), *scen = slurp("docs/scenario.md");
 	char word[160];
 	int missing = 0;
 
@@ -165,20 +165,20 @@ static void test_documented(void **state)
 		const struct counter *c = &counters[i];
 
 		if (c->json && !documented(readme, strchr(c->json, '.') + 1))
-			MISSING("%s: README.md does not list %s\n", c->id, c->json);
+			MISSING("%s: docs/outputs.md does not list %s\n", c->id, c->json);
 		if (c->prom) {
 			snprintf(word, sizeof(word), "%.*s", (int)strcspn(c->prom, "{"), c->prom);
 			if (!strstr(readme, word))
-				MISSING("%s: README.md does not list %s\n", c->id, word);
+				MISSING("%s: docs/outputs.md does not list %s\n", c->id, word);
 		}
 		if (c->csv && c->type != CT_METRIC && !documented(readme, c->csv))
-			MISSING("%s: README.md does not list the column %s\n", c->id, c->csv);
+			MISSING("%s: docs/outputs.md does not list the column %s\n", c->id, c->csv);
 		if (c->csv_total && !documented(readme, c->csv_total))
-			MISSING("%s: README.md does not list the column %s\n", c->id, c->csv_total);
+			MISSING("%s: docs/outputs.md does not list the column %s\n", c->id, c->csv_total);
 		if (c->name && c->type != CT_METRIC && !documented(scen, c->name))
-			MISSING("%s: scenarios/README.md does not list %s\n", c->id, c->name);
+			MISSING("%s: scenarios/docs/outputs.md does not list %s\n", c->id, c->name);
 		if (c->type == CT_METRIC && !documented(readme, c->name))
-			MISSING("%s: README.md does not list the metric\n", c->id);
+			MISSING("%s: docs/outputs.md does not list the metric\n", c->id);
 	}
 #undef MISSING
 	free(readme);
