@@ -6,7 +6,7 @@
  *   TLS 1.0 and 1.2 (Cisco's VPN phone guide, table "TLS version support").
  *   The 88xx offer the four suites of their VPNC "current cipher" log line;
  *   the older ones AES256-SHA and AES128-SHA with RSA key exchange (the
- *   documents' fix for them, and usecallmanager.nz's advice to force
+ *   fix Cisco's guide gives for them, and usecallmanager.nz's advice to force
  *   RSA/SHA1/AES-CBC for 894x and 99xx). "@SECLEVEL=0" lets OpenSSL 3.0
  *   speak TLS 1.0 and SHA-1 suites as these phones do.
  * - User agent "Cisco SVC IPPhone Client v1.0": what an ASA shows as a
@@ -17,7 +17,7 @@
  *   message: the phone GETs, looks for an expired webvpn cookie and a
  *   webvpnlogin cookie with a value, then POSTs the form, empty for a
  *   certificate phone).
- * - DTLS: legacy DTLS 0.9 only (every phone log in the documents says
+ * - DTLS: legacy DTLS 0.9 only (every phone log in Cisco's guides says
  *   DTLSv0.9; an ASA lists a 7962's tunnel as DTLSv1.0, the same
  *   pre-standard version 0x0100), offering the AES-SHA suites
  *   (dtls_ciphers); on UDP 443 only, whatever X-DTLS-Port says (ocserv's

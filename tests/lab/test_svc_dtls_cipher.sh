@@ -8,7 +8,7 @@
 #    illegal parameter, "old session cipher not returned", "SSL success DTLS fail"
 #    (DtlsFailed), and carries on over TLS: ocserv shows every 8861 connected on the
 #    ECDHE suite without a DTLS cipher.
-# 2. With the documents' fix (ciphers=no-ec) the same phones run TLS AES256-SHA and get
+# 2. With Cisco's fix for phones (ciphers=no-ec) the same phones run TLS AES256-SHA and get
 #    DTLS 0.9 AES256-SHA.
 # (ocserv only ever answers a suite the phone listed in X-DTLS-CipherSuite; a headend
 # that answers another, PSK-NEGOTIATE or a DTLS 1.2 suite, is tests/tools/badheadend's

@@ -3,7 +3,7 @@
 # as ocserv sees them.
 #
 # Against the lab's ocserv 1.3 at /svc (cisco-svc-client-compat), with the headend's
-# TLS suites limited to the AES-CBC ones the phones share (ciphers=no-ec, the documents'
+# TLS suites limited to the AES-CBC ones the phones share (ciphers=no-ec, Cisco's
 # fix), N phones, half 7962 (SHA-1 MIC) and half 8861 (SHA-256 MIC), log in with their
 # certificates (phones.client = phone, the default). While they are up, occtl --json
 # show users must list exactly N connected sessions of theirs, each with the phone's
