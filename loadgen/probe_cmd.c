@@ -4,13 +4,14 @@
  * One phone per model profile connects once, with the engine's own code: it
  * records the chain the headend presents and the hash of its leaf, whether
  * the phone config trusts it, the TLS version and cipher the model ends up
- * with, and, when it can log in (a CA to mint its certificate), whether the
- * tunnel and DTLS come up. Untrusted certificates are reported, not refused:
- * the point is to see what every model would meet.
+ * with, which login the headend answered the phone's first request with
+ * (the phone's own exchange, or the desktop AnyConnect XML), and, when it
+ * can log in (a CA to mint its certificate), whether the login, the tunnel
+ * and DTLS come up. Untrusted certificates are reported, not refused: the
+ * point is to see what every model would meet.
  */
 #include "loadgen/probe_cmd.h"
 
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +23,7 @@
 #include "engine/phone/phone.h"
 #include "engine/swarm/swarm.h"
 #include "engine/trust/cnf.h"
+#include "loadgen/cmdline.h"
 #include "loadgen/value.h"
 
 static void usage(FILE *f)
@@ -29,7 +31,8 @@ static void usage(FILE *f)
 	fprintf(f,
 		"usage: phoneswarm probe [URL] [--cnf FILE] [--hash HASH ...] [--models LIST]\n"
 		"                        [--dns IP[,IP]] [--source IP] [--ca-cert PEM --ca-key PEM]\n"
-		"                        [--dtls auto|legacy|psk|off] [--timeout DURATION]\n"
+		"                        [--dtls auto|legacy|psk|off] [--client phone|anyconnect]\n"
+		"                        [--timeout DURATION]\n"
 		"  URL            the headend (default: url1 of --cnf)\n"
 		"  --cnf FILE     a phone config (SEP<MAC>.cnf.xml): its certHashN are the trust list\n"
 		"  --hash HASH    a trusted certificate hash (Base64 or hex SHA-1; repeatable)\n"
@@ -38,9 +41,13 @@ static void usage(FILE *f)
 		"  --source IP    the address to connect from\n"
 		"  --ca-cert/--ca-key  a CA whose certificates the headend accepts: the probe then\n"
 		"                 logs in and checks the tunnel and DTLS as well\n"
-		"  --dtls MODE    the DTLS the probes offer after login (default auto: both)\n"
+		"  --dtls MODE    the DTLS the probes offer after login (default auto: a phone's\n"
+		"                 legacy DTLS; psk needs --client anyconnect)\n"
+		"  --client C     log in as the phone does (phone, the default) or with the desktop\n"
+		"                 AnyConnect XML exchange (anyconnect: not what a phone does)\n"
 		"  --timeout D    each probe's connect timer, DNS to tunnel up (default 30s)\n"
-		"exit status: 0 every model gets through, 1 one would not, 2 usage error\n");
+		"exit status: 0 every model gets through (a phone: its own login works at URL),\n"
+		"             1 one would not, 2 usage error\n");
 }
 
 static int add_models(struct swarm_config *cfg, const char *list)
@@ -60,21 +67,69 @@ static int add_models(struct swarm_config *cfg, const char *list)
 	return rc < 0 || !cfg->n_models ? -1 : 0;
 }
 
+/* What answered the probe's first login request, in a word or two. */
+static const char *login_kind(const struct probe_result *r, char *buf, size_t len)
+{
+	switch (r->login) {
+	case PROBE_LOGIN_PHONE:
+		return "phone";
+	case PROBE_LOGIN_DESKTOP:
+		return "desktop";
+	case PROBE_LOGIN_OTHER:
+		snprintf(buf, len, "HTTP %d", r->login_status);
+		return buf;
+	default:
+		return "-";
+	}
+}
+
 static void print_result(const char *model, const struct probe_result *r, bool login)
 {
-	char b64[29] = "-";
+	char b64[29] = "-", kind[16];
 
 	if (r->got_leaf)
 		certhash_b64(r->leaf_sha1, b64);
-	printf("%-6s %-8s %-30s %-29s %-8s %-8s %-7s %s\n", model,
+	printf("%-6s %-8s %-30s %-29s %-8s %-8s %-8s %-7s %s\n", model,
 	       r->tls_version[0] ? r->tls_version : "-", r->tls_cipher[0] ? r->tls_cipher : "-",
 	       b64, r->got_leaf ? (r->trusted ? "yes" : "NO") : "-",
 	       r->got_leaf ? (r->host_id_ok ? "match" : "MISMATCH") : "-",
-	       !login ? "-" : r->authenticated ? "ok" : "FAILED",
+	       login_kind(r, kind, sizeof(kind)), !login ? "-" : r->authenticated ? "ok" : "FAILED",
 	       r->dtls[0] ? r->dtls : r->tunnel ? "-" : "");
 	if (r->reason)
 		printf("       failed: %s (detail %d)\n", reason_name((enum reason)r->reason),
 		       r->detail);
+}
+
+/*
+ * Which login the headend answered at the URL, and what that means for a
+ * phone: the first probe that got an answer speaks for the URL.
+ */
+static void print_login(const struct swarm_config *cfg, const struct probe_result *r)
+{
+	const char *path = strlen(cfg->url) > 8 ? strchr(cfg->url + 8, '/') : NULL;
+
+	if (!path)
+		path = "/";
+	switch (r->login) {
+	case PROBE_LOGIN_PHONE:
+		printf("login at %s: the phone's exchange (login page with webvpnlogin)", path);
+		break;
+	case PROBE_LOGIN_DESKTOP:
+		printf("login at %s: the desktop AnyConnect XML exchange, not the phone's", path);
+		break;
+	default:
+		printf("login at %s: neither exchange (HTTP %d)", path, r->login_status);
+		break;
+	}
+	if (cfg->client == CLIENT_ANYCONNECT)
+		printf("; the probes logged in with the desktop exchange (--client anyconnect)\n");
+	else if (r->login != PROBE_LOGIN_PHONE)
+		printf(": a phone cannot log in here (ocserv 1.2 and later serve phones at "
+		       "/svc; an ASA at the phones' tunnel group's group-url)\n");
+	else if (!cfg->ca_cert)
+		printf("; give --ca-cert and --ca-key to try the login itself\n");
+	else
+		printf(": %s\n", r->authenticated ? "phones log in" : "the login failed");
 }
 
 int probe_main(int argc, char **argv)
@@ -84,9 +139,12 @@ int probe_main(int argc, char **argv)
 		{"models", required_argument, NULL, 'm'},  {"dns", required_argument, NULL, 'd'},
 		{"source", required_argument, NULL, 's'},  {"ca-cert", required_argument, NULL, 'C'},
 		{"ca-key", required_argument, NULL, 'K'},  {"dtls", required_argument, NULL, 't'},
-		{"timeout", required_argument, NULL, 'T'}, {"help", no_argument, NULL, 'h'},
+		{"timeout", required_argument, NULL, 'T'}, {"client", required_argument, NULL, 'L'},
+		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
+	struct cmdline cl = {.argc = argc, .argv = argv, .shortopts = "h", .longopts = opts,
+			     .usage = usage};
 	struct swarm_config cfg;
 	struct phone_cnf cnf;
 	const char *cnf_path = NULL;
@@ -99,8 +157,7 @@ int probe_main(int argc, char **argv)
 		snprintf(cfg.models[k].model, sizeof(cfg.models[0].model), "%s", model_at(k)->name);
 		cfg.n_models++;
 	}
-	optind = 1;
-	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	while ((opt = cmdline_next(&cl)) != -1) {
 		switch (opt) {
 		case 'c':
 			cnf_path = optarg;
@@ -142,17 +199,30 @@ int probe_main(int argc, char **argv)
 			cfg.ca_key = strdup(optarg);
 			break;
 		case 't': {
-			static const char *const modes[] = {"auto", "legacy", "psk", "off"};
-			int k;
+			int k = dtls_mode_parse(optarg);
 
-			for (k = 0; k < 4 && strcmp(optarg, modes[k]); k++)
-				;
-			if (k == 4) {
-				fprintf(stderr, "phoneswarm probe: --dtls %s: auto, legacy, psk or off\n",
-					optarg);
+			if (k < 0) {
+				fprintf(stderr, "phoneswarm probe: --dtls %s:", optarg);
+				for (k = 0; k < DTLS_MODE__COUNT; k++)
+					fprintf(stderr, "%s %s", !k ? "" : k + 1 < DTLS_MODE__COUNT ? "," : " or",
+						dtls_mode_names[k]);
+				fputc('\n', stderr);
 				goto out_usage;
 			}
 			cfg.dtls_mode = (enum dtls_mode)k;
+			break;
+		}
+		case 'L': {
+			int k = 0;
+
+			while (k < CLIENT__COUNT && strcmp(optarg, client_names[k]))
+				k++;
+			if (k == CLIENT__COUNT) {
+				fprintf(stderr, "phoneswarm probe: --client %s: %s or %s\n", optarg,
+					client_names[CLIENT_PHONE], client_names[CLIENT_ANYCONNECT]);
+				goto out_usage;
+			}
+			cfg.client = (enum client_kind)k;
 			break;
 		}
 		case 'T':
@@ -162,13 +232,11 @@ int probe_main(int argc, char **argv)
 				goto out_usage;
 			}
 			break;
-		case 'h':
-			usage(stdout);
-			config_free(&cfg);
-			return 0;
-		default:
-			goto out_usage;
 		}
+	}
+	if (cl.exit >= 0) {
+		config_free(&cfg);
+		return cl.exit;
 	}
 	if (cnf_path) {
 		if (cnf_load(cnf_path, &cnf, err, sizeof(err))) {
@@ -188,6 +256,11 @@ int probe_main(int argc, char **argv)
 			fprintf(stderr, "phoneswarm probe: --ca-cert and --ca-key go together\n");
 		goto out_usage;
 	}
+	if (cfg.client == CLIENT_PHONE && cfg.dtls_mode == DTLS_MODE_PSK) {
+		fprintf(stderr, "phoneswarm probe: --dtls psk is not what a phone does: add "
+				"--client anyconnect\n");
+		goto out_usage;
+	}
 	cfg.probe = true;
 	cfg.count = (uint32_t)cfg.n_models;
 	cfg.rate = 1000;
@@ -197,6 +270,14 @@ int probe_main(int argc, char **argv)
 	for (int i = 0; i < cfg.n_models; i++)
 		cfg.models[i].share = 1.0 / cfg.n_models;
 
+	enum ca_chain bad;
+	bool key_fault;
+
+	if (config_load_cas(&cfg, err, sizeof(err), &bad, &key_fault)) {
+		fprintf(stderr, "phoneswarm probe: %s: %s\n", config_chain_keys[bad][key_fault], err);
+		config_free(&cfg);
+		return 2;
+	}
 	struct swarm *sw = swarm_new(&cfg, err, sizeof(err));
 	if (!sw) {
 		fprintf(stderr, "phoneswarm probe: %s\n", err);
@@ -212,9 +293,10 @@ int probe_main(int argc, char **argv)
 	printf("probe %s: %d trusted hash%s%s%s%s\n", cfg.url, cfg.n_cert_hashes,
 	       cfg.n_cert_hashes == 1 ? "" : "es", cnf_path ? " from " : "",
 	       cnf_path ? cnf_path : "", cfg.host_id_check ? ", host-ID check on" : "");
-	printf("%-6s %-8s %-30s %-29s %-8s %-8s %-7s %s\n", "model", "TLS", "cipher",
-	       "leaf SHA-1 (certHash)", "trusted", "host-ID", "login", "DTLS");
+	printf("%-6s %-8s %-30s %-29s %-8s %-8s %-8s %-7s %s\n", "model", "TLS", "cipher",
+	       "leaf SHA-1 (certHash)", "trusted", "host-ID", "answered", "login", "DTLS");
 	const char *chain = NULL;
+	const struct probe_result *first = NULL;
 	for (uint32_t i = 0; i < cfg.count; i++) {
 		const char *model;
 		const struct probe_result *r = swarm_probe(sw, i, &model);
@@ -222,6 +304,8 @@ int probe_main(int argc, char **argv)
 		print_result(model, r, cfg.ca_cert != NULL);
 		if (r->chain[0] && !chain)
 			chain = r->chain;
+		if (r->login && !first)
+			first = r;
 		/* a model that would not get through (untrusted, refused, no DTLS) fails the check */
 		if (r->reason || !r->got_leaf || !r->trusted ||
 		    (cfg.host_id_check && !r->host_id_ok) ||
@@ -230,6 +314,8 @@ int probe_main(int argc, char **argv)
 	}
 	if (chain)
 		printf("chain presented: %s\n", chain);
+	if (first)
+		print_login(&cfg, first);
 	if (!cfg.ca_cert)
 		printf("(no --ca-cert: login, tunnel and DTLS not tried)\n");
 	swarm_free(sw);

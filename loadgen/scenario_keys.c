@@ -246,6 +246,16 @@ static int set_auth(struct swarm_config *cfg, const char *v, char *why, size_t w
 	return 0;
 }
 
+static int set_client(struct swarm_config *cfg, const char *v, char *why, size_t whylen)
+{
+	int i = set_word(v, client_names, CLIENT__COUNT, why, whylen);
+
+	if (i < 0)
+		return -1;
+	cfg->client = (enum client_kind)i;
+	return 0;
+}
+
 static int set_identity(struct swarm_config *cfg, const char *v, char *why, size_t whylen)
 {
 	static const char *const words[] = {"mic", "lsc"};
@@ -468,13 +478,7 @@ static int set_threads(struct swarm_config *cfg, const char *v, char *why, size_
 
 static int set_dtls_mode(struct swarm_config *cfg, const char *v, char *why, size_t whylen)
 {
-	static const char *const words[] = {
-	    [DTLS_MODE_AUTO] = "auto",
-	    [DTLS_MODE_LEGACY] = "legacy",
-	    [DTLS_MODE_PSK] = "psk",
-	    [DTLS_MODE_OFF] = "off",
-	};
-	int i = set_word(v, words, 4, why, whylen);
+	int i = set_word(v, dtls_mode_names, DTLS_MODE__COUNT, why, whylen);
 
 	if (i < 0)
 		return -1;
@@ -665,6 +669,7 @@ const struct key scenario_keys[K__COUNT] = {
     [K_CAPACITY_HOLD] = {"capacity", "hold", set_capacity_hold},
     [K_TFTP] = {"phones", "tftp", set_tftp},
     [K_FETCH_CONFIG] = {"phones", "fetch_config", set_fetch_config},
+    [K_CLIENT] = {"phones", "client", set_client},
 };
 
 /* 0 for a section we understand; -1 with the reason written in why. */

@@ -16,6 +16,7 @@
 
 #include "engine/trust/certhash.h"
 #include "engine/proto/cstp.h"
+#include "engine/proto/svc.h"
 #include "engine/phone/phone.h"
 
 static const char *const phase_names[FP__COUNT] = {
@@ -97,6 +98,7 @@ size_t failure_describe(char *buf, size_t cap, const struct failure_facts *f)
 	const char *host = has(f->host) ? f->host : "?";
 	const char *alert = f->alert_rcvd ? SSL_alert_desc_string_long(f->alert_rcvd) : NULL;
 	int d = f->detail;
+	const char *method = has(f->method) ? f->method : "POST", *path = has(f->path) ? f->path : "/";
 	char h[2 * CERTHASH_SHA1_LEN + 1], b64[CERTHASH_B64_LEN + 1];
 	int n;
 
@@ -163,15 +165,22 @@ size_t failure_describe(char *buf, size_t cap, const struct failure_facts *f)
 		n = snprintf(buf, cap, "the phone's user name or password holds a space");
 		break;
 	case R_AUTH_FAILED:
-		if (d == 0)
-			n = snprintf(buf, cap, "'webvpn=' not found in cookie");
-		else if (d == 200)
+		if (d == 200)
 			n = snprintf(buf, cap, "login form again: Login failed or nothing to answer with");
 		else
-			n = snprintf(buf, cap, "HTTP %d on POST %s", d, has(f->path) ? f->path : "/");
+			n = snprintf(buf, cap, "HTTP %d on %s %s", d, method, path);
 		break;
 	case R_HTTP_STATUS:
-		n = snprintf(buf, cap, "HTTP %d on POST %s", d, has(f->path) ? f->path : "/");
+		n = snprintf(buf, cap, "HTTP %d on %s %s%s", d, method, path,
+			     d >= 300 && d < 400 ? " (a redirect)" : "");
+		break;
+	case R_WEBVPN_COOKIE:
+		n = snprintf(buf, cap, "'webvpn=' not found in cookie (%s %s answered with %s)", method,
+			     path, svc_body_name((enum svc_body)d));
+		break;
+	case R_WEBVPN_LOGIN:
+		n = snprintf(buf, cap, "GET %s answered with %s", path,
+			     svc_answer_name((enum svc_answer)d));
 		break;
 	case R_HTTP_MALFORMED:
 		if (d < 0)
@@ -195,8 +204,12 @@ size_t failure_describe(char *buf, size_t cap, const struct failure_facts *f)
 			n = snprintf(buf, cap, "connection closed by the headend");
 		break;
 	case R_DTLS_FAILED:
-		n = snprintf(buf, cap, "DTLS setup failure: %s",
-			     has(f->tls_error) ? f->tls_error : "handshake failed");
+		if (d == FAILURE_DTLS_NOT_OFFERED)
+			n = snprintf(buf, cap, "DTLS setup failure: the headend's x-dtls-ciphersuite is "
+					       "not a DTLSv0.9 cipher the phone offered");
+		else
+			n = snprintf(buf, cap, "DTLS setup failure: %s",
+				     has(f->tls_error) ? f->tls_error : "handshake failed");
 		break;
 	case R_DTLS_TIMEOUT:
 		n = snprintf(buf, cap, "conn timer expired: abort_connect: in dtls setup phase");

@@ -18,6 +18,8 @@
 #include "engine/reason.h"
 
 #define FAILURE_DETAIL 130 /* bytes of detail kept, NUL included */
+/* DtlsFailed's detail when the headend's DTLS suite is not one the phone offered */
+#define FAILURE_DTLS_NOT_OFFERED 2
 
 /* Where the phone was when it failed. Append; never renumber. */
 enum fail_phase {
@@ -53,11 +55,15 @@ struct failure_rec {
 struct failure_facts {
 	enum reason reason;
 	int detail;                /* phone_fail's: HTTP status, TLS alert, -errno, CSTP frame
-				      type, DNS status, or the channel of a DPD timeout (1 = DTLS) */
+				      type, DNS status, the channel of a DPD timeout (1 = DTLS),
+				      the answer's body (enum svc_body) for WebvpnCookieNotFound,
+				      what was wrong (enum svc_answer) for WebvpnLoginInvalid,
+				      FAILURE_DTLS_NOT_OFFERED for DtlsFailed */
 	enum fail_phase phase;
 	uint8_t alert_rcvd;        /* fatal TLS alert received on the connection, 0 if none */
 	const char *tls_error;     /* OpenSSL's text for the last TLS failure; NULL or "" if none */
 	const char *host, *path;   /* the headend URL's host and path; NULL if unknown */
+	const char *method;        /* of the login request answered: "GET" or "POST"; NULL: POST */
 	const uint8_t *leaf_sha1;  /* the headend's leaf certificate SHA-1 (20 bytes), or NULL */
 	unsigned timer_s;          /* the phone's connect timer, seconds */
 };

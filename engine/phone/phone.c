@@ -130,6 +130,9 @@ void phone_count_failure(struct worker *w, struct phone *p, enum reason r, int d
 		.tls_error = tls_last_error(),
 		.host = u ? u->host : NULL,
 		.path = u ? u->path : NULL,
+		.method = p->state == PH_AUTH && w->cfg->client == CLIENT_PHONE && p->auth_step == 0
+				  ? "GET"
+				  : NULL,
 		.timer_s = (unsigned)(phone_connect_timer(w, p) / 1000000u),
 	};
 
@@ -675,7 +678,9 @@ static void tcp_input(struct worker *w, struct phone *p, const uint8_t *data, si
 		worker_record(w, M_TLS_HANDSHAKE, now - p->t_phase);
 		if (p->probe) {
 			probe_tls(p);
-			if (!p->cert && w->cfg->auth == AUTH_CERTIFICATE) {
+			/* the phone's GET needs no identity: the probe sends it anyway */
+			if (!p->cert && w->cfg->auth == AUTH_CERTIFICATE &&
+			    w->cfg->client != CLIENT_PHONE) {
 				phone_probe_done(w, p, now); /* no identity to log in with */
 				return;
 			}
@@ -688,9 +693,8 @@ static void tcp_input(struct worker *w, struct phone *p, const uint8_t *data, si
 			phone_set_state(p, PH_CSTP, now);
 			login_connect(w, p);
 		} else {
-			PTRACE(p, now, "VPNC: -do_auth: POST %s", phone_url(w, p)->path);
 			phone_set_state(p, PH_AUTH, now);
-			login_start(w, p);
+			login_start(w, p, now);
 		}
 	}
 	for (;;) {

@@ -61,8 +61,18 @@ struct dtls_params {
 	uint32_t dpd, keepalive; /* X-DTLS-DPD, X-DTLS-Keepalive, seconds */
 };
 
+/* Which login answered the probe's first request. */
+enum probe_login {
+	PROBE_LOGIN_NONE,    /* no answer (the connection failed before) */
+	PROBE_LOGIN_PHONE,   /* the phone's exchange: the login page (webvpnlogin) or a session */
+	PROBE_LOGIN_DESKTOP, /* the desktop AnyConnect XML login (<config-auth>) */
+	PROBE_LOGIN_OTHER,   /* neither: an HTTP error, a redirect, another page */
+};
+
 /* What phoneswarm probe learns from one phone's connection. */
 struct probe_result {
+	uint8_t login;          /* enum probe_login */
+	int login_status;       /* the HTTP status of that first answer */
 	char tls_version[16], tls_cipher[64];
 	char chain[512];        /* subject CNs of the presented chain, leaf first */
 	uint8_t leaf_sha1[20];

@@ -19,6 +19,7 @@
 #include "engine/config.h"
 #include "engine/proto/cstp.h"
 #include "engine/tls/dtls.h"
+#include "engine/phone/failure.h"
 #include "engine/phone/fetch.h"
 #include "engine/proto/inner.h"
 #include "engine/tls/membio.h"
@@ -26,11 +27,16 @@
 #include "engine/phone/phone_internal.h"
 
 #define TLS_QUEUE_BYTES 65536u /* bytes of TLS records waiting to be sent, at most */
+#define PHONE_DTLS_PORT 443u   /* a phone's DTLS goes to UDP 443, whatever X-DTLS-Port says */
 
 static void data_path_ready(struct worker *w, struct phone *p, uint64_t now);
 
-/* DTLS trouble does not end the phone: the tunnel carries on over TLS. */
-void tunnel_dtls_fail(struct worker *w, struct phone *p, enum reason r)
+/*
+ * DTLS trouble does not end the phone: the tunnel carries on over TLS. detail
+ * is the failure's (failure.h): the channel of a DPD timeout,
+ * FAILURE_DTLS_NOT_OFFERED, or 0.
+ */
+static void dtls_fail(struct worker *w, struct phone *p, enum reason r, int detail)
 {
 	uint64_t now = worker_now(w);
 
@@ -54,13 +60,18 @@ void tunnel_dtls_fail(struct worker *w, struct phone *p, enum reason r)
 	}
 	if (w->cfg->dtls_abort) {
 		/* the strict phone: no DTLS, no connection ("abort_connect") */
-		phone_fail(w, p, r, r == R_DPD_TIMEOUT ? CH_UDP : 0);
+		phone_fail(w, p, r, detail);
 		return;
 	}
-	phone_count_failure(w, p, r, r == R_DPD_TIMEOUT ? CH_UDP : 0);
+	phone_count_failure(w, p, r, detail);
 	if (w->cfg->dtls_retry_us)
 		p->dtls_retry_at = now + w->cfg->dtls_retry_us;
 	data_path_ready(w, p, now);
+}
+
+void tunnel_dtls_fail(struct worker *w, struct phone *p, enum reason r)
+{
+	dtls_fail(w, p, r, r == R_DPD_TIMEOUT ? CH_UDP : 0);
 }
 
 int tunnel_send_cstp(struct worker *w, struct phone *p, uint8_t type, const void *payload,
@@ -199,39 +210,92 @@ static void keep_dtls_params(struct phone *p, const struct ac_tunnel *t)
 	snprintf(d->cipher, sizeof(d->cipher), "%s", t->dtls_cipher);
 }
 
+/* Is suite one of the colon-separated list? */
+static bool in_list(const char *list, const char *suite)
+{
+	size_t n = strlen(suite);
+
+	for (const char *s = list; s && *s;) {
+		const char *end = strchr(s, ':');
+		size_t len = end ? (size_t)(end - s) : strlen(s);
+
+		if (len == n && !strncmp(s, suite, n))
+			return true;
+		s = end ? end + 1 : NULL;
+	}
+	return false;
+}
+
+/*
+ * What an IP phone makes of the headend's DTLS offer (phone-behaviour: DTLS
+ * 0.9 only, UDP 443 only, the TLS session's cipher). Returns the session
+ * cipher its resumption claims, or 0 after failing DTLS: a headend that
+ * picks a suite the phone did not offer (PSK-NEGOTIATE, a DTLS 1.2 suite).
+ */
+static uint16_t phone_dtls_check(struct worker *w, struct phone *p, uint64_t now)
+{
+	const struct dtls_params *d = &p->dp;
+
+	PTRACE(p, now, "VPNC: -process_connect: x-dtls-ciphersuite: %s", d->psk ? "PSK-NEGOTIATE" : d->cipher);
+	if (d->port != PHONE_DTLS_PORT)
+		PTRACE(p, now, "VPNC: -process_connect: x-dtls-port: %u; the phone's DTLS goes to UDP %u",
+		       d->port, PHONE_DTLS_PORT);
+	if (d->psk || d->cipher_12 || !in_list(p->model->dtls_ciphers, d->cipher)) {
+		PTRACE(p, now, "VPNC: -create_dtls_connection: %s is not a DTLSv0.9 cipher the phone "
+			       "offered (%s)",
+		       d->psk ? "PSK-NEGOTIATE" : d->cipher, p->model->dtls_ciphers);
+		dtls_fail(w, p, R_DTLS_FAILED, FAILURE_DTLS_NOT_OFFERED);
+		return 0;
+	}
+	PTRACE(p, now, "VPNC: -create_dtls_connection: cipher list: %s", d->cipher);
+	return dtls_tls_cipher_id(&p->tls);
+}
+
+/*
+ * The desktop client's model of a phone that must use its TLS cipher on
+ * DTLS: when the headend chose another, its DTLS setup hangs until the
+ * connect timer aborts it, as in the troubleshooting guide. True when that
+ * is what happens now.
+ */
+static bool same_cipher_hang(struct worker *w, struct phone *p, uint64_t now)
+{
+	const struct dtls_params *d = &p->dp;
+	char buf[32];
+	const char *tls = dtls_tls_cipher(&p->tls, buf, sizeof(buf));
+	const char *dtls = dtls_suite_cipher(d->cipher, d->cipher_12);
+
+	if (d->psk || !p->model->dtls_same_cipher || (tls && dtls && !strcmp(tls, dtls)))
+		return false;
+	PTRACE(p, now, "VPNC: -create_dtls_connection: x-dtls-ciphersuite %s (%s) is not "
+		       "the TLS cipher (%s): cannot set up DTLS",
+	       d->cipher, dtls ? dtls : "?", tls ? tls : "?");
+	p->dtls = DT_HANDSHAKE;
+	p->t_dtls = now;
+	if (!p->dtls_deadline || p->dtls_deadline < now)
+		p->dtls_deadline = p->connect_deadline > now ? p->connect_deadline
+							     : now + w->cfg->connect_timeout_us;
+	return true;
+}
+
 static void start_dtls(struct worker *w, struct phone *p, uint64_t now)
 {
 	const struct dtls_params *d = &p->dp;
+	bool phone = w->cfg->client == CLIENT_PHONE;
+	uint16_t port = phone ? PHONE_DTLS_PORT : d->port, session_cipher = 0;
 	int r;
 
 	if (w->cfg->dtls_mode == DTLS_MODE_OFF || !d->port)
 		return;
-	if (!d->psk && p->model->dtls_same_cipher) {
-		char buf[32];
-		const char *tls = dtls_tls_cipher(&p->tls, buf, sizeof(buf));
-		const char *dtls = dtls_suite_cipher(d->cipher, d->cipher_12);
-
-		if (!tls || !dtls || strcmp(tls, dtls)) {
-			/*
-			 * The headend chose a DTLS cipher other than the TLS one: the
-			 * phone cannot use it, and its DTLS setup hangs until the
-			 * connect timer aborts it, as in the troubleshooting guide.
-			 */
-			PTRACE(p, now, "VPNC: -create_dtls_connection: x-dtls-ciphersuite %s (%s) is not "
-				       "the TLS cipher (%s): cannot set up DTLS",
-			       d->cipher, dtls ? dtls : "?", tls ? tls : "?");
-			p->dtls = DT_HANDSHAKE;
-			p->t_dtls = now;
-			if (!p->dtls_deadline || p->dtls_deadline < now)
-				p->dtls_deadline = p->connect_deadline > now
-							   ? p->connect_deadline
-							   : now + w->cfg->connect_timeout_us;
+	if (phone) {
+		session_cipher = phone_dtls_check(w, p, now);
+		if (!session_cipher)
 			return;
-		}
+	} else if (same_cipher_hang(w, p, now)) {
+		return;
 	}
 	struct sockaddr_in to = p->dst;
 
-	to.sin_port = htons(d->port);
+	to.sin_port = htons(port);
 	r = worker_open(w, p, CH_UDP, p->src, &to);
 	if (r) {
 		tunnel_dtls_fail(w, p, R_DTLS_FAILED);
@@ -245,7 +309,7 @@ static void start_dtls(struct worker *w, struct phone *p, uint64_t now)
 					  d->id_len, p);
 	} else {
 		r = dtls_open_legacy(&p->dtls_s, w->fleet->dtls_legacy, d->cipher,
-				     d->cipher_12, p->master, d->id, p);
+				     d->cipher_12, p->master, d->id, session_cipher, p);
 	}
 	if (r) {
 		tunnel_dtls_fail(w, p, R_DTLS_FAILED);
@@ -257,7 +321,7 @@ static void start_dtls(struct worker *w, struct phone *p, uint64_t now)
 		p->dtls_deadline = p->connect_deadline > now ? p->connect_deadline
 							     : now + w->cfg->connect_timeout_us;
 	PTRACE(p, now, "VPNC: -create_dtls_connection: %s to port %u",
-	       p->dtls_psk ? "DTLSv1.2 PSK-NEGOTIATE" : "DTLSv0.9 resumption", d->port);
+	       p->dtls_psk ? "DTLSv1.2 PSK-NEGOTIATE" : "DTLSv0.9 resumption", port);
 	p->live[CH_UDP] = (struct liveness){.last_rx_us = now, .last_tx_us = now,
 					    .dpd_s = d->dpd, .keepalive_s = d->keepalive};
 	tls_handshake(&p->dtls_s);
@@ -371,6 +435,11 @@ void tunnel_udp_input(struct worker *w, struct phone *p, const uint8_t *data, si
 		int r = tls_handshake(&p->dtls_s);
 
 		if (r < 0) {
+			if (p->dtls_s.alert_sent)
+				PTRACE(p, now, "VPNC: -dtls_state_cb: %s: write: alert: fatal:%s",
+				       p->dtls_psk ? "DTLSv1.2" : "DTLSv0.9",
+				       SSL_alert_desc_string_long(p->dtls_s.alert_sent));
+			PTRACE(p, now, "VPNC: -DTLS: SSL_connect: %s", tls_last_error());
 			tunnel_dtls_fail(w, p, R_DTLS_FAILED);
 			return;
 		}

@@ -2,15 +2,15 @@
  * tests/unit/phone_script.h - one phone on a scripted worker, facing a
  * scripted headend, all in memory (tests/unit/test_phone.c).
  *
- * The worker's I/O operations (struct phone_io, engine/phone/worker.h) are
+ * The worker's I/O operations (struct phone_io, engine/phone/io.h) are
  * implemented here as the ring implements them, with no socket: a virtual
  * clock, the phone's one timer, a DNS lookup the test answers, a TCP
  * channel whose connect the test answers, a UDP channel, sends that
  * complete when the "kernel" runs (script_settle), receives posted and
  * re-posted as the ring does. What the phone sends reaches the headend: a
  * real OpenSSL TLS server on memory BIOs (so the phone's own TLS runs for
- * real), an HTTP server scripted per test (the XML authentication, the
- * CONNECT reply), the CSTP frames of the tunnel, and a real OpenSSL DTLS
+ * real), an HTTP server scripted per test (the phone's login, GET and form
+ * POST, or the desktop client's XML; the CONNECT reply), the CSTP frames of the tunnel, and a real OpenSSL DTLS
  * server keyed as a headend keys it (PSK-NEGOTIATE from the TLS exporter,
  * or a legacy session resumed from the master secret the phone sent).
  *
@@ -119,19 +119,34 @@ static inline int script_pki_teardown(void **state)
 
 /* ==== The headend ==== */
 
-/* How the headend answers the authentication POST. */
+/*
+ * How the headend answers the login. It speaks both exchanges, as ocserv
+ * 1.2 and later do: the phone's (a GET answered with the login page, the
+ * form POST with the session cookie: engine/proto/svc.h) and the desktop
+ * client's XML. Where a value says nothing of one exchange, that exchange
+ * goes as with HA_OK.
+ */
 enum h_auth {
-	HA_OK,        /* 200, <config-auth type="complete">, Set-Cookie: webvpn=... */
-	HA_TOKEN,     /* 200, complete, the cookie only as <session-token> (an ASA) */
-	HA_FORM,      /* 200, a login form (username, then password) */
-	HA_FORM_FAIL, /* 200, a login form every time ("Login failed") */
-	HA_NO_COOKIE, /* 200, complete, but no cookie anywhere */
-	HA_401,       /* 401 Unauthorized */
-	HA_404,       /* 404 Not Found */
-	HA_GARBAGE,   /* not HTTP */
-	HA_BAD_XML,   /* 200 with a body that is not the XML */
-	HA_CLOSE,     /* closes the connection */
-	HA_SILENT,    /* never answers */
+	HA_OK,          /* phone: login page, then webvpn=<cookie>; XML: complete, webvpn=<cookie> */
+	HA_TOKEN,       /* XML: complete, the cookie only as <session-token> (an ASA) */
+	HA_FORM,        /* phone: a session only for a POST with username and password, else
+			   the login page again; XML: a login form (username, then password) */
+	HA_FORM_FAIL,   /* phone: 401 to the POST (a wrong password, as ocserv 1.3 answers);
+			   XML: a login form every time ("Login failed") */
+	HA_NO_COOKIE,   /* 200 to the POST (XML: complete) without a webvpn cookie anywhere */
+	HA_401,         /* 401 Unauthorized to the first request */
+	HA_404,         /* 404 Not Found to the first request */
+	HA_GARBAGE,     /* not HTTP */
+	HA_BAD_XML,     /* phone: the POST answered 200 with an HTML page; XML: no config-auth */
+	HA_CLOSE,       /* closes the connection on the first request */
+	HA_SILENT,      /* never answers */
+	HA_DESKTOP,     /* only the XML login (ocserv at "/"): the GET gets the XML form */
+	HA_HTML,        /* the GET answered with an HTML page, no cookie (a portal) */
+	HA_NO_LOGIN,    /* the GET's answer expires webvpn but sets no webvpnlogin */
+	HA_EMPTY_LOGIN, /* the GET's answer sets webvpnlogin without a value */
+	HA_LOGIN_TWICE, /* the GET's answer sets webvpnlogin twice */
+	HA_REDIRECT,    /* the GET answered 302 to a portal page */
+	HA_GET_SESSION, /* the GET answered with the session cookie at once (no form) */
 };
 
 /* How it answers CONNECT. */
@@ -148,6 +163,8 @@ enum h_dtls {
 	HD_NONE,    /* no X-DTLS-* headers */
 	HD_PSK,     /* PSK-NEGOTIATE with an App-ID */
 	HD_LEGACY,  /* a legacy session (X-DTLS-Session-ID) with the OC-DTLS1_2-AES128-GCM suite */
+	HD_DTLS09,  /* a legacy session with AES256-SHA: DTLS 0.9, as ocserv offers a phone.
+		       No OpenSSL server speaks it: the headend only keeps the datagrams */
 };
 
 /* What the DTLS server does with the phone's handshake. */
@@ -166,6 +183,7 @@ struct headend {
 	enum h_dtls_srv dtls_srv;
 	unsigned dpd_s, keepalive_s;     /* X-CSTP-DPD, X-CSTP-Keepalive (0: absent) */
 	unsigned dtls_dpd_s, dtls_keepalive_s;
+	unsigned dtls_port;              /* X-DTLS-Port */
 	bool answer_dpd;                 /* answers the phone's DPD requests (CSTP and DTLS) */
 	const char *tls_ciphers;         /* server cipher list (TLS 1.2 and below) */
 	int tls_max;                     /* highest TLS version it speaks */
@@ -183,7 +201,9 @@ struct headend {
 	bool tls_up, closed, eof_sent;
 	char req[16384];                 /* the HTTP request being received */
 	size_t req_len;
-	int posts, connects;             /* requests answered */
+	int gets, posts, connects;       /* requests answered (a GET: the phone's login) */
+	int svc_posts;                   /* of the POSTs, the phone's form POSTs */
+	char last_get[4096];             /* the last GET, its head */
 	char last_post[8192];            /* the last POST, head and body */
 	char last_connect[4096];         /* the last CONNECT request's head */
 	bool tunnel;                     /* CONNECT answered 200: CSTP from here on */
@@ -204,6 +224,8 @@ struct headend {
 	uint8_t psk[32];                 /* PSK-NEGOTIATE: the TLS exporter, its side */
 	bool dtls_up;
 	int dgrams_in;                   /* datagrams from the phone */
+	uint8_t first_dgram[2048];       /* the first of them (a DTLS ClientHello) */
+	size_t first_dgram_len;
 	int dtls_frames[16];             /* DTLS records received, by type */
 	int dtls_resumed;                /* the DTLS handshake resumed the legacy session */
 };
@@ -334,7 +356,7 @@ static inline int sio_open(struct worker *w, struct phone *p, enum chan_id c, ui
 	} else {
 		ch->recv_posted = true;
 		/* a new DTLS session on the headend for each socket the phone opens */
-		if (s->h.tunnel && s->h.dtls != HD_NONE)
+		if (s->h.tunnel && s->h.dtls != HD_NONE && s->h.dtls != HD_DTLS09)
 			headend_open_dtls(&s->h);
 	}
 	return 0;
@@ -625,72 +647,199 @@ static inline void headend_reply(struct headend *h, const char *status, const ch
 	headend_write(h, r, (size_t)n);
 }
 
-static inline void headend_answer_post(struct headend *h)
+/* The XML login's form: the user name's (step 1) or the password's. */
+static inline void headend_xml_form(struct headend *h, int step)
+{
+	char body[2048];
+
+	snprintf(body, sizeof(body),
+		 "%s<config-auth client=\"vpn\" type=\"auth-request\">\n<auth id=\"main\">\n"
+		 "<message>%s</message>\n<form method=\"post\" action=\"/auth\">\n"
+		 "<input type=\"%s\" name=\"%s\" label=\"x\" />\n</form></auth>\n"
+		 "</config-auth>\n",
+		 xml_decl, step == 1 ? "Please enter your username." : "Please enter your password.",
+		 step == 1 ? "text" : "password", step == 1 ? "username" : "password");
+	headend_reply(h, "200 OK", "Content-Type: text/xml\r\n", body);
+}
+
+/* What the headend does to a first request it refuses; false if it does not refuse it. */
+static inline bool headend_refuse(struct headend *h)
+{
+	switch (h->auth) {
+	case HA_401:
+		headend_reply(h, "401 Unauthorized", "", "");
+		return true;
+	case HA_404:
+		headend_reply(h, "404 Not Found", "", "");
+		return true;
+	case HA_GARBAGE:
+		headend_write(h, "\x01\x02 not HTTP at all\r\n\r\n", 21);
+		return true;
+	case HA_CLOSE:
+		h->closed = true;
+		return true;
+	case HA_SILENT:
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* The desktop client's XML POST. */
+static inline void headend_answer_xml_post(struct headend *h)
 {
 	char body[2048], hdr[256];
 
 	h->posts++;
+	if (headend_refuse(h))
+		return;
 	switch (h->auth) {
-	case HA_OK:
-		snprintf(body, sizeof(body),
-			 "%s<config-auth client=\"vpn\" type=\"complete\">\n<version who=\"sg\">0.1(1)"
-			 "</version>\n<auth id=\"success\">\n<title>SSL VPN Service</title></auth>"
-			 "</config-auth>\n",
-			 xml_decl);
-		snprintf(hdr, sizeof(hdr), "Content-Type: text/xml\r\nSet-Cookie: webvpn=%s; Secure\r\n",
-			 h->cookie);
-		headend_reply(h, "200 OK", hdr, body);
-		break;
 	case HA_TOKEN:
 		snprintf(body, sizeof(body),
 			 "%s<config-auth client=\"vpn\" type=\"complete\"><session-token>%s"
 			 "</session-token><auth id=\"success\"></auth></config-auth>",
 			 xml_decl, h->cookie);
 		headend_reply(h, "200 OK", "Content-Type: text/xml\r\n", body);
-		break;
+		return;
 	case HA_NO_COOKIE:
 		snprintf(body, sizeof(body),
 			 "%s<config-auth client=\"vpn\" type=\"complete\"><auth id=\"success\">"
 			 "</auth></config-auth>",
 			 xml_decl);
 		headend_reply(h, "200 OK", "Content-Type: text/xml\r\n", body);
-		break;
+		return;
 	case HA_FORM:
 	case HA_FORM_FAIL:
-		if (h->auth == HA_FORM && h->posts == 3) { /* init, username, password: in */
-			h->auth = HA_OK;
-			h->posts--;
-			headend_answer_post(h);
-			h->auth = HA_FORM;
-			return;
-		}
-		snprintf(body, sizeof(body),
-			 "%s<config-auth client=\"vpn\" type=\"auth-request\">\n<auth id=\"main\">\n"
-			 "<message>%s</message>\n<form method=\"post\" action=\"/auth\">\n"
-			 "<input type=\"%s\" name=\"%s\" label=\"x\" />\n</form></auth>\n"
-			 "</config-auth>\n",
-			 xml_decl,
-			 h->posts == 1 ? "Please enter your username." : "Please enter your password.",
-			 h->posts == 1 ? "text" : "password", h->posts == 1 ? "username" : "password");
-		headend_reply(h, "200 OK", "Content-Type: text/xml\r\n", body);
-		break;
-	case HA_401:
-		headend_reply(h, "401 Unauthorized", "", "");
-		break;
-	case HA_404:
-		headend_reply(h, "404 Not Found", "", "");
-		break;
-	case HA_GARBAGE:
-		headend_write(h, "\x01\x02 not HTTP at all\r\n\r\n", 21);
-		break;
+		if (h->auth == HA_FORM && h->posts == 3) /* init, username, password: in */
+			break;
+		headend_xml_form(h, h->posts);
+		return;
 	case HA_BAD_XML:
 		headend_reply(h, "200 OK", "Content-Type: text/xml\r\n", "<html>hello</html>");
+		return;
+	default:
 		break;
-	case HA_CLOSE:
-		h->closed = true;
-		break;
-	case HA_SILENT:
-		break;
+	}
+	snprintf(body, sizeof(body),
+		 "%s<config-auth client=\"vpn\" type=\"complete\">\n<version who=\"sg\">0.1(1)"
+		 "</version>\n<auth id=\"success\">\n<title>SSL VPN Service</title></auth>"
+		 "</config-auth>\n",
+		 xml_decl);
+	snprintf(hdr, sizeof(hdr), "Content-Type: text/xml\r\nSet-Cookie: webvpn=%s; Secure\r\n",
+		 h->cookie);
+	headend_reply(h, "200 OK", hdr, body);
+}
+
+/* ==== The phone's login, as ocserv 1.3 answers it at /svc ==== */
+
+#define SVC_EXPIRED "expires=Thu, 01 Jan 1970 22:00:00 GMT; path=/; secure"
+
+/* The login page: an expired webvpn cookie and webvpnlogin with a value. */
+static inline void headend_login_page(struct headend *h)
+{
+	headend_reply(h, "200 OK",
+		      "Set-Cookie: webvpn=; " SVC_EXPIRED "\r\nSet-Cookie: webvpnlogin=1; secure\r\n"
+		      "X-Transcend-Version: 1\r\n",
+		      "");
+}
+
+static inline void headend_svc_session(struct headend *h)
+{
+	char hdr[256];
+
+	snprintf(hdr, sizeof(hdr), "Set-Cookie: webvpn=%s; secure\r\nX-Transcend-Version: 1\r\n",
+		 h->cookie);
+	headend_reply(h, "200 OK", hdr, "");
+}
+
+/* The phone's GET of its URL. */
+static inline void headend_answer_get(struct headend *h)
+{
+	h->gets++;
+	if (headend_refuse(h))
+		return;
+	switch (h->auth) {
+	case HA_DESKTOP: /* the XML login's first form, to anyone */
+		headend_xml_form(h, 1);
+		return;
+	case HA_HTML:
+		headend_reply(h, "200 OK", "Content-Type: text/html\r\n",
+			      "<html><body><h1>Welcome</h1></body></html>\n");
+		return;
+	case HA_NO_LOGIN:
+		headend_reply(h, "200 OK", "Set-Cookie: webvpn=; " SVC_EXPIRED "\r\n", "");
+		return;
+	case HA_EMPTY_LOGIN:
+		headend_reply(h, "200 OK",
+			      "Set-Cookie: webvpn=; " SVC_EXPIRED "\r\nSet-Cookie: webvpnlogin=; secure\r\n",
+			      "");
+		return;
+	case HA_LOGIN_TWICE:
+		headend_reply(h, "200 OK",
+			      "Set-Cookie: webvpn=; " SVC_EXPIRED "\r\nSet-Cookie: webvpnlogin=1; secure\r\n"
+			      "Set-Cookie: webvpnlogin=1; secure\r\n",
+			      "");
+		return;
+	case HA_REDIRECT:
+		headend_reply(h, "302 Found",
+			      "Location: /+CSCOE+/logon.html\r\nSet-Cookie: webvpn=; " SVC_EXPIRED "\r\n",
+			      "");
+		return;
+	case HA_GET_SESSION:
+		headend_svc_session(h);
+		return;
+	default:
+		headend_login_page(h);
+		return;
+	}
+}
+
+/* The value of form field name in body ("username=a&password=b"), or NULL. */
+static inline const char *form_field(const char *body, const char *name, char *out, size_t cap)
+{
+	size_t n = strlen(name);
+
+	for (const char *f = body; f && *f; f = strchr(f, '&') ? strchr(f, '&') + 1 : NULL) {
+		if (!strncmp(f, name, n) && f[n] == '=') {
+			size_t len = strcspn(f + n + 1, "&");
+
+			if (len >= cap)
+				len = cap - 1;
+			memcpy(out, f + n + 1, len);
+			out[len] = 0;
+			return out;
+		}
+	}
+	return NULL;
+}
+
+/* The phone's form POST (body: the form, NUL-terminated). */
+static inline void headend_answer_svc_post(struct headend *h, const char *body)
+{
+	char user[128], pass[128];
+
+	h->posts++;
+	h->svc_posts++;
+	switch (h->auth) {
+	case HA_FORM:
+		if (form_field(body, "username", user, sizeof(user)) && *user &&
+		    form_field(body, "password", pass, sizeof(pass)) && *pass)
+			headend_svc_session(h);
+		else
+			headend_login_page(h); /* nothing to log in with: the page again */
+		return;
+	case HA_FORM_FAIL:
+		headend_reply(h, "401 Authentication failed", "", "");
+		return;
+	case HA_NO_COOKIE:
+		headend_reply(h, "200 OK", "X-Transcend-Version: 1\r\n", "");
+		return;
+	case HA_BAD_XML:
+		headend_reply(h, "200 OK", "Content-Type: text/html\r\n", "<html>hello</html>");
+		return;
+	default:
+		headend_svc_session(h);
+		return;
 	}
 }
 
@@ -729,10 +878,13 @@ static inline void headend_answer_connect(struct headend *h)
 		char id[65];
 
 		hex(h->dtls == HD_PSK ? script_app_id : script_sid, 32, id);
-		n += snprintf(r + n, sizeof(r) - (size_t)n, "%s: %s\r\nX-DTLS-Port: 443\r\n",
-			      h->dtls == HD_PSK ? "X-DTLS-App-ID" : "X-DTLS-Session-ID", id);
+		n += snprintf(r + n, sizeof(r) - (size_t)n, "%s: %s\r\nX-DTLS-Port: %u\r\n",
+			      h->dtls == HD_PSK ? "X-DTLS-App-ID" : "X-DTLS-Session-ID", id,
+			      h->dtls_port);
 		n += snprintf(r + n, sizeof(r) - (size_t)n, "X-DTLS-CipherSuite: %s\r\n",
-			      h->dtls == HD_PSK ? "PSK-NEGOTIATE" : "OC-DTLS1_2-AES128-GCM");
+			      h->dtls == HD_PSK      ? "PSK-NEGOTIATE"
+			      : h->dtls == HD_DTLS09 ? "AES256-SHA"
+						     : "OC-DTLS1_2-AES128-GCM");
 		if (h->dtls_dpd_s)
 			n += snprintf(r + n, sizeof(r) - (size_t)n, "X-DTLS-DPD: %u\r\n", h->dtls_dpd_s);
 		if (h->dtls_keepalive_s)
@@ -765,12 +917,21 @@ static inline size_t headend_request(struct headend *h)
 		memcpy(h->last_connect, h->req, head);
 		h->last_connect[head] = 0;
 		headend_answer_connect(h);
+	} else if (!strncmp(h->req, "GET ", 4)) {
+		size_t n = head < sizeof(h->last_get) - 1 ? head : sizeof(h->last_get) - 1;
+
+		memcpy(h->last_get, h->req, n);
+		h->last_get[n] = 0;
+		headend_answer_get(h);
 	} else {
 		size_t n = head + body < sizeof(h->last_post) - 1 ? head + body : sizeof(h->last_post) - 1;
 
 		memcpy(h->last_post, h->req, n);
 		h->last_post[n] = 0;
-		headend_answer_post(h);
+		if (strstr(h->last_post, "\r\nContent-Type: application/x-www-form-urlencoded\r\n"))
+			headend_answer_svc_post(h, h->last_post + head);
+		else
+			headend_answer_xml_post(h);
 	}
 	return head + body;
 }
@@ -928,7 +1089,10 @@ static inline void script_fire_dtls(struct script *s, const uint8_t *d, size_t n
 	uint8_t buf[2048];
 	int r;
 
-	h->dgrams_in++;
+	if (!h->dgrams_in++ && n <= sizeof(h->first_dgram)) {
+		memcpy(h->first_dgram, d, n);
+		h->first_dgram_len = n;
+	}
 	if (!h->dssl || h->dtls_srv == HDS_SILENT)
 		return;
 	membio_feed(h->dbio, d, n);
@@ -1110,6 +1274,7 @@ static inline void script_init(struct script *s, const char *url)
 		.keepalive_s = 20,
 		.dtls_dpd_s = 30,
 		.dtls_keepalive_s = 20,
+		.dtls_port = 443,
 		.answer_dpd = true,
 		.tls_ciphers = "ECDHE-RSA-AES128-GCM-SHA256",
 		.tls_max = TLS1_2_VERSION,

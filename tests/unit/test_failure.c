@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "engine/proto/cstp.h"
+#include "engine/proto/svc.h"
 #include "engine/phone/failq.h"
 #include "engine/phone/failure.h"
 #include "engine/phone/phone.h"
@@ -98,6 +99,40 @@ static void test_describe(void **state)
 	f.detail = 404;
 	f.phase = FP_AUTH;
 	assert_string_equal(describe(&f), "HTTP 404 on POST /phone");
+
+	/* the phone's exchange: the GET's answers, named after the request */
+	f.method = "GET";
+	f.path = "/svc";
+	assert_string_equal(describe(&f), "HTTP 404 on GET /svc");
+	f.detail = 302;
+	assert_string_equal(describe(&f), "HTTP 302 on GET /svc (a redirect)");
+	f.reason = R_WEBVPN_COOKIE;
+	f.detail = SVC_BODY_XML;
+	assert_string_equal(describe(&f), "'webvpn=' not found in cookie (GET /svc answered with "
+					  "the desktop AnyConnect XML login)");
+	f.method = NULL;
+	f.detail = SVC_BODY_EMPTY;
+	assert_string_equal(describe(&f), "'webvpn=' not found in cookie (POST /svc answered with "
+					  "no body)");
+	f.reason = R_WEBVPN_LOGIN;
+	f.detail = SVC_LOGIN_TWICE;
+	assert_string_equal(describe(&f), "GET /svc answered with webvpnlogin set more than once");
+	f.detail = 99;
+	assert_string_equal(describe(&f), "GET /svc answered with ?");
+	f.reason = R_AUTH_FAILED;
+	f.detail = 401;
+	assert_string_equal(describe(&f), "HTTP 401 on POST /svc");
+	f.path = "/phone";
+
+	f.reason = R_DTLS_FAILED;
+	f.detail = FAILURE_DTLS_NOT_OFFERED;
+	assert_string_equal(describe(&f), "DTLS setup failure: the headend's x-dtls-ciphersuite is "
+					  "not a DTLSv0.9 cipher the phone offered");
+	f.detail = 0;
+	f.tls_error = "error:0A0000C5:SSL routines::old session cipher not returned";
+	assert_string_equal(describe(&f), "DTLS setup failure: error:0A0000C5:SSL routines::old "
+					  "session cipher not returned");
+	f.tls_error = NULL;
 
 	f.reason = R_TUNNEL_REFUSED;
 	f.detail = 503;

@@ -11,6 +11,13 @@
  * 100 s, the 29 s DNS give-up, the 30 s "Fail to Connect" timer, failover
  * to url2 before the tunnel is up), not from what the code happens to do.
  *
+ * A phone logs in as IP phones do (phones.client = phone, the default: GET,
+ * the login page's webvpnlogin cookie, the form POST, the webvpn cookie)
+ * and takes DTLS 0.9 only, on UDP 443 only. The desktop client's XML login
+ * (phones.client = anyconnect) is tested beside it; so is its DTLS
+ * (PSK-NEGOTIATE, DTLS 1.2), which is what the DTLS tests bring up, since
+ * OpenSSL serves no DTLS 0.9 (below).
+ *
  * Legacy DTLS: a phone resumes a session made from the master secret it
  * sent. OpenSSL has no server for the DTLS 0.9 record layer (DTLS1_BAD_VER),
  * so the resumption is tested on the legacy suite OC-DTLS1_2-AES128-GCM,
@@ -22,6 +29,8 @@
 #include "tests/unit/phone_script.h"
 
 #include "engine/command.h"
+#include "engine/phone/failure.h"
+#include "engine/proto/svc.h"
 #include "engine/trust/trust.h"
 #include "engine/voice/voice.h"
 
@@ -58,9 +67,18 @@ static void timers(struct script *s, unsigned dpd, unsigned keepalive, unsigned 
 	s->h.dtls_keepalive_s = dtls_keepalive;
 }
 
+/* The desktop AnyConnect client: its XML login, and DTLS as dtls.mode says. */
+static void desktop(struct script *s)
+{
+	s->cfg.client = CLIENT_ANYCONNECT;
+}
+
 /* ==== Bring-up ==== */
 
-/* DNS, TCP, TLS, the XML login, CONNECT: the tunnel is up, every phase timed. */
+/*
+ * DNS, TCP, TLS, the phone's login (GET, login page, form POST, session
+ * cookie), CONNECT: the tunnel is up, every phase timed.
+ */
 static void test_up_without_dtls(void **state)
 {
 	struct script s;
@@ -83,9 +101,16 @@ static void test_up_without_dtls(void **state)
 	script_connect(&s, 0);
 	assert_state(&s, PH_TUNNEL);
 	assert_true(s.h.tls_up);
+	/* the phone's login: a GET of its URL, then the form, empty for a certificate phone */
+	assert_int_equal(s.h.gets, 1);
+	assert_non_null(strstr(s.h.last_get, "GET / HTTP/1.1\r\n"));
+	assert_non_null(strstr(s.h.last_get, "\r\nUser-Agent: Cisco SVC IPPhone Client v1.0\r\n"));
+	assert_non_null(strstr(s.h.last_get, "\r\nX-Transcend-Version: 1\r\n"));
 	assert_int_equal(s.h.posts, 1);
-	assert_non_null(strstr(s.h.last_post, "POST / HTTP/1.1"));
-	assert_non_null(strstr(s.h.last_post, "type=\"init\""));
+	assert_int_equal(s.h.svc_posts, 1);
+	assert_non_null(strstr(s.h.last_post, "POST / HTTP/1.1\r\n"));
+	assert_non_null(strstr(s.h.last_post, "\r\nContent-Length: 0\r\n"));
+	assert_null(strstr(s.h.last_post, "config-auth"));
 	assert_int_equal(s.h.connects, 1);
 	assert_non_null(strstr(s.h.last_connect, "CONNECT /CSCOSSLC/tunnel HTTP/1.1"));
 	assert_non_null(strstr(s.h.last_connect, "Cookie: webvpn=C00K1E"));
@@ -104,6 +129,46 @@ static void test_up_without_dtls(void **state)
 	assert_int_equal(s.h.data_tls, 1);
 	assert_string_equal(inet_ntoa(*(struct in_addr *)(s.h.last_data + 16)), "10.10.0.1");
 	assert_int_equal(fails_all(&s), 0);
+	script_free(&s);
+}
+
+/* The desktop client logs in with the XML: one init POST, no GET. */
+static void test_up_desktop_login(void **state)
+{
+	struct script s;
+
+	(void)state;
+	script_init(&s, "https://vpn.test/");
+	desktop(&s);
+	script_start(&s);
+	tunnel_up(&s);
+	assert_int_equal(s.h.gets, 0);
+	assert_int_equal(s.h.posts, 1);
+	assert_int_equal(s.h.svc_posts, 0);
+	assert_non_null(strstr(s.h.last_post, "POST / HTTP/1.1"));
+	assert_non_null(strstr(s.h.last_post, "type=\"init\""));
+	assert_non_null(strstr(s.h.last_connect, "Cookie: webvpn=C00K1E"));
+	assert_int_equal(samples(&s, M_AUTH), 1);
+	assert_int_equal(fails_all(&s), 0);
+	script_free(&s);
+}
+
+/*
+ * A headend that answers the phone's GET with the session cookie at once: no
+ * form to send, CONNECT follows.
+ */
+static void test_session_at_get(void **state)
+{
+	struct script s;
+
+	(void)state;
+	script_init(&s, "https://vpn.test/svc");
+	s.h.auth = HA_GET_SESSION;
+	script_start(&s);
+	tunnel_up(&s);
+	assert_int_equal(s.h.gets, 1);
+	assert_int_equal(s.h.posts, 0);
+	assert_non_null(strstr(s.h.last_connect, "Cookie: webvpn=C00K1E"));
 	script_free(&s);
 }
 
@@ -130,32 +195,52 @@ static void test_up_by_address_and_ping(void **state)
 	script_free(&s);
 }
 
-/* A password phone answers the username form and the password form once each. */
+/*
+ * A password phone sends its user name and password in the form POST, once
+ * (form-encoded); with the desktop client it answers the username form and
+ * the password form once each.
+ */
 static void test_password_login(void **state)
 {
-	struct script s;
-
 	(void)state;
-	script_init(&s, "https://vpn.test/");
-	s.cfg.auth = AUTH_PASSWORD;
-	s.cfg.user_pattern = strdup("phone-%m");
-	s.cfg.password_pattern = strdup("secret%i");
-	s.h.auth = HA_FORM;
-	script_start(&s);
-	tunnel_up(&s);
-	assert_int_equal(s.h.posts, 3); /* init, username, password */
-	assert_non_null(strstr(s.h.last_post, "secret0"));
-	assert_int_equal(fails_all(&s), 0);
-	script_free(&s);
+	for (int d = 0; d < 2; d++) {
+		struct script s;
+
+		script_init(&s, "https://vpn.test/svc");
+		if (d)
+			desktop(&s);
+		s.cfg.auth = AUTH_PASSWORD;
+		s.cfg.user_pattern = strdup("phone-%m");
+		s.cfg.password_pattern = strdup("secret%i&=");
+		s.h.auth = HA_FORM;
+		script_start(&s);
+		tunnel_up(&s);
+		if (d) {
+			assert_int_equal(s.h.posts, 3); /* init, username, password */
+			assert_non_null(strstr(s.h.last_post, "secret0&amp;="));
+		} else {
+			assert_int_equal(s.h.gets, 1);
+			assert_int_equal(s.h.posts, 1);
+			assert_non_null(strstr(s.h.last_post, "POST /svc HTTP/1.1\r\n"));
+			assert_non_null(strstr(s.h.last_post, "\r\nContent-Type: "
+							      "application/x-www-form-urlencoded\r\n"));
+			assert_non_null(strstr(s.h.last_post,
+					       "\r\n\r\nusername=phone-02AB00000000&password=secret0%26%3D"));
+		}
+		assert_non_null(strstr(s.h.last_connect, "Cookie: webvpn=C00K1E"));
+		assert_int_equal(fails_all(&s), 0);
+		script_free(&s);
+	}
 }
 
-/* A headend that gives the cookie as a session token (an ASA): CONNECT carries it. */
+/* A headend that gives the cookie as an XML session token (an ASA): CONNECT carries it. */
 static void test_session_token(void **state)
 {
 	struct script s;
 
 	(void)state;
 	script_init(&s, "https://vpn.test/");
+	desktop(&s);
 	s.h.auth = HA_TOKEN;
 	s.h.cookie = "2B7F9E@12345@ABCD";
 	script_start(&s);
@@ -172,6 +257,7 @@ static void test_dtls_psk_up(void **state)
 	(void)state;
 	script_init(&s, "https://vpn.test/");
 	s.h.dtls = HD_PSK;
+	desktop(&s);
 	script_start(&s);
 	tunnel_up(&s);
 	assert_int_equal(s.p->dtls, DT_UP);
@@ -202,6 +288,7 @@ static void test_dtls_legacy_up(void **state)
 	script_init(&s, "https://vpn.test/");
 	s.cfg.dtls_mode = DTLS_MODE_LEGACY;
 	s.h.dtls = HD_LEGACY;
+	desktop(&s);
 	script_start(&s);
 	tunnel_up(&s);
 	assert_non_null(strstr(s.h.last_connect, "X-DTLS-Master-Secret: "));
@@ -211,6 +298,98 @@ static void test_dtls_legacy_up(void **state)
 	assert_int_equal(s.h.data_dtls, 1);
 	assert_int_equal(fails_all(&s), 0);
 	script_free(&s);
+}
+
+/*
+ * A phone's DTLS: it offers its model's DTLS 0.9 suites (X-DTLS-CipherSuite,
+ * with the master secret its resumption will use), never PSK-NEGOTIATE nor
+ * DTLS 1.2; the headend picks AES256-SHA on X-DTLS-Port 4443, and the phone
+ * sends a DTLS 0.9 ClientHello (version 0x0100) resuming the headend's
+ * session ID with that suite, to UDP 443. No OpenSSL server speaks DTLS 0.9:
+ * the headend stays silent, the phone's DTLS times out with its connect
+ * timer, and the tunnel carries on over TLS.
+ */
+static void test_phone_dtls(void **state)
+{
+	struct script s;
+	const uint8_t *d;
+	size_t sid_at = 13 + 12 + 2 + 32, suites_at;
+
+	(void)state;
+	script_init(&s, "https://vpn.test/svc");
+	s.h.dtls = HD_DTLS09;
+	s.h.dtls_port = 4443;
+	script_start(&s);
+	tunnel_up(&s);
+	assert_non_null(strstr(s.h.last_connect, "\r\nX-DTLS-CipherSuite: AES256-SHA:AES128-SHA\r\n"));
+	assert_non_null(strstr(s.h.last_connect, "\r\nX-DTLS-Master-Secret: "));
+	assert_null(strstr(s.h.last_connect, "PSK-NEGOTIATE"));
+	assert_null(strstr(s.h.last_connect, "X-DTLS12-CipherSuite"));
+	assert_int_equal(s.p->dtls, DT_HANDSHAKE);
+	assert_true(s.ch[CH_UDP].open);
+	assert_int_equal(ntohs(s.ch[CH_UDP].dst.sin_port), 443);
+	assert_string_equal(inet_ntoa(s.ch[CH_UDP].dst.sin_addr), "198.18.0.1");
+
+	/* the ClientHello: record header (13 bytes), handshake header (12), then the hello */
+	d = s.h.first_dgram;
+	assert_true(s.h.first_dgram_len > sid_at + 1 + 32 + 1 + 2);
+	assert_int_equal(d[0], 22);                 /* handshake */
+	assert_int_equal(d[1] << 8 | d[2], 0x0100); /* DTLS 0.9 (DTLS1_BAD_VER) */
+	assert_int_equal(d[13], 1);                 /* ClientHello */
+	assert_int_equal(d[25] << 8 | d[26], 0x0100);
+	assert_int_equal(d[sid_at], 32);
+	assert_memory_equal(d + sid_at + 1, script_sid, 32);
+	suites_at = sid_at + 1 + 32 + 1 + d[sid_at + 1 + 32]; /* after the cookie */
+	for (unsigned i = 0; i < (unsigned)(d[suites_at] << 8 | d[suites_at + 1]); i += 2) {
+		unsigned suite = (unsigned)(d[suites_at + 2 + i] << 8 | d[suites_at + 3 + i]);
+
+		/* AES256-SHA, and no other suite (the renegotiation SCSV is no suite) */
+		if (suite != 0x0035 && suite != 0x00ff)
+			fail_msg("the phone's DTLS hello offers suite 0x%04x", suite);
+	}
+
+	script_advance(&s, S_T0 + 30 * S_SECOND - 1);
+	assert_int_equal(s.p->dtls, DT_HANDSHAKE);
+	assert_int_equal(pings(&s), 0); /* the data path waits for DTLS */
+	script_advance(&s, S_T0 + 30 * S_SECOND);
+	assert_int_equal(s.p->dtls, DT_FAILED);
+	assert_state(&s, PH_TUNNEL);
+	assert_int_equal(fails(&s, R_DTLS_TIMEOUT), 1);
+	assert_int_equal(s.h.data_tls, 1);
+	script_free(&s);
+}
+
+/*
+ * A headend that answers a phone with a DTLS suite it did not offer
+ * (PSK-NEGOTIATE, a DTLS 1.2 suite): the phone fails DTLS at once, without
+ * a datagram, and the tunnel carries on over TLS.
+ */
+static void test_phone_dtls_not_offered(void **state)
+{
+	(void)state;
+	for (int c = 0; c < 2; c++) {
+		struct script s;
+		struct failure_rec rec;
+
+		script_init(&s, "https://vpn.test/svc");
+		s.h.dtls = c ? HD_LEGACY : HD_PSK;
+		script_start(&s);
+		tunnel_up(&s);
+		assert_int_equal(s.p->dtls, DT_FAILED);
+		assert_int_equal(fails(&s, R_DTLS_FAILED), 1);
+		assert_int_equal(fails_all(&s), 1);
+		/* the failure's record says why, as failures.csv will */
+		assert_int_equal(failq_pop(&s.w.failq, &rec, 1), 1);
+		assert_int_equal(rec.reason, R_DTLS_FAILED);
+		assert_int_equal(rec.phase, FP_DTLS);
+		assert_non_null(strstr(rec.detail, "not a DTLSv0.9 cipher the phone offered"));
+		assert_int_equal(s.ch[CH_UDP].opens, 0);
+		assert_int_equal(s.h.dgrams_in, 0);
+		assert_int_equal(s.h.data_tls, 1); /* the ping went over TLS at once */
+		assert_int_equal(s.w.st.up_now, 1);
+		assert_int_equal(s.w.st.dtls_now, 0);
+		script_free(&s);
+	}
 }
 
 /* ==== Failures before the tunnel: every named reason the phone can reach ==== */
@@ -428,21 +607,41 @@ static void test_fail_host_id(void **state)
 	script_free(&s);
 }
 
-/* The login's answers, each with its name. */
+/*
+ * The login's answers, each with its name: the phone's exchange (detail: the
+ * HTTP status, what answered (enum svc_body) or what the login page lacked
+ * (enum svc_answer)), then the desktop client's.
+ */
 static void test_fail_login(void **state)
 {
 	static const struct {
+		bool desktop;
 		enum h_auth auth;
 		enum reason r;
-		int detail;
+		int detail;  /* -1: not checked */
+		int posts;   /* POSTs the headend saw */
 	} cases[] = {
-	    {HA_401, R_AUTH_FAILED, 401},          /* credentials refused */
-	    {HA_FORM, R_AUTH_FAILED, 200},         /* a form: a certificate phone has no answer */
-	    {HA_NO_COOKIE, R_AUTH_FAILED, 0},      /* "'webvpn=' not found in cookie" */
-	    {HA_404, R_HTTP_STATUS, 404},          /* a 1.1.6 ocserv asked on /svc */
-	    {HA_GARBAGE, R_HTTP_MALFORMED, -1},    /* not HTTP */
-	    {HA_BAD_XML, R_HTTP_MALFORMED, 0},     /* HTTP, but no config-auth */
-	    {HA_CLOSE, R_CLOSED_HANDSHAKE, 0},     /* the headend hangs up */
+	    {false, HA_401, R_AUTH_FAILED, 401, 0},        /* the GET refused */
+	    {false, HA_FORM, R_AUTH_FAILED, 200, 1},       /* the page again: it wants a password */
+	    {false, HA_FORM_FAIL, R_AUTH_FAILED, 401, 1},  /* the POST refused */
+	    {false, HA_NO_COOKIE, R_WEBVPN_COOKIE, SVC_BODY_EMPTY, 1},
+	    {false, HA_BAD_XML, R_WEBVPN_COOKIE, SVC_BODY_HTML, 1},
+	    {false, HA_DESKTOP, R_WEBVPN_COOKIE, SVC_BODY_XML, 0}, /* ocserv at "/" */
+	    {false, HA_HTML, R_WEBVPN_COOKIE, SVC_BODY_HTML, 0},   /* a portal's page */
+	    {false, HA_NO_LOGIN, R_WEBVPN_LOGIN, SVC_NO_LOGIN, 0},
+	    {false, HA_EMPTY_LOGIN, R_WEBVPN_LOGIN, SVC_EMPTY_LOGIN, 0},
+	    {false, HA_LOGIN_TWICE, R_WEBVPN_LOGIN, SVC_LOGIN_TWICE, 0},
+	    {false, HA_REDIRECT, R_HTTP_STATUS, 302, 0},    /* an ASA's portal */
+	    {false, HA_404, R_HTTP_STATUS, 404, 0},         /* a 1.1.6 ocserv asked on /svc */
+	    {false, HA_GARBAGE, R_HTTP_MALFORMED, -1, 0},   /* not HTTP */
+	    {false, HA_CLOSE, R_CLOSED_HANDSHAKE, 0, 0},    /* the headend hangs up */
+	    {true, HA_401, R_AUTH_FAILED, 401, 1},          /* credentials refused */
+	    {true, HA_FORM, R_AUTH_FAILED, 200, 1},         /* a form: a certificate phone has no answer */
+	    {true, HA_NO_COOKIE, R_WEBVPN_COOKIE, SVC_BODY_XML, 1}, /* "'webvpn=' not found in cookie" */
+	    {true, HA_404, R_HTTP_STATUS, 404, 1},
+	    {true, HA_GARBAGE, R_HTTP_MALFORMED, -1, 1},
+	    {true, HA_BAD_XML, R_HTTP_MALFORMED, 0, 1},     /* HTTP, but no config-auth */
+	    {true, HA_CLOSE, R_CLOSED_HANDSHAKE, 0, 1},
 	};
 
 	(void)state;
@@ -450,33 +649,47 @@ static void test_fail_login(void **state)
 		struct script s;
 
 		script_init(&s, "https://vpn.test/");
+		if (cases[i].desktop)
+			desktop(&s);
 		s.h.auth = cases[i].auth;
 		script_start(&s);
 		bring_up(&s);
 		assert_failed(&s, cases[i].r);
 		if (cases[i].detail >= 0)
 			assert_int_equal(s.p->detail, cases[i].detail);
+		assert_int_equal(s.h.gets, cases[i].desktop ? 0 : 1);
+		assert_int_equal(s.h.posts, cases[i].posts);
 		assert_int_equal(s.h.connects, 0);
 		script_free(&s);
 	}
 }
 
-/* A password phone answers a form once: a form after its password means refused. */
+/*
+ * A password phone sends its password once: refused, it does not try again.
+ * The phone's exchange: 401 to the form POST. The desktop client: a form
+ * after its password.
+ */
 static void test_fail_password_refused(void **state)
 {
-	struct script s;
-
 	(void)state;
-	script_init(&s, "https://vpn.test/");
-	s.cfg.auth = AUTH_PASSWORD;
-	s.cfg.user_pattern = strdup("u");
-	s.cfg.password_pattern = strdup("p");
-	s.h.auth = HA_FORM_FAIL;
-	script_start(&s);
-	bring_up(&s);
-	assert_failed(&s, R_AUTH_FAILED);
-	assert_int_equal(s.h.posts, 3); /* init, username, password; no fourth */
-	script_free(&s);
+	for (int d = 0; d < 2; d++) {
+		struct script s;
+
+		script_init(&s, "https://vpn.test/");
+		if (d)
+			desktop(&s);
+		s.cfg.auth = AUTH_PASSWORD;
+		s.cfg.user_pattern = strdup("u");
+		s.cfg.password_pattern = strdup("p");
+		s.h.auth = HA_FORM_FAIL;
+		script_start(&s);
+		bring_up(&s);
+		assert_failed(&s, R_AUTH_FAILED);
+		assert_int_equal(s.p->detail, d ? 200 : 401);
+		/* desktop: init, username, password, no fourth; the phone: one form */
+		assert_int_equal(s.h.posts, d ? 3 : 1);
+		script_free(&s);
+	}
 }
 
 /* CONNECT refused (503) or answered without an address. */
@@ -688,6 +901,7 @@ static void test_dtls_timeout(void **state)
 	(void)state;
 	script_init(&s, "https://vpn.test/");
 	s.h.dtls = HD_PSK;
+	desktop(&s);
 	s.h.dtls_srv = HDS_SILENT;
 	timers(&s, 0, 0, 30, 20);
 	script_start(&s);
@@ -721,6 +935,7 @@ static void test_dtls_failed_and_retry(void **state)
 
 		script_init(&s, "https://vpn.test/");
 		s.h.dtls = c == 1 ? HD_LEGACY : HD_PSK;
+		desktop(&s);
 		s.h.dtls_srv = c == 0 ? HDS_REFUSE : c == 1 ? HDS_FULL : HDS_SERVE;
 		if (c == 1)
 			s.cfg.dtls_mode = DTLS_MODE_LEGACY;
@@ -758,6 +973,7 @@ static void test_dtls_abort(void **state)
 	s.cfg.dtls_abort = true;
 	s.cfg.reconnect = RECONNECT_NEVER;
 	s.h.dtls = HD_PSK;
+	desktop(&s);
 	s.h.dtls_srv = HDS_REFUSE;
 	script_start(&s);
 	bring_up(&s);
@@ -774,6 +990,7 @@ static void test_dtls_keepalive_and_dpd(void **state)
 	(void)state;
 	script_init(&s, "https://vpn.test/");
 	s.h.dtls = HD_PSK;
+	desktop(&s);
 	timers(&s, 0, 0, 0, 15);
 	script_start(&s);
 	tunnel_up(&s);
@@ -799,6 +1016,7 @@ static void test_dtls_dpd_timeout(void **state)
 	(void)state;
 	script_init(&s, "https://vpn.test/");
 	s.h.dtls = HD_PSK;
+	desktop(&s);
 	s.h.answer_dpd = false;
 	timers(&s, 0, 0, 30, 0);
 	script_start(&s);
@@ -824,6 +1042,7 @@ static void test_dtls_disconnect(void **state)
 	(void)state;
 	script_init(&s, "https://vpn.test/");
 	s.h.dtls = HD_PSK;
+	desktop(&s);
 	script_start(&s);
 	tunnel_up(&s);
 	headend_dtls(&s.h, CSTP_DISCONNECT, NULL, 0);
@@ -1090,6 +1309,7 @@ static void test_cut(void **state)
 	(void)state;
 	script_init(&s, "https://vpn.test/");
 	s.h.dtls = HD_PSK;
+	desktop(&s);
 	timers(&s, 0, 20, 0, 20);
 	script_start(&s);
 	tunnel_up(&s);
@@ -1118,6 +1338,7 @@ static void test_stop_logout(void **state)
 	(void)state;
 	script_init(&s, "https://vpn.test/");
 	s.h.dtls = HD_PSK;
+	desktop(&s);
 	script_start(&s);
 	tunnel_up(&s);
 	assert_int_equal(worker_stop(&s.w, s.now), 0); /* no calls: at once */
@@ -1373,6 +1594,7 @@ static void test_dtls_ends_with_tunnel(void **state)
 
 		script_init(&s, "https://vpn.test/");
 		s.h.dtls = HD_PSK;
+		desktop(&s);
 		s.h.dtls_srv = c == 0 ? HDS_SILENT : HDS_REFUSE;
 		s.cfg.reconnect = RECONNECT_NEVER;
 		script_start(&s);
@@ -1529,11 +1751,15 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_up_without_dtls),
+	    cmocka_unit_test(test_up_desktop_login),
+	    cmocka_unit_test(test_session_at_get),
 	    cmocka_unit_test(test_up_by_address_and_ping),
 	    cmocka_unit_test(test_password_login),
 	    cmocka_unit_test(test_session_token),
 	    cmocka_unit_test(test_dtls_psk_up),
 	    cmocka_unit_test(test_dtls_legacy_up),
+	    cmocka_unit_test(test_phone_dtls),
+	    cmocka_unit_test(test_phone_dtls_not_offered),
 	    cmocka_unit_test(test_fail_bad_credentials),
 	    cmocka_unit_test(test_fail_nxdomain),
 	    cmocka_unit_test(test_fail_dns_lookup),
