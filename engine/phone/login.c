@@ -258,12 +258,12 @@ void login_connect_input(struct worker *w, struct phone *p, uint64_t now)
 		phone_fail(w, p, R_HTTP_MALFORMED, 0);
 		return;
 	}
-	const struct http_header *dns = http_header(&resp, "X-CSTP-DNS");
+	struct http_header dns;
 	char a[16];
 	p->ping_dst.s_addr = 0;
-	if (dns && dns->value_len < sizeof(a)) {
-		memcpy(a, dns->value, dns->value_len);
-		a[dns->value_len] = 0;
+	if (http_header(&resp, "X-CSTP-DNS", &dns) && dns.value_len < sizeof(a)) {
+		memcpy(a, dns.value, dns.value_len);
+		a[dns.value_len] = 0;
 		inet_pton(AF_INET, a, &p->ping_dst);
 	}
 	phone_ibuf_consume(p, (uint32_t)total);
