@@ -73,7 +73,8 @@ static void answer_form(struct worker *w, struct phone *p, struct authxml_form *
 	form->device_id = "cisco-ip-phone";
 	int bl = authxml_reply(body, sizeof(body), form, user, pass);
 	int rl = bl < 0 ? bl
-			: ac_auth_request(req, sizeof(req), &rq, form->action, body, (size_t)bl);
+			: ac_auth_request(req, sizeof(req), &rq,
+					  form->action[0] ? form->action : u->path, body, (size_t)bl);
 	if (rl < 0 || tls_write(&p->tls, req, (size_t)rl)) {
 		phone_fail(w, p, R_INTERNAL, rl);
 		return;
@@ -90,7 +91,7 @@ void login_start(struct worker *w, struct phone *p)
 	struct ac_request rq = {.host = u->host, .port = u->port,
 				.user_agent = p->model->user_agent, .cookies = NULL};
 	int bl = authxml_init(body, sizeof(body), "1.0", "cisco-ip-phone",
-			      swarm_url_text(w->sw, p->url_i));
+			      swarm_url_text(w->sw, p->url_i), false);
 	int rl = bl < 0 ? bl : ac_auth_request(req, sizeof(req), &rq, u->path, body, (size_t)bl);
 
 	if (rl < 0 || tls_write(&p->tls, req, (size_t)rl)) {
