@@ -98,7 +98,7 @@ lab:
 FUZZ_SECONDS ?= 30
 FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_LIB := engine/proto/http.c engine/proto/cstp.c engine/proto/authxml.c engine/proto/anyconnect.c engine/proto/url.c \
-            engine/proto/refusal.c \
+            engine/proto/refusal.c engine/proto/redirect.c \
             engine/trust/certhash.c engine/proto/inner.c engine/proto/text.c report/jsonread.c report/hdrlog.c \
             engine/stats/hist.c report/contract.c
 fuzz:
