@@ -42,6 +42,7 @@
 #include "report/failcsv.h"
 #include "engine/stats/hist.h"
 #include "report/prom.h"
+#include "report/refusals.h"
 #include "report/series.h"
 
 #define TICK_US 100000u
@@ -95,6 +96,7 @@ struct timeline {
 	uint64_t refused_total, stop_at;
 	struct failure_rec first_fail; /* the run's first failure, as failures.csv has it */
 	bool have_first_fail;
+	struct refusals refusals; /* the run's commonest refusals, for report.json */
 
 	/* stopping early */
 	int stop_sig;       /* the signal that stopped the run; 0: none */
@@ -235,6 +237,8 @@ static double rate_at(const struct timeline *t, uint64_t at)
 	return t->cfg->rate + (r->rate_max - t->cfg->rate) * (x > 1 ? 1 : x);
 }
 
+static void drain_failures(struct timeline *t);
+
 /* After an interval of a capacity search: stop arrivals when a condition holds. */
 static void capacity_step(struct timeline *t, uint64_t now, const struct stats *s,
 			  const struct rusage *ru)
@@ -265,8 +269,12 @@ static void capacity_step(struct timeline *t, uint64_t now, const struct stats *
 	t->cap.held_concurrent = t->peak;
 	t->cap.held_rate = rate_at(t, t->ival_start);
 	t->cap.reason = refused ? top : R_NONE;
+	char said[FAILURE_DETAIL];
+
+	drain_failures(t); /* the interval's refusals, with their words */
+	refusals_words(&t->refusals, t->cap.reason, said, sizeof(said));
 	capacity_limit(&t->cap, len > 0 ? 100.0 * cpu / len : 0,
-		       (unsigned)sysconf(_SC_NPROCESSORS_ONLN));
+		       (unsigned)sysconf(_SC_NPROCESSORS_ONLN), said);
 	t->stop_at = now + t->cfg->capacity_hold_us;
 	if (!t->o.quiet)
 		fprintf(stderr, "%sphoneswarm: [%7.1fs] capacity: %s; %llu phones up held; "
@@ -668,6 +676,7 @@ struct timeline *timeline_new(struct swarm *sw, const struct swarm_config *cfg,
 	t->cfg = cfg;
 	t->spec = spec;
 	t->o = *o;
+	refusals_init(&t->refusals);
 	if (!t->o.interval_us)
 		t->o.interval_us = 1000000u;
 	for (int i = 0; i < TIMELINE_MAX_EVENTS; i++)
@@ -743,6 +752,7 @@ static void fill(struct timeline *t, const struct stats *s, struct run_result *r
 	res->expects = t->ex;
 	res->n_expects = t->n_ex;
 	res->stopped_early = t->stopped[0] ? t->stopped : NULL;
+	res->refusals = &t->refusals;
 	if (t->cfg->capacity) {
 		if (!t->cap.stopped) {
 			t->cap.held_concurrent = t->peak;
@@ -809,6 +819,8 @@ static void drain_failures(struct timeline *t)
 			t->first_fail = recs[0]; /* drained in time order */
 			t->have_first_fail = true;
 		}
+		for (size_t i = 0; i < n; i++)
+			refusals_add(&t->refusals, &recs[i]);
 		errno = 0;
 		if (n && t->fcsv && failcsv_write(t->fcsv, recs, n, t->t0)) {
 			output_failed(t, "failures.csv", last_err());

@@ -137,7 +137,7 @@ void phone_count_failure(struct worker *w, struct phone *p, enum reason r, int d
 	rec.phone = p->idx;
 	rec.reason = (uint8_t)r;
 	rec.phase = (uint8_t)f.phase;
-	failure_describe(rec.detail, sizeof(rec.detail), &f);
+	failure_fill(&rec, &f);
 	failq_push(&w->failq, &rec);
 }
 
