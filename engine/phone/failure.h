@@ -21,7 +21,7 @@
  * Bytes of detail kept, NUL included: the phone's words (about 60), the
  * headend's own (up to 100, engine/proto/refusal.h) and what an ASA admin
  * should look at (about 110). A worker's queue of FAILQ_CAP records holds
- * 8192 x 352 bytes, 2.8 MiB.
+ * 8192 x 360 bytes, 2.8 MiB.
  */
 #define FAILURE_DETAIL 320
 
