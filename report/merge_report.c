@@ -43,6 +43,8 @@ static const struct {
     C("phones.disconnected", disconnected),
     C("phones.aborted_at_end", aborted),
     C("phones.failovers", failovers),
+    C("phones.redirects", redirects),
+    C("phones.rekeys", rekeys),
     C("phones.tunnels_dropped", tunnels_dropped),
     C("phones.reconnects", reconnects),
     C("phones.reconnect_failures", reconnect_failures),

@@ -49,6 +49,8 @@ static const struct simple simple[] = {
 	 F(reconnect_failures)},
 	{"phoneswarm_dtls_retries_total", "counter", "DTLS handshakes tried again after a failure.",
 	 F(dtls_retries)},
+	{"phoneswarm_redirects_total", "counter", "Headend redirects followed.", F(redirects)},
+	{"phoneswarm_rekeys_total", "counter", "Tunnels rekeyed as the headend asked.", F(rekeys)},
 	{"phoneswarm_resets_total", "counter", "Phones reset by the scenario's timeline.", F(resets)},
 	{"phoneswarm_keepalives_sent_total", "counter", "Keepalives sent, CSTP and DTLS.",
 	 F(keepalives_sent)},

@@ -99,6 +99,8 @@ int report_write_json(const struct run_result *r, const char *path)
 	json_uint(&j, "disconnected", r->st.disconnected);
 	json_uint(&j, "aborted_at_end", r->st.aborted);
 	json_uint(&j, "failovers", r->st.failovers);
+	json_uint(&j, "redirects", r->st.redirects);
+	json_uint(&j, "rekeys", r->st.rekeys);
 	json_uint(&j, "tunnels_dropped", r->st.tunnels_dropped);
 	json_uint(&j, "reconnects", r->st.reconnects);
 	json_uint(&j, "reconnect_failures", r->st.reconnect_failures);

@@ -107,7 +107,8 @@ static uint64_t phone_connect_timer(struct worker *w, const struct phone *p)
  * Called before the connection is torn down, while the TLS session still
  * knows what happened.
  */
-void phone_count_failure(struct worker *w, struct phone *p, enum reason r, int detail)
+void phone_count_failure(struct worker *w, struct phone *p, enum reason r, int detail,
+			 const struct fail_said *said)
 {
 	const struct url *u = phone_url(w, p);
 	uint8_t leaf[CERTHASH_SHA1_LEN];
@@ -121,15 +122,36 @@ void phone_count_failure(struct worker *w, struct phone *p, enum reason r, int d
 		.host = u ? u->host : NULL,
 		.path = u ? u->path : NULL,
 		.timer_s = (unsigned)(phone_connect_timer(w, p) / 1000000u),
+		.idle_s = p->idle_s,
 	};
 
+	if (said) {
+		f.said = said->words;
+		f.said_how = said->how;
+		f.status_text = said->status;
+		f.method = said->method;
+	}
 	STAT_ADD(w, failures[r], 1);
 	if (r == R_CERT_HASH && p->tls.ssl) {
 		STACK_OF(X509) *chain = SSL_get_peer_cert_chain(p->tls.ssl);
 
-		if (chain && sk_X509_num(chain) > 0 &&
-		    !certhash_sha1_x509(sk_X509_value(chain, 0), leaf))
-			f.leaf_sha1 = leaf;
+		if (chain && sk_X509_num(chain) > 0) {
+			X509 *x = sk_X509_value(chain, 0);
+
+			if (!certhash_sha1_x509(x, leaf))
+				f.leaf_sha1 = leaf;
+			f.leaf_ec = X509_get0_pubkey(x) &&
+				    EVP_PKEY_base_id(X509_get0_pubkey(x)) == EVP_PKEY_EC;
+		}
+	}
+	/* the headend chose another suite for DTLS than TLS runs: "old session cipher..." */
+	if ((r == R_DTLS_FAILED || r == R_DTLS_TIMEOUT) && !p->dp.psk && p->dp.cipher[0] &&
+	    p->tls.ssl) {
+		char buf[32];
+		const char *tls = dtls_tls_cipher(&p->tls, buf, sizeof(buf));
+		const char *dtls = dtls_suite_cipher(p->dp.cipher, p->dp.cipher_12);
+
+		f.dtls_cipher_mismatch = tls && dtls && strcmp(tls, dtls);
 	}
 	rec.t_us = clock_us();
 	rec.mac = p->mac;
@@ -143,9 +165,30 @@ void phone_count_failure(struct worker *w, struct phone *p, enum reason r, int d
 
 void phone_fail(struct worker *w, struct phone *p, enum reason r, int detail)
 {
+	phone_fail_said(w, p, r, detail, NULL);
+}
+
+void phone_fail_said(struct worker *w, struct phone *p, enum reason r, int detail,
+		     const struct fail_said *said)
+{
 	if (phone_gone(p))
 		return;
 	uint64_t now = clock_us();
+	/* a DISCONNECT (or a close) that ended the session: the headend's, taken as it was */
+	bool by_headend = r == R_CLOSED_BY_HEADEND && (detail == 5 || detail == 9);
+
+	/*
+	 * A headend that ended the session once its idle timeout had run with no
+	 * data from the phone ended it for idleness: say so, not just "closed".
+	 */
+	if (r == R_CLOSED_BY_HEADEND && p->state == PH_TUNNEL &&
+	    policy_idle_end(p->idle_s, p->last_data_us, now)) {
+		PTRACE(p, now, "VPNC: session ended after %llu s without data: the headend's idle "
+			       "timeout (%u s)",
+		       (unsigned long long)((now - p->last_data_us) / 1000000u), p->idle_s);
+		r = R_IDLE_TIMEOUT;
+		detail = (int)((now - p->last_data_us) / 1000000u);
+	}
 
 	/* Before the tunnel is up, a phone with more URLs tries the next one. */
 	bool setup = p->state > PH_IDLE && p->state < PH_TUNNEL;
@@ -178,7 +221,6 @@ void phone_fail(struct worker *w, struct phone *p, enum reason r, int detail)
 	 * for good. A first bring-up that fails is final: that is what a load
 	 * test measures.
 	 */
-	bool by_headend = r == R_CLOSED_BY_HEADEND && (detail == 5 || detail == 9);
 	bool drop = p->state == PH_TUNNEL;
 
 	if (!w->stopping && !local && (drop || (setup && p->reconnecting)) &&
@@ -193,7 +235,7 @@ void phone_fail(struct worker *w, struct phone *p, enum reason r, int detail)
 		} else {
 			STAT_ADD(w, reconnect_failures, 1);
 		}
-		phone_count_failure(w, p, r, detail);
+		phone_count_failure(w, p, r, detail, said);
 		leave_tunnel(w, p);
 		phone_teardown(w, p);
 		p->url_i = 0;
@@ -205,7 +247,7 @@ void phone_fail(struct worker *w, struct phone *p, enum reason r, int detail)
 	}
 	if (drop)
 		STAT_ADD(w, tunnels_dropped, 1);
-	phone_count_failure(w, p, r, detail);
+	phone_count_failure(w, p, r, detail, said);
 	leave_tunnel(w, p);
 	p->reason = (uint8_t)r;
 	p->detail = detail;
@@ -219,6 +261,22 @@ void phone_fail(struct worker *w, struct phone *p, enum reason r, int detail)
 	STAT_ADD(w, failed, 1);
 	STAT_ADD(w, failed_by[r], 1);
 	phone_teardown(w, p);
+}
+
+void phone_rekey(struct worker *w, struct phone *p, uint64_t now)
+{
+	PTRACE(p, now, "VPNC: rekey due (%s, every %u s): a new connection, CONNECT with the "
+		       "session cookie",
+	       p->rekey == REKEY_SSL ? "ssl, done as new-tunnel" : "new-tunnel", p->rekey_s);
+	STAT_ADD(w, rekeys, 1);
+	leave_tunnel(w, p);
+	phone_teardown(w, p);
+	p->reconnecting = true;
+	p->rekeying = true;
+	p->dropped_at = now;
+	phone_set_state(p, PH_BACKOFF, now);
+	p->retry_at = now;
+	wheel_add(&w->wheel, &p->timer, now);
 }
 
 /* The probe has what it came for: leave (logging out if the tunnel is up). */
@@ -293,6 +351,13 @@ void phone_arm(struct worker *w, struct phone *p, uint64_t now)
 	case PH_TUNNEL:
 		policy_liveness(&p->live[CH_TCP], now, &n);
 		next = n;
+		policy_rekey((enum rekey_action)p->rekey, p->rekey_s, p->rekey_since, now, &n);
+		next = min_u64(next, n);
+		if (p->dtls == DT_UP) {
+			policy_rekey(p->dp.rekey_s ? REKEY_SSL : REKEY_NONE, p->dp.rekey_s,
+				     p->dtls_rekey_since, now, &n);
+			next = min_u64(next, n);
+		}
 		if (p->voice)
 			next = min_u64(next, voice_next(p));
 		next = min_u64(next, fetch_next(p));

@@ -69,6 +69,7 @@ struct dtls_params {
 	uint8_t id[32];      /* App-ID (PSK) or Session-ID (legacy) */
 	char cipher[64];     /* the legacy suite the headend chose */
 	uint32_t dpd, keepalive; /* X-DTLS-DPD, X-DTLS-Keepalive, seconds */
+	uint32_t rekey_s;    /* X-DTLS-Rekey-Time with method ssl, seconds; 0: none */
 };
 
 /* What phoneswarm probe learns from one phone's connection. */
@@ -126,6 +127,15 @@ struct phone {
 	bool reconnecting;        /* bringing a lost tunnel back (the cookie may serve) */
 	uint8_t attempt;          /* reconnect attempts since the tunnel was last up */
 	struct dtls_params dp;
+	/* The headend's timers from its CONNECT reply (engine/phone/policy.h) */
+	uint32_t idle_s;          /* X-CSTP-Idle-Timeout, seconds; 0: none */
+	uint32_t rekey_s;         /* X-CSTP-Rekey-Time, seconds; 0: none */
+	uint8_t rekey;            /* enum rekey_action of X-CSTP-Rekey-Method */
+	bool rekeying;            /* coming back on a new connection for a rekey */
+	uint64_t rekey_since;     /* the tunnel's keys date from then: bring-up or last rekey */
+	uint64_t dtls_rekey_since;/* the DTLS session's, likewise */
+	uint64_t last_data_us;    /* the last IP packet the phone sent into the tunnel, or its
+				     bring-up: what an idle timeout counts from */
 	struct probe_result *probe; /* owned; only for phoneswarm probe */
 	struct voice *voice;        /* owned; only when the scenario has calls */
 	struct fetch *fetch;        /* owned; only while a config fetch runs */

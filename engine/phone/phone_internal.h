@@ -34,16 +34,39 @@ static inline const struct url *phone_url(struct worker *w, const struct phone *
 /* Enter state s, timestamping the phase. */
 void phone_set_state(struct phone *p, enum phone_state s, uint64_t now);
 /*
+ * What the headend said with a failure, for its detail (engine/phone/failure.h).
+ * All borrowed, and needed only during the call; NULL members: none.
+ */
+struct fail_said {
+	const char *words; /* its own words, one line (engine/proto/refusal.h) */
+	const char *how;   /* where they were found: "X-Reason", "<error>", "page", "Location" */
+	const char *status; /* the reason phrase of the status that refused */
+	const char *method; /* the request that status answered: "GET", "POST" */
+};
+
+/*
  * The connection failed for reason r (detail: HTTP status, alert, errno,
  * frame type). Counts it and, by the phone's policies, fails over to the
- * next URL, schedules a reconnection, or ends the phone.
+ * next URL, schedules a reconnection, or ends the phone. phone_fail_said()
+ * does the same with what the headend said (said may be NULL).
  */
 void phone_fail(struct worker *w, struct phone *p, enum reason r, int detail);
+void phone_fail_said(struct worker *w, struct phone *p, enum reason r, int detail,
+		     const struct fail_said *said);
 /*
- * Count one failure event of reason r (detail as phone_fail's) and queue its
- * record for failures.csv. phone_fail does it for the failures it handles.
+ * Count one failure event of reason r (detail as phone_fail's, said as
+ * phone_fail_said's, may be NULL) and queue its record for failures.csv.
+ * phone_fail does it for the failures it handles.
  */
-void phone_count_failure(struct worker *w, struct phone *p, enum reason r, int detail);
+void phone_count_failure(struct worker *w, struct phone *p, enum reason r, int detail,
+			 const struct fail_said *said);
+/*
+ * The headend's rekey is due (X-CSTP-Rekey-Method new-tunnel, or ssl, which
+ * phoneswarm carries out the same way): leave the tunnel without logging
+ * out and bring it back on a new connection with the same session cookie,
+ * at once. Not a failure; counted in rekeys.
+ */
+void phone_rekey(struct worker *w, struct phone *p, uint64_t now);
 /* Close the connection's sessions and sockets; the phone's state is the caller's. */
 void phone_teardown(struct worker *w, struct phone *p);
 /* Set the phone's one timer to the earliest deadline of its state. */

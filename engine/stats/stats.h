@@ -48,6 +48,8 @@ struct stats {
 	uint64_t reconnects;         /* tunnels brought back after a drop */
 	uint64_t reconnect_failures; /* reconnection attempts that failed */
 	uint64_t dtls_retries;       /* DTLS handshakes tried again after a failure */
+	uint64_t redirects;          /* headend redirects followed (engine/proto/redirect.h) */
+	uint64_t rekeys;             /* tunnels rekeyed as the headend asked (X-*-Rekey-*) */
 	uint64_t rtp_sent, rtp_received;   /* RTP packets sent, and echoes received (distinct) */
 	uint64_t rtp_up_lost, rtp_down_lost; /* lost phone -> reflector, reflector -> phone */
 	uint64_t rtp_up_expected, rtp_down_expected; /* sent each way (what the loss is a share of) */
