@@ -128,7 +128,7 @@ $(BUILD)/badheadend: tests/tools/badheadend.c
 # A headend that answers as the public logs show an ASA does (tests/lab/test_asa_headend.sh).
 $(BUILD)/asaheadend: tests/tools/asaheadend.c tests/tools/headend.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -o $@ $^ -lssl -lcrypto
+	$(CC) $(CFLAGS) -o $@ $(filter %.c,$^) -lssl -lcrypto
 
 # A synthetic run's report.html, for tests/lab/test_html_synth.sh and for working on the page:
 # build/htmlgen DIR [--seconds S] ...

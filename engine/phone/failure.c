@@ -154,6 +154,9 @@ static int phone_words(char *buf, size_t cap, const struct failure_facts *f)
 			n = snprintf(buf, cap, "the headend asked for a client certificate again "
 					       "(<client-cert-request/>) on a new connection that "
 					       "presented one");
+		else if (d == FAILURE_CERT_NONE)
+			n = snprintf(buf, cap, "the headend asks for a client certificate "
+					       "(<client-cert-request/>) and the phone has none");
 		else if (alert)
 			n = snprintf(buf, cap, "SSL alert received: %s", alert);
 		else
@@ -180,6 +183,8 @@ static int phone_words(char *buf, size_t cap, const struct failure_facts *f)
 	case R_AUTH_FAILED:
 		if (d == 0)
 			n = snprintf(buf, cap, "'webvpn=' not found in cookie");
+		else if (d == FAILURE_LOGIN_REFUSED)
+			n = snprintf(buf, cap, "login refused");
 		else if (d == 200)
 			n = snprintf(buf, cap, "login form again: Login failed or nothing to answer with");
 		else
@@ -218,6 +223,9 @@ static int phone_words(char *buf, size_t cap, const struct failure_facts *f)
 			n = snprintf(buf, cap, "connection lost: %s", err_text(d));
 		else
 			n = snprintf(buf, cap, "connection closed by the headend");
+		if (f->resent && n >= 0 && (size_t)n < cap)
+			n += snprintf(buf + n, cap - (size_t)n, " before the reply, on a new "
+								"connection too");
 		break;
 	case R_DTLS_FAILED:
 		n = snprintf(buf, cap, "DTLS setup failure: %s",
@@ -334,6 +342,8 @@ static size_t describe(char *buf, size_t cap, const struct failure_facts *f, siz
 		*said_len = n - *said_at;
 		append(buf, cap, &n, "\"");
 	}
+	if (f->redirected)
+		append(buf, cap, &n, " (at %s, where a redirect led)", has(f->host) ? f->host : "?");
 	if (hint)
 		append(buf, cap, &n, " [%s]", hint);
 	return n;

@@ -27,6 +27,10 @@
 
 /* failure_facts.detail of R_CLIENT_CERT: <client-cert-request/> again after a certificate */
 #define FAILURE_CERT_ASKED_AGAIN 1
+/* ... of R_CLIENT_CERT: <client-cert-request/> to a phone that has no certificate */
+#define FAILURE_CERT_NONE 3
+/* ... of R_AUTH_FAILED: the login answered with an <error> and no success */
+#define FAILURE_LOGIN_REFUSED 1
 
 /* Where the phone was when it failed. Append; never renumber. */
 enum fail_phase {
@@ -82,6 +86,8 @@ struct failure_facts {
 	bool leaf_ec;              /* the headend's certificate has an EC key */
 	bool dtls_cipher_mismatch; /* the DTLS suite the headend chose is not the TLS one */
 	unsigned idle_s;           /* R_IDLE_TIMEOUT: X-CSTP-Idle-Timeout, seconds */
+	bool redirected;           /* host is where a headend's redirect led the phone */
+	bool resent;               /* the request had been sent again on a new connection */
 };
 
 /* Public name of a phase ("tls", "up", "reconnect-tls"); never NULL. */

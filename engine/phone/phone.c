@@ -123,6 +123,8 @@ void phone_count_failure(struct worker *w, struct phone *p, enum reason r, int d
 		.path = u ? u->path : NULL,
 		.timer_s = (unsigned)(phone_connect_timer(w, p) / 1000000u),
 		.idle_s = p->idle_s,
+		.redirected = p->redir != NULL,
+		.resent = p->ex.resent,
 	};
 
 	if (said) {
@@ -199,6 +201,8 @@ void phone_fail_said(struct worker *w, struct phone *p, enum reason r, int detai
 		       swarm_url_text(w->sw, p->url_i), reason_name(r), p->url_i + 2,
 		       swarm_url_text(w->sw, p->url_i + 1));
 		phone_teardown(w, p);
+		exchange_reset(p);
+		phone_forget_redirect(p);
 		p->url_i++;
 		STAT_ADD(w, failovers, 1);
 		phone_set_state(p, PH_BACKOFF, now);
@@ -238,6 +242,7 @@ void phone_fail_said(struct worker *w, struct phone *p, enum reason r, int detai
 		phone_count_failure(w, p, r, detail, said);
 		leave_tunnel(w, p);
 		phone_teardown(w, p);
+		exchange_reset(p);
 		p->url_i = 0;
 		phone_set_state(p, PH_BACKOFF, now);
 		p->retry_at = now + wait;
@@ -261,6 +266,7 @@ void phone_fail_said(struct worker *w, struct phone *p, enum reason r, int detai
 	STAT_ADD(w, failed, 1);
 	STAT_ADD(w, failed_by[r], 1);
 	phone_teardown(w, p);
+	exchange_reset(p);
 }
 
 void phone_rekey(struct worker *w, struct phone *p, uint64_t now)
@@ -320,6 +326,8 @@ void phone_release(struct phone *p)
 	X509_free(p->cert);
 	p->cert = NULL;
 	trace_free(&p->trace);
+	exchange_reset(p);
+	phone_forget_redirect(p);
 	voice_free(p);
 	fetch_free(p);
 	free(p->probe);
@@ -429,8 +437,15 @@ static void start_url(struct worker *w, struct phone *p, uint64_t now)
 
 	p->gen++;
 	p->dtls = DT_OFF;
-	p->auth_step = 0;
-	p->password_sent = false;
+	if (!p->ex.resume) {
+		p->auth_step = 0;
+		p->password_sent = false;
+	}
+	/* what the exchange knows of a connection starts again with this one */
+	p->ex.replies = 0;
+	p->ex.closing = false;
+	p->ex.chunking = false;
+	p->ex.eof = false;
 	p->verify_fail = R_NONE;
 	p->dst.sin_family = AF_INET;
 	p->dst.sin_port = htons(u->port);
@@ -452,6 +467,28 @@ static void start_url(struct worker *w, struct phone *p, uint64_t now)
 		if (worker_dns_lookup(w, p, u->host))
 			phone_fail(w, p, R_INTERNAL, 0);
 	}
+}
+
+void phone_forget_redirect(struct phone *p)
+{
+	free(p->redir);
+	p->redir = NULL;
+}
+
+void phone_new_connection(struct worker *w, struct phone *p, uint64_t now)
+{
+	PTRACE(p, now, "VPNC: -connect: closing this connection, opening a new one to %s",
+	       phone_url(w, p)->host);
+	if (p->ex.resume) {
+		p->ex.resume_state = p->state;
+		p->ex.resume_t_phase = p->t_phase;
+	}
+	phone_teardown(w, p);
+	/* at the next tick, once the ring has let go of this connection's buffers */
+	p->ex.same_bringup = true;
+	phone_set_state(p, PH_BACKOFF, now);
+	p->retry_at = now;
+	wheel_add(&w->wheel, &p->timer, now);
 }
 
 void phone_arrive(struct worker *w, struct phone *p, uint64_t now)
@@ -719,7 +756,12 @@ static void tcp_input(struct worker *w, struct phone *p, const uint8_t *data, si
 		}
 		PTRACE(p, now, "VPNC: -protocol_handler: new cipher -> %s (%s)", tls_cipher_name(&p->tls),
 		       tls_version_name(&p->tls));
-		if (p->reconnecting && p->cookie[0]) {
+		if (p->ex.resume && p->ex.req) {
+			/* a request the last connection could not carry goes on this one */
+			p->state = p->ex.resume_state;
+			p->t_phase = p->ex.resume_t_phase;
+			exchange_resume(w, p);
+		} else if (p->reconnecting && p->cookie[0]) {
 			/* the session cookie still stands for the phone: no new login */
 			PTRACE(p, now, "VPNC: -do_connect: CONNECT with the session cookie");
 			phone_set_state(p, PH_CSTP, now);
@@ -730,11 +772,19 @@ static void tcp_input(struct worker *w, struct phone *p, const uint8_t *data, si
 			login_start(w, p);
 		}
 	}
+	uint16_t gen = p->gen;
+
 	for (;;) {
 		int r = ibuf_room(p);
 
+		if (r == -ENOMEM) {
+			phone_fail(w, p, R_INTERNAL, r); /* ours, never the headend's */
+			return;
+		}
 		if (r) {
-			phone_fail(w, p, p->state == PH_TUNNEL ? R_CSTP_MALFORMED : R_HTTP_MALFORMED, r);
+			/* full: the head has its own, lower limit, so this is a body (or a frame) */
+			phone_fail(w, p, p->state == PH_TUNNEL ? R_CSTP_MALFORMED : R_HTTP_MALFORMED,
+				   p->state == PH_TUNNEL ? r : HTTP_E_BODY);
 			return;
 		}
 		r = tls_read(&p->tls, p->ibuf + p->ilen, p->icap - p->ilen);
@@ -748,7 +798,8 @@ static void tcp_input(struct worker *w, struct phone *p, const uint8_t *data, si
 				finish(w, p);
 				return;
 			}
-
+			if (r == -EPIPE && exchange_eof(w, p, now))
+				return;
 			if (r == -EPIPE)
 				phone_fail(w, p, up ? R_CLOSED_BY_HEADEND : R_CLOSED_HANDSHAKE, 0);
 			else if (p->tls.alert_rcvd)
@@ -774,8 +825,8 @@ static void tcp_input(struct worker *w, struct phone *p, const uint8_t *data, si
 		default:
 			return;
 		}
-		if (phone_gone(p))
-			return;
+		if (phone_gone(p) || p->gen != gen)
+			return; /* failed, or moved on to a new connection */
 	}
 	/* an idle tunnel keeps no input buffer */
 	if (p->state == PH_TUNNEL && p->ilen == 0)
@@ -823,9 +874,13 @@ void phone_on_recv(struct worker *w, struct phone *p, enum chan_id c, int res)
 			finish(w, p);
 		else if (p->state == PH_TLS)
 			closed_in_tls(w, p, res);
+		else if (exchange_eof(w, p, now))
+			; /* a body to the close delivered, or the request sent again */
 		else
 			phone_fail(w, p, p->state == PH_TUNNEL ? R_CLOSED_BY_HEADEND : R_CLOSED_HANDSHAKE,
 			     res);
+		if (!phone_gone(p) || p->state == PH_BACKOFF)
+			phone_arm(w, p, now);
 		return;
 	} else {
 		tcp_input(w, p, p->ch[CH_TCP].rbuf, (size_t)res, now);
@@ -837,6 +892,8 @@ void phone_on_recv(struct worker *w, struct phone *p, enum chan_id c, int res)
 void phone_on_send(struct worker *w, struct phone *p, enum chan_id c, int res)
 {
 	if (c == CH_TCP && res < 0 && p->state != PH_CLOSING) {
+		if (exchange_eof(w, p, clock_us()))
+			return;
 		phone_fail(w, p, p->state == PH_TUNNEL ? R_CLOSED_BY_HEADEND : R_CLOSED_HANDSHAKE, res);
 		return;
 	}
@@ -900,7 +957,10 @@ void phone_on_timer(struct timer *t, uint64_t now)
 	case PH_BACKOFF:
 		if (now < p->retry_at)
 			break;
-		p->connect_deadline = now + phone_connect_timer(w, p);
+		/* a new connection within one bring-up keeps its connect timer */
+		if (!p->ex.same_bringup)
+			p->connect_deadline = now + phone_connect_timer(w, p);
+		p->ex.same_bringup = false;
 		start_url(w, p, now);
 		break;
 	default:
@@ -976,6 +1036,8 @@ static void reboot(struct worker *w, struct phone *p, uint64_t now)
 	p->reconnecting = false;
 	p->attempt = 0;
 	p->cookie[0] = '\0';
+	exchange_reset(p);
+	phone_forget_redirect(p);
 	STAT_ADD(w, resets, 1);
 	phone_set_state(p, PH_IDLE, now);
 	wheel_add(&w->wheel, &p->timer, now + REBOOT_US);

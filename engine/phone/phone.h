@@ -15,6 +15,7 @@
 #include <stdint.h>
 #include <netinet/in.h>
 
+#include "engine/phone/exchange.h"
 #include "engine/phone/policy.h"
 #include "engine/phone/reason.h"
 #include "engine/tls/tls.h"
@@ -24,6 +25,7 @@
 struct worker;
 struct model;
 struct trust_set;
+struct phone_redirect;
 
 enum phone_state {
 	PH_IDLE,       /* not yet due */
@@ -115,6 +117,8 @@ struct phone {
 	uint32_t ilen, icap;
 
 	char cookie[128];         /* webvpn session cookie */
+	struct exchange ex;       /* the request awaiting its reply, a chunked body (exchange.h) */
+	struct phone_redirect *redir; /* owned: where a headend redirected the phone; NULL: none */
 	uint8_t master[48];       /* legacy DTLS master secret we sent */
 	uint8_t psk[32];          /* PSK-NEGOTIATE key */
 	struct in_addr tun_addr;  /* address the headend assigned */

@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "engine/proto/http.h"
+#include "engine/proto/redirect.h"
 #include "engine/phone/phone.h"
 #include "engine/phone/reason.h"
 #include "engine/swarm.h"
@@ -25,11 +26,20 @@ static inline bool phone_gone(const struct phone *p)
 	return p->state == PH_FAILED || p->state == PH_DONE || p->state == PH_BACKOFF;
 }
 
-/* The headend URL this attempt uses. */
+/* Where a redirect took the phone (engine/proto/redirect.h), while it stands. */
+struct phone_redirect {
+	struct url u;		     /* the URL the phone uses instead of its own */
+	struct redirect_trail trail; /* the URLs this login visited */
+};
+
+/* The headend URL this attempt uses: the phone's, or where a redirect took it. */
 static inline const struct url *phone_url(struct worker *w, const struct phone *p)
 {
-	return swarm_url(w->sw, p->url_i);
+	return p->redir ? &p->redir->u : swarm_url(w->sw, p->url_i);
 }
+
+/* Forget a redirect: the phone's own URL again (a new login, a failover, a reset). */
+void phone_forget_redirect(struct phone *p);
 
 /* Enter state s, timestamping the phase. */
 void phone_set_state(struct phone *p, enum phone_state s, uint64_t now);
@@ -69,6 +79,13 @@ void phone_count_failure(struct worker *w, struct phone *p, enum reason r, int d
 void phone_rekey(struct worker *w, struct phone *p, uint64_t now);
 /* Close the connection's sessions and sockets; the phone's state is the caller's. */
 void phone_teardown(struct worker *w, struct phone *p);
+/*
+ * Drop the connection and open a new one to the phone's URL (resolving it
+ * again if it is a name). With p->ex.resume, the login goes on where it was
+ * (exchange_resume() sends the kept request once TLS is up); without, it
+ * starts afresh at the URL, as after a redirect.
+ */
+void phone_new_connection(struct worker *w, struct phone *p, uint64_t now);
 /* Set the phone's one timer to the earliest deadline of its state. */
 void phone_arm(struct worker *w, struct phone *p, uint64_t now);
 /* Drop the first n bytes of the decrypted input. */

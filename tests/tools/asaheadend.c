@@ -911,8 +911,8 @@ static void serve(int fd, const struct sockaddr_in *from, void *arg)
 
 	c.cert = peer_cert != NULL;
 	X509_free(peer_cert);
-	say(&c, "TLS up, %s certificate %s", SSL_get_verify_mode(c.h.ssl) ? "asked for a" : "no",
-	    c.cert ? "presented" : "not presented");
+	say(&c, "TLS up, %s, %s", SSL_get_verify_mode(c.h.ssl) ? "certificate asked for" : "not asked for a certificate",
+	    c.cert ? "one presented" : "none presented");
 
 	while (read_request(&c, &rq)) {
 		bool more = true;
