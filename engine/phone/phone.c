@@ -756,6 +756,9 @@ static void tcp_input(struct worker *w, struct phone *p, const uint8_t *data, si
 		}
 		PTRACE(p, now, "VPNC: -protocol_handler: new cipher -> %s (%s)", tls_cipher_name(&p->tls),
 		       tls_version_name(&p->tls));
+		PTRACE(p, now, "SECD: the headend %s the phone's certificate%s",
+		       p->tls.cert_asked ? "asked for" : "did not ask for",
+		       p->tls.cert_asked ? (p->cert ? ": sent" : ", and the phone has none") : "");
 		if (p->ex.resume && p->ex.req) {
 			/* a request the last connection could not carry goes on this one */
 			p->state = p->ex.resume_state;
