@@ -113,8 +113,14 @@ static void remove_dots(char *p)
 	}
 	if (o == 0)
 		out[o++] = '/';
-	out[o] = '\0';
-	snprintf(p, URL_MAX_PATH + 1, "%s%s", out, query);
+	/* never longer than p was: dot segments only ever shorten a path */
+	size_t ql = strlen(query);
+
+	if (o + ql > URL_MAX_PATH)
+		ql = URL_MAX_PATH - o;
+	memcpy(p, out, o);
+	memcpy(p + o, query, ql);
+	p[o + ql] = '\0';
 }
 
 int redirect_follow(struct redirect_trail *t, const struct url *cur, const char *loc, size_t len,
