@@ -35,6 +35,7 @@
 #include "engine/trust/identity.h"
 #include "engine/swarm.h"
 #include "loadgen/event.h"
+#include "loadgen/labscript.h"
 #include "loadgen/metrics.h"
 #include "report/capacity.h"
 #include "report/expect.h"
@@ -375,31 +376,6 @@ static void windows_step(struct timeline *t, const struct stats *s)
 
 /* ==== Events ==== */
 
-/* scripts/lab next to the binary (build/phoneswarm -> scripts/lab), or $PHONESWARM_LAB. */
-static void lab_path(char *out, size_t len)
-{
-	const char *env = getenv("PHONESWARM_LAB");
-	char exe[PATH_MAX];
-	ssize_t n;
-
-	if (env && *env) {
-		snprintf(out, len, "%s", env);
-		return;
-	}
-	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	if (n > 0) {
-		exe[n] = '\0';
-		char *slash = strrchr(exe, '/');
-		if (slash) {
-			*slash = '\0';
-			snprintf(out, len, "%s/../scripts/lab", exe);
-			if (access(out, X_OK) == 0)
-				return;
-		}
-	}
-	snprintf(out, len, "scripts/lab");
-}
-
 static int spawn(struct timeline *t, int i, const char *command)
 {
 	const struct event_spec *e = ev_spec(t, i);
@@ -409,7 +385,7 @@ static int spawn(struct timeline *t, int i, const char *command)
 	snprintf(path, sizeof(path), "%s/events", t->o.dir);
 	mkdir(path, 0755);
 	snprintf(path, sizeof(path), "%s/events/%s.log", t->o.dir, e->name);
-	lab_path(lab, sizeof(lab));
+	labscript_path(lab, sizeof(lab));
 	fflush(NULL);
 	pid = fork();
 	if (pid < 0)
