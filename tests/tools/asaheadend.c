@@ -65,7 +65,7 @@
 enum mode {
 	M_ASA,		   /* the ASA as the logs show it: everything chunked */
 	M_CERT_LATE,	   /* no CertificateRequest until the client was told to come back */
-	M_CERT_FOREVER,	   /* ask for the certificate after the login, whatever happens */
+	M_CERT_FOREVER,	   /* as cert-late, and the certificate is never enough */
 	M_GROUP_SELECT,	   /* a group list whose selected option is not the first */
 	M_X_REASON,	   /* CONNECT refused: 503 with X-Reason */
 	M_XML_ERROR,	   /* login refused: type="complete" with <error> */
@@ -99,8 +99,8 @@ static const struct {
      "no CertificateRequest on a client's first connection: <client-cert-request/> to the "
      "XML init, or Connection: close after the phone's login page; asked on the next"},
     {"cert-forever", M_CERT_FOREVER,
-     "<client-cert-request/> to every XML init; to the phone, close after its login page "
-     "and ClientCertAuthFailed=1 after its POST"},
+     "as cert-late, but the certificate presented on the next connection is never enough: "
+     "<client-cert-request/> again, or ClientCertAuthFailed=1 after the phone's POST"},
     {"group-select", M_GROUP_SELECT,
      "an XML form whose group list selects its second option; another group is refused"},
     {"x-reason", M_X_REASON, "CONNECT answered 503 with X-Reason: --reason"},
@@ -875,8 +875,8 @@ static bool wants_cert(struct conn *c)
 {
 	bool told;
 
-	if (mode != M_CERT_LATE)
-		return mode != M_CERT_FOREVER;
+	if (mode != M_CERT_LATE && mode != M_CERT_FOREVER)
+		return true;
 	peer_lock();
 	told = peer_of(c->addr)->told;
 	peer_unlock();
