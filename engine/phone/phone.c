@@ -877,13 +877,11 @@ void phone_on_recv(struct worker *w, struct phone *p, enum chan_id c, int res)
 			finish(w, p);
 		else if (p->state == PH_TLS)
 			closed_in_tls(w, p, res);
-		else if (exchange_eof(w, p, now))
-			; /* a body to the close delivered, or the request sent again */
-		else
+		else if (!exchange_eof(w, p, now))
 			phone_fail(w, p, p->state == PH_TUNNEL ? R_CLOSED_BY_HEADEND : R_CLOSED_HANDSHAKE,
 			     res);
-		if (!phone_gone(p) || p->state == PH_BACKOFF)
-			phone_arm(w, p, now);
+		else if (!phone_gone(p) || p->state == PH_BACKOFF)
+			phone_arm(w, p, now); /* a body to the close delivered, or the request sent again */
 		return;
 	} else {
 		tcp_input(w, p, p->ch[CH_TCP].rbuf, (size_t)res, now);
