@@ -346,6 +346,9 @@ void phone_arm(struct worker *w, struct phone *p, uint64_t now)
 {
 	uint64_t next = UINT64_MAX, n;
 
+	/* an idle phone's timer is its arrival (or its restart after a reset): set by whoever */
+	if (p->state == PH_IDLE)
+		return;
 	switch (p->state) {
 	case PH_RESOLVING:
 		next = min_u64(p->connect_deadline, p->t_phase + DNS_GIVE_UP_US);
