@@ -57,6 +57,7 @@ group-select|anyconnect|-|5|-|XML login complete|$PW|
 x-reason|anyconnect|TunnelRefused|0|^CONNECT /CSCOSSLC/tunnel: HTTP 503 Service Unavailable: X-Reason \"$WORDS\" \[ASA: syslog 716023/113029|CONNECT refused: 503 X-Reason||
 xml-error|anyconnect|AuthFailed|0|^login refused: <error> \"$WORDS\" \[ASA: syslog 113005|XML login refused with <error>||
 html-error|anyconnect|AuthFailed|0|^'webvpn=' not found in cookie: page \"$WORDS\" \[ASA: the tunnel group's group-url|login answered with an HTML page||
+wrong-group-url|anyconnect|AuthFailed|0|^'webvpn=' not found in cookie: page \"SSL VPN Service\" \(at $ADDR, where a redirect led\) \[ASA: the tunnel group's group-url|portal logon page|headend.url=https://$ADDR:$PORT/wrong|
 big-connect|anyconnect|-|5|-|CONNECT 200 \([0-9]{5} bytes of head\)||
 headers-10000|anyconnect|HttpMalformed|0|^malformed HTTP reply: reply head over 1024 header lines$|CONNECT 200||
 redirect|anyconnect|-|5|-|302 to https://$ADDR:$MPORT/phone|$BOTH|
