@@ -69,12 +69,12 @@ alert-internal  TlsAlertReceived   0
 
 # what failures.csv must say of the phone's login failures (the phone's own client)
 declare -A DETAIL=(
-	[status-404]="HTTP 404 on GET /"
-	[auth-401]="HTTP 401 on GET /"
+	[status-404]="HTTP 404 Not found on GET /"
+	[auth-401]="HTTP 401 Authentication failed on GET /"
 	[form]="'webvpn=' not found in cookie (GET / answered with the desktop AnyConnect XML login)"
 	[no-cookie]="'webvpn=' not found in cookie (POST / answered with no body)"
 	[svc-html]="'webvpn=' not found in cookie (GET / answered with an HTML page)"
-	[svc-redirect]="HTTP 302 on GET / (a redirect)"
+	[svc-redirect]="HTTP 302 Found on GET / (a redirect)"
 	[svc-no-cookies]="'webvpn=' not found in cookie (GET / answered with no body)"
 	[svc-empty-login]="GET / answered with a webvpnlogin cookie without a value"
 	[svc-login-twice]="GET / answered with webvpnlogin set more than once"
@@ -171,7 +171,8 @@ while read -r mode reason up extra; do
 		[ "$ok" = true ] || why="expected $expect; got $got"
 	fi
 	if [ -z "$why" ] && [ -n "${DETAIL[$mode]:-}" ] && [[ "$extra" != *phones.client=anyconnect* ]]; then
-		n=$(grep -cF -- ",$reason,${DETAIL[$mode]}" "$out/failures.csv")
+		# a detail with a comma (a hint, the headend's words) is quoted in the CSV
+		n=$(grep -cF -e ",$reason,${DETAIL[$mode]}" -e ",$reason,\"${DETAIL[$mode]}" "$out/failures.csv")
 		[ "$n" = 5 ] || why="failures.csv: want 5 lines \",$reason,${DETAIL[$mode]}\", got $n: $(sed -n 2p "$out/failures.csv")"
 	fi
 	if [ -z "$why" ]; then

@@ -82,7 +82,7 @@ static const struct {
 } modes[] = {
     {"normal", M_NORMAL, "behave like ocserv (tunnel up, DPD answered)"},
     {"garbage-auth", M_GARBAGE_AUTH, "auth POST answered with a non-HTTP line and random bytes"},
-    {"huge-head", M_HUGE_HEAD, "auth reply head that never ends (> 16 KB of headers)"},
+    {"huge-head", M_HUGE_HEAD, "auth reply head that never ends (> 64 KB of headers)"},
     {"status-404", M_STATUS_404, "auth POST answered 404 Not found"},
     {"auth-401", M_AUTH_401, "auth POST answered 401 Authentication failed"},
     {"form", M_FORM, "auth POST (or the phone's GET) answered with the XML login form"},
@@ -273,11 +273,11 @@ static bool answer_auth(struct conn *c)
 		char hdr[1001];
 
 		/*
-		 * 40 KB in 40 lines of 1000 bytes and never a blank line: the
-		 * 16 KB head limit trips before the 64-header one.
+		 * 80 KB in 80 lines of 1000 bytes and never a blank line: the
+		 * 64 KiB head limit trips before the 1,024-header one.
 		 */
 		conn_puts(c, "HTTP/1.1 200 OK\r\n");
-		for (int i = 0; i < 40; i++) {
+		for (int i = 0; i < 80; i++) {
 			snprintf(hdr, 16, "X-Filler-%02d: ", i % 100);
 			memset(hdr + 13, 'a', 985);
 			memcpy(hdr + 998, "\r\n", 3);
