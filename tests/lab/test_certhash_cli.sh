@@ -26,8 +26,8 @@ probe() { # OUT HASH
 	"$PSW" probe "$LAB_URL" --hash "$2" --dns "$LAB_DNS" --source 198.18.64.250 \
 		--ca-cert "$LAB_MFG_CA" --ca-key "$LAB_MFG_KEY" --models 8861,7962 >"$1" 2>&1
 }
-probe "$T/probe.out" "$LAB_HASH"
-rc=$?
+rc=0
+probe "$T/probe.out" "$LAB_HASH" || rc=$?
 expect_eq "$NAME: probe exit status ($(cat "$T/probe.out"))" 0 "$rc"
 for m in 8861 7962; do
 	line=$(grep "^$m " "$T/probe.out")
@@ -36,8 +36,8 @@ for m in 8861 7962; do
 	printf '%s\n' "$line" | grep -q 'DTLSv' || fail "$NAME" "probe: $m shows no DTLS: $line"
 done
 grep -q 'DTLSv0.9' "$T/probe.out" || fail "$NAME" "probe: the 7962 should show legacy DTLSv0.9: $(cat "$T/probe.out")"
-probe "$T/probe-bad.out" "$LAB_HASH2"
-rc=$?
+rc=0
+probe "$T/probe-bad.out" "$LAB_HASH2" || rc=$?
 expect_eq "$NAME: probe exit status with a wrong hash ($(cat "$T/probe-bad.out"))" 1 "$rc"
 for m in 8861 7962; do
 	grep "^$m " "$T/probe-bad.out" | grep -qw NO || fail "$NAME" "probe with a wrong hash: $m not shown untrusted (NO): $(cat "$T/probe-bad.out")"
