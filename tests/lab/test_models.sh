@@ -20,7 +20,7 @@ want=$(for i in $(seq 0 $((N - 1))); do echo "CP-$(model_of "$i")-SEP$(mac_hex 0
 	sort | jq -R . | jq -sc .)
 sel='[.[] | select((.Username // "") | test("^CP-[0-9]+-SEP025000070"))]'
 connected() { lab_users | jq -c "$sel | [.[] | select(.State == \"connected\") | .Username] | sort"; }
-wait_value 12 "$want" connected ||
+wait_value 5 "$want" connected ||
 	fail "$NAME" "headend: want these $N sessions connected: $want; got $GOT"
 by_model=$(printf '%s' "$GOT" | jq -c 'group_by(split("-")[1]) | map({key: (.[0] | split("-")[1]), value: length}) | from_entries')
 expect_eq "$NAME: phones per model on the headend" '{"7841":19,"8861":21}' "$by_model"
