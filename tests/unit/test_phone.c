@@ -506,17 +506,24 @@ static void test_fail_tcp_timer(void **state)
 	script_free(&s);
 }
 
-/* The socket cannot be made (no address to bind, no descriptor): TcpError. */
+/*
+ * The socket cannot be made (no address to bind, no descriptor): trouble of
+ * our own, Internal, never blamed on the headend, and no failover for it.
+ */
 static void test_fail_socket(void **state)
 {
 	struct script s;
 
 	(void)state;
 	script_init(&s, "https://198.18.0.1/");
+	s.cfg.more_urls[0] = strdup("https://198.18.0.2/");
+	s.cfg.n_more_urls = 1;
 	s.open_result[CH_TCP] = -EADDRNOTAVAIL;
 	script_start(&s);
 	script_arrive(&s);
-	assert_failed(&s, R_TCP_ERROR);
+	assert_failed(&s, R_INTERNAL);
+	assert_int_equal(s.p->detail, -EADDRNOTAVAIL);
+	assert_int_equal(s.w.st.failovers, 0);
 	script_free(&s);
 }
 
@@ -640,7 +647,7 @@ static void test_fail_login(void **state)
 	    {true, HA_NO_COOKIE, R_WEBVPN_COOKIE, SVC_BODY_XML, 1}, /* "'webvpn=' not found in cookie" */
 	    {true, HA_404, R_HTTP_STATUS, 404, 1},
 	    {true, HA_GARBAGE, R_HTTP_MALFORMED, -1, 1},
-	    {true, HA_BAD_XML, R_HTTP_MALFORMED, 0, 1},     /* HTTP, but no config-auth */
+	    {true, HA_BAD_XML, R_WEBVPN_COOKIE, SVC_BODY_HTML, 1}, /* a page, not the XML */
 	    {true, HA_CLOSE, R_CLOSED_HANDSHAKE, 0, 1},
 	};
 
@@ -750,7 +757,11 @@ static void test_fail_connect_timer(void **state)
 	}
 }
 
-/* The headend closes the TLS connection in the middle of CONNECT: ClosedDuringSetup. */
+/*
+ * The TLS connection dies in the middle of CONNECT, before its status line:
+ * the phone sends CONNECT once more on a new connection (same cookie, no new
+ * login), as openconnect does; a second loss is ClosedDuringSetup.
+ */
 static void test_fail_closed_in_cstp(void **state)
 {
 	struct script s;
@@ -761,6 +772,20 @@ static void test_fail_closed_in_cstp(void **state)
 	script_start(&s);
 	bring_up(&s);
 	assert_state(&s, PH_CSTP);
+	assert_int_equal(s.h.connects, 1);
+	script_tcp_end(&s, -ECONNRESET);
+	assert_int_equal(fails_all(&s), 0);
+	assert_false(s.ch[CH_TCP].open);
+	script_advance(&s, s.now);
+	assert_state(&s, PH_RESOLVING);
+	script_dns(&s, LOOKUP_OK, "198.18.0.1");
+	script_connect(&s, 0);
+	assert_int_equal(s.ch[CH_TCP].opens, 2);
+	assert_state(&s, PH_CSTP);
+	assert_int_equal(s.h.connects, 2);
+	assert_non_null(strstr(s.h.last_connect, "Cookie: webvpn=C00K1E"));
+	assert_int_equal(s.h.gets, 1); /* no second login */
+	assert_int_equal(s.h.posts, 1);
 	script_tcp_end(&s, -ECONNRESET);
 	assert_failed(&s, R_CLOSED_HANDSHAKE);
 	script_free(&s);
