@@ -193,6 +193,9 @@ struct headend {
 	bool hello_close;                /* closes the connection on the ClientHello */
 	bool hello_garbage;              /* answers the ClientHello with a record that is no TLS */
 	const char *cookie;              /* the session cookie it hands out */
+	const char *get_raw;             /* when set: the whole answer to the phone's GET, verbatim */
+	bool get_close;                  /* closes the connection after answering the GET */
+	const char *connect_extra;       /* header lines added to the CONNECT reply (CRLF each) */
 
 	/* what it saw */
 	SSL_CTX *ctx;
@@ -756,6 +759,11 @@ static inline void headend_svc_session(struct headend *h)
 static inline void headend_answer_get(struct headend *h)
 {
 	h->gets++;
+	h->closed = h->get_close; /* what it wrote still reaches the phone, then the end */
+	if (h->get_raw) {
+		headend_write(h, h->get_raw, strlen(h->get_raw));
+		return;
+	}
 	if (headend_refuse(h))
 		return;
 	switch (h->auth) {
@@ -891,6 +899,8 @@ static inline void headend_answer_connect(struct headend *h)
 			n += snprintf(r + n, sizeof(r) - (size_t)n, "X-DTLS-Keepalive: %u\r\n",
 				      h->dtls_keepalive_s);
 	}
+	if (h->connect_extra)
+		n += snprintf(r + n, sizeof(r) - (size_t)n, "%s", h->connect_extra);
 	n += snprintf(r + n, sizeof(r) - (size_t)n, "\r\n");
 	headend_write(h, r, (size_t)n);
 	h->tunnel = h->connect == HC_OK;

@@ -30,6 +30,7 @@
 
 #include "engine/command.h"
 #include "engine/phone/failure.h"
+#include "engine/proto/http.h"
 #include "engine/proto/svc.h"
 #include "engine/trust/trust.h"
 #include "engine/voice/voice.h"
@@ -789,6 +790,160 @@ static void test_fail_closed_in_cstp(void **state)
 	script_tcp_end(&s, -ECONNRESET);
 	assert_failed(&s, R_CLOSED_HANDSHAKE);
 	script_free(&s);
+}
+
+/* ==== The exchange: replies framed, connections replaced ==== */
+
+/*
+ * The login page in chunks (as an ASA frames its replies), with Connection:
+ * close: the phone reads it whole, and sends its form POST on a new
+ * connection (a new TCP connect and TLS handshake, no second GET). A
+ * headend that closes after the page without saying so gets the same.
+ */
+static void test_login_chunked_new_connection(void **state)
+{
+	(void)state;
+	for (int said = 0; said < 2; said++) {
+		struct script s;
+		char page[512];
+
+		snprintf(page, sizeof(page),
+			 "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n%s"
+			 "Set-Cookie: webvpn=; " SVC_EXPIRED "\r\nSet-Cookie: webvpnlogin=1; secure\r\n"
+			 "\r\n7\r\n<html>x\r\n1;ext=1\r\n<\r\n0\r\n\r\n",
+			 said ? "Connection: close\r\n" : "");
+		script_init(&s, "https://198.18.0.1/svc");
+		s.h.get_raw = page;
+		s.h.get_close = true;
+		script_start(&s);
+		script_arrive(&s);
+		script_connect(&s, 0);
+		assert_int_equal(s.h.gets, 1);
+		assert_int_equal(s.h.posts, 0);
+		assert_false(s.ch[CH_TCP].open); /* the page is read; the connection let go */
+		assert_int_equal(fails_all(&s), 0);
+		script_advance(&s, s.now);
+		assert_state(&s, PH_CONNECTING);
+		assert_int_equal(s.ch[CH_TCP].opens, 2);
+		s.h.get_raw = NULL;
+		script_connect(&s, 0);
+		assert_state(&s, PH_TUNNEL);
+		assert_int_equal(s.h.gets, 1);
+		assert_int_equal(s.h.posts, 1);
+		assert_int_equal(s.h.connects, 1);
+		assert_int_equal(samples(&s, M_AUTH), 1);
+		assert_int_equal(fails_all(&s), 0);
+		script_free(&s);
+	}
+}
+
+/*
+ * Replies that break HTTP's framing: a chunk size that is not hex, chunk
+ * data longer than its size said, a head of 10,000 header lines. Each is
+ * HttpMalformed with the HTTP layer's error, never a hang.
+ */
+static void test_login_malformed_framing(void **state)
+{
+	static char many[10000 * 8 + 256];
+	static const struct {
+		const char *reply;
+		int detail;
+	} cases[] = {
+	    {"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nab\r\n0\r\n\r\n",
+	     HTTP_E_CHUNK_HEX},
+	    {"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nabcdef\r\n0\r\n\r\n",
+	     HTTP_E_CHUNK_END},
+	    {many, HTTP_E_HEADERS},
+	};
+	size_t n = (size_t)snprintf(many, sizeof(many), "HTTP/1.1 200 OK\r\n");
+
+	(void)state;
+	for (int i = 0; i < 10000; i++)
+		n += (size_t)snprintf(many + n, sizeof(many) - n, "X-%d: 1\r\n", i % 10);
+	snprintf(many + n, sizeof(many) - n, "Content-Length: 0\r\n\r\n");
+	for (unsigned i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct script s;
+
+		script_init(&s, "https://198.18.0.1/svc");
+		s.h.get_raw = cases[i].reply;
+		script_start(&s);
+		script_arrive(&s);
+		script_connect(&s, 0);
+		assert_failed(&s, R_HTTP_MALFORMED);
+		assert_int_equal(s.p->detail, cases[i].detail);
+		assert_int_equal(s.h.posts, 0);
+		script_free(&s);
+	}
+}
+
+/*
+ * The headend's rekey (X-CSTP-Rekey-Method new-tunnel, every 60 s): at 60 s
+ * the phone leaves the tunnel without logging out, opens a new connection
+ * and sends CONNECT with the same cookie; not a failure, counted in rekeys.
+ * The next one is 60 s after the new tunnel.
+ */
+static void test_rekey(void **state)
+{
+	struct script s;
+	uint64_t up;
+
+	(void)state;
+	script_init(&s, "https://198.18.0.1/");
+	s.h.connect_extra = "X-CSTP-Rekey-Time: 60\r\nX-CSTP-Rekey-Method: new-tunnel\r\n";
+	timers(&s, 0, 0, 0, 0);
+	script_start(&s);
+	script_arrive(&s);
+	script_connect(&s, 0);
+	assert_state(&s, PH_TUNNEL);
+	up = s.now;
+	script_advance(&s, up + 60 * S_SECOND - 1);
+	assert_int_equal(s.ch[CH_TCP].opens, 1);
+	script_advance(&s, up + 60 * S_SECOND);
+	assert_int_equal(s.w.st.rekeys, 1);
+	assert_int_equal(s.h.frames[CSTP_DISCONNECT], 0); /* no logout */
+	assert_int_equal(s.ch[CH_TCP].opens, 2);
+	script_connect(&s, 0);
+	assert_state(&s, PH_TUNNEL);
+	assert_int_equal(s.h.connects, 2);
+	assert_int_equal(s.h.gets, 1); /* no second login */
+	assert_int_equal(s.h.posts, 1);
+	assert_non_null(strstr(s.h.last_connect, "Cookie: webvpn=C00K1E"));
+	assert_int_equal(fails_all(&s), 0);
+	assert_int_equal(s.w.st.up_now, 1);
+	script_advance(&s, up + 120 * S_SECOND - 1);
+	assert_int_equal(s.w.st.rekeys, 1);
+	script_advance(&s, up + 120 * S_SECOND);
+	assert_int_equal(s.w.st.rekeys, 2);
+	script_free(&s);
+}
+
+/*
+ * X-CSTP-Idle-Timeout: 120. A session the headend ends once 120 s passed
+ * without data from the phone ended for idleness (IdleTimeout, the idle
+ * seconds as detail); one it ends before then was closed by it.
+ */
+static void test_idle_timeout(void **state)
+{
+	(void)state;
+	for (int idle = 0; idle < 2; idle++) {
+		struct script s;
+		uint64_t up;
+
+		script_init(&s, "https://198.18.0.1/");
+		s.h.connect_extra = "X-CSTP-Idle-Timeout: 120\r\n";
+		s.cfg.reconnect = RECONNECT_NEVER;
+		script_start(&s);
+		script_arrive(&s);
+		script_connect(&s, 0);
+		assert_state(&s, PH_TUNNEL);
+		up = s.now; /* its ping of the DNS server was its last data */
+		script_advance(&s, up + (idle ? 121 : 100) * S_SECOND);
+		script_tcp_end(&s, 0);
+		assert_failed(&s, idle ? R_IDLE_TIMEOUT : R_CLOSED_BY_HEADEND);
+		if (idle)
+			assert_int_equal(s.p->detail, 121);
+		script_free(&s);
+	}
 }
 
 /* ==== The tunnel: CSTP, keepalive, DPD ==== */
@@ -1799,6 +1954,10 @@ int main(void)
 	    cmocka_unit_test(test_fail_connect),
 	    cmocka_unit_test(test_fail_connect_timer),
 	    cmocka_unit_test(test_fail_closed_in_cstp),
+	    cmocka_unit_test(test_login_chunked_new_connection),
+	    cmocka_unit_test(test_login_malformed_framing),
+	    cmocka_unit_test(test_rekey),
+	    cmocka_unit_test(test_idle_timeout),
 	    cmocka_unit_test(test_keepalive),
 	    cmocka_unit_test(test_dpd_answered),
 	    cmocka_unit_test(test_dpd_from_headend),
