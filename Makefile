@@ -191,7 +191,7 @@ FUZZ_TIMEOUT ?= 10
 FUZZ_CC      ?= clang
 FUZZ_DIR     := $(BUILD)/fuzz
 FUZZ_FLAGS   := -std=gnu11 -g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined \
-                -fno-sanitize-recover=undefined -Wall -Wextra -Werror -MMD -MP -I. -D_GNU_SOURCE
+                -fno-sanitize-recover=undefined -Wall -Wextra -Werror -MMD -MP -I. -I$(BUILD) -D_GNU_SOURCE
 FUZZ_SRC     := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BIN     := $(FUZZ_SRC:tests/fuzz/%.c=$(FUZZ_DIR)/%)
 FUZZ_OBJ     := $(LIB_SRC:%.c=$(FUZZ_DIR)/obj/%.o)
@@ -199,6 +199,8 @@ FUZZ_OBJ     := $(LIB_SRC:%.c=$(FUZZ_DIR)/obj/%.o)
 $(FUZZ_DIR)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link $(PKG_CFLAGS) -c -o $@ $<
+
+$(FUZZ_DIR)/obj/loadgen/version.o $(FUZZ_DIR)/obj/loadgen/labscript.o: $(BUILD)/buildinfo.h
 
 $(FUZZ_DIR)/libfuzz.a: $(FUZZ_OBJ)
 	$(AR) rcs $@ $^

@@ -135,7 +135,7 @@ expect_eq "$NAME (cut short): config [fetched, failed, unfinished]" "0,0,1" \
 	"$(jq -r '[.config.fetched, .config.failed, .config.unfinished] | @csv' "$T/short/report.json")"
 grep -q "cut short by the end of the run" "$T/short/trace/CP-8861-SEP$MAC.log" ||
 	fail "$NAME (cut short)" "the trace does not say the fetch was cut short"
-again=$(grep -c "sending RRQ again" "$T/short/trace/CP-8861-SEP$MAC.log")
+again=$(grep -c "sending RRQ again" "$T/short/trace/CP-8861-SEP$MAC.log" || :)
 [ "$again" -ge 1 ] || fail "$NAME (cut short)" "the trace shows no read request sent again"
 expect_eq "$NAME (cut short): config.retries = the trace's requests sent again" "$again" \
 	"$(jq -r '.config.retries' "$T/short/report.json")"
