@@ -53,6 +53,7 @@
 #include "engine/tls/tls.h"
 #include "engine/trust/certhash.h"
 #include "engine/trust/model.h"
+#include "tests/unit/dtls09.h"
 
 #define S_SECOND 1000000ull
 #define S_T0 (1000 * S_SECOND) /* the virtual clock starts here */
@@ -163,8 +164,8 @@ enum h_dtls {
 	HD_NONE,    /* no X-DTLS-* headers */
 	HD_PSK,     /* PSK-NEGOTIATE with an App-ID */
 	HD_LEGACY,  /* a legacy session (X-DTLS-Session-ID) with the OC-DTLS1_2-AES128-GCM suite */
-	HD_DTLS09,  /* a legacy session with AES256-SHA: DTLS 0.9, as ocserv offers a phone.
-		       No OpenSSL server speaks it: the headend only keeps the datagrams */
+	HD_DTLS09,  /* a legacy session with AES256-SHA: DTLS 0.9, as ocserv offers a phone
+		       (served by hand: tests/unit/dtls09.h) */
 };
 
 /* What the DTLS server does with the phone's handshake. */
@@ -222,8 +223,10 @@ struct headend {
 
 	/* DTLS */
 	SSL_CTX *dctx;
-	SSL *dssl;
-	BIO *dbio;                       /* its datagram membio (owned by dssl) */
+	SSL *dssl;                       /* the OpenSSL server (PSK, DTLS 1.2) */
+	struct dtls09 d09;               /* or the DTLS 0.9 one (HD_DTLS09) */
+	bool d09_on;
+	BIO *dbio;                       /* its datagram membio (owned by dssl, or by us for d09) */
 	uint8_t psk[32];                 /* PSK-NEGOTIATE: the TLS exporter, its side */
 	bool dtls_up;
 	int dgrams_in;                   /* datagrams from the phone */
@@ -359,7 +362,7 @@ static inline int sio_open(struct worker *w, struct phone *p, enum chan_id c, ui
 	} else {
 		ch->recv_posted = true;
 		/* a new DTLS session on the headend for each socket the phone opens */
-		if (s->h.tunnel && s->h.dtls != HD_NONE && s->h.dtls != HD_DTLS09)
+		if (s->h.tunnel && s->h.dtls != HD_NONE)
 			headend_open_dtls(&s->h);
 	}
 	return 0;
@@ -501,6 +504,12 @@ static inline void headend_close_tls(struct headend *h)
 
 static inline void headend_close_dtls(struct headend *h)
 {
+	if (h->d09_on) {
+		d09_free(&h->d09);
+		BIO_free(h->dbio);
+		h->d09_on = false;
+	}
+	h->dbio = NULL;
 	SSL_free(h->dssl);
 	SSL_CTX_free(h->dctx);
 	h->dssl = NULL;
@@ -533,6 +542,10 @@ static inline void headend_dtls(struct headend *h, uint8_t type, const void *pay
 	r[0] = type;
 	if (len)
 		memcpy(r + 1, payload, len);
+	if (h->d09_on) {
+		d09_send(&h->d09, r, 1 + (size_t)len);
+		return;
+	}
 	assert_int_equal(SSL_write(h->dssl, r, 1 + len), 1 + len);
 }
 
@@ -567,6 +580,13 @@ static inline void headend_open_dtls(struct headend *h)
 	static const unsigned char sid_ctx[] = "psw";
 
 	headend_close_dtls(h);
+	if (h->dtls == HD_DTLS09) {
+		h->dbio = membio_new(true);
+		assert_non_null(h->dbio);
+		d09_init(&h->d09, h->master, script_sid, h->dbio);
+		h->d09_on = true;
+		return;
+	}
 	h->dctx = SSL_CTX_new(DTLS_server_method());
 	assert_non_null(h->dctx);
 	SSL_CTX_set_options(h->dctx, SSL_OP_NO_TICKET);
@@ -1093,6 +1113,23 @@ static inline bool script_complete_sends(struct script *s)
 }
 
 /* A datagram from the phone reaches the DTLS server. */
+/* A DTLS record's plaintext from the phone (a CSTP type byte and its payload). */
+static inline void headend_dtls_record(void *arg, const uint8_t *buf, size_t r)
+{
+	struct headend *h = arg;
+
+	if (!r)
+		return;
+	h->dtls_frames[buf[0] & 15]++;
+	if (buf[0] == CSTP_DATA && r - 1 <= sizeof(h->last_data)) {
+		memcpy(h->last_data, buf + 1, r - 1);
+		h->last_data_len = r - 1;
+		h->data_dtls++;
+	}
+	if (buf[0] == CSTP_DPD_REQ && h->answer_dpd)
+		headend_dtls(h, CSTP_DPD_RESP, buf + 1, (uint16_t)(r - 1));
+}
+
 static inline void script_fire_dtls(struct script *s, const uint8_t *d, size_t n)
 {
 	struct headend *h = &s->h;
@@ -1103,7 +1140,17 @@ static inline void script_fire_dtls(struct script *s, const uint8_t *d, size_t n
 		memcpy(h->first_dgram, d, n);
 		h->first_dgram_len = n;
 	}
-	if (!h->dssl || h->dtls_srv == HDS_SILENT)
+	if (h->dtls_srv == HDS_SILENT)
+		return;
+	if (h->d09_on) {
+		d09_input(&h->d09, d, n, headend_dtls_record, h);
+		if (h->d09.stage == D09_UP && !h->dtls_up) {
+			h->dtls_up = true;
+			h->dtls_resumed = 1;
+		}
+		return;
+	}
+	if (!h->dssl)
 		return;
 	membio_feed(h->dbio, d, n);
 	if (!h->dtls_up) {
@@ -1115,16 +1162,8 @@ static inline void script_fire_dtls(struct script *s, const uint8_t *d, size_t n
 		ERR_clear_error();
 		return;
 	}
-	while ((r = SSL_read(h->dssl, buf, sizeof(buf))) > 0) {
-		h->dtls_frames[buf[0] & 15]++;
-		if (buf[0] == CSTP_DATA && (size_t)r - 1 <= sizeof(h->last_data)) {
-			memcpy(h->last_data, buf + 1, (size_t)r - 1);
-			h->last_data_len = (size_t)r - 1;
-			h->data_dtls++;
-		}
-		if (buf[0] == CSTP_DPD_REQ && h->answer_dpd)
-			headend_dtls(h, CSTP_DPD_RESP, buf + 1, (uint16_t)(r - 1));
-	}
+	while ((r = SSL_read(h->dssl, buf, sizeof(buf))) > 0)
+		headend_dtls_record(h, buf, (size_t)r);
 	ERR_clear_error();
 }
 
@@ -1152,7 +1191,7 @@ static inline bool script_deliver(struct script *s)
 		if (tcp->open && n > 0)
 			tcp->recv_posted = true; /* the ring posts the next receive */
 	}
-	while (s->h.dssl && udp->open && udp->recv_posted) {
+	while (s->h.dbio && udp->open && udp->recv_posted) {
 		size_t n = membio_take_dgram(s->h.dbio, script_rx, sizeof(script_rx));
 
 		if (!n)

@@ -13,15 +13,15 @@
  *
  * A phone logs in as IP phones do (phones.client = phone, the default: GET,
  * the login page's webvpnlogin cookie, the form POST, the webvpn cookie)
- * and takes DTLS 0.9 only, on UDP 443 only. The desktop client's XML login
- * (phones.client = anyconnect) is tested beside it; so is its DTLS
- * (PSK-NEGOTIATE, DTLS 1.2), which is what the DTLS tests bring up, since
- * OpenSSL serves no DTLS 0.9 (below).
+ * and takes DTLS 0.9 only, on UDP 443 only: the headend serves that by hand
+ * (tests/unit/dtls09.h). The desktop client's XML login (phones.client =
+ * anyconnect) is tested beside it, and so is its DTLS (PSK-NEGOTIATE, DTLS
+ * 1.2), which the DTLS timing tests use: their server is OpenSSL's.
  *
  * Legacy DTLS: a phone resumes a session made from the master secret it
- * sent. OpenSSL has no server for the DTLS 0.9 record layer (DTLS1_BAD_VER),
- * so the resumption is tested on the legacy suite OC-DTLS1_2-AES128-GCM,
- * which ocserv also offers: the same resumption, over DTLS 1.2.
+ * sent. For a phone that is DTLS 0.9 (DTLS1_BAD_VER), for the desktop
+ * client also the legacy suite OC-DTLS1_2-AES128-GCM, which ocserv offers:
+ * the same resumption, over DTLS 1.2.
  *
  * At the end the program prints the state transitions the tests went
  * through, out of those the state machine has, and lists the others.
@@ -306,9 +306,9 @@ static void test_dtls_legacy_up(void **state)
  * with the master secret its resumption will use), never PSK-NEGOTIATE nor
  * DTLS 1.2; the headend picks AES256-SHA on X-DTLS-Port 4443, and the phone
  * sends a DTLS 0.9 ClientHello (version 0x0100) resuming the headend's
- * session ID with that suite, to UDP 443. No OpenSSL server speaks DTLS 0.9:
- * the headend stays silent, the phone's DTLS times out with its connect
- * timer, and the tunnel carries on over TLS.
+ * session ID with that suite, to UDP 443. A headend that never answers: the
+ * phone's DTLS times out with its connect timer, and the tunnel carries on
+ * over TLS.
  */
 static void test_phone_dtls(void **state)
 {
@@ -319,6 +319,7 @@ static void test_phone_dtls(void **state)
 	(void)state;
 	script_init(&s, "https://vpn.test/svc");
 	s.h.dtls = HD_DTLS09;
+	s.h.dtls_srv = HDS_SILENT;
 	s.h.dtls_port = 4443;
 	script_start(&s);
 	tunnel_up(&s);
@@ -356,6 +357,80 @@ static void test_phone_dtls(void **state)
 	assert_int_equal(s.p->dtls, DT_FAILED);
 	assert_state(&s, PH_TUNNEL);
 	assert_int_equal(fails(&s, R_DTLS_TIMEOUT), 1);
+	assert_int_equal(s.h.data_tls, 1);
+	script_free(&s);
+}
+
+/*
+ * A phone's DTLS 0.9 up, against a headend that serves it as ocserv does
+ * for phones (TLS and DTLS both AES256-SHA): the resumption is checked from
+ * the headend's side (the phone's Finished matches the handshake, keyed by
+ * the master secret of its CONNECT), the ping and its answer go over DTLS,
+ * DTLS keepalives and DPD follow X-DTLS-Keepalive and -DPD, and the logout
+ * leaves on both channels.
+ */
+static void test_phone_dtls_up(void **state)
+{
+	struct script s;
+	uint64_t up;
+
+	(void)state;
+	script_init(&s, "https://vpn.test/svc");
+	s.h.tls_ciphers = "AES256-SHA:@SECLEVEL=0";
+	s.h.dtls = HD_DTLS09;
+	timers(&s, 0, 0, 30, 20);
+	script_start(&s);
+	tunnel_up(&s);
+	if (s.h.d09.why)
+		fail_msg("the headend's DTLS 0.9: %s", s.h.d09.why);
+	assert_int_equal(s.h.d09.stage, D09_UP);
+	assert_int_equal(s.p->dtls, DT_UP);
+	assert_int_equal(s.w.st.dtls_up, 1);
+	assert_int_equal(samples(&s, M_DTLS_HANDSHAKE), 1);
+	assert_int_equal(s.h.data_dtls, 1);
+	assert_int_equal(s.h.data_tls, 0);
+	up = s.now;
+	headend_echo_reply(&s.h, true);
+	script_settle(&s);
+	assert_int_equal(samples(&s, M_PING_RTT), 1);
+	/* keepalive every 20 s of silence; the answered DPD after 30 s without anything */
+	script_advance(&s, up + 20 * S_SECOND);
+	assert_int_equal(s.h.dtls_frames[CSTP_KEEPALIVE], 1);
+	script_advance(&s, up + 30 * S_SECOND);
+	assert_int_equal(s.h.dtls_frames[CSTP_DPD_REQ], 1);
+	assert_int_equal(samples(&s, M_DPD_RTT), 1);
+	assert_int_equal(worker_stop(&s.w, s.now), 0);
+	script_settle(&s);
+	assert_state(&s, PH_DONE);
+	assert_int_equal(s.h.dtls_frames[CSTP_DISCONNECT], 1);
+	assert_int_equal(s.h.frames[CSTP_DISCONNECT], 1);
+	assert_int_equal(fails_all(&s), 0);
+	script_free(&s);
+}
+
+/*
+ * The headend's DTLS suite is not the TLS session's (TLS AES128-SHA, DTLS
+ * AES256-SHA): the phone's resumed session claims its TLS cipher, so the
+ * ServerHello is refused ("old session cipher not returned"): DtlsFailed,
+ * the failure's record hints at the two cipher lists, and the tunnel
+ * carries on over TLS.
+ */
+static void test_phone_dtls_cipher_mismatch(void **state)
+{
+	struct script s;
+	struct failure_rec rec;
+
+	(void)state;
+	script_init(&s, "https://vpn.test/svc");
+	s.h.tls_ciphers = "AES128-SHA:@SECLEVEL=0";
+	s.h.dtls = HD_DTLS09;
+	script_start(&s);
+	tunnel_up(&s);
+	assert_int_equal(s.p->dtls, DT_FAILED);
+	assert_int_equal(s.h.d09.stage, D09_FINISHED); /* its Finished never came */
+	assert_int_equal(fails(&s, R_DTLS_FAILED), 1);
+	assert_int_equal(failq_pop(&s.w.failq, &rec, 1), 1);
+	assert_non_null(strstr(rec.detail, "old session cipher not returned"));
 	assert_int_equal(s.h.data_tls, 1);
 	script_free(&s);
 }
@@ -1939,6 +2014,8 @@ int main(void)
 	    cmocka_unit_test(test_dtls_psk_up),
 	    cmocka_unit_test(test_dtls_legacy_up),
 	    cmocka_unit_test(test_phone_dtls),
+	    cmocka_unit_test(test_phone_dtls_up),
+	    cmocka_unit_test(test_phone_dtls_cipher_mismatch),
 	    cmocka_unit_test(test_phone_dtls_not_offered),
 	    cmocka_unit_test(test_fail_bad_credentials),
 	    cmocka_unit_test(test_fail_nxdomain),
