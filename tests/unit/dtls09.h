@@ -37,11 +37,11 @@
 #include <openssl/rand.h>
 
 #define D09_VERSION 0x0100
-#define D09_SUITE 0x0035 /* AES256-SHA */
-#define D09_REC 13       /* record header: type, version, epoch, sequence (6), length */
-#define D09_HS 12        /* handshake header: type, length (3), seq (2), offset (3), length (3) */
-#define D09_MAC 20
-#define D09_KEY 32
+#define D09_SUITE   0x0035 /* AES256-SHA */
+#define D09_REC	    13	   /* record header: type, version, epoch, sequence (6), length */
+#define D09_HS	    12	   /* handshake header: type, length (3), seq (2), offset (3), length (3) */
+#define D09_MAC	    20
+#define D09_KEY	    32
 
 enum d09_stage { D09_HELLO, D09_FINISHED, D09_UP, D09_FAILED };
 
@@ -49,11 +49,11 @@ struct dtls09 {
 	uint8_t master[48], sid[32], cookie[20];
 	uint8_t crand[32], srand[32];
 	uint8_t kb[2 * D09_MAC + 2 * D09_KEY + 2 * 16]; /* the key block, client's half first */
-	EVP_MD_CTX *hs;       /* MD5+SHA-1 of the handshake, headers left out */
+	EVP_MD_CTX *hs; /* MD5+SHA-1 of the handshake, headers left out */
 	enum d09_stage stage;
-	uint64_t tx_seq[2];   /* the next record sequence, by epoch */
-	BIO *out;             /* datagrams to the phone (borrowed) */
-	const char *why;      /* D09_FAILED: what the phone got wrong */
+	uint64_t tx_seq[2]; /* the next record sequence, by epoch */
+	BIO *out;	    /* datagrams to the phone (borrowed) */
+	const char *why;    /* D09_FAILED: what the phone got wrong */
 };
 
 #define D09_CLIENT_MAC(d) ((d)->kb)
@@ -79,8 +79,8 @@ static inline unsigned d09_get16(const uint8_t *p)
 }
 
 /* The TLS 1.0 PRF of the master secret: out[0..n) from label || a || b. */
-static inline bool d09_prf(const struct dtls09 *d, const char *label, const uint8_t *a,
-			   size_t alen, const uint8_t *b, size_t blen, uint8_t *out, size_t n)
+static inline bool d09_prf(const struct dtls09 *d, const char *label, const uint8_t *a, size_t alen,
+			   const uint8_t *b, size_t blen, uint8_t *out, size_t n)
 {
 	uint8_t seed[128];
 	size_t l = strlen(label);

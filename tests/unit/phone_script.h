@@ -10,9 +10,11 @@
  * re-posted as the ring does. What the phone sends reaches the headend: a
  * real OpenSSL TLS server on memory BIOs (so the phone's own TLS runs for
  * real), an HTTP server scripted per test (the phone's login, GET and form
- * POST, or the desktop client's XML; the CONNECT reply), the CSTP frames of the tunnel, and a real OpenSSL DTLS
- * server keyed as a headend keys it (PSK-NEGOTIATE from the TLS exporter,
- * or a legacy session resumed from the master secret the phone sent).
+ * POST, or the desktop client's XML; the CONNECT reply), the CSTP frames of
+ * the tunnel, and a real OpenSSL DTLS server keyed as a headend keys it
+ * (PSK-NEGOTIATE from the TLS exporter, or a legacy session resumed from the
+ * master secret the phone sent), or for a phone's DTLS 0.9 the server of
+ * tests/unit/dtls09.h.
  *
  * Every state the phone is seen in (at each operation it calls and after
  * each event) is recorded, so that the transitions the tests went through
