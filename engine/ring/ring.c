@@ -54,6 +54,11 @@ struct chan {
 	uint16_t gen;            /* bumped at each open: completions of an older socket are stale */
 	uint8_t inflight;        /* operations the kernel still holds */
 	bool recv_busy, send_busy;
+	/*
+	 * Asked for while the kernel still held an operation of a socket the
+	 * phone has closed since: posted when that stale operation completes.
+	 */
+	bool recv_wanted, send_wanted;
 	uint8_t *rbuf;           /* owned; held by the kernel while a receive is in flight */
 	uint32_t rcap;           /* bytes */
 	uint8_t *sbuf;           /* owned; held by the kernel while a send is in flight */
@@ -194,8 +199,12 @@ static int io_recv(struct worker *w, struct phone *p, enum chan_id c)
 	struct chan *ch = &s->ch[c];
 	struct io_uring_sqe *sqe;
 
-	if (ch->recv_busy || ch->fd < 0)
+	if (ch->fd < 0)
 		return 0;
+	if (ch->recv_busy) {
+		ch->recv_wanted = true;
+		return 0;
+	}
 	if (c == CH_TCP && tcp_held(s))
 		return 0; /* a cut path: the bytes wait in the kernel until it is restored */
 	if (!ch->rbuf) {
@@ -210,6 +219,7 @@ static int io_recv(struct worker *w, struct phone *p, enum chan_id c)
 	io_uring_prep_recv(sqe, ch->fd, ch->rbuf, ch->rcap, 0);
 	io_uring_sqe_set_data64(sqe, ud_make(local_of(r, p), ch->gen, c, OP_RECV));
 	ch->recv_busy = true;
+	ch->recv_wanted = false;
 	ch->inflight++;
 	return 0;
 }
@@ -224,6 +234,7 @@ static int post_send(struct ring *r, struct phone *p, enum chan_id c)
 	io_uring_prep_send(sqe, ch->fd, ch->sbuf + ch->soff, ch->slen - ch->soff, MSG_NOSIGNAL);
 	io_uring_sqe_set_data64(sqe, ud_make(local_of(r, p), ch->gen, c, OP_SEND));
 	ch->send_busy = true;
+	ch->send_wanted = false;
 	ch->inflight++;
 	return 0;
 }
@@ -234,8 +245,10 @@ static bool io_flush(struct worker *w, struct phone *p, enum chan_id c)
 	struct slot *s = slot_of(r, p);
 	struct chan *ch = &s->ch[c];
 
-	if (ch->send_busy || ch->fd < 0 || !phone_pending(p, c))
+	if (ch->send_busy || ch->fd < 0 || !phone_pending(p, c)) {
+		ch->send_wanted |= ch->send_busy && ch->fd >= 0;
 		return ch->send_busy;
+	}
 	if (c == CH_TCP) {
 		if (tcp_held(s))
 			return false; /* held until the path is restored */
@@ -284,6 +297,7 @@ static void chan_close(struct ring *r, struct chan *ch)
 	}
 	close(ch->fd);
 	ch->fd = -1;
+	ch->recv_wanted = ch->send_wanted = false;
 	if (!ch->inflight)
 		chan_free_buffers(ch);
 }
@@ -528,6 +542,14 @@ static void handle_cqe(struct ring *r, struct io_uring_cqe *cqe)
 		/* a completion for a socket the phone has closed */
 		if (ch->fd < 0 && !ch->inflight)
 			chan_free_buffers(ch);
+		/* a newer socket of the channel asked meanwhile: its turn now */
+		if (ch->fd >= 0 && op == OP_RECV && ch->recv_wanted) {
+			ch->recv_wanted = false;
+			io_recv(w, p, (enum chan_id)c);
+		} else if (ch->fd >= 0 && op == OP_SEND && ch->send_wanted) {
+			ch->send_wanted = false;
+			io_flush(w, p, (enum chan_id)c);
+		}
 		return;
 	}
 	switch (op) {
