@@ -199,6 +199,7 @@ struct headend {
 	const char *get_raw;             /* when set: the whole answer to the phone's GET, verbatim */
 	bool get_close;                  /* closes the connection after answering the GET */
 	const char *connect_extra;       /* header lines added to the CONNECT reply (CRLF each) */
+	bool bye_on_disconnect;          /* answers the phone's DISCONNECT with close_notify, then closes */
 
 	/* what it saw */
 	SSL_CTX *ctx;
@@ -987,6 +988,10 @@ static inline void headend_frames(struct headend *h)
 			size_t k = f.len < sizeof(h->last_disconnect) ? f.len : sizeof(h->last_disconnect);
 
 			memcpy(h->last_disconnect, f.payload, k);
+			if (h->bye_on_disconnect) {
+				SSL_shutdown(h->ssl); /* its close_notify, then the end of the stream */
+				h->closed = true;
+			}
 		}
 		memmove(h->cstp, h->cstp + n, h->cstp_len - (size_t)n);
 		h->cstp_len -= (size_t)n;
