@@ -148,7 +148,8 @@ enum h_auth {
 	HA_NO_LOGIN,    /* the GET's answer expires webvpn but sets no webvpnlogin */
 	HA_EMPTY_LOGIN, /* the GET's answer sets webvpnlogin without a value */
 	HA_LOGIN_TWICE, /* the GET's answer sets webvpnlogin twice */
-	HA_REDIRECT,    /* the GET answered 302 to a portal page */
+	HA_REDIRECT,    /* the GET answered 302 to a portal page; XML: the first POST answered
+			   302 to https://other.test/phone (a load-balancing cluster) */
 	HA_GET_SESSION, /* the GET answered with the session cookie at once (no form) */
 };
 
@@ -743,6 +744,12 @@ static inline void headend_answer_xml_post(struct headend *h)
 	case HA_BAD_XML:
 		headend_reply(h, "200 OK", "Content-Type: text/xml\r\n", "<html>hello</html>");
 		return;
+	case HA_REDIRECT:
+		if (h->posts == 1) {
+			headend_reply(h, "302 Found", "Location: https://other.test/phone\r\n", "");
+			return;
+		}
+		break;
 	default:
 		break;
 	}

@@ -913,6 +913,40 @@ static void test_login_chunked_new_connection(void **state)
 }
 
 /*
+ * The desktop login redirected to another server (an ASA cluster's 302 to a
+ * member): the phone resolves and connects to it, checks its certificate
+ * against the trust list again, and logs in there from the start; counted
+ * in redirects, not as a failure.
+ */
+static void test_login_redirect(void **state)
+{
+	struct script s;
+
+	(void)state;
+	script_init(&s, "https://vpn.test/");
+	desktop(&s);
+	s.h.auth = HA_REDIRECT;
+	script_start(&s);
+	bring_up(&s);
+	assert_int_equal(s.h.posts, 1);
+	assert_false(s.ch[CH_TCP].open);
+	script_advance(&s, s.now);
+	assert_state(&s, PH_RESOLVING);
+	assert_string_equal(s.lookup_host, "other.test");
+	script_dns(&s, LOOKUP_OK, "198.18.0.2");
+	assert_string_equal(inet_ntoa(s.ch[CH_TCP].dst.sin_addr), "198.18.0.2");
+	script_connect(&s, 0);
+	assert_state(&s, PH_TUNNEL);
+	assert_int_equal(s.h.posts, 2);
+	assert_non_null(strstr(s.h.last_post, "POST /phone HTTP/1.1\r\n"));
+	assert_non_null(strstr(s.h.last_post, "\r\nHost: other.test\r\n"));
+	assert_int_equal(s.w.st.redirects, 1);
+	assert_int_equal(s.w.st.failovers, 0);
+	assert_int_equal(fails_all(&s), 0);
+	script_free(&s);
+}
+
+/*
  * Replies that break HTTP's framing: a chunk size that is not hex, chunk
  * data longer than its size said, a head of 10,000 header lines. Each is
  * HttpMalformed with the HTTP layer's error, never a hang.
@@ -2038,6 +2072,7 @@ int main(void)
 	    cmocka_unit_test(test_fail_closed_in_cstp),
 	    cmocka_unit_test(test_login_chunked_new_connection),
 	    cmocka_unit_test(test_login_malformed_framing),
+	    cmocka_unit_test(test_login_redirect),
 	    cmocka_unit_test(test_rekey),
 	    cmocka_unit_test(test_idle_timeout),
 	    cmocka_unit_test(test_keepalive),
