@@ -77,7 +77,7 @@ lab-test: all $(BUILD)/badheadend $(BUILD)/htmlgen
 	@tests/run-lab $(BUILD)
 
 bench:
-	@scripts/deps
+	@scripts/deps bench
 	$(MAKE) all $(BUILD)/bench_handshake
 	@scripts/bench $(BUILD)
 
