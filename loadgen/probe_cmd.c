@@ -22,6 +22,7 @@
 #include "engine/phone/phone.h"
 #include "engine/swarm.h"
 #include "engine/trust/cnf.h"
+#include "engine/tls/tls.h"
 #include "loadgen/value.h"
 
 static void usage(FILE *f)
@@ -197,6 +198,7 @@ int probe_main(int argc, char **argv)
 	for (int i = 0; i < cfg.n_models; i++)
 		cfg.models[i].share = 1.0 / cfg.n_models;
 
+	tls_builtin_rsa(); /* the phones' RSA as a run has it */
 	struct swarm *sw = swarm_new(&cfg, err, sizeof(err));
 	if (!sw) {
 		fprintf(stderr, "phoneswarm probe: %s\n", err);

@@ -19,6 +19,7 @@
 #include "engine/ring/clock.h"
 #include "engine/config.h"
 #include "engine/swarm.h"
+#include "engine/tls/tls.h"
 #include "loadgen/event.h"
 #include "loadgen/metrics.h"
 #include "loadgen/outdir.h"
@@ -215,6 +216,7 @@ int run_main(int argc, char **argv)
 		fprintf(stderr, "phoneswarm: metrics at http://%.*s:%u/metrics\n", hl ? hl : 9,
 			hl ? metrics_addr : "localhost", metrics_port(metrics));
 	}
+	tls_builtin_rsa(); /* this process is only ever a TLS client */
 	sw = swarm_new(&cfg, err, sizeof(err));
 	if (!sw) {
 		fprintf(stderr, "phoneswarm: %s: %s\n", scenario, err);
