@@ -11,6 +11,7 @@
 #include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/rsa.h>
+#include <openssl/x509v3.h>
 
 struct identity_ca {
 	X509 *cert;
@@ -161,6 +162,13 @@ X509 *identity_mint(const struct identity_ca *ca, const struct identity_keys *ke
 		ERR_clear_error();
 		return NULL;
 	}
+	/*
+	 * OpenSSL parses a certificate's extensions and takes its SHA-1 the first
+	 * time it is used (SSL_use_certificate), and keeps them: done here, at
+	 * start-up, a phone's certificate is ready before its first connection,
+	 * as a real phone's is.
+	 */
+	X509_check_purpose(x, -1, 0);
 	*key = k;
 	return x;
 }
