@@ -77,6 +77,29 @@ static int64_t phone_index(const char *name, const struct swarm_config *cfg)
 	return (int64_t)(mac - cfg->mac_base);
 }
 
+/*
+ * Every phone holds a TCP and a UDP socket: take all the descriptors the hard
+ * limit allows (a shell's soft limit is often 1,024), and say so when even
+ * that is too few, before phones fail for it.
+ */
+static void raise_nofile(uint32_t phones)
+{
+	struct rlimit rl;
+	rlim_t need = (rlim_t)phones * 2 + 64; /* and the ring, c-ares, outputs */
+
+	if (getrlimit(RLIMIT_NOFILE, &rl))
+		return;
+	if (rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+	if (rl.rlim_cur < need)
+		fprintf(stderr,
+			"phoneswarm: %u phones need about %llu descriptors but this process may "
+			"open %llu (ulimit -Hn): phones beyond that will fail to open sockets\n",
+			phones, (unsigned long long)need, (unsigned long long)rl.rlim_cur);
+}
+
 int run_main(int argc, char **argv)
 {
 	const char *overrides[MAX_OVERRIDES];
@@ -216,6 +239,7 @@ int run_main(int argc, char **argv)
 		fprintf(stderr, "phoneswarm: metrics at http://%.*s:%u/metrics\n", hl ? hl : 9,
 			hl ? metrics_addr : "localhost", metrics_port(metrics));
 	}
+	raise_nofile(cfg.count);
 	tls_builtin_rsa(); /* this process is only ever a TLS client */
 	sw = swarm_new(&cfg, err, sizeof(err));
 	if (!sw) {
