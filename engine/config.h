@@ -2,7 +2,10 @@
  * engine/config.h - what the engine is asked to run.
  *
  * A plain description of a swarm, filled in by loadgen/scenario.c from a
- * scenario file and its -s overrides, read (never written) by the engine.
+ * scenario file and its -s overrides, read (never written) by the engine;
+ * with the CAs its paths name, read once by config_load_cas(), and the
+ * rules that hold across its keys, which the scenario loader and the
+ * swarm both apply.
  * Durations are in microseconds, rates in phones per second. Strings and
  * arrays are owned by the config and freed by config_free().
  */
@@ -15,6 +18,9 @@
 
 #include "engine/phone/policy.h"
 
+struct identity_ca;
+struct url;
+
 #define CONFIG_MAX_HASHES 10 /* certHash1..certHash10, as a phone's config */
 #define CONFIG_MAX_DNS 2     /* a phone has two DNS servers */
 #define CONFIG_MAX_MODELS 16
@@ -25,7 +31,23 @@ enum dtls_mode {
 	DTLS_MODE_LEGACY, /* legacy Cisco DTLS 0.9 (resumed session from the master secret) */
 	DTLS_MODE_PSK,    /* DTLS 1.2 keyed by the TLS exporter (PSK-NEGOTIATE) */
 	DTLS_MODE_OFF,    /* no DTLS: everything over the TLS tunnel */
+	DTLS_MODE__COUNT
 };
+
+/* The modes' names, as dtls.mode, report.json and the page write them ("legacy"). */
+extern const char *const dtls_mode_names[DTLS_MODE__COUNT];
+
+/* The chains a phone's identity can be minted on; phones.ca_cert stands in for any. */
+enum ca_chain {
+	CHAIN_ANY,	/* phones.ca_cert / ca_key */
+	CHAIN_MIC,	/* phones.mic_ca / mic_ca_key: the SHA-256 manufacturing CA */
+	CHAIN_MIC_SHA1, /* phones.mic_sha1_ca / mic_sha1_ca_key: the SHA-1 one (79xx, 99xx) */
+	CHAIN_LSC,	/* phones.lsc_ca / lsc_ca_key: the CAPF */
+	CHAIN__COUNT
+};
+
+/* The scenario keys of each chain's CA certificate and key ("phones.mic_ca"). */
+extern const char *const config_chain_keys[CHAIN__COUNT][2];
 
 enum auth_method {
 	AUTH_CERTIFICATE, /* the phone's own certificate (MIC or LSC) */
@@ -50,7 +72,9 @@ struct swarm_config {
 	bool host_id_check;                       /* URL host must match the cert's CN or SAN */
 	uint8_t cert_hashes[CONFIG_MAX_HASHES][20]; /* SHA-1 of the leaf DER */
 	int n_cert_hashes;
-	char *cnf;                                /* phone config file (coming later); NULL: none */
+	char *cnf;                                /* headend.cnf: a phone config file the
+						     URLs, hashes and host-ID check come
+						     from; NULL: none */
 	struct in_addr dns[CONFIG_MAX_DNS];
 	int n_dns;
 
@@ -69,6 +93,8 @@ struct swarm_config {
 	char *password_pattern; /* password auth */
 	char *ca_cert;          /* PEM path: CA that signs the phones' identities */
 	char *ca_key;           /* PEM path: its private key */
+	struct identity_ca *ca[CHAIN__COUNT]; /* owned: each chain's CA as read from the paths
+						 above by config_load_cas(); NULL: none */
 	uint64_t mac_base;      /* first MAC; phone i gets mac_base + i */
 	uint32_t *source;       /* IPv4 source addresses (network order); NULL: any */
 	uint32_t n_source;
@@ -119,7 +145,40 @@ struct swarm_config {
 	bool probe;             /* phoneswarm probe: phone i is model i; record, don't refuse */
 };
 
+/* The mode named name exactly ("psk"), or -1. */
+int dtls_mode_parse(const char *name);
+
 void config_defaults(struct swarm_config *cfg);
 void config_free(struct swarm_config *cfg);
+
+/* The CA certificate and key paths of chain c (NULL where not given). */
+void config_chain_paths(const struct swarm_config *cfg, enum ca_chain c, const char **cert,
+			const char **key);
+
+/*
+ * Reads the CA of every chain whose certificate and key paths are given,
+ * once (cfg->ca; a chain already read is kept). 0, or -1 with why in err,
+ * the chain in *bad and whether its key file is at fault (it cannot be
+ * read, is not a PEM private key, or not the certificate's) in *key_fault.
+ */
+int config_load_cas(struct swarm_config *cfg, char *err, size_t errlen, enum ca_chain *bad,
+		    bool *key_fault);
+
+/*
+ * Certificate phones: the chain an identity needs that has no CA given
+ * (a MIC is minted on its model's manufacturing chain, SHA-1 or SHA-256,
+ * an LSC on the CAPF's; phones.ca_cert stands in for any), with why in
+ * err ("model 8861 presents a MIC on the SHA-256 manufacturing chain");
+ * -1 when every identity finds its CA. Unknown models are not looked at.
+ */
+int config_chain_missing(const struct swarm_config *cfg, char *err, size_t errlen);
+
+/*
+ * A URL (headend.url, or url2.. of the phone config) that names a host
+ * needs the phones' DNS servers (headend.dns): when one does and none are
+ * given, the first such URL's number (0: headend.url, i: more_urls[i - 1])
+ * with the URL in *u; else -1. URLs that do not parse are not looked at.
+ */
+int config_dns_missing(const struct swarm_config *cfg, struct url *u);
 
 #endif

@@ -37,20 +37,12 @@
 
 #define KEY_POOL 4 /* RSA keys shared by all phone identities */
 
-/* The chains a phone identity can be minted on. */
-enum chain { ID_ANY, ID_MIC, ID_MIC_SHA1, ID_LSC, ID__COUNT };
-static const char *const chain_name[ID__COUNT] = {"phones.ca_cert", "phones.mic_ca",
-						  "phones.mic_sha1_ca", "phones.lsc_ca"};
-static const char *const chain_key_name[ID__COUNT] = {
-    "phones.ca_key", "phones.mic_ca_key", "phones.mic_sha1_ca_key", "phones.lsc_ca_key"};
-
 struct swarm {
 	const struct swarm_config *cfg;
 	struct url url[CONFIG_MAX_URLS];
 	const char *url_text[CONFIG_MAX_URLS]; /* borrowed from the config */
 	int n_urls;
 	bool needs_dns;
-	struct identity_ca *ca[ID__COUNT]; /* by chain; NULL where none was given */
 	struct identity_keys *keys;
 	const struct model *model[CONFIG_MAX_MODELS];
 	SSL_CTX *tls_ctx[CONFIG_MAX_MODELS];
@@ -104,7 +96,7 @@ struct swarm *swarm_new(const struct swarm_config *cfg, char *err, size_t errlen
 		if (!url_host_is_ipv4(&sw->url[i]))
 			sw->needs_dns = true;
 	}
-	if (sw->needs_dns && cfg->n_dns == 0) {
+	if (config_dns_missing(cfg, &sw->url[0]) >= 0) {
 		snprintf(err, errlen,
 			 "headend.url names a host: headend.dns must give the phones' DNS servers");
 		goto out_free;
@@ -140,41 +132,23 @@ struct swarm *swarm_new(const struct swarm_config *cfg, char *err, size_t errlen
 			   !cfg->lsc_ca;
 
 	if (cfg->auth == AUTH_CERTIFICATE && !no_identity) {
-		const char *paths[ID__COUNT][2] = {{cfg->ca_cert, cfg->ca_key},
-						   {cfg->mic_ca, cfg->mic_ca_key},
-						   {cfg->mic_sha1_ca, cfg->mic_sha1_ca_key},
-						   {cfg->lsc_ca, cfg->lsc_ca_key}};
-		char why[400];
-		bool key_fault;
+		const char *cert, *key;
+		char why[200];
+		int c = config_chain_missing(cfg, why, sizeof(why));
 
-		for (int c = 0; c < ID__COUNT; c++) {
-			if (!paths[c][0])
-				continue;
-			sw->ca[c] = identity_ca_load(paths[c][0], paths[c][1], why, sizeof(why),
-						     &key_fault);
-			if (!sw->ca[c]) {
-				snprintf(err, errlen, "%s: %s",
-					 key_fault ? chain_key_name[c] : chain_name[c], why);
-				goto out_free;
-			}
-		}
 		/* every phone must find the CA its identity needs */
-		for (int i = 0; i < cfg->n_models; i++) {
-			bool sha1 = sw->model[i]->mic_sha1;
-
-			if (cfg->lsc_share < 1 && !sw->ca[sha1 ? ID_MIC_SHA1 : ID_MIC] && !sw->ca[ID_ANY]) {
-				snprintf(err, errlen,
-					 "model %s presents a MIC on the %s manufacturing chain: give %s "
-					 "(or phones.ca_cert for every phone)",
-					 sw->model[i]->name, sha1 ? "SHA-1" : "SHA-256",
-					 chain_name[sha1 ? ID_MIC_SHA1 : ID_MIC]);
+		if (c >= 0) {
+			snprintf(err, errlen, "%s: give %s (or phones.ca_cert for every phone)", why,
+				 config_chain_keys[c][0]);
+			goto out_free;
+		}
+		for (c = 0; c < CHAIN__COUNT; c++) {
+			config_chain_paths(cfg, (enum ca_chain)c, &cert, &key);
+			if (cert && !cfg->ca[c]) {
+				snprintf(err, errlen, "%s: not read (config_load_cas)",
+					 config_chain_keys[c][0]);
 				goto out_free;
 			}
-		}
-		if (cfg->lsc_share > 0 && !sw->ca[ID_LSC] && !sw->ca[ID_ANY]) {
-			snprintf(err, errlen, "phones.identity has LSC phones: give phones.lsc_ca "
-					      "(or phones.ca_cert for every phone)");
-			goto out_free;
 		}
 		sw->keys = identity_keys_new(KEY_POOL);
 		if (!sw->keys) {
@@ -219,8 +193,6 @@ void swarm_free(struct swarm *sw)
 		SSL_CTX_free(sw->tls_ctx[i]);
 	SSL_CTX_free(sw->dtls_legacy);
 	SSL_CTX_free(sw->dtls_psk);
-	for (int c = 0; c < ID__COUNT; c++)
-		identity_ca_free(sw->ca[c]);
 	identity_keys_free(sw->keys);
 	p2p_board_free(sw->p2p);
 	free(sw);
@@ -293,8 +265,8 @@ static int make_phones(struct swarm *sw, struct worker *w)
 			/* the identity: LSC or MIC (on the model's chain), and its validity */
 			bool lsc = mix_point(g, 1) < cfg->lsc_share;
 			double v = mix_point(g, 2);
-			enum chain c = lsc ? ID_LSC : p->model->mic_sha1 ? ID_MIC_SHA1 : ID_MIC;
-			const struct identity_ca *ca = sw->ca[c] ? sw->ca[c] : sw->ca[ID_ANY];
+			enum ca_chain c = lsc ? CHAIN_LSC : p->model->mic_sha1 ? CHAIN_MIC_SHA1 : CHAIN_MIC;
+			const struct identity_ca *ca = cfg->ca[c] ? cfg->ca[c] : cfg->ca[CHAIN_ANY];
 			enum validity val = v < cfg->expired_share ? EXPIRED
 					    : v < cfg->expired_share + cfg->not_yet_share
 						    ? NOT_YET_VALID
@@ -438,24 +410,9 @@ bool swarm_done(struct swarm *sw)
 
 void swarm_stats(struct swarm *sw, struct stats *out)
 {
-	uint64_t *o = (uint64_t *)out;
-	const size_t n = sizeof(*out) / sizeof(uint64_t);
-
 	memset(out, 0, sizeof(*out));
-	for (int i = 0; i < sw->n_workers; i++) {
-		const uint64_t *s = (const uint64_t *)&sw->workers[i].st;
-
-		for (size_t k = 0; k < n; k++)
-			o[k] += __atomic_load_n(&s[k], __ATOMIC_RELAXED);
-	}
-	/* the worst call is the worst of any worker's, not a sum */
-	out->mos_worst_milli = 0;
-	for (int i = 0; i < sw->n_workers; i++) {
-		uint64_t m = STAT_GET(&sw->workers[i].st, mos_worst_milli);
-
-		if (m > out->mos_worst_milli)
-			out->mos_worst_milli = m;
-	}
+	for (int i = 0; i < sw->n_workers; i++)
+		stats_add(out, &sw->workers[i].st);
 }
 
 static int by_time(const void *a, const void *b)
@@ -599,17 +556,6 @@ struct p2p_board *swarm_p2p(struct swarm *sw)
 SSL_CTX *swarm_dtls_ctx(struct swarm *sw, bool psk)
 {
 	return psk ? sw->dtls_psk : sw->dtls_legacy;
-}
-
-const char *metric_name(enum metric m)
-{
-	static const char *const names[M__COUNT] = {
-		"tcp_connect",    "tls_handshake",  "auth",    "cstp_connect",
-		"dtls_handshake", "time_to_tunnel", "dpd_rtt",        "ping_rtt",       "reconnect",
-		"rtp_rtt",        "rtp_jitter_down", "rtp_jitter_up", "rtp_send_late",
-		"tftp_fetch",
-	};
-	return (unsigned)m < M__COUNT ? names[m] : "?";
 }
 
 int swarm_command(struct swarm *sw, const struct phone_command *c)

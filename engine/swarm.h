@@ -23,7 +23,10 @@ struct hist;
 struct model;
 struct p2p_board;
 
-/* Check and prepare a run of cfg (borrowed for the swarm's life). NULL with err set. */
+/*
+ * Check and prepare a run of cfg (borrowed for the swarm's life, its CAs
+ * read by config_load_cas()). NULL with err set.
+ */
 struct swarm *swarm_new(const struct swarm_config *cfg, char *err, size_t errlen);
 void swarm_free(struct swarm *sw);
 /* Start the workers; arrivals begin about 10 ms after they are ready. 0 or -errno (err set). */

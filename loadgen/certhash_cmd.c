@@ -16,6 +16,7 @@
 #include <openssl/x509v3.h>
 
 #include "engine/trust/certhash.h"
+#include "loadgen/cmdline.h"
 
 static void print_time(const char *label, const ASN1_TIME *t)
 {
@@ -94,18 +95,29 @@ static int one_file(const char *path)
 	return 0;
 }
 
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: phoneswarm certhash FILE...\n"
+		   "  prints each certificate's SHA-1 (hex and Base64, as certHashN) and SHA-256\n");
+}
+
 int certhash_main(int argc, char **argv)
 {
+	static const struct option opts[] = {
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	struct cmdline cl = {.argc = argc, .argv = argv, .shortopts = "h", .longopts = opts,
+			     .usage = usage};
 	int rc = 0;
 
-	if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
-		fprintf(argc < 2 ? stderr : stdout,
-			"usage: phoneswarm certhash FILE...\n"
-			"  prints each certificate's SHA-1 (hex and Base64, as certHashN) and "
-			"SHA-256\n");
-		return argc < 2 ? 2 : 0;
-	}
-	for (int i = 1; i < argc; i++) {
+	while (cmdline_next(&cl) != -1)
+		;
+	if (cl.exit >= 0)
+		return cl.exit;
+	if (!cmdline_operands(&cl, 1, -1))
+		return 2;
+	for (int i = optind; i < argc; i++) {
 		if (one_file(argv[i]))
 			rc = 2;
 		if (i + 1 < argc)

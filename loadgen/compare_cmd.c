@@ -6,13 +6,13 @@
  */
 #include "loadgen/compare_cmd.h"
 
-#include <getopt.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
+#include "loadgen/cmdline.h"
 #include "report/compare.h"
 #include "report/contract.h"
 #include "report/jsonread.h"
@@ -93,14 +93,15 @@ int compare_main(int argc, char **argv)
 	    {NULL, 0, NULL, 0},
 	};
 	static struct compare_tol tols[MAX_TOLS];
+	struct cmdline cl = {.argc = argc, .argv = argv, .shortopts = "t:h", .longopts = opts,
+			     .usage = usage};
 	struct jval *base = NULL, *new = NULL;
 	struct compare_row *rows = NULL;
 	size_t n_tols = 0, n_rows = 0;
 	char why[1024];
 	int opt, rc = EXIT_USAGE, reg, warnings, vanished = 0;
 
-	optind = 1;
-	while ((opt = getopt_long(argc, argv, "t:h", opts, NULL)) != -1) {
+	while ((opt = cmdline_next(&cl)) != -1) {
 		switch (opt) {
 		case 't':
 			if (n_tols == MAX_TOLS) {
@@ -114,18 +115,12 @@ int compare_main(int argc, char **argv)
 			}
 			n_tols++;
 			break;
-		case 'h':
-			usage(stdout);
-			return 0;
-		default:
-			usage(stderr);
-			return EXIT_USAGE;
 		}
 	}
-	if (argc - optind != 2) {
-		usage(stderr);
+	if (cl.exit >= 0)
+		return cl.exit;
+	if (!cmdline_operands(&cl, 2, 2))
 		return EXIT_USAGE;
-	}
 	base = load(argv[optind]);
 	new = base ? load(argv[optind + 1]) : NULL;
 	if (!new)

@@ -10,8 +10,7 @@
 #include "loadgen/probe_cmd.h"
 #include "loadgen/reflect_cmd.h"
 #include "loadgen/run.h"
-
-#define PHONESWARM_VERSION "0.1.0"
+#include "loadgen/version.h"
 
 static void usage(FILE *f)
 {
@@ -27,7 +26,7 @@ static void usage(FILE *f)
 		   "  phoneswarm help\n\n"
 		   "Exit status: 0 expectations held, 1 an expectation failed, 2 usage or\n"
 		   "scenario error, 3 runtime error. See README.md.\n",
-		PHONESWARM_VERSION);
+		version_string());
 }
 
 int main(int argc, char **argv)
@@ -49,7 +48,7 @@ int main(int argc, char **argv)
 	if (!strcmp(argv[1], "certhash"))
 		return certhash_main(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "version") || !strcmp(argv[1], "--version")) {
-		printf("phoneswarm %s\n", PHONESWARM_VERSION);
+		version_print(stdout);
 		return 0;
 	}
 	if (!strcmp(argv[1], "help") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {

@@ -12,7 +12,6 @@
 #include "loadgen/merge_cmd.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -20,6 +19,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "loadgen/cmdline.h"
 #include "report/merge.h"
 #include "report/csvread.h"
 #include "engine/stats/hist.h"
@@ -95,14 +95,15 @@ int merge_main(int argc, char **argv)
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
+	struct cmdline cl = {.argc = argc, .argv = argv, .shortopts = "o:h", .longopts = opts,
+			     .usage = usage};
 	struct merge m = {0};
 	const char *out = NULL;
 	uint64_t peak = 0;
 	bool partial = false;
 	int opt, rc = EXIT_USAGE;
 
-	optind = 1;
-	while ((opt = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
+	while ((opt = cmdline_next(&cl)) != -1) {
 		switch (opt) {
 		case 'o':
 			out = optarg;
@@ -110,15 +111,13 @@ int merge_main(int argc, char **argv)
 		case 'p':
 			partial = true;
 			break;
-		case 'h':
-			usage(stdout);
-			return 0;
-		default:
-			usage(stderr);
-			return EXIT_USAGE;
 		}
 	}
-	if (!out || optind == argc || argc - optind > MAX_RUNS) {
+	if (cl.exit >= 0)
+		return cl.exit;
+	if (!cmdline_operands(&cl, 1, MAX_RUNS))
+		return EXIT_USAGE;
+	if (!out) {
 		usage(stderr);
 		return EXIT_USAGE;
 	}

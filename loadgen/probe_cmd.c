@@ -10,7 +10,6 @@
  */
 #include "loadgen/probe_cmd.h"
 
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +22,7 @@
 #include "engine/swarm.h"
 #include "engine/trust/cnf.h"
 #include "engine/tls/tls.h"
+#include "loadgen/cmdline.h"
 #include "loadgen/value.h"
 
 static void usage(FILE *f)
@@ -88,6 +88,8 @@ int probe_main(int argc, char **argv)
 		{"timeout", required_argument, NULL, 'T'}, {"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
+	struct cmdline cl = {.argc = argc, .argv = argv, .shortopts = "h", .longopts = opts,
+			     .usage = usage};
 	struct swarm_config cfg;
 	struct phone_cnf cnf;
 	const char *cnf_path = NULL;
@@ -100,8 +102,7 @@ int probe_main(int argc, char **argv)
 		snprintf(cfg.models[k].model, sizeof(cfg.models[0].model), "%s", model_at(k)->name);
 		cfg.n_models++;
 	}
-	optind = 1;
-	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	while ((opt = cmdline_next(&cl)) != -1) {
 		switch (opt) {
 		case 'c':
 			cnf_path = optarg;
@@ -143,14 +144,14 @@ int probe_main(int argc, char **argv)
 			cfg.ca_key = strdup(optarg);
 			break;
 		case 't': {
-			static const char *const modes[] = {"auto", "legacy", "psk", "off"};
-			int k;
+			int k = dtls_mode_parse(optarg);
 
-			for (k = 0; k < 4 && strcmp(optarg, modes[k]); k++)
-				;
-			if (k == 4) {
-				fprintf(stderr, "phoneswarm probe: --dtls %s: auto, legacy, psk or off\n",
-					optarg);
+			if (k < 0) {
+				fprintf(stderr, "phoneswarm probe: --dtls %s:", optarg);
+				for (k = 0; k < DTLS_MODE__COUNT; k++)
+					fprintf(stderr, "%s %s", !k ? "" : k + 1 < DTLS_MODE__COUNT ? "," : " or",
+						dtls_mode_names[k]);
+				fputc('\n', stderr);
 				goto out_usage;
 			}
 			cfg.dtls_mode = (enum dtls_mode)k;
@@ -163,13 +164,11 @@ int probe_main(int argc, char **argv)
 				goto out_usage;
 			}
 			break;
-		case 'h':
-			usage(stdout);
-			config_free(&cfg);
-			return 0;
-		default:
-			goto out_usage;
 		}
+	}
+	if (cl.exit >= 0) {
+		config_free(&cfg);
+		return cl.exit;
 	}
 	if (cnf_path) {
 		if (cnf_load(cnf_path, &cnf, err, sizeof(err))) {
@@ -198,6 +197,14 @@ int probe_main(int argc, char **argv)
 	for (int i = 0; i < cfg.n_models; i++)
 		cfg.models[i].share = 1.0 / cfg.n_models;
 
+	enum ca_chain bad;
+	bool key_fault;
+
+	if (config_load_cas(&cfg, err, sizeof(err), &bad, &key_fault)) {
+		fprintf(stderr, "phoneswarm probe: %s: %s\n", config_chain_keys[bad][key_fault], err);
+		config_free(&cfg);
+		return 2;
+	}
 	tls_builtin_rsa(); /* the phones' RSA as a run has it */
 	struct swarm *sw = swarm_new(&cfg, err, sizeof(err));
 	if (!sw) {

@@ -3,7 +3,6 @@
  */
 #include "loadgen/reflect_cmd.h"
 
-#include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +10,7 @@
 #include <arpa/inet.h>
 
 #include "engine/voice/reflect.h"
+#include "loadgen/cmdline.h"
 #include "loadgen/value.h"
 
 static volatile sig_atomic_t stop;
@@ -41,14 +41,15 @@ int reflect_main(int argc, char **argv)
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
+	struct cmdline cl = {.argc = argc, .argv = argv, .shortopts = "h", .longopts = opts,
+			     .usage = usage};
 	struct sockaddr_in sa = {.sin_family = AF_INET};
 	struct reflect_stats st;
 	uint64_t slots = 256, jitter_us = 0;
 	bool have = false;
 	int opt;
 
-	optind = 1;
-	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	while ((opt = cmdline_next(&cl)) != -1) {
 		switch (opt) {
 		case 'l': {
 			char host[64];
@@ -86,15 +87,13 @@ int reflect_main(int argc, char **argv)
 				return 2;
 			}
 			break;
-		case 'h':
-			usage(stdout);
-			return 0;
-		default:
-			usage(stderr);
-			return 2;
 		}
 	}
-	if (!have || optind != argc) {
+	if (cl.exit >= 0)
+		return cl.exit;
+	if (!cmdline_operands(&cl, 0, 0))
+		return 2;
+	if (!have) {
 		usage(stderr);
 		return 2;
 	}

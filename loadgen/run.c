@@ -1,13 +1,15 @@
 /*
- * loadgen/run.c - the run's timeline: load the scenario, start the swarm,
- * show progress while it runs, then write the report and the summary.
+ * loadgen/run.c - "phoneswarm run": its options, then a run in order: load
+ * the scenario (with the -s overrides and --shard), prepare the output
+ * directory and /metrics, start the swarm, hand it to the timeline
+ * (loadgen/timeline.c) until every phone is done, then write report.json,
+ * report.html, the summary and the traces.
  *
  * Exit status (a public contract): 0 every expectation held, 1 one failed,
  * 2 usage or scenario error, 3 runtime error.
  */
 #include "loadgen/run.h"
 
-#include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +22,7 @@
 #include "engine/config.h"
 #include "engine/swarm.h"
 #include "engine/tls/tls.h"
+#include "loadgen/cmdline.h"
 #include "loadgen/event.h"
 #include "loadgen/metrics.h"
 #include "loadgen/outdir.h"
@@ -77,6 +80,192 @@ static int64_t phone_index(const char *name, const struct swarm_config *cfg)
 	return (int64_t)(mac - cfg->mac_base);
 }
 
+/* What the command line asks of a run, beside the scenario's own keys. */
+struct run_opts {
+	const char *scenario;
+	const char *overrides[MAX_OVERRIDES]; /* -s, in order */
+	int n_over;
+	const char *dir;		      /* -o */
+	bool quiet;			      /* -q */
+	const char *traces[MAX_OVERRIDES];    /* --trace */
+	int n_traces;
+	uint64_t trace_failed;		      /* --trace-failed */
+	struct shard shard;		      /* --shard */
+	const char *metrics_addr;	      /* --metrics-listen; NULL: none */
+};
+
+/* The options into o; -1 to go on, else the exit status (help printed, or a usage error). */
+static int parse(int argc, char **argv, struct run_opts *o)
+{
+	static const struct option longopts[] = {
+		{"trace", required_argument, NULL, 'T'},
+		{"trace-failed", required_argument, NULL, 'F'},
+		{"shard", required_argument, NULL, 'S'},
+		{"metrics-listen", required_argument, NULL, 'M'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	struct cmdline cl = {.argc = argc, .argv = argv, .shortopts = "s:o:qh",
+			     .longopts = longopts, .usage = usage};
+	char err[512];
+	int opt;
+
+	while ((opt = cmdline_next(&cl)) != -1) {
+		switch (opt) {
+		case 'T':
+			if (o->n_traces == MAX_OVERRIDES) {
+				fprintf(stderr, "phoneswarm: too many --trace options\n");
+				return EXIT_USAGE;
+			}
+			o->traces[o->n_traces++] = optarg;
+			break;
+		case 'F':
+			if (value_uint(optarg, 0, UINT32_MAX, &o->trace_failed)) {
+				fprintf(stderr, "phoneswarm: --trace-failed %s: not a whole number\n",
+					optarg);
+				return EXIT_USAGE;
+			}
+			break;
+		case 'S':
+			if (shard_parse(optarg, &o->shard, err, sizeof(err))) {
+				fprintf(stderr, "phoneswarm: %s\n", err);
+				return EXIT_USAGE;
+			}
+			break;
+		case 'M':
+			o->metrics_addr = optarg;
+			break;
+		case 's':
+			if (o->n_over == MAX_OVERRIDES) {
+				fprintf(stderr, "phoneswarm: too many -s overrides\n");
+				return EXIT_USAGE;
+			}
+			o->overrides[o->n_over++] = optarg;
+			break;
+		case 'o':
+			o->dir = optarg;
+			break;
+		case 'q':
+			o->quiet = true;
+			break;
+		}
+	}
+	if (cl.exit >= 0)
+		return cl.exit;
+	if (!cmdline_operands(&cl, 1, 1))
+		return EXIT_USAGE;
+	o->scenario = argv[optind];
+	return -1;
+}
+
+/* --trace and --trace-failed into cfg. 0, or the exit status. */
+static int set_traces(struct swarm_config *cfg, const struct run_opts *o)
+{
+	cfg->trace_failed = (uint32_t)o->trace_failed;
+	if (cfg->capacity && !cfg->trace_failed)
+		cfg->trace_failed = 3; /* how the first phones were refused, as they saw it */
+	if (!o->n_traces)
+		return 0;
+	cfg->trace_phones = calloc((size_t)o->n_traces, sizeof(*cfg->trace_phones));
+	if (!cfg->trace_phones)
+		return EXIT_RUNTIME;
+	for (int i = 0; i < o->n_traces; i++) {
+		int64_t idx = phone_index(o->traces[i], cfg);
+
+		if (idx < 0) {
+			fprintf(stderr, "phoneswarm: --trace %s: no such phone (give an index "
+					"0..%u, a MAC, SEP<MAC> or its CN)\n",
+				o->traces[i], cfg->count - 1);
+			return EXIT_USAGE;
+		}
+		cfg->trace_phones[cfg->n_trace_phones++] = (uint32_t)idx;
+	}
+	return 0;
+}
+
+/* /metrics on the address asked for, said on stderr. NULL when it cannot listen (said). */
+static struct metrics *serve_metrics(const char *addr)
+{
+	char err[512];
+	struct metrics *m = metrics_listen(addr, err, sizeof(err));
+	int hl;
+
+	if (!m) {
+		fprintf(stderr, "phoneswarm: --metrics-listen %s\n", err);
+		return NULL;
+	}
+	hl = (int)(strrchr(addr, ':') - addr);
+	fprintf(stderr, "phoneswarm: metrics at http://%.*s:%u/metrics\n", hl ? hl : 9,
+		hl ? addr : "localhost", metrics_port(m));
+	return m;
+}
+
+/*
+ * The swarm started: the timeline watches it to the end (serving
+ * /metrics, then closed), and the report, the page, the summary and the
+ * traces are written. The exit status.
+ */
+static int watch(struct swarm *sw, const struct swarm_config *cfg,
+		 const struct timeline_spec *spec, const struct run_opts *o,
+		 struct metrics *metrics)
+{
+	struct timeline_opts topts = {
+		.dir = o->dir,
+		.scenario = o->scenario,
+		.quiet = o->quiet,
+		.interval_us = cfg->interval_us,
+		.checkpoint_us = cfg->checkpoint_us,
+		.metrics = metrics,
+	};
+	struct run_result res = {
+		.scenario = o->scenario,
+		.cfg = cfg,
+		.shard_index = o->shard.index,
+		.shard_count = o->shard.count,
+	};
+	struct timeline *tl = timeline_new(sw, cfg, spec, &topts);
+	char err[512], path[4096];
+	int rc = 0, wr, nt;
+
+	if (!tl) {
+		fprintf(stderr, "phoneswarm: out of memory\n");
+		swarm_request_stop(sw);
+		rc = EXIT_RUNTIME;
+		while (!swarm_done(sw))
+			usleep(100000);
+	} else if (timeline_run(tl, (volatile int *)&interrupted, &res)) {
+		rc = EXIT_RUNTIME;
+	}
+	metrics_close(metrics); /* served while the run goes on */
+	if (swarm_wait(sw, err, sizeof(err))) {
+		fprintf(stderr, "phoneswarm: %s\n", err);
+		rc = EXIT_RUNTIME;
+	}
+	snprintf(path, sizeof(path), "%s/report.json", o->dir);
+	wr = report_write_json(&res, path);
+	if (wr) {
+		fprintf(stderr, "phoneswarm: %s: %s\n", path, strerror(-wr));
+		rc = EXIT_RUNTIME;
+	}
+	wr = report_html_write(&res, o->dir);
+	if (wr) {
+		fprintf(stderr, "phoneswarm: %s/report.html: %s\n", o->dir, strerror(-wr));
+		rc = EXIT_RUNTIME;
+	}
+	report_print_summary(&res, o->dir, stdout);
+	nt = swarm_write_traces(sw, o->dir);
+	if (nt < 0) {
+		fprintf(stderr, "phoneswarm: %s/trace: %s\n", o->dir, strerror(-nt));
+		rc = EXIT_RUNTIME;
+	} else if (nt > 0) {
+		printf("  traces     %d in %s/trace/\n", nt, o->dir);
+	}
+	if (tl && timeline_failed(tl) && rc == 0)
+		rc = EXIT_EXPECT;
+	timeline_free(tl);
+	return rc;
+}
+
 /*
  * Every phone holds a TCP and a UDP socket: take all the descriptors the hard
  * limit allows (a shell's soft limit is often 1,024), and say so when even
@@ -102,223 +291,72 @@ static void raise_nofile(uint32_t phones)
 
 int run_main(int argc, char **argv)
 {
-	const char *overrides[MAX_OVERRIDES];
-	int n_over = 0, opt, rc = 0;
-	const char *dir = "phoneswarm-out";
-	bool quiet = false;
-	char err[512], path[4096];
+	struct run_opts o = {.dir = "phoneswarm-out"};
 	struct swarm_config cfg;
-	struct run_result res;
-	struct swarm *sw;
-	struct timeline *tl = NULL;
-	struct timeline_spec *spec = calloc(1, sizeof(*spec));
-
-	static const struct option longopts[] = {
-		{"trace", required_argument, NULL, 'T'},
-		{"trace-failed", required_argument, NULL, 'F'},
-		{"shard", required_argument, NULL, 'S'},
-		{"metrics-listen", required_argument, NULL, 'M'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
-	};
-	const char *traces[MAX_OVERRIDES];
-	int n_traces = 0;
-	uint64_t trace_failed = 0;
-	struct shard shard = {0};
-	const char *metrics_addr = NULL;
+	struct timeline_spec *spec;
 	struct metrics *metrics = NULL;
+	struct swarm *sw;
+	char err[512];
+	int rc = parse(argc, argv, &o);
 
-	optind = 1;
-	while ((opt = getopt_long(argc, argv, "s:o:qh", longopts, NULL)) != -1) {
-		switch (opt) {
-		case 'T':
-			if (n_traces == MAX_OVERRIDES) {
-				fprintf(stderr, "phoneswarm: too many --trace options\n");
-				return EXIT_USAGE;
-			}
-			traces[n_traces++] = optarg;
-			break;
-		case 'F':
-			if (value_uint(optarg, 0, UINT32_MAX, &trace_failed)) {
-				fprintf(stderr, "phoneswarm: --trace-failed %s: not a whole number\n",
-					optarg);
-				return EXIT_USAGE;
-			}
-			break;
-		case 'S':
-			if (shard_parse(optarg, &shard, err, sizeof(err))) {
-				fprintf(stderr, "phoneswarm: %s\n", err);
-				return EXIT_USAGE;
-			}
-			break;
-		case 'M':
-			metrics_addr = optarg;
-			break;
-		case 's':
-			if (n_over == MAX_OVERRIDES) {
-				fprintf(stderr, "phoneswarm: too many -s overrides\n");
-				return EXIT_USAGE;
-			}
-			overrides[n_over++] = optarg;
-			break;
-		case 'o':
-			dir = optarg;
-			break;
-		case 'q':
-			quiet = true;
-			break;
-		case 'h':
-			usage(stdout);
-			return 0;
-		default:
-			usage(stderr);
-			return EXIT_USAGE;
-		}
-	}
-	if (optind != argc - 1) {
-		usage(stderr);
-		return EXIT_USAGE;
-	}
-	const char *scenario = argv[optind];
-
+	if (rc >= 0)
+		return rc;
+	spec = calloc(1, sizeof(*spec));
 	if (!spec) {
 		fprintf(stderr, "phoneswarm: out of memory\n");
 		return EXIT_RUNTIME;
 	}
-	if (scenario_load_run(scenario, overrides, n_over, &cfg, spec, err, sizeof(err))) {
+	rc = EXIT_USAGE;
+	if (scenario_load_run(o.scenario, o.overrides, o.n_over, &cfg, spec, err, sizeof(err))) {
 		fprintf(stderr, "phoneswarm: %s\n", err);
-		free(spec);
-		return EXIT_USAGE;
+		goto out_free_spec;
 	}
-	if (shard_apply(&cfg, &shard, err, sizeof(err))) {
+	if (shard_apply(&cfg, &o.shard, err, sizeof(err))) {
 		fprintf(stderr, "phoneswarm: %s\n", err);
-		config_free(&cfg);
-		free(spec);
-		return EXIT_USAGE;
+		goto out_free_config;
 	}
-	cfg.trace_failed = (uint32_t)trace_failed;
-	if (cfg.capacity && !cfg.trace_failed)
-		cfg.trace_failed = 3; /* how the first phones were refused, as they saw it */
-	if (n_traces) {
-		cfg.trace_phones = calloc((size_t)n_traces, sizeof(*cfg.trace_phones));
-		if (!cfg.trace_phones) {
-			config_free(&cfg);
-			free(spec);
-			return EXIT_RUNTIME;
-		}
-		for (int i = 0; i < n_traces; i++) {
-			int64_t idx = phone_index(traces[i], &cfg);
-
-			if (idx < 0) {
-				fprintf(stderr, "phoneswarm: --trace %s: no such phone (give an index "
-						"0..%u, a MAC, SEP<MAC> or its CN)\n",
-					traces[i], cfg.count - 1);
-				config_free(&cfg);
-				free(spec);
-				return EXIT_USAGE;
-			}
-			cfg.trace_phones[cfg.n_trace_phones++] = (uint32_t)idx;
-		}
-	}
+	rc = set_traces(&cfg, &o);
+	if (rc)
+		goto out_free_config;
 	/* a run that cannot write its outputs must not start: no phone yet */
-	if (outdir_prepare(dir, err, sizeof(err))) {
+	if (outdir_prepare(o.dir, err, sizeof(err))) {
 		fprintf(stderr, "phoneswarm: %s\n", err);
-		config_free(&cfg);
-		free(spec);
-		return EXIT_RUNTIME;
+		rc = EXIT_RUNTIME;
+		goto out_free_config;
 	}
-	if (metrics_addr) {
-		metrics = metrics_listen(metrics_addr, err, sizeof(err));
-		if (!metrics) {
-			fprintf(stderr, "phoneswarm: --metrics-listen %s\n", err);
-			config_free(&cfg);
-			free(spec);
-			return EXIT_USAGE;
-		}
-		int hl = (int)(strrchr(metrics_addr, ':') - metrics_addr);
-		fprintf(stderr, "phoneswarm: metrics at http://%.*s:%u/metrics\n", hl ? hl : 9,
-			hl ? metrics_addr : "localhost", metrics_port(metrics));
-	}
+	rc = EXIT_USAGE;
+	if (o.metrics_addr && !(metrics = serve_metrics(o.metrics_addr)))
+		goto out_free_config;
 	raise_nofile(cfg.count);
 	tls_builtin_rsa(); /* this process is only ever a TLS client */
 	sw = swarm_new(&cfg, err, sizeof(err));
 	if (!sw) {
-		fprintf(stderr, "phoneswarm: %s: %s\n", scenario, err);
-		metrics_close(metrics);
-		config_free(&cfg);
-		free(spec);
-		return EXIT_USAGE;
+		fprintf(stderr, "phoneswarm: %s: %s\n", o.scenario, err);
+		goto out_close_metrics;
 	}
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	signal(SIGPIPE, SIG_IGN);
 
-	if (!quiet)
+	if (!o.quiet)
 		fprintf(stderr, "phoneswarm: %u phones at %.1f/s to %s, then %.0f s up; minting "
 				"identities...\n",
 			cfg.count, cfg.rate, cfg.url, (double)cfg.duration_us / 1e6);
 	if (swarm_start(sw, err, sizeof(err))) {
 		fprintf(stderr, "phoneswarm: %s\n", err);
 		swarm_wait(sw, err, sizeof(err));
-		swarm_free(sw);
-		metrics_close(metrics);
-		config_free(&cfg);
-		free(spec);
-		return EXIT_RUNTIME;
-	}
-	memset(&res, 0, sizeof(res));
-	res.scenario = scenario;
-	res.cfg = &cfg;
-	res.shard_index = shard.index;
-	res.shard_count = shard.count;
-	struct timeline_opts topts = {
-		.dir = dir,
-		.scenario = scenario,
-		.quiet = quiet,
-		.interval_us = cfg.interval_us,
-		.checkpoint_us = cfg.checkpoint_us,
-		.metrics = metrics,
-	};
-	tl = timeline_new(sw, &cfg, spec, &topts);
-	if (!tl) {
-		fprintf(stderr, "phoneswarm: out of memory\n");
-		swarm_request_stop(sw);
 		rc = EXIT_RUNTIME;
-		while (!swarm_done(sw))
-			usleep(100000);
-	} else if (timeline_run(tl, (volatile int *)&interrupted, &res)) {
-		rc = EXIT_RUNTIME;
+		goto out_free_swarm;
 	}
-	metrics_close(metrics); /* served while the run goes on */
-	if (swarm_wait(sw, err, sizeof(err))) {
-		fprintf(stderr, "phoneswarm: %s\n", err);
-		rc = EXIT_RUNTIME;
-	}
-
-	snprintf(path, sizeof(path), "%s/report.json", dir);
-	int wr = report_write_json(&res, path);
-	if (wr) {
-		fprintf(stderr, "phoneswarm: %s: %s\n", path, strerror(-wr));
-		rc = EXIT_RUNTIME;
-	}
-	wr = report_html_write(&res, dir);
-	if (wr) {
-		fprintf(stderr, "phoneswarm: %s/report.html: %s\n", dir, strerror(-wr));
-		rc = EXIT_RUNTIME;
-	}
-	report_print_summary(&res, dir, stdout);
-	int nt = swarm_write_traces(sw, dir);
-	if (nt < 0) {
-		fprintf(stderr, "phoneswarm: %s/trace: %s\n", dir, strerror(-nt));
-		rc = EXIT_RUNTIME;
-	} else if (nt > 0) {
-		printf("  traces     %d in %s/trace/\n", nt, dir);
-	}
-	if (tl && timeline_failed(tl) && rc == 0)
-		rc = EXIT_EXPECT;
-	timeline_free(tl);
+	rc = watch(sw, &cfg, spec, &o, metrics);
+	metrics = NULL; /* closed by watch() */
+out_free_swarm:
 	swarm_free(sw);
+out_close_metrics:
+	metrics_close(metrics);
+out_free_config:
 	config_free(&cfg);
+out_free_spec:
 	free(spec);
 	return rc;
 }

@@ -35,8 +35,6 @@
 
 #include "loadgen/event.h"
 #include "engine/trust/cnf.h"
-#include "engine/trust/identity.h"
-#include "engine/trust/model.h"
 #include "engine/proto/url.h"
 #include "loadgen/scenario_keys.h"
 
@@ -377,11 +375,10 @@ out_free:
 	return rc;
 }
 
-/* The CAs a certificate phone's identity is minted by, each with its key. */
-#define N_CA_PAIRS 4
+/* The keys of the CAs a certificate phone's identity is minted by, by enum ca_chain. */
 static const struct {
 	enum key_id cert, key;
-} ca_pairs[N_CA_PAIRS] = {{K_CA_CERT, K_CA_KEY},
+} ca_pairs[CHAIN__COUNT] = {{K_CA_CERT, K_CA_KEY},
 			  {K_MIC_CA, K_MIC_CA_KEY},
 			  {K_MIC_SHA1_CA, K_MIC_SHA1_CA_KEY},
 			  {K_LSC_CA, K_LSC_CA_KEY}};
@@ -420,7 +417,7 @@ static void check_required(struct load *ld)
 	/* certificate phones need a CA (and its key) to mint their identities */
 	bool any = false;
 
-	for (int i = 0; i < N_CA_PAIRS && cfg->auth == AUTH_CERTIFICATE; i++) {
+	for (int i = 0; i < CHAIN__COUNT && cfg->auth == AUTH_CERTIFICATE; i++) {
 		bool c = ld->set_on[ca_pairs[i].cert], k = ld->set_on[ca_pairs[i].key];
 		const struct key *missing = &scenario_keys[c ? ca_pairs[i].key : ca_pairs[i].cert];
 
@@ -481,96 +478,51 @@ static void apply_cnf(struct load *ld)
 		cfg->host_id_check = cnf.host_id_check;
 }
 
-/*
- * A headend URL that names a host needs the phones' DNS servers: each URL
- * is resolved as a phone does, through headend.dns.
- */
+/* A headend URL that names a host needs the phones' DNS servers (config_dns_missing()). */
 static void check_dns(struct load *ld)
 {
-	const struct swarm_config *cfg = ld->cfg;
 	struct url u;
+	int i = config_dns_missing(ld->cfg, &u);
 
-	if (cfg->n_dns > 0)
+	if (i < 0)
 		return;
-	for (int i = 0; i <= cfg->n_more_urls; i++) {
-		const char *text = i ? cfg->more_urls[i - 1] : cfg->url;
-
-		if (url_parse(text, &u) || url_host_is_ipv4(&u))
-			continue; /* the setters have refused what url_parse() would */
-		if (ld->set_on[K_URL])
-			fail(ld, ld->path,
-			     "headend.dns: required key missing (headend.url names a "
-			     "host, %s)",
-			     u.host);
-		else
-			fail(ld, ld->path,
-			     "headend.dns: required key missing (url%d of headend.cnf "
-			     "names a host, %s)",
-			     i + 1, u.host);
-		return;
-	}
+	if (ld->set_on[K_URL])
+		fail(ld, ld->path,
+		     "headend.dns: required key missing (headend.url names a host, %s)", u.host);
+	else
+		fail(ld, ld->path,
+		     "headend.dns: required key missing (url%d of headend.cnf names a host, %s)",
+		     i + 1, u.host);
 }
 
-/*
- * Certificate phones: every identity must find the CA of its chain. A MIC
- * is minted on its model's manufacturing chain (SHA-1 or SHA-256), an LSC
- * on the CAPF's; phones.ca_cert stands in for any chain not given.
- */
+/* Certificate phones: every identity must find the CA of its chain (config_chain_missing()). */
 static void check_chains(struct load *ld)
 {
-	const struct swarm_config *cfg = ld->cfg;
+	char why[200];
+	int c = config_chain_missing(ld->cfg, why, sizeof(why));
 
-	if (ld->set_on[K_CA_CERT])
-		return;
-	for (int i = 0; i < cfg->n_models && cfg->lsc_share < 1; i++) {
-		const struct model *m = model_find(cfg->models[i].model);
-		enum key_id need = m && m->mic_sha1 ? K_MIC_SHA1_CA : K_MIC_CA;
-
-		if (!m || ld->set_on[need])
-			continue;
+	if (c >= 0)
 		fail(ld, ld->path,
-		     "phones.%s: required key missing (model %s presents a MIC on the %s "
-		     "manufacturing chain; or give phones.ca_cert for every phone)",
-		     scenario_keys[need].name, m->name, m->mic_sha1 ? "SHA-1" : "SHA-256");
-		return;
-	}
-	if (cfg->lsc_share > 0 && !ld->set_on[K_LSC_CA])
-		fail(ld, ld->path,
-		     "phones.lsc_ca: required key missing (phones.identity has LSC "
-		     "phones; or give phones.ca_cert for every phone)");
+		     "phones.%s: required key missing (%s; or give phones.ca_cert for every phone)",
+		     scenario_keys[ca_pairs[c].cert].name, why);
 }
 
 /*
- * Each CA given, with its key, must load now as the run will load it
- * (engine/trust/identity.c): a PEM certificate, a PEM private key, and the
- * certificate's. The message names the key whose file is wrong.
+ * Each CA given, with its key, is read now, once, as the run will use it
+ * (config_load_cas(): a PEM certificate, a PEM private key, and the
+ * certificate's). The message names the key whose file is wrong.
  */
 static void check_cas(struct load *ld)
 {
-	const struct swarm_config *cfg = ld->cfg;
-	const char *const paths[N_CA_PAIRS][2] = {{cfg->ca_cert, cfg->ca_key},
-						  {cfg->mic_ca, cfg->mic_ca_key},
-						  {cfg->mic_sha1_ca, cfg->mic_sha1_ca_key},
-						  {cfg->lsc_ca, cfg->lsc_ca_key}};
+	enum ca_chain c;
 	char why[1024];
 	bool key_fault;
 
-	for (int i = 0; i < N_CA_PAIRS; i++) {
-		struct identity_ca *ca;
-		enum key_id bad;
-
-		if (!paths[i][0] || !paths[i][1])
-			continue; /* check_required() wants both */
-		ca = identity_ca_load(paths[i][0], paths[i][1], why, sizeof(why), &key_fault);
-		if (ca) {
-			identity_ca_free(ca);
-			continue;
-		}
-		bad = key_fault ? ca_pairs[i].key : ca_pairs[i].cert;
-		fail_at(ld, ld->set_on[bad], "%s.%s: %s", scenario_keys[bad].section,
-			scenario_keys[bad].name, why);
+	if (!config_load_cas(ld->cfg, why, sizeof(why), &c, &key_fault))
 		return;
-	}
+	enum key_id bad = key_fault ? ca_pairs[c].key : ca_pairs[c].cert;
+	fail_at(ld, ld->set_on[bad], "%s.%s: %s", scenario_keys[bad].section,
+		scenario_keys[bad].name, why);
 }
 
 /* Events complete, anchors resolve, windows of expectations name events. */

@@ -468,13 +468,7 @@ static int set_threads(struct swarm_config *cfg, const char *v, char *why, size_
 
 static int set_dtls_mode(struct swarm_config *cfg, const char *v, char *why, size_t whylen)
 {
-	static const char *const words[] = {
-	    [DTLS_MODE_AUTO] = "auto",
-	    [DTLS_MODE_LEGACY] = "legacy",
-	    [DTLS_MODE_PSK] = "psk",
-	    [DTLS_MODE_OFF] = "off",
-	};
-	int i = set_word(v, words, 4, why, whylen);
+	int i = set_word(v, dtls_mode_names, DTLS_MODE__COUNT, why, whylen);
 
 	if (i < 0)
 		return -1;

@@ -17,31 +17,20 @@
 #include <string.h>
 
 #include "engine/phone/reason.h"
-#include "engine/stats/stats.h"
+#include "engine/stats/counters.h"
 #include "report/contract.h"
 #include "report/jsonread.h"
+#include "report/report.h"
 
 #define LATENCY_FLOOR_US 1000.0 /* a latency change under 1 ms is noise */
 
-static const struct compare_tol defaults[] = {
-    {"tunnels_up", 0.5},
-    {"dtls_up", 0.5},
-    {"failed", 0.5},
-    {"peak_concurrent", 1},
-    {"failures", 10},
-    {"tunnels_dropped", 10},
-    {"reconnect_failures", 10},
-    {"latency.*.p50", 20},
-    {"latency.*.p90", 20},
-    {"latency.*.p99", 25},
-    {"latency.*.p999", 50},
-    {"latency.*.mean", 20},
-    {"latency.*.max", -1},
-    {"rtp.loss", 0.5},
-    {"rtp.loss_up", 0.5},
-    {"rtp.loss_down", 0.5},
-    {"rtp.mos", 2},
-    {"rtp.mos_min", 5},
+/* The defaults of the figures the counter table does not hold. */
+static const struct compare_tol failures_tol = {"failures", 10};
+static const struct compare_tol latency_tols[] = {
+    {"latency.*.p50", 20},  {"latency.*.p90", 20},  {"latency.*.p99", 25},
+    {"latency.*.p999", 50}, {"latency.*.mean", 20}, {"latency.*.max", -1},
+};
+static const struct compare_tol resources_tols[] = {
     {"resources.cpu_ms_per_tunnel", 25},
     {"resources.kib_per_connected_phone", 10},
     {"resources.max_rss_kb", 20},
@@ -49,18 +38,50 @@ static const struct compare_tol defaults[] = {
 
 /* the latency figures compared (min is left out: a best case says little) */
 static const char *const lat_stats[] = {"p50", "p90", "p99", "p999", "mean", "max"};
-static const char *const simple[] = {"tunnels_up",	"dtls_up",	   "failed",
-				     "peak_concurrent", "tunnels_dropped", "reconnect_failures"};
-static const char *const rtp_names[] = {"loss", "loss_up", "loss_down", "mos", "mos_min"};
-static const char *const resources[] = {"cpu_ms_per_tunnel", "kib_per_connected_phone",
-					"max_rss_kb"};
 
 #define COUNT_OF(a) (sizeof(a) / sizeof((a)[0]))
 
+/*
+ * The order of the table's rows, and of the defaults: the phones' shares
+ * of the fleet, then their other figures (names without a section), the
+ * failures, the latencies, the figures of each section (rtp.*), in the
+ * counter table's order, and the resources.
+ */
+enum group { G_SHARES, G_PHONES, G_SECTIONS };
+
+static bool in_group(const struct counter *c, enum group g)
+{
+	if (c->type == CT_METRIC || c->cmp.as == CMP_NONE || !c->name)
+		return false;
+	if (g == G_SECTIONS)
+		return strchr(c->name, '.') != NULL;
+	return !strchr(c->name, '.') && (c->cmp.as == CMP_SHARE) == (g == G_SHARES);
+}
+
 const struct compare_tol *compare_default_tolerances(size_t *n)
 {
-	*n = COUNT_OF(defaults);
-	return defaults;
+	static struct compare_tol d[64];
+	static size_t nd;
+
+	if (!nd) {
+		for (int g = G_SHARES; g <= G_SECTIONS; g++) {
+			if (g == G_SECTIONS) {
+				d[nd++] = failures_tol;
+				for (size_t k = 0; k < COUNT_OF(latency_tols); k++)
+					d[nd++] = latency_tols[k];
+			}
+			for (size_t i = 0; i < n_counters; i++)
+				if (in_group(&counters[i], (enum group)g)) {
+					snprintf(d[nd].name, sizeof(d[nd].name), "%s",
+						 counters[i].name);
+					d[nd++].value = counters[i].cmp.tol;
+				}
+		}
+		for (size_t k = 0; k < COUNT_OF(resources_tols); k++)
+			d[nd++] = resources_tols[k];
+	}
+	*n = nd;
+	return d;
 }
 
 /* ==== Names ==== */
@@ -114,20 +135,38 @@ static bool is_reason(const char *s)
 	return false;
 }
 
+/* Is name a figure of the counter table compare judges, or a section of such ("rtp")? */
+static bool table_name(const char *name)
+{
+	size_t len = strlen(name);
+
+	for (size_t i = 0; i < n_counters; i++) {
+		const char *n = counters[i].name;
+
+		if (counters[i].type == CT_METRIC || counters[i].cmp.as == CMP_NONE || !n)
+			continue;
+		if (!strcmp(n, name) || (!strncmp(n, name, len) && n[len] == '.'))
+			return true;
+	}
+	return false;
+}
+
 /* name is a metric compare knows, or a prefix of such names. */
 static bool known_name(const char *name)
 {
 	const char *dot = strchr(name, '.'), *rest = dot ? dot + 1 : NULL;
 	size_t head = dot ? (size_t)(dot - name) : strlen(name);
 
-	if (one_of(name, head, simple, COUNT_OF(simple)))
-		return !rest;
+	if (table_name(name))
+		return true;
 	if (is_word(name, head, "failures"))
 		return !rest || is_reason(rest);
-	if (is_word(name, head, "rtp"))
-		return !rest || one_of(rest, strlen(rest), rtp_names, COUNT_OF(rtp_names));
-	if (is_word(name, head, "resources"))
-		return !rest || one_of(rest, strlen(rest), resources, COUNT_OF(resources));
+	if (is_word(name, head, "resources")) {
+		for (size_t k = 0; rest && k < COUNT_OF(resources_tols); k++)
+			if (!strcmp(resources_tols[k].name, name))
+				return true;
+		return !rest;
+	}
 	if (is_word(name, head, "latency")) {
 		const char *dot2;
 
@@ -140,6 +179,38 @@ static bool known_name(const char *name)
 		       one_of(dot2 + 1, strlen(dot2 + 1), lat_stats, COUNT_OF(lat_stats));
 	}
 	return false;
+}
+
+/* Appends the names compare knows to buf, as the --tolerance error lists them. */
+static void list_names(char *buf, size_t len)
+{
+	size_t n = strlen(buf);
+	char section[COMPARE_NAME_MAX] = "";
+
+#define ADD(...) n += (size_t)snprintf(buf + n, n < len ? len - n : 0, __VA_ARGS__)
+	for (int g = G_SHARES; g <= G_PHONES; g++)
+		for (size_t i = 0; i < n_counters; i++)
+			if (in_group(&counters[i], (enum group)g))
+				ADD("%s, ", counters[i].name);
+	ADD("failures[.REASON], latency[.METRIC[.p50|p90|p99|p999|mean|max]]");
+	for (size_t i = 0; i < n_counters; i++) {
+		const char *name = counters[i].name, *dot;
+
+		if (!in_group(&counters[i], G_SECTIONS))
+			continue;
+		dot = strchr(name, '.');
+		if (strlen(section) == (size_t)(dot - name) && !strncmp(section, name, strlen(section))) {
+			ADD("|%s", dot + 1);
+			continue;
+		}
+		ADD("%s, %.*s[.%s", section[0] ? "]" : "", (int)(dot - name), name, dot + 1);
+		snprintf(section, sizeof(section), "%.*s", (int)(dot - name), name);
+	}
+	ADD("%s, resources[", section[0] ? "]" : "");
+	for (size_t k = 0; k < COUNT_OF(resources_tols); k++)
+		ADD("%s%s", k ? "|" : ".", resources_tols[k].name + strlen("resources."));
+	ADD("]");
+#undef ADD
 }
 
 int compare_tol_parse(const char *arg, struct compare_tol *t, char *why, size_t whylen)
@@ -160,13 +231,9 @@ int compare_tol_parse(const char *arg, struct compare_tol *t, char *why, size_t 
 	memcpy(t->name, arg, len);
 	t->name[len] = '\0';
 	if (!known_name(t->name)) {
-		snprintf(why, whylen,
-			 "--tolerance %s: unknown metric \"%s\" (tunnels_up, dtls_up, failed, "
-			 "peak_concurrent, failures[.REASON], tunnels_dropped, reconnect_failures, "
-			 "latency[.METRIC[.p50|p90|p99|p999|mean|max]], rtp[.loss|loss_up|"
-			 "loss_down|mos|mos_min], resources[.cpu_ms_per_tunnel|"
-			 "kib_per_connected_phone|max_rss_kb])",
-			 arg, t->name);
+		snprintf(why, whylen, "--tolerance %s: unknown metric \"%s\" (", arg, t->name);
+		list_names(why, whylen);
+		snprintf(why + strlen(why), whylen - strlen(why), ")");
 		return -1;
 	}
 	if (!strcmp(eq + 1, "off")) {
@@ -199,9 +266,10 @@ static double tol_for(const char *name, const struct compare_tol *tols, size_t n
 	}
 	if (best)
 		return v;
-	for (size_t i = 0; i < COUNT_OF(defaults); i++)
-		if (matches(defaults[i].name, name))
-			return defaults[i].value;
+	tols = compare_default_tolerances(&n);
+	for (size_t i = 0; i < n; i++)
+		if (matches(tols[i].name, name))
+			return tols[i].value;
 	return none;
 }
 
@@ -252,24 +320,21 @@ static bool failures_sum(const struct jval *doc, double *v)
 	return true;
 }
 
-/* rtp.NAME, as [expect] computes it; absent when no RTP was sent. */
-static bool rtp_at(const struct jval *doc, const char *what, double *v)
+/*
+ * A figure of the counter table in doc: as report.json has it (a share of
+ * the fleet when compared as one), or, when report.json does not write it
+ * (rtp.loss), computed from the counters it has, as [expect] computes it.
+ */
+static bool figure_at(const struct jval *doc, const struct stats *st, const struct counter *c,
+		      double *v)
 {
-	double sent, lost;
+	struct figures f = {.st = st};
 
-	if (!num_at(doc, "rtp.sent", &sent) || sent <= 0)
-		return false;
-	if (!strcmp(what, "loss")) {
-		if (!num_at(doc, "rtp.lost", &lost))
-			return false;
-		*v = 100.0 * lost / sent;
-		return true;
-	}
-	if (!strcmp(what, "loss_up"))
-		return num_at(doc, "rtp.loss_up_pct", v);
-	if (!strcmp(what, "loss_down"))
-		return num_at(doc, "rtp.loss_down_pct", v);
-	return num_at(doc, !strcmp(what, "mos") ? "rtp.mos_mean" : "rtp.mos_min", v);
+	if (c->json)
+		return c->cmp.as == CMP_SHARE ? share_at(doc, c->json, v) : num_at(doc, c->json, v);
+	f.configured = jval_u64(jval_path(doc, "phones.configured"), 0);
+	f.peak = jval_u64(jval_path(doc, "phones.peak_concurrent"), 0);
+	return !counter_value(c, &f, v);
 }
 
 /* The samples of latency metric, if it has any. */
@@ -413,6 +478,25 @@ static size_t union_keys(const struct jval *a, const struct jval *b, const char 
 	return n;
 }
 
+/* A row for figure c of the counter table, as its .cmp says; st: each report's counters. */
+static void add_figure(struct table *t, const struct jval *const *doc, const struct stats *st,
+		       const struct counter *c)
+{
+	static const enum compare_unit unit[] = {
+		[CMP_SHARE] = CU_SHARE,
+		[CMP_COUNT] = CU_COUNT,
+		[CMP_PERCENT] = CU_SHARE,
+		[CMP_NUMBER] = CU_NUMBER,
+	};
+	double v[2] = {0, 0};
+	bool h[2];
+
+	for (int d = 0; d < 2; d++)
+		h[d] = figure_at(doc[d], &st[d], c, &v[d]);
+	add(t, c->name, unit[c->cmp.as], c->cmp.higher_better, c->cmp.always, h[0], v[0], h[1],
+	    v[1]);
+}
+
 int compare_reports(const struct jval *base, const struct jval *new, const struct compare_tol *tols,
 		    size_t n_tols, struct compare_row **rows, size_t *n_rows)
 {
@@ -420,6 +504,7 @@ int compare_reports(const struct jval *base, const struct jval *new, const struc
 	const struct jval *doc[2] = {base, new};
 	const char *keys[256];
 	char name[COMPARE_NAME_MAX], path[COMPARE_NAME_MAX + 16];
+	struct stats st[2] = {{0}};
 	double v[2];
 	bool h[2], rtp_gone;
 	size_t nk;
@@ -431,18 +516,12 @@ int compare_reports(const struct jval *base, const struct jval *new, const struc
 		h[d] = (expr);                                                                     \
 	}
 
-	BOTH(share_at(j, "phones.tunnels_up", &v[d]));
-	add(&t, "tunnels_up", CU_SHARE, true, true, h[0], v[0], h[1], v[1]);
-	BOTH(share_at(j, "phones.dtls_up", &v[d]));
-	add(&t, "dtls_up", CU_SHARE, true, true, h[0], v[0], h[1], v[1]);
-	BOTH(share_at(j, "phones.failed", &v[d]));
-	add(&t, "failed", CU_SHARE, false, true, h[0], v[0], h[1], v[1]);
-	BOTH(num_at(j, "phones.peak_concurrent", &v[d]));
-	add(&t, "peak_concurrent", CU_COUNT, true, true, h[0], v[0], h[1], v[1]);
-	BOTH(num_at(j, "phones.tunnels_dropped", &v[d]));
-	add(&t, "tunnels_dropped", CU_COUNT, false, false, h[0], v[0], h[1], v[1]);
-	BOTH(num_at(j, "phones.reconnect_failures", &v[d]));
-	add(&t, "reconnect_failures", CU_COUNT, false, false, h[0], v[0], h[1], v[1]);
+	for (int d = 0; d < 2; d++)
+		report_read_stats(doc[d], &st[d]);
+	for (int g = G_SHARES; g <= G_PHONES; g++)
+		for (size_t i = 0; i < n_counters; i++)
+			if (in_group(&counters[i], (enum group)g))
+				add_figure(&t, doc, st, &counters[i]);
 
 	BOTH(failures_sum(j, &v[d]));
 	add(&t, "failures", CU_COUNT, false, true, h[0], v[0], h[1], v[1]);
@@ -468,21 +547,20 @@ int compare_reports(const struct jval *base, const struct jval *new, const struc
 		}
 	}
 
+	/* RTP's figures need RTP: sent in BASE and none in NEW is one row, "rtp" */
 	BOTH(num_at(j, "rtp.sent", &v[d]) && v[d] > 0);
 	rtp_gone = h[0] && !h[1];
 	if (rtp_gone)
 		add_gone(&t, "rtp", "RTP packets sent", v[0]);
-	for (size_t k = 0; k < COUNT_OF(rtp_names) && !rtp_gone; k++) {
-		bool mos = !strncmp(rtp_names[k], "mos", 3);
+	for (size_t i = 0; i < n_counters; i++)
+		if (in_group(&counters[i], G_SECTIONS) &&
+		    (strncmp(counters[i].name, "rtp.", 4) || (h[0] && h[1])))
+			add_figure(&t, doc, st, &counters[i]);
+	for (size_t k = 0; k < COUNT_OF(resources_tols); k++) {
+		const char *res = resources_tols[k].name;
 
-		snprintf(name, sizeof(name), "rtp.%s", rtp_names[k]);
-		BOTH(rtp_at(j, rtp_names[k], &v[d]));
-		add(&t, name, mos ? CU_NUMBER : CU_SHARE, mos, false, h[0], v[0], h[1], v[1]);
-	}
-	for (size_t k = 0; k < COUNT_OF(resources); k++) {
-		snprintf(name, sizeof(name), "resources.%s", resources[k]);
-		BOTH(num_at(j, name, &v[d]));
-		add(&t, name, CU_NUMBER, false, false, h[0], v[0], h[1], v[1]);
+		BOTH(num_at(j, res, &v[d]));
+		add(&t, res, CU_NUMBER, false, false, h[0], v[0], h[1], v[1]);
 	}
 #undef BOTH
 

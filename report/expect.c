@@ -1,10 +1,12 @@
 /*
  * report/expect.c - the [expect] language (expect.h).
  *
- * A metric name resolves to a value and a kind; the kind decides which
- * bounds make sense: phone counts take a share of the fleet ("99.5%") or a
- * number, percentages take either spelling, latencies need a duration,
- * call quality a number.
+ * A metric name resolves to a value and a kind: a name of the counter
+ * table to its figure (the kind from its unit), failures.REASON and
+ * failed.REASON to the counts by reason, latency.METRIC.STAT to a
+ * histogram. The kind decides which bounds make sense: phone counts take
+ * a share of the fleet ("99.5%") or a number, percentages take either
+ * spelling, latencies need a duration, call quality a number.
  */
 #include "report/expect.h"
 
@@ -15,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine/stats/counters.h"
 #include "engine/stats/hist.h"
 
 enum kind {
@@ -25,55 +28,22 @@ enum kind {
 	K_SCORE,   /* MOS, 1..5 */
 };
 
-struct counter {
-	const char *name;
-	size_t off; /* in struct stats */
-	enum kind kind;
-};
-
-#define C(n, field, k) {n, offsetof(struct stats, field), k}
-static const struct counter counters[] = {
-	C("attempted", attempted, K_PHONES),
-	C("tunnels_up", tunnels_up, K_PHONES),
-	C("dtls_up", dtls_up, K_PHONES),
-	C("up", up_now, K_PHONES),
-	C("dtls", dtls_now, K_PHONES),
-	C("failed", failed, K_PHONES),
-	C("tunnels_dropped", tunnels_dropped, K_PHONES),
-	C("reconnects", reconnects, K_PHONES),
-	C("reconnect_failures", reconnect_failures, K_PHONES),
-	C("failovers", failovers, K_PHONES),
-	C("aborted", aborted, K_PHONES),
-	C("disconnected", disconnected, K_PHONES),
-	C("resets", resets, K_PHONES),
-	C("dtls_retries", dtls_retries, K_COUNT),
-	C("calls_completed", calls_completed, K_COUNT),
-	C("calls_cut", calls_dropped, K_COUNT),
-	C("config.fetched", config_fetched, K_PHONES),
-	C("config.failed", config_failed, K_PHONES),
-	C("config.unfinished", config_unfinished, K_PHONES),
-	C("rtp.sent", rtp_sent, K_COUNT),
-	C("rtp.received", rtp_received, K_COUNT),
-	C("rtp.late_packets", rtp_late, K_COUNT),
-	C("rtp.duplicates", rtp_duplicates, K_COUNT),
-	C("rtp.reordered", rtp_reordered, K_COUNT),
-};
-#undef C
-
-static const char help[] =
-	"phones (a share of the fleet with %, or a number): attempted tunnels_up dtls_up up "
-	"dtls up_min peak_concurrent failed failed.REASON failures failures.REASON "
-	"tunnels_dropped reconnects reconnect_failures failovers aborted disconnected resets "
-	"config.fetched config.failed; "
-	"counts: dtls_retries calls_completed calls_cut rtp.sent rtp.received "
-	"rtp.late_packets rtp.duplicates rtp.reordered latency.METRIC.count; "
-	"percentages: rtp.loss rtp.loss_up rtp.loss_down rtp.late; "
-	"scores: rtp.mos rtp.mos_min; "
-	"durations: latency.METRIC.{min,p50,p90,p99,p999,pNN,max,mean}";
-
-const char *expect_metric_help(void)
+/* The kind of bound a figure of the counter table takes, by its unit. */
+static enum kind kind_of(const struct counter *c)
 {
-	return help;
+	switch (c->unit) {
+	case UNIT_PHONES:
+	case UNIT_FLEET:
+		return K_PHONES;
+	case UNIT_PERCENT:
+		return K_PERCENT;
+	case UNIT_SCORE:
+		return K_SCORE;
+	case UNIT_US:
+		return K_LATENCY;
+	default:
+		return K_COUNT;
+	}
 }
 
 /*
@@ -83,13 +53,9 @@ const char *expect_metric_help(void)
  */
 static bool at_one_moment(const char *metric)
 {
-	static const char *const gauges[] = {"up",     "dtls",		  "up_min",
-					     "failed", "peak_concurrent", "config.unfinished"};
+	const struct counter *c = counter_by_name(metric);
 
-	for (size_t i = 0; i < sizeof(gauges) / sizeof(gauges[0]); i++)
-		if (!strcmp(metric, gauges[i]))
-			return true;
-	return !strncmp(metric, "failed.", 7);
+	return (c && c->unit == UNIT_FLEET) || !strncmp(metric, "failed.", 7);
 }
 
 static double pct(uint64_t part, uint64_t whole)
@@ -127,29 +93,22 @@ static int measure(const char *metric, const struct expect_view *v, enum kind *k
 		   uint64_t *n, char *why, size_t whylen)
 {
 	const struct stats *st = v ? v->st : NULL;
+	const struct counter *c = counter_by_name(metric);
 
 	*n = 0;
-	for (size_t i = 0; i < sizeof(counters) / sizeof(counters[0]); i++)
-		if (!strcmp(metric, counters[i].name)) {
-			*kind = counters[i].kind;
-			if (st)
-				*val = (double)*(const uint64_t *)((const char *)st + counters[i].off);
-			return 0;
-		}
-	if (!strcmp(metric, "up_min") || !strcmp(metric, "peak_concurrent")) {
-		*kind = K_PHONES;
-		if (v)
-			*val = (double)(metric[0] == 'u' ? v->up_min : v->peak);
-		return 0;
-	}
-	if (!strcmp(metric, "failures")) {
-		*kind = K_PHONES;
-		if (st) {
-			uint64_t sum = 0;
+	if (c) {
+		struct figures f;
+		const char *none;
 
-			for (int r = 1; r < R__COUNT; r++)
-				sum += st->failures[r];
-			*val = (double)sum;
+		*kind = kind_of(c);
+		if (!v)
+			return 0;
+		f = (struct figures){.st = st, .configured = v->configured, .peak = v->peak,
+				     .up_min = v->up_min};
+		none = counter_value(c, &f, val);
+		if (none) {
+			snprintf(why, whylen, "%s", none);
+			return 1;
 		}
 		return 0;
 	}
@@ -165,42 +124,6 @@ static int measure(const char *metric, const struct expect_view *v, enum kind *k
 		*kind = K_PHONES;
 		if (st)
 			*val = (double)(events ? st->failures[r] : st->failed_by[r]);
-		return 0;
-	}
-	if (!strncmp(metric, "rtp.", 4) && (!strncmp(metric + 4, "loss", 4) ||
-					    !strcmp(metric + 4, "late"))) {
-		const char *what = metric + 4;
-
-		*kind = K_PERCENT;
-		if (strcmp(what, "loss") && strcmp(what, "loss_up") && strcmp(what, "loss_down") &&
-		    strcmp(what, "late"))
-			goto unknown;
-		if (!st)
-			return 0;
-		if (!st->rtp_sent) {
-			snprintf(why, whylen, "no RTP sent in this window");
-			return 1;
-		}
-		if (!strcmp(what, "loss"))
-			*val = pct(st->rtp_up_lost + st->rtp_down_lost, st->rtp_sent);
-		else if (!strcmp(what, "loss_up"))
-			*val = pct(st->rtp_up_lost, st->rtp_up_expected);
-		else if (!strcmp(what, "loss_down"))
-			*val = pct(st->rtp_down_lost, st->rtp_down_expected);
-		else
-			*val = pct(st->rtp_late, st->rtp_received);
-		return 0;
-	}
-	if (!strcmp(metric, "rtp.mos") || !strcmp(metric, "rtp.mos_min")) {
-		*kind = K_SCORE;
-		if (!st)
-			return 0;
-		if (!st->mos_calls) {
-			snprintf(why, whylen, "no call was scored in this window");
-			return 1;
-		}
-		*val = metric[7] ? (5000.0 - (double)st->mos_worst_milli) / 1000.0
-				 : (double)st->mos_milli_sum / 1000.0 / (double)st->mos_calls;
 		return 0;
 	}
 	if (!strncmp(metric, "latency.", 8)) {
@@ -254,7 +177,6 @@ static int measure(const char *metric, const struct expect_view *v, enum kind *k
 			*val = hist_mean(h);
 		return 0;
 	}
-unknown:
 	snprintf(why, whylen, "%s: unknown metric", metric);
 	return -1;
 }

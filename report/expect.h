@@ -12,8 +12,9 @@
  *	during rotate..end: tunnels_dropped == 0
  *
  * OP is one of < <= > >= == !=. BOUND is a number, a share ("99.5%") or a
- * duration ("250ms", "2s"). METRIC and its unit are listed in
- * scenarios/README.md (expect_metric_names() gives them). FROM and TO are
+ * duration ("250ms", "2s"). METRIC is a name of the counter table
+ * (engine/stats/counters.def: .name), failures.REASON, failed.REASON or
+ * latency.METRIC.STAT, listed in docs/scenario.md. FROM and TO are
  * "start", "end" or the NAME of an [event.NAME]: the expectation is then
  * judged on what happened between those two moments only.
  *
@@ -74,8 +75,5 @@ int expect_parse(const char *line, struct expect *e, char *why, size_t whylen);
  */
 bool expect_judge(const struct expect *e, const struct expect_view *v, char *detail,
 		  size_t detaillen);
-
-/* The metric names the language knows, one per line, for documentation and errors. */
-const char *expect_metric_help(void);
 
 #endif

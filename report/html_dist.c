@@ -2,8 +2,8 @@
  * report/html_dist.c - report.html's latency distributions (html_internal.h).
  *
  * The whole run's histograms, a curve per metric that has samples, grouped
- * on a few charts (bring-up, round trips, voice, reconnection, and "Other"
- * for metrics added later) over a percentile axis where 90, 99 and 99.9
+ * on a few charts (the counter table's .group: bring-up, round trips,
+ * voice, reconnection, and "Other") over a percentile axis where 90, 99 and 99.9
  * are equally apart; then the table of counts and percentiles.
  */
 #include "report/html_internal.h"
@@ -13,17 +13,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine/stats/counters.h"
 #include "engine/stats/hist.h"
 #include "report/svg.h"
 
-/* Which chart a metric's distribution goes on (0: "Other", for metrics added later). */
-static const int metric_group[M__COUNT] = {
-	[M_TCP_CONNECT] = 1,	[M_TLS_HANDSHAKE] = 1, [M_AUTH] = 1,
-	[M_CSTP_CONNECT] = 1,	[M_DTLS_HANDSHAKE] = 1, [M_TIME_TO_TUNNEL] = 1,
-	[M_DPD_RTT] = 2,	[M_PING_RTT] = 2,	[M_RTP_RTT] = 2,
-	[M_RTP_JITTER_DOWN] = 3, [M_RTP_JITTER_UP] = 3, [M_RTP_SEND_LATE] = 3,
-	[M_RECONNECT] = 4,
-};
 static const char *const group_title[] = {
 	"Other", "Bring-up: each phase, and the whole", "Round trips through the tunnel",
 	"Voice: jitter per call, and lateness of each packet sent", "Reconnection",
@@ -89,7 +82,7 @@ static void chart_distribution(struct page *p, int g)
 	for (int m = 0; m < M__COUNT; m++) {
 		const struct hist *h = r->lat[m];
 
-		if (metric_group[m] != g || !h || !hist_count(h))
+		if (counter_metric((enum metric)m)->group != g || !h || !hist_count(h))
 			continue;
 		cv[m].total = hist_count(h);
 		cv[m].max_us = hist_max(h);

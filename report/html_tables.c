@@ -4,16 +4,20 @@
  * The header: what ran, against what, the verdict of the expectations, a
  * capacity search's result, and tiles with the figures an engineer looks
  * for first. Then the tables: the expectations, the events, and the
- * summary (phones, failures by reason, resources, voice, traffic).
+ * summary (phones, failures by reason, resources, voice, traffic); the
+ * phones', voice's and traffic's rows are the counter table's with an
+ * .html label, in its order.
  */
 #include "report/html_internal.h"
 
 #include <math.h>
 #include <stdio.h>
+#include <string.h>
 #include <time.h>
 
 #include "engine/config.h"
 #include "report/capacity.h"
+#include "engine/stats/counters.h"
 #include "engine/stats/hist.h"
 
 static const char *duration_str(char *buf, size_t cap, double s)
@@ -186,7 +190,7 @@ void html_tables_header(struct page *p)
 	else
 		fprintf(p->f, "%s at %.4g/s", cfg->n_models ? ")" : "", cfg->rate);
 	fprintf(p->f, " &middot; DTLS %s",
-		(const char *[]){"auto", "legacy", "psk", "off"}[cfg->dtls_mode & 3]);
+		dtls_mode_names[cfg->dtls_mode]);
 	if (cfg->calls > 0) {
 		fprintf(p->f, " &middot; voice: %.0f%% in calls, ", 100 * cfg->calls);
 		html_esc(p, cfg->codec);
@@ -289,6 +293,38 @@ static void row_f(struct page *p, const char *name, const char *fmt, double v)
 	fputs("</td></tr>\n", p->f);
 }
 
+/*
+ * The rows of the counter table in report.json's section (its .html
+ * label): whole numbers with separators, percentages to 0.001, scores to
+ * 0.01; a figure with no value (a MOS with no call) is left out. Phone to
+ * phone, the RTP loss rows name the caller and callee.
+ */
+static void section_rows(struct page *p, const char *section)
+{
+	const struct run_result *r = p->r;
+	struct figures fig = {.st = &r->st, .configured = r->cfg->count,
+			      .peak = r->peak_concurrent};
+	bool p2p = r->cfg && r->cfg->voice_p2p;
+	size_t len = strlen(section);
+
+	for (size_t i = 0; i < n_counters; i++) {
+		const struct counter *c = &counters[i];
+		const char *label = c->html;
+		double v;
+
+		if (!label || !c->json || strncmp(c->json, section, len) || c->json[len] != '.')
+			continue;
+		if (p2p && c->type == CT_FIGURE && c->fig == F_LOSS_UP)
+			label = "lost caller &rarr; callee (%)";
+		if (p2p && c->type == CT_FIGURE && c->fig == F_LOSS_DOWN)
+			label = "lost callee &rarr; caller (%)";
+		if (counter_whole(c))
+			row_u(p, label, counter_count(c, &fig));
+		else if (!counter_value(c, &fig, &v))
+			row_f(p, label, c->unit == UNIT_PERCENT ? "%.3f" : "%.2f", v);
+	}
+}
+
 void html_tables_details(struct page *p)
 {
 	const struct run_result *r = p->r;
@@ -298,20 +334,7 @@ void html_tables_details(struct page *p)
 	fputs("<section id=\"summary\">\n<h2>Summary</h2>\n<div class=\"cols\">\n<div>\n"
 	      "<h3>Phones</h3>\n<table class=\"num\"><tbody>\n",
 	      p->f);
-	row_u(p, "configured", r->cfg->count);
-	row_u(p, "attempted", s->attempted);
-	row_u(p, "tunnels up", s->tunnels_up);
-	row_u(p, "DTLS up", s->dtls_up);
-	row_u(p, "peak concurrent", r->peak_concurrent);
-	row_u(p, "failed", s->failed);
-	row_u(p, "disconnected cleanly at the end", s->disconnected);
-	row_u(p, "still connecting at the end", s->aborted);
-	row_u(p, "failovers", s->failovers);
-	row_u(p, "tunnels dropped", s->tunnels_dropped);
-	row_u(p, "reconnects", s->reconnects);
-	row_u(p, "resets (by the timeline)", s->resets);
-	row_u(p, "reconnect failures", s->reconnect_failures);
-	row_u(p, "DTLS retries", s->dtls_retries);
+	section_rows(p, "phones");
 	fputs("</tbody></table>\n</div>\n<div>\n<h3>Failures by reason</h3>\n", p->f);
 	fputs("<table class=\"num\"><tbody>\n", p->f);
 	for (int k = 1; k < R__COUNT; k++)
@@ -329,37 +352,11 @@ void html_tables_details(struct page *p)
 	row_f(p, "memory per connected phone (KiB)", "%.1f", report_kib_per_phone(r));
 	fputs("</tbody></table>\n</div>\n", p->f);
 	if (s->rtp_sent) {
-		bool p2p = r->cfg && r->cfg->voice_p2p;
-
 		fputs("<div>\n<h3>Voice</h3>\n<table class=\"num\"><tbody>\n", p->f);
-		row_u(p, "calls completed", s->calls_completed);
-		row_u(p, "calls cut", s->calls_dropped);
-		row_u(p, "RTP packets sent", s->rtp_sent);
-		row_u(p, "RTP packets received", s->rtp_received);
-		row_f(p, p2p ? "lost caller &rarr; callee (%)" : "lost phone &rarr; reflector (%)",
-		      "%.3f", pct(s->rtp_up_lost, s->rtp_up_expected));
-		row_f(p, p2p ? "lost callee &rarr; caller (%)" : "lost reflector &rarr; phone (%)",
-		      "%.3f", pct(s->rtp_down_lost, s->rtp_down_expected));
-		row_u(p, "late (past the jitter buffer)", s->rtp_late);
-		row_u(p, "duplicates", s->rtp_duplicates);
-		row_u(p, "reordered", s->rtp_reordered);
-		row_u(p, "due but not sent", s->rtp_skipped);
-		if (s->mos_calls) {
-			row_f(p, "MOS mean", "%.2f",
-			      (double)s->mos_milli_sum / 1000.0 / (double)s->mos_calls);
-			row_f(p, "MOS worst call", "%.2f",
-			      (5000.0 - (double)s->mos_worst_milli) / 1000.0);
-		}
+		section_rows(p, "rtp");
 		fputs("</tbody></table>\n</div>\n", p->f);
 	}
 	fputs("<div>\n<h3>Traffic</h3>\n<table class=\"num\"><tbody>\n", p->f);
-	row_u(p, "CSTP bytes sent", s->cstp_tx_bytes);
-	row_u(p, "CSTP bytes received", s->cstp_rx_bytes);
-	row_u(p, "DTLS bytes sent", s->dtls_tx_bytes);
-	row_u(p, "DTLS bytes received", s->dtls_rx_bytes);
-	row_u(p, "keepalives sent", s->keepalives_sent);
-	row_u(p, "DPD sent", s->dpd_sent);
-	row_u(p, "DPD answered", s->dpd_answered);
+	section_rows(p, "traffic");
 	fputs("</tbody></table>\n</div>\n</div>\n</section>\n", p->f);
 }
-

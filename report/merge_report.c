@@ -28,78 +28,6 @@
 
 #define MAX_EVENTS 256
 
-static const struct {
-	const char *path;
-	size_t off;
-} counters[] = {
-#define C(path, field)                                                                             \
-	{                                                                                          \
-		path, offsetof(struct stats, field)                                                \
-	}
-    C("phones.attempted", attempted),
-    C("phones.tunnels_up", tunnels_up),
-    C("phones.dtls_up", dtls_up),
-    C("phones.failed", failed),
-    C("phones.disconnected", disconnected),
-    C("phones.aborted_at_end", aborted),
-    C("phones.failovers", failovers),
-    C("phones.tunnels_dropped", tunnels_dropped),
-    C("phones.reconnects", reconnects),
-    C("phones.reconnect_failures", reconnect_failures),
-    C("phones.dtls_retries", dtls_retries),
-    C("traffic.cstp_tx_bytes", cstp_tx_bytes),
-    C("traffic.cstp_rx_bytes", cstp_rx_bytes),
-    C("traffic.dtls_tx_bytes", dtls_tx_bytes),
-    C("traffic.dtls_rx_bytes", dtls_rx_bytes),
-    C("traffic.keepalives_sent", keepalives_sent),
-    C("traffic.dpd_sent", dpd_sent),
-    C("traffic.dpd_answered", dpd_answered),
-    C("traffic.data_tx_packets", data_tx_packets),
-    C("traffic.data_rx_packets", data_rx_packets),
-    C("traffic.data_rx_bad", data_rx_bad),
-    C("traffic.data_tx_dropped", data_tx_dropped),
-    C("rtp.sent", rtp_sent),
-    C("rtp.received", rtp_received),
-    C("rtp.lost_up", rtp_up_lost),
-    C("rtp.lost_down", rtp_down_lost),
-    C("rtp.sent_up", rtp_up_expected),
-    C("rtp.sent_down", rtp_down_expected),
-    C("rtp.duplicates", rtp_duplicates),
-    C("rtp.reordered", rtp_reordered),
-    C("rtp.late", rtp_late),
-    C("rtp.not_sent", rtp_skipped),
-    C("rtp.stray", rtp_stray),
-    C("rtp.calls_completed", calls_completed),
-    C("rtp.calls_cut", calls_dropped),
-    C("rtp.calls_scored", mos_calls),
-    C("config.fetched", config_fetched),
-    C("config.failed", config_failed),
-    C("config.bytes", config_bytes),
-    C("config.unfinished", config_unfinished),
-#undef C
-};
-
-static void sum_stats(const struct jval *doc, struct stats *st)
-{
-	const struct jval *mos = jval_path(doc, "rtp.mos_mean");
-	double calls = jval_num(jval_path(doc, "rtp.calls_scored"), 0);
-
-	for (size_t k = 0; k < sizeof(counters) / sizeof(counters[0]); k++)
-		*(uint64_t *)((char *)st + counters[k].off) +=
-		    jval_u64(jval_path(doc, counters[k].path), 0);
-	for (int r = 1; r < R__COUNT; r++)
-		st->failures[r] +=
-		    jval_u64(jval_get(jval_get(doc, "failures"), reason_name((enum reason)r)), 0);
-	if (mos && mos->type == JVAL_NUM && calls > 0) {
-		uint64_t worst =
-		    (uint64_t)llround(5000.0 - 1000.0 * jval_num(jval_path(doc, "rtp.mos_min"), 5));
-
-		st->mos_milli_sum += (uint64_t)llround(mos->num * 1000.0 * calls);
-		if (worst > st->mos_worst_milli)
-			st->mos_worst_milli = worst;
-	}
-}
-
 /* Exact min, max and weighted mean of metric name over the runs; false if none has samples. */
 static bool exact_of(const struct merge *m, const char *name, uint64_t *min, uint64_t *max,
 		     double *mean)
@@ -207,7 +135,6 @@ static void merge_expects(const struct merge *m, struct expect_result *ex, int *
 
 int merge_write_report(struct merge *m, const char *dir, uint64_t peak, bool have_peak)
 {
-	static const char *const dtls_modes[] = {"auto", "legacy", "psk", "off"};
 	static struct run_event ev[MAX_EVENTS];
 	static struct expect_result ex[MAX_EVENTS];
 	struct run_incomplete *inc = calloc((size_t)m->n_runs, sizeof(*inc));
@@ -216,22 +143,22 @@ int merge_write_report(struct merge *m, const char *dir, uint64_t peak, bool hav
 	struct run_result res;
 	double weighted_cpu = 0, sum_up = 0;
 	char path[4096];
-	int rc = 0;
+	int rc = 0, mode;
 
 	config_defaults(&cfg);
 	memset(&res, 0, sizeof(res));
 	cfg.n_models = 0; /* the runs' reports do not say */
 	cfg.url = (char *)merge_str_at(m->runs[0].doc, "headend");
-	for (int k = 0; k < 4; k++)
-		if (!strcmp(merge_str_at(m->runs[0].doc, "dtls_mode"), dtls_modes[k]))
-			cfg.dtls_mode = (enum dtls_mode)k;
+	mode = dtls_mode_parse(merge_str_at(m->runs[0].doc, "dtls_mode"));
+	if (mode >= 0)
+		cfg.dtls_mode = (enum dtls_mode)mode;
 	cfg.count = 0;
 	for (int i = 0; i < m->n_runs; i++) {
 		const struct jval *d = m->runs[i].doc;
 		double up = jval_num(jval_path(d, "phones.tunnels_up"), 0);
 
 		cfg.count += (uint32_t)jval_u64(jval_path(d, "phones.configured"), 0);
-		sum_stats(d, &res.st);
+		report_read_stats(d, &res.st);
 		res.wall_s = fmax(res.wall_s, jval_num(jval_get(d, "duration_s"), 0));
 		res.cpu_user_s += jval_num(jval_path(d, "resources.cpu_user_s"), 0);
 		res.cpu_sys_s += jval_num(jval_path(d, "resources.cpu_sys_s"), 0);

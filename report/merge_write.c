@@ -5,7 +5,8 @@
  * - latency.hlog: per interval and tag, the sum of the runs' histograms;
  * - timeseries.csv: per interval, counts summed, gauges from each run's
  *   latest row, percentiles computed from the merged interval histograms
- *   (never averaged), maxima the largest of the runs'.
+ *   (never averaged), maxima the largest of the runs'. Which is which the
+ *   counter table says (a column's counter, its kind, a metric's prefix).
  */
 #include "report/merge.h"
 
@@ -17,6 +18,7 @@
 
 #include "report/csvread.h"
 #include "report/hdrlog.h"
+#include "engine/stats/counters.h"
 #include "engine/stats/hist.h"
 
 /* ==== Writing latency.hlog ==== */
@@ -57,22 +59,14 @@ int merge_write_hlog(struct merge *m, const char *dir)
 
 /* ==== Writing timeseries.csv ==== */
 
-/* A column that is a percentile or max of a metric: PREFIX_pNN_ms, PREFIX_max_ms. */
-static const struct {
-	const char *prefix, *metric;
-} pct_prefixes[] = {
-    {"ttt", "time_to_tunnel"},
-    {"rtp_rtt", "rtp_rtt"},
-    {"rtp_jitter", "rtp_jitter_down"},
-    {"rtp_late", "rtp_send_late"},
-};
-
 enum col_kind {
-	COL_SUM,	   /* counts of the interval: summed */
+	COL_SUM,	   /* counts of the interval (and columns it does not know): summed */
 	COL_T,		   /* t_s: the latest end */
 	COL_LEN,	   /* interval_s: the longest run's share of the interval */
-	COL_GAUGE,	   /* up, dtls, rss_mib: each run's at the interval's end, summed */
-	COL_GAUGE_CARRIED, /* arrived, failed: the same, carried on once a run has ended */
+	COL_GAUGE,	   /* a GAUGE's column (up, dtls), rss_mib: each run's at the
+			      interval's end, summed */
+	COL_GAUGE_CARRIED, /* a running total (arrived, failed): the same, carried on once
+			      a run has ended */
 	COL_RATE,	   /* cpu_pct: each run's over the interval, summed */
 	COL_EVENTS,	   /* names, each once */
 	COL_PCT,	   /* a percentile: from the merged interval histogram */
@@ -86,50 +80,67 @@ struct col {
 	int max_col; /* COL_PCT: the PREFIX_max_ms column, -1 if none */
 };
 
+/* The column's kind as the counter table gives it; COL_SUM if it does not know the name. */
+static void classify_counter(struct merge *m, const struct csv *c, const char *name, struct col *o)
+{
+	char want[64];
+
+	for (size_t i = 0; i < n_counters; i++) {
+		const struct counter *ct = &counters[i];
+		size_t pl = ct->csv ? strlen(ct->csv) : 0;
+		const char *stat = name + pl + 1;
+
+		if (ct->csv_total && !strcmp(name, ct->csv_total)) {
+			o->kind = COL_GAUGE_CARRIED;
+			return;
+		}
+		if (!ct->csv || strncmp(name, ct->csv, pl))
+			continue;
+		if (ct->type != CT_METRIC) {
+			if (name[pl])
+				continue;
+			o->kind = ct->kind == KIND_GAUGE ? COL_GAUGE : COL_SUM;
+			return;
+		}
+		/* a latency metric's PREFIX_pNN_ms or PREFIX_max_ms (PREFIX_count is summed) */
+		if (name[pl] != '_' || strlen(name) < 3 || strcmp(name + strlen(name) - 3, "_ms"))
+			continue;
+		o->tag = merge_tag_index(m, ct->name);
+		snprintf(want, sizeof(want), "%s_max_ms", ct->csv);
+		if (!strcmp(name, want)) {
+			o->kind = COL_MAX_MS;
+		} else if (stat[0] == 'p') {
+			o->kind = COL_PCT;
+			o->pct = strtod(stat + 1, NULL);
+			if (!strncmp(stat, "p999_", 5))
+				o->pct = 99.9;
+			o->max_col = csv_col(c, want);
+		}
+		return;
+	}
+}
+
 static void classify(struct merge *m, const struct csv *c, struct col *cols)
 {
-	char name[64], want[64];
+	char name[64];
 
 	for (size_t k = 0; k < c->ncols; k++) {
 		struct col *o = &cols[k];
-		size_t len;
 
 		csv_name(c, k, name, sizeof(name));
 		*o = (struct col){.kind = COL_SUM, .tag = -1, .max_col = -1};
-		len = strlen(name);
 		if (!strcmp(name, "t_s"))
 			o->kind = COL_T;
 		else if (!strcmp(name, "interval_s"))
 			o->kind = COL_LEN;
-		else if (!strcmp(name, "up") || !strcmp(name, "dtls") || !strcmp(name, "rss_mib"))
+		else if (!strcmp(name, "rss_mib"))
 			o->kind = COL_GAUGE;
 		else if (!strcmp(name, "cpu_pct"))
 			o->kind = COL_RATE;
-		else if (!strcmp(name, "arrived") || !strcmp(name, "failed"))
-			o->kind = COL_GAUGE_CARRIED;
 		else if (!strcmp(name, "events"))
 			o->kind = COL_EVENTS;
-		else if (len > 3 && !strcmp(name + len - 3, "_ms")) {
-			for (size_t p = 0; p < sizeof(pct_prefixes) / sizeof(pct_prefixes[0]);
-			     p++) {
-				size_t pl = strlen(pct_prefixes[p].prefix);
-				const char *stat = name + pl + 1;
-
-				if (strncmp(name, pct_prefixes[p].prefix, pl) || name[pl] != '_')
-					continue;
-				o->tag = merge_tag_index(m, pct_prefixes[p].metric);
-				snprintf(want, sizeof(want), "%s_max_ms", pct_prefixes[p].prefix);
-				if (!strcmp(name, want)) {
-					o->kind = COL_MAX_MS;
-				} else if (stat[0] == 'p') {
-					o->kind = COL_PCT;
-					o->pct = strtod(stat + 1, NULL);
-					if (!strncmp(stat, "p999_", 5))
-						o->pct = 99.9;
-					o->max_col = csv_col(c, want);
-				}
-			}
-		}
+		else
+			classify_counter(m, c, name, o);
 	}
 }
 

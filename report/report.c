@@ -4,14 +4,15 @@
 #include "report/report.h"
 
 #include <errno.h>
+#include <math.h>
 #include <string.h>
 
 #include "engine/config.h"
+#include "engine/stats/counters.h"
 #include "report/capacity.h"
 #include "engine/stats/hist.h"
 #include "report/json.h"
-
-static const char *const dtls_modes[] = {"auto", "legacy", "psk", "off"};
+#include "report/jsonread.h"
 
 double report_kib_per_phone(const struct run_result *r)
 {
@@ -47,9 +48,38 @@ static void latency(struct json *j, const char *name, const struct hist *h)
 	json_obj_end(j);
 }
 
+/*
+ * The object section ("phones") of report.json: every entry of the counter
+ * table whose path is in it, in the table's order. A score with no value
+ * is null; a share of nothing is 0.
+ */
+static void write_section(struct json *j, const char *section, const struct figures *fig)
+{
+	size_t len = strlen(section);
+
+	json_obj_begin(j, section);
+	for (size_t i = 0; i < n_counters; i++) {
+		const struct counter *c = &counters[i];
+		const char *key;
+		double v;
+
+		if (!c->json || strncmp(c->json, section, len) || c->json[len] != '.')
+			continue;
+		key = c->json + len + 1;
+		if (counter_whole(c))
+			json_uint(j, key, counter_count(c, fig));
+		else if (counter_value(c, fig, &v) && c->unit == UNIT_SCORE)
+			json_null(j, key);
+		else
+			json_double(j, key, v);
+	}
+	json_obj_end(j);
+}
+
 int report_write_json(const struct run_result *r, const char *path)
 {
 	FILE *f = fopen(path, "w");
+	struct figures fig = {.st = &r->st, .configured = r->cfg->count, .peak = r->peak_concurrent};
 	struct json j;
 	int rc;
 
@@ -60,7 +90,7 @@ int report_write_json(const struct run_result *r, const char *path)
 	json_str(&j, "tool", "phoneswarm");
 	json_str(&j, "scenario", r->scenario);
 	json_str(&j, "headend", r->cfg->url);
-	json_str(&j, "dtls_mode", dtls_modes[r->cfg->dtls_mode]);
+	json_str(&j, "dtls_mode", dtls_mode_names[r->cfg->dtls_mode]);
 	json_double(&j, "duration_s", r->wall_s);
 	json_bool(&j, "completed", !r->stopped_early);
 	json_str(&j, "stopped_early", r->stopped_early);
@@ -86,22 +116,7 @@ int report_write_json(const struct run_result *r, const char *path)
 		json_arr_end(&j);
 	}
 
-	json_obj_begin(&j, "phones");
-	json_uint(&j, "configured", r->cfg->count);
-	json_uint(&j, "attempted", r->st.attempted);
-	json_uint(&j, "tunnels_up", r->st.tunnels_up);
-	json_uint(&j, "dtls_up", r->st.dtls_up);
-	json_uint(&j, "peak_concurrent", r->peak_concurrent);
-	json_uint(&j, "failed", r->st.failed);
-	json_uint(&j, "disconnected", r->st.disconnected);
-	json_uint(&j, "aborted_at_end", r->st.aborted);
-	json_uint(&j, "failovers", r->st.failovers);
-	json_uint(&j, "tunnels_dropped", r->st.tunnels_dropped);
-	json_uint(&j, "reconnects", r->st.reconnects);
-	json_uint(&j, "reconnect_failures", r->st.reconnect_failures);
-	json_uint(&j, "dtls_retries", r->st.dtls_retries);
-	json_uint(&j, "resets", r->st.resets);
-	json_obj_end(&j);
+	write_section(&j, "phones", &fig);
 
 	json_obj_begin(&j, "failures");
 	for (int k = 1; k < R__COUNT; k++)
@@ -114,50 +129,8 @@ int report_write_json(const struct run_result *r, const char *path)
 		latency(&j, metric_name((enum metric)m), r->lat[m]);
 	json_obj_end(&j);
 
-	json_obj_begin(&j, "traffic");
-	json_uint(&j, "cstp_tx_bytes", r->st.cstp_tx_bytes);
-	json_uint(&j, "cstp_rx_bytes", r->st.cstp_rx_bytes);
-	json_uint(&j, "dtls_tx_bytes", r->st.dtls_tx_bytes);
-	json_uint(&j, "dtls_rx_bytes", r->st.dtls_rx_bytes);
-	json_uint(&j, "keepalives_sent", r->st.keepalives_sent);
-	json_uint(&j, "dpd_sent", r->st.dpd_sent);
-	json_uint(&j, "dpd_answered", r->st.dpd_answered);
-	json_uint(&j, "data_tx_packets", r->st.data_tx_packets);
-	json_uint(&j, "data_rx_packets", r->st.data_rx_packets);
-	json_uint(&j, "data_rx_bad", r->st.data_rx_bad);
-	json_uint(&j, "data_tx_dropped", r->st.data_tx_dropped);
-	json_obj_end(&j);
-
-	const struct stats *t = &r->st;
-	double up_pct = loss_pct(t->rtp_up_lost, t->rtp_up_expected);
-	double down_pct = loss_pct(t->rtp_down_lost, t->rtp_down_expected);
-
-	json_obj_begin(&j, "rtp");
-	json_uint(&j, "sent", t->rtp_sent);
-	json_uint(&j, "received", t->rtp_received);
-	json_uint(&j, "lost", t->rtp_up_lost + t->rtp_down_lost);
-	json_uint(&j, "lost_up", t->rtp_up_lost);
-	json_uint(&j, "lost_down", t->rtp_down_lost);
-	json_uint(&j, "sent_up", t->rtp_up_expected);
-	json_uint(&j, "sent_down", t->rtp_down_expected);
-	json_double(&j, "loss_up_pct", up_pct);
-	json_double(&j, "loss_down_pct", down_pct);
-	json_uint(&j, "duplicates", t->rtp_duplicates);
-	json_uint(&j, "reordered", t->rtp_reordered);
-	json_uint(&j, "late", t->rtp_late);
-	json_uint(&j, "not_sent", t->rtp_skipped);
-	json_uint(&j, "stray", t->rtp_stray);
-	json_uint(&j, "calls_completed", t->calls_completed);
-	json_uint(&j, "calls_cut", t->calls_dropped);
-	json_uint(&j, "calls_scored", t->mos_calls);
-	if (t->mos_calls) {
-		json_double(&j, "mos_mean", (double)t->mos_milli_sum / 1000.0 / (double)t->mos_calls);
-		json_double(&j, "mos_min", (5000.0 - (double)t->mos_worst_milli) / 1000.0);
-	} else {
-		json_null(&j, "mos_mean");
-		json_null(&j, "mos_min");
-	}
-	json_obj_end(&j);
+	write_section(&j, "traffic", &fig);
+	write_section(&j, "rtp", &fig);
 
 	if (r->capacity) {
 		const struct capacity_result *c = r->capacity;
@@ -176,12 +149,7 @@ int report_write_json(const struct run_result *r, const char *path)
 		json_str(&j, "first_refusal", c->first[0] ? c->first : NULL);
 		json_obj_end(&j);
 	}
-	json_obj_begin(&j, "config");
-	json_uint(&j, "fetched", t->config_fetched);
-	json_uint(&j, "failed", t->config_failed);
-	json_uint(&j, "bytes", t->config_bytes);
-	json_uint(&j, "unfinished", t->config_unfinished);
-	json_obj_end(&j);
+	write_section(&j, "config", &fig);
 
 	json_arr_begin(&j, "events");
 	for (int i = 0; i < r->n_events; i++) {
@@ -280,7 +248,7 @@ void report_print_summary(const struct run_result *r, const char *dir, FILE *out
 		const struct hist *h = r->lat[m];
 
 		/* the contract's metrics always; the others when something was measured */
-		if (m > M_DPD_RTT && !hist_count(h))
+		if (!counter_metric((enum metric)m)->summary && !hist_count(h))
 			continue;
 
 		fprintf(out, "    %-16s %8llu %8.1f %8.1f %8.1f %8.1f %8.1f %8.1f\n",
@@ -337,4 +305,29 @@ void report_print_summary(const struct run_result *r, const char *dir, FILE *out
 		print_merged(r, out);
 	fprintf(out, "  report     %s/report.json, %sreport.html\n", dir,
 		r->no_timeseries ? "" : "timeseries.csv, ");
+}
+
+/* ==== Reading it back ==== */
+
+void report_read_stats(const struct jval *doc, struct stats *st)
+{
+	const struct jval *mos = jval_path(doc, "rtp.mos_mean");
+	double calls = jval_num(jval_path(doc, "rtp.calls_scored"), 0);
+
+	for (size_t i = 0; i < n_counters; i++)
+		if (counters[i].type == CT_STAT && counters[i].json)
+			*(uint64_t *)((char *)st + counters[i].off) +=
+			    jval_u64(jval_path(doc, counters[i].json), 0);
+	for (int r = 1; r < R__COUNT; r++)
+		st->failures[r] +=
+		    jval_u64(jval_get(jval_get(doc, "failures"), reason_name((enum reason)r)), 0);
+	/* the MOS workings, as near as the report's mean and minimum give them */
+	if (mos && mos->type == JVAL_NUM && calls > 0) {
+		uint64_t worst =
+		    (uint64_t)llround(5000.0 - 1000.0 * jval_num(jval_path(doc, "rtp.mos_min"), 5));
+
+		st->mos_milli_sum += (uint64_t)llround(mos->num * 1000.0 * calls);
+		if (worst > st->mos_worst_milli)
+			st->mos_worst_milli = worst;
+	}
 }

@@ -15,6 +15,7 @@
 #include "engine/stats/stats.h"
 
 struct hist;
+struct jval;
 struct swarm_config;
 struct capacity_result;
 
@@ -80,5 +81,13 @@ void report_print_summary(const struct run_result *r, const char *dir, FILE *out
 double report_kib_per_phone(const struct run_result *r);
 /* CPU milliseconds per tunnel brought up (bring-up phase only), 0 if none. */
 double report_cpu_ms_per_tunnel(const struct run_result *r);
+
+/*
+ * Adds the counters report.json doc holds to st (so that runs read one
+ * after the other are summed): every counter of the table that report.json
+ * writes, the failures by reason, and the MOS workings rebuilt from
+ * mos_mean and mos_min (to a thousandth). Missing fields add nothing.
+ */
+void report_read_stats(const struct jval *doc, struct stats *st);
 
 #endif

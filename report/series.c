@@ -14,23 +14,62 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine/stats/counters.h"
 #include "engine/stats/hist.h"
 
-static const char *const head =
-	"t_s,interval_s,arrived,up,dtls,failed,arrivals,tunnels_up,failures,drops,reconnects,"
-	"ttt_count,ttt_p50_ms,ttt_p90_ms,ttt_p99_ms,ttt_max_ms,"
-	"rtp_sent,rtp_received,rtp_lost_up,rtp_lost_down,rtp_rtt_p50_ms,rtp_rtt_p99_ms,"
-	"rtp_jitter_p99_ms,rtp_late_p99_ms,cpu_pct,rss_mib";
+/*
+ * The columns the counter table gives come in two passes over it: first
+ * the running totals and the gauges (each a value at the interval's end),
+ * then the interval's counts and the latency metrics' columns, in the
+ * table's order.
+ */
+
+/* A latency metric's columns, in the order CSV_COUNT, P50, P90, P99, MAX. */
+static const struct {
+	unsigned bit;
+	const char *suffix;
+	double pct; /* < 0: the count */
+} metric_cols[] = {
+	{CSV_COUNT, "count", -1}, {CSV_P50, "p50_ms", 50}, {CSV_P90, "p90_ms", 90},
+	{CSV_P99, "p99_ms", 99},  {CSV_MAX, "max_ms", 100},
+};
+
+/* c's column of the first pass (a value at the interval's end), or NULL. */
+static const char *level_col(const struct counter *c)
+{
+	if (c->csv_total)
+		return c->csv_total;
+	return c->kind == KIND_GAUGE && c->type != CT_METRIC ? c->csv : NULL;
+}
+
+/* c's column of the second pass (its increase in the interval), or NULL; metrics aside. */
+static const char *interval_col(const struct counter *c)
+{
+	return c->kind == KIND_COUNTER ? c->csv : NULL;
+}
 
 void series_header(FILE *f)
 {
-	fputs(head, f);
+	fputs("t_s,interval_s", f);
+	for (size_t i = 0; i < n_counters; i++)
+		if (level_col(&counters[i]))
+			fprintf(f, ",%s", level_col(&counters[i]));
+	for (size_t i = 0; i < n_counters; i++) {
+		const struct counter *c = &counters[i];
+
+		if (c->type == CT_METRIC) {
+			for (size_t k = 0; k < sizeof(metric_cols) / sizeof(metric_cols[0]); k++)
+				if (c->csv_stats & metric_cols[k].bit)
+					fprintf(f, ",%s_%s", c->csv, metric_cols[k].suffix);
+		} else if (interval_col(c)) {
+			fprintf(f, ",%s", interval_col(c));
+		}
+	}
+	fputs(",cpu_pct,rss_mib", f);
 	for (int r = 1; r < R__COUNT; r++)
 		fprintf(f, ",fail_%s", reason_name((enum reason)r));
 	fputs(",events\n", f);
 }
-
-#define D(field) (r->now->field - r->prev->field)
 
 /* ",12.345" for a percentile of h, or "," when h is empty. */
 static void pct_ms(FILE *f, const struct hist *h, double p)
@@ -43,32 +82,33 @@ static void pct_ms(FILE *f, const struct hist *h, double p)
 
 int series_write(FILE *f, const struct series_row *r)
 {
-	const struct hist *ttt = r->lat[M_TIME_TO_TUNNEL];
-	uint64_t failures = 0;
+	struct figures now = {.st = r->now}, prev = {.st = r->prev};
 
-	for (int k = 1; k < R__COUNT; k++)
-		failures += D(failures[k]);
-	fprintf(f, "%.3f,%.3f,%llu,%llu,%llu,%llu,%llu,%llu,%llu,%llu,%llu,%llu", r->t_s,
-		r->interval_s, (unsigned long long)r->now->attempted,
-		(unsigned long long)r->now->up_now, (unsigned long long)r->now->dtls_now,
-		(unsigned long long)r->now->failed, (unsigned long long)D(attempted),
-		(unsigned long long)D(tunnels_up), (unsigned long long)failures,
-		(unsigned long long)D(tunnels_dropped), (unsigned long long)D(reconnects),
-		(unsigned long long)hist_count(ttt));
-	pct_ms(f, ttt, 50);
-	pct_ms(f, ttt, 90);
-	pct_ms(f, ttt, 99);
-	pct_ms(f, ttt, 100);
-	fprintf(f, ",%llu,%llu,%llu,%llu", (unsigned long long)D(rtp_sent),
-		(unsigned long long)D(rtp_received), (unsigned long long)D(rtp_up_lost),
-		(unsigned long long)D(rtp_down_lost));
-	pct_ms(f, r->lat[M_RTP_RTT], 50);
-	pct_ms(f, r->lat[M_RTP_RTT], 99);
-	pct_ms(f, r->lat[M_RTP_JITTER_DOWN], 99);
-	pct_ms(f, r->lat[M_RTP_SEND_LATE], 99);
+	fprintf(f, "%.3f,%.3f", r->t_s, r->interval_s);
+	for (size_t i = 0; i < n_counters; i++)
+		if (level_col(&counters[i]))
+			fprintf(f, ",%llu", (unsigned long long)counter_count(&counters[i], &now));
+	for (size_t i = 0; i < n_counters; i++) {
+		const struct counter *c = &counters[i];
+		const struct hist *h = c->type == CT_METRIC ? r->lat[c->metric] : NULL;
+
+		if (c->type == CT_METRIC) {
+			for (size_t k = 0; k < sizeof(metric_cols) / sizeof(metric_cols[0]); k++) {
+				if (!(c->csv_stats & metric_cols[k].bit))
+					continue;
+				if (metric_cols[k].pct < 0)
+					fprintf(f, ",%llu", (unsigned long long)hist_count(h));
+				else
+					pct_ms(f, h, metric_cols[k].pct);
+			}
+		} else if (interval_col(c)) {
+			fprintf(f, ",%llu",
+				(unsigned long long)(counter_count(c, &now) - counter_count(c, &prev)));
+		}
+	}
 	fprintf(f, ",%.1f,%.1f", r->cpu_pct, r->rss_mib);
 	for (int k = 1; k < R__COUNT; k++)
-		fprintf(f, ",%llu", (unsigned long long)D(failures[k]));
+		fprintf(f, ",%llu", (unsigned long long)(r->now->failures[k] - r->prev->failures[k]));
 	fprintf(f, ",%s\n", r->events ? r->events : "");
 	return ferror(f) ? -EIO : 0;
 }

@@ -2,8 +2,10 @@
  * report/series.h - timeseries.csv: one row per interval of the run,
  * written as the run goes and read back for report.html.
  *
- * The columns (a public format, listed in README.md) are fixed: counts of
- * the interval, gauges at its end, percentiles of its histograms, failures
+ * The columns (a public format, listed in docs/outputs.md) are t_s and
+ * interval_s, then those of the counter table (engine/stats/counters.def:
+ * gauges and running totals at the interval's end, counts of the interval,
+ * percentiles of its histograms), the process's CPU and memory, failures
  * by reason, and the events that fired in it. Empty cells stand for "no
  * samples". Nothing needs quoting: every name is [A-Za-z0-9_.-].
  *

@@ -174,6 +174,7 @@ void fetch_tick(struct worker *w, struct phone *p, uint64_t now)
 	}
 	PTRACE(p, now, "TFTP: -tftp_get: timeout, sending %s again (try %u of %u)",
 	       f->server_port ? "ACK" : "RRQ", f->tries + 1, FETCH_TRIES);
+	STAT_ADD(w, config_retries, 1);
 	send_current(w, p, now);
 }
 

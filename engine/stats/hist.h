@@ -13,11 +13,13 @@
  * Recording never allocates, never uses floating point and is O(1).
  *
  * Memory: one histogram is a single calloc of 185,816 bytes (23,221 uint64_t
- * slots plus a 48-byte header), about 181 KiB; 7 metrics x (run + interval)
- * on 8 threads is about 20 MiB, allocated at start-up.
+ * slots plus a 48-byte header), about 181 KiB. A set holds one per latency
+ * metric (engine/stats/counters.def, M__COUNT of them): each worker thread
+ * has its interval's set, the swarm and the timeline a few more, and each
+ * window of [expect] one; all are allocated at start-up.
  */
-#ifndef REPORT_HIST_H
-#define REPORT_HIST_H
+#ifndef ENGINE_STATS_HIST_H
+#define ENGINE_STATS_HIST_H
 
 #include <stdint.h>
 

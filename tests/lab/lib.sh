@@ -1,8 +1,16 @@
 # tests/lab/lib.sh: helpers for the lab integration tests (source it from bash or sh).
 #
 #   lab_require              skip (exit 77) unless root and the lab comes up; then
-#                            brings it up and loads its variables (lab_eval_env)
-#   lab_eval_env             eval "$(scripts/lab env)": LAB_URL, LAB_HASH, LAB_MFG_CA, ...
+#                            brings it up and loads its variables (lab_eval_env). The
+#                            headend is $PSW_OCSERV (default host: the host's ocserv,
+#                            which the tests are written for): another one that runs
+#                            is replaced
+#   lab_require_ocserv SEL   the same, with the headend SEL (scripts/lab up --ocserv SEL:
+#                            host, a Debian suite or a version such as 1.3), for the
+#                            tests that need it; fails (exit 1) if that headend cannot
+#                            be had (no root can be made)
+#   lab_eval_env             eval "$(scripts/lab env)": LAB_URL, LAB_SVC_URL, LAB_HASH,
+#                            LAB_MFG_CA, LAB_OCSERV_VERSION, LAB_OCSERV_SUITE, ...
 #   lab_status               headend status, one JSON object (occtl show status)
 #   lab_users                JSON array of the headend's sessions (occtl show users);
 #                            it lists every worker, also those still authenticating
@@ -53,10 +61,23 @@ lab_require() {
 		echo "SKIP: the lab needs root" >&2
 		exit 77
 	fi
-	if ! _lab_err=$("$LAB" up 2>&1 >/dev/null); then
+	if ! _lab_err=$("$LAB" up --ocserv "${PSW_OCSERV:-host}" 2>&1 >/dev/null); then
 		printf '%s\n' "$_lab_err" >&2
 		echo "SKIP: the lab cannot come up (see the errors above)" >&2
 		exit 77
+	fi
+	lab_eval_env
+}
+
+lab_require_ocserv() { # SEL
+	if [ "$(id -u)" != 0 ]; then
+		echo "SKIP: the lab needs root" >&2
+		exit 77
+	fi
+	if ! _lab_err=$("$LAB" up --ocserv "$1" 2>&1 >/dev/null); then
+		printf '%s\n' "$_lab_err" >&2
+		echo "FAIL lab_require_ocserv: the lab cannot come up with ocserv $1 (see above)"
+		exit 1
 	fi
 	lab_eval_env
 }

@@ -55,7 +55,7 @@ expect_eq "$NAME: report failures [TlsRefused,DtlsTimeout]" "$((N / 2 + N)),$((N
 	"$(report '[.failures.TlsRefused, .failures.DtlsTimeout] | @csv')"
 expect_eq "$NAME: report [resets,failed,disconnected]" "$((5 * N)),0,$N" \
 	"$(report '[.phones.resets, .phones.failed, .phones.disconnected] | @csv')"
-expect_eq "$NAME: lab profile after the run" "tls=any ciphers=default cert=rsa trust=all dtls=both max_clients=0" \
+expect_eq "$NAME: lab profile after the run" "tls=any ciphers=default cert=rsa trust=all dtls=both max_clients=0 dtls_port=443" \
 	"$("$LAB" set | tr '\n' ' ' | sed 's/ $//')"
 t8861=$T/trace/CP-8861-SEP025000430000.log
 t7962=$T/trace/CP-7962-SEP025000430001.log

@@ -17,8 +17,10 @@
 #     of them only after a retransmission (the slowest takes over a second). A file
 #     is ~15 packets each way and every loss costs the 2 s of a timeout, so the run
 #     lasts 20 s: at 8 s, about one run in ten ended with a fetch still under way.
-#     With everything to the server dropped, a run that ends 3 s in (the read request
-#     sent twice, unanswered) counts the fetch as cut short: unfinished, not failed.
+#     No retry without a loss: config.retries is 0 in part 1, and at most the packets
+#     dropped here. With everything to the server dropped, a run that ends 3 s in (the
+#     read request sent twice, unanswered) counts the fetch as cut short: unfinished,
+#     not failed; config.retries counts the requests its trace shows sent again.
 #  4. The timeline: four phones up, trusting the headend, fetch nothing on their own
 #     (fetch_config=never). An [event.fetch] has phones 0-1 fetch a config that trusts
 #     only the other certificate; an [event.trust] gives phones 2-3 that hash directly;
@@ -76,6 +78,7 @@ expect_eq "$NAME: [tunnels_up, tunnels_dropped, reconnects]" "6,6,3" \
 expect_eq "$NAME: config [fetched, failed]" "9,0" "$(report '[.config.fetched, .config.failed] | @csv')"
 expect_eq "$NAME: config bytes = 3 x $s_bad + 6 x $s_good" $((3 * s_bad + 6 * s_good)) "$(report .config.bytes)"
 expect_eq "$NAME: tftp_fetch latency count" 9 "$(report .latency_us.tftp_fetch.count)"
+expect_eq "$NAME: config retries (nothing lost)" 0 "$(report .config.retries)"
 expect_eq "$NAME: dnsmasq sent" 9 "$(sent_lines)"
 grep -q "SECD: Hash was not found in the trust list" "$T"/trace/CP-8861-SEP"$(mac_hex $MAC 0)".log ||
 	fail "$NAME" "phone 0's trace shows no refused hash"
@@ -107,6 +110,9 @@ expect_eq "$NAME (loss): config [fetched, failed, unfinished] with $dropped pack
 	"$(jq -r '[.config.fetched, .config.failed, .config.unfinished] | @csv' "$T/loss/report.json")"
 slowest=$(jq -r '.latency_us.tftp_fetch.max' "$T/loss/report.json")
 [ "$slowest" -gt 1000000 ] || fail "$NAME (loss)" "no fetch waited for a retransmission (max $slowest us)"
+retries=$(jq -r '.config.retries' "$T/loss/report.json")
+# each of our retries follows one of our packets dropped (dnsmasq resends its own)
+[ "$retries" -le "$dropped" ] || fail "$NAME (loss)" "config.retries $retries, more than the $dropped packets dropped"
 lab_random_drop -A tftp-all 1 INPUT -i vpns+ -d "$LAB_DNS" -p udp || fail "$NAME (cut short)" "cannot add the iptables rule"
 mkdir -p "$T/short"
 "$PSW" run "$T/lab.ini" -o "$T/short" -q -s phones.count=1 -s phones.mac_base=$MAC \
@@ -118,6 +124,10 @@ expect_eq "$NAME (cut short): config [fetched, failed, unfinished]" "0,0,1" \
 	"$(jq -r '[.config.fetched, .config.failed, .config.unfinished] | @csv' "$T/short/report.json")"
 grep -q "cut short by the end of the run" "$T/short/trace/CP-8861-SEP$MAC.log" ||
 	fail "$NAME (cut short)" "the trace does not say the fetch was cut short"
+again=$(grep -c "sending RRQ again" "$T/short/trace/CP-8861-SEP$MAC.log")
+[ "$again" -ge 1 ] || fail "$NAME (cut short)" "the trace shows no read request sent again"
+expect_eq "$NAME (cut short): config.retries = the trace's requests sent again" "$again" \
+	"$(jq -r '.config.retries' "$T/short/report.json")"
 
 # ---- 4
 "$LAB" cnf --mac-base $EVMAC --count 4 --hashes "$LAB_HASH2" >/dev/null || fail "$NAME" "scripts/lab cnf failed"
@@ -136,4 +146,4 @@ expect_eq "$NAME (events): events [name, ok]" '[["fetch",true],["trust",true],["
 expect_eq "$NAME (events): [config fetched, failed], failures" '[2,0,{"CertHashMismatch":4}]' \
 	"$(jq -c '[.config.fetched, .config.failed, .failures]' "$T/events/report.json")"
 
-pass "$NAME (9 configs of $s_bad/$s_good bytes fetched through the tunnels, p99 $p99 us; phones given a wrong hash refused the headend after reconnecting, $mism times; $dropped packets to the server dropped, all $N fetched, slowest $slowest us)"
+pass "$NAME (9 configs of $s_bad/$s_good bytes fetched through the tunnels, p99 $p99 us; phones given a wrong hash refused the headend after reconnecting, $mism times; $dropped packets to the server dropped, all $N fetched after $retries retries of ours, slowest $slowest us)"

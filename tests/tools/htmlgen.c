@@ -4,8 +4,8 @@
  *	htmlgen DIR [--seconds S] [--interval S] [--phones N] [--no-voice]
  *	            [--no-csv] [--capacity] [--scenario NAME]
  *
- * Writes DIR/timeseries.csv (the columns of the README, one row per
- * interval) for a made-up run: N phones arrive over the first fifth of the
+ * Writes DIR/timeseries.csv (the columns series_header() gives, one row
+ * per interval) for a made-up run: N phones arrive over the first fifth of the
  * run, the headend restarts at half time (every tunnel drops, phones fail
  * with TcpRefused and TlsRefused for a while, then reconnect), a certificate
  * renewal at three quarters fails (with --capacity, a capacity search also
@@ -33,6 +33,7 @@
 #include "report/html.h"
 #include "report/report.h"
 #include "report/series.h"
+#include "tests/unit/seriesrow.h"
 
 static uint64_t rng = 0x9e3779b97f4a7c15ULL;
 
@@ -76,6 +77,7 @@ int main(int argc, char **argv)
 	struct swarm_config cfg;
 	struct run_result r;
 	struct hist *lat[M__COUNT];
+	struct seriesrow row = {0};
 	struct run_event ev[3];
 	struct expect_result ex[3];
 	char path[4096];
@@ -140,7 +142,9 @@ int main(int argc, char **argv)
 			perror(path);
 			return 3;
 		}
-		series_header(f); /* the real header: the same columns, in the same order */
+		series_header(f); /* the real header; each row's cells go by its column names */
+		if (seriesrow_init(&row))
+			return 3;
 	}
 
 	/* the run, interval by interval */
@@ -215,28 +219,50 @@ int main(int argc, char **argv)
 
 		rss = fmin(40 + up * 0.07, fmax(rss, 40 + up * 0.07));
 		if (f) {
-			fprintf(f, "%.3f,%.3f,%.0f,%.0f,%.0f,%.0f,%.0f,%.0f,%.0f,%.0f,%.0f,%.0f,", t,
-				interval, arrived, up, dtls, failed, arr, tun + rec, nf, drops, rec,
-				n_ttt);
-			if (n_ttt > 0)
-				fprintf(f, "%.3f,%.3f,%.3f,%.3f,", p50, p90, p99, mx);
-			else
-				fputs(",,,,", f);
-			fprintf(f, "%.0f,%.0f,%.0f,%.0f,", sent, sent - lost_up - lost_down, lost_up,
-				lost_down);
-			if (sent > 0)
-				fprintf(f, "%.3f,%.3f,%.3f,%.3f,", 1.1 + 0.2 * uniform(),
-					3 + 2 * uniform() + (lost_up > sent * 0.01 ? 40 : 0),
-					0.8 + 0.4 * uniform(), 0.2 + 0.3 * uniform());
-			else
-				fputs(",,,,", f);
-			fprintf(f, "%.1f,%.1f", 12 + 30 * tun / fmax(1, cfg.rate) + 5 * uniform(),
-				rss);
-			for (int k = 1; k < R__COUNT; k++)
-				fprintf(f, ",%.0f", fl[k]);
-			fprintf(f, ",%s\n", events);
+			struct {
+				const char *col;
+				double v;
+			} counts[] = {
+				{"t_s", t},	   {"interval_s", interval}, {"arrived", arrived},
+				{"up", up},	   {"dtls", dtls},	     {"failed", failed},
+				{"arrivals", arr}, {"tunnels_up", tun + rec}, {"failures", nf},
+				{"drops", drops},  {"reconnects", rec},	     {"ttt_count", n_ttt},
+				{"rtp_sent", sent}, {"rtp_received", sent - lost_up - lost_down},
+				{"rtp_lost_up", lost_up}, {"rtp_lost_down", lost_down},
+			};
+			char col[64];
+
+			for (size_t k = 0; k < sizeof(counts) / sizeof(counts[0]); k++)
+				seriesrow_set(&row, counts[k].col, k < 2 ? "%.3f" : "%.0f",
+					      counts[k].v);
+			if (n_ttt > 0) {
+				seriesrow_set(&row, "ttt_p50_ms", "%.3f", p50);
+				seriesrow_set(&row, "ttt_p90_ms", "%.3f", p90);
+				seriesrow_set(&row, "ttt_p99_ms", "%.3f", p99);
+				seriesrow_set(&row, "ttt_max_ms", "%.3f", mx);
+			}
+			if (sent > 0) { /* drawn last to first, as the files made so far were */
+				double late = 0.2 + 0.3 * uniform(), jitter = 0.8 + 0.4 * uniform();
+				double rtt99 = 3 + 2 * uniform() + (lost_up > sent * 0.01 ? 40 : 0);
+				double rtt50 = 1.1 + 0.2 * uniform();
+
+				seriesrow_set(&row, "rtp_rtt_p50_ms", "%.3f", rtt50);
+				seriesrow_set(&row, "rtp_rtt_p99_ms", "%.3f", rtt99);
+				seriesrow_set(&row, "rtp_jitter_p99_ms", "%.3f", jitter);
+				seriesrow_set(&row, "rtp_late_p99_ms", "%.3f", late);
+			}
+			seriesrow_set(&row, "cpu_pct", "%.1f",
+				      12 + 30 * tun / fmax(1, cfg.rate) + 5 * uniform());
+			seriesrow_set(&row, "rss_mib", "%.1f", rss);
+			for (int k = 1; k < R__COUNT; k++) {
+				snprintf(col, sizeof(col), "fail_%s", reason_name((enum reason)k));
+				seriesrow_set(&row, col, "%.0f", fl[k]);
+			}
+			seriesrow_set(&row, "events", "%s", events);
+			seriesrow_write(&row, f);
 		}
 	}
+	seriesrow_free(&row);
 	if (f && fclose(f)) {
 		perror(path);
 		return 3;

@@ -22,8 +22,9 @@
 #include "tests/unit/quiet.h"
 
 /*
- * A report.json as a run writes it (every field the contract requires),
- * with the figures the tests vary: tunnels up, failures of one reason,
+ * A report.json as a run writes it (every field the contract requires,
+ * and lost_up and lost_down, which rtp.loss is computed from as [expect]
+ * computes it), with the figures the tests vary: tunnels up, failures of one reason,
  * time_to_tunnel p99 (us), RTP loss (lost of 10000 sent), MOS. Into text.
  */
 static void report_text(char *text, size_t len, unsigned up, unsigned refused, unsigned p99,
@@ -45,12 +46,13 @@ static void report_text(char *text, size_t len, unsigned up, unsigned refused, u
 	    "    \"p99\": %u, \"p999\": %u, \"max\": %u, \"mean\": 3000},"
 	    "  \"dpd_rtt\": {\"count\": 0, \"min\": 0, \"p50\": 0, \"p90\": 0, \"p99\": 0,"
 	    "    \"p999\": 0, \"max\": 0, \"mean\": 0}},"
-	    " \"rtp\": {\"sent\": 10000, \"received\": 10000, \"lost\": %u, \"loss_up_pct\": 0,"
+	    " \"rtp\": {\"sent\": 10000, \"received\": 10000, \"lost\": %u, \"lost_up\": %u,"
+	    "  \"lost_down\": 0, \"loss_up_pct\": 0,"
 	    "  \"loss_down_pct\": 0, \"mos_mean\": %g, \"mos_min\": 3.9},"
 	    " \"expectations\": [],"
 	    " \"resources\": {\"cpu_user_s\": 1, \"cpu_sys_s\": 1, \"cpu_ms_per_tunnel\": 2.5,"
 	    "  \"kib_per_connected_phone\": 60, \"max_rss_kb\": 90000}}",
-	    up, up, up, 1000 - up, fail, p99, p99, p99, lost, mos);
+	    up, up, up, 1000 - up, fail, p99, p99, p99, lost, lost, mos);
 }
 
 /* text with the first cut replaced by paste. */

@@ -34,7 +34,9 @@
 #include "report/jsonread.h"
 #include "report/report.h"
 #include "report/series.h"
+#include "tests/unit/files.h"
 #include "tests/unit/quiet.h"
+#include "tests/unit/seriesrow.h"
 #include "tests/unit/splitmix.h"
 
 #define N_RUNS	2
@@ -80,12 +82,11 @@ static const char *path_in(const char *dir, const char *name)
 	return p[k];
 }
 
-static void pct_cell(FILE *f, const struct hist *h, double p)
+/* Column col: a percentile of h in ms, or left empty when h is. */
+static void pct_cell(struct seriesrow *row, const char *col, const struct hist *h, double p)
 {
 	if (hist_count(h))
-		fprintf(f, ",%.3f", (double)hist_percentile(h, p) / 1000.0);
-	else
-		fputc(',', f);
+		seriesrow_set(row, col, "%.3f", (double)hist_percentile(h, p) / 1000.0);
 }
 
 /* Writes the three files of run r; a shard of a split of n (n 0: not sharded). */
@@ -95,6 +96,7 @@ static void write_run(struct fake *r, int index, int n, const char *scenario)
 	struct swarm_config cfg;
 	struct run_result res;
 	struct run_event ev[MAX_IVL];
+	struct seriesrow row;
 	char err[256];
 	struct hdrlog *l;
 	FILE *f;
@@ -109,6 +111,7 @@ static void write_run(struct fake *r, int index, int n, const char *scenario)
 	f = fopen(path_in(r->dir, "timeseries.csv"), "w");
 	assert_non_null(f);
 	series_header(f); /* the run directory's own header; the rows below follow it */
+	assert_int_equal(seriesrow_init(&row), 0);
 	for (int i = 0; i < r->n_ivl; i++) {
 		double start = i ? r->end[i - 1] : r->offset, len = r->end[i] - start;
 
@@ -119,20 +122,37 @@ static void write_run(struct fake *r, int index, int n, const char *scenario)
 		assert_int_equal(hdrlog_write(l, "time_to_tunnel", start, len, r->ttt[i]), 0);
 		assert_int_equal(hdrlog_write(l, "dpd_rtt", start, len, r->dpd[i]), 0);
 		assert_int_equal(hdrlog_write(l, "rtp_send_late", start, len, r->ttt[i]), 0);
-		fprintf(f, "%.3f,%.3f,%u,%u,%u,0,%u,%u,0,0,0,%llu", r->end[i], len, r->arrived[i],
-			r->up[i], r->up[i], r->arrived[i] - (i ? r->arrived[i - 1] : 0),
-			r->arrived[i] - (i ? r->arrived[i - 1] : 0),
-			(unsigned long long)hist_count(r->ttt[i]));
-		pct_cell(f, r->ttt[i], 50);
-		pct_cell(f, r->ttt[i], 90);
-		pct_cell(f, r->ttt[i], 99);
-		pct_cell(f, r->ttt[i], 100);
-		fputs(",0,0,0,0,,,", f);
-		pct_cell(f, r->ttt[i], 99);
-		fprintf(f, ",%.1f,%.1f", 12.5, 40.0);
-		for (int k = 1; k < R__COUNT; k++)
-			fprintf(f, ",%d", k == R_TLS_REFUSED && i == 0 ? (int)r->refused : 0);
-		fprintf(f, ",%s\n", r->events[i] ? r->events[i] : "");
+		unsigned arrivals = r->arrived[i] - (i ? r->arrived[i - 1] : 0);
+		static const char *const zero[] = {"failed",	   "failures",	   "drops",
+						   "reconnects",   "rtp_sent",	   "rtp_received",
+						   "rtp_lost_up", "rtp_lost_down"};
+
+		seriesrow_set(&row, "t_s", "%.3f", r->end[i]);
+		seriesrow_set(&row, "interval_s", "%.3f", len);
+		seriesrow_set(&row, "arrived", "%u", r->arrived[i]);
+		seriesrow_set(&row, "up", "%u", r->up[i]);
+		seriesrow_set(&row, "dtls", "%u", r->up[i]);
+		seriesrow_set(&row, "arrivals", "%u", arrivals);
+		seriesrow_set(&row, "tunnels_up", "%u", arrivals);
+		for (size_t k = 0; k < sizeof(zero) / sizeof(zero[0]); k++)
+			seriesrow_set(&row, zero[k], "0");
+		seriesrow_set(&row, "ttt_count", "%llu", (unsigned long long)hist_count(r->ttt[i]));
+		pct_cell(&row, "ttt_p50_ms", r->ttt[i], 50);
+		pct_cell(&row, "ttt_p90_ms", r->ttt[i], 90);
+		pct_cell(&row, "ttt_p99_ms", r->ttt[i], 99);
+		pct_cell(&row, "ttt_max_ms", r->ttt[i], 100);
+		pct_cell(&row, "rtp_late_p99_ms", r->ttt[i], 99);
+		seriesrow_set(&row, "cpu_pct", "%.1f", 12.5);
+		seriesrow_set(&row, "rss_mib", "%.1f", 40.0);
+		for (int k = 1; k < R__COUNT; k++) {
+			char col[64];
+
+			snprintf(col, sizeof(col), "fail_%s", reason_name((enum reason)k));
+			seriesrow_set(&row, col, "%d",
+				      k == R_TLS_REFUSED && i == 0 ? (int)r->refused : 0);
+		}
+		seriesrow_set(&row, "events", "%s", r->events[i] ? r->events[i] : "");
+		seriesrow_write(&row, f);
 		if (r->events[i]) {
 			memset(&ev[n_ev], 0, sizeof(ev[n_ev]));
 			snprintf(ev[n_ev].name, sizeof(ev[n_ev].name), "%s", r->events[i]);
@@ -142,6 +162,7 @@ static void write_run(struct fake *r, int index, int n, const char *scenario)
 			n_ev++;
 		}
 	}
+	seriesrow_free(&row);
 	assert_int_equal(fclose(f), 0);
 	assert_int_equal(hdrlog_close(l), 0);
 
@@ -259,24 +280,6 @@ static int merge_caught(const char *out, bool partial, int n, char **dirs, char 
 	for (int i = 0; i < n; i++)
 		argv[argc++] = dirs[i];
 	return captured(merge_main, argc, argv, text, len);
-}
-
-/* The whole of a file, NUL-terminated (to free). */
-static char *slurp(const char *path)
-{
-	FILE *f = fopen(path, "r");
-	char *text;
-	long len;
-
-	assert_non_null(f);
-	fseek(f, 0, SEEK_END);
-	len = ftell(f);
-	rewind(f);
-	text = calloc(1, (size_t)len + 1);
-	assert_non_null(text);
-	assert_int_equal(fread(text, 1, (size_t)len, f), (size_t)len);
-	fclose(f);
-	return text;
 }
 
 static int merge_all(const char *out)

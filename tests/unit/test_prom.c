@@ -451,6 +451,7 @@ static void test_values(void **state)
 	    M("phoneswarm_config_fetch_failed_total", config_failed),
 	    M("phoneswarm_config_bytes_total", config_bytes),
 	    M("phoneswarm_config_fetch_unfinished_total", config_unfinished),
+	    M("phoneswarm_config_retries_total", config_retries),
 	    M("phoneswarm_rtp_duplicates_total", rtp_duplicates),
 	    M("phoneswarm_rtp_reordered_total", rtp_reordered),
 	    M("phoneswarm_rtp_late_total", rtp_late),

@@ -210,6 +210,9 @@ static void test_minimal_gets_defaults(void **state)
 	assert_float_equal(c->expired_share, 0, 0);
 	assert_string_equal(c->ca_cert, fx->ca_cert);
 	assert_string_equal(c->ca_key, fx->ca_key);
+	/* the CA was read, once, here: the swarm takes it from the config */
+	assert_non_null(c->ca[CHAIN_ANY]);
+	assert_null(c->ca[CHAIN_MIC]);
 	assert_null(c->source);
 	assert_int_equal(c->n_source, 0);
 	assert_true(c->mac_base == 0x02AB00000000ULL);
