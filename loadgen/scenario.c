@@ -435,6 +435,10 @@ static void check_required(struct load *ld)
 		fail(ld, ld->path, "ramp.step: required key missing (ramp.mode is step)");
 	if (cfg->calls > 0 && !ld->set_on[K_TARGET])
 		fail(ld, ld->path, "traffic.target: required key missing (traffic.calls is above 0)");
+	if (cfg->client == CLIENT_PHONE && cfg->dtls_mode == DTLS_MODE_PSK)
+		fail_at(ld, ld->set_on[K_DTLS_MODE],
+			"dtls.mode: psk is not what a phone does (its DTLS is legacy DTLS 0.9): "
+			"give phones.client = anyconnect for PSK-NEGOTIATE");
 	if (cfg->mac_base + cfg->count - 1 > 0xFFFFFFFFFFFFULL)
 		fail(ld, ld->path,
 		     "phones.mac_base: %012llx plus %u phones passes "

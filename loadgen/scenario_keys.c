@@ -246,6 +246,16 @@ static int set_auth(struct swarm_config *cfg, const char *v, char *why, size_t w
 	return 0;
 }
 
+static int set_client(struct swarm_config *cfg, const char *v, char *why, size_t whylen)
+{
+	int i = set_word(v, client_names, CLIENT__COUNT, why, whylen);
+
+	if (i < 0)
+		return -1;
+	cfg->client = (enum client_kind)i;
+	return 0;
+}
+
 static int set_identity(struct swarm_config *cfg, const char *v, char *why, size_t whylen)
 {
 	static const char *const words[] = {"mic", "lsc"};
@@ -659,6 +669,7 @@ const struct key scenario_keys[K__COUNT] = {
     [K_CAPACITY_HOLD] = {"capacity", "hold", set_capacity_hold},
     [K_TFTP] = {"phones", "tftp", set_tftp},
     [K_FETCH_CONFIG] = {"phones", "fetch_config", set_fetch_config},
+    [K_CLIENT] = {"phones", "client", set_client},
 };
 
 /* 0 for a section we understand; -1 with the reason written in why. */

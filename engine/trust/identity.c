@@ -13,6 +13,8 @@
 #include <openssl/rsa.h>
 #include <openssl/x509v3.h>
 
+#include "engine/trust/model.h"
+
 struct identity_ca {
 	X509 *cert;
 	EVP_PKEY *key;
@@ -25,7 +27,10 @@ struct identity_keys {
 
 void identity_cn(char *buf, size_t len, const char *model, uint64_t mac)
 {
-	snprintf(buf, len, "CP-%s-SEP%012llX", model, (unsigned long long)(mac & 0xffffffffffffull));
+	const struct model *m = model_find(model);
+
+	snprintf(buf, len, "CP-%s-SEP%012llX", m ? m->cn_model : model,
+		 (unsigned long long)(mac & 0xffffffffffffull));
 }
 
 /*
