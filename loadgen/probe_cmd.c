@@ -21,7 +21,7 @@
 #include "engine/config.h"
 #include "engine/trust/model.h"
 #include "engine/phone/phone.h"
-#include "engine/swarm.h"
+#include "engine/swarm/swarm.h"
 #include "engine/trust/cnf.h"
 #include "engine/tls/tls.h"
 #include "loadgen/cmdline.h"

@@ -27,7 +27,7 @@ set -u
 lab_require
 
 BUILD=${1:-${BUILD:-build}}
-shift 2>/dev/null
+shift || :
 cd "$LAB_ROOT" || exit 1
 PSW=${PSW:-$BUILD/phoneswarm}
 ASA=$(dirname "$PSW")/asaheadend
@@ -138,8 +138,8 @@ while IFS='|' read -r mode client reason up detail_re log_re extra asa_args; do
 		case $kv in run.duration=*s) duration=${kv#run.duration=}; duration=${duration%s} ;; esac
 	done
 	t0=$(date +%s%N)
-	timeout 60 "$PSW" run "$tmp/demo.ini" "${args[@]}" -o "$out" -q >"$out/stdout" 2>"$out/stderr"
-	rc=$?
+	rc=0
+	timeout 60 "$PSW" run "$tmp/demo.ini" "${args[@]}" -o "$out" -q >"$out/stdout" 2>"$out/stderr" || rc=$?
 	elapsed_ms=$((($(date +%s%N) - t0) / 1000000))
 	stop_headends
 
