@@ -62,8 +62,9 @@ bad=$(lab_phones_bad 0250001C)
 psw_wait 60
 expect_eq "$NAME: sessions of ours that are not phones' on the headend" "[]" "$bad"
 expect_rc "$NAME" 0
-last=$(awk -F, -v t="$(report '.events[] | select(.name=="reset-all") | .at_s')" \
-	'NR > 1 && $1 >= t { print $2 ":" $6 }' "$T/failures.csv" | sort | tr '\n' ' ')
+t_last=$(report '.events[] | select(.name=="reset-all") | .at_s')
+last=$(csv_cols "$T/failures.csv" t_s phone reason |
+	awk -F'\t' -v t="$t_last" '$1 >= t { print $2 ":" $3 }' | sort | tr '\n' ' ')
 expect_eq "$NAME: failures after the last reset" "16:CertHashMismatch 17:CertHashMismatch " "$last"
 expect_eq "$NAME: headend back on its first certificate" "$(cat "$LAB_DIR/pki/headend-rsa.sha1.b64")" \
 	"$("$PSW" certhash "$LAB_DIR/server.pem" 2>/dev/null | awk '$1 == "certHash" {print $2}')"
