@@ -188,21 +188,21 @@ while read -r case failures up dtls_up phase extra; do
 	fi
 	if [ -z "$why" ] && [ "$phase" != - ]; then
 		# every failure record in the phase the table names (or one of them)
-		got=$(awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == "phase") c = i; next }
-			c { print $c }' "$out/failures.csv" | sort -u | paste -sd, -)
+		got=$(csv_cols "$out/failures.csv" phase | sort -u | paste -sd, -)
 		[ "$got" = "$phase" ] || why="failures.csv phases: want $phase, got ${got:-none}"
 	fi
 	if [ -z "$why" ] && [ -n "${DETAIL[$mode]:-}" ] && [[ "$extra" != *phones.client=anyconnect* ]]; then
-		# a detail with a comma (a hint, the headend's words) is quoted in the CSV
-		n=$(grep -cF -e ",${DETAIL[$mode]}" -e ",\"${DETAIL[$mode]}" "$out/failures.csv" || :)
-		[ "$n" = 5 ] || why="failures.csv: want 5 lines \"${DETAIL[$mode]}\", got $n: $(sed -n 2p "$out/failures.csv")"
+		# the detail begins with it (a hint or the headend's words may follow)
+		n=$(csv_cols "$out/failures.csv" detail |
+			awk -v d="${DETAIL[$mode]}" 'index($0, d) == 1 { n++ } END { print n + 0 }')
+		[ "$n" = 5 ] || why="failures.csv: want 5 lines \"${DETAIL[$mode]}\", got $n: $(csv_cols "$out/failures.csv" detail | sed -n 1p)"
 	fi
 	if [ -z "$why" ]; then
 		echo "PASS $case ($(jq -c '.failures' "$out/report.json"), dtls_up $dtls_up, ${elapsed_ms} ms)"
 	else
 		echo "FAIL $case: $why"
 		failed=$((failed + 1))
-		if [ -s "$out/stderr" ]; then sed 's/^/    /' "$out/stderr" | head -20; fi
+		if [ -s "$out/stderr" ]; then head -n 20 "$out/stderr" | sed 's/^/    /'; fi
 	fi
 done <<<"$CASES"
 
