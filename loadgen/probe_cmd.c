@@ -23,6 +23,7 @@
 #include "engine/phone/phone.h"
 #include "engine/swarm/swarm.h"
 #include "engine/trust/cnf.h"
+#include "engine/tls/tls.h"
 #include "loadgen/cmdline.h"
 #include "loadgen/value.h"
 
@@ -278,6 +279,7 @@ int probe_main(int argc, char **argv)
 		config_free(&cfg);
 		return 2;
 	}
+	tls_builtin_rsa(); /* the phones' RSA as a run has it */
 	struct swarm *sw = swarm_new(&cfg, err, sizeof(err));
 	if (!sw) {
 		fprintf(stderr, "phoneswarm probe: %s\n", err);
