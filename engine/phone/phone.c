@@ -75,7 +75,7 @@ static void free_ibuf(struct phone *p)
 void phone_teardown(struct worker *w, struct phone *p)
 {
 	tls_close(&p->tls);
-	tls_close(&p->dtls_s);
+	tunnel_dtls_close(p);
 	worker_close(w, p, CH_TCP);
 	worker_close(w, p, CH_UDP);
 	free_ibuf(p);
@@ -319,7 +319,7 @@ bool phone_finished(const struct phone *p)
 void phone_release(struct phone *p)
 {
 	tls_close(&p->tls);
-	tls_close(&p->dtls_s);
+	tunnel_dtls_close(p);
 	free_ibuf(p);
 	for (int c = 0; c < 2; c++) {
 		free(p->ch[c].rbuf);

@@ -23,6 +23,7 @@
 #include "engine/ring/clock.h"
 #include "engine/config.h"
 #include "engine/ring/dns.h"
+#include "engine/tls/dtlsrec.h"
 #include "engine/tls/membio.h"
 #include "engine/swarm.h"
 #include "engine/trust/trust.h"
@@ -135,7 +136,7 @@ void worker_flush(struct worker *w, struct phone *p, enum chan_id c)
 	struct chan *ch = &p->ch[c];
 	struct tls *t = chan_tls(p, c);
 
-	if (ch->send_busy || ch->fd < 0 || !t->ssl || !membio_pending(t->bio))
+	if (ch->send_busy || ch->fd < 0 || !t->bio || !membio_pending(t->bio))
 		return;
 	if (c == CH_TCP) {
 		if (p->cut_until && p->cut_loss >= 1)
@@ -549,6 +550,8 @@ void worker_fini(struct worker *w)
 		phone_release(&w->phones[i]);
 	trust_table_free(w->trust);
 	w->trust = NULL;
+	dtlsrec_ctx_free(w->rec_ctx);
+	w->rec_ctx = NULL;
 	if (w->dns)
 		dns_free(w->dns);
 	for (int m = 0; m < M__COUNT; m++)

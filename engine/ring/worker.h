@@ -27,6 +27,7 @@ struct swarm_config;
 struct hist;
 struct dns;
 struct trust_table;
+struct dtlsrec_ctx;
 
 #define WORKER_MAX_CMDS 16 /* commands waiting for a worker to take them */
 #define WORKER_LATE_MAX 1024 /* RTP packets built and not yet handed to the kernel */
@@ -41,6 +42,8 @@ struct worker {
 	uint32_t n_phones;
 	struct dns *dns;               /* owned; NULL when the URL holds an address */
 	struct trust_table *trust;     /* owned: the distinct trust lists of its phones */
+	struct dtlsrec_ctx *rec_ctx;   /* owned: the DTLS record layer's cipher contexts, made
+					  at the first take-over (engine/phone/tunnel.c); NULL till then */
 	struct stats st;               /* written here, read by the main thread */
 	struct hist *ival[M__COUNT];   /* owned: this interval's latency histograms; the
 					  swarm swaps them out under ival_lock */
