@@ -586,7 +586,7 @@ static void udp_input_own(struct worker *w, struct phone *p, const uint8_t *data
 		return;
 	}
 	memcpy(buf, data, len);
-	while (off < len) {
+	while (off < len && own_records(p)) {
 		struct dtlsrec_msg m;
 		int v = dtlsrec_open(&p->dtls_rec, w->rec_ctx, buf + off, len - off, &m);
 
@@ -614,8 +614,10 @@ static void udp_input_own(struct worker *w, struct phone *p, const uint8_t *data
 			break;
 		}
 	}
-	worker_flush(w, p, CH_UDP);
-	membio_trim(p->dtls_s.bio);
+	if (own_records(p)) {
+		worker_flush(w, p, CH_UDP);
+		membio_trim(p->dtls_s.bio);
+	}
 }
 
 void tunnel_udp_input(struct worker *w, struct phone *p, const uint8_t *data, size_t len,
