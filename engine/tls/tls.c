@@ -133,6 +133,7 @@ void tls_keep_bio(struct tls *t)
 	SSL_free(t->ssl);
 	t->ssl = NULL;
 	t->idle = false;
+	membio_trim(t->bio); /* an empty queue keeps no buffer */
 }
 
 void *tls_app(const SSL *ssl)

@@ -46,8 +46,8 @@ void tls_close(struct tls *t);
 /*
  * Free the session's SSL but keep its BIO, with what it still holds to send,
  * as a plain datagram queue (membio.h): a DTLS session whose records are
- * sealed by engine/tls/dtlsrec after the handshake sends through it.
- * tls_close() frees it.
+ * sealed by engine/tls/dtlsrec after the handshake sends through it (an
+ * empty queue keeps no buffer: membio_trim). tls_close() frees it.
  */
 void tls_keep_bio(struct tls *t);
 /* The app pointer given to tls_open / dtls_open_*. */
