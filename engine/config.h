@@ -166,6 +166,9 @@ struct swarm_config {
 	enum dtls_mode dtls_mode;
 	bool dtls_abort;        /* a DTLS failure aborts the connection (else: carry on over TLS) */
 	uint64_t dtls_retry_us; /* carrying on over TLS: retry DTLS this often; 0 = never */
+	bool dtls_openssl_records; /* dtls.records = openssl: OpenSSL's record layer for a
+				      DTLS session's life (else engine/tls/dtlsrec after the
+				      handshake, the SSL freed) */
 
 	/* [traffic]: voice; calls == 0 means none */
 	char codec[8];              /* "g711", "g729", "g722" */

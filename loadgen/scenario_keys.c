@@ -546,6 +546,17 @@ static int set_dtls_retry(struct swarm_config *cfg, const char *v, char *why, si
 	return set_duration(v, false, &cfg->dtls_retry_us, why, whylen);
 }
 
+static int set_dtls_records(struct swarm_config *cfg, const char *v, char *why, size_t whylen)
+{
+	static const char *const words[] = {"own", "openssl"};
+	int i = set_word(v, words, 2, why, whylen);
+
+	if (i < 0)
+		return -1;
+	cfg->dtls_openssl_records = i == 1;
+	return 0;
+}
+
 static int set_codec(struct swarm_config *cfg, const char *v, char *why, size_t whylen)
 {
 	const struct codec *c = codec_find(v);
@@ -670,6 +681,7 @@ const struct key scenario_keys[K__COUNT] = {
     [K_TFTP] = {"phones", "tftp", set_tftp},
     [K_FETCH_CONFIG] = {"phones", "fetch_config", set_fetch_config},
     [K_CLIENT] = {"phones", "client", set_client},
+    [K_DTLS_RECORDS] = {"dtls", "records", set_dtls_records},
 };
 
 /* 0 for a section we understand; -1 with the reason written in why. */

@@ -65,6 +65,7 @@ enum key_id {
 	K_TFTP,
 	K_FETCH_CONFIG,
 	K_CLIENT,
+	K_DTLS_RECORDS,
 	K__COUNT
 };
 

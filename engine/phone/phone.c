@@ -82,7 +82,7 @@ static void free_ibuf(struct phone *p)
 void phone_teardown(struct worker *w, struct phone *p)
 {
 	tls_close(&p->tls);
-	tls_close(&p->dtls_s);
+	tunnel_dtls_close(p);
 	worker_close(w, p, CH_TCP);
 	worker_close(w, p, CH_UDP);
 	free_ibuf(p);
@@ -328,7 +328,7 @@ bool phone_finished(const struct phone *p)
 void phone_release(struct phone *p)
 {
 	tls_close(&p->tls);
-	tls_close(&p->dtls_s);
+	tunnel_dtls_close(p);
 	free_ibuf(p);
 	X509_free(p->cert);
 	p->cert = NULL;
@@ -421,7 +421,7 @@ size_t phone_pending(const struct phone *p, enum chan_id c)
 {
 	const struct tls *t = chan_session(p, c);
 
-	return t->ssl ? membio_pending(t->bio) : 0;
+	return t->bio ? membio_pending(t->bio) : 0;
 }
 
 size_t phone_take_stream(struct phone *p, uint8_t **buf, size_t *cap, size_t *len)

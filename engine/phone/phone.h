@@ -20,6 +20,7 @@
 #include "engine/phone/exchange.h"
 #include "engine/phone/policy.h"
 #include "engine/reason.h"
+#include "engine/tls/dtlsrec.h"
 #include "engine/tls/tls.h"
 #include "engine/phone/io.h"
 #include "engine/phone/trace.h"
@@ -112,7 +113,10 @@ struct phone {
 	uint64_t t_dtls;          /* when the DTLS handshake began */
 	uint64_t connect_deadline;
 
-	struct tls tls, dtls_s;
+	struct tls tls, dtls_s;   /* dtls_s: the DTLS handshake's SSL; once dtls_rec has taken
+				     over, only its BIO (the datagrams waiting to be sent) */
+	struct dtlsrec dtls_rec;  /* the DTLS record layer after the handshake (tunnel.c); keyed
+				     (id != 0) once it seals and opens the session's records */
 	uint8_t *ibuf;            /* owned: decrypted TLS bytes not yet parsed */
 	uint32_t ilen, icap;
 
@@ -145,6 +149,7 @@ struct phone {
 	struct fetch *fetch;        /* owned; only while a config fetch runs */
 	int detail;               /* failure detail: HTTP status, TLS alert, errno */
 	bool dtls_psk;            /* the DTLS session is PSK-NEGOTIATE (else legacy) */
+	bool dtls_watch;          /* dtls_rec watches dtls_s's SSL, to take over from it */
 	bool pinged;              /* the tunnel check ping has been sent */
 	uint8_t auth_step;        /* login forms answered on this connection */
 	bool password_sent;       /* a password went out: another form means refused */

@@ -6,6 +6,12 @@
  * by dtls.c), its failure policy and retries; keepalive and DPD on both
  * channels by policy.c's rules; the IP packets the phone sends and receives
  * through the tunnel (inner.c), today one ping to check the data path.
+ *
+ * A DTLS session's records: OpenSSL seals and opens them during the
+ * handshake; then (dtls.records = own) engine/tls/dtlsrec takes the keys
+ * and sequence numbers, the SSL is freed (its ~37 KiB), and the session's
+ * datagrams are sealed into and opened from the phone's buffers here. The
+ * SSL's BIO stays as the queue of datagrams waiting for the UDP channel.
  */
 #include "engine/phone/tunnel.h"
 
@@ -19,6 +25,7 @@
 #include "engine/config.h"
 #include "engine/proto/cstp.h"
 #include "engine/tls/dtls.h"
+#include "engine/tls/dtlsrec.h"
 #include "engine/phone/failure.h"
 #include "engine/phone/fetch.h"
 #include "engine/proto/inner.h"
@@ -50,7 +57,7 @@ static void dtls_fail(struct worker *w, struct phone *p, enum reason r, int deta
 	if (p->dtls == DT_UP)
 		STAT_SUB(w, dtls_now, 1);
 	p->dtls = DT_FAILED;
-	tls_close(&p->dtls_s);
+	tunnel_dtls_close(p);
 	worker_close(w, p, CH_UDP);
 	if (p->state != PH_TUNNEL)
 		return;
@@ -94,22 +101,88 @@ int tunnel_send_cstp(struct worker *w, struct phone *p, uint8_t type, const void
 	return 0;
 }
 
+/* ==== The DTLS record layer ==== */
+
+#define DTLS_FRAME_MAX 1600u /* bytes of a CSTP payload in one DTLS record */
+
+/* Are the session's records ours (dtlsrec keyed), not OpenSSL's? */
+static bool own_records(const struct phone *p)
+{
+	return p->dtls_rec.id != 0;
+}
+
+void tunnel_dtls_close(struct phone *p)
+{
+	tls_close(&p->dtls_s);
+	dtlsrec_clear(&p->dtls_rec);
+	p->dtls_watch = false;
+}
+
+/*
+ * Once DTLS is up and OpenSSL has read all it was given: take the keys and
+ * sequence numbers from the SSL and free it (dtlsrec.h, step 3). Until the
+ * headend's first record after a legacy resumption, not yet (only OpenSSL
+ * can resend the phone's Finished); a suite dtlsrec does not do, or keys it
+ * cannot read, stay with OpenSSL for the session's life.
+ */
+static void dtls_take_over(struct worker *w, struct phone *p, uint64_t now)
+{
+	int r;
+
+	if (!p->dtls_watch || p->dtls != DT_UP || !p->dtls_s.ssl)
+		return;
+	r = dtlsrec_take(&p->dtls_rec, p->dtls_s.ssl);
+	if (r == -EAGAIN)
+		return;
+	p->dtls_watch = false;
+	if (!r && !w->rec_ctx)
+		w->rec_ctx = dtlsrec_ctx_new();
+	if (r || !w->rec_ctx) {
+		PTRACE(p, now, "DTLS: records stay with OpenSSL (%s)",
+		       r == -ENOTSUP ? "a suite phoneswarm does not seal"
+		       : r		 ? "its keys could not be read"
+					 : "no memory for the cipher contexts");
+		dtlsrec_clear(&p->dtls_rec);
+		return;
+	}
+	tls_keep_bio(&p->dtls_s);
+	STAT_ADD(w, dtls_takeovers, 1);
+	PTRACE(p, now, "DTLS: records sealed by phoneswarm from here (next sequence number %llu)",
+	       (unsigned long long)p->dtls_rec.wseq);
+}
+
+/* Seal the record at rec + dtlsrec_head() (len bytes, cap in all) and queue it to send. */
+static int seal_own(struct worker *w, struct phone *p, uint8_t *rec, size_t len, size_t cap)
+{
+	int n = dtlsrec_seal(&p->dtls_rec, w->rec_ctx, DTLSREC_T_APP, rec, len, cap);
+
+	if (n < 0)
+		return n;
+	return BIO_write(p->dtls_s.bio, rec, n) == n ? 0 : -ENOMEM;
+}
+
 int tunnel_send_dtls(struct worker *w, struct phone *p, uint8_t type, const void *payload,
 		     uint16_t len, uint64_t now)
 {
-	uint8_t rec[1 + 1600];
+	uint8_t rec[DTLSREC_MAX_HEAD + 1 + DTLS_FRAME_MAX + DTLSREC_MAX_TAIL];
+	bool own = own_records(p);
+	size_t head = own ? dtlsrec_head(&p->dtls_rec) : 0;
 
-	if (len > sizeof(rec) - 1)
+	if (len > DTLS_FRAME_MAX)
 		return -EMSGSIZE;
-	rec[0] = type;
+	rec[head] = type;
 	if (len)
-		memcpy(rec + 1, payload, len);
-	if (tls_write(&p->dtls_s, rec, 1u + len))
+		memcpy(rec + head + 1, payload, len);
+	if (own ? seal_own(w, p, rec, 1u + len, sizeof(rec))
+		: tls_write(&p->dtls_s, rec, 1u + len))
 		return -EPROTO;
 	STAT_ADD(w, dtls_tx_bytes, 1u + len);
 	p->live[CH_UDP].last_tx_us = now;
 	worker_flush(w, p, CH_UDP);
-	tls_idle(&p->dtls_s);
+	if (own)
+		membio_trim(p->dtls_s.bio); /* sent at once: an idle phone keeps no buffer */
+	else
+		tls_idle(&p->dtls_s);
 	return 0;
 }
 
@@ -320,6 +393,10 @@ static void start_dtls(struct worker *w, struct phone *p, uint64_t now)
 		tunnel_dtls_fail(w, p, R_DTLS_FAILED);
 		return;
 	}
+	if (!w->cfg->dtls_openssl_records) {
+		dtlsrec_watch(&p->dtls_rec, p->dtls_s.ssl);
+		p->dtls_watch = true;
+	}
 	p->dtls = DT_HANDSHAKE;
 	p->t_dtls = now;
 	if (!p->dtls_deadline || p->dtls_deadline < now)
@@ -460,6 +537,89 @@ void tunnel_cstp_input(struct worker *w, struct phone *p, uint64_t now)
 		phone_fail(w, p, R_CSTP_MALFORMED, n);
 }
 
+/*
+ * One DTLS record's plaintext from the headend: a CSTP type byte and its
+ * payload. False if it ended DTLS (the phone carries on over TLS).
+ */
+static bool dtls_frame(struct worker *w, struct phone *p, const uint8_t *rec, size_t n,
+		       uint64_t now)
+{
+	if (!n)
+		return true;
+	p->live[CH_UDP].last_rx_us = now;
+	STAT_ADD(w, dtls_rx_bytes, (uint64_t)n);
+	switch (rec[0]) {
+	case CSTP_DPD_REQ:
+		tunnel_send_dtls(w, p, CSTP_DPD_RESP, rec + 1, (uint16_t)(n - 1 > 256 ? 0 : n - 1),
+				 now);
+		break;
+	case CSTP_DPD_RESP:
+		on_dpd_resp(w, p, CH_UDP, now);
+		break;
+	case CSTP_DATA:
+		on_data(w, p, rec + 1, n - 1, now);
+		break;
+	case CSTP_DISCONNECT:
+		tunnel_dtls_fail(w, p, R_CLOSED_BY_HEADEND);
+		return false;
+	default:
+		break;
+	}
+	return true;
+}
+
+/*
+ * A datagram for the record layer: its records opened one by one in a copy
+ * (the ring's buffer is lent read-only). What the layer drops (replayed,
+ * another epoch, forged, malformed) is counted; a warning alert, a
+ * close_notify and a late handshake record are not answered, as OpenSSL's
+ * session left them; a fatal alert ends DTLS as OpenSSL's would.
+ */
+static void udp_input_own(struct worker *w, struct phone *p, const uint8_t *data, size_t len,
+			  uint64_t now)
+{
+	uint8_t buf[2048];
+	size_t off = 0;
+
+	if (len > sizeof(buf)) {
+		STAT_ADD(w, dtls_rx_dropped, 1);
+		return;
+	}
+	memcpy(buf, data, len);
+	while (off < len && own_records(p)) {
+		struct dtlsrec_msg m;
+		int v = dtlsrec_open(&p->dtls_rec, w->rec_ctx, buf + off, len - off, &m);
+
+		off += m.used;
+		switch (v) {
+		case DTLSREC_DATA:
+			if (!dtls_frame(w, p, m.data, m.len, now))
+				return;
+			break;
+		case DTLSREC_CLOSE:
+			if (!m.alert) {
+				PTRACE(p, now, "DTLS: the headend sent close_notify");
+				break;
+			}
+			PTRACE(p, now, "VPNC: -dtls_state_cb: %s: read: alert: fatal:%s",
+			       p->dtls_psk ? "DTLSv1.2" : "DTLSv0.9", SSL_alert_desc_string_long(m.alert));
+			tunnel_dtls_fail(w, p, R_DTLS_FAILED);
+			return;
+		case DTLSREC_WARNING:
+		case DTLSREC_HANDSHAKE:
+			break;
+		default:
+			STAT_ADD(w, dtls_rx_dropped, 1);
+			PTRACE(p, now, "DTLS: record dropped (%s)", dtlsrec_verdict_name(v));
+			break;
+		}
+	}
+	if (own_records(p)) {
+		worker_flush(w, p, CH_UDP);
+		membio_trim(p->dtls_s.bio);
+	}
+}
+
 void tunnel_udp_input(struct worker *w, struct phone *p, const uint8_t *data, size_t len,
 		      uint64_t now)
 {
@@ -467,6 +627,10 @@ void tunnel_udp_input(struct worker *w, struct phone *p, const uint8_t *data, si
 
 	if (p->dtls != DT_HANDSHAKE && p->dtls != DT_UP)
 		return;
+	if (own_records(p)) {
+		udp_input_own(w, p, data, len, now);
+		return;
+	}
 	tls_feed(&p->dtls_s, data, len);
 	if (p->dtls == DT_HANDSHAKE) {
 		int r = tls_handshake(&p->dtls_s);
@@ -514,26 +678,10 @@ void tunnel_udp_input(struct worker *w, struct phone *p, const uint8_t *data, si
 				tunnel_dtls_fail(w, p, R_DTLS_FAILED);
 			break;
 		}
-		p->live[CH_UDP].last_rx_us = now;
-		STAT_ADD(w, dtls_rx_bytes, (uint64_t)n);
-		switch (rec[0]) {
-		case CSTP_DPD_REQ:
-			tunnel_send_dtls(w, p, CSTP_DPD_RESP, rec + 1, (uint16_t)(n - 1 > 256 ? 0 : n - 1),
-				  now);
-			break;
-		case CSTP_DPD_RESP:
-			on_dpd_resp(w, p, CH_UDP, now);
-			break;
-		case CSTP_DATA:
-			on_data(w, p, rec + 1, (size_t)n - 1, now);
-			break;
-		case CSTP_DISCONNECT:
-			tunnel_dtls_fail(w, p, R_CLOSED_BY_HEADEND);
+		if (!dtls_frame(w, p, rec, (size_t)n, now))
 			return;
-		default:
-			break;
-		}
 	}
+	dtls_take_over(w, p, now);
 	worker_flush(w, p, CH_UDP);
 	tls_idle(&p->dtls_s);
 }
@@ -585,7 +733,7 @@ void tunnel_timer(struct worker *w, struct phone *p, uint64_t now)
 		PTRACE(p, now, "VPNC: DTLS rekey due (every %u s): a new DTLS handshake", p->dp.rekey_s);
 		STAT_ADD(w, rekeys, 1);
 		STAT_SUB(w, dtls_now, 1);
-		tls_close(&p->dtls_s);
+		tunnel_dtls_close(p);
 		worker_close(w, p, CH_UDP);
 		p->dtls = DT_FAILED;
 		p->dtls_deadline = now + w->cfg->connect_timeout_us;

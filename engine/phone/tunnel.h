@@ -32,5 +32,11 @@ int tunnel_send_ip(struct worker *w, struct phone *p, const uint8_t *pkt, uint16
 		   uint64_t now);
 /* DTLS failed for reason r: carry on over TLS (and retry later), or abort, by policy. */
 void tunnel_dtls_fail(struct worker *w, struct phone *p, enum reason r);
+/*
+ * Close the phone's DTLS session, whichever record layer runs it: the SSL
+ * (or the BIO kept after the take-over) and the record layer's keys. The
+ * UDP channel is the caller's.
+ */
+void tunnel_dtls_close(struct phone *p);
 
 #endif

@@ -15,6 +15,7 @@
 #include "engine/phone/io.h"
 #include "engine/phone/phone.h"
 #include "engine/phone/policy.h"
+#include "engine/tls/dtlsrec.h"
 #include "engine/trust/trust.h"
 
 int worker_init(struct worker *w, int id, const struct phone_io *io, const struct fleet *f,
@@ -52,6 +53,8 @@ void worker_fini(struct worker *w)
 	w->phones = NULL;
 	w->n_phones = 0;
 	trust_table_free(w->trust);
+	dtlsrec_ctx_free(w->rec_ctx);
+	w->rec_ctx = NULL;
 	w->trust = NULL;
 	if (w->ival)
 		hist_set_free(recorder_fini(&w->rec));

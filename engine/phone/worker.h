@@ -33,6 +33,7 @@ struct phone_io;
 struct phone_command;
 struct p2p_board;
 struct trust_table;
+struct dtlsrec_ctx;
 struct voice_hooks;
 
 /* What every worker of a run shares, read-only once it has started; the swarm owns it. */
@@ -58,6 +59,8 @@ struct worker {
 	struct phone *phones;          /* owned: this worker's phones */
 	uint32_t n_phones;
 	struct trust_table *trust;     /* owned: the distinct trust lists of its phones */
+	struct dtlsrec_ctx *rec_ctx;   /* owned: the DTLS record layer's cipher contexts, made
+					  at the first take-over (engine/phone/tunnel.c); NULL till then */
 	struct stats st;               /* written here, read by the main thread */
 	struct recorder rec;           /* this interval's latency histograms, swapped out by the
 					  swarm (worker_recorder) without a lock on this side */

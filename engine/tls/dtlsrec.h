@@ -22,29 +22,30 @@
  * DTLS1_BAD_VER as to DTLS 1.2.
  *
  * How a phone uses it (engine/phone/tunnel.c, one DTLS channel):
- *   1. open the `SSL` as today (dtls_open_legacy / dtls_open_psk), then
- *      dtlsrec_watch(&p->rec, ssl): from then on OpenSSL's record headers
- *      tell the struct which sequence numbers the handshake used;
- *   2. handshake with OpenSSL (tls_handshake, tls_read) as today;
- *   3. after each tls_read loop while the `SSL` is up, dtlsrec_take(&p->rec,
- *      ssl). 0: the keys are out; flush what the membio holds, tls_close()
- *      the `SSL`, and from then on tunnel_send_dtls writes the frame at
- *      buf + dtlsrec_head() of a send buffer of the ring's, seals it there
- *      with dtlsrec_seal and sends that datagram (no membio, no copy), and
- *      tunnel_udp_input opens each received datagram in the ring's receive
- *      buffer with dtlsrec_open, record by record (m.used), handing DATA to
- *      the frame switch as tls_read's output is today; a send queue bound
- *      replaces the membio's MEMBIO_DGRAM_QUEUE. -EAGAIN: not yet (a resumed
- *      session keeps the `SSL` until the headend's first application record
- *      shows it has our Finished, since only OpenSSL can resend it);
- *      -ENOTSUP: a suite or option not done here, stay on OpenSSL;
- *   4. at logout, dtlsrec_close_notify; a DTLSREC_CLOSE from dtlsrec_open is
- *      the headend ending DTLS (close_notify or a fatal alert), a DTLSREC_
- *      HANDSHAKE (a renegotiation or a late retransmission) is not answered,
- *      the rest are dropped and may be counted by verdict;
+ *   1. open the `SSL` as always (dtls_open_legacy / dtls_open_psk), then
+ *      dtlsrec_watch(&p->dtls_rec, ssl): from then on OpenSSL's record
+ *      headers tell the struct which sequence numbers the handshake used;
+ *   2. handshake with OpenSSL (tls_handshake, tls_read);
+ *   3. after each tls_read loop while DTLS is up, dtlsrec_take(). 0: the
+ *      keys are out; tls_keep_bio() frees the `SSL` and keeps its membio,
+ *      with what OpenSSL still queued, as the send queue; from then on
+ *      tunnel_send_dtls seals each frame at buf + dtlsrec_head() of its
+ *      own buffer with dtlsrec_seal and queues the datagram there, and a
+ *      received datagram is opened record by record (m.used) with
+ *      dtlsrec_open in a copy of the ring's buffer, DATA going to the frame
+ *      switch as tls_read's output does. -EAGAIN: not yet (a resumed
+ *      session keeps the `SSL` until the headend's first record shows it
+ *      has our Finished, since only OpenSSL can resend it); -ENOTSUP: a
+ *      suite or option not done here, stay on OpenSSL;
+ *   4. a DTLSREC_CLOSE from dtlsrec_open with a fatal alert ends DTLS; a
+ *      close_notify, a DTLSREC_WARNING or DTLSREC_HANDSHAKE (a
+ *      renegotiation or a late retransmission) is not answered, the rest
+ *      are dropped and counted (traffic.dtls_rx_dropped). The phone sends
+ *      no close_notify at logout (it never did): dtlsrec_close_notify is
+ *      there for a client that does;
  *   5. rekey, a new handshake, DTLS failure or the phone's end:
- *      dtlsrec_clear, then a new `SSL` from step 1 (the record layer is
- *      dropped and OpenSSL used again until the next take).
+ *      tunnel_dtls_close (tls_close, dtlsrec_clear), then a new `SSL` from
+ *      step 1.
  * Nothing here touches the ring, and nothing allocates per record.
  */
 #ifndef ENGINE_DTLSREC_H

@@ -175,8 +175,21 @@ void tls_close(struct tls *t)
 {
 	if (t->ssl)
 		SSL_free(t->ssl);
+	else if (t->bio)
+		BIO_free(t->bio); /* kept by tls_keep_bio */
 	t->ssl = NULL;
 	t->bio = NULL;
+}
+
+void tls_keep_bio(struct tls *t)
+{
+	if (!t->ssl)
+		return;
+	BIO_up_ref(t->bio); /* the SSL drops its own reference */
+	SSL_free(t->ssl);
+	t->ssl = NULL;
+	t->idle = false;
+	membio_trim(t->bio); /* an empty queue keeps no buffer */
 }
 
 void *tls_app(const SSL *ssl)

@@ -19,7 +19,8 @@ struct model;
 
 struct tls {
 	SSL *ssl; /* owned; NULL when closed */
-	BIO *bio; /* owned by ssl: both its read and write BIO */
+	BIO *bio; /* owned by ssl: both its read and write BIO; owned by the struct
+		     itself once tls_keep_bio() freed ssl; NULL when closed */
 	uint8_t alert_rcvd; /* last fatal alert received (TLS alert number), 0 if none */
 	uint8_t alert_sent; /* last fatal alert we sent, 0 if none */
 	bool idle;          /* record buffers given back by tls_idle() */
@@ -54,6 +55,13 @@ SSL_CTX *tls_ctx_new(const struct model *m, tls_verify_fn verify);
 /* Start a client session. cert/key are borrowed (referenced). sni may be NULL. 0 or -ENOMEM. */
 int tls_open(struct tls *t, SSL_CTX *ctx, X509 *cert, EVP_PKEY *key, const char *sni, void *app);
 void tls_close(struct tls *t);
+/*
+ * Free the session's SSL but keep its BIO, with what it still holds to send,
+ * as a plain datagram queue (membio.h): a DTLS session whose records are
+ * sealed by engine/tls/dtlsrec after the handshake sends through it (an
+ * empty queue keeps no buffer: membio_trim). tls_close() frees it.
+ */
+void tls_keep_bio(struct tls *t);
 /* The app pointer given to tls_open / dtls_open_*. */
 void *tls_app(const SSL *ssl);
 

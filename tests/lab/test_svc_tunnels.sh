@@ -11,8 +11,10 @@
 # (CP-7962G-SEP<MAC> for a 7962: the G; CP-8861-SEP<MAC> for an 8861), both forms
 # present, one per MAC, and a legacy DTLS 0.9 cipher "(DTLS0.9)-(RSA)-(AES-256-CBC)-(SHA1)".
 # After: exit 0, N tunnels and N DTLS up, no failure, none left on the headend.
-# Then password phones (SEP<MAC> / the lab's password) log in through the same form
-# and show as SEP<MAC> with the phone's user agent.
+# Their DTLS records were run by phoneswarm's record layer (traffic.dtls_takeovers = N),
+# which refused none of the headend's. Then password phones (SEP<MAC> / the lab's
+# password) log in through the same form and show as SEP<MAC> with the phone's user
+# agent; they keep OpenSSL's record layer (dtls.records = openssl) and still get DTLS.
 NAME=test_svc_tunnels
 # shellcheck source=tests/lab/lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -62,6 +64,10 @@ expect_rc "$NAME" 0
 expect_eq "$NAME: report failures" "{}" "$(report '.failures | tojson')"
 expect_eq "$NAME: report [client,tunnels_up,dtls_up,failed,disconnected]" "\"phone\",$N,$N,0,$N" \
 	"$(report '[.client, .phones.tunnels_up, .phones.dtls_up, .phones.failed, .phones.disconnected] | @csv')"
+# the DTLS 0.9 records ran through phoneswarm's record layer once the headend had
+# sent its first one, and it refused none of them
+expect_eq "$NAME: report traffic [dtls_takeovers,dtls_rx_dropped]" "$N,0" \
+	"$(report '[.traffic.dtls_takeovers, .traffic.dtls_rx_dropped] | @csv')"
 end=$(($(date +%s) + 5))
 until [ "$(lab_sessions_sep $SEP | jq length)" = 0 ]; do
 	[ "$(date +%s)" -lt "$end" ] || fail "$NAME" "headend: sessions left after the run: $(lab_users_sep $SEP)"
@@ -73,7 +79,8 @@ ttt=$(report '.latency_us.time_to_tunnel.p50')
 NP=5
 PMAC=02AB00000E00
 psw_start "${PHONE[@]}" -s phones.count=$NP -s phones.mac_base=$PMAC -s phones.auth=password \
-	-s phones.user=SEP%m -s phones.password="$LAB_PASSWORD" -s run.duration=5s
+	-s phones.user=SEP%m -s phones.password="$LAB_PASSWORD" -s run.duration=5s \
+	-s dtls.records=openssl
 lab_wait_like "SEP02AB00000E0" $NP 10 ||
 	fail "$NAME" "headend: want $NP password phones connected, got $(lab_users_like SEP02AB00000E0 | jq -c '[.[] | {u: .Username, s: .State}]')"
 users=$(lab_users_like "SEP02AB00000E0")
@@ -83,4 +90,7 @@ expect_eq "$NAME: password phones' user agents" "[\"$UA\"]" "$(printf '%s' "$use
 psw_wait 20
 expect_rc "$NAME (password)" 0
 expect_eq "$NAME (password): report [tunnels_up,failed]" "$NP,0" "$(report '[.phones.tunnels_up, .phones.failed] | @csv')"
-pass "$NAME ($N phones on ocserv $LAB_OCSERV_VERSION: $n79 CP-7962G-SEP, $n88 CP-8861-SEP, all \"$UA\" with DTLS0.9, time to tunnel p50 $ttt us; $NP password phones as SEP<MAC>)"
+# these phones kept OpenSSL's record layer (dtls.records = openssl): DTLS up, none taken over
+expect_eq "$NAME (password, dtls.records=openssl): report [dtls_up,dtls_takeovers]" "$NP,0" \
+	"$(report '[.phones.dtls_up, .traffic.dtls_takeovers] | @csv')"
+pass "$NAME ($N phones on ocserv $LAB_OCSERV_VERSION: $n79 CP-7962G-SEP, $n88 CP-8861-SEP, all \"$UA\" with DTLS0.9, time to tunnel p50 $ttt us; $NP password phones as SEP<MAC> on OpenSSL's DTLS records)"

@@ -1,6 +1,7 @@
 #!/bin/bash
 # test_voice.sh: phones in calls carry RTP through their tunnels to the lab's reflector.
-#  1. clean: every packet comes back, MOS of G.711 (about 4.4), packets leave on
+#  1. clean (DTLS records by phoneswarm's record layer, every session taken over from
+#     OpenSSL after its handshake): every packet comes back, MOS of G.711 (about 4.4), packets leave on
 #     schedule (send lateness p99 under 1 ms), and ocserv's own byte counter of what the
 #     phones sent into the tunnel (occtl's raw_rx, summed as sessions end) agrees within
 #     1% with the IP packets the report says the phones sent (RTP 200 bytes, one ping).
@@ -41,6 +42,10 @@ sent=$(report '.rtp.sent')
 expect_eq "$NAME: rtp lost" 0 "$(report '.rtp.lost')"
 expect_eq "$NAME: rtp received = sent" "$sent" "$(report '.rtp.received')"
 expect_eq "$NAME: MOS >= 4.3" true "$(report '.rtp.mos_mean >= 4.3 and .rtp.mos_min >= 4.3')"
+# the calls' DTLS records were sealed and opened by phoneswarm's record layer (the
+# SSLs freed after each handshake), and it refused none of the headend's
+expect_eq "$NAME: traffic [dtls_takeovers,dtls_rx_dropped]" "$N,0" \
+	"$(report '[.traffic.dtls_takeovers, .traffic.dtls_rx_dropped] | @csv')"
 # The 1 ms bound is for the normal build: under AddressSanitizer every packet costs
 # two to three times the CPU (make asan saw p99 1.02 ms), so it is held to 5 ms,
 # which still catches a schedule that slips by whole ticks or packets.

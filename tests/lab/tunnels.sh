@@ -7,7 +7,9 @@
 # CP-8861-SEP<MAC> for MAC = MAC_BASE + 0..N-1, each from its own source address,
 # with the DTLS cipher MODE calls for (none for off) and data moved both ways. After
 # the run: exit status 0, every tunnel (and DTLS channel) counted up in report.json,
-# no failure, a clean disconnect of every phone, and no session left on the headend.
+# every DTLS session's records taken over by phoneswarm's record layer and none of the
+# headend's records refused by it, no failure, a clean disconnect of every phone, and
+# no session left on the headend.
 
 N=30
 PREFIX="CP-8861-SEP${MAC_BASE:0:8}"
@@ -79,6 +81,9 @@ if [ "$MODE" = off ]; then
 else
 	got=$(report '.traffic.dtls_rx_bytes > 0 and .traffic.dtls_tx_bytes > 0')
 	expect_eq "$NAME: report DTLS bytes moved both ways ($(report '.traffic | tojson'))" true "$got"
+	# every session's records were run by phoneswarm after its handshake, none refused
+	expect_eq "$NAME: report traffic [dtls_takeovers,dtls_rx_dropped]" "$N,0" \
+		"$(report '[.traffic.dtls_takeovers, .traffic.dtls_rx_dropped] | @csv')"
 fi
 
 lab_wait_like "$PREFIX" 0 5 ||

@@ -1002,6 +1002,70 @@ static void test_no_allocation(void **state)
 	pair_close(&p);
 }
 
+/*
+ * The phone's hand-over (engine/phone/tunnel.c): the keys taken, the SSL
+ * freed by tls_keep_bio, its BIO kept as the send queue. A record OpenSSL
+ * queued before the take (PSK: taken at once) and one the layer seals after
+ * it leave in order, with consecutive sequence numbers, and the headend's
+ * side reads both; tls_close then frees the kept BIO.
+ */
+static void test_hand_over(void **state)
+{
+	const struct flavour *f = *state;
+	static const char before[] = "\x00queued by OpenSSL before the take";
+	static const char after[] = "\x00sealed by the record layer after it";
+	const char *sent[2];
+	size_t lens[2], n_sent = 0, head, n;
+	uint8_t buf[BUFSZ];
+	struct dtlsrec_msg m;
+	uint64_t seq = 0;
+	struct pair p;
+	int r;
+
+	if (f->how == PSK) {
+		pair_open(&p, f);
+		openssl_handshake(&p);
+		assert_int_equal(tls_write(&p.c, before, sizeof(before)), 0);
+		assert_int_equal(dtlsrec_take(&p.cr, p.c.ssl), 0);
+		sent[n_sent] = before;
+		lens[n_sent++] = sizeof(before);
+	} else {
+		pair_up(&p, f);
+	}
+	tls_keep_bio(&p.c);
+	assert_null(p.c.ssl);
+	assert_non_null(p.c.bio);
+	head = dtlsrec_head(&p.cr);
+	memcpy(buf + head, after, sizeof(after));
+	r = dtlsrec_seal(&p.cr, ctx, DTLSREC_T_APP, buf, sizeof(after), sizeof(buf));
+	assert_true(r > 0);
+	assert_int_equal(BIO_write(p.c.bio, buf, r), r);
+	sent[n_sent] = after;
+	lens[n_sent++] = sizeof(after);
+	assert_int_equal(membio_pending(p.c.bio), n_sent);
+
+	for (size_t i = 0; i < n_sent; i++) {
+		n = membio_take_dgram(p.c.bio, p.rec, sizeof(p.rec));
+		assert_true(n > 13);
+		if (i && get48(p.rec + 5) != seq + 1)
+			fail_msg("%s: sequence number %llu after %llu", f->suite,
+				 (unsigned long long)get48(p.rec + 5), (unsigned long long)seq);
+		seq = get48(p.rec + 5);
+		if (p.s) {
+			assert_int_equal(server_ssl_read(&p, p.rec, n), (int)lens[i]);
+			assert_memory_equal(p.out, sent[i], lens[i]);
+		} else {
+			assert_int_equal(dtlsrec_open(&p.sr, ctx, p.rec, n, &m), DTLSREC_DATA);
+			assert_int_equal(m.len, lens[i]);
+			assert_memory_equal(m.data, sent[i], lens[i]);
+		}
+	}
+	assert_int_equal(membio_pending(p.c.bio), 0);
+	tls_close(&p.c);
+	assert_null(p.c.bio);
+	pair_close(&p);
+}
+
 /* Not watched, unsupported suites and versions, unkeyed use, numbers used up. */
 static void test_refusals(void **state)
 {
@@ -1065,7 +1129,8 @@ int main(void)
 		     {"alerts", test_alerts},
 		     {"window", test_window},
 		     {"tamper", test_tamper},
-		     {"no allocation", test_no_allocation}};
+		     {"no allocation", test_no_allocation},
+		     {"hand-over", test_hand_over}};
 	enum { K = sizeof(kinds) / sizeof(kinds[0]) };
 	static struct CMUnitTest tests[K * N_FLAVOURS + 1];
 	static char names[K * N_FLAVOURS][80];

@@ -473,6 +473,8 @@ static void test_values(void **state)
 	    M("phoneswarm_data_packets_total{direction=\"rx\"}", data_rx_packets),
 	    M("phoneswarm_data_rx_bad_total", data_rx_bad),
 	    M("phoneswarm_data_tx_dropped_total", data_tx_dropped),
+	    M("phoneswarm_dtls_takeovers_total", dtls_takeovers),
+	    M("phoneswarm_dtls_rx_dropped_total", dtls_rx_dropped),
 #undef M
 	};
 	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++) {

@@ -78,6 +78,8 @@ static void tiny_stats(struct stats *s)
 	s->cstp_rx_bytes = 101;
 	s->dtls_tx_bytes = 102;
 	s->dtls_rx_bytes = 103;
+	s->dtls_takeovers = 111;
+	s->dtls_rx_dropped = 112;
 	s->keepalives_sent = 104;
 	s->dpd_sent = 105;
 	s->dpd_answered = 106;
@@ -232,6 +234,8 @@ static const char want_json[] =
 	"    \"cstp_rx_bytes\": 101,\n"
 	"    \"dtls_tx_bytes\": 102,\n"
 	"    \"dtls_rx_bytes\": 103,\n"
+	"    \"dtls_takeovers\": 111,\n"
+	"    \"dtls_rx_dropped\": 112,\n"
 	"    \"keepalives_sent\": 104,\n"
 	"    \"dpd_sent\": 105,\n"
 	"    \"dpd_answered\": 106,\n"
