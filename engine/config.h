@@ -164,6 +164,10 @@ void config_chain_paths(const struct swarm_config *cfg, enum ca_chain c, const c
 int config_load_cas(struct swarm_config *cfg, char *err, size_t errlen, enum ca_chain *bad,
 		    bool *key_fault);
 
+/* The same for chain c alone (a loader that lists every bad file reads them one by one). */
+int config_load_ca(struct swarm_config *cfg, enum ca_chain c, char *err, size_t errlen,
+		   bool *key_fault);
+
 /*
  * Certificate phones: the chain an identity needs that has no CA given
  * (a MIC is minted on its model's manufacturing chain, SHA-1 or SHA-256,

@@ -295,7 +295,7 @@ int run_main(int argc, char **argv)
 	struct timeline_spec *spec;
 	struct metrics *metrics = NULL;
 	struct swarm *sw;
-	char err[512];
+	char err[512], lerr[SCENARIO_ERRORS_MAX];
 	int rc = parse(argc, argv, &o);
 
 	if (rc >= 0)
@@ -306,8 +306,9 @@ int run_main(int argc, char **argv)
 		return EXIT_RUNTIME;
 	}
 	rc = EXIT_USAGE;
-	if (scenario_load_run(o.scenario, o.overrides, o.n_over, &cfg, spec, err, sizeof(err))) {
-		fprintf(stderr, "phoneswarm: %s\n", err);
+	if (scenario_load_run(o.scenario, o.overrides, o.n_over, &cfg, spec, NULL, lerr,
+			      sizeof(lerr))) {
+		scenario_print_errors(stderr, "phoneswarm: ", lerr);
 		goto out_free_spec;
 	}
 	if (shard_apply(&cfg, &o.shard, err, sizeof(err))) {

@@ -35,6 +35,14 @@ struct expect_result {
 	char detail[200]; /* the measured value against the bound */
 };
 
+/* One key of the scenario as the run took it (report.json's "configuration"). */
+struct run_setting {
+	const char *section; /* "phones", "event.rotate", "expect" */
+	const char *key;     /* "count"; NULL for an [expect] line */
+	const char *value;   /* as written (after -s), or the default; an [expect] line whole */
+	const char *from;    /* "demo.ini:12", "-s" or "default" */
+};
+
 /* A run merged though it did not complete (phoneswarm merge --partial). */
 struct run_incomplete {
 	const char *run;	   /* borrowed: its directory, as given */
