@@ -98,6 +98,8 @@ struct swarm_config {
 	uint64_t mac_base;      /* first MAC; phone i gets mac_base + i */
 	uint32_t *source;       /* IPv4 source addresses (network order); NULL: any */
 	uint32_t n_source;
+	bool freebind;          /* IP_FREEBIND on every socket: the source addresses may be
+				   routed to this machine without being on an interface */
 	struct in_addr tftp;    /* TFTP server of the phones' SEP<MAC>.cnf.xml, through the tunnel */
 	enum fetch_policy fetch_config;
 

@@ -24,7 +24,10 @@
 #include "loadgen/cmdline.h"
 #include "loadgen/event.h"
 #include "loadgen/metrics.h"
+#include "loadgen/labscript.h"
+#include "loadgen/origin.h"
 #include "loadgen/outdir.h"
+#include "loadgen/preflight.h"
 #include "loadgen/scenario.h"
 #include "loadgen/shard.h"
 #include "loadgen/timeline.h"
@@ -48,11 +51,13 @@ static void on_signal(int sig)
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: phoneswarm run SCENARIO.ini [-s section.key=value ...] [-o DIR] [-q]\n"
+	fprintf(f, "usage: phoneswarm run SCENARIO.ini [-s section.key=value ...] [-o DIR [--force]] [-q]\n"
 		   "                     [--trace PHONE ...] [--trace-failed N] [--shard i/N]\n"
 		   "                     [--metrics-listen ADDR:PORT]\n"
 		   "  -s KEY=VALUE      override a scenario key (repeatable)\n"
-		   "  -o DIR            where to write report.json (default: ./phoneswarm-out)\n"
+		   "  -o DIR            where to write report.json (default: ./phoneswarm-out);\n"
+		   "                    it must be new or empty\n"
+		   "  --force           write into DIR even if it holds something\n"
 		   "  -q                no live progress on stderr\n"
 		   "  --trace PHONE     write the console log of a phone to DIR/trace/<CN>.log;\n"
 		   "                    PHONE is its index (0..count-1), its MAC, SEP<MAC> or CN\n"
@@ -80,26 +85,36 @@ static int64_t phone_index(const char *name, const struct swarm_config *cfg)
 }
 
 /*
- * Every phone holds a TCP and a UDP socket: take all the descriptors the hard
- * limit allows (a shell's soft limit is often 1,024), and say so when even
- * that is too few, before phones fail for it.
+ * What this machine must allow the run, before any phone: the descriptors
+ * (the soft limit raised to the hard one first), the memory, io_uring, and
+ * root for the lab's events. A run that cannot fit is refused saying what
+ * to change, rather than phones failing for it. 0, or the exit status.
  */
-static void raise_nofile(uint32_t phones)
+static int fits(const struct swarm_config *cfg, const struct timeline_spec *spec)
 {
-	struct rlimit rl;
-	rlim_t need = (rlim_t)phones * 2 + 64; /* and the ring, c-ares, outputs */
+	struct preflight pf;
+	char err[512];
 
-	if (getrlimit(RLIMIT_NOFILE, &rl))
-		return;
-	if (rl.rlim_cur < rl.rlim_max) {
-		rl.rlim_cur = rl.rlim_max;
-		setrlimit(RLIMIT_NOFILE, &rl);
+	preflight_descriptors(cfg, &pf);
+	if (pf.problem) {
+		fprintf(stderr, "phoneswarm: %s\n", pf.text);
+		return EXIT_RUNTIME;
 	}
-	if (rl.rlim_cur < need)
-		fprintf(stderr,
-			"phoneswarm: %u phones need about %llu descriptors but this process may "
-			"open %llu (ulimit -Hn): phones beyond that will fail to open sockets\n",
-			phones, (unsigned long long)need, (unsigned long long)rl.rlim_cur);
+	preflight_memory(cfg, &pf);
+	if (pf.problem) {
+		fprintf(stderr, "phoneswarm: memory: %s\n", pf.text);
+		return EXIT_RUNTIME;
+	}
+	preflight_io_uring(&pf);
+	if (pf.problem) {
+		fprintf(stderr, "phoneswarm: io_uring: %s\n", pf.text);
+		return EXIT_RUNTIME;
+	}
+	if (labscript_check(spec, err, sizeof(err))) {
+		fprintf(stderr, "phoneswarm: %s\n", err);
+		return EXIT_USAGE;
+	}
+	return 0;
 }
 
 /* What the command line asks of a run, beside the scenario's own keys. */
@@ -108,6 +123,7 @@ struct run_opts {
 	const char *overrides[MAX_OVERRIDES]; /* -s, in order */
 	int n_over;
 	const char *dir;		      /* -o */
+	bool force;			      /* --force: -o DIR may hold something */
 	bool quiet;			      /* -q */
 	const char *traces[MAX_OVERRIDES];    /* --trace */
 	int n_traces;
@@ -124,6 +140,7 @@ static int parse(int argc, char **argv, struct run_opts *o)
 		{"trace-failed", required_argument, NULL, 'F'},
 		{"shard", required_argument, NULL, 'S'},
 		{"metrics-listen", required_argument, NULL, 'M'},
+		{"force", no_argument, NULL, 'f'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -156,6 +173,9 @@ static int parse(int argc, char **argv, struct run_opts *o)
 			break;
 		case 'M':
 			o->metrics_addr = optarg;
+			break;
+		case 'f':
+			o->force = true;
 			break;
 		case 's':
 			if (o->n_over == MAX_OVERRIDES) {
@@ -228,9 +248,11 @@ static struct metrics *serve_metrics(const char *addr)
  * traces are written. The exit status.
  */
 static int watch(struct swarm *sw, const struct swarm_config *cfg,
-		 const struct timeline_spec *spec, const struct run_opts *o,
-		 struct metrics *metrics)
+		 const struct timeline_spec *spec, const struct scenario_settings *settings,
+		 const struct run_opts *o, struct metrics *metrics)
 {
+	struct origin_texts texts;
+	struct run_origin origin;
 	struct timeline_opts topts = {
 		.dir = o->dir,
 		.scenario = o->scenario,
@@ -248,6 +270,13 @@ static int watch(struct swarm *sw, const struct swarm_config *cfg,
 	struct timeline *tl = timeline_new(sw, cfg, spec, &topts);
 	char err[512], path[4096];
 	int rc = 0, wr, nt;
+
+	origin_fill(&origin, &texts);
+	origin.settings = settings->v;
+	origin.n_settings = settings->n;
+	origin.overrides = o->overrides;
+	origin.n_overrides = o->n_over;
+	res.origin = &origin;
 
 	if (!tl) {
 		fprintf(stderr, "phoneswarm: out of memory\n");
@@ -293,6 +322,7 @@ int run_main(int argc, char **argv)
 	struct run_opts o = {.dir = "phoneswarm-out"};
 	struct swarm_config cfg;
 	struct timeline_spec *spec;
+	struct scenario_settings settings;
 	struct metrics *metrics = NULL;
 	struct swarm *sw;
 	char err[512], lerr[SCENARIO_ERRORS_MAX];
@@ -306,7 +336,7 @@ int run_main(int argc, char **argv)
 		return EXIT_RUNTIME;
 	}
 	rc = EXIT_USAGE;
-	if (scenario_load_run(o.scenario, o.overrides, o.n_over, &cfg, spec, NULL, lerr,
+	if (scenario_load_run(o.scenario, o.overrides, o.n_over, &cfg, spec, &settings, lerr,
 			      sizeof(lerr))) {
 		scenario_print_errors(stderr, "phoneswarm: ", lerr);
 		goto out_free_spec;
@@ -318,8 +348,11 @@ int run_main(int argc, char **argv)
 	rc = set_traces(&cfg, &o);
 	if (rc)
 		goto out_free_config;
+	rc = fits(&cfg, spec);
+	if (rc)
+		goto out_free_config;
 	/* a run that cannot write its outputs must not start: no phone yet */
-	if (outdir_prepare(o.dir, err, sizeof(err))) {
+	if (outdir_prepare(o.dir, o.force, err, sizeof(err))) {
 		fprintf(stderr, "phoneswarm: %s\n", err);
 		rc = EXIT_RUNTIME;
 		goto out_free_config;
@@ -327,7 +360,6 @@ int run_main(int argc, char **argv)
 	rc = EXIT_USAGE;
 	if (o.metrics_addr && !(metrics = serve_metrics(o.metrics_addr)))
 		goto out_free_config;
-	raise_nofile(cfg.count);
 	sw = swarm_new(&cfg, err, sizeof(err));
 	if (!sw) {
 		fprintf(stderr, "phoneswarm: %s: %s\n", o.scenario, err);
@@ -347,13 +379,14 @@ int run_main(int argc, char **argv)
 		rc = EXIT_RUNTIME;
 		goto out_free_swarm;
 	}
-	rc = watch(sw, &cfg, spec, &o, metrics);
+	rc = watch(sw, &cfg, spec, &settings, &o, metrics);
 	metrics = NULL; /* closed by watch() */
 out_free_swarm:
 	swarm_free(sw);
 out_close_metrics:
 	metrics_close(metrics);
 out_free_config:
+	scenario_settings_free(&settings);
 	config_free(&cfg);
 out_free_spec:
 	free(spec);

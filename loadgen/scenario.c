@@ -774,10 +774,20 @@ static void make_settings(struct load *ld, struct scenario_settings *out)
 					    scenario_keys[k].def, 0, true);
 		}
 	}
-	for (int i = 0; i < ld->n_ent; i++)
-		if (!strncmp(ld->ent[i].section, "event.", 6))
-			add_setting(ld, out, ld->ent[i].section, ld->ent[i].name, ld->ent[i].value,
-				    ld->ent[i].from, false);
+	/* each event's keys together, the events in the order they first appear */
+	for (int i = 0; i < ld->n_ent; i++) {
+		const char *section = ld->ent[i].section;
+		bool seen = false;
+
+		for (int p = 0; p < i && !seen; p++)
+			seen = !strcmp(ld->ent[p].section, section);
+		if (seen || strncmp(section, "event.", 6))
+			continue;
+		for (int k = i; k < ld->n_ent; k++)
+			if (!strcmp(ld->ent[k].section, section))
+				add_setting(ld, out, section, ld->ent[k].name, ld->ent[k].value,
+					    ld->ent[k].from, false);
+	}
 	for (int i = 0; i < ld->tl->n_ex; i++)
 		add_setting(ld, out, "expect", NULL, ld->tl->ex[i].text, ld->tl->ex_line[i], false);
 }

@@ -51,9 +51,7 @@ static void path_error(char *why, size_t whylen, const char *path, int err)
 	bool lab = err == ENOENT && !strncmp(path, LAB_RUN_DIR, strlen(LAB_RUN_DIR));
 
 	snprintf(why, whylen, "%s: %s%s", path, strerror(err),
-		 lab ? " (a file of the lab: is it up, scripts/lab up? Against another "
-		       "headend, give this key with -s)"
-		     : "");
+		 lab ? " (a file of the lab: is the lab up? Elsewhere, give the key with -s)" : "");
 }
 
 /* A path that must name a readable file now, not when the run starts. */
@@ -341,6 +339,15 @@ static int set_source(struct swarm_config *cfg, const char *v, char *why, size_t
 	free(cfg->source);
 	cfg->source = addrs;
 	cfg->n_source = n;
+	return 0;
+}
+
+static int set_freebind(struct swarm_config *cfg, const char *v, char *why, size_t whylen)
+{
+	if (value_bool(v, &cfg->freebind)) {
+		snprintf(why, whylen, "\"%s\" is not true or false", v);
+		return -1;
+	}
 	return 0;
 }
 
@@ -673,6 +680,7 @@ const struct key scenario_keys[K__COUNT] = {
     [K_CAPACITY_HOLD] = {"capacity", "hold", set_capacity_hold, "10s"},
     [K_TFTP] = {"phones", "tftp", set_tftp, "198.18.0.53"},
     [K_FETCH_CONFIG] = {"phones", "fetch_config", set_fetch_config, "never"},
+    [K_FREEBIND] = {"phones", "freebind", set_freebind, "false"},
 };
 
 /* 0 for a section we understand; -1 with the reason written in why. */

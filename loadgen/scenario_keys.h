@@ -64,6 +64,7 @@ enum key_id {
 	K_CAPACITY_HOLD,
 	K_TFTP,
 	K_FETCH_CONFIG,
+	K_FREEBIND,
 	K__COUNT
 };
 

@@ -76,15 +76,10 @@ void timeline_outputs_open(struct timeline *t)
 
 void timeline_outputs_open_hlog(struct timeline *t)
 {
-	struct timespec wall;
 	char path[4200], err[512];
 
-	clock_gettime(CLOCK_REALTIME, &wall);
 	snprintf(path, sizeof(path), "%s/latency.hlog", t->o.dir);
-	t->out.hlog = hdrlog_create(path,
-				    (double)wall.tv_sec + (double)wall.tv_nsec / 1e9 -
-					(double)(clock_us() - t->t0) / 1e6,
-				    err, sizeof(err));
+	t->out.hlog = hdrlog_create(path, t->t0_epoch_s, err, sizeof(err));
 	if (!t->out.hlog && !t->out.err) {
 		fprintf(stderr, "phoneswarm: %s: stopping the run\n", err);
 		t->out.err = -EIO;
@@ -105,6 +100,7 @@ void timeline_outputs_interval(struct timeline *t, uint64_t now, const struct st
 		struct series_row row = {
 		    .t_s = timeline_rel_s(t, now),
 		    .interval_s = len,
+		    .utc_s = t->t0_epoch_s + timeline_rel_s(t, now),
 		    .now = s,
 		    .prev = &t->prev,
 		    .lat = (const struct hist *const *)t->ival,
@@ -142,6 +138,7 @@ void timeline_outputs_interval(struct timeline *t, uint64_t now, const struct st
 void timeline_outputs_drain_failures(struct timeline *t)
 {
 	static struct failure_rec recs[1024];
+	struct failcsv_t0 t0 = {.us = t->t0, .epoch_s = t->t0_epoch_s};
 	size_t n;
 
 	do {
@@ -151,7 +148,7 @@ void timeline_outputs_drain_failures(struct timeline *t)
 			t->cap.have_first_fail = true;
 		}
 		errno = 0;
-		if (n && t->out.fcsv && failcsv_write(t->out.fcsv, recs, n, t->t0)) {
+		if (n && t->out.fcsv && failcsv_write(t->out.fcsv, recs, n, &t0)) {
 			timeline_outputs_failed(t, "failures.csv", last_err());
 			fclose(t->out.fcsv);
 			t->out.fcsv = NULL;
@@ -255,6 +252,7 @@ void timeline_outputs_result(struct timeline *t, const struct stats *s, struct r
 	for (int m = 0; m < M__COUNT; m++)
 		res->lat[m] = swarm_hist(t->sw, (enum metric)m);
 	res->wall_s = (double)(clock_us() - t->t0) / 1e6;
+	res->started_at = t->t0_epoch_s;
 	res->cpu_user_s = tv(ru.ru_utime) - tv(t->ru0.ru_utime);
 	res->cpu_sys_s = tv(ru.ru_stime) - tv(t->ru0.ru_stime);
 	res->max_rss_kb = (uint64_t)ru.ru_maxrss;

@@ -6,6 +6,8 @@
  */
 #include "engine/phone/reason.h"
 
+#include <errno.h>
+
 static const char *const names[R__COUNT] = {
 	[R_NONE] = "None",
 	[R_DNS_LOOKUP] = "DnsLookupErr",
@@ -33,6 +35,7 @@ static const char *const names[R__COUNT] = {
 	[R_BAD_CREDENTIALS] = "CredentialsRefusedByPhone",
 	[R_CLIENT_CERT] = "ClientCertRejected",
 	[R_TLS_REFUSED] = "TlsRefused",
+	[R_LOCAL_RESOURCE] = "LocalResource",
 };
 
 const char *reason_name(enum reason r)
@@ -40,4 +43,20 @@ const char *reason_name(enum reason r)
 	if ((unsigned)r >= R__COUNT || !names[r])
 		return "Unknown";
 	return names[r];
+}
+
+bool reason_errno_local(int err)
+{
+	switch (err < 0 ? -err : err) {
+	case EMFILE:
+	case ENFILE:
+	case ENOMEM:
+	case ENOBUFS:
+	case EADDRNOTAVAIL:
+	case EADDRINUSE:
+	case EBUSY:
+		return true;
+	default:
+		return false;
+	}
 }

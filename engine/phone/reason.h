@@ -8,6 +8,8 @@
 #ifndef ENGINE_REASON_H
 #define ENGINE_REASON_H
 
+#include <stdbool.h>
+
 enum reason {
 	R_NONE = 0,
 	R_DNS_LOOKUP,        /* DnsLookupErr: no answer from the phone's DNS servers */
@@ -35,10 +37,27 @@ enum reason {
 	R_BAD_CREDENTIALS,   /* the phone refuses its own credentials (a space in them) */
 	R_CLIENT_CERT,       /* the headend refused the phone's certificate (TLS alert) */
 	R_TLS_REFUSED,       /* the headend closed before its ServerHello (version, ciphers, a cap) */
+	R_LOCAL_RESOURCE,    /* this machine ran out: descriptors, memory, a source address or
+				its ports (detail: -errno); never the headend's fault */
 	R__COUNT
 };
 
 /* Public name of a reason ("CertHashMismatch"); never NULL. */
 const char *reason_name(enum reason r);
+
+/*
+ * Is a socket call's error (-errno or errno) this machine's own shortage,
+ * not the headend's doing: descriptors (EMFILE, ENFILE), memory (ENOMEM,
+ * ENOBUFS), a source address that is not here or whose ports are all taken
+ * (EADDRNOTAVAIL, EADDRINUSE), the ring's queue full (EBUSY)? Such a
+ * failure is R_LOCAL_RESOURCE.
+ */
+bool reason_errno_local(int err);
+
+/* Failures of this machine, not of the headend (a run with any measured us, not it). */
+static inline bool reason_is_local(enum reason r)
+{
+	return r == R_LOCAL_RESOURCE || r == R_INTERNAL;
+}
 
 #endif

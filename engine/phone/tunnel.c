@@ -32,7 +32,8 @@
 static void data_path_ready(struct worker *w, struct phone *p, uint64_t now);
 
 /* DTLS trouble does not end the phone: the tunnel carries on over TLS. */
-void tunnel_dtls_fail(struct worker *w, struct phone *p, enum reason r)
+/* tunnel_dtls_fail() with the failure's detail (a DPD timeout's channel, an -errno). */
+static void dtls_fail(struct worker *w, struct phone *p, enum reason r, int detail)
 {
 	uint64_t now = clock_us();
 
@@ -56,13 +57,18 @@ void tunnel_dtls_fail(struct worker *w, struct phone *p, enum reason r)
 	}
 	if (w->cfg->dtls_abort) {
 		/* the strict phone: no DTLS, no connection ("abort_connect") */
-		phone_fail(w, p, r, r == R_DPD_TIMEOUT ? CH_UDP : 0);
+		phone_fail(w, p, r, detail);
 		return;
 	}
-	phone_count_failure(w, p, r, r == R_DPD_TIMEOUT ? CH_UDP : 0);
+	phone_count_failure(w, p, r, detail);
 	if (w->cfg->dtls_retry_us)
 		p->dtls_retry_at = now + w->cfg->dtls_retry_us;
 	data_path_ready(w, p, now);
+}
+
+void tunnel_dtls_fail(struct worker *w, struct phone *p, enum reason r)
+{
+	dtls_fail(w, p, r, r == R_DPD_TIMEOUT ? CH_UDP : 0);
 }
 
 int tunnel_send_cstp(struct worker *w, struct phone *p, uint8_t type, const void *payload,
@@ -235,7 +241,8 @@ static void start_dtls(struct worker *w, struct phone *p, uint64_t now)
 	}
 	r = worker_udp_open(w, p, d->port);
 	if (r) {
-		tunnel_dtls_fail(w, p, R_DTLS_FAILED);
+		/* a UDP socket this machine cannot give is not the headend's DTLS failing */
+		dtls_fail(w, p, reason_errno_local(r) ? R_LOCAL_RESOURCE : R_DTLS_FAILED, r);
 		return;
 	}
 	p->dtls_psk = d->psk;

@@ -190,7 +190,7 @@ void worker_close(struct worker *w, struct phone *p, enum chan_id c)
 		chan_free_buffers(ch);
 }
 
-static int new_socket(struct phone *p, int type)
+static int new_socket(struct worker *w, struct phone *p, int type)
 {
 	int fd = socket(AF_INET, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	int one = 1;
@@ -204,6 +204,9 @@ static int new_socket(struct phone *p, int type)
 
 		/* leave the port to connect(): many phones may share an address */
 		setsockopt(fd, SOL_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof(one));
+		/* phones.freebind: an address routed here, on no interface, binds too */
+		if (w->cfg->freebind)
+			setsockopt(fd, SOL_IP, IP_FREEBIND, &one, sizeof(one));
 		if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
 			int e = -errno;
 
@@ -218,7 +221,7 @@ int worker_tcp_connect(struct worker *w, struct phone *p)
 {
 	struct chan *ch = &p->ch[CH_TCP];
 	struct io_uring_sqe *sqe;
-	int fd = new_socket(p, SOCK_STREAM);
+	int fd = new_socket(w, p, SOCK_STREAM);
 
 	if (fd < 0)
 		return fd;
@@ -238,7 +241,7 @@ int worker_udp_open(struct worker *w, struct phone *p, uint16_t port)
 {
 	struct chan *ch = &p->ch[CH_UDP];
 	struct sockaddr_in sa = p->dst;
-	int fd = new_socket(p, SOCK_DGRAM);
+	int fd = new_socket(w, p, SOCK_DGRAM);
 
 	if (fd < 0)
 		return fd;

@@ -160,12 +160,12 @@ lab_scenario() { # FILE
 }
 
 psw_run() {
-	"$PSW" run "$T/lab.ini" -o "$T" -q "$@" >"$T/stdout" 2>"$T/stderr"
+	"$PSW" run "$T/lab.ini" -o "$T" --force -q "$@" >"$T/stdout" 2>"$T/stderr"
 	PSW_RC=$?
 }
 
 psw_start() {
-	"$PSW" run "$T/lab.ini" -o "$T" -q "$@" >"$T/stdout" 2>"$T/stderr" &
+	"$PSW" run "$T/lab.ini" -o "$T" --force -q "$@" >"$T/stdout" 2>"$T/stderr" &
 	PSW_PID=$!
 }
 

@@ -101,7 +101,7 @@ while read -r mode reason up extra; do
 		case $kv in run.duration=*s) duration=${kv#run.duration=}; duration=${duration%s} ;; esac
 	done
 	t0=$(date +%s%N)
-	timeout 60 "$PSW" run "$tmp/demo.ini" "${args[@]}" -o "$out" -q \
+	timeout 60 "$PSW" run "$tmp/demo.ini" "${args[@]}" -o "$out" --force -q \
 		>"$out/stdout" 2>"$out/stderr"
 	rc=$?
 	elapsed_ms=$((($(date +%s%N) - t0) / 1000000))
