@@ -73,7 +73,7 @@ $(BUILD)/buildinfo.h: FORCE
 	  echo '#define PHONESWARM_INIH_BUILT "$(shell pkg-config --modversion inih 2>/dev/null)"'; \
 	} >$@.new
 	@cmp -s $@.new $@ && rm -f $@.new || mv -f $@.new $@
-$(BUILD)/loadgen/version.o $(BUILD)/loadgen/labscript.o $(BUILD)/loadgen/origin.o: $(BUILD)/buildinfo.h
+$(BUILD)/loadgen/version.o $(BUILD)/loadgen/labscript.o: $(BUILD)/buildinfo.h
 
 $(BUILD)/libphoneswarm.a: $(LIB_OBJ)
 	@mkdir -p $(dir $@)

@@ -9,7 +9,7 @@
 #include <unistd.h>
 #include <sys/utsname.h>
 
-#include "buildinfo.h"
+#include "loadgen/version.h"
 
 /* A version 4 UUID from OpenSSL's generator (the clock's few bits if it fails). */
 static void new_uuid(char out[37])
@@ -41,8 +41,8 @@ void origin_fill(struct run_origin *o, struct origin_texts *t)
 		snprintf(t->host, sizeof(t->host), "?");
 	if (!uname(&u))
 		snprintf(t->kernel, sizeof(t->kernel), "%s", u.release);
-	o->version = PHONESWARM_VERSION;
-	o->build = PHONESWARM_BUILD;
+	o->version = version_number();
+	o->build = version_build();
 	o->run_id = t->run_id;
 	o->host = t->host;
 	o->kernel = t->kernel[0] ? t->kernel : NULL;

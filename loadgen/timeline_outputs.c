@@ -12,6 +12,7 @@
  */
 #include "loadgen/timeline_internal.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -25,6 +26,7 @@
 #include "report/hdrlog.h"
 #include "report/prom.h"
 #include "report/series.h"
+#include "loadgen/version.h"
 
 /* -errno of the last failed call, or -EIO when it left none (a stdio error flag). */
 static int last_err(void)
@@ -188,6 +190,23 @@ void timeline_outputs_checkpoint(struct timeline *t, uint64_t now, const struct 
 	}
 }
 
+/* Descriptors this process has open (its /proc/self/fd, less the one reading it), and may. */
+static void open_fds(uint64_t *open, uint64_t *max)
+{
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *e;
+	struct rlimit rl;
+
+	*open = 0;
+	while (d && (e = readdir(d)))
+		*open += e->d_name[0] != '.';
+	if (d) {
+		closedir(d);
+		(*open)--;
+	}
+	*max = getrlimit(RLIMIT_NOFILE, &rl) ? 0 : (uint64_t)rl.rlim_cur;
+}
+
 /*
  * The body of /metrics, made when it is asked for: the counters now, and
  * the run's histograms as of the last interval closed.
@@ -204,11 +223,14 @@ int timeline_outputs_metrics(FILE *out, void *arg)
 	    .peak_up = t->peak,
 	    .rss_bytes = swarm_rss_kb() * 1024u,
 	    .failure_records_lost = swarm_failures_lost(t->sw),
+	    .version = version_number(),
+	    .build = version_build(),
 	};
 
 	swarm_stats(t->sw, &s);
 	getrusage(RUSAGE_SELF, &ru);
 	in.cpu_s = timeline_tv_s(ru.ru_utime) + timeline_tv_s(ru.ru_stime);
+	open_fds(&in.open_fds, &in.max_fds);
 	for (int m = 0; m < M__COUNT; m++)
 		in.lat[m] = swarm_hist(t->sw, (enum metric)m);
 	return prom_render(out, &in);
