@@ -68,6 +68,7 @@ void config_defaults(struct swarm_config *cfg)
 	cfg->call_duration_us = 180ULL * 1000000;
 	cfg->jitter_buffer_us = 60000;
 	inet_pton(AF_INET, CONFIG_DEFAULT_TFTP, &cfg->tftp);
+	cfg->keylog_fd = -1;
 	cfg->fetch_config = FETCH_NEVER;
 }
 

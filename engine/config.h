@@ -142,6 +142,8 @@ struct swarm_config {
 	uint32_t *trace_phones; /* phone indexes to keep a transcript of (--trace) */
 	uint32_t n_trace_phones;
 	uint32_t trace_failed;  /* keep transcripts of the first N phones that fail */
+	int keylog_fd;          /* --keylog: the NSS key log of the trace_phones' TLS and DTLS
+				   sessions (O_APPEND, the caller's); -1: none */
 	uint32_t index_base;    /* --shard: phone i is the fleet's phone index_base + i (its
 				   model, identity mix, certificate serial and %i follow that) */
 	bool probe;             /* phoneswarm probe: phone i is model i; record, don't refuse */

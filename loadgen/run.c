@@ -10,6 +10,8 @@
  */
 #include "loadgen/run.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -52,7 +54,8 @@ static void on_signal(int sig)
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: phoneswarm run SCENARIO.ini [-s section.key=value ...] [-o DIR [--force]] [-q]\n"
-		   "                     [--trace PHONE ...] [--trace-failed N] [--shard i/N]\n"
+		   "                     [--trace PHONE ...] [--trace-failed N] [--keylog FILE]\n"
+		   "                     [--shard i/N]\n"
 		   "                     [--metrics-listen ADDR:PORT]\n"
 		   "  -s KEY=VALUE      override a scenario key (repeatable)\n"
 		   "  -o DIR            where to write report.json (default: ./phoneswarm-out);\n"
@@ -62,6 +65,8 @@ static void usage(FILE *f)
 		   "  --trace PHONE     write the console log of a phone to DIR/trace/<CN>.log;\n"
 		   "                    PHONE is its index (0..count-1), its MAC, SEP<MAC> or CN\n"
 		   "  --trace-failed N  also the logs of the first N phones that failed\n"
+		   "  --keylog FILE     append the TLS and DTLS secrets of the --trace phones to\n"
+		   "                    FILE (NSS key log: decrypts a capture of them)\n"
 		   "  --shard i/N       run shard i (0..N-1) of the fleet: its slice of the\n"
 		   "                    phones, of phones.source, and ramp.rate / N\n"
 		   "  --metrics-listen ADDR:PORT\n"
@@ -128,6 +133,7 @@ struct run_opts {
 	const char *traces[MAX_OVERRIDES];    /* --trace */
 	int n_traces;
 	uint64_t trace_failed;		      /* --trace-failed */
+	const char *keylog;		      /* --keylog; NULL: none */
 	struct shard shard;		      /* --shard */
 	const char *metrics_addr;	      /* --metrics-listen; NULL: none */
 };
@@ -141,6 +147,7 @@ static int parse(int argc, char **argv, struct run_opts *o)
 		{"shard", required_argument, NULL, 'S'},
 		{"metrics-listen", required_argument, NULL, 'M'},
 		{"force", no_argument, NULL, 'f'},
+		{"keylog", required_argument, NULL, 'K'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -177,6 +184,9 @@ static int parse(int argc, char **argv, struct run_opts *o)
 		case 'f':
 			o->force = true;
 			break;
+		case 'K':
+			o->keylog = optarg;
+			break;
 		case 's':
 			if (o->n_over == MAX_OVERRIDES) {
 				fprintf(stderr, "phoneswarm: too many -s overrides\n");
@@ -200,9 +210,22 @@ static int parse(int argc, char **argv, struct run_opts *o)
 	return -1;
 }
 
-/* --trace and --trace-failed into cfg. 0, or the exit status. */
+/* --trace, --trace-failed and --keylog into cfg. 0, or the exit status. */
 static int set_traces(struct swarm_config *cfg, const struct run_opts *o)
 {
+	if (o->keylog && !o->n_traces) {
+		fprintf(stderr, "phoneswarm: --keylog %s: it logs the secrets of the phones of "
+				"--trace: give at least one\n",
+			o->keylog);
+		return EXIT_USAGE;
+	}
+	if (o->keylog) {
+		cfg->keylog_fd = open(o->keylog, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+		if (cfg->keylog_fd < 0) {
+			fprintf(stderr, "phoneswarm: --keylog %s: %s\n", o->keylog, strerror(errno));
+			return EXIT_RUNTIME;
+		}
+	}
 	cfg->trace_failed = (uint32_t)o->trace_failed;
 	if (cfg->capacity && !cfg->trace_failed)
 		cfg->trace_failed = 3; /* how the first phones were refused, as they saw it */
@@ -386,6 +409,8 @@ out_free_swarm:
 out_close_metrics:
 	metrics_close(metrics);
 out_free_config:
+	if (cfg.keylog_fd >= 0)
+		close(cfg.keylog_fd);
 	scenario_settings_free(&settings);
 	config_free(&cfg);
 out_free_spec:

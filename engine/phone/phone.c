@@ -455,6 +455,17 @@ void phone_on_dns(struct worker *w, struct phone *p, int status, struct in_addr 
 }
 
 /* The headend's leaf certificate, judged by its SHA-1 hash as the phone does. */
+bool phone_keylog_wanted(void *app)
+{
+	const struct phone *p = app;
+	const struct swarm_config *cfg = p && p->w ? p->w->cfg : NULL;
+
+	for (uint32_t t = 0; cfg && t < cfg->n_trace_phones; t++)
+		if (cfg->trace_phones[t] == p->idx)
+			return true;
+	return false;
+}
+
 bool phone_verify_leaf(void *app, X509 *leaf)
 {
 	struct phone *p = app;

@@ -26,6 +26,7 @@
 #include "engine/trust/model.h"
 #include "engine/phone/phone_internal.h"
 #include "engine/voice/voice.h"
+#include "engine/tls/keylog.h"
 
 #define TLS_QUEUE_BYTES 65536u /* bytes of TLS records waiting to be sent, at most */
 
@@ -390,6 +391,8 @@ void tunnel_udp_input(struct worker *w, struct phone *p, const uint8_t *data, si
 			return;
 		}
 		worker_record(w, M_DTLS_HANDSHAKE, now - p->t_dtls);
+		if (!p->dtls_psk)
+			keylog_session(p->dtls_s.ssl); /* the master secret the phone sent */
 		PTRACE(p, now, "VPNC: DTLS connected: %s %s in %.1f ms", tls_version_name(&p->dtls_s),
 		       tls_cipher_name(&p->dtls_s), (double)(now - p->t_dtls) / 1e3);
 		p->dtls = DT_UP;
