@@ -5,7 +5,7 @@
 #   make unit     unit tests only (and the lab-free checks: docs, install)
 #   make bench    1,000 phones against the lab, figures printed
 #   make bench-dtlsrec  the DTLS record layer against OpenSSL's (in memory, no lab)
-#   make demo     install, build, lab up, run scenarios/demo.ini
+#   make demo     install, build, lab up with the phones' headend, run scenarios/demo.ini
 #   make lab      bring the lab up (scripts/lab up)
 #   make man      the manual pages, in build/man/
 #   make install  PREFIX=/usr/local DESTDIR= : binary, lab script, scenarios, docs, man pages
@@ -92,7 +92,7 @@ ASAN_FLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-s
 asan:
 	@scripts/deps test
 	$(MAKE) BUILD=build-asan CFLAGS="$(ASAN_FLAGS)" \
-	  build-asan/phoneswarm build-asan/badheadend build-asan/htmlgen $(UNIT_SRC:tests/unit/%.c=build-asan/tests/%)
+	  build-asan/phoneswarm build-asan/badheadend build-asan/asaheadend build-asan/htmlgen $(UNIT_SRC:tests/unit/%.c=build-asan/tests/%)
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
 	  tests/run-all build-asan
 
@@ -102,10 +102,10 @@ unit: $(UNIT_BIN)
 # make test: everything, with one closing "N passed, N failed" line.
 test:
 	@scripts/deps test
-	$(MAKE) all $(UNIT_BIN) $(BUILD)/badheadend $(BUILD)/htmlgen
+	$(MAKE) all $(UNIT_BIN) $(BUILD)/badheadend $(BUILD)/asaheadend $(BUILD)/htmlgen
 	@tests/run-all $(BUILD)
 
-lab-test: all $(BUILD)/badheadend $(BUILD)/htmlgen
+lab-test: all $(BUILD)/badheadend $(BUILD)/asaheadend $(BUILD)/htmlgen
 	@tests/run-lab $(BUILD)
 
 bench:
@@ -125,10 +125,16 @@ $(BUILD)/bench_dtlsrec: tests/bench/bench_dtlsrec.c $(BUILD)/libphoneswarm.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $(filter %.c %.o %.a,$^) $(LDLIBS)
 
+# The demo's phones log in as phones do: the lab's headend is an ocserv that has the
+# phone's login (DEMO_OCSERV, a scripts/lab up --ocserv selector), its TLS suites set
+# as Cisco's fix for phones does (no ECDHE: the phones' DTLS 0.9 then shares
+# the TLS cipher).
+DEMO_OCSERV ?= 1.3
 demo:
 	@scripts/deps build lab
 	$(MAKE) all
-	@scripts/lab up
+	@scripts/lab up --ocserv $(DEMO_OCSERV)
+	@scripts/lab set ciphers=no-ec
 	$(BUILD)/phoneswarm run scenarios/demo.ini -o $(BUILD)/demo --force
 
 lab:
@@ -173,6 +179,8 @@ uninstall:
 FUZZ_SECONDS ?= 30
 FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_LIB := engine/proto/http.c engine/proto/cstp.c engine/proto/authxml.c engine/proto/anyconnect.c engine/proto/url.c \
+            engine/proto/svc.c \
+            engine/proto/refusal.c engine/proto/redirect.c \
             engine/trust/certhash.c engine/proto/inner.c engine/proto/text.c report/jsonread.c report/hdrlog.c \
             engine/stats/hist.c report/contract.c engine/tls/dtlsrec.c
 fuzz:
@@ -189,6 +197,11 @@ fuzz:
 $(BUILD)/badheadend: tests/tools/badheadend.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< -lssl -lcrypto
+
+# A headend that answers as the public logs show an ASA does (tests/lab/test_asa_headend.sh).
+$(BUILD)/asaheadend: tests/tools/asaheadend.c tests/tools/headend.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $(filter %.c,$^) -lssl -lcrypto
 
 # A synthetic run's report.html, for tests/lab/test_html_synth.sh and for working on the page:
 # build/htmlgen DIR [--seconds S] ...

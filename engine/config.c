@@ -36,6 +36,11 @@ const char *const dtls_mode_names[DTLS_MODE__COUNT] = {
 	[DTLS_MODE_OFF] = "off",
 };
 
+const char *const client_names[CLIENT__COUNT] = {
+	[CLIENT_PHONE] = "phone",
+	[CLIENT_ANYCONNECT] = "anyconnect",
+};
+
 int dtls_mode_parse(const char *name)
 {
 	for (int m = 0; m < DTLS_MODE__COUNT; m++)
@@ -52,6 +57,7 @@ void config_defaults(struct swarm_config *cfg)
 	cfg->models[0].share = 1.0;
 	cfg->n_models = 1;
 	cfg->auth = AUTH_CERTIFICATE;
+	cfg->client = CLIENT_PHONE;
 	cfg->mac_base = CONFIG_DEFAULT_MAC_BASE;
 	cfg->rate = 10.0;
 	cfg->duration_us = 60ULL * 1000000;

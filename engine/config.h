@@ -49,6 +49,21 @@ enum ca_chain {
 /* The scenario keys of each chain's CA certificate and key ("phones.mic_ca"). */
 extern const char *const config_chain_keys[CHAIN__COUNT][2];
 
+/*
+ * How the phones log in and bring DTLS up. A phone's own VPN client does the
+ * "svc" exchange (engine/proto/svc.h) and legacy DTLS 0.9 on UDP 443; the
+ * desktop AnyConnect exchange is not what a phone does, and is kept for
+ * headends or comparisons that need it.
+ */
+enum client_kind {
+	CLIENT_PHONE,      /* GET, webvpnlogin, form POST; DTLS 0.9 only, UDP 443 only */
+	CLIENT_ANYCONNECT, /* XML aggregate auth; PSK-NEGOTIATE and DTLS 1.2 by dtls.mode */
+	CLIENT__COUNT
+};
+
+/* The clients' names, as phones.client and report.json write them ("phone"). */
+extern const char *const client_names[CLIENT__COUNT];
+
 enum auth_method {
 	AUTH_CERTIFICATE, /* the phone's own certificate (MIC or LSC) */
 	AUTH_PASSWORD,    /* username and password */
@@ -83,6 +98,7 @@ struct swarm_config {
 	struct model_share models[CONFIG_MAX_MODELS];
 	int n_models;
 	enum auth_method auth;
+	enum client_kind client; /* [phones] client: how they log in and do DTLS */
 	double lsc_share;       /* phones presenting an LSC (CAPF); the others a MIC; 0..1 */
 	double expired_share;   /* phones whose certificate has expired; 0..1 */
 	double not_yet_share;   /* phones whose certificate is not yet valid; 0..1 */

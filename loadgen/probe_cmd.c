@@ -4,9 +4,11 @@
  * One phone per model profile connects once, with the engine's own code: it
  * records the chain the headend presents and the hash of its leaf, whether
  * the phone config trusts it, the TLS version and cipher the model ends up
- * with, and, when it can log in (a CA to mint its certificate), whether the
- * tunnel and DTLS come up. Untrusted certificates are reported, not refused:
- * the point is to see what every model would meet.
+ * with, which login the headend answered the phone's first request with
+ * (the phone's own exchange, or the desktop AnyConnect XML), and, when it
+ * can log in (a CA to mint its certificate), whether the login, the tunnel
+ * and DTLS come up. Untrusted certificates are reported, not refused: the
+ * point is to see what every model would meet.
  */
 #include "loadgen/probe_cmd.h"
 
@@ -30,7 +32,8 @@ static void usage(FILE *f)
 		"usage: phoneswarm probe [URL] [--cnf FILE] [--hash HASH ...] [--models LIST]\n"
 		"                        [--dns IP[,IP]] [--source IP [--freebind]]\n"
 		"                        [--ca-cert PEM --ca-key PEM]\n"
-		"                        [--dtls auto|legacy|psk|off] [--timeout DURATION]\n"
+		"                        [--dtls auto|legacy|psk|off] [--client phone|anyconnect]\n"
+		"                        [--timeout DURATION]\n"
 		"  URL            the headend (default: url1 of --cnf)\n"
 		"  --cnf FILE     a phone config (SEP<MAC>.cnf.xml): its certHashN are the trust list\n"
 		"  --hash HASH    a trusted certificate hash (Base64 or hex SHA-1; repeatable)\n"
@@ -40,9 +43,13 @@ static void usage(FILE *f)
 		"  --freebind     bind it even if it is on no interface (phones.freebind)\n"
 		"  --ca-cert/--ca-key  a CA whose certificates the headend accepts: the probe then\n"
 		"                 logs in and checks the tunnel and DTLS as well\n"
-		"  --dtls MODE    the DTLS the probes offer after login (default auto: both)\n"
+		"  --dtls MODE    the DTLS the probes offer after login (default auto: a phone's\n"
+		"                 legacy DTLS; psk needs --client anyconnect)\n"
+		"  --client C     log in as the phone does (phone, the default) or with the desktop\n"
+		"                 AnyConnect XML exchange (anyconnect: not what a phone does)\n"
 		"  --timeout D    each probe's connect timer, DNS to tunnel up (default 30s)\n"
-		"exit status: 0 every model gets through, 1 one would not, 2 usage error\n");
+		"exit status: 0 every model gets through (a phone: its own login works at URL),\n"
+		"             1 one would not, 2 usage error\n");
 }
 
 static int add_models(struct swarm_config *cfg, const char *list)
@@ -62,21 +69,69 @@ static int add_models(struct swarm_config *cfg, const char *list)
 	return rc < 0 || !cfg->n_models ? -1 : 0;
 }
 
+/* What answered the probe's first login request, in a word or two. */
+static const char *login_kind(const struct probe_result *r, char *buf, size_t len)
+{
+	switch (r->login) {
+	case PROBE_LOGIN_PHONE:
+		return "phone";
+	case PROBE_LOGIN_DESKTOP:
+		return "desktop";
+	case PROBE_LOGIN_OTHER:
+		snprintf(buf, len, "HTTP %d", r->login_status);
+		return buf;
+	default:
+		return "-";
+	}
+}
+
 static void print_result(const char *model, const struct probe_result *r, bool login)
 {
-	char b64[29] = "-";
+	char b64[29] = "-", kind[16];
 
 	if (r->got_leaf)
 		certhash_b64(r->leaf_sha1, b64);
-	printf("%-6s %-8s %-30s %-29s %-8s %-8s %-7s %s\n", model,
+	printf("%-6s %-8s %-30s %-29s %-8s %-8s %-8s %-7s %s\n", model,
 	       r->tls_version[0] ? r->tls_version : "-", r->tls_cipher[0] ? r->tls_cipher : "-",
 	       b64, r->got_leaf ? (r->trusted ? "yes" : "NO") : "-",
 	       r->got_leaf ? (r->host_id_ok ? "match" : "MISMATCH") : "-",
-	       !login ? "-" : r->authenticated ? "ok" : "FAILED",
+	       login_kind(r, kind, sizeof(kind)), !login ? "-" : r->authenticated ? "ok" : "FAILED",
 	       r->dtls[0] ? r->dtls : r->tunnel ? "-" : "");
 	if (r->reason)
 		printf("       failed: %s (detail %d)\n", reason_name((enum reason)r->reason),
 		       r->detail);
+}
+
+/*
+ * Which login the headend answered at the URL, and what that means for a
+ * phone: the first probe that got an answer speaks for the URL.
+ */
+static void print_login(const struct swarm_config *cfg, const struct probe_result *r, bool login)
+{
+	const char *path = strlen(cfg->url) > 8 ? strchr(cfg->url + 8, '/') : NULL;
+
+	if (!path)
+		path = "/";
+	switch (r->login) {
+	case PROBE_LOGIN_PHONE:
+		printf("login at %s: the phone's exchange (login page with webvpnlogin)", path);
+		break;
+	case PROBE_LOGIN_DESKTOP:
+		printf("login at %s: the desktop AnyConnect XML exchange, not the phone's", path);
+		break;
+	default:
+		printf("login at %s: neither exchange (HTTP %d)", path, r->login_status);
+		break;
+	}
+	if (cfg->client == CLIENT_ANYCONNECT)
+		printf("; the probes logged in with the desktop exchange (--client anyconnect)\n");
+	else if (r->login != PROBE_LOGIN_PHONE)
+		printf(": a phone cannot log in here (ocserv 1.2 and later serve phones at "
+		       "/svc; an ASA at the phones' tunnel group's group-url)\n");
+	else if (!login)
+		printf("; give --ca-cert and --ca-key to try the login itself\n");
+	else
+		printf(": %s\n", r->authenticated ? "phones log in" : "the login failed");
 }
 
 int probe_run(struct swarm_config *cfg, const char *trust_from, const char *prefix)
@@ -119,9 +174,10 @@ int probe_run(struct swarm_config *cfg, const char *trust_from, const char *pref
 	printf("probe %s: %d trusted hash%s%s%s%s\n", cfg->url, cfg->n_cert_hashes,
 	       cfg->n_cert_hashes == 1 ? "" : "es", trust_from ? " from " : "",
 	       trust_from ? trust_from : "", cfg->host_id_check ? ", host-ID check on" : "");
-	printf("%-6s %-8s %-30s %-29s %-8s %-8s %-7s %s\n", "model", "TLS", "cipher",
-	       "leaf SHA-1 (certHash)", "trusted", "host-ID", "login", "DTLS");
+	printf("%-6s %-8s %-30s %-29s %-8s %-8s %-8s %-7s %s\n", "model", "TLS", "cipher",
+	       "leaf SHA-1 (certHash)", "trusted", "host-ID", "answered", "login", "DTLS");
 	const char *chain = NULL;
+	const struct probe_result *first = NULL;
 	for (uint32_t i = 0; i < cfg->count; i++) {
 		const char *model;
 		const struct probe_result *r = swarm_probe(sw, i, &model);
@@ -129,6 +185,8 @@ int probe_run(struct swarm_config *cfg, const char *trust_from, const char *pref
 		print_result(model, r, login);
 		if (r->chain[0] && !chain)
 			chain = r->chain;
+		if (r->login && !first)
+			first = r;
 		/* a model that would not get through (untrusted, refused, no DTLS) fails the check */
 		if (r->reason || !r->got_leaf || !r->trusted ||
 		    (cfg->host_id_check && !r->host_id_ok) ||
@@ -137,6 +195,8 @@ int probe_run(struct swarm_config *cfg, const char *trust_from, const char *pref
 	}
 	if (chain)
 		printf("chain presented: %s\n", chain);
+	if (first)
+		print_login(cfg, first, login);
 	if (!login)
 		printf("(no CA: login, tunnel and DTLS not tried)\n");
 	swarm_free(sw);
@@ -151,6 +211,7 @@ int probe_main(int argc, char **argv)
 		{"source", required_argument, NULL, 's'},  {"ca-cert", required_argument, NULL, 'C'},
 		{"ca-key", required_argument, NULL, 'K'},  {"dtls", required_argument, NULL, 't'},
 		{"timeout", required_argument, NULL, 'T'}, {"freebind", no_argument, NULL, 'f'},
+		{"client", required_argument, NULL, 'L'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -226,6 +287,19 @@ int probe_main(int argc, char **argv)
 			cfg.dtls_mode = (enum dtls_mode)k;
 			break;
 		}
+		case 'L': {
+			int k = 0;
+
+			while (k < CLIENT__COUNT && strcmp(optarg, client_names[k]))
+				k++;
+			if (k == CLIENT__COUNT) {
+				fprintf(stderr, "phoneswarm probe: --client %s: %s or %s\n", optarg,
+					client_names[CLIENT_PHONE], client_names[CLIENT_ANYCONNECT]);
+				goto out_usage;
+			}
+			cfg.client = (enum client_kind)k;
+			break;
+		}
 		case 'T':
 			cfg.connect_timeout_given = true;
 			if (value_duration(optarg, &cfg.connect_timeout_us) || !cfg.connect_timeout_us) {
@@ -255,6 +329,11 @@ int probe_main(int argc, char **argv)
 	if (!cfg.url || optind != argc || !!cfg.ca_cert != !!cfg.ca_key) {
 		if (cfg.url && !!cfg.ca_cert != !!cfg.ca_key)
 			fprintf(stderr, "phoneswarm probe: --ca-cert and --ca-key go together\n");
+		goto out_usage;
+	}
+	if (cfg.client == CLIENT_PHONE && cfg.dtls_mode == DTLS_MODE_PSK) {
+		fprintf(stderr, "phoneswarm probe: --dtls psk is not what a phone does: add "
+				"--client anyconnect\n");
 		goto out_usage;
 	}
 	rc = probe_run(&cfg, cnf_path, "phoneswarm probe: ");

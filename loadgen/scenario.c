@@ -580,6 +580,10 @@ static void check_required(struct load *ld)
 	if (cfg->calls > 0 && !ld->given[K_TARGET])
 		fail(ld, ld->path,
 		     "traffic.target: required key missing (traffic.calls is above 0)");
+	if (cfg->client == CLIENT_PHONE && cfg->dtls_mode == DTLS_MODE_PSK)
+		fail_at(ld, ld->set_on[K_DTLS_MODE],
+			"dtls.mode: psk is not what a phone does (its DTLS is legacy DTLS 0.9): "
+			"give phones.client = anyconnect for PSK-NEGOTIATE");
 	if (cfg->mac_base + cfg->count - 1 > 0xFFFFFFFFFFFFULL)
 		fail(ld, ld->path,
 		     "phones.mac_base: %012llx plus %u phones passes "

@@ -258,6 +258,16 @@ static int set_auth(struct swarm_config *cfg, const char *v, char *why, size_t w
 	return 0;
 }
 
+static int set_client(struct swarm_config *cfg, const char *v, char *why, size_t whylen)
+{
+	int i = set_word(v, client_names, CLIENT__COUNT, why, whylen);
+
+	if (i < 0)
+		return -1;
+	cfg->client = (enum client_kind)i;
+	return 0;
+}
+
 static int set_identity(struct swarm_config *cfg, const char *v, char *why, size_t whylen)
 {
 	static const char *const words[] = {"mic", "lsc"};
@@ -681,6 +691,7 @@ const struct key scenario_keys[K__COUNT] = {
     [K_TFTP] = {"phones", "tftp", set_tftp, "198.18.0.53"},
     [K_FETCH_CONFIG] = {"phones", "fetch_config", set_fetch_config, "never"},
     [K_FREEBIND] = {"phones", "freebind", set_freebind, "false"},
+    [K_CLIENT] = {"phones", "client", set_client, "phone"},
 };
 
 /* 0 for a section we understand; -1 with the reason written in why. */

@@ -65,6 +65,7 @@ enum key_id {
 	K_TFTP,
 	K_FETCH_CONFIG,
 	K_FREEBIND,
+	K_CLIENT,
 	K__COUNT
 };
 

@@ -678,6 +678,9 @@ int compare_warnings(FILE *out, const struct jval *base, const char *base_name,
 		   *sb = jval_str(jval_get(new, "scenario"), "");
 	const char *da = jval_str(jval_get(base, "dtls_mode"), "(none)"),
 		   *db = jval_str(jval_get(new, "dtls_mode"), "(none)");
+	/* reports from before phones.client logged in with the desktop exchange */
+	const char *ca = jval_str(jval_get(base, "client"), "anyconnect"),
+		   *cb = jval_str(jval_get(new, "client"), "anyconnect");
 	double fa = jval_num(jval_path(base, "phones.configured"), 0),
 	       fb = jval_num(jval_path(new, "phones.configured"), 0);
 	char why[1024];
@@ -697,6 +700,13 @@ int compare_warnings(FILE *out, const struct jval *base, const char *base_name,
 	if (strcmp(da, db)) {
 		fprintf(out, "WARNING: the runs have different DTLS modes: %s in BASE, %s in NEW\n",
 			da, db);
+		n++;
+	}
+	if (strcmp(ca, cb)) {
+		fprintf(out,
+			"WARNING: the phones logged in differently: phones.client %s in BASE, %s in "
+			"NEW\n",
+			ca, cb);
 		n++;
 	}
 	if (fa != fb) {

@@ -189,7 +189,8 @@ void html_tables_header(struct page *p)
 			r->merged_runs == 1 ? "" : "s");
 	else
 		fprintf(p->f, "%s at %.4g/s", cfg->n_models ? ")" : "", cfg->rate);
-	fprintf(p->f, " &middot; DTLS %s",
+	fprintf(p->f, " &middot; %s login &middot; DTLS %s",
+		cfg->client == CLIENT_ANYCONNECT ? "desktop (anyconnect)" : "phone",
 		dtls_mode_names[cfg->dtls_mode]);
 	if (cfg->calls > 0) {
 		fprintf(p->f, " &middot; voice: %.0f%% in calls, ", 100 * cfg->calls);

@@ -90,7 +90,7 @@ static void shard_of(const struct jval *doc, uint64_t *index, uint64_t *count)
 static int check_together(struct merge *m, int i)
 {
 	const struct merge_run *a = &m->runs[0], *b = &m->runs[i];
-	static const char *const same[] = {"scenario", "headend", "dtls_mode"};
+	static const char *const same[] = {"scenario", "headend", "dtls_mode", "client"};
 	uint64_t ia, na, ib, nb;
 
 	for (size_t k = 0; k < sizeof(same) / sizeof(same[0]); k++)

@@ -219,6 +219,8 @@ int merge_write_report(struct merge *m, const char *dir, uint64_t peak, bool hav
 	mode = dtls_mode_parse(merge_str_at(m->runs[0].doc, "dtls_mode"));
 	if (mode >= 0)
 		cfg.dtls_mode = (enum dtls_mode)mode;
+	if (!strcmp(merge_str_at(m->runs[0].doc, "client"), client_names[CLIENT_ANYCONNECT]))
+		cfg.client = CLIENT_ANYCONNECT;
 	cfg.count = 0;
 	for (int i = 0; i < m->n_runs; i++) {
 		const struct jval *d = m->runs[i].doc;

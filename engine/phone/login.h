@@ -13,11 +13,17 @@
 struct worker;
 struct phone;
 
-/* Send the first authentication POST (state PH_AUTH). */
-void login_start(struct worker *w, struct phone *p);
+/*
+ * Start the login (state PH_AUTH): the phone's GET, or the desktop
+ * client's first XML POST (phones.client).
+ */
+void login_start(struct worker *w, struct phone *p, uint64_t now);
 /* Send CONNECT /CSCOSSLC/tunnel with the session cookie (state PH_CSTP). */
 void login_connect(struct worker *w, struct phone *p);
-/* Input in PH_AUTH: a form to answer, the cookie (then CONNECT), or a refusal. */
+/*
+ * Input in PH_AUTH: the next step of the login (the POST, an XML form to
+ * answer), the session cookie (then CONNECT), or a named failure.
+ */
 void login_auth_input(struct worker *w, struct phone *p, uint64_t now);
 /* Input in PH_CSTP: "200 CONNECTED" brings the tunnel up; anything else is a refusal. */
 void login_connect_input(struct worker *w, struct phone *p, uint64_t now);

@@ -35,6 +35,10 @@ static const char *const names[R__COUNT] = {
 	[R_BAD_CREDENTIALS] = "CredentialsRefusedByPhone",
 	[R_CLIENT_CERT] = "ClientCertRejected",
 	[R_TLS_REFUSED] = "TlsRefused",
+	[R_WEBVPN_COOKIE] = "WebvpnCookieNotFound",
+	[R_WEBVPN_LOGIN] = "WebvpnLoginInvalid",
+	[R_IDLE_TIMEOUT] = "IdleTimeout",
+	[R_BAD_REDIRECT] = "BadRedirect",
 	[R_LOCAL_RESOURCE] = "LocalResource",
 };
 

@@ -37,6 +37,10 @@ enum reason {
 	R_BAD_CREDENTIALS,   /* the phone refuses its own credentials (a space in them) */
 	R_CLIENT_CERT,       /* the headend refused the phone's certificate (TLS alert) */
 	R_TLS_REFUSED,       /* the headend closed before its ServerHello (version, ciphers, a cap) */
+	R_WEBVPN_COOKIE,     /* the login's answer has no webvpn cookie (a group-url mismatch) */
+	R_WEBVPN_LOGIN,      /* the answer to the phone's GET: no single webvpnlogin with a value */
+	R_IDLE_TIMEOUT,      /* the headend ended the session after its idle timeout without data */
+	R_BAD_REDIRECT,      /* a redirect not followed: not https, a loop, more than 3 hops */
 	R_LOCAL_RESOURCE,    /* this machine ran out: descriptors, memory, a source address or
 				its ports (detail: -errno); never the headend's fault */
 	R__COUNT

@@ -20,8 +20,10 @@
 #include "engine/config.h"
 #include "engine/proto/cstp.h"
 #include "engine/tls/dtls.h"
+#include "engine/phone/failure.h"
 #include "engine/phone/fetch.h"
 #include "engine/proto/inner.h"
+#include "engine/proto/refusal.h"
 #include "engine/tls/membio.h"
 #include "engine/trust/model.h"
 #include "engine/phone/phone_internal.h"
@@ -29,11 +31,15 @@
 #include "engine/tls/keylog.h"
 
 #define TLS_QUEUE_BYTES 65536u /* bytes of TLS records waiting to be sent, at most */
+#define PHONE_DTLS_PORT 443u   /* a phone's DTLS goes to UDP 443, whatever X-DTLS-Port says */
 
 static void data_path_ready(struct worker *w, struct phone *p, uint64_t now);
 
-/* DTLS trouble does not end the phone: the tunnel carries on over TLS. */
-/* tunnel_dtls_fail() with the failure's detail (a DPD timeout's channel, an -errno). */
+/*
+ * DTLS trouble does not end the phone: the tunnel carries on over TLS. detail
+ * is the failure's (failure.h): the channel of a DPD timeout,
+ * FAILURE_DTLS_NOT_OFFERED, the -errno of a local failure, or 0.
+ */
 static void dtls_fail(struct worker *w, struct phone *p, enum reason r, int detail)
 {
 	uint64_t now = clock_us();
@@ -61,7 +67,7 @@ static void dtls_fail(struct worker *w, struct phone *p, enum reason r, int deta
 		phone_fail(w, p, r, detail);
 		return;
 	}
-	phone_count_failure(w, p, r, detail);
+	phone_count_failure(w, p, r, detail, NULL);
 	if (w->cfg->dtls_retry_us)
 		p->dtls_retry_at = now + w->cfg->dtls_retry_us;
 	data_path_ready(w, p, now);
@@ -127,8 +133,10 @@ int tunnel_send_ip(struct worker *w, struct phone *p, const uint8_t *pkt, uint16
 	}
 	int r = dtls ? tunnel_send_dtls(w, p, CSTP_DATA, pkt, len, now)
 		     : tunnel_send_cstp(w, p, CSTP_DATA, pkt, len, now);
-	if (!r)
+	if (!r) {
 		STAT_ADD(w, data_tx_packets, 1);
+		p->last_data_us = now; /* what a headend's idle timer counts from */
+	}
 	return r;
 }
 
@@ -200,6 +208,8 @@ static void keep_dtls_params(struct phone *p, const struct ac_tunnel *t)
 	d->cipher_12 = t->dtls_cipher_12;
 	d->dpd = t->dtls_dpd;
 	d->keepalive = t->dtls_keepalive;
+	/* a DTLS rekey of method new-tunnel asks nothing of the client (openconnect) */
+	d->rekey_s = t->dtls_rekey_method == AC_REKEY_SSL ? t->dtls_rekey_time : 0;
 	if (d->psk) {
 		d->id_len = t->dtls_app_id_len;
 		memcpy(d->id, t->dtls_app_id, t->dtls_app_id_len);
@@ -210,37 +220,90 @@ static void keep_dtls_params(struct phone *p, const struct ac_tunnel *t)
 	snprintf(d->cipher, sizeof(d->cipher), "%s", t->dtls_cipher);
 }
 
+/* Is suite one of the colon-separated list? */
+static bool in_list(const char *list, const char *suite)
+{
+	size_t n = strlen(suite);
+
+	for (const char *s = list; s && *s;) {
+		const char *end = strchr(s, ':');
+		size_t len = end ? (size_t)(end - s) : strlen(s);
+
+		if (len == n && !strncmp(s, suite, n))
+			return true;
+		s = end ? end + 1 : NULL;
+	}
+	return false;
+}
+
+/*
+ * What an IP phone makes of the headend's DTLS offer (phone-behaviour: DTLS
+ * 0.9 only, UDP 443 only, the TLS session's cipher). Returns the session
+ * cipher its resumption claims, or 0 after failing DTLS: a headend that
+ * picks a suite the phone did not offer (PSK-NEGOTIATE, a DTLS 1.2 suite).
+ */
+static uint16_t phone_dtls_check(struct worker *w, struct phone *p, uint64_t now)
+{
+	const struct dtls_params *d = &p->dp;
+
+	PTRACE(p, now, "VPNC: -process_connect: x-dtls-ciphersuite: %s", d->psk ? "PSK-NEGOTIATE" : d->cipher);
+	if (d->port != PHONE_DTLS_PORT)
+		PTRACE(p, now, "VPNC: -process_connect: x-dtls-port: %u; the phone's DTLS goes to UDP %u",
+		       d->port, PHONE_DTLS_PORT);
+	if (d->psk || d->cipher_12 || !in_list(p->model->dtls_ciphers, d->cipher)) {
+		PTRACE(p, now, "VPNC: -create_dtls_connection: %s is not a DTLSv0.9 cipher the phone "
+			       "offered (%s)",
+		       d->psk ? "PSK-NEGOTIATE" : d->cipher, p->model->dtls_ciphers);
+		dtls_fail(w, p, R_DTLS_FAILED, FAILURE_DTLS_NOT_OFFERED);
+		return 0;
+	}
+	PTRACE(p, now, "VPNC: -create_dtls_connection: cipher list: %s", d->cipher);
+	return dtls_tls_cipher_id(&p->tls);
+}
+
+/*
+ * The desktop client's model of a phone that must use its TLS cipher on
+ * DTLS: when the headend chose another, its DTLS setup hangs until the
+ * connect timer aborts it, as in the troubleshooting guide. True when that
+ * is what happens now.
+ */
+static bool same_cipher_hang(struct worker *w, struct phone *p, uint64_t now)
+{
+	const struct dtls_params *d = &p->dp;
+	char buf[32];
+	const char *tls = dtls_tls_cipher(&p->tls, buf, sizeof(buf));
+	const char *dtls = dtls_suite_cipher(d->cipher, d->cipher_12);
+
+	if (d->psk || !p->model->dtls_same_cipher || (tls && dtls && !strcmp(tls, dtls)))
+		return false;
+	PTRACE(p, now, "VPNC: -create_dtls_connection: x-dtls-ciphersuite %s (%s) is not "
+		       "the TLS cipher (%s): cannot set up DTLS",
+	       d->cipher, dtls ? dtls : "?", tls ? tls : "?");
+	p->dtls = DT_HANDSHAKE;
+	p->t_dtls = now;
+	if (!p->dtls_deadline || p->dtls_deadline < now)
+		p->dtls_deadline = p->connect_deadline > now ? p->connect_deadline
+							     : now + w->cfg->connect_timeout_us;
+	return true;
+}
+
 static void start_dtls(struct worker *w, struct phone *p, uint64_t now)
 {
 	const struct dtls_params *d = &p->dp;
+	bool phone = w->cfg->client == CLIENT_PHONE;
+	uint16_t port = phone ? PHONE_DTLS_PORT : d->port, session_cipher = 0;
 	int r;
 
 	if (w->cfg->dtls_mode == DTLS_MODE_OFF || !d->port)
 		return;
-	if (!d->psk && p->model->dtls_same_cipher) {
-		char buf[32];
-		const char *tls = dtls_tls_cipher(&p->tls, buf, sizeof(buf));
-		const char *dtls = dtls_suite_cipher(d->cipher, d->cipher_12);
-
-		if (!tls || !dtls || strcmp(tls, dtls)) {
-			/*
-			 * The headend chose a DTLS cipher other than the TLS one: the
-			 * phone cannot use it, and its DTLS setup hangs until the
-			 * connect timer aborts it, as in the troubleshooting guide.
-			 */
-			PTRACE(p, now, "VPNC: -create_dtls_connection: x-dtls-ciphersuite %s (%s) is not "
-				       "the TLS cipher (%s): cannot set up DTLS",
-			       d->cipher, dtls ? dtls : "?", tls ? tls : "?");
-			p->dtls = DT_HANDSHAKE;
-			p->t_dtls = now;
-			if (!p->dtls_deadline || p->dtls_deadline < now)
-				p->dtls_deadline = p->connect_deadline > now
-							   ? p->connect_deadline
-							   : now + w->cfg->connect_timeout_us;
+	if (phone) {
+		session_cipher = phone_dtls_check(w, p, now);
+		if (!session_cipher)
 			return;
-		}
+	} else if (same_cipher_hang(w, p, now)) {
+		return;
 	}
-	r = worker_udp_open(w, p, d->port);
+	r = worker_udp_open(w, p, port);
 	if (r) {
 		/* a UDP socket this machine cannot give is not the headend's DTLS failing */
 		dtls_fail(w, p, reason_errno_local(r) ? R_LOCAL_RESOURCE : R_DTLS_FAILED, r);
@@ -254,7 +317,7 @@ static void start_dtls(struct worker *w, struct phone *p, uint64_t now)
 					  d->id_len, p);
 	} else {
 		r = dtls_open_legacy(&p->dtls_s, swarm_dtls_ctx(w->sw, false), d->cipher,
-				     d->cipher_12, p->master, d->id, p);
+				     d->cipher_12, p->master, d->id, session_cipher, p);
 	}
 	if (r) {
 		tunnel_dtls_fail(w, p, R_DTLS_FAILED);
@@ -266,7 +329,7 @@ static void start_dtls(struct worker *w, struct phone *p, uint64_t now)
 		p->dtls_deadline = p->connect_deadline > now ? p->connect_deadline
 							     : now + w->cfg->connect_timeout_us;
 	PTRACE(p, now, "VPNC: -create_dtls_connection: %s to port %u",
-	       p->dtls_psk ? "DTLSv1.2 PSK-NEGOTIATE" : "DTLSv0.9 resumption", d->port);
+	       p->dtls_psk ? "DTLSv1.2 PSK-NEGOTIATE" : "DTLSv0.9 resumption", port);
 	p->live[CH_UDP] = (struct liveness){.last_rx_us = now, .last_tx_us = now,
 					    .dpd_s = d->dpd, .keepalive_s = d->keepalive};
 	tls_handshake(&p->dtls_s);
@@ -278,7 +341,12 @@ void tunnel_up(struct worker *w, struct phone *p, const struct ac_tunnel *t, uin
 	uint64_t since = p->reconnecting ? p->dropped_at : p->t_due;
 
 	worker_record(w, M_CSTP_CONNECT, now - p->t_phase);
-	if (p->reconnecting) {
+	if (p->rekeying) {
+		PTRACE(p, now, "VPNC: rekeyed: tunnel back on a new connection in %.1f ms",
+		       (double)(now - p->dropped_at) / 1e3);
+		p->rekeying = false;
+		p->reconnecting = false;
+	} else if (p->reconnecting) {
 		worker_record(w, M_RECONNECT, now - p->dropped_at);
 		STAT_ADD(w, reconnects, 1);
 		PTRACE(p, now, "VPNC: reconnected %.1f s after the drop",
@@ -300,6 +368,21 @@ void tunnel_up(struct worker *w, struct phone *p, const struct ac_tunnel *t, uin
 	p->tun_addr = t->addr;
 	p->live[CH_TCP] = (struct liveness){.last_rx_us = now, .last_tx_us = now,
 					    .dpd_s = t->dpd, .keepalive_s = t->keepalive};
+	/*
+	 * The headend's timers. An idle timeout asks nothing of the phone (a
+	 * real phone's signalling keeps its session busy); it names the end of
+	 * a session that ran it out. A rekey is done as told (phone_rekey()).
+	 */
+	p->idle_s = t->idle_timeout;
+	p->last_data_us = now;
+	p->rekey_s = t->rekey_time;
+	p->rekey = t->rekey_method == AC_REKEY_SSL	   ? REKEY_SSL
+		   : t->rekey_method == AC_REKEY_NEW_TUNNEL ? REKEY_NEW_TUNNEL
+							    : REKEY_NONE;
+	p->rekey_since = now;
+	if (p->rekey != REKEY_NONE && p->rekey_s)
+		PTRACE(p, now, "VPNC: the headend asks for a rekey every %u s (%s)", p->rekey_s,
+		       p->rekey == REKEY_SSL ? "ssl" : "new-tunnel");
 	p->pinged = false;
 	p->dtls_retry_at = 0;
 	p->dtls_deadline = 0;
@@ -354,10 +437,22 @@ void tunnel_cstp_input(struct worker *w, struct phone *p, uint64_t now)
 			on_data(w, p, f.payload, f.len, now);
 			break;
 		case CSTP_DISCONNECT:
-		case CSTP_TERMINATE:
-			PTRACE(p, now, "VPNC: headend sent %s (%u bytes)", cstp_type_name(f.type), f.len);
-			phone_fail(w, p, R_CLOSED_BY_HEADEND, f.type);
+		case CSTP_TERMINATE: {
+			/* a reason byte, then text (openconnect prints them so); kept as said */
+			char words[REFUSAL_WORDS_MAX], how[32];
+			struct fail_said said = {.words = words, .how = how};
+
+			words[0] = 0;
+			if (f.len > 1)
+				refusal_clean(words, sizeof(words), (const char *)f.payload + 1,
+					      f.len - 1u);
+			snprintf(how, sizeof(how), "%s 0x%02x", cstp_type_name(f.type),
+				 f.len ? f.payload[0] : 0);
+			PTRACE(p, now, "VPNC: headend sent %s (%u bytes)%s%s", cstp_type_name(f.type),
+			       f.len, words[0] ? ": " : "", words);
+			phone_fail_said(w, p, R_CLOSED_BY_HEADEND, f.type, &said);
 			return;
+		}
 		default: /* data, keepalive: counted above */
 			break;
 		}
@@ -379,6 +474,11 @@ void tunnel_udp_input(struct worker *w, struct phone *p, const uint8_t *data, si
 		int r = tls_handshake(&p->dtls_s);
 
 		if (r < 0) {
+			if (p->dtls_s.alert_sent)
+				PTRACE(p, now, "VPNC: -dtls_state_cb: %s: write: alert: fatal:%s",
+				       p->dtls_psk ? "DTLSv1.2" : "DTLSv0.9",
+				       SSL_alert_desc_string_long(p->dtls_s.alert_sent));
+			PTRACE(p, now, "VPNC: -DTLS: SSL_connect: %s", tls_last_error());
 			tunnel_dtls_fail(w, p, R_DTLS_FAILED);
 			return;
 		}
@@ -396,6 +496,7 @@ void tunnel_udp_input(struct worker *w, struct phone *p, const uint8_t *data, si
 		PTRACE(p, now, "VPNC: DTLS connected: %s %s in %.1f ms", tls_version_name(&p->dtls_s),
 		       tls_cipher_name(&p->dtls_s), (double)(now - p->t_dtls) / 1e3);
 		p->dtls = DT_UP;
+		p->dtls_rekey_since = now;
 		STAT_ADD(w, dtls_up, 1);
 		STAT_ADD(w, dtls_now, 1);
 		if (p->probe) {
@@ -472,6 +573,27 @@ void tunnel_timer(struct worker *w, struct phone *p, uint64_t now)
 	fetch_tick(w, p, now);
 	if (keep_alive(w, p, CH_TCP, now) == LIVE_DEAD) {
 		phone_fail(w, p, R_DPD_TIMEOUT, 0);
+		return;
+	}
+	uint64_t next;
+
+	if (policy_rekey((enum rekey_action)p->rekey, p->rekey_s, p->rekey_since, now, &next) !=
+	    REKEY_NONE) {
+		phone_rekey(w, p, now);
+		return;
+	}
+	if (p->dtls == DT_UP &&
+	    policy_rekey(p->dp.rekey_s ? REKEY_SSL : REKEY_NONE, p->dp.rekey_s, p->dtls_rekey_since,
+			 now, &next) != REKEY_NONE) {
+		/* a new DTLS handshake: openconnect's way when a rehandshake fails */
+		PTRACE(p, now, "VPNC: DTLS rekey due (every %u s): a new DTLS handshake", p->dp.rekey_s);
+		STAT_ADD(w, rekeys, 1);
+		STAT_SUB(w, dtls_now, 1);
+		tls_close(&p->dtls_s);
+		worker_close(w, p, CH_UDP);
+		p->dtls = DT_FAILED;
+		p->dtls_deadline = now + w->cfg->connect_timeout_us;
+		start_dtls(w, p, now);
 		return;
 	}
 	if (p->dtls == DT_FAILED && p->dtls_retry_at && now >= p->dtls_retry_at) {

@@ -17,24 +17,7 @@
 
 #include "engine/proto/text.h"
 
-/* ==== Output buffer ==== */
-
-static void put_u32(struct text *w, uint32_t v)
-{
-	char num[16];
-
-	snprintf(num, sizeof(num), "%u", v);
-	text_put(w, num);
-}
-
-/* "Name: value\r\n" */
-static void put_header(struct text *w, const char *name, const char *value)
-{
-	text_put(w, name);
-	text_put(w, ": ");
-	text_put(w, value);
-	text_put(w, "\r\n");
-}
+/* ==== Requests ==== */
 
 /* A header value must not end the line or the request early. */
 static bool value_ok(const char *s)
@@ -42,26 +25,10 @@ static bool value_ok(const char *s)
 	return s && !strpbrk(s, "\r\n");
 }
 
-/* ==== Requests ==== */
-
-/* Host and User-Agent, common to both requests. */
-static void put_host_agent(struct text *w, const char *host, uint16_t port, const char *user_agent)
-{
-	text_put(w, "Host: ");
-	text_put(w, host);
-	if (port != 443) {
-		text_put(w, ":");
-		put_u32(w, port);
-	}
-	text_put(w, "\r\n");
-	put_header(w, "User-Agent", user_agent);
-}
-
-int ac_auth_request(char *buf, size_t cap, const struct ac_request *rq, const char *path,
-		    const char *body, size_t body_len)
+int ac_request_head(struct text *w, const char *method, const struct ac_request *rq,
+		    const char *path)
 {
 	bool cookies = rq->cookies && rq->cookies[0];
-	struct text w;
 
 	if (!value_ok(rq->host) || !value_ok(rq->user_agent) || (cookies && !value_ok(rq->cookies)))
 		return -EINVAL;
@@ -70,21 +37,37 @@ int ac_auth_request(char *buf, size_t cap, const struct ac_request *rq, const ch
 	for (const char *p = path; *p; p++)
 		if ((unsigned char)*p <= ' ' || *p == 0x7f)
 			return -EINVAL;
+	text_put(w, method);
+	text_put(w, " ");
+	text_put(w, path);
+	text_put(w, " HTTP/1.1\r\nHost: ");
+	text_put(w, rq->host);
+	if (rq->port != 443) {
+		text_put(w, ":");
+		text_put_u32(w, rq->port);
+	}
+	text_put(w, "\r\n");
+	text_header(w, "User-Agent", rq->user_agent);
+	if (cookies)
+		text_header(w, "Cookie", rq->cookies);
+	return 0;
+}
+
+int ac_auth_request(char *buf, size_t cap, const struct ac_request *rq, const char *path,
+		    const char *body, size_t body_len)
+{
+	struct text w;
 
 	text_init(&w, buf, cap);
-	text_put(&w, "POST ");
-	text_put(&w, path);
-	text_put(&w, " HTTP/1.1\r\n");
-	put_host_agent(&w, rq->host, rq->port, rq->user_agent);
-	if (cookies)
-		put_header(&w, "Cookie", rq->cookies);
-	put_header(&w, "Accept", "*/*");
-	put_header(&w, "Accept-Encoding", "identity");
-	put_header(&w, "X-Transcend-Version", "1");
-	put_header(&w, "X-Aggregate-Auth", "1");
-	put_header(&w, "Content-Type", "application/xml; charset=utf-8");
+	if (ac_request_head(&w, "POST", rq, path))
+		return -EINVAL;
+	text_header(&w, "Accept", "*/*");
+	text_header(&w, "Accept-Encoding", "identity");
+	text_header(&w, "X-Transcend-Version", "1");
+	text_header(&w, "X-Aggregate-Auth", "1");
+	text_header(&w, "Content-Type", "application/xml; charset=utf-8");
 	text_put(&w, "Content-Length: ");
-	put_u32(&w, (uint32_t)body_len);
+	text_put_u32(&w, (uint32_t)body_len);
 	if (body_len > UINT32_MAX)
 		w.full = true;
 	text_put(&w, "\r\n\r\n");
@@ -96,6 +79,7 @@ int ac_auth_request(char *buf, size_t cap, const struct ac_request *rq, const ch
 int ac_connect_request(char *buf, size_t cap, const struct ac_connect *c)
 {
 	static const char hex[] = "0123456789ABCDEF";
+	struct ac_request rq = {.host = c->host, .port = c->port, .user_agent = c->user_agent};
 	struct text w;
 
 	if (!value_ok(c->host) || !value_ok(c->user_agent) || !value_ok(c->cookie) ||
@@ -105,25 +89,25 @@ int ac_connect_request(char *buf, size_t cap, const struct ac_connect *c)
 		return -EINVAL;
 
 	text_init(&w, buf, cap);
-	text_put(&w, "CONNECT /CSCOSSLC/tunnel HTTP/1.1\r\n");
-	put_host_agent(&w, c->host, c->port, c->user_agent);
+	if (ac_request_head(&w, "CONNECT", &rq, "/CSCOSSLC/tunnel"))
+		return -EINVAL;
 	text_put(&w, "Cookie: webvpn=");
 	text_put(&w, c->cookie);
 	text_put(&w, "\r\n");
-	put_header(&w, "X-CSTP-Version", "1");
+	text_header(&w, "X-CSTP-Version", "1");
 	if (c->hostname)
-		put_header(&w, "X-CSTP-Hostname", c->hostname);
+		text_header(&w, "X-CSTP-Hostname", c->hostname);
 	if (c->base_mtu) {
 		text_put(&w, "X-CSTP-Base-MTU: ");
-		put_u32(&w, c->base_mtu);
+		text_put_u32(&w, c->base_mtu);
 		text_put(&w, "\r\n");
 	}
 	if (c->mtu) {
 		text_put(&w, "X-CSTP-MTU: ");
-		put_u32(&w, c->mtu);
+		text_put_u32(&w, c->mtu);
 		text_put(&w, "\r\n");
 	}
-	put_header(&w, "X-CSTP-Address-Type", "IPv4");
+	text_header(&w, "X-CSTP-Address-Type", "IPv4");
 	if (c->dtls) {
 		if (c->master_secret) {
 			char secret[2 * AC_DTLS_SECRET_LEN + 1];
@@ -133,12 +117,12 @@ int ac_connect_request(char *buf, size_t cap, const struct ac_connect *c)
 				secret[2 * i + 1] = hex[c->master_secret[i] & 15];
 			}
 			secret[2 * AC_DTLS_SECRET_LEN] = '\0';
-			put_header(&w, "X-DTLS-Master-Secret", secret);
+			text_header(&w, "X-DTLS-Master-Secret", secret);
 		}
 		if (c->dtls_ciphers)
-			put_header(&w, "X-DTLS-CipherSuite", c->dtls_ciphers);
+			text_header(&w, "X-DTLS-CipherSuite", c->dtls_ciphers);
 		if (c->dtls12_ciphers)
-			put_header(&w, "X-DTLS12-CipherSuite", c->dtls12_ciphers);
+			text_header(&w, "X-DTLS12-CipherSuite", c->dtls12_ciphers);
 	}
 	text_put(&w, "\r\n");
 	return text_result(&w);
@@ -337,7 +321,8 @@ int ac_parse_connect_reply(const struct http_response *resp, struct ac_tunnel *o
 	if (resp->status != 200)
 		return -EINVAL;
 	for (int i = 0; i < resp->n_headers; i++) {
-		const struct http_header *h = &resp->headers[i];
+		struct http_header hv = http_header_at(resp, i);
+		const struct http_header *h = &hv;
 
 		if (h->name_len < 6 || strncasecmp(h->name, "X-", 2))
 			continue;

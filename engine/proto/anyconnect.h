@@ -23,6 +23,7 @@
 #include <netinet/in.h>
 
 #include "engine/proto/http.h"
+#include "engine/proto/text.h"
 
 #define AC_DTLS_SECRET_LEN 48 /* bytes of X-DTLS-Master-Secret */
 #define AC_DTLS_ID_MAX	   32 /* bytes of Session-ID or App-ID */
@@ -35,6 +36,16 @@ struct ac_request {
 	const char *user_agent; /* "Cisco SVC IPPhone Client v1.0" */
 	const char *cookies;	/* Cookie: "a=1; b=2" (e.g. webvpncontext); NULL or "": none */
 };
+
+/*
+ * The start every request to the headend shares, into w: the request line
+ * "<method> <path> HTTP/1.1", Host (":port" added unless 443), User-Agent
+ * and Cookie (if rq->cookies is neither NULL nor ""). 0, or -EINVAL when a
+ * value holds CR or LF, or path does not start with '/' or holds a blank or
+ * control character (nothing written then). Whether it fitted is w's.
+ */
+int ac_request_head(struct text *w, const char *method, const struct ac_request *rq,
+		    const char *path);
 
 /*
  * "POST <path> HTTP/1.1" with Host, User-Agent, Cookie (if any), Accept,

@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 void text_init(struct text *t, char *buf, size_t cap)
@@ -31,6 +32,22 @@ void text_put_n(struct text *t, const char *s, size_t n)
 void text_put(struct text *t, const char *s)
 {
 	text_put_n(t, s, strlen(s));
+}
+
+void text_put_u32(struct text *t, uint32_t v)
+{
+	char num[16];
+
+	snprintf(num, sizeof(num), "%u", v);
+	text_put(t, num);
+}
+
+void text_header(struct text *t, const char *name, const char *value)
+{
+	text_put(t, name);
+	text_put(t, ": ");
+	text_put(t, value);
+	text_put(t, "\r\n");
 }
 
 int text_result(const struct text *t)

@@ -26,6 +26,10 @@ void text_init(struct text *t, char *buf, size_t cap);
 /* Append n bytes of s (or the string s); once something does not fit, nothing more is. */
 void text_put_n(struct text *t, const char *s, size_t n);
 void text_put(struct text *t, const char *s);
+/* Append v in decimal. */
+void text_put_u32(struct text *t, uint32_t v);
+/* Append an HTTP header line "name: value\r\n". */
+void text_header(struct text *t, const char *name, const char *value);
 /* The length written, or -ENOSPC if something did not fit. */
 int text_result(const struct text *t);
 /* The value of a hex digit (either case), or -1. */

@@ -184,8 +184,16 @@ const char *dtls_tls_cipher(const struct tls *t, char *buf, size_t len)
 	return NULL;
 }
 
+uint16_t dtls_tls_cipher_id(const struct tls *t)
+{
+	const SSL_CIPHER *c = t->ssl ? SSL_get_current_cipher(t->ssl) : NULL;
+
+	return c ? SSL_CIPHER_get_protocol_id(c) : 0;
+}
+
 int dtls_open_legacy(struct tls *t, SSL_CTX *ctx, const char *suite, int dtls12_header,
-		     const uint8_t master[48], const uint8_t sid[32], void *app)
+		     const uint8_t master[48], const uint8_t sid[32], uint16_t session_cipher,
+		     void *app)
 {
 	const struct suite_map *s = NULL;
 	char list[64];
@@ -207,7 +215,7 @@ int dtls_open_legacy(struct tls *t, SSL_CTX *ctx, const char *suite, int dtls12_
 	    !SSL_set_max_proto_version(t->ssl, s->version) || !SSL_set_cipher_list(t->ssl, list))
 		goto out_close;
 
-	if (attach_session(t, s->version, s->id, sid, 32, master))
+	if (attach_session(t, s->version, session_cipher ? session_cipher : s->id, sid, 32, master))
 		goto out_close;
 	return 0;
 

@@ -23,10 +23,19 @@ SSL_CTX *dtls_ctx_new_psk(void);
 /*
  * Legacy: resume (master, sid) with the suite the headend chose.
  * suite is the header value ("AES256-SHA", "OC-DTLS1_2-AES256-GCM", or an
- * OpenSSL name if dtls12_header). 0, -EINVAL unknown suite, -ENOMEM.
+ * OpenSSL name if dtls12_header); the hello offers that suite alone.
+ * session_cipher is the cipher (its two-byte TLS id) the resumed session
+ * claims to have had: 0 for the suite's own. An IP phone's session claims
+ * its TLS session's cipher (dtls_tls_cipher_id), so that a headend that
+ * resumes with another suite gets OpenSSL's "old session cipher not
+ * returned" and an illegal_parameter alert, as the phone's log shows.
+ * 0, -EINVAL unknown suite, -ENOMEM.
  */
 int dtls_open_legacy(struct tls *t, SSL_CTX *ctx, const char *suite, int dtls12_header,
-		     const uint8_t master[48], const uint8_t sid[32], void *app);
+		     const uint8_t master[48], const uint8_t sid[32], uint16_t session_cipher,
+		     void *app);
+/* The two-byte id of a TLS session's cipher (0x0035 for AES256-SHA), 0 if none. */
+uint16_t dtls_tls_cipher_id(const struct tls *t);
 /* PSK: psk (32 bytes, borrowed for the session's life), app_id as session ID. */
 int dtls_open_psk(struct tls *t, SSL_CTX *ctx, const uint8_t psk[32], const uint8_t *app_id,
 		  size_t app_id_len, void *app);

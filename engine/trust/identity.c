@@ -10,6 +10,8 @@
 #include <openssl/err.h>
 #include <openssl/pem.h>
 
+#include "engine/trust/model.h"
+
 struct identity_ca {
 	X509 *cert;
 	EVP_PKEY *key;
@@ -22,7 +24,10 @@ struct identity_keys {
 
 void identity_cn(char *buf, size_t len, const char *model, uint64_t mac)
 {
-	snprintf(buf, len, "CP-%s-SEP%012llX", model, (unsigned long long)(mac & 0xffffffffffffull));
+	const struct model *m = model_find(model);
+
+	snprintf(buf, len, "CP-%s-SEP%012llX", m ? m->cn_model : model,
+		 (unsigned long long)(mac & 0xffffffffffffull));
 }
 
 struct identity_ca *identity_ca_load(const char *cert_path, const char *key_path, char *err,

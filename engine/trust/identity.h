@@ -1,7 +1,8 @@
 /*
  * engine/trust/identity.h - per-phone certificates minted at start.
  *
- * Each phone gets its own certificate, CN "CP-<model>-SEP<MAC>", signed by
+ * Each phone gets its own certificate, CN "CP-<product ID>-SEP<MAC>" (the
+ * product ID of its model profile: CP-7962G-SEP... for a 7962), signed by
  * the CA its identity calls for: a MIC by the manufacturing CA of its model's
  * chain (SHA-1 for the 79xx/99xx, SHA-256 for the newer ones), an LSC by the
  * CAPF. Private keys come from a small pool shared across phones: signing
@@ -46,7 +47,11 @@ void identity_keys_free(struct identity_keys *k);
  */
 X509 *identity_mint(const struct identity_ca *ca, const struct identity_keys *keys, const char *cn,
 		    uint64_t serial, bool sha1, enum validity v, EVP_PKEY **key);
-/* "CP-<model>-SEP<12 hex MAC>" into buf (at least 32 bytes). */
+/*
+ * "CP-<product ID>-SEP<12 hex MAC>" into buf (at least 32 bytes): the
+ * product ID of the model profile called model ("7962" -> CP-7962G-...),
+ * or model itself when the table does not know it.
+ */
 void identity_cn(char *buf, size_t len, const char *model, uint64_t mac);
 
 #endif

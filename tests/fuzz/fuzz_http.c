@@ -15,7 +15,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static struct http_response r;
 	const char *buf = (const char *)data;
-	const struct http_header *h = NULL;
+	struct http_header h;
 	char cookie[64];
 	int n;
 
@@ -23,12 +23,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (n > 0) {
 		if ((size_t)n > size || r.n_headers > HTTP_MAX_HEADERS)
 			__builtin_trap();
-		while ((h = http_header_next(&r, "Set-Cookie", h)) != NULL)
-			if (h->value + h->value_len > buf + n)
+		for (int i = 0; i < r.n_headers; i++) {
+			h = http_header_at(&r, i);
+			if (h.name < buf || h.value + h.value_len > buf + n)
 				__builtin_trap();
-		http_header(&r, "Content-Length");
+		}
+		for (int i = 0; (i = http_header_find(&r, "Set-Cookie", i, &h)) >= 0; i++)
+			if (h.value + h.value_len > buf + n)
+				__builtin_trap();
+		http_header(&r, "Content-Length", &h);
+		http_header(&r, "X-CSTP-Address-IPv6-Extra-Long-Name", &h);
 		http_cookie(&r, "webvpn", cookie, sizeof(cookie));
 		http_cookie(&r, "webvpncontext", cookie, 1);
+		if (r.body == HTTP_BODY_LENGTH && r.content_length < 0)
+			__builtin_trap();
 	}
 	/* Any prefix of a complete head needs more bytes or fails. */
 	for (size_t i = 0; n > 0 && i < (size_t)n; i += 1 + i / 8) {

@@ -25,8 +25,10 @@
 #                            write $T/lab.ini (lab_scenario) and arm an EXIT trap that
 #                            stops a phoneswarm the test left running
 #   lab_scenario FILE        a small scenario against the lab: 10 phones of model 8861,
-#                            certificate auth, 50 phones/s, 5 s, dtls auto; tests
-#                            change it with -s
+#                            certificate auth, 50 phones/s, 5 s, dtls auto, logging in
+#                            with the desktop exchange (phones.client = anyconnect:
+#                            the lab's default headend, ocserv 1.1.6, has no phone
+#                            login); tests change it with -s
 #   psw_run ARGS...          run $PSW on $T/lab.ini -o $T ARGS... in the foreground;
 #                            exit status in PSW_RC, stdout/stderr in $T/stdout, stderr
 #   psw_start ARGS...        the same in the background (PSW_PID)
@@ -143,6 +145,8 @@ lab_scenario() { # FILE
 	[phones]
 	count = 10
 	models = 8861
+	; ocserv 1.1.6 speaks only the desktop login
+	client = anyconnect
 	auth = certificate
 	ca_cert = $LAB_MFG_CA
 	ca_key = $LAB_MFG_KEY
@@ -331,6 +335,11 @@ lab_scenario_ca() {
 #                            (any model: CN CP-<model>-SEP<MAC>), as occtl has them
 #   lab_users_sep HEX        the same, brief: [{u, s}] (user name, state)
 #   lab_connected_sep HEX    how many of them are connected
+#   lab_phones_bad HEX       the headend's sessions of SEP<HEX> that do not look like IP
+#                            phones logged in with the phone's protocol: "[]" when each
+#                            has the phone's user agent, a user name CP-<product ID>-SEP
+#                            <MAC> (a 79xx's product ID with its G) or SEP<MAC>, and, if
+#                            it has DTLS, a legacy (DTLS0.9) cipher; else those sessions
 #   expect_held NAME         fail unless every expectation in report.json held (and
 #                            there is at least one); lists those that failed
 #   expect_failed NAME TEXT  fail unless the expectation TEXT is in report.json and
@@ -349,6 +358,15 @@ lab_users_sep() { # HEX
 
 lab_connected_sep() { # HEX
 	lab_users_sep "$1" | jq '[.[] | select(.s == "connected")] | length'
+}
+
+lab_phones_bad() { # HEX
+	lab_sessions_sep "$1" | jq -c '[.[] | select(
+		(."User-Agent" != "Cisco SVC IPPhone Client v1.0")
+		or ((.Username | test("^(CP-(79[0-9][0-9]G|[0-9]{4})-)?SEP[0-9A-F]{12}$")) | not)
+		or (.Username | test("^CP-79[0-9][0-9]-"))
+		or ((."DTLS cipher" // "(DTLS0.9)") | startswith("(DTLS0.9)") | not))
+		| {u: .Username, ua: ."User-Agent", d: ."DTLS cipher"}]'
 }
 
 psw_wait_event() { # NAME SECS

@@ -5,7 +5,10 @@
 # 198.18.0.1:4443 with the lab's RSA headend certificate), five phones are
 # sent at it and report.json must show exactly five failures of the expected
 # reason, the expected number of tunnels up, an exit status of 0 (not a crash,
-# not the 60 s timeout) and a run that ended in bounded time.
+# not the 60 s timeout) and a run that ended in bounded time. The phones log
+# in with the phone's own exchange unless the case says phones.client =
+# anyconnect; for the phone's login the failure's detail in failures.csv
+# must say what the headend answered.
 #
 #   tests/lab/test_bad_headend.sh [BUILD_DIR] [MODE...]
 #
@@ -33,12 +36,23 @@ done
 # mode  expected-reason  tunnels_up  extra overrides (space-separated -s values)
 CASES="
 normal          -                  5
+normal          -                  5  phones.client=anyconnect
 garbage-auth    HttpMalformed      0
 huge-head       HttpMalformed      0
 status-404      HttpStatus         0
 auth-401        AuthFailed         0
-form            AuthFailed         0
-no-cookie       AuthFailed         0
+form            WebvpnCookieNotFound 0
+form            AuthFailed         0  phones.client=anyconnect
+no-cookie       WebvpnCookieNotFound 0
+no-cookie       WebvpnCookieNotFound 0  phones.client=anyconnect
+svc-html        WebvpnCookieNotFound 0
+svc-redirect    HttpStatus         0
+svc-no-cookies  WebvpnCookieNotFound 0
+svc-empty-login WebvpnLoginInvalid 0
+svc-login-twice WebvpnLoginInvalid 0
+svc-close-get   ClosedDuringSetup  0
+dtls-psk        DtlsFailed         5  dtls.mode=auto
+dtls12          DtlsFailed         5  dtls.mode=auto
 connect-503     TunnelRefused      0
 connect-garbage HttpMalformed      0
 close-tls       TlsRefused         0
@@ -52,6 +66,22 @@ stall-tls       ConnectTimeout     0  run.connect_timeout=3s run.duration=5s
 alert           TlsNoSharedCipher  0
 alert-internal  TlsAlertReceived   0
 "
+
+# what failures.csv must say of the phone's login failures (the phone's own client)
+declare -A DETAIL=(
+	[status-404]="HTTP 404 Not found on GET /"
+	[auth-401]="HTTP 401 Authentication failed on GET /"
+	[form]="'webvpn=' not found in cookie (GET / answered with the desktop AnyConnect XML login)"
+	[no-cookie]="'webvpn=' not found in cookie (POST / answered with no body)"
+	[svc-html]="'webvpn=' not found in cookie (GET / answered with an HTML page)"
+	[svc-redirect]="HTTP 302 Found on GET / (a redirect)"
+	[svc-no-cookies]="'webvpn=' not found in cookie (GET / answered with no body)"
+	[svc-empty-login]="GET / answered with a webvpnlogin cookie without a value"
+	[svc-login-twice]="GET / answered with webvpnlogin set more than once"
+	[svc-close-get]="connection"
+	[dtls-psk]="DTLS setup failure: the headend's x-dtls-ciphersuite is not a DTLSv0.9 cipher the phone offered"
+	[dtls12]="DTLS setup failure: the headend's x-dtls-ciphersuite is not a DTLSv0.9 cipher the phone offered"
+)
 
 tmp=$(mktemp -d)
 bad_pid=
@@ -79,7 +109,7 @@ while read -r mode reason up extra; do
 	[ -n "$mode" ] || continue
 	[ $# -eq 0 ] || [[ "$want_modes" == *" $mode "* ]] || continue
 	ran=$((ran + 1))
-	out=$tmp/$mode
+	out=$tmp/$mode${extra:+-${extra//[^a-z]/}}
 	mkdir -p "$out"
 
 	ip netns exec "$LAB_NS" "$BAD" --listen "$ADDR:$PORT" \
@@ -139,6 +169,11 @@ while read -r mode reason up extra; do
 			got="failures $got, tunnels_up $got_up"
 		fi
 		[ "$ok" = true ] || why="expected $expect; got $got"
+	fi
+	if [ -z "$why" ] && [ -n "${DETAIL[$mode]:-}" ] && [[ "$extra" != *phones.client=anyconnect* ]]; then
+		# a detail with a comma (a hint, the headend's words) is quoted in the CSV
+		n=$(grep -cF -e ",$reason,${DETAIL[$mode]}" -e ",$reason,\"${DETAIL[$mode]}" "$out/failures.csv")
+		[ "$n" = 5 ] || why="failures.csv: want 5 lines \",$reason,${DETAIL[$mode]}\", got $n: $(sed -n 2p "$out/failures.csv")"
 	fi
 	if [ -z "$why" ]; then
 		echo "PASS $mode ($(jq -c '.failures' "$out/report.json"), ${elapsed_ms} ms)"

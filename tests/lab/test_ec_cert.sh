@@ -16,14 +16,14 @@ lab_restore_on_exit
 N=5
 MAC=025000120000
 lab_set cert=ec
-psw_all_fail "$NAME (7962)" $N $REASON 10 CP-7962-SEP02500012 \
+psw_all_fail "$NAME (7962)" $N $REASON 10 CP-7962G-SEP02500012 \
 	-s phones.mac_base=$MAC -s run.duration=1s -s phones.models=7962 -s headend.cert_hashes="$LAB_HASH_EC" --trace 0
 t1=$PSW_MS
 tls_phase_refused() { # TRACE: the phone offered its ciphers, never saw a certificate
 	grep -q 'current cipher ->' "$1" && ! grep -q 'Leaf cert hash' "$1" ||
 		fail "$NAME" "trace $1: want a refusal before the headend's certificate: $(cat "$1")"
 }
-tls_phase_refused "$(find "$T/trace" -name 'CP-7962-*.log' | head -n 1)"
+tls_phase_refused "$(find "$T/trace" -name 'CP-7962G-*.log' | head -n 1)"
 psw_all_fail "$NAME (8861)" $N $REASON 10 CP-8861-SEP02500012 \
 	-s phones.mac_base=$MAC -s run.duration=1s -s phones.models=8861 -s headend.cert_hashes="$LAB_HASH_EC" --trace 0
 tls_phase_refused "$(find "$T/trace" -name 'CP-8861-*.log' | head -n 1)"

@@ -9,7 +9,7 @@ lab_require
 psw_setup "$NAME"
 N=5
 MAC=025000150000
-PREFIX=CP-7962-SEP02500015
+PREFIX=CP-7962G-SEP02500015
 lab_scenario_ca "$T/lab.ini" \
 	"mic_sha1_ca = $LAB_MFG_SHA1_CA" \
 	"mic_sha1_ca_key = $LAB_MFG_SHA1_KEY"

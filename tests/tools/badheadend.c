@@ -1,12 +1,15 @@
 /*
  * tests/tools/badheadend.c - a deliberately broken AnyConnect headend, for tests.
  *
- * It behaves like ocserv (certificate-authenticated XML auth, CONNECT, CSTP
- * on the TLS stream, no DTLS) up to the point where the chosen mode makes it
- * misbehave: garbage instead of HTTP, an endless head, a refusal, a missing
- * cookie or address, a broken or oversized CSTP frame, a close at the wrong
- * moment, a silence, a TLS alert. Each mode is meant to make every phone fail
- * with one named reason, which tests/lab/test_bad_headend.sh checks.
+ * It behaves like ocserv (certificate-authenticated login, by the phone's
+ * own exchange when the first request is a GET (the login page, then a
+ * session for the form POST) or by the desktop XML when it is a POST;
+ * CONNECT, CSTP on the TLS stream, no DTLS) up to the point where the
+ * chosen mode makes it misbehave: garbage instead of HTTP, an endless head,
+ * a refusal, a missing cookie or address, a login page that is not the
+ * phone's, a broken or oversized CSTP frame, a close at the wrong moment, a
+ * silence, a TLS alert. Each mode is meant to make every phone fail with
+ * one named reason, which tests/lab/test_bad_headend.sh checks.
  *
  *   badheadend --listen ADDR:PORT --cert PEM --key PEM --mode MODE [--max-conns N]
  *
@@ -62,6 +65,14 @@ enum mode {
 	M_STALL_TLS,
 	M_ALERT,
 	M_ALERT_INTERNAL,
+	M_SVC_HTML,
+	M_SVC_REDIRECT,
+	M_SVC_NO_COOKIES,
+	M_SVC_EMPTY_LOGIN,
+	M_SVC_LOGIN_TWICE,
+	M_SVC_CLOSE_GET,
+	M_DTLS_PSK,
+	M_DTLS12,
 };
 
 static const struct {
@@ -71,11 +82,11 @@ static const struct {
 } modes[] = {
     {"normal", M_NORMAL, "behave like ocserv (tunnel up, DPD answered)"},
     {"garbage-auth", M_GARBAGE_AUTH, "auth POST answered with a non-HTTP line and random bytes"},
-    {"huge-head", M_HUGE_HEAD, "auth reply head that never ends (> 16 KB of headers)"},
+    {"huge-head", M_HUGE_HEAD, "auth reply head that never ends (> 64 KB of headers)"},
     {"status-404", M_STATUS_404, "auth POST answered 404 Not found"},
     {"auth-401", M_AUTH_401, "auth POST answered 401 Authentication failed"},
-    {"form", M_FORM, "auth POST answered with a login form"},
-    {"no-cookie", M_NO_COOKIE, "success XML without a webvpn cookie"},
+    {"form", M_FORM, "auth POST (or the phone's GET) answered with the XML login form"},
+    {"no-cookie", M_NO_COOKIE, "success XML (or the phone's form POST answered) without a webvpn cookie"},
     {"connect-503", M_CONNECT_503, "CONNECT answered 503 Service Unavailable"},
     {"connect-garbage", M_CONNECT_GARBAGE, "200 CONNECTED without X-CSTP-Address"},
     {"close-tls", M_CLOSE_TLS, "close the TCP connection right after accept"},
@@ -88,6 +99,14 @@ static const struct {
     {"stall-tls", M_STALL_TLS, "accept TCP, never speak TLS"},
     {"alert", M_ALERT, "handshake_failure alert (40) to the ClientHello"},
     {"alert-internal", M_ALERT_INTERNAL, "internal_error alert (80) to the ClientHello"},
+    {"svc-html", M_SVC_HTML, "the phone's GET answered with an HTML page, no cookie"},
+    {"svc-redirect", M_SVC_REDIRECT, "the phone's GET answered 302 to /+CSCOE+/logon.html"},
+    {"svc-no-cookies", M_SVC_NO_COOKIES, "the phone's GET answered 200 without Set-Cookie"},
+    {"svc-empty-login", M_SVC_EMPTY_LOGIN, "the login page's webvpnlogin cookie has no value"},
+    {"svc-login-twice", M_SVC_LOGIN_TWICE, "the login page sets webvpnlogin twice"},
+    {"svc-close-get", M_SVC_CLOSE_GET, "close after the login page, before the POST"},
+    {"dtls-psk", M_DTLS_PSK, "CONNECT answered with DTLS PSK-NEGOTIATE (no UDP behind it)"},
+    {"dtls12", M_DTLS12, "CONNECT answered with X-DTLS12-CipherSuite AES256-GCM-SHA384 (no UDP)"},
 };
 
 static volatile sig_atomic_t stop;
@@ -254,11 +273,11 @@ static bool answer_auth(struct conn *c)
 		char hdr[1001];
 
 		/*
-		 * 40 KB in 40 lines of 1000 bytes and never a blank line: the
-		 * 16 KB head limit trips before the 64-header one.
+		 * 80 KB in 80 lines of 1000 bytes and never a blank line: the
+		 * 64 KiB head limit trips before the 1,024-header one.
 		 */
 		conn_puts(c, "HTTP/1.1 200 OK\r\n");
-		for (int i = 0; i < 40; i++) {
+		for (int i = 0; i < 80; i++) {
 			snprintf(hdr, 16, "X-Filler-%02d: ", i % 100);
 			memset(hdr + 13, 'a', 985);
 			memcpy(hdr + 998, "\r\n", 3);
@@ -299,6 +318,75 @@ static bool answer_auth(struct conn *c)
 	}
 }
 
+/* ==== The phone's exchange ==== */
+
+#define EXPIRED "expires=Thu, 01 Jan 1970 22:00:00 GMT; path=/; secure"
+
+/* The reply to the phone's GET; false if the connection should end here. */
+static bool answer_svc_get(struct conn *c)
+{
+	switch (mode) {
+	case M_GARBAGE_AUTH:
+	case M_HUGE_HEAD:
+	case M_STATUS_404:
+	case M_AUTH_401:
+		return answer_auth(c); /* what those modes do to any first request */
+	case M_FORM:
+		send_http(c, "200 OK",
+			  "Set-Cookie: webvpncontext=; " EXPIRED "\r\n", form_xml);
+		return true;
+	case M_SVC_HTML:
+		conn_puts(c, "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: 44\r\n\r\n"
+			     "<html><body><h1>Welcome</h1></body></html>\n\n");
+		return true;
+	case M_SVC_REDIRECT:
+		conn_puts(c, "HTTP/1.1 302 Found\r\nLocation: /+CSCOE+/logon.html\r\n"
+			     "Set-Cookie: webvpn=; " EXPIRED "\r\nContent-Length: 0\r\n\r\n");
+		return true;
+	case M_SVC_NO_COOKIES:
+		conn_puts(c, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\nX-Transcend-Version: 1\r\n\r\n");
+		return true;
+	case M_SVC_EMPTY_LOGIN:
+		conn_puts(c, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n"
+			     "Set-Cookie: webvpn=; " EXPIRED "\r\nSet-Cookie: webvpnlogin=; secure\r\n"
+			     "X-Transcend-Version: 1\r\n\r\n");
+		return true;
+	case M_SVC_LOGIN_TWICE:
+		conn_puts(c, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n"
+			     "Set-Cookie: webvpn=; " EXPIRED "\r\nSet-Cookie: webvpnlogin=1; secure\r\n"
+			     "Set-Cookie: webvpnlogin=1; secure\r\nX-Transcend-Version: 1\r\n\r\n");
+		return true;
+	default: /* what ocserv 1.3 answers at /svc */
+		conn_puts(c, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n"
+			     "Set-Cookie: webvpn=; " EXPIRED "\r\nSet-Cookie: webvpnlogin=1; secure\r\n"
+			     "X-Transcend-Version: 1\r\n\r\n");
+		return true;
+	}
+}
+
+/* The reply to the phone's form POST; false if no CONNECT follows. */
+static bool answer_svc_post(struct conn *c)
+{
+	char out[512], cookie[45];
+	int n;
+
+	if (mode == M_NO_COOKIE) {
+		conn_puts(c, "HTTP/1.1 200 OK\r\nConnection: Keep-Alive\r\nContent-Length: 0\r\n"
+			     "X-Transcend-Version: 1\r\n\r\n");
+		return false;
+	}
+	make_cookie(cookie);
+	n = snprintf(out, sizeof(out),
+		     "HTTP/1.1 200 OK\r\nConnection: Keep-Alive\r\nContent-Length: 0\r\n"
+		     "Set-Cookie: webvpn=%s; secure\r\nX-Transcend-Version: 1\r\n\r\n",
+		     cookie);
+	conn_write(c, out, (size_t)n);
+	return true;
+}
+
+/* A DTLS session or App-ID for the DTLS modes: 32 bytes, 64 hex digits. */
+#define SID_HEX "27689696cb6b34ae2a6d9e348f0ad86abfb0ae8b1fe584a0dc2b380b8ea42c3e"
+
 /* The reply to CONNECT; false if no tunnel follows. */
 static bool answer_connect(struct conn *c)
 {
@@ -330,8 +418,16 @@ static bool answer_connect(struct conn *c)
 			     "X-CSTP-Netmask: 255.255.255.0\r\n"
 			     "X-CSTP-Keepalive: 20\r\n"
 			     "X-CSTP-Idle-Timeout: none\r\n"
-			     "X-CSTP-MTU: 1400\r\n\r\n",
-			     mode == M_SILENT_DPD ? 2 : 30);
+			     "X-CSTP-MTU: 1400\r\n%s\r\n",
+			     mode == M_SILENT_DPD ? 2 : 30,
+			     mode == M_DTLS_PSK ? "X-DTLS-Port: 443\r\nX-DTLS-DPD: 30\r\n"
+						  "X-DTLS-App-ID: " SID_HEX "\r\n"
+						  "X-DTLS-CipherSuite: PSK-NEGOTIATE\r\n"
+			     : mode == M_DTLS12 ? "X-DTLS-Port: 443\r\nX-DTLS-DPD: 30\r\n"
+						  "X-DTLS-Session-ID: " SID_HEX "\r\n"
+						  "X-DTLS12-CipherSuite: AES256-GCM-SHA384\r\n"
+						  "X-DTLS-MTU: 1300\r\n"
+						: "");
 		conn_write(c, out, (size_t)n);
 		return true;
 	}
@@ -449,7 +545,23 @@ static void serve(SSL_CTX *ctx, int fd)
 		close(fd); /* no reply, no close_notify */
 		return;
 	}
-	if (!answer_auth(&c)) {
+	if (!strncmp(line, "GET ", 4)) {
+		/* the phone's exchange: the login page, then the form POST */
+		if (!answer_svc_get(&c)) {
+			linger_until_closed(&c);
+			return;
+		}
+		if (mode == M_SVC_CLOSE_GET) {
+			close(fd);
+			return;
+		}
+		if (!read_request(&c, line, sizeof(line)))
+			return;
+		if (strncmp(line, "POST ", 5) || !answer_svc_post(&c)) {
+			linger_until_closed(&c);
+			return;
+		}
+	} else if (!answer_auth(&c)) {
 		linger_until_closed(&c);
 		return;
 	}

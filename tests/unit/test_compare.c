@@ -513,6 +513,12 @@ static void test_warnings(void **state)
 		       "WARNING: the runs are of different scenarios: s.ini in BASE, t.ini in NEW");
 	expect_warning("\"dtls_mode\": \"auto\"", "\"dtls_mode\": \"off\"", false,
 		       "WARNING: the runs have different DTLS modes: auto in BASE, off in NEW");
+	expect_warning("\"dtls_mode\": \"auto\",", "\"dtls_mode\": \"auto\", \"client\": \"phone\",",
+		       false,
+		       "WARNING: the phones logged in differently: phones.client anyconnect in BASE, "
+		       "phone in NEW");
+	expect_warning("\"dtls_mode\": \"auto\",", "\"dtls_mode\": \"auto\", \"client\": \"anyconnect\",",
+		       true, NULL);
 	expect_warning("\"configured\": 1000", "\"configured\": 500", false,
 		       "WARNING: the runs have different fleet sizes: 1000 phones in BASE, 500 in "
 		       "NEW: counts are compared as they are, shares are of each run's fleet");

@@ -6,8 +6,13 @@
  * pumping. Checked: the handshake completes with the PSK, the ClientHello
  * carries the App-ID as its session_id (ocserv routes the datagram by it,
  * protocol doc 4.1 and 4.3), records go both ways one datagram each, and
- * a wrong PSK fails. Legacy (DTLS1_BAD_VER resumption) needs a server that
- * resumes a session it never made: not tested here.
+ * a wrong PSK fails. Legacy resumption is tried against a DTLS 1.2 server
+ * that resumes the session from the master secret and session ID (an
+ * OpenSSL server cannot speak DTLS1_BAD_VER, but the resumption and its
+ * cipher check are the same): with the suite's own cipher it resumes; when
+ * the session claims another cipher (an IP phone's TLS cipher) the client
+ * refuses the server's with "old session cipher not returned" and an
+ * illegal_parameter alert, the phones' DTLS failure.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -263,6 +268,100 @@ static void test_retransmit_timer(void **state)
 	dpair_close(&p);
 }
 
+/* ==== Legacy resumption ==== */
+
+static uint8_t legacy_master[48], legacy_sid[32];
+static SSL_SESSION *legacy_srv_sess;
+
+/* The server "finds" the session the CONNECT exchange agreed on. */
+static SSL_SESSION *srv_get_session(SSL *s, const unsigned char *id, int len, int *copy)
+{
+	(void)s;
+	*copy = 1;
+	if (len != 32 || memcmp(id, legacy_sid, 32))
+		return NULL;
+	return legacy_srv_sess;
+}
+
+/*
+ * A legacy DTLS 1.2 handshake of suite OC-DTLS1_2-AES256-GCM (the server's
+ * session: AES256-GCM-SHA384), the client's session claiming
+ * session_cipher. Returns the client's handshake result.
+ */
+static int legacy_handshake(uint16_t session_cipher, struct tls *c)
+{
+	static const unsigned char gcm256[2] = {0x00, 0x9d};
+	SSL_CTX *cctx = dtls_ctx_new_legacy(), *sctx = SSL_CTX_new(DTLS_server_method());
+	SSL *s;
+	BIO *sb;
+	uint8_t dg[2048];
+	size_t n;
+	int r = 0;
+
+	assert_non_null(cctx);
+	assert_non_null(sctx);
+	memset(legacy_master, 0x42, sizeof(legacy_master));
+	for (int i = 0; i < 32; i++)
+		legacy_sid[i] = (uint8_t)(0x10 + i);
+	assert_int_equal(SSL_CTX_set_cipher_list(sctx, "AES256-GCM-SHA384:@SECLEVEL=0"), 1);
+	SSL_CTX_set_options(sctx, SSL_OP_NO_TICKET | SSL_OP_NO_EXTENDED_MASTER_SECRET);
+	SSL_CTX_set_session_cache_mode(sctx, SSL_SESS_CACHE_SERVER | SSL_SESS_CACHE_NO_INTERNAL);
+	SSL_CTX_sess_set_get_cb(sctx, srv_get_session);
+	s = SSL_new(sctx);
+	legacy_srv_sess = SSL_SESSION_new();
+	assert_int_equal(SSL_SESSION_set1_master_key(legacy_srv_sess, legacy_master, 48), 1);
+	assert_int_equal(SSL_SESSION_set1_id(legacy_srv_sess, legacy_sid, 32), 1);
+	assert_int_equal(SSL_SESSION_set_protocol_version(legacy_srv_sess, DTLS1_2_VERSION), 1);
+	assert_int_equal(SSL_SESSION_set_cipher(legacy_srv_sess, SSL_CIPHER_find(s, gcm256)), 1);
+	sb = membio_new(true);
+	SSL_set_bio(s, sb, sb);
+	SSL_set_accept_state(s);
+
+	assert_int_equal(dtls_open_legacy(c, cctx, "OC-DTLS1_2-AES256-GCM", 0, legacy_master,
+					  legacy_sid, session_cipher, NULL),
+			 0);
+	r = tls_handshake(c);
+	for (int round = 0; round < 6 && r == 0; round++) {
+		while ((n = membio_take_dgram(c->bio, dg, sizeof(dg)))) {
+			membio_feed(sb, dg, n);
+			SSL_do_handshake(s);
+		}
+		while (r == 0 && (n = membio_take_dgram(sb, dg, sizeof(dg)))) {
+			tls_feed(c, dg, n);
+			r = tls_handshake(c);
+		}
+	}
+	SSL_free(s);
+	SSL_SESSION_free(legacy_srv_sess);
+	SSL_CTX_free(sctx);
+	SSL_CTX_free(cctx);
+	return r;
+}
+
+static void test_legacy_session_cipher(void **state)
+{
+	struct tls c = {0};
+	int r;
+
+	(void)state;
+	/* the suite's own cipher: the session resumes */
+	r = legacy_handshake(0, &c);
+	if (r != 1)
+		fail_msg("legacy resumption with the suite's cipher: %d (%s)", r, tls_last_error());
+	assert_true(dtls_resumed(&c));
+	assert_string_equal(tls_cipher_name(&c), "AES256-GCM-SHA384");
+	tls_close(&c);
+
+	/* the session claims the phone's TLS cipher, ECDHE-RSA-AES256-GCM-SHA384 */
+	r = legacy_handshake(0xc030, &c);
+	assert_int_equal(r, -EPROTO);
+	if (!strstr(tls_last_error(), "old session cipher not returned"))
+		fail_msg("want \"old session cipher not returned\", got %s", tls_last_error());
+	assert_int_equal(c.alert_sent, SSL_AD_ILLEGAL_PARAMETER);
+	tls_close(&c);
+	ERR_clear_error();
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -270,6 +369,7 @@ int main(void)
 	    cmocka_unit_test(test_short_app_id),
 	    cmocka_unit_test(test_wrong_psk_fails),
 	    cmocka_unit_test(test_retransmit_timer),
+	    cmocka_unit_test(test_legacy_session_cipher),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -429,7 +429,7 @@ static void pair_open(struct pair *p, const struct flavour *f)
 	} else {
 		p->cctx = dtls_ctx_new_legacy();
 		assert_int_equal(
-		    dtls_open_legacy(&p->c, p->cctx, f->suite, f->hdr12, p->master, p->sid, NULL),
+		    dtls_open_legacy(&p->c, p->cctx, f->suite, f->hdr12, p->master, p->sid, 0, NULL),
 		    0);
 	}
 	dtlsrec_watch(&p->cr, p->c.ssl);

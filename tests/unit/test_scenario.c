@@ -225,6 +225,7 @@ static void test_minimal_gets_defaults(void **state)
 	assert_int_equal(c->connect_timeout_us, 30000000);
 	assert_int_equal(c->threads, 0);
 	assert_int_equal(c->dtls_mode, DTLS_MODE_AUTO);
+	assert_int_equal(c->client, CLIENT_PHONE);
 	assert_int_equal(c->fetch_config, FETCH_NEVER);
 	assert_int_equal(c->tftp.s_addr, htonl(0xC6120035)); /* 198.18.0.53, the lab's */
 }
@@ -254,6 +255,7 @@ static void test_every_key(void **state)
 		  "identity = lsc\n"
 		  "fetch_config = on_connect\n"
 		  "tftp = 10.1.2.3\n"
+		  "client = anyconnect\n"
 		  "[ramp]\n"
 		  "rate = 2.5\n"
 		  "[run]\n"
@@ -294,6 +296,47 @@ static void test_every_key(void **state)
 	assert_int_equal(c->connect_timeout_us, 1500000);
 	assert_int_equal(c->threads, 2);
 	assert_int_equal(c->dtls_mode, DTLS_MODE_PSK);
+	assert_int_equal(c->client, CLIENT_ANYCONNECT);
+}
+
+/* phones.client: phone (the default) or anyconnect; PSK-NEGOTIATE is not a phone's. */
+static void test_client(void **state)
+{
+	struct fixture *fx = *state;
+	static const char *const base = "[headend]\nurl = https://198.18.0.1/svc\n"
+					"cert_hashes = " HASH_B64 "\ndns = 198.18.0.53\n"
+					"[phones]\ncount = 1\nca_cert = %1$s\nca_key = %2$s\n";
+	char text[1024];
+
+	snprintf(text, sizeof(text), "%s[dtls]\nmode = legacy\n", base);
+	write_ini(fx, text, fx->ca_cert, fx->ca_key);
+	expect_ok(fx, NULL, 0);
+	assert_int_equal(fx->cfg.client, CLIENT_PHONE);
+	config_free(&fx->cfg);
+
+	snprintf(text, sizeof(text), "%sclient = Phone\n[dtls]\nmode = auto\n", base);
+	write_ini(fx, text, fx->ca_cert, fx->ca_key);
+	expect_ok(fx, NULL, 0);
+	assert_int_equal(fx->cfg.client, CLIENT_PHONE);
+	config_free(&fx->cfg);
+
+	snprintf(text, sizeof(text), "%sclient = desktop\n", base);
+	write_ini(fx, text, fx->ca_cert, fx->ca_key);
+	expect_error(fx, NULL, 0,
+		     "%s:9: phones.client: \"desktop\" is not one of phone, anyconnect", fx->ini);
+
+	/* a phone does legacy DTLS only: psk is refused, naming the line that asks for it */
+	snprintf(text, sizeof(text), "%s[dtls]\nmode = psk\n", base);
+	write_ini(fx, text, fx->ca_cert, fx->ca_key);
+	expect_error(fx, NULL, 0,
+		     "%s:10: dtls.mode: psk is not what a phone does (its DTLS is legacy DTLS "
+		     "0.9): give phones.client = anyconnect for PSK-NEGOTIATE",
+		     fx->ini);
+	const char *ov[] = {"phones.client=anyconnect"};
+	expect_ok(fx, ov, 1);
+	assert_int_equal(fx->cfg.client, CLIENT_ANYCONNECT);
+	assert_int_equal(fx->cfg.dtls_mode, DTLS_MODE_PSK);
+	config_free(&fx->cfg);
 }
 
 /* cnf stands in for url and cert_hashes; a line longer than inih's 200 works. */
@@ -1148,6 +1191,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_minimal_gets_defaults, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_every_key, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_client, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_cnf_and_long_line, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_unknown_section, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_unsupported_sections, setup, teardown),
