@@ -435,9 +435,10 @@ static void start_tcp(struct worker *w, struct phone *p, uint64_t now)
 		PTRACE(p, now, "VPNC: -connect: TCP %s -> %s:%u", src, inet_ntoa(p->dst.sin_addr),
 		       ntohs(p->dst.sin_port));
 	}
+	/* before the connect is sent, any failure is ours: no descriptor, address, SQE */
 	r = worker_tcp_connect(w, p);
 	if (r)
-		phone_fail(w, p, reason_errno_local(r) ? R_LOCAL_RESOURCE : R_TCP_ERROR, r);
+		phone_fail(w, p, reason_errno_local(r) ? R_LOCAL_RESOURCE : R_INTERNAL, r);
 }
 
 /* Begin a connection to the phone's current URL: resolve it, or connect at once. */

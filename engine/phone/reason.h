@@ -16,7 +16,7 @@ enum reason {
 	R_DNS_NXDOMAIN,      /* the name does not exist */
 	R_TCP_REFUSED,       /* RST to our SYN */
 	R_TCP_TIMEOUT,       /* no SYN-ACK in time */
-	R_TCP_ERROR,         /* any other socket error (bind, unreachable...) */
+	R_TCP_ERROR,         /* the connect failed otherwise (host or network unreachable) */
 	R_TLS_ALERT,         /* the headend sent a fatal TLS alert */
 	R_TLS_NO_SHARED,     /* no shared cipher or protocol version */
 	R_TLS_ERROR,         /* the TLS handshake failed otherwise */

@@ -27,7 +27,7 @@ set -u
 lab_require
 
 BUILD=${1:-${BUILD:-build}}
-shift 2>/dev/null
+shift || :
 cd "$LAB_ROOT" || exit 1
 PSW=${PSW:-$BUILD/phoneswarm}
 ASA=$(dirname "$PSW")/asaheadend
@@ -138,8 +138,8 @@ while IFS='|' read -r mode client reason up detail_re log_re extra asa_args; do
 		case $kv in run.duration=*s) duration=${kv#run.duration=}; duration=${duration%s} ;; esac
 	done
 	t0=$(date +%s%N)
-	timeout 60 "$PSW" run "$tmp/demo.ini" "${args[@]}" -o "$out" --force -q >"$out/stdout" 2>"$out/stderr"
-	rc=$?
+	rc=0
+	timeout 60 "$PSW" run "$tmp/demo.ini" "${args[@]}" -o "$out" --force -q >"$out/stdout" 2>"$out/stderr" || rc=$?
 	elapsed_ms=$((($(date +%s%N) - t0) / 1000000))
 	stop_headends
 
@@ -172,11 +172,11 @@ while IFS='|' read -r mode client reason up detail_re log_re extra asa_args; do
 	fi
 	if [ -z "$why" ] && [ "$detail_re" != - ]; then
 		rows=0
-		while IFS=, read -r _ _ _ _ _ _ d; do
+		while IFS= read -r d; do
 			d=${d#\"}; d=${d%\"}; d=${d//\"\"/\"}
 			rows=$((rows + 1))
 			[[ $d =~ $detail_re ]] || { why="failures.csv detail '$d' does not match /$detail_re/"; break; }
-		done < <(tail -n +2 "$out/failures.csv")
+		done < <(csv_cols "$out/failures.csv" detail)
 		[ -n "$why" ] || [ "$rows" -eq 5 ] || why="failures.csv has $rows rows, not 5"
 	fi
 	if [ -z "$why" ] && [ "$log_re" != - ]; then
