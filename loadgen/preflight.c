@@ -263,10 +263,10 @@ void preflight_sources(const struct swarm_config *cfg, struct preflight *out)
 			       cfg->freebind ? " (with IP_FREEBIND)" : "", bad ? "" : ": ok");
 	if (bad && off < sizeof(out->text))
 		snprintf(out->text + off, sizeof(out->text) - off,
-			 "; %u do not (the first, %s: %s): their phones would fail with "
+			 "; %u %s not (the first, %s: %s): their phones would fail with "
 			 "LocalResource. Put them on an interface, or route them here and set "
 			 "phones.freebind (docs/real-headend.md)",
-			 bad, first, why);
+			 bad, bad == 1 ? "does" : "do", first, why);
 }
 
 /* ==== io_uring ==== */
