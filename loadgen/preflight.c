@@ -235,8 +235,8 @@ static int try_bind(uint32_t addr, bool freebind)
 
 void preflight_sources(const struct swarm_config *cfg, struct preflight *out)
 {
-	uint32_t n = cfg->n_source < cfg->count ? cfg->n_source : cfg->count, bad = 0;
-	char first[INET_ADDRSTRLEN] = "", why[64] = "";
+	uint32_t n = cfg->n_source < cfg->count ? cfg->n_source : cfg->count, bad = 0, away = 0;
+	char first[INET_ADDRSTRLEN] = "", why[64] = "", first_away[INET_ADDRSTRLEN] = "";
 	size_t off;
 
 	out->problem = false;
@@ -250,6 +250,12 @@ void preflight_sources(const struct swarm_config *cfg, struct preflight *out)
 		int r = try_bind(cfg->source[i], cfg->freebind);
 		struct in_addr a = {.s_addr = cfg->source[i]};
 
+		if (!r && cfg->freebind && try_bind(cfg->source[i], false) == -EADDRNOTAVAIL) {
+			/* bound, but not this machine's: connect() would fail ENETUNREACH */
+			if (!away++)
+				inet_ntop(AF_INET, &a, first_away, sizeof(first_away));
+			continue;
+		}
 		if (!r)
 			continue;
 		if (!bad++) {
@@ -257,16 +263,24 @@ void preflight_sources(const struct swarm_config *cfg, struct preflight *out)
 			snprintf(why, sizeof(why), "%s", strerror(-r));
 		}
 	}
-	out->problem = bad > 0;
+	out->problem = bad + away > 0;
 	off = (size_t)snprintf(out->text, sizeof(out->text),
 			       "%u of the %u addresses used bind here%s%s", n - bad, n,
-			       cfg->freebind ? " (with IP_FREEBIND)" : "", bad ? "" : ": ok");
+			       cfg->freebind ? " (with IP_FREEBIND)" : "",
+			       out->problem ? "" : ": ok");
 	if (bad && off < sizeof(out->text))
+		off += (size_t)snprintf(out->text + off, sizeof(out->text) - off,
+					"; %u %s not (the first, %s: %s): their phones would fail "
+					"with LocalResource. Put them on an interface or in a local "
+					"route (docs/real-headend.md)",
+					bad, bad == 1 ? "does" : "do", first, why);
+	if (away && off < sizeof(out->text))
 		snprintf(out->text + off, sizeof(out->text) - off,
-			 "; %u %s not (the first, %s: %s): their phones would fail with "
-			 "LocalResource. Put them on an interface, or route them here and set "
-			 "phones.freebind (docs/real-headend.md)",
-			 bad, bad == 1 ? "does" : "do", first, why);
+			 "; %u %s not this machine's yet (the first, %s): it sends nothing from "
+			 "them, so their phones would fail with LocalResource (Network is "
+			 "unreachable) until they are on an interface or a local route "
+			 "(docs/real-headend.md)",
+			 away, away == 1 ? "is" : "are", first_away);
 }
 
 /* ==== io_uring ==== */

@@ -683,11 +683,18 @@ void phone_on_connect(struct worker *w, struct phone *p, int res)
 	const struct url *u = phone_url(w, p);
 
 	if (res < 0) {
-		/* no port left on the source address is ours: EADDRNOTAVAIL */
-		phone_fail(w, p, res == -ECONNREFUSED	     ? R_TCP_REFUSED
-			   : res == -ETIMEDOUT	     ? R_TCP_TIMEOUT
-			   : reason_errno_local(res) ? R_LOCAL_RESOURCE
-						     : R_TCP_ERROR,
+		/*
+		 * No port left on the source address is ours (EADDRNOTAVAIL), and so
+		 * is a freebind address this machine does not have: it sends nothing
+		 * from one (ENETUNREACH before any packet).
+		 */
+		bool unsendable = res == -ENETUNREACH && w->cfg->freebind && p->src &&
+				  !worker_addr_is_local(p->src);
+
+		phone_fail(w, p, res == -ECONNREFUSED			   ? R_TCP_REFUSED
+			   : res == -ETIMEDOUT			   ? R_TCP_TIMEOUT
+			   : reason_errno_local(res) || unsendable ? R_LOCAL_RESOURCE
+								   : R_TCP_ERROR,
 			   res);
 		return;
 	}

@@ -217,6 +217,19 @@ static int new_socket(struct worker *w, struct phone *p, int type)
 	return fd;
 }
 
+bool worker_addr_is_local(uint32_t addr)
+{
+	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = addr};
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	bool local;
+
+	if (fd < 0)
+		return true; /* cannot tell: do not blame this machine */
+	local = bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0 || errno != EADDRNOTAVAIL;
+	close(fd);
+	return local;
+}
+
 int worker_tcp_connect(struct worker *w, struct phone *p)
 {
 	struct chan *ch = &p->ch[CH_TCP];

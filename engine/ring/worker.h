@@ -81,6 +81,12 @@ int worker_run(struct worker *w);
 /* For the phone: I/O on its channels. Each returns 0 or -errno. */
 int worker_tcp_connect(struct worker *w, struct phone *p);
 int worker_udp_open(struct worker *w, struct phone *p, uint16_t port);
+/*
+ * Is addr (network order) an address of this machine now, one it can send
+ * from? A socket bound with IP_FREEBIND to one that is not gets
+ * -ENETUNREACH from connect(): this machine's failure, not the network's.
+ */
+bool worker_addr_is_local(uint32_t addr);
 int worker_dns_lookup(struct worker *w, struct phone *p, const char *host);
 int worker_recv(struct worker *w, struct phone *p, enum chan_id c);
 void worker_flush(struct worker *w, struct phone *p, enum chan_id c);

@@ -153,9 +153,16 @@ static void test_sources(void **state)
 	assert_true(pf.problem);
 	assert_non_null(strstr(pf.text, "1 of the 3 addresses used bind here; 2 do not (the first, "
 					"203.0.113.1: Cannot assign requested address)"));
+	/* freebind binds them, but this machine sends nothing from an address not its own */
 	cfg.freebind = true;
 	preflight_sources(&cfg, &pf);
+	assert_true(pf.problem);
+	assert_non_null(strstr(pf.text, "3 of the 3 addresses used bind here (with IP_FREEBIND); 2 "
+					"are not this machine's yet (the first, 203.0.113.1)"));
+	cfg.n_source = 1;
+	preflight_sources(&cfg, &pf);
 	assert_false(pf.problem);
+	cfg.n_source = 3;
 	cfg.count = 1; /* only the addresses phones use are tried */
 	cfg.freebind = false;
 	preflight_sources(&cfg, &pf);
