@@ -7,7 +7,7 @@
  * in UTC (ISO 8601, to line up with the headend's log), phone the phone's
  * index, cn its certificate CN (CP-<model>-SEP<MAC>), source the address it
  * connected from (empty: the kernel's pick), phase and reason the
- * public names (engine/phone/failure.h, engine/phone/reason.h), detail the phone's own
+ * public names (engine/phone/failure.h, engine/reason.h), detail the phone's own
  * words. A field holding a comma, a double quote, CR or LF is quoted, as
  * RFC 4180 says (quotes doubled). The file is written as the run goes, a
  * batch at a time, so a soak's memory stays flat.

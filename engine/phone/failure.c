@@ -23,7 +23,6 @@
 #include "engine/proto/svc.h"
 #include "engine/proto/http.h"
 #include "engine/proto/redirect.h"
-#include "engine/ring/dns.h"
 #include "engine/phone/phone.h"
 
 static const char *const phase_names[FP__COUNT] = {
@@ -127,7 +126,7 @@ static int phone_words(char *buf, size_t cap, const struct failure_facts *f)
 	switch (f->reason) {
 	case R_DNS_LOOKUP:
 		n = snprintf(buf, cap, "gethostbyname failed <%s>: %s", host,
-			     d == DNS_ERROR ? "DNS error" : "no answer from its DNS servers");
+			     d == LOOKUP_ERROR ? "DNS error" : "no answer from its DNS servers");
 		break;
 	case R_DNS_NXDOMAIN:
 		n = snprintf(buf, cap, "gethostbyname failed <%s>: NXDOMAIN", host);

@@ -13,7 +13,8 @@
 #     it is not a measurement of the headend (summary, report.json, exit 1).
 #  4. The same address with phones.freebind: the bind no longer fails, but the kernel
 #     sends nothing from an address that is not this machine's (connect fails with
-#     ENETUNREACH before any packet): LocalResource again, and check says so.
+#     ENETUNREACH before any packet, which phoneswarm tells from a network's ICMP and
+#     reports as EADDRNOTAVAIL): LocalResource again, and check says so.
 # Takes ~60 s.
 NAME=test_local_limits
 # shellcheck source=tests/lab/lib.sh
@@ -104,11 +105,11 @@ psw_run -s phones.count=2 -s phones.mac_base=$B -s phones.source=$BAD -s phones.
 expect_eq "$NAME: freebind: failures" '{"LocalResource":2}' "$(report '.failures | tojson')"
 expect_eq "$NAME: freebind: valid_measurement" false "$(report .valid_measurement)"
 expect_eq "$NAME: freebind: failures.csv details" \
-	"this machine: Network is unreachable (ENETUNREACH) from $BAD" \
+	"this machine: Cannot assign requested address (EADDRNOTAVAIL) from $BAD" \
 	"$(csv_cols "$T/failures.csv" detail | sort -u)"
 rc=0
 "$PSW" check "$T/lab.ini" -s phones.source=$BAD -s phones.freebind=true >"$T/check4.out" 2>&1 || rc=$?
 expect_eq "$NAME: freebind: check's exit status" 2 "$rc"
 grep -qF "sources      PROBLEM: 1 of the 1 addresses used bind here (with IP_FREEBIND); 1 is not this machine's yet (the first, $BAD)" "$T/check4.out" ||
 	fail "$NAME" "check does not say $BAD is not this machine's: $(grep sources "$T/check4.out")"
-pass "$NAME (refused with '$NEED descriptors' at once; soft 1024 raised: $N up in ${RAISED_S} s; $BAD: LocalResource x$M, no failover; with freebind: LocalResource, ENETUNREACH)"
+pass "$NAME (refused with '$NEED descriptors' at once; soft 1024 raised: $N up in ${RAISED_S} s; $BAD: LocalResource x$M, no failover; with freebind: LocalResource too)"

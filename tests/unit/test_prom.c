@@ -30,7 +30,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "engine/phone/reason.h"
+#include "engine/reason.h"
 #include "engine/stats/hist.h"
 #include "report/prom.h"
 
