@@ -4,6 +4,7 @@
 #   make test     unit tests, then the lab integration tests (needs root)
 #   make unit     unit tests only (and the lab-free checks: docs, install)
 #   make bench    1,000 phones against the lab, figures printed
+#   make bench-scale [PHONES=10000]  many phones in one process against the lab, figures printed
 #   make bench-dtlsrec  the DTLS record layer against OpenSSL's (in memory, no lab)
 #   make demo     install, build, lab up with the phones' headend, run scenarios/demo.ini
 #   make lab      bring the lab up (scripts/lab up)
@@ -50,7 +51,7 @@ MAIN_OBJ := $(BUILD)/loadgen/main.o
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all deps asan test unit lab-test bench bench-dtlsrec demo lab clean format fuzz man install uninstall \
+.PHONY: all deps asan test unit lab-test bench bench-scale bench-dtlsrec demo lab clean format fuzz man install uninstall \
 	FORCE
 all: $(BUILD)/phoneswarm
 
@@ -113,9 +114,17 @@ lab-test: all $(BUILD)/badheadend $(BUILD)/asaheadend $(BUILD)/htmlgen
 	@tests/run-lab $(BUILD)
 
 bench:
-	@scripts/deps build lab
+	@scripts/deps build lab bench
 	$(MAKE) all $(BUILD)/bench_handshake
 	@scripts/bench $(BUILD)
+
+# 10,000 phones (PHONES=N) with DTLS in one process, held 60 s: what the lab must raise,
+# and the figures of scripts/bench-scale.
+PHONES ?= 10000
+bench-scale:
+	@scripts/deps build lab bench
+	$(MAKE) all
+	@scripts/bench-scale $(BUILD) $(PHONES)
 
 $(BUILD)/bench_handshake: tests/bench/bench_handshake.c $(BUILD)/libphoneswarm.a
 	@mkdir -p $(dir $@)

@@ -23,6 +23,7 @@
 #include "engine/phone/phone.h"
 #include "engine/swarm/swarm.h"
 #include "engine/trust/cnf.h"
+#include "engine/tls/tls.h"
 #include "loadgen/cmdline.h"
 #include "loadgen/value.h"
 
@@ -158,6 +159,7 @@ int probe_run(struct swarm_config *cfg, const char *trust_from, const char *pref
 		fprintf(stderr, "%s%s: %s\n", prefix, config_chain_keys[bad][key_fault], err);
 		return 2;
 	}
+	tls_builtin_rsa(); /* the phones' RSA as a run has it */
 	struct swarm *sw = swarm_new(cfg, err, sizeof(err));
 	if (!sw) {
 		fprintf(stderr, "%s%s\n", prefix, err);

@@ -191,9 +191,7 @@ static int phone_words(char *buf, size_t cap, const struct failure_facts *f)
 		n = snprintf(buf, cap, "the phone's user name or password holds a space");
 		break;
 	case R_AUTH_FAILED:
-		if (d == 0)
-			n = snprintf(buf, cap, "'webvpn=' not found in cookie");
-		else if (d == FAILURE_LOGIN_REFUSED)
+		if (d == FAILURE_LOGIN_REFUSED)
 			n = snprintf(buf, cap, "login refused");
 		else if (d == 200)
 			n = snprintf(buf, cap, "login form again: Login failed or nothing to answer with");

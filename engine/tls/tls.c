@@ -6,12 +6,14 @@
  * phone gives. Alerts are recorded through the info callback so that a
  * failure can be named after the alert the headend sent.
  */
+#define OPENSSL_SUPPRESS_DEPRECATED /* the ENGINE calls of tls_builtin_rsa() */
 #include "engine/tls/tls.h"
 
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
+#include <openssl/engine.h>
 #include <openssl/err.h>
 #include <openssl/x509.h>
 
@@ -49,6 +51,60 @@ static void info_cb(const SSL *ssl, int where, int ret)
 		t->alert_rcvd = (uint8_t)(ret & 0xff);
 	else
 		t->alert_sent = (uint8_t)(ret & 0xff);
+}
+
+/* ==== RSA keys without the provider decoders ==== */
+
+#ifndef OPENSSL_NO_ENGINE
+static int rsa_nids[] = {EVP_PKEY_RSA};
+
+/* An ENGINE's key methods: OpenSSL's own built-in RSA method, nothing else. */
+static int rsa_pkey_meths(ENGINE *e, EVP_PKEY_METHOD **m, const int **nids, int nid)
+{
+	(void)e;
+	if (!m) {
+		*nids = rsa_nids;
+		return 1;
+	}
+	*m = nid == EVP_PKEY_RSA ? (EVP_PKEY_METHOD *)EVP_PKEY_meth_find(EVP_PKEY_RSA) : NULL;
+	return *m != NULL;
+}
+#endif
+
+/*
+ * OpenSSL 3.0 decodes a certificate's public key (X509_PUBKEY's d2i) with
+ * its built-in code only when an ENGINE offers a method for that key type;
+ * otherwise it makes an OSSL_DECODER_CTX, which walks every key manager and
+ * decoder of every provider under the method store's locks: about 80 us per
+ * certificate here, ten times the built-in decoding, paid by every phone for
+ * the headend's certificate. The ENGINE registered here offers OpenSSL's own
+ * built-in RSA method, so RSA keys are decoded and used as OpenSSL 1.1 did:
+ * the same arithmetic (rsa_ossl.c), the same bytes on the wire.
+ */
+static pthread_once_t builtin_rsa_once = PTHREAD_ONCE_INIT;
+static bool builtin_rsa_on;
+
+static void builtin_rsa(void)
+{
+#ifndef OPENSSL_NO_ENGINE
+	ENGINE *e = ENGINE_new();
+
+	if (!e)
+		return;
+	if (ENGINE_set_id(e, "phoneswarm-rsa") && ENGINE_set_name(e, "OpenSSL's built-in RSA") &&
+	    ENGINE_set_pkey_meths(e, rsa_pkey_meths) && ENGINE_init(e)) {
+		builtin_rsa_on = ENGINE_set_default_pkey_meths(e) == 1;
+		ENGINE_finish(e); /* the default table keeps its own reference */
+	}
+	ENGINE_free(e);
+	ERR_clear_error();
+#endif
+}
+
+bool tls_builtin_rsa(void)
+{
+	pthread_once(&builtin_rsa_once, builtin_rsa);
+	return builtin_rsa_on;
 }
 
 static void init_indexes(void)

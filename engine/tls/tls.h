@@ -33,6 +33,18 @@ struct tls {
 typedef bool (*tls_verify_fn)(void *app, X509 *leaf);
 
 /*
+ * Once per process, before its first handshake: RSA keys (the headend's
+ * certificate, the phones' own keys) decoded and used by OpenSSL's built-in
+ * RSA code instead of through the providers, which in OpenSSL 3.0 build a
+ * decoder chain for every certificate received (a tenth of a millisecond of
+ * CPU per handshake). Process-wide and for good: a process that is also a TLS
+ * server with RSA key transport must not call it (OpenSSL 3.0 checks that
+ * padding in its provider only). True if it took effect (false without
+ * ENGINE support in the library).
+ */
+bool tls_builtin_rsa(void);
+
+/*
  * A client context for one phone model: its protocol versions and cipher
  * list, buffers released when idle. Certificates are checked only by
  * verify (phones pin the leaf hash; there is no CA store). NULL on error.

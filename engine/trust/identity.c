@@ -1,6 +1,7 @@
 /*
  * engine/trust/identity.c - mint phone certificates (identity.h).
  */
+#define OPENSSL_SUPPRESS_DEPRECATED /* EVP_PKEY_get1_RSA: see builtin_form() */
 #include "engine/trust/identity.h"
 
 #include <errno.h>
@@ -9,6 +10,8 @@
 #include <string.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
+#include <openssl/rsa.h>
+#include <openssl/x509v3.h>
 
 #include "engine/trust/model.h"
 
@@ -28,6 +31,27 @@ void identity_cn(char *buf, size_t len, const char *model, uint64_t mac)
 
 	snprintf(buf, len, "CP-%s-SEP%012llX", m ? m->cn_model : model,
 		 (unsigned long long)(mac & 0xffffffffffffull));
+}
+
+/*
+ * An RSA key as OpenSSL's built-in RSA code holds it. PEM_read_PrivateKey
+ * gives a provider's key; once tls_builtin_rsa() has put the built-in RSA in
+ * charge, X509_sign cannot use such a key (it asks the provider for the
+ * signature's algorithm identifier), while a key in the built-in form signs
+ * whichever way the process is set up. Other key types are left as they are.
+ */
+static EVP_PKEY *builtin_form(EVP_PKEY *k)
+{
+	RSA *r = EVP_PKEY_get_base_id(k) == EVP_PKEY_RSA ? EVP_PKEY_get1_RSA(k) : NULL;
+	EVP_PKEY *b = r ? EVP_PKEY_new() : NULL;
+
+	if (!b || !EVP_PKEY_assign_RSA(b, r)) {
+		RSA_free(r);
+		EVP_PKEY_free(b);
+		return k;
+	}
+	EVP_PKEY_free(k);
+	return b;
 }
 
 struct identity_ca *identity_ca_load(const char *cert_path, const char *key_path, char *err,
@@ -64,6 +88,7 @@ struct identity_ca *identity_ca_load(const char *cert_path, const char *key_path
 		snprintf(err, errlen, "%s: not a PEM private key", key_path);
 		goto out_free;
 	}
+	ca->key = builtin_form(ca->key);
 	if (X509_check_private_key(ca->cert, ca->key) != 1) {
 		snprintf(err, errlen, "%s does not match %s", key_path, cert_path);
 		goto out_free;
@@ -142,6 +167,13 @@ X509 *identity_mint(const struct identity_ca *ca, const struct identity_keys *ke
 		ERR_clear_error();
 		return NULL;
 	}
+	/*
+	 * OpenSSL parses a certificate's extensions and takes its SHA-1 the first
+	 * time it is used (SSL_use_certificate), and keeps them: done here, at
+	 * start-up, a phone's certificate is ready before its first connection,
+	 * as a real phone's is.
+	 */
+	X509_check_purpose(x, -1, 0);
 	*key = k;
 	return x;
 }

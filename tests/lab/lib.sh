@@ -343,41 +343,6 @@ report() { # JQ_FILTER
 	}
 }
 
-# The columns named of a CSV file's rows (its header names them), comma-separated in
-# the order asked, so that a column added to a file moves no test. The file's last
-# column (failures.csv's detail) may hold commas: it is kept whole, so ask it last.
-# A column the header does not have fails the test, also from inside $(...).
-csv_cols() { # FILE NAME...
-	local f=$1 out
-	shift
-	[ -s "$f" ] || {
-		_lab_broken "csv_cols: no $f"
-		return 1
-	}
-	out=$(awk -F, -v want="$*" '
-		NR == 1 {
-			n = split(want, w, " ")
-			for (i = 1; i <= NF; i++) c[$i] = i
-			for (j = 1; j <= n; j++) if (!(w[j] in c)) { print w[j]; bad = 1; exit }
-			last = NF
-			next
-		}
-		{
-			out = ""
-			for (j = 1; j <= n; j++) {
-				k = c[w[j]]; v = $k
-				if (k == last) for (i = last + 1; i <= NF; i++) v = v "," $i
-				out = out (j > 1 ? "," : "") v
-			}
-			print out
-		}
-		END { exit bad }' "$f") || {
-		_lab_broken "csv_cols: $f has no column $out"
-		return 1
-	}
-	[ -z "$out" ] || printf '%s\n' "$out"
-}
-
 expect_eq() { # NAME WANT GOT
 	[ "$2" = "$3" ] || fail "$1" "want $2, got $3"
 }
@@ -535,6 +500,11 @@ lab_scenario_ca() {
 #                            has the phone's user agent, a user name CP-<product ID>-SEP
 #                            <MAC> (a 79xx's product ID with its G) or SEP<MAC>, and, if
 #                            it has DTLS, a legacy (DTLS0.9) cipher; else those sessions
+#   csv_cols FILE COLUMN...  the named columns of each row of the CSV FILE (failures.csv:
+#                            read by its header, never by position), tab-separated, one
+#                            row a line, a quoted field unquoted (RFC 4180: it may hold
+#                            commas and doubled quotes); a missing FILE or COLUMN fails
+#                            the test
 #   expect_held NAME         fail unless every expectation in report.json held (and
 #                            there is at least one); lists those that failed
 #   expect_failed NAME TEXT  fail unless the expectation TEXT is in report.json and
@@ -601,6 +571,49 @@ _psw_csv_holds() { # COLUMN OP VALUE HOW
 
 psw_wait_csv() { # SECS COLUMN OP VALUE [sum|last]
 	wait_until "$1" "timeseries.csv: ${5:-sum} of $2 $3 $4" _psw_csv_holds "$2" "$3" "$4" "${5:-sum}"
+}
+
+csv_cols() { # FILE COLUMN...
+	local f=$1
+	shift
+	if [ ! -f "$f" ]; then
+		_lab_broken "csv_cols $*: no $f"
+		return 1
+	fi
+	awk -v want="$*" '
+	# split_csv LINE OUT: the fields of LINE into OUT[1..n]; returns n
+	function split_csv(line, out,   n, i, c, f, q) {
+		n = 0; f = ""; q = 0
+		for (i = 1; i <= length(line); i++) {
+			c = substr(line, i, 1)
+			if (q && c == "\"") {
+				if (substr(line, i + 1, 1) == "\"") { f = f c; i++ } else q = 0
+			} else if (q) f = f c
+			else if (c == "\"") q = 1
+			else if (c == ",") { out[++n] = f; f = "" }
+			else f = f c
+		}
+		out[++n] = f
+		return n
+	}
+	NR == 1 {
+		n = split_csv($0, h)
+		nw = split(want, w, " ")
+		for (k = 1; k <= nw; k++) {
+			for (i = 1; i <= n; i++) if (h[i] == w[k]) col[k] = i
+			if (!col[k]) { print "csv_cols: no column " w[k] " in " FILENAME > "/dev/stderr"; exit 1 }
+		}
+		next
+	}
+	{
+		split_csv($0, v)
+		row = v[col[1]]
+		for (k = 2; k <= nw; k++) row = row "\t" v[col[k]]
+		print row
+	}' "$f" || {
+		_lab_broken "csv_cols $f $*: not a CSV file with those columns"
+		return 1
+	}
 }
 
 expect_held() { # NAME

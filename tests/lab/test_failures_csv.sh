@@ -29,18 +29,13 @@ check_csv() {
 	local wall
 	wall=$(report '.duration_s')
 	local seen=""
-	while IFS=, read -r t phone cn model ph rs detail; do
+	while IFS=$'\t' read -r t phone cn model ph rs detail; do
 		local want_cn
 		want_cn=CP-8861-SEP$(mac_hex "$base" "$phone")
 		expect_eq "$label: phone $phone cn" "$want_cn" "$cn"
 		expect_eq "$label: phone $phone model" 8861 "$model"
 		expect_eq "$label: phone $phone reason" "$reason" "$rs"
 		expect_eq "$label: phone $phone phase" "$phase" "$ph"
-		if [[ $detail == \"*\" ]]; then # a quoted CSV field (RFC 4180)
-			detail=${detail#\"}
-			detail=${detail%\"}
-			detail=${detail//\"\"/\"}
-		fi
 		[[ $detail =~ $re ]] || fail "$label" "phone $phone: detail '$detail' does not match /$re/"
 		awk -v t="$t" -v w="$wall" 'BEGIN { exit !(t >= 0 && t <= w + 1) }' ||
 			fail "$label" "phone $phone: t_s $t not within the run (0..$wall s)"

@@ -90,7 +90,7 @@ report .invalid_because | grep -qF "$M failures were of this machine, not the he
 expect_failed "$NAME" "the headend was measured, not this machine"
 grep -q "^  INVALID    as a measurement of the headend: " "$T/stdout" ||
 	fail "$NAME" "no INVALID line in the summary: $(cat "$T/stdout")"
-lines=$(csv_cols "$T/failures.csv" source phase reason detail | awk -F, -v src=$BAD '
+lines=$(csv_cols "$T/failures.csv" source phase reason detail | awk -F'\t' -v src=$BAD '
 	$1 == src && $2 == "tcp" && $3 == "LocalResource" &&
 	$4 == "this machine: Cannot assign requested address (EADDRNOTAVAIL) from " src' | wc -l)
 expect_eq "$NAME: failures.csv lines naming the source, tcp, LocalResource, EADDRNOTAVAIL" $M "$lines"

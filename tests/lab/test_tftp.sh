@@ -81,7 +81,7 @@ expect_eq "$NAME: failures (the logout of 6; phones 0-2 refused 3 times each)" \
 expect_eq "$NAME: phones 0-2's refused tries, and when (s after each one's logout)" \
 	"0:1,3,6 1:1,3,6 2:1,3,6" \
 	"$(csv_cols "$T/failures.csv" t_s phone reason |
-		awk -F, '$3 == "ClosedByHeadend" && !($2 in d) { d[$2] = $1 }
+		awk -F'\t' '$3 == "ClosedByHeadend" && !($2 in d) { d[$2] = $1 }
 		$3 == "CertHashMismatch" {
 		t[$2] = t[$2] (t[$2] == "" ? "" : ",") sprintf("%.0f", $1 - d[$2]) }
 		END { for (p in t) print p ":" t[p] }' | sort | paste -sd' ' -)"
