@@ -148,7 +148,7 @@ demo:
 	$(MAKE) all
 	@scripts/lab up --ocserv $(DEMO_OCSERV)
 	@scripts/lab set ciphers=no-ec
-	$(BUILD)/phoneswarm run scenarios/demo.ini -o $(BUILD)/demo
+	$(BUILD)/phoneswarm run scenarios/demo.ini -o $(BUILD)/demo --force
 
 lab:
 	@scripts/deps build lab
@@ -177,9 +177,9 @@ install: $(BUILD)/phoneswarm $(MAN_PAGES)
 	$(INSTALL) -m 0755 $(BUILD)/phoneswarm $(DESTDIR)$(BINDIR)/phoneswarm
 	$(INSTALL) -m 0755 scripts/lab $(DESTDIR)$(LIBEXECDIR)/phoneswarm/lab
 	$(INSTALL) -m 0644 scenarios/*.ini scenarios/README.md $(DESTDIR)$(DATADIR)/phoneswarm/scenarios
-	$(INSTALL) -m 0644 scripts/k8s-shards.yaml $(DESTDIR)$(DATADIR)/phoneswarm
+	$(INSTALL) -m 0644 scripts/k8s-shards.yaml scripts/grafana-soak.json $(DESTDIR)$(DATADIR)/phoneswarm
 	$(INSTALL) -m 0644 README.md LICENSE $(DESTDIR)$(DOCDIR)
-	$(INSTALL) -m 0644 docs/*.md $(DESTDIR)$(DOCDIR)/docs
+	$(INSTALL) -m 0644 docs/*.md docs/report.schema.json $(DESTDIR)$(DOCDIR)/docs
 	$(INSTALL) -m 0644 $(BUILD)/man/phoneswarm.1 $(DESTDIR)$(MANDIR)/man1
 	$(INSTALL) -m 0644 $(BUILD)/man/phoneswarm-scenario.5 $(DESTDIR)$(MANDIR)/man5
 

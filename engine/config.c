@@ -74,6 +74,7 @@ void config_defaults(struct swarm_config *cfg)
 	cfg->call_duration_us = 180ULL * 1000000;
 	cfg->jitter_buffer_us = 60000;
 	inet_pton(AF_INET, CONFIG_DEFAULT_TFTP, &cfg->tftp);
+	cfg->keylog_fd = -1;
 	cfg->fetch_config = FETCH_NEVER;
 }
 
@@ -140,17 +141,23 @@ void config_chain_paths(const struct swarm_config *cfg, enum ca_chain c, const c
 	*key = paths[c][1];
 }
 
-int config_load_cas(struct swarm_config *cfg, char *err, size_t errlen, enum ca_chain *bad,
-		    bool *key_fault)
+int config_load_ca(struct swarm_config *cfg, enum ca_chain c, char *err, size_t errlen,
+		   bool *key_fault)
 {
 	const char *cert, *key;
 
+	config_chain_paths(cfg, c, &cert, &key);
+	if (cfg->ca[c] || !cert || !key)
+		return 0;
+	cfg->ca[c] = identity_ca_load(cert, key, err, errlen, key_fault);
+	return cfg->ca[c] ? 0 : -1;
+}
+
+int config_load_cas(struct swarm_config *cfg, char *err, size_t errlen, enum ca_chain *bad,
+		    bool *key_fault)
+{
 	for (int c = 0; c < CHAIN__COUNT; c++) {
-		config_chain_paths(cfg, (enum ca_chain)c, &cert, &key);
-		if (cfg->ca[c] || !cert || !key)
-			continue;
-		cfg->ca[c] = identity_ca_load(cert, key, err, errlen, key_fault);
-		if (!cfg->ca[c]) {
+		if (config_load_ca(cfg, (enum ca_chain)c, err, errlen, key_fault)) {
 			*bad = (enum ca_chain)c;
 			return -1;
 		}

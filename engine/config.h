@@ -138,6 +138,8 @@ struct swarm_config {
 	uint64_t mac_base;      /* first MAC; phone i gets mac_base + i */
 	uint32_t *source;       /* IPv4 source addresses (network order); NULL: any */
 	uint32_t n_source;
+	bool freebind;          /* IP_FREEBIND on every socket: the source addresses may be
+				   routed to this machine without being on an interface */
 	struct in_addr tftp;    /* TFTP server of the phones' SEP<MAC>.cnf.xml, through the tunnel */
 	enum fetch_policy fetch_config;
 
@@ -183,6 +185,8 @@ struct swarm_config {
 	uint32_t *trace_phones; /* phone indexes to keep a transcript of (--trace) */
 	uint32_t n_trace_phones;
 	uint32_t trace_failed;  /* keep transcripts of the first N phones that fail */
+	int keylog_fd;          /* --keylog: the NSS key log of the trace_phones' TLS and DTLS
+				   sessions (O_APPEND, the caller's); -1: none */
 	uint32_t index_base;    /* --shard: phone i is the fleet's phone index_base + i (its
 				   model, identity mix, certificate serial and %i follow that) */
 	bool probe;             /* phoneswarm probe: phone i is model i; record, don't refuse */
@@ -206,6 +210,10 @@ void config_chain_paths(const struct swarm_config *cfg, enum ca_chain c, const c
  */
 int config_load_cas(struct swarm_config *cfg, char *err, size_t errlen, enum ca_chain *bad,
 		    bool *key_fault);
+
+/* The same for chain c alone (a loader that lists every bad file reads them one by one). */
+int config_load_ca(struct swarm_config *cfg, enum ca_chain c, char *err, size_t errlen,
+		   bool *key_fault);
 
 /*
  * Certificate phones: the chain an identity needs that has no CA given

@@ -6,6 +6,8 @@
  */
 #include "engine/reason.h"
 
+#include <errno.h>
+
 static const char *const names[R__COUNT] = {
 	[R_NONE] = "None",
 	[R_DNS_LOOKUP] = "DnsLookupErr",
@@ -37,6 +39,7 @@ static const char *const names[R__COUNT] = {
 	[R_WEBVPN_LOGIN] = "WebvpnLoginInvalid",
 	[R_IDLE_TIMEOUT] = "IdleTimeout",
 	[R_BAD_REDIRECT] = "BadRedirect",
+	[R_LOCAL_RESOURCE] = "LocalResource",
 };
 
 const char *reason_name(enum reason r)
@@ -44,4 +47,20 @@ const char *reason_name(enum reason r)
 	if ((unsigned)r >= R__COUNT || !names[r])
 		return "Unknown";
 	return names[r];
+}
+
+bool reason_errno_local(int err)
+{
+	switch (err < 0 ? -err : err) {
+	case EMFILE:
+	case ENFILE:
+	case ENOMEM:
+	case ENOBUFS:
+	case EADDRNOTAVAIL:
+	case EADDRINUSE:
+	case EBUSY:
+		return true;
+	default:
+		return false;
+	}
 }

@@ -8,6 +8,8 @@
 #ifndef ENGINE_REASON_H
 #define ENGINE_REASON_H
 
+#include <stdbool.h>
+
 enum reason {
 	R_NONE = 0,
 	R_DNS_LOOKUP,        /* DnsLookupErr: no answer from the phone's DNS servers */
@@ -39,10 +41,27 @@ enum reason {
 	R_WEBVPN_LOGIN,      /* the answer to the phone's GET: no single webvpnlogin with a value */
 	R_IDLE_TIMEOUT,      /* the headend ended the session after its idle timeout without data */
 	R_BAD_REDIRECT,      /* a redirect not followed: not https, a loop, more than 3 hops */
+	R_LOCAL_RESOURCE,    /* this machine ran out: descriptors, memory, a source address or
+				its ports (detail: -errno); never the headend's fault */
 	R__COUNT
 };
 
 /* Public name of a reason ("CertHashMismatch"); never NULL. */
 const char *reason_name(enum reason r);
+
+/*
+ * Is a socket call's error (-errno or errno) this machine's own shortage,
+ * not the headend's doing: descriptors (EMFILE, ENFILE), memory (ENOMEM,
+ * ENOBUFS), a source address that is not here or whose ports are all taken
+ * (EADDRNOTAVAIL, EADDRINUSE), the ring's queue full (EBUSY)? Such a
+ * failure is R_LOCAL_RESOURCE.
+ */
+bool reason_errno_local(int err);
+
+/* Failures of this machine, not of the headend (a run with any measured us, not it). */
+static inline bool reason_is_local(enum reason r)
+{
+	return r == R_LOCAL_RESOURCE || r == R_INTERNAL;
+}
 
 #endif

@@ -276,8 +276,11 @@ int event_set(struct timeline_spec *tl, const char *name, const char *key, const
 		snprintf(why, whylen, "given twice (first on line %d)", e->key_at[k]);
 		return -1;
 	}
-	if (set_key(e, (enum ev_key)k, value, why, whylen))
+	if (set_key(e, (enum ev_key)k, value, why, whylen)) {
+		e->refused |= B(k);
 		return -1;
+	}
+	e->refused &= ~B(k);
 	e->key_at[k] = origin;
 	e->keys |= B(k);
 	e->has_at |= k == EK_AT;
@@ -285,55 +288,68 @@ int event_set(struct timeline_spec *tl, const char *name, const char *key, const
 	return 0;
 }
 
-int event_check(const struct timeline_spec *tl, char *why, size_t whylen, int *origin)
+int event_check(const struct timeline_spec *tl, int i, char *why, size_t whylen, int *origin)
 {
-	for (int i = 0; i < tl->n_ev; i++) {
-		const struct event_spec *e = &tl->ev[i];
-		unsigned extra, missing;
+	const struct event_spec *e = &tl->ev[i];
+	unsigned extra, missing;
 
-		*origin = e->line;
-		if (!e->has_action) {
-			snprintf(why, whylen, "event.%s.action: required key missing", e->name);
+	*origin = e->line;
+	if (e->refused & B(EK_ACTION))
+		return 0; /* its action is wrong: what it takes is unknown */
+	if (!e->has_action) {
+		snprintf(why, whylen, "event.%s.action: required key missing", e->name);
+		return -1;
+	}
+	if (!e->has_at && !(e->refused & B(EK_AT))) {
+		snprintf(why, whylen, "event.%s.at: required key missing", e->name);
+		return -1;
+	}
+	extra = e->keys & ~(takes[e->action] | B(EK_AT) | B(EK_ACTION));
+	missing = needs[e->action] & ~(e->keys | e->refused);
+	for (int k = 0; k < EK__COUNT; k++) {
+		if (extra & B(k)) {
+			snprintf(why, whylen, "event.%s.%s: not a key of action %s", e->name,
+				 key_names[k], action_names[e->action]);
+			*origin = e->key_at[k];
 			return -1;
 		}
-		if (!e->has_at) {
-			snprintf(why, whylen, "event.%s.at: required key missing", e->name);
+		if (missing & B(k)) {
+			snprintf(why, whylen, "event.%s.%s: required key missing (action is %s)",
+				 e->name, key_names[k], action_names[e->action]);
 			return -1;
 		}
-		extra = e->keys & ~(takes[e->action] | B(EK_AT) | B(EK_ACTION));
-		missing = needs[e->action] & ~e->keys;
-		for (int k = 0; k < EK__COUNT; k++) {
-			if (extra & B(k)) {
-				snprintf(why, whylen, "event.%s.%s: not a key of action %s", e->name,
-					 key_names[k], action_names[e->action]);
-				*origin = e->key_at[k];
-				return -1;
-			}
-			if (missing & B(k)) {
-				snprintf(why, whylen, "event.%s.%s: required key missing (action is %s)",
-					 e->name, key_names[k], action_names[e->action]);
-				return -1;
-			}
-		}
-		/* follow the anchors: they must end at the run clock, never loop */
-		const struct event_spec *a = e;
-		for (int hops = 0; a->anchor[0] && strcmp(a->anchor, "ramp_end"); hops++) {
-			const struct event_spec *next = event_find(tl, a->anchor);
+	}
+	/* follow the anchors: they must end at the run clock, never loop */
+	const struct event_spec *a = e;
+	int lowest = i; /* the first event, in file order, met on the way */
 
-			if (!next) {
-				snprintf(why, whylen, "event.%s.at: no event called \"%s\"", a->name,
-					 a->anchor);
-				*origin = a->key_at[EK_AT];
-				return -1;
-			}
-			if (hops > tl->n_ev) {
-				snprintf(why, whylen, "event.%s.at: events anchored on each other in a "
-						      "circle", e->name);
-				*origin = e->key_at[EK_AT];
-				return -1;
-			}
-			a = next;
+	for (int hops = 0; a->anchor[0] && strcmp(a->anchor, "ramp_end"); hops++) {
+		const struct event_spec *next = event_find(tl, a->anchor);
+
+		if (!next) {
+			if (a != e)
+				return 0; /* said when that event is checked */
+			snprintf(why, whylen, "event.%s.at: no event called \"%s\"", a->name,
+				 a->anchor);
+			*origin = a->key_at[EK_AT];
+			return -1;
 		}
+		if (next == e) {
+			/* a circle through e: said once, by its first event in the file */
+			if (lowest < i)
+				return 0;
+			snprintf(why, whylen,
+				 "event.%s.at: events anchored on each other in a "
+				 "circle",
+				 e->name);
+			*origin = e->key_at[EK_AT];
+			return -1;
+		}
+		if (hops > tl->n_ev)
+			return 0; /* anchored on a circle that e is not in: said by the circle */
+		if (next - tl->ev < lowest)
+			lowest = (int)(next - tl->ev);
+		a = next;
 	}
 	return 0;
 }

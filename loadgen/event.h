@@ -58,6 +58,7 @@ struct event_spec {
 	char command[512];        /* exec: shell command; lab: arguments of scripts/lab */
 	uint64_t timeout_us;      /* exec, lab: killed after this long */
 	unsigned keys;            /* bit k: key k of the event was given */
+	unsigned refused;         /* bit k: key k was given a value event_set() refused */
 };
 
 struct timeline_spec {
@@ -79,13 +80,15 @@ int event_set(struct timeline_spec *tl, const char *name, const char *key, const
 	      int section_line, int origin, char *why, size_t whylen);
 
 /*
- * Check every event once all keys are in: action and at given, the keys
- * fit the action, anchors name other events and do not go round in a
- * circle. 0, or -1 with "event.NAME...: reason" in why and in *origin
- * where the fault lies: the origin of the key at fault, or for a key
- * missing the event's section line (0 when -s made the event).
+ * Check event i once all keys are in: action and at given, the keys fit
+ * the action, its anchors name other events and do not go round in a
+ * circle. A key whose value event_set() refused is not said to be missing
+ * (and an event whose action was refused is not checked further). 0, or
+ * -1 with "event.NAME...: reason" in why and in *origin where the fault
+ * lies: the origin of the key at fault, or for a key missing the event's
+ * section line (0 when -s made the event).
  */
-int event_check(const struct timeline_spec *tl, char *why, size_t whylen, int *origin);
+int event_check(const struct timeline_spec *tl, int i, char *why, size_t whylen, int *origin);
 
 const char *event_action_name(enum event_action a);
 /* The event called name, or NULL. */

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "buildinfo.h" /* PHONESWARM_LIBEXECDIR: where make install puts the lab */
+#include "loadgen/event.h"
 
 /* out = dir/rel (without its ".."s) if that file is executable; true when it is. */
 static bool try_path(char *out, size_t len, const char *dir, const char *rel)
@@ -56,4 +57,32 @@ void labscript_path(char *out, size_t len)
 	if (try_path(out, len, PHONESWARM_LIBEXECDIR, "lab"))
 		return;
 	snprintf(out, len, "scripts/lab");
+}
+
+int labscript_check(const struct timeline_spec *tl, char *err, size_t len)
+{
+	char lab[PATH_MAX];
+
+	for (int i = 0; i < tl->n_ev; i++) {
+		const struct event_spec *e = &tl->ev[i];
+
+		if (e->action != EV_LAB)
+			continue;
+		if (geteuid() != 0) {
+			snprintf(err, len,
+				 "event.%s: action lab runs the lab script, which needs root: run "
+				 "phoneswarm as root, or make it an exec event running your own command",
+				 e->name);
+			return -1;
+		}
+		labscript_path(lab, sizeof(lab));
+		if (access(lab, X_OK)) {
+			snprintf(err, len,
+				 "event.%s: action lab runs the lab script, and there is none here (%s): "
+				 "install phoneswarm whole, set PHONESWARM_LAB, or make it an exec event",
+				 e->name, lab);
+			return -1;
+		}
+	}
+	return 0;
 }

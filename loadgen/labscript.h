@@ -22,4 +22,12 @@
  */
 void labscript_path(char *out, size_t len);
 
+/*
+ * A timeline's lab events can be carried out here: the lab script needs
+ * root, and must be found. 0, or -1 with what to do in err (len bytes),
+ * naming the first event that cannot.
+ */
+struct timeline_spec;
+int labscript_check(const struct timeline_spec *tl, char *err, size_t len);
+
 #endif

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "loadgen/certhash_cmd.h"
+#include "loadgen/check_cmd.h"
 #include "loadgen/compare_cmd.h"
 #include "loadgen/merge_cmd.h"
 #include "loadgen/probe_cmd.h"
@@ -17,6 +18,7 @@ static void usage(FILE *f)
 	fprintf(f, "phoneswarm %s: load and soak tester for VPN phone deployments\n\n"
 		   "usage:\n"
 		   "  phoneswarm run SCENARIO.ini [-s section.key=value ...] [-o DIR] [-q]\n"
+		   "  phoneswarm check SCENARIO.ini [-s section.key=value ...] [--probe]\n"
 		   "  phoneswarm certhash FILE...\n"
 		   "  phoneswarm probe [URL] [--cnf FILE] [--models LIST] [--ca-cert PEM --ca-key PEM]\n"
 		   "  phoneswarm reflect --listen ADDR:PORT\n"
@@ -25,7 +27,7 @@ static void usage(FILE *f)
 		   "  phoneswarm version\n"
 		   "  phoneswarm help\n\n"
 		   "Exit status: 0 expectations held, 1 an expectation failed, 2 usage or\n"
-		   "scenario error, 3 runtime error. See README.md.\n",
+		   "scenario error, 3 runtime error. See docs/commands.md.\n",
 		version_string());
 }
 
@@ -37,6 +39,8 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(argv[1], "run"))
 		return run_main(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "check"))
+		return check_main(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "reflect"))
 		return reflect_main(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "probe"))

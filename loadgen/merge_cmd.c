@@ -24,6 +24,7 @@
 #include "report/csvread.h"
 #include "engine/stats/hist.h"
 #include "report/jsonread.h"
+#include "loadgen/origin.h"
 
 #define EXIT_USAGE   2
 #define EXIT_RUNTIME 3
@@ -98,6 +99,8 @@ int merge_main(int argc, char **argv)
 	struct cmdline cl = {.argc = argc, .argv = argv, .shortopts = "o:h", .longopts = opts,
 			     .usage = usage};
 	struct merge m = {0};
+	struct origin_texts texts;
+	struct run_origin origin;
 	const char *out = NULL;
 	uint64_t peak = 0;
 	bool partial = false;
@@ -121,6 +124,8 @@ int merge_main(int argc, char **argv)
 		usage(stderr);
 		return EXIT_USAGE;
 	}
+	origin_fill(&origin, &texts);
+	m.origin = &origin;
 	m.n_runs = argc - optind;
 	m.partial = partial;
 	m.runs = calloc((size_t)m.n_runs, sizeof(*m.runs));

@@ -4,6 +4,7 @@
  */
 #include "loadgen/outdir.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -58,7 +59,22 @@ out_fail:
 	return r;
 }
 
-int outdir_prepare(const char *dir, char *err, size_t errlen)
+/* Does dir hold anything but . and ..? 0 no, 1 yes, -errno if it cannot be read. */
+static int holds_anything(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	int any = 0;
+
+	if (!d)
+		return -errno;
+	while (!any && (e = readdir(d)))
+		any = strcmp(e->d_name, ".") && strcmp(e->d_name, "..");
+	closedir(d);
+	return any;
+}
+
+int outdir_prepare(const char *dir, bool force, char *err, size_t errlen)
 {
 	static const char zeros[PROBE_BYTES];
 	char path[PATH_MAX + 32];
@@ -66,6 +82,18 @@ int outdir_prepare(const char *dir, char *err, size_t errlen)
 
 	if (r)
 		return r;
+	r = force ? 0 : holds_anything(dir);
+	if (r < 0) {
+		snprintf(err, errlen, "-o %s: cannot read it: %s", dir, strerror(-r));
+		return r;
+	}
+	if (r) {
+		snprintf(err, errlen,
+			 "-o %s: not empty: this run's outputs would mix with what is there; give a "
+			 "new or empty directory, or --force to write over it",
+			 dir);
+		return -EEXIST;
+	}
 	snprintf(path, sizeof(path), "%s/.phoneswarm-probe-XXXXXX", dir);
 	fd = mkstemp(path);
 	if (fd < 0) {

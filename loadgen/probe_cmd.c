@@ -31,7 +31,8 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: phoneswarm probe [URL] [--cnf FILE] [--hash HASH ...] [--models LIST]\n"
-		"                        [--dns IP[,IP]] [--source IP] [--ca-cert PEM --ca-key PEM]\n"
+		"                        [--dns IP[,IP]] [--source IP [--freebind]]\n"
+		"                        [--ca-cert PEM --ca-key PEM]\n"
 		"                        [--dtls auto|legacy|psk|off] [--client phone|anyconnect]\n"
 		"                        [--timeout DURATION]\n"
 		"  URL            the headend (default: url1 of --cnf)\n"
@@ -40,6 +41,7 @@ static void usage(FILE *f)
 		"  --models LIST  models to probe (default: every model phoneswarm knows)\n"
 		"  --dns IP,IP    the phones' DNS servers, for a URL with a host name\n"
 		"  --source IP    the address to connect from\n"
+		"  --freebind     bind it even if it is on no interface (phones.freebind)\n"
 		"  --ca-cert/--ca-key  a CA whose certificates the headend accepts: the probe then\n"
 		"                 logs in and checks the tunnel and DTLS as well\n"
 		"  --dtls MODE    the DTLS the probes offer after login (default auto: a phone's\n"
@@ -105,7 +107,7 @@ static void print_result(const char *model, const struct probe_result *r, bool l
  * Which login the headend answered at the URL, and what that means for a
  * phone: the first probe that got an answer speaks for the URL.
  */
-static void print_login(const struct swarm_config *cfg, const struct probe_result *r)
+static void print_login(const struct swarm_config *cfg, const struct probe_result *r, bool login)
 {
 	const char *path = strlen(cfg->url) > 8 ? strchr(cfg->url + 8, '/') : NULL;
 
@@ -127,10 +129,80 @@ static void print_login(const struct swarm_config *cfg, const struct probe_resul
 	else if (r->login != PROBE_LOGIN_PHONE)
 		printf(": a phone cannot log in here (ocserv 1.2 and later serve phones at "
 		       "/svc; an ASA at the phones' tunnel group's group-url)\n");
-	else if (!cfg->ca_cert)
+	else if (!login)
 		printf("; give --ca-cert and --ca-key to try the login itself\n");
 	else
 		printf(": %s\n", r->authenticated ? "phones log in" : "the login failed");
+}
+
+int probe_run(struct swarm_config *cfg, const char *trust_from, const char *prefix)
+{
+	char err[512];
+	int rc = 0;
+
+	cfg->probe = true;
+	cfg->count = (uint32_t)cfg->n_models;
+	cfg->index_base = 0;
+	cfg->rate = 1000;
+	cfg->threads = 1;
+	cfg->reconnect = RECONNECT_NEVER;
+	cfg->calls = 0;
+	cfg->fetch_config = FETCH_NEVER;
+	cfg->duration_us = cfg->connect_timeout_us + 5000000; /* probes end as soon as they know */
+	for (int i = 0; i < cfg->n_models; i++)
+		cfg->models[i].share = 1.0 / cfg->n_models;
+
+	enum ca_chain bad;
+	bool key_fault;
+
+	if (config_load_cas(cfg, err, sizeof(err), &bad, &key_fault)) {
+		fprintf(stderr, "%s%s: %s\n", prefix, config_chain_keys[bad][key_fault], err);
+		return 2;
+	}
+	tls_builtin_rsa(); /* the phones' RSA as a run has it */
+	struct swarm *sw = swarm_new(cfg, err, sizeof(err));
+	if (!sw) {
+		fprintf(stderr, "%s%s\n", prefix, err);
+		return 2;
+	}
+	if (swarm_start(sw, err, sizeof(err)) || swarm_wait(sw, err, sizeof(err))) {
+		fprintf(stderr, "%s%s\n", prefix, err);
+		swarm_free(sw);
+		return 3;
+	}
+	bool login = cfg->ca_cert || cfg->mic_ca || cfg->mic_sha1_ca || cfg->lsc_ca ||
+		     cfg->auth == AUTH_PASSWORD;
+
+	printf("probe %s: %d trusted hash%s%s%s%s\n", cfg->url, cfg->n_cert_hashes,
+	       cfg->n_cert_hashes == 1 ? "" : "es", trust_from ? " from " : "",
+	       trust_from ? trust_from : "", cfg->host_id_check ? ", host-ID check on" : "");
+	printf("%-6s %-8s %-30s %-29s %-8s %-8s %-8s %-7s %s\n", "model", "TLS", "cipher",
+	       "leaf SHA-1 (certHash)", "trusted", "host-ID", "answered", "login", "DTLS");
+	const char *chain = NULL;
+	const struct probe_result *first = NULL;
+	for (uint32_t i = 0; i < cfg->count; i++) {
+		const char *model;
+		const struct probe_result *r = swarm_probe(sw, i, &model);
+
+		print_result(model, r, login);
+		if (r->chain[0] && !chain)
+			chain = r->chain;
+		if (r->login && !first)
+			first = r;
+		/* a model that would not get through (untrusted, refused, no DTLS) fails the check */
+		if (r->reason || !r->got_leaf || !r->trusted ||
+		    (cfg->host_id_check && !r->host_id_ok) ||
+		    (login && r->dtls_offered && !r->dtls_up))
+			rc = 1;
+	}
+	if (chain)
+		printf("chain presented: %s\n", chain);
+	if (first)
+		print_login(cfg, first, login);
+	if (!login)
+		printf("(no CA: login, tunnel and DTLS not tried)\n");
+	swarm_free(sw);
+	return rc;
 }
 
 int probe_main(int argc, char **argv)
@@ -140,7 +212,8 @@ int probe_main(int argc, char **argv)
 		{"models", required_argument, NULL, 'm'},  {"dns", required_argument, NULL, 'd'},
 		{"source", required_argument, NULL, 's'},  {"ca-cert", required_argument, NULL, 'C'},
 		{"ca-key", required_argument, NULL, 'K'},  {"dtls", required_argument, NULL, 't'},
-		{"timeout", required_argument, NULL, 'T'}, {"client", required_argument, NULL, 'L'},
+		{"timeout", required_argument, NULL, 'T'}, {"freebind", no_argument, NULL, 'f'},
+		{"client", required_argument, NULL, 'L'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -192,6 +265,9 @@ int probe_main(int argc, char **argv)
 				fprintf(stderr, "phoneswarm probe: --source %s: not an address\n", optarg);
 				goto out_usage;
 			}
+			break;
+		case 'f':
+			cfg.freebind = true;
 			break;
 		case 'C':
 			cfg.ca_cert = strdup(optarg);
@@ -262,65 +338,7 @@ int probe_main(int argc, char **argv)
 				"--client anyconnect\n");
 		goto out_usage;
 	}
-	cfg.probe = true;
-	cfg.count = (uint32_t)cfg.n_models;
-	cfg.rate = 1000;
-	cfg.threads = 1;
-	cfg.reconnect = RECONNECT_NEVER;
-	cfg.duration_us = cfg.connect_timeout_us + 5000000; /* probes end as soon as they know */
-	for (int i = 0; i < cfg.n_models; i++)
-		cfg.models[i].share = 1.0 / cfg.n_models;
-
-	enum ca_chain bad;
-	bool key_fault;
-
-	if (config_load_cas(&cfg, err, sizeof(err), &bad, &key_fault)) {
-		fprintf(stderr, "phoneswarm probe: %s: %s\n", config_chain_keys[bad][key_fault], err);
-		config_free(&cfg);
-		return 2;
-	}
-	tls_builtin_rsa(); /* the phones' RSA as a run has it */
-	struct swarm *sw = swarm_new(&cfg, err, sizeof(err));
-	if (!sw) {
-		fprintf(stderr, "phoneswarm probe: %s\n", err);
-		config_free(&cfg);
-		return 2;
-	}
-	if (swarm_start(sw, err, sizeof(err)) || swarm_wait(sw, err, sizeof(err))) {
-		fprintf(stderr, "phoneswarm probe: %s\n", err);
-		swarm_free(sw);
-		config_free(&cfg);
-		return 3;
-	}
-	printf("probe %s: %d trusted hash%s%s%s%s\n", cfg.url, cfg.n_cert_hashes,
-	       cfg.n_cert_hashes == 1 ? "" : "es", cnf_path ? " from " : "",
-	       cnf_path ? cnf_path : "", cfg.host_id_check ? ", host-ID check on" : "");
-	printf("%-6s %-8s %-30s %-29s %-8s %-8s %-8s %-7s %s\n", "model", "TLS", "cipher",
-	       "leaf SHA-1 (certHash)", "trusted", "host-ID", "answered", "login", "DTLS");
-	const char *chain = NULL;
-	const struct probe_result *first = NULL;
-	for (uint32_t i = 0; i < cfg.count; i++) {
-		const char *model;
-		const struct probe_result *r = swarm_probe(sw, i, &model);
-
-		print_result(model, r, cfg.ca_cert != NULL);
-		if (r->chain[0] && !chain)
-			chain = r->chain;
-		if (r->login && !first)
-			first = r;
-		/* a model that would not get through (untrusted, refused, no DTLS) fails the check */
-		if (r->reason || !r->got_leaf || !r->trusted ||
-		    (cfg.host_id_check && !r->host_id_ok) ||
-		    (cfg.ca_cert && r->dtls_offered && !r->dtls_up))
-			rc = 1;
-	}
-	if (chain)
-		printf("chain presented: %s\n", chain);
-	if (first)
-		print_login(&cfg, first);
-	if (!cfg.ca_cert)
-		printf("(no --ca-cert: login, tunnel and DTLS not tried)\n");
-	swarm_free(sw);
+	rc = probe_run(&cfg, cnf_path, "phoneswarm probe: ");
 	config_free(&cfg);
 	return rc;
 

@@ -10,6 +10,8 @@
  */
 #include "loadgen/run.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,7 +27,10 @@
 #include "loadgen/cmdline.h"
 #include "loadgen/event.h"
 #include "loadgen/metrics.h"
+#include "loadgen/labscript.h"
+#include "loadgen/origin.h"
 #include "loadgen/outdir.h"
+#include "loadgen/preflight.h"
 #include "loadgen/scenario.h"
 #include "loadgen/shard.h"
 #include "loadgen/timeline.h"
@@ -49,15 +54,20 @@ static void on_signal(int sig)
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: phoneswarm run SCENARIO.ini [-s section.key=value ...] [-o DIR] [-q]\n"
-		   "                     [--trace PHONE ...] [--trace-failed N] [--shard i/N]\n"
+	fprintf(f, "usage: phoneswarm run SCENARIO.ini [-s section.key=value ...] [-o DIR [--force]] [-q]\n"
+		   "                     [--trace PHONE ...] [--trace-failed N] [--keylog FILE]\n"
+		   "                     [--shard i/N]\n"
 		   "                     [--metrics-listen ADDR:PORT]\n"
 		   "  -s KEY=VALUE      override a scenario key (repeatable)\n"
-		   "  -o DIR            where to write report.json (default: ./phoneswarm-out)\n"
+		   "  -o DIR            where to write report.json (default: ./phoneswarm-out);\n"
+		   "                    it must be new or empty\n"
+		   "  --force           write into DIR even if it holds something\n"
 		   "  -q                no live progress on stderr\n"
 		   "  --trace PHONE     write the console log of a phone to DIR/trace/<CN>.log;\n"
 		   "                    PHONE is its index (0..count-1), its MAC, SEP<MAC> or CN\n"
 		   "  --trace-failed N  also the logs of the first N phones that failed\n"
+		   "  --keylog FILE     append the TLS and DTLS secrets of the --trace phones to\n"
+		   "                    FILE (NSS key log: decrypts a capture of them)\n"
 		   "  --shard i/N       run shard i (0..N-1) of the fleet: its slice of the\n"
 		   "                    phones, of phones.source, and ramp.rate / N\n"
 		   "  --metrics-listen ADDR:PORT\n"
@@ -80,16 +90,51 @@ static int64_t phone_index(const char *name, const struct swarm_config *cfg)
 	return (int64_t)(mac - cfg->mac_base);
 }
 
+/*
+ * What this machine must allow the run, before any phone: the descriptors
+ * (the soft limit raised to the hard one first), the memory, io_uring, and
+ * root for the lab's events. A run that cannot fit is refused saying what
+ * to change, rather than phones failing for it. 0, or the exit status.
+ */
+static int fits(const struct swarm_config *cfg, const struct timeline_spec *spec)
+{
+	struct preflight pf;
+	char err[512];
+
+	preflight_descriptors(cfg, &pf);
+	if (pf.problem) {
+		fprintf(stderr, "phoneswarm: %s\n", pf.text);
+		return EXIT_RUNTIME;
+	}
+	preflight_memory(cfg, &pf);
+	if (pf.problem) {
+		fprintf(stderr, "phoneswarm: memory: %s\n", pf.text);
+		return EXIT_RUNTIME;
+	}
+	preflight_io_uring(&pf);
+	if (pf.problem) {
+		fprintf(stderr, "phoneswarm: io_uring: %s\n", pf.text);
+		return EXIT_RUNTIME;
+	}
+	if (labscript_check(spec, err, sizeof(err))) {
+		fprintf(stderr, "phoneswarm: %s\n", err);
+		return EXIT_USAGE;
+	}
+	return 0;
+}
+
 /* What the command line asks of a run, beside the scenario's own keys. */
 struct run_opts {
 	const char *scenario;
 	const char *overrides[MAX_OVERRIDES]; /* -s, in order */
 	int n_over;
 	const char *dir;		      /* -o */
+	bool force;			      /* --force: -o DIR may hold something */
 	bool quiet;			      /* -q */
 	const char *traces[MAX_OVERRIDES];    /* --trace */
 	int n_traces;
 	uint64_t trace_failed;		      /* --trace-failed */
+	const char *keylog;		      /* --keylog; NULL: none */
 	struct shard shard;		      /* --shard */
 	const char *metrics_addr;	      /* --metrics-listen; NULL: none */
 };
@@ -102,6 +147,8 @@ static int parse(int argc, char **argv, struct run_opts *o)
 		{"trace-failed", required_argument, NULL, 'F'},
 		{"shard", required_argument, NULL, 'S'},
 		{"metrics-listen", required_argument, NULL, 'M'},
+		{"force", no_argument, NULL, 'f'},
+		{"keylog", required_argument, NULL, 'K'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -135,6 +182,12 @@ static int parse(int argc, char **argv, struct run_opts *o)
 		case 'M':
 			o->metrics_addr = optarg;
 			break;
+		case 'f':
+			o->force = true;
+			break;
+		case 'K':
+			o->keylog = optarg;
+			break;
 		case 's':
 			if (o->n_over == MAX_OVERRIDES) {
 				fprintf(stderr, "phoneswarm: too many -s overrides\n");
@@ -158,9 +211,22 @@ static int parse(int argc, char **argv, struct run_opts *o)
 	return -1;
 }
 
-/* --trace and --trace-failed into cfg. 0, or the exit status. */
+/* --trace, --trace-failed and --keylog into cfg. 0, or the exit status. */
 static int set_traces(struct swarm_config *cfg, const struct run_opts *o)
 {
+	if (o->keylog && !o->n_traces) {
+		fprintf(stderr, "phoneswarm: --keylog %s: it logs the secrets of the phones of "
+				"--trace: give at least one\n",
+			o->keylog);
+		return EXIT_USAGE;
+	}
+	if (o->keylog) {
+		cfg->keylog_fd = open(o->keylog, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+		if (cfg->keylog_fd < 0) {
+			fprintf(stderr, "phoneswarm: --keylog %s: %s\n", o->keylog, strerror(errno));
+			return EXIT_RUNTIME;
+		}
+	}
 	cfg->trace_failed = (uint32_t)o->trace_failed;
 	if (cfg->capacity && !cfg->trace_failed)
 		cfg->trace_failed = 3; /* how the first phones were refused, as they saw it */
@@ -206,9 +272,11 @@ static struct metrics *serve_metrics(const char *addr)
  * traces are written. The exit status.
  */
 static int watch(struct swarm *sw, const struct swarm_config *cfg,
-		 const struct timeline_spec *spec, const struct run_opts *o,
-		 struct metrics *metrics)
+		 const struct timeline_spec *spec, const struct scenario_settings *settings,
+		 const struct run_opts *o, struct metrics *metrics)
 {
+	struct origin_texts texts;
+	struct run_origin origin;
 	struct timeline_opts topts = {
 		.dir = o->dir,
 		.scenario = o->scenario,
@@ -226,6 +294,13 @@ static int watch(struct swarm *sw, const struct swarm_config *cfg,
 	struct timeline *tl = timeline_new(sw, cfg, spec, &topts);
 	char err[512], path[4096];
 	int rc = 0, wr, nt;
+
+	origin_fill(&origin, &texts);
+	origin.settings = settings->v;
+	origin.n_settings = settings->n;
+	origin.overrides = o->overrides;
+	origin.n_overrides = o->n_over;
+	res.origin = &origin;
 
 	if (!tl) {
 		fprintf(stderr, "phoneswarm: out of memory\n");
@@ -294,9 +369,10 @@ int run_main(int argc, char **argv)
 	struct run_opts o = {.dir = "phoneswarm-out"};
 	struct swarm_config cfg;
 	struct timeline_spec *spec;
+	struct scenario_settings settings;
 	struct metrics *metrics = NULL;
 	struct swarm *sw;
-	char err[512];
+	char err[512], lerr[SCENARIO_ERRORS_MAX];
 	int rc = parse(argc, argv, &o);
 
 	if (rc >= 0)
@@ -307,8 +383,9 @@ int run_main(int argc, char **argv)
 		return EXIT_RUNTIME;
 	}
 	rc = EXIT_USAGE;
-	if (scenario_load_run(o.scenario, o.overrides, o.n_over, &cfg, spec, err, sizeof(err))) {
-		fprintf(stderr, "phoneswarm: %s\n", err);
+	if (scenario_load_run(o.scenario, o.overrides, o.n_over, &cfg, spec, &settings, lerr,
+			      sizeof(lerr))) {
+		scenario_print_errors(stderr, "phoneswarm: ", lerr);
 		goto out_free_spec;
 	}
 	if (shard_apply(&cfg, &o.shard, err, sizeof(err))) {
@@ -318,8 +395,11 @@ int run_main(int argc, char **argv)
 	rc = set_traces(&cfg, &o);
 	if (rc)
 		goto out_free_config;
+	rc = fits(&cfg, spec);
+	if (rc)
+		goto out_free_config;
 	/* a run that cannot write its outputs must not start: no phone yet */
-	if (outdir_prepare(o.dir, err, sizeof(err))) {
+	if (outdir_prepare(o.dir, o.force, err, sizeof(err))) {
 		fprintf(stderr, "phoneswarm: %s\n", err);
 		rc = EXIT_RUNTIME;
 		goto out_free_config;
@@ -348,13 +428,16 @@ int run_main(int argc, char **argv)
 		rc = EXIT_RUNTIME;
 		goto out_free_swarm;
 	}
-	rc = watch(sw, &cfg, spec, &o, metrics);
+	rc = watch(sw, &cfg, spec, &settings, &o, metrics);
 	metrics = NULL; /* closed by watch() */
 out_free_swarm:
 	swarm_free(sw);
 out_close_metrics:
 	metrics_close(metrics);
 out_free_config:
+	if (cfg.keylog_fd >= 0)
+		close(cfg.keylog_fd);
+	scenario_settings_free(&settings);
 	config_free(&cfg);
 out_free_spec:
 	free(spec);

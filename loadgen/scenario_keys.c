@@ -42,6 +42,18 @@ static int set_string(char **field, const char *v, char *why, size_t whylen)
 	return 0;
 }
 
+/* Where scripts/lab keeps what it makes: a scenario naming it runs against the lab. */
+#define LAB_RUN_DIR "/run/phoneswarm-lab/"
+
+/* "PATH: error", and for a lab file that is not there, what that means. */
+static void path_error(char *why, size_t whylen, const char *path, int err)
+{
+	bool lab = err == ENOENT && !strncmp(path, LAB_RUN_DIR, strlen(LAB_RUN_DIR));
+
+	snprintf(why, whylen, "%s: %s%s", path, strerror(err),
+		 lab ? " (a file of the lab: is the lab up? Elsewhere, give the key with -s)" : "");
+}
+
 /* A path that must name a readable file now, not when the run starts. */
 static int set_readable_path(char **field, const char *v, char *why, size_t whylen)
 {
@@ -50,7 +62,7 @@ static int set_readable_path(char **field, const char *v, char *why, size_t whyl
 
 	fd = open(v, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
 	if (fd < 0) {
-		snprintf(why, whylen, "%s: %s", v, strerror(errno));
+		path_error(why, whylen, v, errno);
 		return -1;
 	}
 	if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
@@ -151,7 +163,7 @@ static int set_cert_hashes(struct swarm_config *cfg, const char *v, char *why, s
 		return -1;
 	}
 	if (rc < 0) {
-		snprintf(why, whylen, "%s: %s", v + 1, strerror(-rc));
+		path_error(why, whylen, v + 1, -rc);
 		return -1;
 	}
 	return 0;
@@ -205,7 +217,7 @@ static int set_count(struct swarm_config *cfg, const char *v, char *why, size_t 
 /* The mix, and each of its models one that engine/trust/model.c knows. */
 static int set_models(struct swarm_config *cfg, const char *v, char *why, size_t whylen)
 {
-	struct model_share models[CONFIG_MAX_MODELS];
+	struct model_share models[CONFIG_MAX_MODELS] = {0};
 	int n;
 
 	if (value_models(v, models, CONFIG_MAX_MODELS, &n) < 0) {
@@ -337,6 +349,15 @@ static int set_source(struct swarm_config *cfg, const char *v, char *why, size_t
 	free(cfg->source);
 	cfg->source = addrs;
 	cfg->n_source = n;
+	return 0;
+}
+
+static int set_freebind(struct swarm_config *cfg, const char *v, char *why, size_t whylen)
+{
+	if (value_bool(v, &cfg->freebind)) {
+		snprintf(why, whylen, "\"%s\" is not true or false", v);
+		return -1;
+	}
 	return 0;
 }
 
@@ -634,54 +655,55 @@ const struct key scenario_keys[K__COUNT] = {
     [K_CERT_HASHES] = {"headend", "cert_hashes", set_cert_hashes},
     [K_CNF] = {"headend", "cnf", set_cnf},
     [K_DNS] = {"headend", "dns", set_dns},
-    [K_HOST_ID] = {"headend", "host_id_check", set_host_id},
+    [K_HOST_ID] = {"headend", "host_id_check", set_host_id, "false"},
     [K_COUNT] = {"phones", "count", set_count},
-    [K_MODELS] = {"phones", "models", set_models},
-    [K_AUTH] = {"phones", "auth", set_auth},
+    [K_MODELS] = {"phones", "models", set_models, "8861"},
+    [K_AUTH] = {"phones", "auth", set_auth, "certificate"},
     [K_USER] = {"phones", "user", set_user},
     [K_PASSWORD] = {"phones", "password", set_password},
     [K_CA_CERT] = {"phones", "ca_cert", set_ca_cert},
     [K_CA_KEY] = {"phones", "ca_key", set_ca_key},
     [K_SOURCE] = {"phones", "source", set_source},
-    [K_MAC_BASE] = {"phones", "mac_base", set_mac_base},
-    [K_IDENTITY] = {"phones", "identity", set_identity},
-    [K_VALIDITY] = {"phones", "cert_validity", set_validity},
+    [K_MAC_BASE] = {"phones", "mac_base", set_mac_base, "02:ab:00:00:00:00"},
+    [K_IDENTITY] = {"phones", "identity", set_identity, "mic"},
+    [K_VALIDITY] = {"phones", "cert_validity", set_validity, "valid"},
     [K_MIC_CA] = {"phones", "mic_ca", set_mic_ca},
     [K_MIC_CA_KEY] = {"phones", "mic_ca_key", set_mic_ca_key},
     [K_MIC_SHA1_CA] = {"phones", "mic_sha1_ca", set_mic_sha1_ca},
     [K_MIC_SHA1_CA_KEY] = {"phones", "mic_sha1_ca_key", set_mic_sha1_ca_key},
     [K_LSC_CA] = {"phones", "lsc_ca", set_lsc_ca},
     [K_LSC_CA_KEY] = {"phones", "lsc_ca_key", set_lsc_ca_key},
-    [K_RATE] = {"ramp", "rate", set_rate},
-    [K_DURATION] = {"run", "duration", set_run_duration},
+    [K_RATE] = {"ramp", "rate", set_rate, "10"},
+    [K_DURATION] = {"run", "duration", set_run_duration, "60s"},
     [K_CONNECT_TIMEOUT] = {"run", "connect_timeout", set_connect_timeout},
-    [K_THREADS] = {"run", "threads", set_threads},
-    [K_DTLS_MODE] = {"dtls", "mode", set_dtls_mode},
-    [K_RECONNECT] = {"phones", "reconnect", set_reconnect},
-    [K_BACKOFF] = {"phones", "reconnect_backoff", set_backoff},
-    [K_DTLS_ON_FAILURE] = {"dtls", "on_failure", set_dtls_on_failure},
-    [K_DTLS_RETRY] = {"dtls", "retry", set_dtls_retry},
-    [K_CODEC] = {"traffic", "codec", set_codec},
-    [K_PTIME] = {"traffic", "ptime", set_ptime},
-    [K_CALLS] = {"traffic", "calls", set_calls},
-    [K_CALL_DURATION] = {"traffic", "call_duration", set_call_duration},
+    [K_THREADS] = {"run", "threads", set_threads, "0"},
+    [K_DTLS_MODE] = {"dtls", "mode", set_dtls_mode, "auto"},
+    [K_RECONNECT] = {"phones", "reconnect", set_reconnect, "on_drop"},
+    [K_BACKOFF] = {"phones", "reconnect_backoff", set_backoff, "10s"},
+    [K_DTLS_ON_FAILURE] = {"dtls", "on_failure", set_dtls_on_failure, "tls"},
+    [K_DTLS_RETRY] = {"dtls", "retry", set_dtls_retry, "60s"},
+    [K_CODEC] = {"traffic", "codec", set_codec, "g711"},
+    [K_PTIME] = {"traffic", "ptime", set_ptime, "20ms"},
+    [K_CALLS] = {"traffic", "calls", set_calls, "0"},
+    [K_CALL_DURATION] = {"traffic", "call_duration", set_call_duration, "180s"},
     [K_TARGET] = {"traffic", "target", set_target},
-    [K_JITTER_BUFFER] = {"traffic", "jitter_buffer", set_jitter_buffer},
-    [K_INTERVAL] = {"run", "interval", set_interval},
-    [K_CHECKPOINT] = {"run", "checkpoint", set_checkpoint},
-    [K_RAMP_MODE] = {"ramp", "mode", set_ramp_mode},
+    [K_JITTER_BUFFER] = {"traffic", "jitter_buffer", set_jitter_buffer, "60ms"},
+    [K_INTERVAL] = {"run", "interval", set_interval, "1s"},
+    [K_CHECKPOINT] = {"run", "checkpoint", set_checkpoint, "0"},
+    [K_RAMP_MODE] = {"ramp", "mode", set_ramp_mode, "constant"},
     [K_RATE_MAX] = {"ramp", "rate_max", set_rate_max},
     [K_RAMP_TIME] = {"ramp", "ramp_time", set_ramp_time},
     [K_STEP] = {"ramp", "step", set_step},
-    [K_STEP_HOLD] = {"ramp", "step_hold", set_step_hold},
+    [K_STEP_HOLD] = {"ramp", "step_hold", set_step_hold, "0"},
     [K_STOP_FAILURES] = {"capacity", "stop_failures", set_stop_failures},
     [K_STOP_P99] = {"capacity", "stop_p99", set_stop_p99},
     [K_STOP_REFUSALS] = {"capacity", "stop_refusals", set_stop_refusals},
-    [K_CAPACITY_HOLD] = {"capacity", "hold", set_capacity_hold},
-    [K_TFTP] = {"phones", "tftp", set_tftp},
-    [K_FETCH_CONFIG] = {"phones", "fetch_config", set_fetch_config},
-    [K_CLIENT] = {"phones", "client", set_client},
-    [K_DTLS_RECORDS] = {"dtls", "records", set_dtls_records},
+    [K_CAPACITY_HOLD] = {"capacity", "hold", set_capacity_hold, "10s"},
+    [K_TFTP] = {"phones", "tftp", set_tftp, "198.18.0.53"},
+    [K_FETCH_CONFIG] = {"phones", "fetch_config", set_fetch_config, "never"},
+    [K_FREEBIND] = {"phones", "freebind", set_freebind, "false"},
+    [K_CLIENT] = {"phones", "client", set_client, "phone"},
+    [K_DTLS_RECORDS] = {"dtls", "records", set_dtls_records, "own"},
 };
 
 /* 0 for a section we understand; -1 with the reason written in why. */

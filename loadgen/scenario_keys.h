@@ -64,6 +64,7 @@ enum key_id {
 	K_CAPACITY_HOLD,
 	K_TFTP,
 	K_FETCH_CONFIG,
+	K_FREEBIND,
 	K_CLIENT,
 	K_DTLS_RECORDS,
 	K__COUNT
@@ -76,11 +77,13 @@ enum key_id {
  */
 typedef int (*key_setter)(struct swarm_config *cfg, const char *v, char *why, size_t whylen);
 
-/* A key: where it is written, [section] name, and its setter. */
+/* A key: where it is written, [section] name, its setter, and its default. */
 struct key {
 	const char *section;
 	const char *name;
 	key_setter set;
+	const char *def; /* the value config_defaults() stands for, as written; NULL: none
+			    (required, off, or worked out from other keys) */
 };
 
 /* Every key the scenario format knows, indexed by enum key_id. */

@@ -33,6 +33,7 @@
 #include "engine/swarm/swarm.h"
 #include "loadgen/metrics.h"
 #include "report/hdrlog.h"
+#include "report/utc.h"
 
 #define TICK_US 100000u
 /* The workers stop the phones at t_end on their own: "end" is read this much before. */
@@ -269,6 +270,8 @@ static void begin(struct timeline *t, struct stats *s)
 {
 	t->tty = isatty(STDERR_FILENO);
 	t->t0 = swarm_t0(t->sw);
+	/* the same moment by the wall clock, for the outputs' absolute times */
+	t->t0_epoch_s = utc_now() - ((double)clock_us() - (double)t->t0) / 1e6;
 	t->t_end = swarm_t_end(t->sw);
 	t->t_ramp_end = swarm_arrival(t->sw, t->cfg->count - 1);
 	t->ival_start = t->t0;

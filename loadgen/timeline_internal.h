@@ -63,7 +63,7 @@ struct tl_windows {
 	struct window win[TIMELINE_MAX_EXPECTS];
 	int n_win;
 	uint64_t up_min_after_ramp; /* fewest tunnels up from the last arrival to "end" */
-	struct expect_result ex[TIMELINE_MAX_EXPECTS + TIMELINE_MAX_EVENTS + 1];
+	struct expect_result ex[TIMELINE_MAX_EXPECTS + TIMELINE_MAX_EVENTS + 2];
 	int n_ex, n_failed;
 };
 
@@ -94,6 +94,7 @@ struct timeline {
 	struct timeline_opts o;
 
 	uint64_t t0, t_ramp_end, t_end; /* the first arrival, the last, "end" */
+	double t0_epoch_s;		/* the first arrival, seconds since the Epoch (UTC) */
 	bool ended;			/* "end" has passed */
 
 	/* the interval under way */

@@ -12,6 +12,7 @@
  */
 #include "loadgen/timeline_internal.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -25,6 +26,7 @@
 #include "report/hdrlog.h"
 #include "report/prom.h"
 #include "report/series.h"
+#include "loadgen/version.h"
 
 /* -errno of the last failed call, or -EIO when it left none (a stdio error flag). */
 static int last_err(void)
@@ -76,15 +78,10 @@ void timeline_outputs_open(struct timeline *t)
 
 void timeline_outputs_open_hlog(struct timeline *t)
 {
-	struct timespec wall;
 	char path[4200], err[512];
 
-	clock_gettime(CLOCK_REALTIME, &wall);
 	snprintf(path, sizeof(path), "%s/latency.hlog", t->o.dir);
-	t->out.hlog = hdrlog_create(path,
-				    (double)wall.tv_sec + (double)wall.tv_nsec / 1e9 -
-					(double)(clock_us() - t->t0) / 1e6,
-				    err, sizeof(err));
+	t->out.hlog = hdrlog_create(path, t->t0_epoch_s, err, sizeof(err));
 	if (!t->out.hlog && !t->out.err) {
 		fprintf(stderr, "phoneswarm: %s: stopping the run\n", err);
 		t->out.err = -EIO;
@@ -105,6 +102,7 @@ void timeline_outputs_interval(struct timeline *t, uint64_t now, const struct st
 		struct series_row row = {
 		    .t_s = timeline_rel_s(t, now),
 		    .interval_s = len,
+		    .utc_s = t->t0_epoch_s + timeline_rel_s(t, now),
 		    .now = s,
 		    .prev = &t->prev,
 		    .lat = (const struct hist *const *)t->ival,
@@ -142,6 +140,7 @@ void timeline_outputs_interval(struct timeline *t, uint64_t now, const struct st
 void timeline_outputs_drain_failures(struct timeline *t)
 {
 	static struct failure_rec recs[1024];
+	struct failcsv_t0 t0 = {.us = t->t0, .epoch_s = t->t0_epoch_s};
 	size_t n;
 
 	do {
@@ -153,7 +152,7 @@ void timeline_outputs_drain_failures(struct timeline *t)
 		for (size_t i = 0; i < n; i++)
 			refusals_add(&t->out.refusals, &recs[i]);
 		errno = 0;
-		if (n && t->out.fcsv && failcsv_write(t->out.fcsv, recs, n, t->t0)) {
+		if (n && t->out.fcsv && failcsv_write(t->out.fcsv, recs, n, &t0)) {
 			timeline_outputs_failed(t, "failures.csv", last_err());
 			fclose(t->out.fcsv);
 			t->out.fcsv = NULL;
@@ -193,6 +192,23 @@ void timeline_outputs_checkpoint(struct timeline *t, uint64_t now, const struct 
 	}
 }
 
+/* Descriptors this process has open (its /proc/self/fd, less the one reading it), and may. */
+static void open_fds(uint64_t *open, uint64_t *max)
+{
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *e;
+	struct rlimit rl;
+
+	*open = 0;
+	while (d && (e = readdir(d)))
+		*open += e->d_name[0] != '.';
+	if (d) {
+		closedir(d);
+		(*open)--;
+	}
+	*max = getrlimit(RLIMIT_NOFILE, &rl) ? 0 : (uint64_t)rl.rlim_cur;
+}
+
 /*
  * The body of /metrics, made when it is asked for: the counters now, and
  * the run's histograms as of the last interval closed.
@@ -209,11 +225,14 @@ int timeline_outputs_metrics(FILE *out, void *arg)
 	    .peak_up = t->peak,
 	    .rss_bytes = swarm_rss_kb() * 1024u,
 	    .failure_records_lost = swarm_failures_lost(t->sw),
+	    .version = version_number(),
+	    .build = version_build(),
 	};
 
 	swarm_stats(t->sw, &s);
 	getrusage(RUSAGE_SELF, &ru);
 	in.cpu_s = timeline_tv_s(ru.ru_utime) + timeline_tv_s(ru.ru_stime);
+	open_fds(&in.open_fds, &in.max_fds);
 	for (int m = 0; m < M__COUNT; m++)
 		in.lat[m] = swarm_hist(t->sw, (enum metric)m);
 	return prom_render(out, &in);
@@ -257,6 +276,7 @@ void timeline_outputs_result(struct timeline *t, const struct stats *s, struct r
 	for (int m = 0; m < M__COUNT; m++)
 		res->lat[m] = swarm_hist(t->sw, (enum metric)m);
 	res->wall_s = (double)(clock_us() - t->t0) / 1e6;
+	res->started_at = t->t0_epoch_s;
 	res->cpu_user_s = tv(ru.ru_utime) - tv(t->ru0.ru_utime);
 	res->cpu_sys_s = tv(ru.ru_stime) - tv(t->ru0.ru_stime);
 	res->max_rss_kb = (uint64_t)ru.ru_maxrss;

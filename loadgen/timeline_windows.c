@@ -11,7 +11,7 @@
  * interval ends (timeline.c closes one at each), so a window's figures
  * are exact. At the end every expectation is judged on the whole run or
  * its window, and the implicit ones are added: each event carried out,
- * and the run completed.
+ * no phone failed for this machine's own shortage, and the run completed.
  */
 #include "loadgen/timeline_internal.h"
 
@@ -138,6 +138,17 @@ void timeline_windows_judge(struct timeline *t, const struct stats *final,
 		r->ok = re && re->ok;
 		snprintf(r->detail, sizeof(r->detail), "%s", re ? re->detail : "never fired");
 		t->win.n_failed += !r->ok;
+	}
+	/* phones that failed for this machine's own shortage: the headend was not measured */
+	char why[200];
+
+	if (report_invalid_because(final, why, sizeof(why))) {
+		struct expect_result *r = &t->win.ex[t->win.n_ex++];
+
+		snprintf(r->name, sizeof(r->name), "the headend was measured, not this machine");
+		r->ok = false;
+		snprintf(r->detail, sizeof(r->detail), "%s", why);
+		t->win.n_failed++;
 	}
 	/* a run stopped early did not measure what it set out to */
 	if (t->stopped[0]) {

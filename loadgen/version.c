@@ -29,6 +29,16 @@ const char *version_string(void)
 	return PHONESWARM_VERSION " (build " PHONESWARM_BUILD ")";
 }
 
+const char *version_number(void)
+{
+	return PHONESWARM_VERSION;
+}
+
+const char *version_build(void)
+{
+	return PHONESWARM_BUILD;
+}
+
 struct lib_file {
 	const char *stem; /* "liburing.so." */
 	char version[32]; /* what follows the stem in the file's real name */

@@ -13,6 +13,9 @@
 
 /* "0.1.0 (build f4fc44c)": the version and build, for reports and logs. */
 const char *version_string(void);
+/* The same apart: "0.1.0", "f4fc44c". */
+const char *version_number(void);
+const char *version_build(void);
 
 /*
  * Prints what `phoneswarm version` shows to f: the version and build, one

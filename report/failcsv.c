@@ -3,6 +3,7 @@
  */
 #include "report/failcsv.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -11,6 +12,7 @@
 #include "engine/phone/failure.h"
 #include "engine/trust/identity.h"
 #include "engine/proto/text.h"
+#include "report/utc.h"
 
 /* Append s as one CSV field: as it is, or quoted with its quotes doubled. */
 static void put_field(struct text *t, const char *s)
@@ -28,21 +30,27 @@ static void put_field(struct text *t, const char *s)
 	text_put(t, "\"");
 }
 
-int failcsv_row(char *buf, size_t cap, const struct failure_rec *r, uint64_t t0_us)
+int failcsv_row(char *buf, size_t cap, const struct failure_rec *r, const struct failcsv_t0 *t0)
 {
-	int64_t dt = (int64_t)(r->t_us - t0_us);
-	char num[64], cn[64];
+	int64_t dt = (int64_t)(r->t_us - t0->us);
+	char num[96], cn[64], utc[UTC_LEN], src[INET_ADDRSTRLEN] = "";
+	struct in_addr a = {.s_addr = r->src};
 	struct text t;
 
 	text_init(&t, buf, cap);
 	identity_cn(cn, sizeof(cn), r->model, r->mac);
-	snprintf(num, sizeof(num), "%s%lld.%03lld,%u,", dt < 0 ? "-" : "",
+	utc_format(utc, sizeof(utc), t0->epoch_s > 0 ? t0->epoch_s + (double)dt / 1e6 : 0);
+	snprintf(num, sizeof(num), "%s%lld.%03lld,%s,%u,", dt < 0 ? "-" : "",
 		 (long long)((dt < 0 ? -dt : dt) / 1000000),
-		 (long long)((dt < 0 ? -dt : dt) % 1000000 / 1000), r->phone);
+		 (long long)((dt < 0 ? -dt : dt) % 1000000 / 1000), utc, r->phone);
 	text_put(&t, num);
 	put_field(&t, cn);
 	text_put(&t, ",");
 	put_field(&t, r->model);
+	text_put(&t, ",");
+	if (r->src)
+		inet_ntop(AF_INET, &a, src, sizeof(src));
+	text_put(&t, src);
 	text_put(&t, ",");
 	text_put(&t, failure_phase_name((enum fail_phase)r->phase));
 	text_put(&t, ",");
@@ -58,12 +66,12 @@ int failcsv_header(FILE *f)
 	return fputs(FAILCSV_HEADER, f) < 0 || fflush(f) ? -EIO : 0;
 }
 
-int failcsv_write(FILE *f, const struct failure_rec *recs, size_t n, uint64_t t0_us)
+int failcsv_write(FILE *f, const struct failure_rec *recs, size_t n, const struct failcsv_t0 *t0)
 {
 	char line[1024];
 
 	for (size_t i = 0; i < n; i++) {
-		int len = failcsv_row(line, sizeof(line), &recs[i], t0_us);
+		int len = failcsv_row(line, sizeof(line), &recs[i], t0);
 
 		if (len < 0 || fwrite(line, 1, (size_t)len, f) != (size_t)len)
 			return -EIO;

@@ -1,10 +1,12 @@
 /*
  * report/failcsv.h - failures.csv: one line per failure event.
  *
- *   t_s,phone,cn,model,phase,reason,detail
+ *   t_s,utc,phone,cn,model,source,phase,reason,detail
  *
- * t_s is seconds since the first arrival (3 decimals), phone the phone's
- * index, cn its certificate CN (CP-<model>-SEP<MAC>), phase and reason the
+ * t_s is seconds since the first arrival (3 decimals), utc the same moment
+ * in UTC (ISO 8601, to line up with the headend's log), phone the phone's
+ * index, cn its certificate CN (CP-<model>-SEP<MAC>), source the address it
+ * connected from (empty: the kernel's pick), phase and reason the
  * public names (engine/phone/failure.h, engine/reason.h), detail the phone's own
  * words. A field holding a comma, a double quote, CR or LF is quoted, as
  * RFC 4180 says (quotes doubled). The file is written as the run goes, a
@@ -20,19 +22,25 @@
 struct failure_rec;
 
 /* The header line, with its newline. */
-#define FAILCSV_HEADER "t_s,phone,cn,model,phase,reason,detail\n"
+#define FAILCSV_HEADER "t_s,utc,phone,cn,model,source,phase,reason,detail\n"
+
+/* When the first arrival was: its clock_us(), and the same in seconds since the Epoch. */
+struct failcsv_t0 {
+	uint64_t us;
+	double epoch_s; /* 0: unknown (utc left empty) */
+};
 
 /*
- * One line for r (newline included) into buf, t0_us being the first
- * arrival (clock_us()). Returns its length, or -ENOSPC if it does not fit
- * in cap bytes (NUL included). 512 bytes always suffice.
+ * One line for r (newline included) into buf. Returns its length, or
+ * -ENOSPC if it does not fit in cap bytes (NUL included). 512 bytes always
+ * suffice.
  */
-int failcsv_row(char *buf, size_t cap, const struct failure_rec *r, uint64_t t0_us);
+int failcsv_row(char *buf, size_t cap, const struct failure_rec *r, const struct failcsv_t0 *t0);
 
 /* Write the header to f. 0 or -EIO. */
 int failcsv_header(FILE *f);
 
 /* Write the n records of recs to f, then flush it. 0 or -EIO. */
-int failcsv_write(FILE *f, const struct failure_rec *recs, size_t n, uint64_t t0_us);
+int failcsv_write(FILE *f, const struct failure_rec *recs, size_t n, const struct failcsv_t0 *t0);
 
 #endif

@@ -61,6 +61,8 @@ struct merge {
 	int scratch_tag;
 	long scratch_key;
 	char err[1024]; /* why the last step failed */
+	const struct run_origin *origin; /* borrowed: the merging phoneswarm's version, the
+					    merged run's id, this machine (merge_cmd.c) */
 };
 
 /* Puts the reason (printf format) in m->err; returns -1 (merge_cmd.c). */

@@ -25,6 +25,7 @@
 #include "report/html.h"
 #include "report/jsonread.h"
 #include "report/report.h"
+#include "report/utc.h"
 
 #define MAX_EVENTS 256
 
@@ -133,8 +134,74 @@ static void merge_expects(const struct merge *m, struct expect_result *ex, int *
 			    held[j], m->n_runs);
 }
 
+/*
+ * Where the merged run came from: the merging phoneswarm and machine
+ * (m->origin), the runs' ids, their scenario as run 0's report has it
+ * (the shards of one fleet share it), the earliest start. Strings are
+ * borrowed from the runs' reports; o's arrays are allocated (free them
+ * with free_origin()). -1 out of memory.
+ */
+static int merge_origin(const struct merge *m, struct run_origin *o, double *started)
+{
+	const struct jval *conf = jval_get(m->runs[0].doc, "configuration");
+	const struct jval *ov = jval_get(m->runs[0].doc, "overrides");
+	struct run_setting *st;
+	const char **ids, **ovs;
+	size_t n = 0;
+
+	*o = *m->origin;
+	for (size_t s = 0; conf && conf->type == JVAL_OBJ && s < conf->n; s++)
+		n += conf->items[s].n;
+	st = calloc(n + 1, sizeof(*st));
+	ids = calloc((size_t)m->n_runs, sizeof(*ids));
+	ovs = calloc(ov && ov->type == JVAL_ARR ? ov->n + 1 : 1, sizeof(*ovs));
+	if (!st || !ids || !ovs) {
+		free(st);
+		free(ids);
+		free(ovs);
+		return -1;
+	}
+	o->settings = st;
+	o->merged_ids = ids;
+	o->overrides = ovs;
+	for (size_t s = 0; conf && conf->type == JVAL_OBJ && s < conf->n; s++) {
+		const struct jval *sec = &conf->items[s];
+
+		for (size_t k = 0; k < sec->n; k++) {
+			if (sec->items[k].type != JVAL_STR)
+				continue;
+			st[o->n_settings++] = (struct run_setting){
+			    .section = conf->keys[s],
+			    .key = sec->type == JVAL_OBJ ? sec->keys[k] : NULL,
+			    .value = sec->items[k].str,
+			    .from = "",
+			};
+		}
+	}
+	for (size_t i = 0; ov && ov->type == JVAL_ARR && i < ov->n; i++)
+		if (ov->items[i].type == JVAL_STR)
+			ovs[o->n_overrides++] = ov->items[i].str;
+	*started = 0;
+	for (int i = 0; i < m->n_runs; i++) {
+		double t = utc_parse(jval_str(jval_get(m->runs[i].doc, "started_at"), NULL));
+
+		ids[o->n_merged_ids++] = jval_str(jval_get(m->runs[i].doc, "run_id"), NULL);
+		if (t > 0 && (*started == 0 || t < *started))
+			*started = t;
+	}
+	return 0;
+}
+
+static void free_origin(struct run_origin *o)
+{
+	free((void *)o->settings);
+	free((void *)o->merged_ids);
+	free((void *)o->overrides);
+}
+
 int merge_write_report(struct merge *m, const char *dir, uint64_t peak, bool have_peak)
 {
+	struct run_origin origin = {0};
 	static struct run_event ev[MAX_EVENTS];
 	static struct expect_result ex[MAX_EVENTS];
 	struct run_incomplete *inc = calloc((size_t)m->n_runs, sizeof(*inc));
@@ -176,6 +243,12 @@ int merge_write_report(struct merge *m, const char *dir, uint64_t peak, bool hav
 			    .run = m->runs[i].dir, .stopped_early = m->runs[i].stopped_early};
 	}
 	res.scenario = merge_str_at(m->runs[0].doc, "scenario");
+	if (m->origin && merge_origin(m, &origin, &res.started_at)) {
+		hist_free(empty);
+		free(inc);
+		return merge_fail(m, "out of memory");
+	}
+	res.origin = m->origin ? &origin : NULL;
 	res.cfg = &cfg;
 	res.peak_concurrent = peak;
 	res.cpu_to_peak_s = weighted_cpu / 1000.0;
@@ -224,6 +297,7 @@ int merge_write_report(struct merge *m, const char *dir, uint64_t peak, bool hav
 	}
 	report_print_summary(&res, dir, stdout);
 out:
+	free_origin(&origin);
 	hist_free(empty);
 	free(inc);
 	return rc;

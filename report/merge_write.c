@@ -62,6 +62,7 @@ int merge_write_hlog(struct merge *m, const char *dir)
 enum col_kind {
 	COL_SUM,	   /* counts of the interval (and columns it does not know): summed */
 	COL_T,		   /* t_s: the latest end */
+	COL_UTC,	   /* utc: the latest end, as the runs wrote it */
 	COL_LEN,	   /* interval_s: the longest run's share of the interval */
 	COL_GAUGE,	   /* a GAUGE's column (up, dtls), rss_mib: each run's at the
 			      interval's end, summed */
@@ -133,6 +134,8 @@ static void classify(struct merge *m, const struct csv *c, struct col *cols)
 			o->kind = COL_T;
 		else if (!strcmp(name, "interval_s"))
 			o->kind = COL_LEN;
+		else if (!strcmp(name, "utc"))
+			o->kind = COL_UTC;
 		else if (!strcmp(name, "rss_mib"))
 			o->kind = COL_GAUGE;
 		else if (!strcmp(name, "cpu_pct"))
@@ -215,6 +218,18 @@ static void merged_cell(struct merge *m, const struct col *cols, size_t k, long 
 	out[0] = '\0';
 	if (o->kind == COL_EVENTS) {
 		union_events(m, sp, k, out, len);
+		return;
+	}
+	if (o->kind == COL_UTC) { /* ISO 8601 in UTC: the latest is the greatest text */
+		for (int i = 0; i < m->n_runs; i++) {
+			const char *c;
+
+			if (sp[i].first == sp[i].end)
+				continue;
+			c = csv_cell(&m->runs[i].ts, (size_t)(sp[i].end - 1), k);
+			if (strcmp(c, out) > 0)
+				snprintf(out, len, "%s", c);
+		}
 		return;
 	}
 	if (o->kind == COL_PCT) {

@@ -5,8 +5,10 @@
  * (a "# HELP" and a "# TYPE" line per family, then its samples), every
  * name prefixed phoneswarm_, counters ending in _total, times in seconds.
  * A pure function of its input: the run's counters (struct stats), the
- * latency histograms of the run so far (rendered as summaries: quantiles
- * 0.5, 0.9, 0.99, 0.999, _sum and _count) and a few process figures. The
+ * latency histograms of the run so far (rendered as Prometheus histograms:
+ * _bucket{le=...} from 100 us to 5 min and +Inf, _sum and _count, so that
+ * a window's percentile is histogram_quantile() of their rate()), the
+ * build, and a few process figures. The
  * families are the same in every scrape, whatever has happened yet, so a
  * dashboard never sees a series appear from nothing. README lists them.
  */
@@ -29,6 +31,8 @@ struct prom_input {
 	double cpu_s;                    /* process CPU, user + system, seconds */
 	uint64_t rss_bytes;              /* resident memory now */
 	uint64_t failure_records_lost;   /* failures.csv records lost to full queues */
+	uint64_t open_fds, max_fds;      /* descriptors open now; the soft limit */
+	const char *version, *build;     /* phoneswarm's, for phoneswarm_build_info */
 };
 
 /*

@@ -14,8 +14,34 @@
 #include "report/json.h"
 #include "report/jsonread.h"
 #include "report/refusals.h"
+#include "report/utc.h"
 
 #define REPORT_REFUSALS 5 /* lines of "refusals" in report.json; the summary shows 3 */
+
+const char *report_invalid_because(const struct stats *st, char *buf, size_t len)
+{
+	uint64_t n = 0;
+	size_t off;
+
+	for (int k = 1; k < R__COUNT; k++)
+		if (reason_is_local((enum reason)k))
+			n += st->failures[k];
+	if (!n)
+		return NULL;
+	off = (size_t)snprintf(buf, len, "%llu failure%s of this machine, not the headend (",
+			       (unsigned long long)n, n == 1 ? " was" : "s were");
+	for (int k = 1, first = 1; k < R__COUNT && off < len; k++)
+		if (reason_is_local((enum reason)k) && st->failures[k]) {
+			off += (size_t)snprintf(buf + off, len - off, "%s%s %llu", first ? "" : ", ",
+						reason_name((enum reason)k),
+						(unsigned long long)st->failures[k]);
+			first = 0;
+		}
+	if (off < len)
+		snprintf(buf + off, len - off,
+			 "): the figures are not the headend's; see failures.csv, and phoneswarm check");
+	return buf;
+}
 
 double report_kib_per_phone(const struct run_result *r)
 {
@@ -79,10 +105,75 @@ static void write_section(struct json *j, const char *section, const struct figu
 	json_obj_end(j);
 }
 
+/* The end of a section of "configuration": [expect] is a list, the others objects. */
+static void end_section(struct json *j, const char *section)
+{
+	if (strcmp(section, "expect"))
+		json_obj_end(j);
+	else
+		json_arr_end(j);
+}
+
+/*
+ * Where the run came from: phoneswarm's version and build, the run's id,
+ * when it began, the load machine, and the scenario as it was taken
+ * ("configuration": {section: {key: value}}, [expect] lines as a list;
+ * "overrides": the -s as given).
+ */
+static void write_origin(struct json *j, const struct run_result *r)
+{
+	const struct run_origin *o = r->origin;
+	char utc[UTC_LEN];
+	const char *section = NULL;
+
+	json_str(j, "version", o ? o->version : NULL);
+	json_str(j, "build", o ? o->build : NULL);
+	json_str(j, "run_id", o ? o->run_id : NULL);
+	if (r->started_at > 0)
+		json_str(j, "started_at", utc_format(utc, sizeof(utc), r->started_at));
+	else
+		json_null(j, "started_at");
+	json_obj_begin(j, "host");
+	json_str(j, "name", o ? o->host : NULL);
+	json_str(j, "kernel", o ? o->kernel : NULL);
+	json_uint(j, "cpus", o && o->cpus > 0 ? (uint64_t)o->cpus : 0);
+	json_obj_end(j);
+	if (o && o->n_merged_ids) {
+		json_arr_begin(j, "merged_run_ids");
+		for (int i = 0; i < o->n_merged_ids; i++)
+			json_str(j, NULL, o->merged_ids[i]);
+		json_arr_end(j);
+	}
+	json_obj_begin(j, "configuration");
+	for (int i = 0; o && i < o->n_settings; i++) {
+		const struct run_setting *s = &o->settings[i];
+
+		if (!section || strcmp(section, s->section)) {
+			if (section)
+				end_section(j, section);
+			section = s->section;
+			if (strcmp(section, "expect"))
+				json_obj_begin(j, section);
+			else
+				json_arr_begin(j, section);
+		}
+		json_str(j, s->key, s->value);
+	}
+	if (section)
+		end_section(j, section);
+	json_obj_end(j);
+	json_arr_begin(j, "overrides");
+	for (int i = 0; o && i < o->n_overrides; i++)
+		json_str(j, NULL, o->overrides[i]);
+	json_arr_end(j);
+}
+
 int report_write_json(const struct run_result *r, const char *path)
 {
 	FILE *f = fopen(path, "w");
 	struct figures fig = {.st = &r->st, .configured = r->cfg->count, .peak = r->peak_concurrent};
+	char why[300];
+	const char *invalid = report_invalid_because(&r->st, why, sizeof(why));
 	struct json j;
 	int rc;
 
@@ -90,7 +181,9 @@ int report_write_json(const struct run_result *r, const char *path)
 		return -errno;
 	json_open(&j, f);
 	json_obj_begin(&j, NULL);
+	json_uint(&j, "schema_version", REPORT_SCHEMA_VERSION);
 	json_str(&j, "tool", "phoneswarm");
+	write_origin(&j, r);
 	json_str(&j, "scenario", r->scenario);
 	json_str(&j, "headend", r->cfg->url);
 	json_str(&j, "dtls_mode", dtls_mode_names[r->cfg->dtls_mode]);
@@ -98,6 +191,8 @@ int report_write_json(const struct run_result *r, const char *path)
 	json_double(&j, "duration_s", r->wall_s);
 	json_bool(&j, "completed", !r->stopped_early);
 	json_str(&j, "stopped_early", r->stopped_early);
+	json_bool(&j, "valid_measurement", !invalid);
+	json_str(&j, "invalid_because", invalid);
 	if (r->shard_count) {
 		json_obj_begin(&j, "shard");
 		json_uint(&j, "index", r->shard_index);
@@ -246,11 +341,14 @@ void report_print_summary(const struct run_result *r, const char *dir, FILE *out
 {
 	const struct stats *s = &r->st;
 	bool any = false;
+	char why[300];
 
 	fprintf(out, "phoneswarm: %s against %s (%.1f s)\n", r->scenario, r->cfg->url, r->wall_s);
 	if (r->stopped_early)
 		fprintf(out, "  STOPPED    early, %s: the figures cover part of the run only\n",
 			r->stopped_early);
+	if (report_invalid_because(s, why, sizeof(why)))
+		fprintf(out, "  INVALID    as a measurement of the headend: %s\n", why);
 	fprintf(out, "  phones     %u configured, %llu attempted, %llu tunnels up, %llu DTLS up, "
 		     "peak %llu concurrent\n",
 		r->cfg->count, (unsigned long long)s->attempted,

@@ -36,14 +36,46 @@ struct expect_result {
 	char detail[200]; /* the measured value against the bound */
 };
 
+/* One key of the scenario as the run took it (report.json's "configuration"). */
+struct run_setting {
+	const char *section; /* "phones", "event.rotate", "expect" */
+	const char *key;     /* "count"; NULL for an [expect] line */
+	const char *value;   /* as written (after -s), or the default; an [expect] line whole */
+	const char *from;    /* "demo.ini:12", "-s" or "default" */
+};
+
 /* A run merged though it did not complete (phoneswarm merge --partial). */
 struct run_incomplete {
 	const char *run;	   /* borrowed: its directory, as given */
 	const char *stopped_early; /* borrowed: how it ended ("SIGINT at 12.3 s of 60 s") */
 };
 
+/*
+ * report.json's schema_version: 2 added where a run came from (started_at,
+ * version, build, run_id, host, configuration, overrides) and whether it
+ * measured the headend; a report without the field is of version 1.
+ * docs/report.schema.json describes it.
+ */
+#define REPORT_SCHEMA_VERSION 2
+
+/* Where a run came from (report.json's provenance); NULL or 0 where unknown. */
+struct run_origin {
+	const char *version, *build; /* phoneswarm's ("0.1.0", "v0.1.0-3-gabc1234") */
+	const char *run_id;	     /* a random UUID naming this run */
+	const char *host, *kernel;   /* the load machine: its name, its kernel's release */
+	int cpus;		     /* its CPUs online */
+	const struct run_setting *settings; /* borrowed: the scenario as the run took it */
+	int n_settings;
+	const char *const *overrides; /* borrowed: the -s given, as given */
+	int n_overrides;
+	const char *const *merged_ids; /* a merge: the run_id of each run merged (NULL: unknown) */
+	int n_merged_ids;
+};
+
 struct run_result {
 	const char *scenario;          /* path of the scenario file */
+	const struct run_origin *origin; /* borrowed; NULL: none said */
+	double started_at;             /* the first arrival, seconds since the Epoch; 0: unknown */
 	const struct swarm_config *cfg;/* borrowed */
 	struct stats st;               /* counters summed over workers */
 	uint64_t peak_concurrent;      /* most tunnels up at once */
@@ -79,6 +111,13 @@ struct run_result {
 int report_write_json(const struct run_result *r, const char *path);
 /* The human summary. */
 void report_print_summary(const struct run_result *r, const char *dir, FILE *out);
+/*
+ * Why a run with the counters st does not measure the headend: phones
+ * failed for this machine's own shortage (engine/phone/reason.h,
+ * reason_is_local()), said in a sentence in buf ("2 failures were this
+ * machine's (LocalResource 2): ..."). NULL when it does measure it.
+ */
+const char *report_invalid_because(const struct stats *st, char *buf, size_t len);
 /* KiB of memory per connected phone at the peak, 0 if none were up. */
 double report_kib_per_phone(const struct run_result *r);
 /* CPU milliseconds per tunnel brought up (bring-up phase only), 0 if none. */

@@ -16,6 +16,7 @@
 
 #include "engine/stats/counters.h"
 #include "engine/stats/hist.h"
+#include "report/utc.h"
 
 /*
  * The columns the counter table gives come in two passes over it: first
@@ -50,7 +51,7 @@ static const char *interval_col(const struct counter *c)
 
 void series_header(FILE *f)
 {
-	fputs("t_s,interval_s", f);
+	fputs("t_s,interval_s,utc", f);
 	for (size_t i = 0; i < n_counters; i++)
 		if (level_col(&counters[i]))
 			fprintf(f, ",%s", level_col(&counters[i]));
@@ -83,8 +84,9 @@ static void pct_ms(FILE *f, const struct hist *h, double p)
 int series_write(FILE *f, const struct series_row *r)
 {
 	struct figures now = {.st = r->now}, prev = {.st = r->prev};
+	char utc[UTC_LEN];
 
-	fprintf(f, "%.3f,%.3f", r->t_s, r->interval_s);
+	fprintf(f, "%.3f,%.3f,%s", r->t_s, r->interval_s, utc_format(utc, sizeof(utc), r->utc_s));
 	for (size_t i = 0; i < n_counters; i++)
 		if (level_col(&counters[i]))
 			fprintf(f, ",%llu", (unsigned long long)counter_count(&counters[i], &now));

@@ -2,8 +2,8 @@
  * report/series.h - timeseries.csv: one row per interval of the run,
  * written as the run goes and read back for report.html.
  *
- * The columns (a public format, listed in docs/outputs.md) are t_s and
- * interval_s, then those of the counter table (engine/stats/counters.def:
+ * The columns (a public format, listed in docs/outputs.md) are t_s,
+ * interval_s and utc (the interval's end, UTC ISO 8601), then those of the counter table (engine/stats/counters.def:
  * gauges and running totals at the interval's end, counts of the interval,
  * percentiles of its histograms), the process's CPU and memory, failures
  * by reason, and the events that fired in it. Empty cells stand for "no
@@ -31,6 +31,7 @@ struct hist;
 
 struct series_row {
 	double t_s, interval_s;          /* end of the interval since the first arrival; length */
+	double utc_s;                    /* that end in seconds since the Epoch; 0: unknown */
 	const struct stats *now, *prev;  /* counters at the end and at the start */
 	const struct hist *const *lat;   /* the interval's histograms, by metric */
 	double cpu_pct;                  /* phoneswarm's CPU over the interval, % of one core */

@@ -55,6 +55,8 @@ enum fail_phase failure_phase(int state, bool reconnecting, enum reason r, int d
 		return FP_DTLS;
 	if (r == R_BAD_CREDENTIALS)
 		return FP_START;
+	if (r == R_LOCAL_RESOURCE && state == PH_TUNNEL)
+		return FP_DTLS; /* with the tunnel up, only DTLS opens a socket */
 	switch (state) {
 	case PH_RESOLVING:
 		ph = FP_DNS;
@@ -87,6 +89,14 @@ static const char *stage_name(enum fail_phase ph)
 	if (ph >= FP_RE_DNS && ph <= FP_RE_CSTP)
 		ph = (enum fail_phase)(ph - FP_RE_DNS + FP_DNS);
 	return failure_phase_name(ph);
+}
+
+/* The errno's symbol, "EMFILE" (what to search for), or "errno N". */
+static const char *err_name(int e)
+{
+	const char *n = strerrorname_np(e < 0 ? -e : e);
+
+	return n ? n : "errno ?";
 }
 
 static const char *err_text(int e)
@@ -255,6 +265,10 @@ static int phone_words(char *buf, size_t cap, const struct failure_facts *f)
 		break;
 	case R_INTERNAL:
 		n = snprintf(buf, cap, "local resource: %s", d ? err_text(d) : "exhausted");
+		break;
+	case R_LOCAL_RESOURCE:
+		n = snprintf(buf, cap, "this machine: %s (%s)%s%s", err_text(d), err_name(d),
+			     has(f->src) ? " from " : "", has(f->src) ? f->src : "");
 		break;
 	default:
 		n = snprintf(buf, cap, "%s", reason_name(f->reason));

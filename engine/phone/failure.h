@@ -59,6 +59,7 @@ struct failure_rec {
 	uint64_t mac;       /* the phone's MAC */
 	const char *model;  /* its model's name ("8861"): static storage */
 	uint32_t phone;     /* its index, 0..count-1 */
+	uint32_t src;       /* its source address, network order; 0: the kernel's pick */
 	uint8_t reason;     /* enum reason */
 	uint8_t phase;      /* enum fail_phase */
 	uint16_t said_at;   /* where the headend's own words start in detail, bytes */
@@ -79,6 +80,7 @@ struct failure_facts {
 	const char *tls_error;     /* OpenSSL's text for the last TLS failure; NULL or "" if none */
 	const char *host, *path;   /* the headend URL's host and path; NULL if unknown */
 	const char *method;        /* of the login request answered: "GET" or "POST"; NULL: POST */
+	const char *src;           /* the phone's source address ("198.18.64.7"); NULL: any */
 	const uint8_t *leaf_sha1;  /* the headend's leaf certificate SHA-1 (20 bytes), or NULL */
 	unsigned timer_s;          /* the phone's connect timer, seconds */
 	const char *status_text;   /* its reason phrase, one line; NULL or "": none */

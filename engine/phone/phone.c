@@ -123,7 +123,10 @@ void phone_count_failure(struct worker *w, struct phone *p, enum reason r, int d
 	const struct url *u = phone_url(w, p);
 	uint8_t leaf[CERTHASH_SHA1_LEN];
 	struct failure_rec rec;
+	struct in_addr a = {.s_addr = p->src};
+	char src[INET_ADDRSTRLEN];
 	struct failure_facts f = {
+		.src = p->src ? inet_ntop(AF_INET, &a, src, sizeof(src)) : NULL,
 		.reason = r,
 		.detail = detail,
 		.phase = failure_phase(p->state, p->reconnecting, r, detail),
@@ -172,6 +175,7 @@ void phone_count_failure(struct worker *w, struct phone *p, enum reason r, int d
 	rec.mac = p->mac;
 	rec.model = p->model->name;
 	rec.phone = p->idx;
+	rec.src = p->src;
 	rec.reason = (uint8_t)r;
 	rec.phase = (uint8_t)f.phase;
 	failure_fill(&rec, &f);
@@ -207,7 +211,7 @@ void phone_fail_said(struct worker *w, struct phone *p, enum reason r, int detai
 
 	/* Before the tunnel is up, a phone with more URLs tries the next one. */
 	bool setup = p->state > PH_IDLE && p->state < PH_TUNNEL;
-	bool local = r == R_BAD_CREDENTIALS || r == R_INTERNAL;
+	bool local = r == R_BAD_CREDENTIALS || reason_is_local(r);
 
 	if (setup && !local && p->url_i + 1 < w->fleet->n_urls) {
 		PTRACE(p, now, "VPNC: -vpnc_control: %s failed (%s); trying url%d %s",
@@ -459,7 +463,7 @@ static void start_tcp(struct worker *w, struct phone *p, uint64_t now)
 	/* before the connect is sent, any failure is ours: no descriptor, address, SQE */
 	r = worker_open(w, p, CH_TCP, p->src, &p->dst);
 	if (r)
-		phone_fail(w, p, R_INTERNAL, r);
+		phone_fail(w, p, reason_errno_local(r) ? R_LOCAL_RESOURCE : R_INTERNAL, r);
 }
 
 /* Begin a connection to the phone's current URL: resolve it, or connect at once. */
@@ -588,6 +592,17 @@ void phone_on_dns(struct worker *w, struct phone *p, int status, struct in_addr 
 }
 
 /* The headend's leaf certificate, judged by its SHA-1 hash as the phone does. */
+bool phone_keylog_wanted(void *app)
+{
+	const struct phone *p = app;
+	const struct swarm_config *cfg = p && p->w ? p->w->cfg : NULL;
+
+	for (uint32_t t = 0; cfg && t < cfg->n_trace_phones; t++)
+		if (cfg->trace_phones[t] == p->idx)
+			return true;
+	return false;
+}
+
 bool phone_verify_leaf(void *app, X509 *leaf)
 {
 	struct phone *p = app;
@@ -696,10 +711,12 @@ void phone_on_connect(struct worker *w, struct phone *p, int res)
 	const struct url *u = phone_url(w, p);
 
 	if (res < 0) {
-		phone_fail(w, p, res == -ECONNREFUSED ? R_TCP_REFUSED
-			   : res == -ETIMEDOUT  ? R_TCP_TIMEOUT
-						: R_TCP_ERROR,
-		     res);
+		/* no port left on the source address is ours: EADDRNOTAVAIL */
+		phone_fail(w, p, res == -ECONNREFUSED	     ? R_TCP_REFUSED
+			   : res == -ETIMEDOUT	     ? R_TCP_TIMEOUT
+			   : reason_errno_local(res) ? R_LOCAL_RESOURCE
+						     : R_TCP_ERROR,
+			   res);
 		return;
 	}
 	worker_record(w, M_TCP_CONNECT, now - p->t_phase);

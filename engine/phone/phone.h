@@ -241,6 +241,9 @@ const char *phone_state_name(enum phone_state s);
 /* The TLS verify callback: is the leaf's SHA-1 in the phone's trust list? */
 bool phone_verify_leaf(void *app, X509 *leaf);
 
+/* The key log's predicate (engine/tls/keylog.h): is app a phone asked for with --trace? */
+bool phone_keylog_wanted(void *app);
+
 /*
  * Give phone p (of worker w, on w's thread) the trust list sha1[0..n)
  * (certHash1..N of its config; n 0..10, 0 trusts nothing). It takes effect

@@ -33,6 +33,7 @@
 #include "engine/tls/membio.h"
 #include "engine/trust/model.h"
 #include "engine/phone/phone_internal.h"
+#include "engine/tls/keylog.h"
 
 #define TLS_QUEUE_BYTES 65536u /* bytes of TLS records waiting to be sent, at most */
 #define PHONE_DTLS_PORT 443u   /* a phone's DTLS goes to UDP 443, whatever X-DTLS-Port says */
@@ -42,7 +43,7 @@ static void data_path_ready(struct worker *w, struct phone *p, uint64_t now);
 /*
  * DTLS trouble does not end the phone: the tunnel carries on over TLS. detail
  * is the failure's (failure.h): the channel of a DPD timeout,
- * FAILURE_DTLS_NOT_OFFERED, or 0.
+ * FAILURE_DTLS_NOT_OFFERED, the -errno of a local failure, or 0.
  */
 static void dtls_fail(struct worker *w, struct phone *p, enum reason r, int detail)
 {
@@ -376,7 +377,8 @@ static void start_dtls(struct worker *w, struct phone *p, uint64_t now)
 	to.sin_port = htons(port);
 	r = worker_open(w, p, CH_UDP, p->src, &to);
 	if (r) {
-		tunnel_dtls_fail(w, p, R_DTLS_FAILED);
+		/* a UDP socket this machine cannot give is not the headend's DTLS failing */
+		dtls_fail(w, p, reason_errno_local(r) ? R_LOCAL_RESOURCE : R_DTLS_FAILED, r);
 		return;
 	}
 	p->dtls_psk = d->psk;
@@ -653,6 +655,8 @@ void tunnel_udp_input(struct worker *w, struct phone *p, const uint8_t *data, si
 			return;
 		}
 		worker_record(w, M_DTLS_HANDSHAKE, now - p->t_dtls);
+		if (!p->dtls_psk)
+			keylog_session(p->dtls_s.ssl); /* the master secret the phone sent */
 		PTRACE(p, now, "VPNC: DTLS connected: %s %s in %.1f ms", tls_version_name(&p->dtls_s),
 		       tls_cipher_name(&p->dtls_s), (double)(now - p->t_dtls) / 1e3);
 		p->dtls = DT_UP;

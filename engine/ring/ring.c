@@ -74,6 +74,7 @@ struct slot {
 	uint64_t cut_until;      /* the path loses datagrams until then; 0: not */
 	float cut_loss;          /* the share lost meanwhile; 1: all, and TCP held */
 	uint16_t lookup_gen;     /* bumped per DNS lookup: an older answer is dropped */
+	uint32_t src;            /* the TCP channel's source address, network order; 0: any */
 };
 
 struct ring {
@@ -309,7 +310,24 @@ static void io_close(struct worker *w, struct phone *p, enum chan_id c)
 	chan_close(r, &slot_of(r, p)->ch[c]);
 }
 
-static int new_socket(uint32_t src, int type)
+/*
+ * Is addr (network order) this machine's, one it can send from? A socket
+ * bound to one that is not (phones.freebind) gets ENETUNREACH from connect().
+ */
+static bool addr_is_local(uint32_t addr)
+{
+	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = addr};
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	bool local;
+
+	if (fd < 0)
+		return true; /* cannot tell: do not blame this machine */
+	local = bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0 || errno != EADDRNOTAVAIL;
+	close(fd);
+	return local;
+}
+
+static int new_socket(uint32_t src, int type, bool freebind)
 {
 	int fd = socket(AF_INET, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	int one = 1;
@@ -323,6 +341,9 @@ static int new_socket(uint32_t src, int type)
 
 		/* leave the port to connect(): many phones may share an address */
 		setsockopt(fd, SOL_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof(one));
+		/* phones.freebind: an address that is not this machine's yet binds too */
+		if (freebind)
+			setsockopt(fd, SOL_IP, IP_FREEBIND, &one, sizeof(one));
 		if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
 			int e = -errno;
 
@@ -339,7 +360,7 @@ static int io_open(struct worker *w, struct phone *p, enum chan_id c, uint32_t s
 	struct ring *r = ring_of(w);
 	struct slot *s = slot_of(r, p);
 	struct chan *ch = &s->ch[c];
-	int fd = new_socket(src, c == CH_TCP ? SOCK_STREAM : SOCK_DGRAM);
+	int fd = new_socket(src, c == CH_TCP ? SOCK_STREAM : SOCK_DGRAM, w->cfg->freebind);
 
 	if (fd < 0)
 		return fd;
@@ -349,6 +370,8 @@ static int io_open(struct worker *w, struct phone *p, enum chan_id c, uint32_t s
 			int e = -errno;
 
 			close(fd);
+			if (e == -ENETUNREACH && src && w->cfg->freebind && !addr_is_local(src))
+				e = -EADDRNOTAVAIL; /* as a TCP connect's (io_done) */
 			return e;
 		}
 		ch->fd = fd;
@@ -364,6 +387,7 @@ static int io_open(struct worker *w, struct phone *p, enum chan_id c, uint32_t s
 	ch->fd = fd;
 	ch->gen++;
 	s->peer = *dst;
+	s->src = src;
 	io_uring_prep_connect(sqe, fd, (struct sockaddr *)&s->peer, sizeof(s->peer));
 	io_uring_sqe_set_data64(sqe, ud_make(local_of(r, p), ch->gen, CH_TCP, OP_CONNECT));
 	ch->inflight++;
@@ -554,6 +578,9 @@ static void handle_cqe(struct ring *r, struct io_uring_cqe *cqe)
 	}
 	switch (op) {
 	case OP_CONNECT:
+		/* Linux sends nothing from a freebind address not its own: ours, not the path's */
+		if (res == -ENETUNREACH && s->src && w->cfg->freebind && !addr_is_local(s->src))
+			res = -EADDRNOTAVAIL;
 		phone_on_connect(w, p, res);
 		break;
 	case OP_RECV:

@@ -22,6 +22,7 @@
 #include "engine/stats/clock.h"
 #include "engine/config.h"
 #include "engine/tls/dtls.h"
+#include "engine/tls/keylog.h"
 #include "engine/trust/identity.h"
 #include "engine/trust/model.h"
 #include "engine/voice/p2p.h"
@@ -152,6 +153,14 @@ struct swarm *swarm_new(const struct swarm_config *cfg, char *err, size_t errlen
 	if (!f->dtls_legacy || !f->dtls_psk) {
 		snprintf(err, errlen, "DTLS context creation failed");
 		goto out_free;
+	}
+	if (cfg->keylog_fd >= 0) {
+		/* the traced phones' secrets, for a capture of them to be decrypted */
+		keylog_start(cfg->keylog_fd, phone_keylog_wanted);
+		for (int i = 0; i < cfg->n_models; i++)
+			keylog_attach(sw->tls_ctx[i]);
+		keylog_attach(f->dtls_legacy);
+		keylog_attach(f->dtls_psk);
 	}
 	/* a probe without a CA only looks at TLS: its phones have no identity */
 	bool no_identity = cfg->probe && !cfg->ca_cert && !cfg->mic_ca && !cfg->mic_sha1_ca &&

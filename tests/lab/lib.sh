@@ -291,13 +291,13 @@ lab_scenario() { # FILE
 
 psw_run() {
 	PSW_RC=0
-	"$PSW" run "$T/lab.ini" -o "$T" -q "$@" >"$T/stdout" 2>"$T/stderr" || PSW_RC=$?
+	"$PSW" run "$T/lab.ini" -o "$T" --force -q "$@" >"$T/stdout" 2>"$T/stderr" || PSW_RC=$?
 }
 
 # In the background phoneswarm is not quiet: its stderr says when each event fired
 # (psw_wait_event) and, once an interval, how many phones are up.
 psw_start() {
-	"$PSW" run "$T/lab.ini" -o "$T" "$@" >"$T/stdout" 2>"$T/stderr" &
+	"$PSW" run "$T/lab.ini" -o "$T" --force "$@" >"$T/stdout" 2>"$T/stderr" &
 	PSW_PID=$!
 }
 

@@ -138,7 +138,7 @@ while IFS='|' read -r mode client reason up detail_re log_re extra asa_args; do
 	done
 	t0=$(date +%s%N)
 	rc=0
-	timeout 60 "$PSW" run "$tmp/demo.ini" "${args[@]}" -o "$out" -q >"$out/stdout" 2>"$out/stderr" || rc=$?
+	timeout 60 "$PSW" run "$tmp/demo.ini" "${args[@]}" -o "$out" --force -q >"$out/stdout" 2>"$out/stderr" || rc=$?
 	elapsed_ms=$((($(date +%s%N) - t0) / 1000000))
 	stop_headends
 

@@ -164,7 +164,7 @@ while read -r case failures up dtls_up phase extra; do
 	fi
 	t0=$(date +%s%N)
 	rc=0
-	timeout 60 "$PSW" run "$tmp/demo.ini" "${args[@]}" -o "$out" -q \
+	timeout 60 "$PSW" run "$tmp/demo.ini" "${args[@]}" -o "$out" --force -q \
 		>"$out/stdout" 2>"$out/stderr" || rc=$?
 	elapsed_ms=$((($(date +%s%N) - t0) / 1000000))
 	stop_bad

@@ -23,31 +23,26 @@ psw_setup "$NAME"
 check_csv() {
 	local label=$1 n=$2 base=$3 reason=$4 phase=$5 re=$6 f=$T/failures.csv
 	[ -f "$f" ] || fail "$label" "no $f"
-	expect_eq "$label: header" "t_s,phone,cn,model,phase,reason,detail" "$(head -n 1 "$f")"
+	expect_eq "$label: header" "t_s,utc,phone,cn,model,source,phase,reason,detail" "$(head -n 1 "$f")"
 	expect_eq "$label: lines (one per failure)" "$n" "$(($(wc -l <"$f") - 1))"
 	expect_eq "$label: report.json failures in all" "$n" "$(report '[.failures[]] | add')"
 	local wall
 	wall=$(report '.duration_s')
 	local seen=""
-	while IFS=, read -r t phone cn model ph rs detail; do
+	while IFS=$'\t' read -r t phone cn model ph rs detail; do
 		local want_cn
 		want_cn=CP-8861-SEP$(mac_hex "$base" "$phone")
 		expect_eq "$label: phone $phone cn" "$want_cn" "$cn"
 		expect_eq "$label: phone $phone model" 8861 "$model"
 		expect_eq "$label: phone $phone reason" "$reason" "$rs"
 		expect_eq "$label: phone $phone phase" "$phase" "$ph"
-		if [[ $detail == \"*\" ]]; then # a quoted CSV field (RFC 4180)
-			detail=${detail#\"}
-			detail=${detail%\"}
-			detail=${detail//\"\"/\"}
-		fi
 		[[ $detail =~ $re ]] || fail "$label" "phone $phone: detail '$detail' does not match /$re/"
 		awk -v t="$t" -v w="$wall" 'BEGIN { exit !(t >= 0 && t <= w + 1) }' ||
 			fail "$label" "phone $phone: t_s $t not within the run (0..$wall s)"
 		seen="$seen $phone"
-	done < <(tail -n +2 "$f")
+	done < <(csv_cols "$f" t_s phone cn model phase reason detail)
 	expect_eq "$label: phones" "$(seq -s ' ' 0 $((n - 1)))" "$(echo $seen | tr ' ' '\n' | sort -n | tr '\n' ' ' | sed 's/ $//')"
-	T_FIRST=$(tail -n +2 "$f" | cut -d, -f1 | sort -n | head -n 1)
+	T_FIRST=$(csv_cols "$f" t_s | sort -n | head -n 1)
 }
 
 # ---- 1. certificate hash

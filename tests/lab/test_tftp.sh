@@ -150,7 +150,7 @@ mkdir -p "$T/events"
 	printf '[event.trust]\nat = 1s\naction = trust\nphones = 2-3\nhashes = %s\n' "$LAB_HASH2"
 	printf '[event.reset]\nat = fetch + 2s\naction = reset\n'
 } >"$T/events/lab.ini"
-"$PSW" run "$T/events/lab.ini" -o "$T/events" -q -s phones.count=4 -s phones.mac_base=$EVMAC \
+"$PSW" run "$T/events/lab.ini" -o "$T/events" --force -q -s phones.count=4 -s phones.mac_base=$EVMAC \
 	-s ramp.rate=20 -s run.duration=5s >"$T/events/stdout" 2>&1 ||
 	fail "$NAME (events)" "phoneswarm failed: $(tail -n 3 "$T/events/stdout")"
 expect_eq "$NAME (events): events [name, ok]" '[["fetch",true],["trust",true],["reset",true]]' \

@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include <errno.h>
+#include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,7 +20,10 @@
 #include "engine/phone/failure.h"
 #include "report/failcsv.h"
 
-#define T0 5000000000ull /* the first arrival, clock_us() */
+#define T0US 5000000000ull /* the first arrival, clock_us() */
+/* ... which was 2026-12-05T00:00:00.000Z */
+static const struct failcsv_t0 t0 = {.us = T0US, .epoch_s = 1796428800.0};
+#define T0 (&t0)
 
 static struct failure_rec rec(uint64_t t_us, const char *detail)
 {
@@ -95,21 +99,29 @@ static void free_fields(char **fields, int n)
 static void test_plain_row(void **state)
 {
 	char buf[512];
-	struct failure_rec r = rec(T0 + 12345678, "Hash was not found in the trust list");
+	struct failure_rec r = rec(T0US + 12345678, "Hash was not found in the trust list");
 
 	(void)state;
 	int n = failcsv_row(buf, sizeof(buf), &r, T0);
 	assert_int_equal(n, strlen(buf));
-	assert_string_equal(buf, "12.345,7,CP-8861-SEP02AB00000007,8861,tls,CertHashMismatch,"
-				 "Hash was not found in the trust list\n");
-	r.t_us = T0;
+	assert_string_equal(buf, "12.345,2026-12-05T00:00:12.345Z,7,CP-8861-SEP02AB00000007,8861,,"
+				 "tls,CertHashMismatch,Hash was not found in the trust list\n");
+	r.t_us = T0US;
 	r.phase = FP_RE_CSTP;
 	r.reason = R_TUNNEL_REFUSED;
 	snprintf(r.detail, sizeof(r.detail), "CONNECT /CSCOSSLC/tunnel: HTTP 503");
+	r.src = htonl(0xC6124007); /* 198.18.64.7 */
 	failcsv_row(buf, sizeof(buf), &r, T0);
-	assert_string_equal(buf, "0.000,7,CP-8861-SEP02AB00000007,8861,reconnect-cstp,TunnelRefused,"
+	assert_string_equal(buf, "0.000,2026-12-05T00:00:00.000Z,7,CP-8861-SEP02AB00000007,8861,"
+				 "198.18.64.7,reconnect-cstp,TunnelRefused,"
 				 "CONNECT /CSCOSSLC/tunnel: HTTP 503\n");
-	assert_string_equal(FAILCSV_HEADER, "t_s,phone,cn,model,phase,reason,detail\n");
+	/* when the wall clock of the first arrival is not known, the utc cell is empty */
+	struct failcsv_t0 unknown = {.us = T0US};
+	failcsv_row(buf, sizeof(buf), &r, &unknown);
+	assert_string_equal(buf, "0.000,,7,CP-8861-SEP02AB00000007,8861,198.18.64.7,reconnect-cstp,"
+				 "TunnelRefused,CONNECT /CSCOSSLC/tunnel: HTTP 503\n");
+	assert_string_equal(FAILCSV_HEADER,
+			    "t_s,utc,phone,cn,model,source,phase,reason,detail\n");
 }
 
 static void test_quoting(void **state)
@@ -127,18 +139,18 @@ static void test_quoting(void **state)
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(details) / sizeof(details[0]); i++) {
-		struct failure_rec r = rec(T0 + 1500, details[i]);
-		char *fields[8];
+		struct failure_rec r = rec(T0US + 1500, details[i]);
+		char *fields[10];
 		const char *end;
 
 		assert_true(failcsv_row(buf, sizeof(buf), &r, T0) > 0);
-		int n = csv_parse(buf, fields, 8, &end);
-		if (n != 7)
+		int n = csv_parse(buf, fields, 10, &end);
+		if (n != 9)
 			fail_msg("detail %zu: %d fields in <%s>", i, n, buf);
 		assert_string_equal(end, "");
 		assert_string_equal(fields[0], "0.001");
-		assert_string_equal(fields[2], "CP-8861-SEP02AB00000007");
-		assert_string_equal(fields[6], details[i]);
+		assert_string_equal(fields[3], "CP-8861-SEP02AB00000007");
+		assert_string_equal(fields[8], details[i]);
 		/* quoted exactly when it has to be */
 		assert_int_equal(strchr(buf, '"') != NULL, strpbrk(details[i], ",\"\r\n") != NULL);
 		free_fields(fields, n);
@@ -153,7 +165,7 @@ static void test_worst_case_fits(void **state)
 	(void)state;
 	memset(detail, '"', sizeof(detail) - 1);
 	detail[sizeof(detail) - 1] = 0;
-	r = rec(T0 + 3600000000ull * 24 * 365, detail); /* a year-long soak */
+	r = rec(T0US + 3600000000ull * 24 * 365, detail); /* a year-long soak */
 	int n = failcsv_row(buf, sizeof(buf), &r, T0);
 	assert_true(n > 2 * (int)(FAILURE_DETAIL - 1));
 	assert_int_equal(failcsv_row(buf, 40, &r, T0), -ENOSPC);
@@ -164,8 +176,8 @@ static void test_write_stream(void **state)
 	char *text = NULL;
 	size_t len = 0;
 	FILE *f = open_memstream(&text, &len);
-	struct failure_rec rs[3] = {rec(T0 + 1000000, "a"), rec(T0 + 2000000, "b,c"),
-				    rec(T0 + 3000000, "d")};
+	struct failure_rec rs[3] = {rec(T0US + 1000000, "a"), rec(T0US + 2000000, "b,c"),
+				    rec(T0US + 3000000, "d")};
 
 	(void)state;
 	assert_non_null(f);
@@ -174,9 +186,12 @@ static void test_write_stream(void **state)
 	assert_int_equal(failcsv_write(f, rs, 0, T0), 0);
 	/* flushed: the text is there before the stream is closed */
 	assert_string_equal(text, FAILCSV_HEADER
-			    "1.000,7,CP-8861-SEP02AB00000007,8861,tls,CertHashMismatch,a\n"
-			    "2.000,7,CP-8861-SEP02AB00000007,8861,tls,CertHashMismatch,\"b,c\"\n"
-			    "3.000,7,CP-8861-SEP02AB00000007,8861,tls,CertHashMismatch,d\n");
+			    "1.000,2026-12-05T00:00:01.000Z,7,CP-8861-SEP02AB00000007,8861,,tls,"
+			    "CertHashMismatch,a\n"
+			    "2.000,2026-12-05T00:00:02.000Z,7,CP-8861-SEP02AB00000007,8861,,tls,"
+			    "CertHashMismatch,\"b,c\"\n"
+			    "3.000,2026-12-05T00:00:03.000Z,7,CP-8861-SEP02AB00000007,8861,,tls,"
+			    "CertHashMismatch,d\n");
 	fclose(f);
 	free(text);
 

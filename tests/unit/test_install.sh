@@ -42,7 +42,8 @@ echo "installed (DESTDIR=$dest, PREFIX=$prefix):"
 missing=""
 want="bin/phoneswarm libexec/phoneswarm/lab share/man/man1/phoneswarm.1
 share/man/man5/phoneswarm-scenario.5 share/doc/phoneswarm/README.md share/doc/phoneswarm/LICENSE
-share/phoneswarm/k8s-shards.yaml share/phoneswarm/scenarios/README.md"
+share/phoneswarm/k8s-shards.yaml share/phoneswarm/grafana-soak.json
+share/phoneswarm/scenarios/README.md share/doc/phoneswarm/docs/report.schema.json"
 for f in scenarios/*.ini; do want="$want share/phoneswarm/$f"; done
 for f in docs/*.md; do want="$want share/doc/phoneswarm/$f"; done
 for f in $want; do

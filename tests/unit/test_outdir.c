@@ -60,13 +60,38 @@ static void test_parents(void **state)
 	char err[512] = "";
 
 	(void)state;
-	assert_int_equal(outdir_prepare(at("a/b/c"), err, sizeof(err)), 0);
+	assert_int_equal(outdir_prepare(at("a/b/c"), false, err, sizeof(err)), 0);
 	assert_true(is_dir(at("a/b/c")));
 	assert_int_equal(entries(at("a/b/c")), 0);
-	/* again, it exists: fine; a trailing slash and doubled slashes too */
-	assert_int_equal(outdir_prepare(at("a/b/c"), err, sizeof(err)), 0);
-	assert_int_equal(outdir_prepare(at("a//b/d/"), err, sizeof(err)), 0);
+	/* again, it exists (and is empty): fine; a trailing slash and doubled slashes too */
+	assert_int_equal(outdir_prepare(at("a/b/c"), false, err, sizeof(err)), 0);
+	assert_int_equal(outdir_prepare(at("a//b/d/"), false, err, sizeof(err)), 0);
 	assert_true(is_dir(at("a/b/d")));
+}
+
+/* A directory holding anything is refused, runs never mix; --force writes over it. */
+static void test_not_empty(void **state)
+{
+	char err[512] = "", want[512];
+	FILE *f;
+
+	(void)state;
+	assert_int_equal(outdir_prepare(at("used"), false, err, sizeof(err)), 0);
+	f = fopen(at("used/report.json"), "w");
+	assert_non_null(f);
+	fclose(f);
+	assert_int_equal(outdir_prepare(at("used"), false, err, sizeof(err)), -EEXIST);
+	snprintf(want, sizeof(want),
+		 "-o %s: not empty: this run's outputs would mix with what is there; give a new "
+		 "or empty directory, or --force to write over it",
+		 at("used"));
+	assert_string_equal(err, want);
+	assert_int_equal(outdir_prepare(at("used"), true, err, sizeof(err)), 0);
+	assert_int_equal(entries(at("used")), 1); /* the probe gone, the file kept */
+	/* a hidden file counts too */
+	assert_int_equal(outdir_prepare(at("hidden"), false, err, sizeof(err)), 0);
+	assert_int_equal(mkdir(at("hidden/.x"), 0755), 0);
+	assert_int_equal(outdir_prepare(at("hidden"), false, err, sizeof(err)), -EEXIST);
 }
 
 static void test_not_a_directory(void **state)
@@ -77,16 +102,16 @@ static void test_not_a_directory(void **state)
 	(void)state;
 	assert_non_null(f);
 	fclose(f);
-	assert_int_equal(outdir_prepare(at("file"), err, sizeof(err)), -ENOTDIR);
+	assert_int_equal(outdir_prepare(at("file"), false, err, sizeof(err)), -ENOTDIR);
 	snprintf(want, sizeof(want), "-o %s: cannot create %s: Not a directory", at("file"),
 		 at("file"));
 	assert_string_equal(err, want);
 	/* below it: the component that is in the way is named */
-	assert_int_equal(outdir_prepare(at("file/x/y"), err, sizeof(err)), -ENOTDIR);
+	assert_int_equal(outdir_prepare(at("file/x/y"), false, err, sizeof(err)), -ENOTDIR);
 	snprintf(want, sizeof(want), "-o %s: cannot create %s: Not a directory", at("file/x/y"),
 		 at("file"));
 	assert_string_equal(err, want);
-	assert_int_equal(outdir_prepare("", err, sizeof(err)), -ENOENT);
+	assert_int_equal(outdir_prepare("", false, err, sizeof(err)), -ENOENT);
 }
 
 /*
@@ -101,14 +126,14 @@ static const char *read_only_checks(const char *dir)
 
 	if (mkdir(dir, 0555))
 		return "cannot make the directory";
-	r = outdir_prepare(dir, err, sizeof(err));
+	r = outdir_prepare(dir, false, err, sizeof(err));
 	if (r != -EACCES || !strstr(err, "cannot write in it: Permission denied")) {
 		snprintf(why, sizeof(why), "%s: want -EACCES, cannot write in it; got %d, \"%s\"", dir,
 			 r, err);
 		return why;
 	}
 	snprintf(sub, sizeof(sub), "%s/sub", dir);
-	r = outdir_prepare(sub, err, sizeof(err));
+	r = outdir_prepare(sub, false, err, sizeof(err));
 	if (r != -EACCES || !strstr(err, "cannot create")) {
 		snprintf(why, sizeof(why), "%s: want -EACCES, cannot create; got %d, \"%s\"", sub, r,
 			 err);
@@ -184,6 +209,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_parents),
 	    cmocka_unit_test(test_not_a_directory),
+	    cmocka_unit_test(test_not_empty),
 	    cmocka_unit_test(test_read_only),
 	};
 

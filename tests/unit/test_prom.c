@@ -8,10 +8,13 @@
  * are quoted with only \\, \" and \n escaped; values are floats, NaN or
  * +-Inf; each family has one HELP and one TYPE, before its samples, and its
  * lines form one group; a sample belongs to the family its name says
- * (summaries: NAME{quantile=...}, NAME_sum, NAME_count); counters end in
- * _total and are not negative; no series twice. Then the values: each
- * counter of struct stats, given a value of its own, must come out as the
- * sample that names it, and the summaries must be the histograms'.
+ * (summaries: NAME{quantile=...}, NAME_sum, NAME_count; histograms:
+ * NAME_bucket{le=...}, cumulative, the +Inf one equal to NAME_count);
+ * counters end in _total and are not negative; no series twice. Then the
+ * values: each counter of struct stats, given a value of its own, must come
+ * out as the sample that names it, and the latency histograms' buckets and
+ * sums must be the HdrHistograms'. Last, Prometheus' own linter (promtool
+ * check metrics, from Debian's prometheus package) reads a scrape.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -25,6 +28,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "engine/reason.h"
 #include "engine/stats/hist.h"
@@ -38,6 +42,7 @@
 struct fam {
 	char name[128], type[16];
 	bool help, closed;
+	double inf; /* a histogram: its le="+Inf" bucket */
 };
 
 struct sample {
@@ -101,24 +106,36 @@ static bool value_ok(const char *s, double *v)
 		return -1;                                                                         \
 	} while (0)
 
-/* The family a sample name belongs to, given the families declared so far. */
-static struct fam *owner(struct expo *e, const char *name, bool *is_quantile_ok)
+/*
+ * The family a sample name belongs to, given the families declared so far;
+ * *is_quantile_ok when it is a summary's main series, *is_bucket when a
+ * histogram's _bucket.
+ */
+static struct fam *owner(struct expo *e, const char *name, bool *is_quantile_ok, bool *is_bucket)
 {
+	static const char *const suffixes[] = {"_sum", "_count", "_bucket"};
 	struct fam *f = find_fam(e, name);
 	char base[128];
 	size_t n = strlen(name);
 
 	*is_quantile_ok = f && !strcmp(f->type, "summary");
+	*is_bucket = false;
 	if (f)
-		return f;
-	for (const char *suf = "_sum"; suf; suf = !strcmp(suf, "_sum") ? "_count" : NULL) {
-		size_t k = strlen(suf);
+		return !strcmp(f->type, "histogram") ? NULL : f; /* a histogram has no bare series */
+	for (size_t s = 0; s < sizeof(suffixes) / sizeof(suffixes[0]); s++) {
+		size_t k = strlen(suffixes[s]);
 
-		if (n > k && !strcmp(name + n - k, suf) && n - k < sizeof(base)) {
+		if (n > k && !strcmp(name + n - k, suffixes[s]) && n - k < sizeof(base)) {
 			memcpy(base, name, n - k);
 			base[n - k] = 0;
 			f = find_fam(e, base);
-			if (f && (!strcmp(f->type, "summary") || !strcmp(f->type, "histogram")))
+			if (!f)
+				continue;
+			if (s == 2) { /* _bucket: histograms only */
+				*is_bucket = true;
+				return !strcmp(f->type, "histogram") ? f : NULL;
+			}
+			if (!strcmp(f->type, "summary") || !strcmp(f->type, "histogram"))
 				return f;
 		}
 	}
@@ -130,7 +147,7 @@ static int parse_sample(struct expo *e, char *line, struct fam **cur)
 	char *p = line, *sp;
 	struct sample *s;
 	size_t nl = strcspn(p, "{ ");
-	bool q_ok, has_quantile = false;
+	bool q_ok, has_quantile = false, is_bucket, has_le = false;
 
 	if (e->n == MAX_SAMPLES)
 		BAD("too many samples");
@@ -149,6 +166,8 @@ static int parse_sample(struct expo *e, char *line, struct fam **cur)
 				BAD("bad label name in <%s>", line);
 			if (ln == 8 && !strncmp(p, "quantile", 8))
 				has_quantile = true;
+			if (ln == 2 && !strncmp(p, "le", 2))
+				has_le = true;
 			p += ln;
 			if (p[0] != '=' || p[1] != '"')
 				BAD("label value not quoted in <%s>", line);
@@ -189,9 +208,24 @@ static int parse_sample(struct expo *e, char *line, struct fam **cur)
 	if (!value_ok(p, &s->v))
 		BAD("bad value <%s> of %s", p, s->series);
 
-	struct fam *f = owner(e, s->name, &q_ok);
+	struct fam *f = owner(e, s->name, &q_ok, &is_bucket);
 	if (!f)
 		BAD("sample %s of no declared family", s->series);
+	if (is_bucket != has_le)
+		BAD("le label %s a histogram's _bucket: %s", has_le ? "outside" : "missing in",
+		    s->series);
+	if (is_bucket) {
+		/* cumulative: never less than the bucket before it of the same family */
+		const struct sample *prev = e->n ? &e->s[e->n - 1] : NULL;
+
+		if (prev && !strcmp(prev->name, s->name) && s->v < prev->v)
+			BAD("bucket %s is below the one before it", s->series);
+		if (strstr(s->series, "le=\"+Inf\""))
+			f->inf = s->v;
+	} else if (!strcmp(f->type, "histogram") && strlen(s->name) > 6 &&
+		   !strcmp(s->name + strlen(s->name) - 6, "_count") && f->inf != s->v) {
+		BAD("%s is %g, its +Inf bucket %g", s->series, s->v, f->inf);
+	}
 	if (!f->help)
 		BAD("family %s has samples but no HELP", f->name);
 	if (f->closed || (*cur && *cur != f))
@@ -326,10 +360,18 @@ static void test_reader_refuses(void **state)
 	    "# HELP x h\n# TYPE x gauge\nx{quantile=\"0.5\"} 1\n",     /* quantile in a gauge */
 	    "# HELP x h\n# TYPE x gauge\n\nx 1\n",                     /* empty line */
 	    "# HELP x h\n# TYPE x gauge\nx_sum 1\n",                   /* _sum of a gauge */
+	    "# HELP x h\n# TYPE x histogram\nx 1\n",                   /* bare histogram */
+	    "# HELP x h\n# TYPE x summary\nx_bucket{le=\"1\"} 1\n",     /* bucket of a summary */
+	    "# HELP x h\n# TYPE x histogram\nx_bucket 1\n",            /* bucket without le */
+	    "# HELP x h\n# TYPE x histogram\nx_bucket{le=\"1\"} 2\nx_bucket{le=\"+Inf\"} 1\n"
+	    "x_count 1\n", /* not cumulative */
+	    "# HELP x h\n# TYPE x histogram\nx_bucket{le=\"+Inf\"} 2\nx_count 3\n", /* +Inf != count */
 	};
 	static const char *const good[] = {
 	    "# HELP x h\n# TYPE x summary\nx{quantile=\"0.5\"} NaN\nx_sum 0\nx_count 0\n",
 	    "# HELP x_total h\n# TYPE x_total counter\nx_total{r=\"a\\\"b\"} 3 1700000000000\n",
+	    "# HELP x h\n# TYPE x histogram\nx_bucket{le=\"0.1\"} 1\nx_bucket{le=\"+Inf\"} 2\n"
+	    "x_sum 0.3\nx_count 2\n",
 	};
 	struct expo *e = malloc(sizeof(*e));
 	char buf[512];
@@ -373,15 +415,19 @@ static void test_empty_run(void **state)
 		assert_true(val(e, series) == 0);
 	}
 	assert_null(strstr(text, "reason=\"None\""));
-	/* and every metric's summary, empty */
+	/* and every metric's histogram, empty */
 	for (int m = 0; m < M__COUNT; m++) {
-		snprintf(series, sizeof(series), "phoneswarm_%s_seconds{quantile=\"0.999\"}",
+		snprintf(series, sizeof(series), "phoneswarm_%s_seconds_bucket{le=\"0.001\"}",
 			 metric_name((enum metric)m));
-		assert_true(isnan(val(e, series)));
+		assert_true(val(e, series) == 0);
+		snprintf(series, sizeof(series), "phoneswarm_%s_seconds_bucket{le=\"+Inf\"}",
+			 metric_name((enum metric)m));
+		assert_true(val(e, series) == 0);
 		snprintf(series, sizeof(series), "phoneswarm_%s_seconds_count",
 			 metric_name((enum metric)m));
 		assert_true(val(e, series) == 0);
 	}
+	assert_true(val(e, "phoneswarm_build_info{version=\"\",build=\"\"}") == 1);
 	free(text);
 	free(e);
 }
@@ -397,7 +443,8 @@ static void test_values(void **state)
 	struct hist *h[M__COUNT];
 	struct prom_input in = {.st = &st, .phones_configured = 5000, .elapsed_s = 12.5,
 				.peak_up = 4321, .cpu_s = 3.25, .rss_bytes = 123456789,
-				.failure_records_lost = 17};
+				.failure_records_lost = 17, .open_fds = 2345, .max_fds = 65536,
+				.version = "0.1.0", .build = "v0.1.0-3-g\"x\"\\y"};
 	struct expo *e = malloc(sizeof(*e));
 	uint64_t *f = (uint64_t *)&st;
 	char series[160];
@@ -509,25 +556,47 @@ static void test_values(void **state)
 	assert_true(val(e, "phoneswarm_run_elapsed_seconds") == 12.5);
 	assert_true(val(e, "process_cpu_seconds_total") == 3.25);
 	assert_true(val(e, "process_resident_memory_bytes") == 123456789);
+	assert_true(val(e, "process_open_fds") == 2345);
+	assert_true(val(e, "process_max_fds") == 65536);
+	/* the build's text is a label value: its quote and backslash escaped */
+	assert_true(val(e, "phoneswarm_build_info{version=\"0.1.0\",build=\"v0.1.0-3-g\\\"x\\\"\\\\y\"}") ==
+		    1);
 
-	/* summaries: the histograms' percentiles, sums and counts, in seconds */
-	static const char *const qs[] = {"0.5", "0.9", "0.99", "0.999"};
-	static const double pct[] = {50, 90, 99, 99.9};
+	/*
+	 * Histograms: metric m holds k x (m + 1) us for k = 1..1000. A bucket
+	 * of bound B must hold every value at most B x (1 - 1/1024) and none
+	 * above B (HdrHistogram's slots are never wider than 1/1024 of their
+	 * values); below 2,048 us every value has a slot of its own: exact.
+	 */
+	static const char *const les[] = {"0.0001", "0.00025", "0.0005", "0.001", "0.0025",
+					  "0.005",  "0.01",    "0.025",	 "0.05",  "0.1"};
 	for (int m = 0; m < M__COUNT; m++) {
 		const char *n = metric_name((enum metric)m);
 
-		for (int q = 0; q < 4; q++) {
-			snprintf(series, sizeof(series), "phoneswarm_%s_seconds{quantile=\"%s\"}", n,
-				 qs[q]);
+		for (size_t b = 0; b < sizeof(les) / sizeof(les[0]); b++) {
+			double bound_us = strtod(les[b], NULL) * 1e6;
+			uint64_t at_most = 0, below = 0;
+
+			for (uint64_t k = 1; k <= 1000; k++) {
+				double v = (double)(k * (uint64_t)(m + 1));
+
+				at_most += v <= bound_us;
+				below += v <= bound_us * (1 - 1.0 / 1024);
+			}
+			snprintf(series, sizeof(series), "phoneswarm_%s_seconds_bucket{le=\"%s\"}", n,
+				 les[b]);
 			double got = val(e, series);
 			if (m == M_PING_RTT) {
-				assert_true(isnan(got));
+				assert_true(got == 0);
 				continue;
 			}
-			double want = (double)hist_percentile(h[m], pct[q]) / 1e6;
-			if (fabs(got - want) > 1e-9)
-				fail_msg("%s: want %.6f, got %.6f", series, want, got);
+			if (got > (double)at_most || got < (double)below ||
+			    (bound_us < 2048 && got != (double)at_most))
+				fail_msg("%s: %.0f, want %llu..%llu", series, got,
+					 (unsigned long long)below, (unsigned long long)at_most);
 		}
+		snprintf(series, sizeof(series), "phoneswarm_%s_seconds_bucket{le=\"+Inf\"}", n);
+		assert_true(val(e, series) == (m == M_PING_RTT ? 0 : 1000));
 		/* 500.5 us mean of 1..1000, times (m + 1), over 1000 values */
 		snprintf(series, sizeof(series), "phoneswarm_%s_seconds_sum", n);
 		double want_sum = m == M_PING_RTT ? 0 : 500.5 * (m + 1) * 1000 / 1e6;
@@ -537,17 +606,62 @@ static void test_values(void **state)
 		assert_true(val(e, series) == (m == M_PING_RTT ? 0 : 1000));
 	}
 	/*
-	 * p50 of time_to_tunnel, by hand: the 500th value is 500 x 6 = 3000 us, in
-	 * the slot [3000, 3001] (slots are 2 us wide from 2048 to 4095), whose
-	 * highest value HdrHistogram reports.
+	 * time_to_tunnel (x 6), le 0.0025 by hand: 6 k <= 2500 for k <= 416 (2496 us,
+	 * in the slot [2496, 2497], 2 us wide from 2048 to 4095): 416 values.
 	 */
-	assert_true(fabs(val(e, "phoneswarm_time_to_tunnel_seconds{quantile=\"0.5\"}") -
-			 0.003001) < 1e-9);
+	assert_true(val(e, "phoneswarm_time_to_tunnel_seconds_bucket{le=\"0.0025\"}") == 416);
 
 	for (int m = 0; m < M__COUNT; m++)
 		hist_free(h[m]);
 	free(text);
 	free(e);
+}
+
+/*
+ * Prometheus' own linter on a scrape of a run with something in it: its
+ * text format parser and its naming rules (promtool check metrics, exit 0
+ * and nothing said). Skipped where promtool is not installed.
+ */
+static void test_promtool(void **state)
+{
+	struct stats st;
+	struct hist *h = hist_new();
+	struct prom_input in = {.st = &st, .phones_configured = 10, .version = "0.1.0",
+				.build = "test", .open_fds = 30, .max_fds = 1024};
+	char cmd[] = "promtool check metrics 2>&1", said[4096] = "";
+	FILE *p;
+	size_t n;
+	int rc;
+
+	(void)state;
+	if (system("command -v promtool >/dev/null 2>&1")) {
+		hist_free(h);
+		skip();
+	}
+	memset(&st, 0, sizeof(st));
+	st.attempted = st.tunnels_up = 10;
+	st.failures[R_LOCAL_RESOURCE] = 1;
+	for (uint64_t v = 1000; v < 900000; v += 997)
+		hist_record(h, v);
+	in.lat[M_TIME_TO_TUNNEL] = h;
+	char *text = render(&in);
+	char path[] = "/tmp/test_prom.XXXXXX";
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	close(fd);
+	char full[128];
+	snprintf(full, sizeof(full), "%s <%s", cmd, path);
+	p = popen(full, "r");
+	assert_non_null(p);
+	n = fread(said, 1, sizeof(said) - 1, p);
+	said[n] = 0;
+	rc = pclose(p);
+	unlink(path);
+	if (rc != 0 || n)
+		fail_msg("promtool check metrics (exit %d):\n%s", rc, said);
+	free(text);
+	hist_free(h);
 }
 
 static void test_stream_error(void **state)
@@ -570,6 +684,7 @@ int main(void)
 	    cmocka_unit_test(test_reader_refuses),
 	    cmocka_unit_test(test_empty_run),
 	    cmocka_unit_test(test_values),
+	    cmocka_unit_test(test_promtool),
 	    cmocka_unit_test(test_stream_error),
 	};
 

@@ -31,6 +31,7 @@
 struct tiny {
 	struct swarm_config cfg;
 	struct run_result r;
+	struct run_origin origin;
 	struct hist *lat[M__COUNT];
 	struct run_event ev;
 	struct expect_result ex;
@@ -111,6 +112,31 @@ static void tiny_make(struct tiny *t)
 	for (uint64_t v = 100; v <= 400; v += 100)
 		hist_record(t->lat[M_TIME_TO_TUNNEL], v);
 	t->r.scenario = "tiny.ini";
+	/* where it came from: the scenario as taken, a -s, the machine */
+	static const struct run_setting settings[] = {
+	    {"headend", "url", "https://vpn.example.test/", "tiny.ini:2"},
+	    {"phones", "count", "10", "-s"},
+	    {"dtls", "mode", "legacy", "tiny.ini:6"},
+	    {"dtls", "retry", "60s", "default"},
+	    {"event.rotate", "at", "1s", "tiny.ini:8"},
+	    {"event.rotate", "action", "reset", "tiny.ini:9"},
+	    {"expect", NULL, "tunnels_up >= 90%", "tiny.ini:11"},
+	};
+	static const char *const overrides[] = {"phones.count=10"};
+	t->origin = (struct run_origin){
+	    .version = "0.1.0",
+	    .build = "v0.1.0-7-g0123abc",
+	    .run_id = "0b7d2f6e-1c4a-4e8b-9f3d-5a6b7c8d9e0f",
+	    .host = "loadgen1",
+	    .kernel = "6.1.0-28-amd64",
+	    .cpus = 2,
+	    .settings = settings,
+	    .n_settings = sizeof(settings) / sizeof(settings[0]),
+	    .overrides = overrides,
+	    .n_overrides = 1,
+	};
+	t->r.origin = &t->origin;
+	t->r.started_at = 1796428800.5; /* 2026-12-05T00:00:00.500Z */
 	t->r.cfg = &t->cfg;
 	t->r.peak_concurrent = 7;
 	t->r.wall_s = 2.5;
@@ -174,7 +200,39 @@ static void same_text(const char *got, const char *want)
 
 static const char want_json[] =
 	"{\n"
+	"  \"schema_version\": 2,\n"
 	"  \"tool\": \"phoneswarm\",\n"
+	"  \"version\": \"0.1.0\",\n"
+	"  \"build\": \"v0.1.0-7-g0123abc\",\n"
+	"  \"run_id\": \"0b7d2f6e-1c4a-4e8b-9f3d-5a6b7c8d9e0f\",\n"
+	"  \"started_at\": \"2026-12-05T00:00:00.500Z\",\n"
+	"  \"host\": {\n"
+	"    \"name\": \"loadgen1\",\n"
+	"    \"kernel\": \"6.1.0-28-amd64\",\n"
+	"    \"cpus\": 2\n"
+	"  },\n"
+	"  \"configuration\": {\n"
+	"    \"headend\": {\n"
+	"      \"url\": \"https://vpn.example.test/\"\n"
+	"    },\n"
+	"    \"phones\": {\n"
+	"      \"count\": \"10\"\n"
+	"    },\n"
+	"    \"dtls\": {\n"
+	"      \"mode\": \"legacy\",\n"
+	"      \"retry\": \"60s\"\n"
+	"    },\n"
+	"    \"event.rotate\": {\n"
+	"      \"at\": \"1s\",\n"
+	"      \"action\": \"reset\"\n"
+	"    },\n"
+	"    \"expect\": [\n"
+	"      \"tunnels_up >= 90%\"\n"
+	"    ]\n"
+	"  },\n"
+	"  \"overrides\": [\n"
+	"    \"phones.count=10\"\n"
+	"  ],\n"
 	"  \"scenario\": \"tiny.ini\",\n"
 	"  \"headend\": \"https://vpn.example.test/\",\n"
 	"  \"dtls_mode\": \"legacy\",\n"
@@ -182,6 +240,8 @@ static const char want_json[] =
 	"  \"duration_s\": 2.5,\n"
 	"  \"completed\": true,\n"
 	"  \"stopped_early\": null,\n"
+	"  \"valid_measurement\": true,\n"
+	"  \"invalid_because\": null,\n"
 	"  \"phones\": {\n"
 	"    \"configured\": 10,\n"
 	"    \"attempted\": 10,\n"
@@ -387,6 +447,7 @@ static void test_series_row(void **state)
 	struct series_row row = {
 		.t_s = 2,
 		.interval_s = 0.5,
+		.utc_s = 1796428802.5, /* the run started at 2026-12-05T00:00:00.500Z */
 		.now = &t.r.st,
 		.prev = &prev,
 		.lat = (const struct hist *const *)t.lat,
@@ -397,8 +458,8 @@ static void test_series_row(void **state)
 	assert_int_equal(series_write(f, &row), 0);
 	fclose(f);
 	n = (size_t)snprintf(want, sizeof(want),
-			     /* t_s, interval_s, arrived, up, dtls, failed */
-			     "2.000,0.500,10,7,6,1,"
+			     /* t_s, interval_s, utc, arrived, up, dtls, failed */
+			     "2.000,0.500,2026-12-05T00:00:02.500Z,10,7,6,1,"
 			     /* arrivals, tunnels_up, failures, drops, reconnects */
 			     "6,6,2,3,11,"
 			     /* ttt_count, p50, p90, p99, max */
@@ -416,12 +477,50 @@ static void test_series_row(void **state)
 	tiny_free(&t);
 }
 
+/*
+ * Phones that failed for this machine's own shortage: report.json says the
+ * run did not measure the headend, and why; so does the summary.
+ */
+static void test_invalid_measurement(void **state)
+{
+	struct tiny t;
+	char dir[] = "/tmp/test_report.XXXXXX", path[64], *got, *text = NULL;
+	size_t len = 0;
+	FILE *f;
+	static const char why[] =
+	    "5 failures were of this machine, not the headend (Internal 2, LocalResource 3): the "
+	    "figures are not the headend's; see failures.csv, and phoneswarm check";
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/report.json", dir);
+	tiny_make(&t);
+	t.r.st.failures[R_LOCAL_RESOURCE] = 3;
+	t.r.st.failures[R_INTERNAL] = 2;
+	assert_int_equal(report_write_json(&t.r, path), 0);
+	got = slurp(path);
+	assert_non_null(strstr(got, "  \"valid_measurement\": false,\n"));
+	assert_non_null(strstr(got, why));
+	free(got);
+	unlink(path);
+	rmdir(dir);
+	f = open_memstream(&text, &len);
+	assert_non_null(f);
+	report_print_summary(&t.r, "out", f);
+	fclose(f);
+	assert_non_null(strstr(text, "\n  INVALID    as a measurement of the headend: "));
+	assert_non_null(strstr(text, why));
+	free(text);
+	tiny_free(&t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_report_json),
 	    cmocka_unit_test(test_summary),
 	    cmocka_unit_test(test_series_row),
+	    cmocka_unit_test(test_invalid_measurement),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -23,6 +23,7 @@
 
 #include "loadgen/event.h"
 #include "loadgen/scenario.h"
+#include "loadgen/scenario_keys.h"
 
 #define HASH_B64   "AAECAwQFBgcICQoLDA0ODxAREhM="
 #define HASH_COLON "00:01:02:03:04:05:06:07:08:09:0A:0B:0C:0D:0E:0F:10:11:12:13"
@@ -41,8 +42,8 @@ struct fixture {
 	char cnf[64];
 	char ini[64];
 	struct swarm_config cfg;
-	char err[512];
-	char want[1024];
+	char err[SCENARIO_ERRORS_MAX];
+	char want[SCENARIO_ERRORS_MAX];
 };
 
 static void make_temp(char *path, size_t len, const char *text)
@@ -142,6 +143,9 @@ __attribute__((format(printf, 2, 3))) static void write_ini(struct fixture *fx, 
 		unlink(fx->ini);
 	make_temp(fx->ini, sizeof(fx->ini), text);
 }
+
+/* [phones] with what a scenario needs there (%1$s is ca_cert, %2$s ca_key). */
+#define PHONES "[phones]\ncount = 1\nca_cert = %1$s\nca_key = %2$s\n"
 
 /* A scenario with every required key, lines 1 to 9. */
 #define MINIMAL                                                                                    \
@@ -483,7 +487,7 @@ static void test_timeline(void **state)
 		write_ini(fx, tmpl, fx->ca_cert, fx->ca_key);
 		memset(tl, 0, sizeof(*tl));
 		config_free(&fx->cfg);
-		assert_int_equal(scenario_load_run(fx->ini, NULL, 0, &fx->cfg, tl, fx->err,
+		assert_int_equal(scenario_load_run(fx->ini, NULL, 0, &fx->cfg, tl, NULL, fx->err,
 						   sizeof(fx->err)), -1);
 		snprintf(want, sizeof(want), "%s:%s", fx->ini, bad[i].want);
 		if (strcmp(fx->err, want))
@@ -500,7 +504,7 @@ static void test_timeline(void **state)
 	memset(tl, 0, sizeof(*tl));
 	config_free(&fx->cfg);
 	const char *ov[] = {"event.rotate.at=reset-all + 2m"};
-	if (scenario_load_run(fx->ini, ov, 1, &fx->cfg, tl, fx->err, sizeof(fx->err)))
+	if (scenario_load_run(fx->ini, ov, 1, &fx->cfg, tl, NULL, fx->err, sizeof(fx->err)))
 		fail_msg("%s", fx->err);
 	assert_int_equal(tl->n_ev, 3);
 	assert_string_equal(tl->ev[1].name, "reset-all");
@@ -589,11 +593,19 @@ static void test_bad_value_count(void **state)
 {
 	struct fixture *fx = *state;
 
-	write_ini(fx, "[headend]\nurl = https://vpn.lab.test/\ncert_hashes = " HASH_B64
-		      "\n[phones]\ncount = 12x\n");
+	write_ini(fx,
+		  "[headend]\nurl = https://vpn.lab.test/\ncert_hashes = " HASH_B64
+		  "\n[phones]\ncount = 12x\nca_cert = %1$s\nca_key = %2$s\n[headend]\n"
+		  "dns = 198.18.0.53\n",
+		  fx->ca_cert, fx->ca_key);
 	expect_error(fx, NULL, 0, "%s:5: phones.count: \"12x\" is not a whole number", fx->ini);
+	/* a value refused is not also missing; what else is missing is said too */
 	write_ini(fx, "[phones]\ncount = 1000001\n");
-	expect_error(fx, NULL, 0, "%s:2: phones.count: 1000001 is out of range (1..1000000)",
+	expect_error(fx, NULL, 0,
+		     "%1$s:2: phones.count: 1000001 is out of range (1..1000000)\n"
+		     "%1$s: headend.cert_hashes: required key missing (or give headend.cnf)\n"
+		     "%1$s: headend.url: required key missing (or give headend.cnf)\n"
+		     "%1$s: phones.ca_cert: required key missing (phones.auth is certificate)",
 		     fx->ini);
 }
 
@@ -609,13 +621,15 @@ static void test_bad_url_and_hashes(void **state)
 	const char *ov[1];
 
 	for (size_t i = 0; i < sizeof(urls) / sizeof(urls[0]); i++) {
-		write_ini(fx, "[headend]\nurl = %s\n", urls[i]);
+		write_ini(fx, "[headend]\nurl = %3$s\ncert_hashes = " HASH_B64 "\n" PHONES,
+			  fx->ca_cert, fx->ca_key, urls[i]);
 		expect_error(fx, NULL, 0,
 			     "%s:2: headend.url: \"%s\" is not an https:// URL "
 			     "with a host",
 			     fx->ini, urls[i]);
 	}
-	write_ini(fx, "[headend]\nurl = https://[::1]/\n");
+	write_ini(fx, "[headend]\nurl = https://[::1]/\ncert_hashes = " HASH_B64 "\n" PHONES,
+		  fx->ca_cert, fx->ca_key);
 	expect_error(fx, NULL, 0,
 		     "%s:2: headend.url: \"https://[::1]/\": an IPv6 address cannot be the host "
 		     "(give a name or an IPv4 address)",
@@ -625,12 +639,15 @@ static void test_bad_url_and_hashes(void **state)
 	expect_error(fx, ov, 1,
 		     "-s headend.url=https://1.2.3.4:443?x: headend.url: \"https://1.2.3.4:443?x\" "
 		     "is not an https:// URL with a host");
-	write_ini(fx, "[headend]\n\ncert_hashes = abc\n");
+	write_ini(fx, "[headend]\n\ncert_hashes = abc\nurl = https://198.18.0.1/\n" PHONES,
+		  fx->ca_cert, fx->ca_key);
 	expect_error(fx, NULL, 0,
 		     "%s:3: headend.cert_hashes: \"abc\" is not a list of 1 to "
 		     "10 SHA-1 hashes (Base64, 28 characters, or hex, 40 digits)",
 		     fx->ini);
-	write_ini(fx, "[headend]\ncert_hashes = @/nonexistent/h.b64\n");
+	write_ini(
+	    fx, "[headend]\ncert_hashes = @/nonexistent/h.b64\nurl = https://198.18.0.1/\n" PHONES,
+	    fx->ca_cert, fx->ca_key);
 	expect_error(fx, NULL, 0,
 		     "%s:2: headend.cert_hashes: /nonexistent/h.b64: No such "
 		     "file or directory",
@@ -641,13 +658,14 @@ static void test_unreadable_ca(void **state)
 {
 	struct fixture *fx = *state;
 
-	write_ini(fx, "[phones]\nca_cert = /nonexistent/ca.pem\n");
+	write_ini(fx, MINIMAL "[phones]\nmic_ca = /nonexistent/ca.pem\nmic_ca_key = %2$s\n",
+		  fx->ca_cert, fx->ca_key);
 	expect_error(fx, NULL, 0,
-		     "%s:2: phones.ca_cert: /nonexistent/ca.pem: No such file "
+		     "%s:11: phones.mic_ca: /nonexistent/ca.pem: No such file "
 		     "or directory",
 		     fx->ini);
-	write_ini(fx, "[phones]\nca_key = /tmp\n");
-	expect_error(fx, NULL, 0, "%s:2: phones.ca_key: /tmp: Is a directory", fx->ini);
+	write_ini(fx, MINIMAL, fx->ca_cert, "/tmp");
+	expect_error(fx, NULL, 0, "%s:8: phones.ca_key: /tmp: Is a directory", fx->ini);
 }
 
 static void test_key_twice(void **state)
@@ -663,13 +681,12 @@ static void test_missing_required(void **state)
 	struct fixture *fx = *state;
 
 	write_ini(fx,
-		  "[headend]\nurl = https://vpn.lab.test/\ncert_hashes = " HASH_B64
+		  "[headend]\nurl = https://198.18.0.1/\ncert_hashes = " HASH_B64
 		  "\n[phones]\nca_cert = %1$s\nca_key = %2$s\n",
 		  fx->ca_cert, fx->ca_key);
 	expect_error(fx, NULL, 0, "%s: phones.count: required key missing", fx->ini);
 
-	write_ini(fx, "[phones]\ncount = 1\nca_cert = %1$s\nca_key = %2$s\n", fx->ca_cert,
-		  fx->ca_key);
+	write_ini(fx, "[headend]\nurl = https://198.18.0.1/\n" PHONES, fx->ca_cert, fx->ca_key);
 	expect_error(fx, NULL, 0,
 		     "%s: headend.cert_hashes: required key missing (or give "
 		     "headend.cnf)",
@@ -683,7 +700,7 @@ static void test_missing_required(void **state)
 		     fx->ini);
 
 	write_ini(fx,
-		  "[headend]\nurl = https://vpn.lab.test/\ncert_hashes = " HASH_B64
+		  "[headend]\nurl = https://198.18.0.1/\ncert_hashes = " HASH_B64
 		  "\n[phones]\ncount = 1\nca_cert = %1$s\n",
 		  fx->ca_cert);
 	expect_error(fx, NULL, 0,
@@ -691,7 +708,7 @@ static void test_missing_required(void **state)
 		     "certificate)",
 		     fx->ini);
 
-	write_ini(fx, "[headend]\nurl = https://vpn.lab.test/\ncert_hashes = " HASH_B64
+	write_ini(fx, "[headend]\nurl = https://198.18.0.1/\ncert_hashes = " HASH_B64
 		      "\n[phones]\ncount = 1\nauth = password\nuser = u%%i\n");
 	expect_error(fx, NULL, 0,
 		     "%s: phones.password: required key missing (phones.auth is "
@@ -703,12 +720,13 @@ static void test_syntax(void **state)
 {
 	struct fixture *fx = *state;
 
-	write_ini(fx, "count = 1\n");
+	write_ini(fx, "count = 1\n" MINIMAL, fx->ca_cert, fx->ca_key);
 	expect_error(fx, NULL, 0, "%s:1: count: key outside any [section]", fx->ini);
-	write_ini(fx, "[phones]\n\ncount 1\n");
-	expect_error(fx, NULL, 0, "%s:3: not a [section] or a key = value line", fx->ini);
-	write_ini(fx, "[phones\ncount = 1\n");
-	expect_error(fx, NULL, 0, "%s:1: not a [section] or a key = value line", fx->ini);
+	write_ini(fx, MINIMAL "[phones]\n\nmodels 8861\n", fx->ca_cert, fx->ca_key);
+	expect_error(fx, NULL, 0, "%s:12: not a [section] or a key = value line", fx->ini);
+	/* its keys are passed over: one message for the header */
+	write_ini(fx, MINIMAL "[phones\nmodels = 9999\n", fx->ca_cert, fx->ca_key);
+	expect_error(fx, NULL, 0, "%s:10: a [section] header without its ]", fx->ini);
 }
 
 static void test_missing_file(void **state)
@@ -955,15 +973,216 @@ static void test_event_key_origins(void **state)
 	assert_non_null(tl);
 	write_ini(fx, MINIMAL "[event.a]\nat = 1s\naction = mark\n", fx->ca_cert, fx->ca_key);
 	/* an override may repeat a key of the file */
-	assert_int_equal(scenario_load_run(fx->ini, ov, 1, &fx->cfg, tl, fx->err, sizeof(fx->err)),
-			 0);
+	assert_int_equal(
+	    scenario_load_run(fx->ini, ov, 1, &fx->cfg, tl, NULL, fx->err, sizeof(fx->err)), 0);
 	assert_int_equal(tl->ev[0].at_us, 3000000);
 	config_free(&fx->cfg);
 	memset(tl, 0, sizeof(*tl));
-	assert_int_equal(scenario_load_run(fx->ini, ov, 2, &fx->cfg, tl, fx->err, sizeof(fx->err)),
-			 -1);
+	assert_int_equal(
+	    scenario_load_run(fx->ini, ov, 2, &fx->cfg, tl, NULL, fx->err, sizeof(fx->err)), -1);
 	assert_string_equal(fx->err,
 			    "-s event.a.command=rotate: event.a.command: not a key of action mark");
+	free(tl);
+}
+
+/* ==== Every error, and overrides before checks ==== */
+
+/* A scenario with a mistake of each kind: every one is said, in the order found. */
+static void test_every_error(void **state)
+{
+	struct fixture *fx = *state;
+
+	write_ini(fx,
+		  "[headend]\n"			   /* 1 */
+		  "url = http://vpn.example/\n"	   /* 2: not https */
+		  "cert_hashes = " HASH_B64 "\n"   /* 3 */
+		  "[phones]\n"			   /* 4 */
+		  "count = 12x\n"		   /* 5: not a number */
+		  "models = 8861:60%%,7962:30%%\n" /* 6: shares */
+		  "ca_cert = %1$s\n"		   /* 7 */
+		  "ca_key = /nonexistent/ca.key\n" /* 8: no such file */
+		  "count = 3\n"			   /* 9: twice */
+		  "[phone]\n"			   /* 10: unknown section */
+		  "rate = 5\n"			   /* 11: passed over */
+		  "[ramp]\n"			   /* 12 */
+		  "rate 5\n"			   /* 13: no = */
+		  "speed = 3\n"			   /* 14: unknown key */
+		  "[event.a]\n"			   /* 15 */
+		  "at = 5s\n"			   /* 16 */
+		  "action = rest\n"		   /* 17: unknown action */
+		  "[expect]\n"			   /* 18 */
+		  "tunnels_up >= lots\n"	   /* 19: no number */
+		  "during x..end: up == 100%%\n",  /* 20: no event x */
+		  fx->ca_cert);
+	expect_error(
+	    fx, NULL, 0,
+	    "%1$s:9: phones.count: given twice (first on line 5)\n"
+	    "%1$s:10: [phone]: unknown section\n"
+	    "%1$s:13: not a [section] or a key = value line\n"
+	    "%1$s:19: expect: \"lots\": expected a number, a share (99.5%%) or a duration (2s)\n"
+	    "%1$s:2: headend.url: \"http://vpn.example/\" is not an https:// URL with a "
+	    "host\n"
+	    "%1$s:5: phones.count: \"12x\" is not a whole number\n"
+	    "%1$s:6: phones.models: \"8861:60%%,7962:30%%\" is not a model mix such as "
+	    "8861:60,7962:40 (at most 16 models; percentages must sum to 100%%)\n"
+	    "%1$s:8: phones.ca_key: /nonexistent/ca.key: No such file or directory\n"
+	    "%1$s:14: ramp.speed: unknown key\n"
+	    "%1$s:17: event.a.action: \"rest\" is not one of mark, reset, fetch, trust, "
+	    "dns, cut, impair, exec, lab\n"
+	    "%1$s:20: expect: during x..end: no event called \"x\"",
+	    fx->ini);
+}
+
+/*
+ * An override replaces the file's value before anything looks at it: a
+ * scenario written for the lab runs where the lab's files are not, and a
+ * wrong value in the file is no error once -s replaces it.
+ */
+static void test_override_before_check(void **state)
+{
+	struct fixture *fx = *state;
+	char cert[128], key[128], cnf[128];
+	const char *ov[] = {
+	    "headend.url=https://198.18.0.1/",
+	    "headend.cert_hashes=" HASH_B64,
+	    cert,
+	    key,
+	    "phones.count=3",
+	    "event.a.action=mark",
+	    "ramp.rate=2",
+	};
+	struct timeline_spec *tl = calloc(1, sizeof(*tl));
+
+	assert_non_null(tl);
+	snprintf(cert, sizeof(cert), "phones.ca_cert=%s", fx->ca_cert);
+	snprintf(key, sizeof(key), "phones.ca_key=%s", fx->ca_key);
+	write_ini(fx, "[headend]\n"
+		      "url = https://vpn.lab.test/\n"
+		      "cert_hashes = @/nonexistent/pki/headend.sha1.b64\n"
+		      "[phones]\n"
+		      "count = many\n"
+		      "ca_cert = /nonexistent/pki/ca.pem\n"
+		      "ca_key = /nonexistent/pki/ca.key\n"
+		      "[ramp]\nrate = 0\n"
+		      "[event.a]\nat = 5s\naction = rest\n");
+	/* only what no override replaced is looked at */
+	if (scenario_load_run(fx->ini, ov, 5, &fx->cfg, tl, NULL, fx->err, sizeof(fx->err)) != -1)
+		fail_msg("loaded with event.a.action and ramp.rate wrong");
+	snprintf(fx->want, sizeof(fx->want),
+		 "%1$s:9: ramp.rate: 0: must be more than 0 phones per second\n"
+		 "%1$s:12: event.a.action: \"rest\" is not one of mark, reset, fetch, trust, dns, "
+		 "cut, impair, exec, lab",
+		 fx->ini);
+	assert_string_equal(fx->err, fx->want);
+	memset(tl, 0, sizeof(*tl));
+	if (scenario_load_run(fx->ini, ov, 7, &fx->cfg, tl, NULL, fx->err, sizeof(fx->err)))
+		fail_msg("refused: %s", fx->err);
+	assert_string_equal(fx->cfg.url, "https://198.18.0.1/");
+	assert_memory_equal(fx->cfg.cert_hashes[0], hash_a, 20);
+	assert_string_equal(fx->cfg.ca_cert, fx->ca_cert);
+	assert_non_null(fx->cfg.ca[CHAIN_ANY]);
+	assert_int_equal(fx->cfg.count, 3);
+	assert_float_equal(fx->cfg.rate, 2, 0);
+	assert_int_equal(tl->ev[0].action, EV_MARK);
+
+	/* a phone config the file names, replaced by one that is here */
+	snprintf(cnf, sizeof(cnf), "headend.cnf=%s", fx->cnf);
+	ov[0] = cnf;
+	write_ini(fx, "[headend]\ncnf = /nonexistent/SEP.cnf.xml\ndns = 198.18.0.53\n" PHONES,
+		  fx->ca_cert, fx->ca_key);
+	expect_ok(fx, ov, 1);
+	assert_string_equal(fx->cfg.url, "https://vpn-cnf.lab.test/");
+	free(tl);
+}
+
+/* The scalar settings of c (its owned pointers and what they point to left out). */
+static void scalars(const struct swarm_config *c, struct swarm_config *out)
+{
+	*out = *c;
+	out->url = out->cnf = out->user_pattern = out->password_pattern = NULL;
+	out->ca_cert = out->ca_key = NULL;
+	out->mic_ca = out->mic_ca_key = out->mic_sha1_ca = out->mic_sha1_ca_key = NULL;
+	out->lsc_ca = out->lsc_ca_key = NULL;
+	memset(out->more_urls, 0, sizeof(out->more_urls));
+	memset(out->ca, 0, sizeof(out->ca));
+	out->source = NULL;
+	out->trace_phones = NULL;
+}
+
+/* A key's documented default, written out, changes nothing: the table says what is true. */
+static void test_defaults_written_out(void **state)
+{
+	struct fixture *fx = *state;
+	struct swarm_config base, with;
+	int n = 0;
+
+	write_ini(fx, MINIMAL, fx->ca_cert, fx->ca_key);
+	expect_ok(fx, NULL, 0);
+	scalars(&fx->cfg, &base);
+	for (int k = 0; k < K__COUNT; k++) {
+		if (!scenario_keys[k].def)
+			continue;
+		write_ini(fx, MINIMAL "[%3$s]\n%4$s = %5$s\n", fx->ca_cert, fx->ca_key,
+			  scenario_keys[k].section, scenario_keys[k].name, scenario_keys[k].def);
+		expect_ok(fx, NULL, 0);
+		scalars(&fx->cfg, &with);
+		if (memcmp(&base, &with, sizeof(base)))
+			fail_msg("%s.%s = %s is not what the default stands for",
+				 scenario_keys[k].section, scenario_keys[k].name,
+				 scenario_keys[k].def);
+		n++;
+	}
+	assert_true(n >= 20);
+}
+
+/* What the run takes, as text: file, -s and default told apart; events and [expect] too. */
+static void test_settings(void **state)
+{
+	struct fixture *fx = *state;
+	struct timeline_spec *tl = calloc(1, sizeof(*tl));
+	struct scenario_settings st;
+	const char *ov[] = {"ramp.rate=2.5", "event.a.at=7s"};
+	char line6[128];
+	int found = 0;
+
+	assert_non_null(tl);
+	write_ini(fx, MINIMAL "[event.a]\nat = 1s\naction = mark\n[expect]\nfailures == 0\n",
+		  fx->ca_cert, fx->ca_key);
+	if (scenario_load_run(fx->ini, ov, 2, &fx->cfg, tl, &st, fx->err, sizeof(fx->err)))
+		fail_msg("%s", fx->err);
+	snprintf(line6, sizeof(line6), "%s:6", fx->ini);
+	for (int i = 0; i < st.n; i++) {
+		const struct run_setting *r = &st.v[i];
+		char k[64];
+
+		snprintf(k, sizeof(k), "%s.%s", r->section, r->key ? r->key : "");
+		if (!strcmp(k, "phones.count")) {
+			assert_string_equal(r->value, "100");
+			assert_string_equal(r->from, line6);
+			found |= 1;
+		} else if (!strcmp(k, "ramp.rate")) {
+			assert_string_equal(r->value, "2.5");
+			assert_string_equal(r->from, "-s");
+			found |= 2;
+		} else if (!strcmp(k, "dtls.mode")) {
+			assert_string_equal(r->value, "auto");
+			assert_string_equal(r->from, "default");
+			found |= 4;
+		} else if (!strcmp(k, "event.a.at")) {
+			assert_string_equal(r->value, "7s");
+			found |= 8;
+		} else if (!strcmp(k, "expect.")) {
+			assert_string_equal(r->value, "failures == 0");
+			assert_int_equal(i, st.n - 1); /* the expectations last */
+			found |= 16;
+		} else if (!strcmp(k, "headend.dns") || !strcmp(k, "phones.source")) {
+			fail_msg("%s: not given and no default, yet listed", k);
+		}
+	}
+	assert_int_equal(found, 31);
+	assert_string_equal(st.v[0].section, "headend"); /* a scenario file's order */
+	scenario_settings_free(&st);
+	assert_null(st.v);
 	free(tl);
 }
 
@@ -995,6 +1214,10 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_chains, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_ca_files, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_event_key_origins, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_every_error, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_override_before_check, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_defaults_written_out, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_settings, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
