@@ -92,7 +92,7 @@ ASAN_FLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-s
 asan:
 	@scripts/deps test
 	$(MAKE) BUILD=build-asan CFLAGS="$(ASAN_FLAGS)" \
-	  build-asan/phoneswarm build-asan/badheadend build-asan/htmlgen $(UNIT_SRC:tests/unit/%.c=build-asan/tests/%)
+	  build-asan/phoneswarm build-asan/badheadend build-asan/asaheadend build-asan/htmlgen $(UNIT_SRC:tests/unit/%.c=build-asan/tests/%)
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
 	  tests/run-all build-asan
 
@@ -102,10 +102,10 @@ unit: $(UNIT_BIN)
 # make test: everything, with one closing "N passed, N failed" line.
 test:
 	@scripts/deps test
-	$(MAKE) all $(UNIT_BIN) $(BUILD)/badheadend $(BUILD)/htmlgen
+	$(MAKE) all $(UNIT_BIN) $(BUILD)/badheadend $(BUILD)/asaheadend $(BUILD)/htmlgen
 	@tests/run-all $(BUILD)
 
-lab-test: all $(BUILD)/badheadend $(BUILD)/htmlgen
+lab-test: all $(BUILD)/badheadend $(BUILD)/asaheadend $(BUILD)/htmlgen
 	@tests/run-lab $(BUILD)
 
 bench:
@@ -175,27 +175,50 @@ uninstall:
 	  $(DESTDIR)$(MANDIR)/man5/phoneswarm-scenario.5
 	rm -rf $(DESTDIR)$(LIBEXECDIR)/phoneswarm $(DESTDIR)$(DATADIR)/phoneswarm $(DESTDIR)$(DOCDIR)
 
-# libFuzzer targets for the parsers: make fuzz [FUZZ_SECONDS=60]
+# make fuzz [FUZZ_SECONDS=30] [FUZZ_TARGETS="http cnf"]: every libFuzzer target in
+# tests/fuzz (one per parser of outside input), built with clang, AddressSanitizer,
+# UBSan and LeakSanitizer against the whole library, then run FUZZ_SECONDS each from
+# its seed corpus (tests/fuzz/corpus/TARGET) by tests/fuzz/run, which prints each
+# target's executions and coverage and fails on a crash, a leak, a timeout (an input
+# taking over FUZZ_TIMEOUT s) or a target without seeds. New inputs go to
+# $(BUILD)/fuzz/corpus, crashes to $(BUILD)/fuzz/crash-TARGET-*.
 FUZZ_SECONDS ?= 30
-FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
-FUZZ_LIB := engine/proto/http.c engine/proto/cstp.c engine/proto/authxml.c engine/proto/anyconnect.c engine/proto/url.c \
-            engine/proto/svc.c \
-            engine/trust/certhash.c engine/proto/inner.c engine/proto/text.c report/jsonread.c report/hdrlog.c \
-            engine/stats/hist.c report/contract.c engine/tls/dtlsrec.c
+FUZZ_TIMEOUT ?= 10
+FUZZ_CC      ?= clang
+FUZZ_DIR     := $(BUILD)/fuzz
+FUZZ_FLAGS   := -std=gnu11 -g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined \
+                -fno-sanitize-recover=undefined -Wall -Wextra -Werror -MMD -MP -I. -I$(BUILD) -D_GNU_SOURCE
+FUZZ_SRC     := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BIN     := $(FUZZ_SRC:tests/fuzz/%.c=$(FUZZ_DIR)/%)
+FUZZ_OBJ     := $(LIB_SRC:%.c=$(FUZZ_DIR)/obj/%.o)
+
+$(FUZZ_DIR)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link $(PKG_CFLAGS) -c -o $@ $<
+
+$(FUZZ_DIR)/obj/loadgen/version.o $(FUZZ_DIR)/obj/loadgen/labscript.o: $(BUILD)/buildinfo.h
+
+$(FUZZ_DIR)/libfuzz.a: $(FUZZ_OBJ)
+	$(AR) rcs $@ $^
+
+$(FUZZ_DIR)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_DIR)/libfuzz.a
+	$(FUZZ_CC) $(FUZZ_FLAGS) -fsanitize=fuzzer $(PKG_CFLAGS) -o $@ $< $(FUZZ_DIR)/libfuzz.a \
+	  $(LDLIBS)
+
 fuzz:
-	@command -v clang >/dev/null || { echo "make fuzz needs clang: apt-get install clang" >&2; exit 1; }
-	@mkdir -p $(BUILD)/fuzz
-	@for f in $(FUZZ_SRC); do n=$$(basename $$f .c); \
-	  clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -I. \
-	    -D_GNU_SOURCE $$f $(FUZZ_LIB) -lssl -lcrypto -lz -lm -o $(BUILD)/fuzz/$$n || exit 1; \
-	  echo "fuzz: $$n for $(FUZZ_SECONDS) s"; \
-	  $(BUILD)/fuzz/$$n -max_total_time=$(FUZZ_SECONDS) -print_final_stats=0 2>&1 | tail -1 || exit 1; \
-	done
+	@command -v $(FUZZ_CC) >/dev/null || { echo "make fuzz needs clang: apt-get install clang libclang-rt-14-dev" >&2; exit 1; }
+	$(MAKE) $(if $(FUZZ_TARGETS),$(FUZZ_TARGETS:%=$(FUZZ_DIR)/fuzz_%),$(FUZZ_BIN))
+	@tests/fuzz/run $(FUZZ_DIR) $(FUZZ_SECONDS) $(FUZZ_TIMEOUT) $(FUZZ_TARGETS)
 
 # A deliberately broken headend for the bad-input tests (tests/lab/test_bad_headend.sh).
 $(BUILD)/badheadend: tests/tools/badheadend.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< -lssl -lcrypto
+
+# A headend that answers as the public logs show an ASA does (tests/lab/test_asa_headend.sh).
+$(BUILD)/asaheadend: tests/tools/asaheadend.c tests/tools/headend.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $(filter %.c,$^) -lssl -lcrypto
 
 # A synthetic run's report.html, for tests/lab/test_html_synth.sh and for working on the page:
 # build/htmlgen DIR [--seconds S] ...

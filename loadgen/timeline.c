@@ -69,6 +69,7 @@ struct timeline *timeline_new(struct swarm *sw, const struct swarm_config *cfg,
 	t->cfg = cfg;
 	t->spec = spec;
 	t->o = *o;
+	refusals_init(&t->out.refusals);
 	if (!t->o.interval_us)
 		t->o.interval_us = 1000000u;
 	for (int i = 0; i < TIMELINE_MAX_EVENTS; i++)

@@ -63,7 +63,12 @@ void timeline_capacity_step(struct timeline *t, uint64_t now, const struct stats
 	c->held_concurrent = t->peak;
 	c->held_rate = rate_at(t, t->ival_start);
 	c->reason = refused ? top : R_NONE;
-	capacity_limit(c, len > 0 ? 100.0 * cpu / len : 0, (unsigned)sysconf(_SC_NPROCESSORS_ONLN));
+	char said[FAILURE_DETAIL];
+
+	timeline_outputs_drain_failures(t); /* the interval's refusals, with their words */
+	refusals_words(&t->out.refusals, c->reason, said, sizeof(said));
+	capacity_limit(c, len > 0 ? 100.0 * cpu / len : 0, (unsigned)sysconf(_SC_NPROCESSORS_ONLN),
+		       said);
 	t->cap.stop_at = now + t->cfg->capacity_hold_us;
 	if (!t->o.quiet)
 		fprintf(stderr,

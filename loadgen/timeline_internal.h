@@ -29,6 +29,7 @@
 #include "loadgen/event.h"
 #include "loadgen/timeline.h"
 #include "report/capacity.h"
+#include "report/refusals.h"
 #include "report/expect.h"
 #include "report/report.h"
 
@@ -72,6 +73,7 @@ struct tl_outputs {
 	struct hdrlog *hlog;	  /* latency.hlog, the intervals' histograms; likewise */
 	FILE *fcsv;		  /* failures.csv; likewise */
 	int err;		  /* the first output that failed: -errno; 0: none */
+	struct refusals refusals; /* the run's commonest refusals, for report.json */
 	uint64_t next_checkpoint; /* when to rewrite report.json; NO_TIME: at the end only */
 	char checkpoint_note[64]; /* a checkpoint's "still running at ..." */
 };

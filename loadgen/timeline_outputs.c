@@ -150,6 +150,8 @@ void timeline_outputs_drain_failures(struct timeline *t)
 			t->cap.first_fail = recs[0]; /* drained in time order */
 			t->cap.have_first_fail = true;
 		}
+		for (size_t i = 0; i < n; i++)
+			refusals_add(&t->out.refusals, &recs[i]);
 		errno = 0;
 		if (n && t->out.fcsv && failcsv_write(t->out.fcsv, recs, n, t->t0)) {
 			timeline_outputs_failed(t, "failures.csv", last_err());
@@ -268,6 +270,7 @@ void timeline_outputs_result(struct timeline *t, const struct stats *s, struct r
 	res->expects = t->win.ex;
 	res->n_expects = t->win.n_ex;
 	res->stopped_early = t->stopped[0] ? t->stopped : NULL;
+	res->refusals = &t->out.refusals;
 	if (t->cfg->capacity)
 		timeline_capacity_result(t, res);
 }

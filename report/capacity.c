@@ -64,14 +64,17 @@ const char *capacity_stop_name(enum cap_stop s)
 	return names[s];
 }
 
-void capacity_limit(struct capacity_result *r, double cpu_pct, unsigned ncpu)
+void capacity_limit(struct capacity_result *r, double cpu_pct, unsigned ncpu, const char *said)
 {
 	const char *what;
 
-	if (ncpu && cpu_pct >= 90.0 * ncpu)
-		what = "phoneswarm's own CPU: the load generator is the limit, not the headend "
-		       "(run shards on more machines)";
-	else if (r->why == CAP_P99 && r->reason == R_NONE)
+	if (ncpu && cpu_pct >= 90.0 * ncpu) {
+		snprintf(r->limit, sizeof(r->limit), "%s",
+			 "phoneswarm's own CPU: the load generator is the limit, not the headend "
+			 "(run shards on more machines)");
+		return;
+	}
+	if (r->why == CAP_P99 && r->reason == R_NONE)
 		what = "handshake rate: the headend kept accepting phones, but slower than the "
 		       "time-to-tunnel bound (its CPU)";
 	else
@@ -93,6 +96,9 @@ void capacity_limit(struct capacity_result *r, double cpu_pct, unsigned ncpu)
 			       "(ocserv's max-clients leaves them hanging in the handshake)";
 			break;
 		case R_AUTH_FAILED:
+			what = "session limit (licence) or credentials: the headend refused the "
+			       "login";
+			break;
 		case R_HTTP_STATUS:
 		case R_TUNNEL_REFUSED:
 			what = "address pool or licence: the headend refused the tunnel after the "
@@ -102,5 +108,8 @@ void capacity_limit(struct capacity_result *r, double cpu_pct, unsigned ncpu)
 			what = "the headend's handshake rate (time to tunnel grew past the bound)";
 			break;
 		}
-	snprintf(r->limit, sizeof(r->limit), "%s", what);
+	if (said && said[0])
+		snprintf(r->limit, sizeof(r->limit), "%s; the headend said: %s", what, said);
+	else
+		snprintf(r->limit, sizeof(r->limit), "%s", what);
 }

@@ -38,8 +38,8 @@ struct capacity_result {
 	uint64_t held_concurrent;/* most tunnels up at once before the stop */
 	double held_rate;        /* arrival rate (phones/s) then */
 	enum reason reason;      /* how most refused phones failed */
-	char limit[200];         /* which limit that points at */
-	char first[400];         /* the first refused phone, as it saw it */
+	char limit[360];         /* which limit that points at, and the headend's words */
+	char first[560];         /* the first refused phone, as it saw it */
 };
 
 /* Is this failure reason the headend refusing a phone (not the phone's own check)? */
@@ -47,9 +47,14 @@ bool capacity_refusal(enum reason r);
 /* Failures the headend caused between two snapshots, and the commonest reason. */
 uint64_t capacity_refused(const struct stats *now, const struct stats *then, enum reason *top);
 enum cap_stop capacity_check(const struct swarm_config *cfg, const struct cap_interval *iv);
-/* Name the limit: from the stop, the commonest refusal, and phoneswarm's CPU
- * (percent of one core, with ncpu cores) over the last interval. */
-void capacity_limit(struct capacity_result *r, double cpu_pct, unsigned ncpu);
+/*
+ * Name the limit: from the stop, the commonest refusal, and phoneswarm's CPU
+ * (percent of one core, with ncpu cores) over the last interval; said, when
+ * neither NULL nor "", is what the headend said with its commonest refusal
+ * ("X-Reason \"...\"", report/refusals.h), quoted after the limit: only its
+ * words can tell a licence from an address pool.
+ */
+void capacity_limit(struct capacity_result *r, double cpu_pct, unsigned ncpu, const char *said);
 const char *capacity_stop_name(enum cap_stop s);
 
 #endif

@@ -22,10 +22,14 @@ int csv_load(const char *path, struct csv *c, char *err, size_t errlen)
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		return -1;
 	}
-	if (getdelim(&c->text, &cap, '\0', f) < 0 && !c->text) {
-		fclose(f);
-		snprintf(err, errlen, "%s: cannot be read", path);
-		return -1;
+	if (getdelim(&c->text, &cap, '\0', f) < 0) {
+		/* an empty file: getdelim() may have made a buffer and put nothing in it */
+		if (!c->text || ferror(f)) {
+			fclose(f);
+			snprintf(err, errlen, "%s: cannot be read", path);
+			return -1;
+		}
+		c->text[0] = '\0';
 	}
 	fclose(f);
 	for (line = c->text; line && *line; line = next) {

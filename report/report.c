@@ -13,6 +13,9 @@
 #include "engine/stats/hist.h"
 #include "report/json.h"
 #include "report/jsonread.h"
+#include "report/refusals.h"
+
+#define REPORT_REFUSALS 5 /* lines of "refusals" in report.json; the summary shows 3 */
 
 double report_kib_per_phone(const struct run_result *r)
 {
@@ -133,6 +136,28 @@ int report_write_json(const struct run_result *r, const char *path)
 	write_section(&j, "traffic", &fig);
 	write_section(&j, "rtp", &fig);
 
+	if (r->refusals) {
+		const struct refusal_line *top[REPORT_REFUSALS];
+		int n = refusals_top(r->refusals, top, REPORT_REFUSALS);
+		char said[FAILURE_DETAIL];
+
+		json_arr_begin(&j, "refusals");
+		for (int i = 0; i < n; i++) {
+			struct failure_rec fr = {.said_at = top[i]->said_at,
+						 .said_len = top[i]->said_len};
+
+			memcpy(fr.detail, top[i]->detail, sizeof(fr.detail));
+			failure_said(&fr, said, sizeof(said));
+			json_obj_begin(&j, NULL);
+			json_str(&j, "reason", reason_name((enum reason)top[i]->reason));
+			json_str(&j, "phase", failure_phase_name((enum fail_phase)top[i]->phase));
+			json_uint(&j, "count", top[i]->count);
+			json_str(&j, "detail", top[i]->detail);
+			json_str(&j, "said", said[0] ? said : NULL);
+			json_obj_end(&j);
+		}
+		json_arr_end(&j);
+	}
 	if (r->capacity) {
 		const struct capacity_result *c = r->capacity;
 
@@ -243,6 +268,15 @@ void report_print_summary(const struct run_result *r, const char *dir, FILE *out
 			any = true;
 		}
 	fprintf(out, "%s\n", any ? "" : " none");
+	if (r->refusals) {
+		const struct refusal_line *top[3];
+		int n = refusals_top(r->refusals, top, 3);
+
+		for (int i = 0; i < n; i++)
+			fprintf(out, "  %-10s %llu x %s: %s\n", i ? "" : "refusals",
+				(unsigned long long)top[i]->count,
+				reason_name((enum reason)top[i]->reason), top[i]->detail);
+	}
 	fprintf(out, "  latency ms %16s %8s %8s %8s %8s %8s %8s\n", "count", "min", "p50", "p90",
 		"p99", "p99.9", "max");
 	for (int m = 0; m < M__COUNT; m++) {

@@ -18,6 +18,7 @@ struct hist;
 struct jval;
 struct swarm_config;
 struct capacity_result;
+struct refusals;
 
 /* An event of the scenario's timeline, as it happened. */
 struct run_event {
@@ -61,6 +62,7 @@ struct run_result {
 	const struct expect_result *expects;/* borrowed: [expect], in file order */
 	int n_expects;
 	const struct capacity_result *capacity; /* borrowed; NULL: not a capacity search */
+	const struct refusals *refusals; /* borrowed: the commonest refusals; NULL: not kept */
 	uint32_t shard_index, shard_count; /* --shard i/N; count 0: not sharded */
 	uint32_t merged_runs;           /* phoneswarm merge: how many runs; 0: a run */
 	const uint32_t *shards_missing; /* borrowed: merge --partial: shards not merged */

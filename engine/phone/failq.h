@@ -17,7 +17,7 @@
 
 #include "engine/phone/failure.h"
 
-#define FAILQ_CAP 8192u /* records per worker: 1.25 MiB of struct failure_rec */
+#define FAILQ_CAP 8192u /* records per worker: 2.8 MiB of struct failure_rec */
 
 struct failq {
 	struct failure_rec *rec; /* owned: cap slots */

@@ -5,7 +5,11 @@
  * VPNC/SECD lines of phone-behaviour.md: "SSL alert received: bad
  * certificate", "abort_connect: in tls phase", "gethostbyname failed
  * <host>"), completed with what the log spreads over several lines: the
- * HTTP status, the leaf certificate's hash, the OpenSSL error.
+ * HTTP status, the leaf certificate's hash, the OpenSSL error. Then the
+ * headend's own words, verbatim, and for the refusals a Cisco document
+ * explains from the ASA's side, what the ASA admin should check: the
+ * syslog messages and settings of Cisco's guides and the community thread
+ * of the seeds, nothing guessed from the headend's words.
  */
 #include "engine/phone/failure.h"
 
@@ -17,6 +21,8 @@
 #include "engine/trust/certhash.h"
 #include "engine/proto/cstp.h"
 #include "engine/proto/svc.h"
+#include "engine/proto/http.h"
+#include "engine/proto/redirect.h"
 #include "engine/ring/dns.h"
 #include "engine/phone/phone.h"
 
@@ -94,17 +100,20 @@ static bool has(const char *s)
 	return s && s[0];
 }
 
-size_t failure_describe(char *buf, size_t cap, const struct failure_facts *f)
+static bool http_error(int err);
+
+/* What the phone saw, in its words, into buf; snprintf's return. */
+static int phone_words(char *buf, size_t cap, const struct failure_facts *f)
 {
 	const char *host = has(f->host) ? f->host : "?";
 	const char *alert = f->alert_rcvd ? SSL_alert_desc_string_long(f->alert_rcvd) : NULL;
+	const char *status = has(f->status_text) ? f->status_text : "", *sp = status[0] ? " " : "";
+	const char *method = has(f->method) ? f->method : "POST";
+	const char *path = has(f->path) ? f->path : "/";
 	int d = f->detail;
-	const char *method = has(f->method) ? f->method : "POST", *path = has(f->path) ? f->path : "/";
 	char h[2 * CERTHASH_SHA1_LEN + 1], b64[CERTHASH_B64_LEN + 1];
 	int n;
 
-	if (!cap)
-		return 0;
 	switch (f->reason) {
 	case R_DNS_LOOKUP:
 		n = snprintf(buf, cap, "gethostbyname failed <%s>: %s", host,
@@ -142,7 +151,14 @@ size_t failure_describe(char *buf, size_t cap, const struct failure_facts *f)
 				       "(no ServerHello)");
 		break;
 	case R_CLIENT_CERT:
-		if (alert)
+		if (d == FAILURE_CERT_ASKED_AGAIN)
+			n = snprintf(buf, cap, "the headend asked for a client certificate again "
+					       "(<client-cert-request/>) on a new connection that "
+					       "presented one");
+		else if (d == FAILURE_CERT_NONE)
+			n = snprintf(buf, cap, "the headend asks for a client certificate "
+					       "(<client-cert-request/>) and the phone has none");
+		else if (alert)
 			n = snprintf(buf, cap, "SSL alert received: %s", alert);
 		else
 			n = snprintf(buf, cap, "connection closed by the headend after our certificate "
@@ -166,13 +182,17 @@ size_t failure_describe(char *buf, size_t cap, const struct failure_facts *f)
 		n = snprintf(buf, cap, "the phone's user name or password holds a space");
 		break;
 	case R_AUTH_FAILED:
-		if (d == 200)
+		if (d == 0)
+			n = snprintf(buf, cap, "'webvpn=' not found in cookie");
+		else if (d == FAILURE_LOGIN_REFUSED)
+			n = snprintf(buf, cap, "login refused");
+		else if (d == 200)
 			n = snprintf(buf, cap, "login form again: Login failed or nothing to answer with");
 		else
-			n = snprintf(buf, cap, "HTTP %d on %s %s", d, method, path);
+			n = snprintf(buf, cap, "HTTP %d%s%s on %s %s", d, sp, status, method, path);
 		break;
 	case R_HTTP_STATUS:
-		n = snprintf(buf, cap, "HTTP %d on %s %s%s", d, method, path,
+		n = snprintf(buf, cap, "HTTP %d%s%s on %s %s%s", d, sp, status, method, path,
 			     d >= 300 && d < 400 ? " (a redirect)" : "");
 		break;
 	case R_WEBVPN_COOKIE:
@@ -184,13 +204,23 @@ size_t failure_describe(char *buf, size_t cap, const struct failure_facts *f)
 			     svc_answer_name((enum svc_answer)d));
 		break;
 	case R_HTTP_MALFORMED:
-		if (d < 0)
+		if (http_error(d))
+			n = snprintf(buf, cap, "malformed HTTP reply: %s", http_strerror(d));
+		else if (d < 0)
 			n = snprintf(buf, cap, "malformed HTTP reply: %s", err_text(d));
 		else
 			n = snprintf(buf, cap, "malformed reply body (XML or CONNECT headers)");
 		break;
 	case R_TUNNEL_REFUSED:
-		n = snprintf(buf, cap, "CONNECT /CSCOSSLC/tunnel: HTTP %d", d);
+		n = snprintf(buf, cap, "CONNECT /CSCOSSLC/tunnel: HTTP %d%s%s", d, sp, status);
+		break;
+	case R_IDLE_TIMEOUT:
+		n = snprintf(buf, cap, "the headend ended the session after %d s without data from "
+				       "the phone (X-CSTP-Idle-Timeout: %u)",
+			     d, f->idle_s);
+		break;
+	case R_BAD_REDIRECT:
+		n = snprintf(buf, cap, "%s", redirect_strerror(d));
 		break;
 	case R_CSTP_MALFORMED:
 		n = snprintf(buf, cap, "bad CSTP frame: %s", err_text(d));
@@ -203,6 +233,9 @@ size_t failure_describe(char *buf, size_t cap, const struct failure_facts *f)
 			n = snprintf(buf, cap, "connection lost: %s", err_text(d));
 		else
 			n = snprintf(buf, cap, "connection closed by the headend");
+		if (f->resent && n >= 0 && (size_t)n < cap)
+			n += snprintf(buf + n, cap - (size_t)n, " before the reply, on a new "
+								"connection too");
 		break;
 	case R_DTLS_FAILED:
 		if (d == FAILURE_DTLS_NOT_OFFERED)
@@ -230,9 +263,134 @@ size_t failure_describe(char *buf, size_t cap, const struct failure_facts *f)
 		n = snprintf(buf, cap, "%s", reason_name(f->reason));
 		break;
 	}
-	if (n < 0) {
+	return n;
+}
+/* Is err one of the HTTP layer's own errors (engine/proto/http.h)? */
+static bool http_error(int err)
+{
+	return err == -EBADMSG || err == -E2BIG || err == HTTP_E_HEADERS || err == HTTP_E_CODING ||
+	       err == HTTP_E_CHUNK_HEX || err == HTTP_E_CHUNK_LINE || err == HTTP_E_CHUNK_SIZE ||
+	       err == HTTP_E_CHUNK_END || err == HTTP_E_BODY;
+}
+
+/*
+ * What an ASA admin should look at for this failure, where a Cisco document
+ * says (the phone VPN guides of the seeds, the ASA syslog guide, the
+ * community thread); NULL where none does.
+ */
+static const char *asa_hint(const struct failure_facts *f)
+{
+	switch (f->reason) {
+	case R_WEBVPN_COOKIE:
+	case R_WEBVPN_LOGIN:
+		return "ASA: the tunnel group's group-url must be this URL, and not "
+		       "DefaultWEBVPNGroup's";
+	case R_AUTH_FAILED:
+		return "ASA: syslog 113005, 113015 or 716039 say why the login was refused";
+	case R_TUNNEL_REFUSED:
+		return "ASA: syslog 716023/113029 (session limit), 722020/737019 (address pool); "
+		       "licences: AnyConnect Premium and VPN Phone";
+	case R_CLIENT_CERT:
+		return "ASA: a trustpoint for the phones' issuer (Cisco Manufacturing CA, or CAPF "
+		       "for LSCs); debug crypto ca 255";
+	case R_CERT_HASH:
+		if (f->leaf_ec)
+			return "ASA 9.4 and later may pick ECDHE with a temporary EC certificate "
+			       "(CSCuu02848): limit 'ssl cipher' to AES256-SHA:AES128-SHA";
+		return NULL;
+	case R_TLS_REFUSED:
+	case R_TLS_NO_SHARED:
+		return "ASA: 'ssl cipher' must allow this model's suites (79xx: TLS 1.0, "
+		       "AES-SHA, no EC)";
+	case R_DTLS_FAILED:
+	case R_DTLS_TIMEOUT:
+		if (f->dtls_cipher_mismatch)
+			return "ASA: TLS and DTLS cipher lists must share this suite ('old session "
+			       "cipher not returned'); syslog 722043";
+		return NULL;
+	case R_IDLE_TIMEOUT:
+		return "ASA: vpn-idle-timeout of the group policy; syslog 113019 Reason: Idle "
+		       "Timeout";
+	default:
+		return NULL;
+	}
+}
+
+/* Append to buf[0..cap) at *n, cut to fit; *n stays within cap - 1. */
+static void append(char *buf, size_t cap, size_t *n, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+static void append(char *buf, size_t cap, size_t *n, const char *fmt, ...)
+{
+	va_list ap;
+	int k;
+
+	if (*n + 1 >= cap)
+		return;
+	va_start(ap, fmt);
+	k = vsnprintf(buf + *n, cap - *n, fmt, ap);
+	va_end(ap);
+	if (k > 0)
+		*n = *n + (size_t)k < cap ? *n + (size_t)k : cap - 1;
+}
+
+static size_t describe(char *buf, size_t cap, const struct failure_facts *f, size_t *said_at,
+		       size_t *said_len)
+{
+	const char *hint = asa_hint(f);
+	int k;
+	size_t n;
+
+	*said_at = *said_len = 0;
+	if (!cap)
+		return 0;
+	k = phone_words(buf, cap, f);
+	if (k < 0) {
 		buf[0] = 0;
 		return 0;
 	}
-	return (size_t)n < cap ? (size_t)n : cap - 1;
+	n = (size_t)k < cap ? (size_t)k : cap - 1;
+	if (has(f->said)) {
+		append(buf, cap, &n, ": %s%s\"", has(f->said_how) ? f->said_how : "",
+		       has(f->said_how) ? " " : "");
+		*said_at = n;
+		append(buf, cap, &n, "%s", f->said);
+		*said_len = n - *said_at;
+		append(buf, cap, &n, "\"");
+	}
+	if (f->redirected)
+		append(buf, cap, &n, " (at %s, where a redirect led)", has(f->host) ? f->host : "?");
+	if (hint)
+		append(buf, cap, &n, " [%s]", hint);
+	return n;
+}
+
+size_t failure_describe(char *buf, size_t cap, const struct failure_facts *f)
+{
+	size_t at, len;
+
+	return describe(buf, cap, f, &at, &len);
+}
+
+void failure_fill(struct failure_rec *r, const struct failure_facts *f)
+{
+	size_t at, len;
+
+	describe(r->detail, sizeof(r->detail), f, &at, &len);
+	r->said_at = (uint16_t)at;
+	r->said_len = (uint16_t)len;
+}
+
+size_t failure_said(const struct failure_rec *r, char *out, size_t cap)
+{
+	size_t n = r->said_len;
+
+	if (!cap)
+		return 0;
+	if (r->said_at >= sizeof(r->detail) || n > sizeof(r->detail) - r->said_at)
+		n = 0;
+	if (n >= cap)
+		n = cap - 1;
+	memcpy(out, r->detail + r->said_at, n);
+	out[n] = 0;
+	return n;
 }

@@ -17,7 +17,20 @@
 
 #include "engine/phone/reason.h"
 
-#define FAILURE_DETAIL 130 /* bytes of detail kept, NUL included */
+/*
+ * Bytes of detail kept, NUL included: the phone's words (about 60), the
+ * headend's own (up to 100, engine/proto/refusal.h) and what an ASA admin
+ * should look at (about 110). A worker's queue of FAILQ_CAP records holds
+ * 8192 x 360 bytes, 2.8 MiB.
+ */
+#define FAILURE_DETAIL 320
+
+/* failure_facts.detail of R_CLIENT_CERT: <client-cert-request/> again after a certificate */
+#define FAILURE_CERT_ASKED_AGAIN 1
+/* ... of R_CLIENT_CERT: <client-cert-request/> to a phone that has no certificate */
+#define FAILURE_CERT_NONE 3
+/* ... of R_AUTH_FAILED: the login answered with an <error> and no success */
+#define FAILURE_LOGIN_REFUSED 1
 /* DtlsFailed's detail when the headend's DTLS suite is not one the phone offered */
 #define FAILURE_DTLS_NOT_OFFERED 2
 
@@ -48,6 +61,8 @@ struct failure_rec {
 	uint32_t phone;     /* its index, 0..count-1 */
 	uint8_t reason;     /* enum reason */
 	uint8_t phase;      /* enum fail_phase */
+	uint16_t said_at;   /* where the headend's own words start in detail, bytes */
+	uint16_t said_len;  /* their length, bytes; 0: the headend said nothing */
 	char detail[FAILURE_DETAIL]; /* NUL-terminated, may hold any printable text */
 };
 
@@ -66,6 +81,18 @@ struct failure_facts {
 	const char *method;        /* of the login request answered: "GET" or "POST"; NULL: POST */
 	const uint8_t *leaf_sha1;  /* the headend's leaf certificate SHA-1 (20 bytes), or NULL */
 	unsigned timer_s;          /* the phone's connect timer, seconds */
+	const char *status_text;   /* its reason phrase, one line; NULL or "": none */
+	/*
+	 * The headend's own words (engine/proto/refusal.h: one line, at most
+	 * 100 bytes) and where they were found ("X-Reason", "<error>", "page",
+	 * "Location"...); NULL or "": it said nothing. Kept verbatim.
+	 */
+	const char *said, *said_how;
+	bool leaf_ec;              /* the headend's certificate has an EC key */
+	bool dtls_cipher_mismatch; /* the DTLS suite the headend chose is not the TLS one */
+	unsigned idle_s;           /* R_IDLE_TIMEOUT: X-CSTP-Idle-Timeout, seconds */
+	bool redirected;           /* host is where a headend's redirect led the phone */
+	bool resent;               /* the request had been sent again on a new connection */
 };
 
 /* Public name of a phase ("tls", "up", "reconnect-tls"); never NULL. */
@@ -81,8 +108,21 @@ enum fail_phase failure_phase(int state, bool reconnecting, enum reason r, int d
 
 /*
  * The detail of a failure in the phone's words, into buf (cap bytes, always
- * NUL-terminated, cut if longer). Returns the length written.
+ * NUL-terminated, cut if longer): what the phone saw, then what the headend
+ * said (': X-Reason "..."'), then, where a Cisco document names an
+ * ASA-side cause for it, what the ASA admin should look at ("[ASA: ...]").
+ * Returns the length written.
  */
 size_t failure_describe(char *buf, size_t cap, const struct failure_facts *f);
+
+/*
+ * r->detail, r->said_at and r->said_len from f (the rest of *r is the
+ * caller's): failure_describe() that also notes where the headend's words
+ * landed, so that reports can quote them alone.
+ */
+void failure_fill(struct failure_rec *r, const struct failure_facts *f);
+
+/* The headend's words of r into out[0..cap) ("" when it said nothing); their length. */
+size_t failure_said(const struct failure_rec *r, char *out, size_t cap);
 
 #endif

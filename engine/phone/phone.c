@@ -107,7 +107,8 @@ static uint64_t phone_connect_timer(struct worker *w, const struct phone *p)
  * Called before the connection is torn down, while the TLS session still
  * knows what happened.
  */
-void phone_count_failure(struct worker *w, struct phone *p, enum reason r, int detail)
+void phone_count_failure(struct worker *w, struct phone *p, enum reason r, int detail,
+			 const struct fail_said *said)
 {
 	const struct url *u = phone_url(w, p);
 	uint8_t leaf[CERTHASH_SHA1_LEN];
@@ -124,15 +125,38 @@ void phone_count_failure(struct worker *w, struct phone *p, enum reason r, int d
 				  ? "GET"
 				  : NULL,
 		.timer_s = (unsigned)(phone_connect_timer(w, p) / 1000000u),
+		.idle_s = p->idle_s,
+		.redirected = p->redir != NULL,
+		.resent = p->ex.resent,
 	};
 
+	if (said) {
+		f.said = said->words;
+		f.said_how = said->how;
+		f.status_text = said->status;
+		f.method = said->method;
+	}
 	STAT_ADD(w, failures[r], 1);
 	if (r == R_CERT_HASH && p->tls.ssl) {
 		STACK_OF(X509) *chain = SSL_get_peer_cert_chain(p->tls.ssl);
 
-		if (chain && sk_X509_num(chain) > 0 &&
-		    !certhash_sha1_x509(sk_X509_value(chain, 0), leaf))
-			f.leaf_sha1 = leaf;
+		if (chain && sk_X509_num(chain) > 0) {
+			X509 *x = sk_X509_value(chain, 0);
+
+			if (!certhash_sha1_x509(x, leaf))
+				f.leaf_sha1 = leaf;
+			f.leaf_ec = X509_get0_pubkey(x) &&
+				    EVP_PKEY_base_id(X509_get0_pubkey(x)) == EVP_PKEY_EC;
+		}
+	}
+	/* the headend chose another suite for DTLS than TLS runs: "old session cipher..." */
+	if ((r == R_DTLS_FAILED || r == R_DTLS_TIMEOUT) && !p->dp.psk && p->dp.cipher[0] &&
+	    p->tls.ssl) {
+		char buf[32];
+		const char *tls = dtls_tls_cipher(&p->tls, buf, sizeof(buf));
+		const char *dtls = dtls_suite_cipher(p->dp.cipher, p->dp.cipher_12);
+
+		f.dtls_cipher_mismatch = tls && dtls && strcmp(tls, dtls);
 	}
 	rec.t_us = clock_us();
 	rec.mac = p->mac;
@@ -140,15 +164,36 @@ void phone_count_failure(struct worker *w, struct phone *p, enum reason r, int d
 	rec.phone = p->idx;
 	rec.reason = (uint8_t)r;
 	rec.phase = (uint8_t)f.phase;
-	failure_describe(rec.detail, sizeof(rec.detail), &f);
+	failure_fill(&rec, &f);
 	failq_push(&w->failq, &rec);
 }
 
 void phone_fail(struct worker *w, struct phone *p, enum reason r, int detail)
 {
+	phone_fail_said(w, p, r, detail, NULL);
+}
+
+void phone_fail_said(struct worker *w, struct phone *p, enum reason r, int detail,
+		     const struct fail_said *said)
+{
 	if (phone_gone(p))
 		return;
 	uint64_t now = clock_us();
+	/* a DISCONNECT (or a close) that ended the session: the headend's, taken as it was */
+	bool by_headend = r == R_CLOSED_BY_HEADEND && (detail == 5 || detail == 9);
+
+	/*
+	 * A headend that ended the session once its idle timeout had run with no
+	 * data from the phone ended it for idleness: say so, not just "closed".
+	 */
+	if (r == R_CLOSED_BY_HEADEND && p->state == PH_TUNNEL &&
+	    policy_idle_end(p->idle_s, p->last_data_us, now)) {
+		PTRACE(p, now, "VPNC: session ended after %llu s without data: the headend's idle "
+			       "timeout (%u s)",
+		       (unsigned long long)((now - p->last_data_us) / 1000000u), p->idle_s);
+		r = R_IDLE_TIMEOUT;
+		detail = (int)((now - p->last_data_us) / 1000000u);
+	}
 
 	/* Before the tunnel is up, a phone with more URLs tries the next one. */
 	bool setup = p->state > PH_IDLE && p->state < PH_TUNNEL;
@@ -159,6 +204,8 @@ void phone_fail(struct worker *w, struct phone *p, enum reason r, int detail)
 		       swarm_url_text(w->sw, p->url_i), reason_name(r), p->url_i + 2,
 		       swarm_url_text(w->sw, p->url_i + 1));
 		phone_teardown(w, p);
+		exchange_reset(p);
+		phone_forget_redirect(p);
 		p->url_i++;
 		STAT_ADD(w, failovers, 1);
 		phone_set_state(p, PH_BACKOFF, now);
@@ -181,7 +228,6 @@ void phone_fail(struct worker *w, struct phone *p, enum reason r, int detail)
 	 * for good. A first bring-up that fails is final: that is what a load
 	 * test measures.
 	 */
-	bool by_headend = r == R_CLOSED_BY_HEADEND && (detail == 5 || detail == 9);
 	bool drop = p->state == PH_TUNNEL;
 
 	if (!w->stopping && !local && (drop || (setup && p->reconnecting)) &&
@@ -196,9 +242,10 @@ void phone_fail(struct worker *w, struct phone *p, enum reason r, int detail)
 		} else {
 			STAT_ADD(w, reconnect_failures, 1);
 		}
-		phone_count_failure(w, p, r, detail);
+		phone_count_failure(w, p, r, detail, said);
 		leave_tunnel(w, p);
 		phone_teardown(w, p);
+		exchange_reset(p);
 		p->url_i = 0;
 		phone_set_state(p, PH_BACKOFF, now);
 		p->retry_at = now + wait;
@@ -208,7 +255,7 @@ void phone_fail(struct worker *w, struct phone *p, enum reason r, int detail)
 	}
 	if (drop)
 		STAT_ADD(w, tunnels_dropped, 1);
-	phone_count_failure(w, p, r, detail);
+	phone_count_failure(w, p, r, detail, said);
 	leave_tunnel(w, p);
 	p->reason = (uint8_t)r;
 	p->detail = detail;
@@ -222,6 +269,23 @@ void phone_fail(struct worker *w, struct phone *p, enum reason r, int detail)
 	STAT_ADD(w, failed, 1);
 	STAT_ADD(w, failed_by[r], 1);
 	phone_teardown(w, p);
+	exchange_reset(p);
+}
+
+void phone_rekey(struct worker *w, struct phone *p, uint64_t now)
+{
+	PTRACE(p, now, "VPNC: rekey due (%s, every %u s): a new connection, CONNECT with the "
+		       "session cookie",
+	       p->rekey == REKEY_SSL ? "ssl, done as new-tunnel" : "new-tunnel", p->rekey_s);
+	STAT_ADD(w, rekeys, 1);
+	leave_tunnel(w, p);
+	phone_teardown(w, p);
+	p->reconnecting = true;
+	p->rekeying = true;
+	p->dropped_at = now;
+	phone_set_state(p, PH_BACKOFF, now);
+	p->retry_at = now;
+	wheel_add(&w->wheel, &p->timer, now);
 }
 
 /* The probe has what it came for: leave (logging out if the tunnel is up). */
@@ -265,6 +329,8 @@ void phone_release(struct phone *p)
 	X509_free(p->cert);
 	p->cert = NULL;
 	trace_free(&p->trace);
+	exchange_reset(p);
+	phone_forget_redirect(p);
 	voice_free(p);
 	fetch_free(p);
 	free(p->probe);
@@ -283,6 +349,9 @@ void phone_arm(struct worker *w, struct phone *p, uint64_t now)
 {
 	uint64_t next = UINT64_MAX, n;
 
+	/* an idle phone's timer is its arrival (or its restart after a reset): set by whoever */
+	if (p->state == PH_IDLE)
+		return;
 	switch (p->state) {
 	case PH_RESOLVING:
 		next = min_u64(p->connect_deadline, p->t_phase + DNS_GIVE_UP_US);
@@ -296,6 +365,13 @@ void phone_arm(struct worker *w, struct phone *p, uint64_t now)
 	case PH_TUNNEL:
 		policy_liveness(&p->live[CH_TCP], now, &n);
 		next = n;
+		policy_rekey((enum rekey_action)p->rekey, p->rekey_s, p->rekey_since, now, &n);
+		next = min_u64(next, n);
+		if (p->dtls == DT_UP) {
+			policy_rekey(p->dp.rekey_s ? REKEY_SSL : REKEY_NONE, p->dp.rekey_s,
+				     p->dtls_rekey_since, now, &n);
+			next = min_u64(next, n);
+		}
 		if (p->voice)
 			next = min_u64(next, voice_next(p));
 		next = min_u64(next, fetch_next(p));
@@ -355,9 +431,10 @@ static void start_tcp(struct worker *w, struct phone *p, uint64_t now)
 		PTRACE(p, now, "VPNC: -connect: TCP %s -> %s:%u", src, inet_ntoa(p->dst.sin_addr),
 		       ntohs(p->dst.sin_port));
 	}
+	/* before the connect is sent, any failure is ours: no descriptor, address, SQE */
 	r = worker_tcp_connect(w, p);
 	if (r)
-		phone_fail(w, p, R_TCP_ERROR, r);
+		phone_fail(w, p, R_INTERNAL, r);
 }
 
 /* Begin a connection to the phone's current URL: resolve it, or connect at once. */
@@ -367,8 +444,15 @@ static void start_url(struct worker *w, struct phone *p, uint64_t now)
 
 	p->gen++;
 	p->dtls = DT_OFF;
-	p->auth_step = 0;
-	p->password_sent = false;
+	if (!p->ex.resume) {
+		p->auth_step = 0;
+		p->password_sent = false;
+	}
+	/* what the exchange knows of a connection starts again with this one */
+	p->ex.replies = 0;
+	p->ex.closing = false;
+	p->ex.chunking = false;
+	p->ex.eof = false;
 	p->verify_fail = R_NONE;
 	p->dst.sin_family = AF_INET;
 	p->dst.sin_port = htons(u->port);
@@ -390,6 +474,28 @@ static void start_url(struct worker *w, struct phone *p, uint64_t now)
 		if (worker_dns_lookup(w, p, u->host))
 			phone_fail(w, p, R_INTERNAL, 0);
 	}
+}
+
+void phone_forget_redirect(struct phone *p)
+{
+	free(p->redir);
+	p->redir = NULL;
+}
+
+void phone_new_connection(struct worker *w, struct phone *p, uint64_t now)
+{
+	PTRACE(p, now, "VPNC: -connect: closing this connection, opening a new one to %s",
+	       phone_url(w, p)->host);
+	if (p->ex.resume) {
+		p->ex.resume_state = p->state;
+		p->ex.resume_t_phase = p->t_phase;
+	}
+	phone_teardown(w, p);
+	/* at the next tick, once the ring has let go of this connection's buffers */
+	p->ex.same_bringup = true;
+	phone_set_state(p, PH_BACKOFF, now);
+	p->retry_at = now;
+	wheel_add(&w->wheel, &p->timer, now);
 }
 
 void phone_arrive(struct worker *w, struct phone *p, uint64_t now)
@@ -659,7 +765,15 @@ static void tcp_input(struct worker *w, struct phone *p, const uint8_t *data, si
 		}
 		PTRACE(p, now, "VPNC: -protocol_handler: new cipher -> %s (%s)", tls_cipher_name(&p->tls),
 		       tls_version_name(&p->tls));
-		if (p->reconnecting && p->cookie[0]) {
+		PTRACE(p, now, "SECD: the headend %s the phone's certificate%s",
+		       p->tls.cert_asked ? "asked for" : "did not ask for",
+		       p->tls.cert_asked ? (p->cert ? ": sent" : ", and the phone has none") : "");
+		if (p->ex.resume && p->ex.req) {
+			/* a request the last connection could not carry goes on this one */
+			p->state = p->ex.resume_state;
+			p->t_phase = p->ex.resume_t_phase;
+			exchange_resume(w, p);
+		} else if (p->reconnecting && p->cookie[0]) {
 			/* the session cookie still stands for the phone: no new login */
 			PTRACE(p, now, "VPNC: -do_connect: CONNECT with the session cookie");
 			phone_set_state(p, PH_CSTP, now);
@@ -669,11 +783,19 @@ static void tcp_input(struct worker *w, struct phone *p, const uint8_t *data, si
 			login_start(w, p, now);
 		}
 	}
+	uint16_t gen = p->gen;
+
 	for (;;) {
 		int r = ibuf_room(p);
 
+		if (r == -ENOMEM) {
+			phone_fail(w, p, R_INTERNAL, r); /* ours, never the headend's */
+			return;
+		}
 		if (r) {
-			phone_fail(w, p, p->state == PH_TUNNEL ? R_CSTP_MALFORMED : R_HTTP_MALFORMED, r);
+			/* full: the head has its own, lower limit, so this is a body (or a frame) */
+			phone_fail(w, p, p->state == PH_TUNNEL ? R_CSTP_MALFORMED : R_HTTP_MALFORMED,
+				   p->state == PH_TUNNEL ? r : HTTP_E_BODY);
 			return;
 		}
 		r = tls_read(&p->tls, p->ibuf + p->ilen, p->icap - p->ilen);
@@ -687,7 +809,8 @@ static void tcp_input(struct worker *w, struct phone *p, const uint8_t *data, si
 				finish(w, p);
 				return;
 			}
-
+			if (r == -EPIPE && exchange_eof(w, p, now))
+				return;
 			if (r == -EPIPE)
 				phone_fail(w, p, up ? R_CLOSED_BY_HEADEND : R_CLOSED_HANDSHAKE, 0);
 			else if (p->tls.alert_rcvd)
@@ -713,8 +836,8 @@ static void tcp_input(struct worker *w, struct phone *p, const uint8_t *data, si
 		default:
 			return;
 		}
-		if (phone_gone(p))
-			return;
+		if (phone_gone(p) || p->gen != gen)
+			return; /* failed, or moved on to a new connection */
 	}
 	/* an idle tunnel keeps no input buffer */
 	if (p->state == PH_TUNNEL && p->ilen == 0)
@@ -762,9 +885,11 @@ void phone_on_recv(struct worker *w, struct phone *p, enum chan_id c, int res)
 			finish(w, p);
 		else if (p->state == PH_TLS)
 			closed_in_tls(w, p, res);
-		else
+		else if (!exchange_eof(w, p, now))
 			phone_fail(w, p, p->state == PH_TUNNEL ? R_CLOSED_BY_HEADEND : R_CLOSED_HANDSHAKE,
 			     res);
+		else if (!phone_gone(p) || p->state == PH_BACKOFF)
+			phone_arm(w, p, now); /* a body to the close delivered, or the request sent again */
 		return;
 	} else {
 		tcp_input(w, p, p->ch[CH_TCP].rbuf, (size_t)res, now);
@@ -776,6 +901,8 @@ void phone_on_recv(struct worker *w, struct phone *p, enum chan_id c, int res)
 void phone_on_send(struct worker *w, struct phone *p, enum chan_id c, int res)
 {
 	if (c == CH_TCP && res < 0 && p->state != PH_CLOSING) {
+		if (exchange_eof(w, p, clock_us()))
+			return;
 		phone_fail(w, p, p->state == PH_TUNNEL ? R_CLOSED_BY_HEADEND : R_CLOSED_HANDSHAKE, res);
 		return;
 	}
@@ -839,7 +966,10 @@ void phone_on_timer(struct timer *t, uint64_t now)
 	case PH_BACKOFF:
 		if (now < p->retry_at)
 			break;
-		p->connect_deadline = now + phone_connect_timer(w, p);
+		/* a new connection within one bring-up keeps its connect timer */
+		if (!p->ex.same_bringup)
+			p->connect_deadline = now + phone_connect_timer(w, p);
+		p->ex.same_bringup = false;
 		start_url(w, p, now);
 		break;
 	default:
@@ -915,6 +1045,8 @@ static void reboot(struct worker *w, struct phone *p, uint64_t now)
 	p->reconnecting = false;
 	p->attempt = 0;
 	p->cookie[0] = '\0';
+	exchange_reset(p);
+	phone_forget_redirect(p);
 	STAT_ADD(w, resets, 1);
 	phone_set_state(p, PH_IDLE, now);
 	wheel_add(&w->wheel, &p->timer, now + REBOOT_US);

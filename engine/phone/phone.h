@@ -15,6 +15,7 @@
 #include <stdint.h>
 #include <netinet/in.h>
 
+#include "engine/phone/exchange.h"
 #include "engine/phone/policy.h"
 #include "engine/phone/reason.h"
 #include "engine/tls/tls.h"
@@ -24,6 +25,7 @@
 struct worker;
 struct model;
 struct trust_set;
+struct phone_redirect;
 
 enum phone_state {
 	PH_IDLE,       /* not yet due */
@@ -69,6 +71,7 @@ struct dtls_params {
 	uint8_t id[32];      /* App-ID (PSK) or Session-ID (legacy) */
 	char cipher[64];     /* the legacy suite the headend chose */
 	uint32_t dpd, keepalive; /* X-DTLS-DPD, X-DTLS-Keepalive, seconds */
+	uint32_t rekey_s;    /* X-DTLS-Rekey-Time with method ssl, seconds; 0: none */
 };
 
 /* Which login answered the probe's first request. */
@@ -124,6 +127,8 @@ struct phone {
 	uint32_t ilen, icap;
 
 	char cookie[128];         /* webvpn session cookie */
+	struct exchange ex;       /* the request awaiting its reply, a chunked body (exchange.h) */
+	struct phone_redirect *redir; /* owned: where a headend redirected the phone; NULL: none */
 	uint8_t master[48];       /* legacy DTLS master secret we sent */
 	uint8_t psk[32];          /* PSK-NEGOTIATE key */
 	struct in_addr tun_addr;  /* address the headend assigned */
@@ -136,6 +141,15 @@ struct phone {
 	bool reconnecting;        /* bringing a lost tunnel back (the cookie may serve) */
 	uint8_t attempt;          /* reconnect attempts since the tunnel was last up */
 	struct dtls_params dp;
+	/* The headend's timers from its CONNECT reply (engine/phone/policy.h) */
+	uint32_t idle_s;          /* X-CSTP-Idle-Timeout, seconds; 0: none */
+	uint32_t rekey_s;         /* X-CSTP-Rekey-Time, seconds; 0: none */
+	uint8_t rekey;            /* enum rekey_action of X-CSTP-Rekey-Method */
+	bool rekeying;            /* coming back on a new connection for a rekey */
+	uint64_t rekey_since;     /* the tunnel's keys date from then: bring-up or last rekey */
+	uint64_t dtls_rekey_since;/* the DTLS session's, likewise */
+	uint64_t last_data_us;    /* the last IP packet the phone sent into the tunnel, or its
+				     bring-up: what an idle timeout counts from */
 	struct probe_result *probe; /* owned; only for phoneswarm probe */
 	struct voice *voice;        /* owned; only when the scenario has calls */
 	struct fetch *fetch;        /* owned; only while a config fetch runs */

@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "engine/proto/http.h"
+#include "engine/proto/redirect.h"
 #include "engine/phone/phone.h"
 #include "engine/phone/reason.h"
 #include "engine/swarm.h"
@@ -25,27 +26,66 @@ static inline bool phone_gone(const struct phone *p)
 	return p->state == PH_FAILED || p->state == PH_DONE || p->state == PH_BACKOFF;
 }
 
-/* The headend URL this attempt uses. */
+/* Where a redirect took the phone (engine/proto/redirect.h), while it stands. */
+struct phone_redirect {
+	struct url u;		     /* the URL the phone uses instead of its own */
+	struct redirect_trail trail; /* the URLs this login visited */
+};
+
+/* The headend URL this attempt uses: the phone's, or where a redirect took it. */
 static inline const struct url *phone_url(struct worker *w, const struct phone *p)
 {
-	return swarm_url(w->sw, p->url_i);
+	return p->redir ? &p->redir->u : swarm_url(w->sw, p->url_i);
 }
+
+/* Forget a redirect: the phone's own URL again (a new login, a failover, a reset). */
+void phone_forget_redirect(struct phone *p);
 
 /* Enter state s, timestamping the phase. */
 void phone_set_state(struct phone *p, enum phone_state s, uint64_t now);
 /*
+ * What the headend said with a failure, for its detail (engine/phone/failure.h).
+ * All borrowed, and needed only during the call; NULL members: none.
+ */
+struct fail_said {
+	const char *words; /* its own words, one line (engine/proto/refusal.h) */
+	const char *how;   /* where they were found: "X-Reason", "<error>", "page", "Location" */
+	const char *status; /* the reason phrase of the status that refused */
+	const char *method; /* the request that status answered: "GET", "POST" */
+};
+
+/*
  * The connection failed for reason r (detail: HTTP status, alert, errno,
  * frame type). Counts it and, by the phone's policies, fails over to the
- * next URL, schedules a reconnection, or ends the phone.
+ * next URL, schedules a reconnection, or ends the phone. phone_fail_said()
+ * does the same with what the headend said (said may be NULL).
  */
 void phone_fail(struct worker *w, struct phone *p, enum reason r, int detail);
+void phone_fail_said(struct worker *w, struct phone *p, enum reason r, int detail,
+		     const struct fail_said *said);
 /*
- * Count one failure event of reason r (detail as phone_fail's) and queue its
- * record for failures.csv. phone_fail does it for the failures it handles.
+ * Count one failure event of reason r (detail as phone_fail's, said as
+ * phone_fail_said's, may be NULL) and queue its record for failures.csv.
+ * phone_fail does it for the failures it handles.
  */
-void phone_count_failure(struct worker *w, struct phone *p, enum reason r, int detail);
+void phone_count_failure(struct worker *w, struct phone *p, enum reason r, int detail,
+			 const struct fail_said *said);
+/*
+ * The headend's rekey is due (X-CSTP-Rekey-Method new-tunnel, or ssl, which
+ * phoneswarm carries out the same way): leave the tunnel without logging
+ * out and bring it back on a new connection with the same session cookie,
+ * at once. Not a failure; counted in rekeys.
+ */
+void phone_rekey(struct worker *w, struct phone *p, uint64_t now);
 /* Close the connection's sessions and sockets; the phone's state is the caller's. */
 void phone_teardown(struct worker *w, struct phone *p);
+/*
+ * Drop the connection and open a new one to the phone's URL (resolving it
+ * again if it is a name). With p->ex.resume, the login goes on where it was
+ * (exchange_resume() sends the kept request once TLS is up); without, it
+ * starts afresh at the URL, as after a redirect.
+ */
+void phone_new_connection(struct worker *w, struct phone *p, uint64_t now);
 /* Set the phone's one timer to the earliest deadline of its state. */
 void phone_arm(struct worker *w, struct phone *p, uint64_t now);
 /* Drop the first n bytes of the decrypted input. */

@@ -89,6 +89,28 @@ uint64_t policy_backoff_us(unsigned attempt, uint64_t step_us)
 	return (uint64_t)k * step_us;
 }
 
+enum rekey_action policy_rekey(enum rekey_action method, uint32_t rekey_s, uint64_t since_us,
+			       uint64_t now_us, uint64_t *next_us)
+{
+	uint64_t due = since_us + (uint64_t)rekey_s * 1000000u;
+
+	if (method == REKEY_NONE || rekey_s == 0) {
+		*next_us = UINT64_MAX;
+		return REKEY_NONE;
+	}
+	*next_us = due;
+	return now_us >= due ? method : REKEY_NONE;
+}
+
+bool policy_idle_end(uint32_t idle_s, uint64_t last_data_us, uint64_t end_us)
+{
+	uint64_t idle_us = (uint64_t)idle_s * 1000000u;
+
+	if (idle_s == 0 || end_us < last_data_us)
+		return false;
+	return end_us - last_data_us + 1000000u >= idle_us;
+}
+
 bool policy_reconnect(enum reconnect_policy p, bool by_headend)
 {
 	switch (p) {

@@ -75,6 +75,35 @@ enum reconnect_policy {
 bool policy_reconnect(enum reconnect_policy p, bool by_headend);
 
 /*
+ * The headend's rekey timer (X-CSTP-Rekey-Time and -Method, or their
+ * X-DTLS- twins), counted from since_us: the tunnel's bring-up or its last
+ * rekey, as openconnect counts it.
+ */
+enum rekey_action {
+	REKEY_NONE,	  /* no rekey asked (method none, or time 0) */
+	REKEY_SSL,	  /* "ssl": a new handshake on the same connection */
+	REKEY_NEW_TUNNEL, /* "new-tunnel": a new connection, CONNECT with the same cookie */
+};
+
+/*
+ * What to do at now_us under a rekey of method every rekey_s seconds since
+ * since_us: method when it is due, else REKEY_NONE; *next_us the time to
+ * ask again (UINT64_MAX: never).
+ */
+enum rekey_action policy_rekey(enum rekey_action method, uint32_t rekey_s, uint64_t since_us,
+			       uint64_t now_us, uint64_t *next_us);
+
+/*
+ * Was a session the headend ended at end_us ended for idleness? Yes when it
+ * gave an idle timeout (X-CSTP-Idle-Timeout, idle_s > 0) and the phone had
+ * sent it no data (keepalives and DPD do not count) for at least that long,
+ * less a second for the two clocks: a headend cannot have timed a session
+ * out before its idle time ran. last_data_us is the last data the phone
+ * sent through the tunnel, or its bring-up when it sent none.
+ */
+bool policy_idle_end(uint32_t idle_s, uint64_t last_data_us, uint64_t end_us);
+
+/*
  * Which phones an action of the timeline applies to: those whose index lies
  * in one of the ranges (all phones when there are none) and, of those, the
  * share fraction spread evenly over the indexes (phone i is taken when

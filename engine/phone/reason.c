@@ -35,6 +35,8 @@ static const char *const names[R__COUNT] = {
 	[R_TLS_REFUSED] = "TlsRefused",
 	[R_WEBVPN_COOKIE] = "WebvpnCookieNotFound",
 	[R_WEBVPN_LOGIN] = "WebvpnLoginInvalid",
+	[R_IDLE_TIMEOUT] = "IdleTimeout",
+	[R_BAD_REDIRECT] = "BadRedirect",
 };
 
 const char *reason_name(enum reason r)

@@ -14,7 +14,7 @@ enum reason {
 	R_DNS_NXDOMAIN,      /* the name does not exist */
 	R_TCP_REFUSED,       /* RST to our SYN */
 	R_TCP_TIMEOUT,       /* no SYN-ACK in time */
-	R_TCP_ERROR,         /* any other socket error (bind, unreachable...) */
+	R_TCP_ERROR,         /* the connect failed otherwise (host or network unreachable) */
 	R_TLS_ALERT,         /* the headend sent a fatal TLS alert */
 	R_TLS_NO_SHARED,     /* no shared cipher or protocol version */
 	R_TLS_ERROR,         /* the TLS handshake failed otherwise */
@@ -37,6 +37,8 @@ enum reason {
 	R_TLS_REFUSED,       /* the headend closed before its ServerHello (version, ciphers, a cap) */
 	R_WEBVPN_COOKIE,     /* the login's answer has no webvpn cookie (a group-url mismatch) */
 	R_WEBVPN_LOGIN,      /* the answer to the phone's GET: no single webvpnlogin with a value */
+	R_IDLE_TIMEOUT,      /* the headend ended the session after its idle timeout without data */
+	R_BAD_REDIRECT,      /* a redirect not followed: not https, a loop, more than 3 hops */
 	R__COUNT
 };
 

@@ -23,6 +23,7 @@
 #include "engine/phone/failure.h"
 #include "engine/phone/fetch.h"
 #include "engine/proto/inner.h"
+#include "engine/proto/refusal.h"
 #include "engine/tls/membio.h"
 #include "engine/trust/model.h"
 #include "engine/phone/phone_internal.h"
@@ -65,7 +66,7 @@ static void dtls_fail(struct worker *w, struct phone *p, enum reason r, int deta
 		phone_fail(w, p, r, detail);
 		return;
 	}
-	phone_count_failure(w, p, r, detail);
+	phone_count_failure(w, p, r, detail, NULL);
 	if (w->cfg->dtls_retry_us)
 		p->dtls_retry_at = now + w->cfg->dtls_retry_us;
 	data_path_ready(w, p, now);
@@ -131,8 +132,10 @@ int tunnel_send_ip(struct worker *w, struct phone *p, const uint8_t *pkt, uint16
 	}
 	int r = dtls ? tunnel_send_dtls(w, p, CSTP_DATA, pkt, len, now)
 		     : tunnel_send_cstp(w, p, CSTP_DATA, pkt, len, now);
-	if (!r)
+	if (!r) {
 		STAT_ADD(w, data_tx_packets, 1);
+		p->last_data_us = now; /* what a headend's idle timer counts from */
+	}
 	return r;
 }
 
@@ -204,6 +207,8 @@ static void keep_dtls_params(struct phone *p, const struct ac_tunnel *t)
 	d->cipher_12 = t->dtls_cipher_12;
 	d->dpd = t->dtls_dpd;
 	d->keepalive = t->dtls_keepalive;
+	/* a DTLS rekey of method new-tunnel asks nothing of the client (openconnect) */
+	d->rekey_s = t->dtls_rekey_method == AC_REKEY_SSL ? t->dtls_rekey_time : 0;
 	if (d->psk) {
 		d->id_len = t->dtls_app_id_len;
 		memcpy(d->id, t->dtls_app_id, t->dtls_app_id_len);
@@ -334,7 +339,12 @@ void tunnel_up(struct worker *w, struct phone *p, const struct ac_tunnel *t, uin
 	uint64_t since = p->reconnecting ? p->dropped_at : p->t_due;
 
 	worker_record(w, M_CSTP_CONNECT, now - p->t_phase);
-	if (p->reconnecting) {
+	if (p->rekeying) {
+		PTRACE(p, now, "VPNC: rekeyed: tunnel back on a new connection in %.1f ms",
+		       (double)(now - p->dropped_at) / 1e3);
+		p->rekeying = false;
+		p->reconnecting = false;
+	} else if (p->reconnecting) {
 		worker_record(w, M_RECONNECT, now - p->dropped_at);
 		STAT_ADD(w, reconnects, 1);
 		PTRACE(p, now, "VPNC: reconnected %.1f s after the drop",
@@ -356,6 +366,21 @@ void tunnel_up(struct worker *w, struct phone *p, const struct ac_tunnel *t, uin
 	p->tun_addr = t->addr;
 	p->live[CH_TCP] = (struct liveness){.last_rx_us = now, .last_tx_us = now,
 					    .dpd_s = t->dpd, .keepalive_s = t->keepalive};
+	/*
+	 * The headend's timers. An idle timeout asks nothing of the phone (a
+	 * real phone's signalling keeps its session busy); it names the end of
+	 * a session that ran it out. A rekey is done as told (phone_rekey()).
+	 */
+	p->idle_s = t->idle_timeout;
+	p->last_data_us = now;
+	p->rekey_s = t->rekey_time;
+	p->rekey = t->rekey_method == AC_REKEY_SSL	   ? REKEY_SSL
+		   : t->rekey_method == AC_REKEY_NEW_TUNNEL ? REKEY_NEW_TUNNEL
+							    : REKEY_NONE;
+	p->rekey_since = now;
+	if (p->rekey != REKEY_NONE && p->rekey_s)
+		PTRACE(p, now, "VPNC: the headend asks for a rekey every %u s (%s)", p->rekey_s,
+		       p->rekey == REKEY_SSL ? "ssl" : "new-tunnel");
 	p->pinged = false;
 	p->dtls_retry_at = 0;
 	p->dtls_deadline = 0;
@@ -410,10 +435,22 @@ void tunnel_cstp_input(struct worker *w, struct phone *p, uint64_t now)
 			on_data(w, p, f.payload, f.len, now);
 			break;
 		case CSTP_DISCONNECT:
-		case CSTP_TERMINATE:
-			PTRACE(p, now, "VPNC: headend sent %s (%u bytes)", cstp_type_name(f.type), f.len);
-			phone_fail(w, p, R_CLOSED_BY_HEADEND, f.type);
+		case CSTP_TERMINATE: {
+			/* a reason byte, then text (openconnect prints them so); kept as said */
+			char words[REFUSAL_WORDS_MAX], how[32];
+			struct fail_said said = {.words = words, .how = how};
+
+			words[0] = 0;
+			if (f.len > 1)
+				refusal_clean(words, sizeof(words), (const char *)f.payload + 1,
+					      f.len - 1u);
+			snprintf(how, sizeof(how), "%s 0x%02x", cstp_type_name(f.type),
+				 f.len ? f.payload[0] : 0);
+			PTRACE(p, now, "VPNC: headend sent %s (%u bytes)%s%s", cstp_type_name(f.type),
+			       f.len, words[0] ? ": " : "", words);
+			phone_fail_said(w, p, R_CLOSED_BY_HEADEND, f.type, &said);
 			return;
+		}
 		default: /* data, keepalive: counted above */
 			break;
 		}
@@ -455,6 +492,7 @@ void tunnel_udp_input(struct worker *w, struct phone *p, const uint8_t *data, si
 		PTRACE(p, now, "VPNC: DTLS connected: %s %s in %.1f ms", tls_version_name(&p->dtls_s),
 		       tls_cipher_name(&p->dtls_s), (double)(now - p->t_dtls) / 1e3);
 		p->dtls = DT_UP;
+		p->dtls_rekey_since = now;
 		STAT_ADD(w, dtls_up, 1);
 		STAT_ADD(w, dtls_now, 1);
 		if (p->probe) {
@@ -531,6 +569,27 @@ void tunnel_timer(struct worker *w, struct phone *p, uint64_t now)
 	fetch_tick(w, p, now);
 	if (keep_alive(w, p, CH_TCP, now) == LIVE_DEAD) {
 		phone_fail(w, p, R_DPD_TIMEOUT, 0);
+		return;
+	}
+	uint64_t next;
+
+	if (policy_rekey((enum rekey_action)p->rekey, p->rekey_s, p->rekey_since, now, &next) !=
+	    REKEY_NONE) {
+		phone_rekey(w, p, now);
+		return;
+	}
+	if (p->dtls == DT_UP &&
+	    policy_rekey(p->dp.rekey_s ? REKEY_SSL : REKEY_NONE, p->dp.rekey_s, p->dtls_rekey_since,
+			 now, &next) != REKEY_NONE) {
+		/* a new DTLS handshake: openconnect's way when a rehandshake fails */
+		PTRACE(p, now, "VPNC: DTLS rekey due (every %u s): a new DTLS handshake", p->dp.rekey_s);
+		STAT_ADD(w, rekeys, 1);
+		STAT_SUB(w, dtls_now, 1);
+		tls_close(&p->dtls_s);
+		worker_close(w, p, CH_UDP);
+		p->dtls = DT_FAILED;
+		p->dtls_deadline = now + w->cfg->connect_timeout_us;
+		start_dtls(w, p, now);
 		return;
 	}
 	if (p->dtls == DT_FAILED && p->dtls_retry_at && now >= p->dtls_retry_at) {

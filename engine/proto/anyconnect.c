@@ -321,7 +321,8 @@ int ac_parse_connect_reply(const struct http_response *resp, struct ac_tunnel *o
 	if (resp->status != 200)
 		return -EINVAL;
 	for (int i = 0; i < resp->n_headers; i++) {
-		const struct http_header *h = &resp->headers[i];
+		struct http_header hv = http_header_at(resp, i);
+		const struct http_header *h = &hv;
 
 		if (h->name_len < 6 || strncasecmp(h->name, "X-", 2))
 			continue;

@@ -11,6 +11,7 @@
 
 #include <errno.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -77,7 +78,7 @@ static void put_envelope(struct text *w, const char *type, const char *version,
 }
 
 int authxml_init(char *buf, size_t cap, const char *version, const char *device_id,
-		 const char *group_access_url)
+		 const char *group_access_url, bool cert_fail)
 {
 	struct text w;
 
@@ -86,6 +87,8 @@ int authxml_init(char *buf, size_t cap, const char *version, const char *device_
 	text_init(&w, buf, cap);
 	put_envelope(&w, "init", version, device_id);
 	put_element(&w, "group-access", group_access_url);
+	if (cert_fail)
+		text_put(&w, "<client-cert-fail/>");
 	text_put(&w, "</config-auth>");
 	return text_result(&w);
 }
@@ -404,6 +407,45 @@ static void attr_copy(const struct tag *t, const char *name, char *out, size_t c
 		copy_text(out, cap, v, n);
 }
 
+/* Append s[0..n) to out at *o, cut to leave room for the NUL of out[0..cap). */
+static void put_cut(char *out, size_t cap, size_t *o, const char *s, size_t n)
+{
+	if (n > cap - 1 - *o)
+		n = cap - 1 - *o;
+	memcpy(out + *o, s, n);
+	*o += n;
+}
+
+/*
+ * A <message> or <error>: its text with the first two "%s" replaced by the
+ * param1 and param2 attributes (a Cisco headend writes its messages as
+ * templates), blanks at either end trimmed, cut to fit out[0..cap).
+ */
+static void message_text(const struct tag *t, const char *end, char *out, size_t cap)
+{
+	char tmpl[AUTHXML_TEXT_MAX], param[2][AUTHXML_TEXT_MAX] = {"", ""};
+	const char *s, *pct;
+	size_t o = 0;
+	int k = 0;
+
+	element_text(t, end, tmpl, sizeof(tmpl));
+	attr_copy(t, "param1", param[0], sizeof(param[0]));
+	attr_copy(t, "param2", param[1], sizeof(param[1]));
+	s = tmpl;
+	while (is_space(*s))
+		s++;
+	while (k < 2 && (pct = strstr(s, "%s")) != NULL) {
+		put_cut(out, cap, &o, s, (size_t)(pct - s));
+		put_cut(out, cap, &o, param[k], strlen(param[k]));
+		k++;
+		s = pct + 2;
+	}
+	put_cut(out, cap, &o, s, strlen(s));
+	out[o] = '\0';
+	while (o > 0 && is_space(out[o - 1]))
+		out[--o] = '\0';
+}
+
 /* ==== Parser ==== */
 
 /*
@@ -445,8 +487,10 @@ static const char *parse_select(const struct tag *t, const char *end, struct aut
 	groups = in && !strcmp(in->name, "group_list");
 	if (t->empty)
 		return t->end;
+	bool first = true;
+
 	while (next_tag(p, end, &u)) {
-		char value[AUTHXML_NAME_MAX];
+		char value[AUTHXML_NAME_MAX], sel[8] = "";
 		const char *v;
 		size_t n;
 
@@ -459,10 +503,18 @@ static const char *parse_select(const struct tag *t, const char *end, struct aut
 			copy_text(value, sizeof(value), v, n);
 		else
 			element_text(&u, end, value, sizeof(value));
-		if (in && in->value[0] == '\0')
+		attr_copy(&u, "selected", sel, sizeof(sel));
+		/* the last option marked selected wins, as openconnect reads it */
+		bool selected = !strcasecmp(sel, "true");
+
+		if (in && (first || selected))
 			strcpy(in->value, value);
-		if (groups && f->n_options < AUTHXML_MAX_OPTIONS)
+		first = false;
+		if (groups && f->n_options < AUTHXML_MAX_OPTIONS) {
+			if (selected)
+				f->selected = f->n_options;
 			strcpy(f->options[f->n_options++], value);
+		}
 	}
 	return p;
 }
@@ -474,7 +526,7 @@ int authxml_parse(const char *body, size_t len, struct authxml_form *out)
 	struct tag t;
 
 	memset(out, 0, sizeof(*out));
-	strcpy(out->action, "/");
+	out->selected = -1;
 
 	while (next_tag(p, end, &t)) {
 		p = t.end;
@@ -502,16 +554,20 @@ int authxml_parse(const char *body, size_t len, struct authxml_form *out)
 			out->success = true;
 		} else if (tag_is(&t, "client-cert-request")) {
 			out->client_cert_request = true;
+		} else if (tag_is(&t, "cert-authenticated")) {
+			out->cert_authenticated = true;
 		} else if (tag_is(&t, "message") && !have_message) {
 			have_message = true;
-			element_text(&t, end, out->message, sizeof(out->message));
+			message_text(&t, end, out->message, sizeof(out->message));
 		} else if (tag_is(&t, "error") && !have_error) {
+			char id[16] = "";
+
 			have_error = true;
-			element_text(&t, end, out->error, sizeof(out->error));
+			message_text(&t, end, out->error, sizeof(out->error));
+			attr_copy(&t, "id", id, sizeof(id));
+			out->error_id = atoi(id);
 		} else if (tag_is(&t, "form")) {
 			attr_copy(&t, "action", out->action, sizeof(out->action));
-			if (out->action[0] == '\0')
-				strcpy(out->action, "/");
 		} else if (tag_is(&t, "input")) {
 			struct authxml_input *in;
 

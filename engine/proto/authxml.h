@@ -35,22 +35,45 @@ enum authxml_type {
 struct authxml_input {
 	char name[AUTHXML_NAME_MAX];  /* "username", "password", "group_list" */
 	char type[AUTHXML_NAME_MAX];  /* "text", "password", "hidden", "select" */
-	char value[AUTHXML_NAME_MAX]; /* value attribute, or a select's first option; may be "" */
+	/*
+	 * The value attribute; for a select, its option marked
+	 * selected="true" (the last one so marked), else its first option.
+	 * May be "".
+	 */
+	char value[AUTHXML_NAME_MAX];
 };
 
 struct authxml_form {
 	/* Filled by authxml_parse() from the headend's document. */
 	enum authxml_type type;
 	char auth_id[AUTHXML_NAME_MAX]; /* <auth id="...">: "main", "success" */
-	bool success;			/* auth id "success" or <authentication-complete/> */
-	bool client_cert_request;	/* ASA <client-cert-request/> */
-	char message[AUTHXML_TEXT_MAX]; /* first <message>, unescaped, truncated; "" if none */
-	char error[AUTHXML_TEXT_MAX];	/* first <error>, same rules */
-	char action[AUTHXML_TEXT_MAX];	/* <form action>, unescaped; "/" if none */
+	/*
+	 * The document says the login succeeded: <auth id="success"> or
+	 * <authentication-complete/>. type COMPLETE alone does not: a Cisco
+	 * headend has answered type="complete" with an <error> and no success.
+	 */
+	bool success;
+	bool client_cert_request; /* <client-cert-request/>: present a certificate, on a new connection */
+	bool cert_authenticated;  /* <cert-authenticated/>: the certificate was taken */
+	/*
+	 * First <message> and first <error>, unescaped, up to two "%s" in them
+	 * replaced by the element's param1 and param2 attributes, blanks at
+	 * either end trimmed, truncated; "" if none.
+	 */
+	char message[AUTHXML_TEXT_MAX];
+	char error[AUTHXML_TEXT_MAX];
+	int error_id;			/* the <error id="..."> number, 0 if none */
+	/*
+	 * <form action>, unescaped; "" when the form has none: post back to
+	 * the URL the form came from (an ASA's aggregate-auth form has no
+	 * action; openconnect stopped taking that for "/" in 2024).
+	 */
+	char action[AUTHXML_TEXT_MAX];
 	int n_inputs;			/* entries used in inputs[]; extra inputs dropped */
 	struct authxml_input inputs[AUTHXML_MAX_INPUTS];
 	int n_options;					     /* entries used in options[] */
 	char options[AUTHXML_MAX_OPTIONS][AUTHXML_NAME_MAX]; /* group_list values */
+	int selected; /* index in options[] marked selected="true" (the last so marked), -1: none */
 	/* Borrowed: the whole <opaque ...>...</opaque> element inside the parsed body, or NULL. */
 	const char *opaque;
 	size_t opaque_off; /* its offset in the body, bytes */
@@ -64,19 +87,22 @@ struct authxml_form {
 	 */
 	const char *version;   /* <version who="vpn">: "v9.01-3" */
 	const char *device_id; /* <device-id>: "linux-64" */
-	const char *group;     /* <group-select>; NULL: the first option */
+	const char *group;     /* <group-select>; NULL: the headend's selected option, or the first */
 };
 
 /*
  * The first request: <config-auth client="vpn" type="init"
  * aggregate-auth-version="2"> with <version who="vpn">version</version>,
  * <device-id>device_id</device-id> and <group-access>group_access_url
- * </group-access>, after the XML declaration and a newline. No
- * <capabilities>: a phone offers no single-sign-on method. version and
- * device_id may be NULL (element omitted); group_access_url may not (-EINVAL).
+ * </group-access>, after the XML declaration and a newline; with
+ * cert_fail, then <client-cert-fail/>: "I have no certificate for you"
+ * (after a <client-cert-request/>), so that the headend may fall back to
+ * another method. No <capabilities>: a phone offers no single-sign-on
+ * method. version and device_id may be NULL (element omitted);
+ * group_access_url may not (-EINVAL).
  */
 int authxml_init(char *buf, size_t cap, const char *version, const char *device_id,
-		 const char *group_access_url);
+		 const char *group_access_url, bool cert_fail);
 
 /*
  * The answer to a parsed form: <config-auth type="auth-reply"> with the
@@ -84,9 +110,12 @@ int authxml_init(char *buf, size_t cap, const char *version, const char *device_
  * point into a live body), then <auth> holding one element per input:
  * text inputs get username, password inputs get password (the inputs
  * "answer", "whichpin" and "new_password" are sent as <password>), hidden
- * inputs their own value, other selects their first option; "verify_*"
- * inputs and submit/reset buttons are skipped. A "group_list" select
- * becomes a root <group-select> holding form->group or the first option.
+ * inputs their own value, other selects their value (the selected option,
+ * else the first); "verify_*" inputs and submit/reset buttons are skipped.
+ * A "group_list" select becomes a root <group-select> holding form->group,
+ * else the option the headend marked selected, else the first: sending
+ * the first when the headend selected another would move the phone to
+ * another tunnel group.
  *
  * Returns the length, -ENOSPC, or -EINVAL when an input name is not a
  * plain XML name or the form needs a username or password that is NULL.

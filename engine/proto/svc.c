@@ -162,11 +162,12 @@ static void read_cookie(const struct http_header *h, struct cookie *c)
 
 static enum svc_body body_kind(const struct http_response *resp, const char *body, size_t len)
 {
-	const struct http_header *ct = http_header(resp, "Content-Type");
+	struct http_header ct;
+	bool has_ct = http_header(resp, "Content-Type", &ct);
 
 	if (span_has(body, len, "<config-auth"))
 		return SVC_BODY_XML;
-	if ((ct && span_has(ct->value, ct->value_len, "html")) || span_has(body, len, "<html"))
+	if ((has_ct && span_has(ct.value, ct.value_len, "html")) || span_has(body, len, "<html"))
 		return SVC_BODY_HTML;
 	return len ? SVC_BODY_OTHER : SVC_BODY_EMPTY;
 }
@@ -174,18 +175,18 @@ static enum svc_body body_kind(const struct http_response *resp, const char *bod
 int svc_classify(const struct http_response *resp, const char *body, size_t body_len,
 		 struct svc_reply *out)
 {
-	const struct http_header *h = NULL;
+	struct http_header h;
 	bool login_value = false, session = false;
 	int err = 0;
 
 	memset(out, 0, sizeof(*out));
 	out->status = resp->status;
 	out->body = body_kind(resp, body, body_len);
-	while ((h = http_header_next(resp, "Set-Cookie", h)) != NULL) {
+	for (int i = 0; (i = http_header_find(resp, "Set-Cookie", i, &h)) >= 0; i++) {
 		struct cookie c;
 		size_t vlen;
 
-		read_cookie(h, &c);
+		read_cookie(&h, &c);
 		vlen = (size_t)(c.value_end - c.value);
 		if (span_is(c.name, c.name_end, "webvpn")) {
 			out->webvpn_seen = true;
@@ -209,12 +210,12 @@ int svc_classify(const struct http_response *resp, const char *body, size_t body
 	}
 
 	if (resp->status >= 300 && resp->status < 400) {
-		const struct http_header *loc = http_header(resp, "Location");
+		struct http_header loc;
 
 		out->answer = SVC_REDIRECT;
-		if (loc) {
-			out->location = loc->value;
-			out->location_len = loc->value_len;
+		if (http_header(resp, "Location", &loc)) {
+			out->location = loc.value;
+			out->location_len = loc.value_len;
 		}
 	} else if (resp->status == 401) {
 		out->answer = SVC_UNAUTHORIZED;

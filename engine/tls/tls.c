@@ -39,6 +39,8 @@ static void info_cb(const SSL *ssl, int where, int ret)
 {
 	struct tls *t = SSL_get_ex_data(ssl, tls_index);
 
+	if (t && (where & SSL_CB_CONNECT_LOOP) && SSL_get_state(ssl) == TLS_ST_CR_CERT_REQ)
+		t->cert_asked = true; /* the headend sent a CertificateRequest */
 	if (!t || !(where & SSL_CB_ALERT))
 		return;
 	if ((ret >> 8) != SSL3_AL_FATAL)
@@ -86,6 +88,7 @@ int tls_open(struct tls *t, SSL_CTX *ctx, X509 *cert, EVP_PKEY *key, const char 
 	pthread_once(&once, init_indexes);
 	t->alert_rcvd = t->alert_sent = 0;
 	t->idle = false;
+	t->cert_asked = false;
 	t->ssl = SSL_new(ctx);
 	if (!t->ssl)
 		return -ENOMEM;

@@ -23,6 +23,7 @@ struct tls {
 	uint8_t alert_rcvd; /* last fatal alert received (TLS alert number), 0 if none */
 	uint8_t alert_sent; /* last fatal alert we sent, 0 if none */
 	bool idle;          /* record buffers given back by tls_idle() */
+	bool cert_asked;    /* the peer asked for our certificate in the handshake */
 };
 
 /*

@@ -36,7 +36,11 @@ static const char *element(const char *from, const char *end, const char *name, 
 	return NULL;
 }
 
-/* Copy text with XML's five entities undone and surrounding blanks trimmed. */
+/*
+ * Copy text with XML's five entities undone and surrounding blanks trimmed.
+ * 0; or -1 when it does not fit in cap bytes, out then holding what did
+ * (always NUL-terminated).
+ */
 static int unescape(const char *s, size_t n, char *out, size_t cap)
 {
 	static const struct {
@@ -62,8 +66,10 @@ static int unescape(const char *s, size_t n, char *out, size_t cap)
 					break;
 				}
 			}
-		if (o + 1 >= cap)
+		if (o + 1 >= cap) {
+			out[o] = 0;
 			return -1;
+		}
 		out[o++] = c;
 		i += adv;
 	}
@@ -101,7 +107,11 @@ int cnf_parse(const char *doc, size_t len, struct phone_cnf *out, char *why, siz
 		return -1;
 	}
 	v = element(g, end, "hashAlg", &vlen);
-	if (v && (unescape(v, vlen, text, sizeof(text)) || strcmp(text, "0"))) {
+	if (v && unescape(v, vlen, text, sizeof(text))) {
+		snprintf(why, whylen, "hashAlg: longer than %zu characters", sizeof(text) - 1);
+		return -1;
+	}
+	if (v && strcmp(text, "0")) {
 		snprintf(why, whylen, "hashAlg %s is not supported (0, SHA-1, is what phones use)",
 			 text);
 		return -1;
@@ -111,8 +121,11 @@ int cnf_parse(const char *doc, size_t len, struct phone_cnf *out, char *why, siz
 		v = element(g, end, name, &vlen);
 		if (!v)
 			continue; /* certHash numbering may have gaps */
-		if (unescape(v, vlen, text, sizeof(text)) ||
-		    certhash_parse(text, out->hashes[out->n_hashes])) {
+		if (unescape(v, vlen, text, sizeof(text))) {
+			snprintf(why, whylen, "%s: longer than %zu characters", name, sizeof(text) - 1);
+			return -1;
+		}
+		if (certhash_parse(text, out->hashes[out->n_hashes])) {
 			snprintf(why, whylen, "%s: \"%s\" is not a SHA-1 hash (Base64 or hex)", name,
 				 text);
 			return -1;

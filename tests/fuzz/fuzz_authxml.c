@@ -32,7 +32,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	check_string(f.auth_id, sizeof(f.auth_id));
 	check_string(f.session_token, sizeof(f.session_token));
 	if (f.n_inputs < 0 || f.n_inputs > AUTHXML_MAX_INPUTS || f.n_options < 0 ||
-	    f.n_options > AUTHXML_MAX_OPTIONS)
+	    f.n_options > AUTHXML_MAX_OPTIONS || f.selected < -1 || f.selected >= f.n_options ||
+	    strlen(f.error) >= AUTHXML_TEXT_MAX || strlen(f.message) >= AUTHXML_TEXT_MAX)
 		__builtin_trap();
 	if (f.opaque && (f.opaque != body + f.opaque_off || f.opaque_off + f.opaque_len > size))
 		__builtin_trap();

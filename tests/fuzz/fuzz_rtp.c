@@ -3,14 +3,12 @@
  * probe reader. The input is one datagram as the tunnel delivers it; a
  * parse that succeeds must point inside it, and rebuilding its header
  * with the payload must parse back to the same fields.
- *
- * engine/voice/rtp.c is included rather than linked: it is not in the
- * Makefile's FUZZ_LIB (drop the include for the header if it is added).
  */
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
-#include "engine/voice/rtp.c"
+#include "engine/voice/rtp.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -9,7 +9,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "engine/proto/tftp.c"
+#include "engine/proto/tftp.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -1,6 +1,7 @@
 /*
  * tests/fuzz/fuzz_url.c - libFuzzer target for the headend URL parser and
- * the certificate pin parser, both fed NUL-terminated text.
+ * the certificate pin parser, both fed NUL-terminated text, and for the
+ * redirect resolver fed the input as a Location (not NUL-terminated).
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -8,6 +9,7 @@
 #include <string.h>
 
 #include "engine/trust/certhash.h"
+#include "engine/proto/redirect.h"
 #include "engine/proto/url.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -29,5 +31,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	certhash_parse(s, h);
 	free(s);
+
+	static struct url cur, next;
+	struct redirect_trail t;
+
+	url_parse("https://vpn.example:4443/a/phone?x=1", &cur);
+	redirect_start(&t, &cur);
+	for (int i = 0; i < 5; i++) {
+		int r = redirect_follow(&t, &cur, (const char *)data, size, &next);
+
+		if (r == 0 && (!next.host[0] || next.path[0] != '/' || next.port == 0 ||
+			       t.hops > REDIRECT_MAX_HOPS))
+			__builtin_trap();
+		if (r)
+			break;
+		cur = next;
+	}
 	return 0;
 }

@@ -1,8 +1,9 @@
 # tests/lab/htmlcheck.sh: render report.html in headless Chromium and look at what it drew
 # (source it from bash, after lib.sh).
 #
-#   html_require             skip (exit 77) unless a headless Chromium is installed;
-#                            sets CHROMIUM (chromium-headless-shell, else chromium)
+#   html_require             a headless Chromium must be installed (need_installed: a
+#                            failure under make test, else a skip); sets CHROMIUM
+#                            (chromium-headless-shell, else chromium)
 #   html_render DIR          DIR/report.html through Chromium: the DOM it built into
 #                            DIR/dom.html, a full-page screenshot into DIR/report.png
 #   html_paths DOM           one line per series drawn, as Chromium parsed it:
@@ -21,10 +22,7 @@ html_require() {
 			break
 		fi
 	done
-	if [ -z "$CHROMIUM" ]; then
-		echo "SKIP: no headless Chromium (apt-get install chromium-headless-shell)" >&2
-		exit 77
-	fi
+	[ -n "$CHROMIUM" ] || need_installed chromium-headless-shell "a headless Chromium (chromium-headless-shell)"
 }
 
 _html_chromium() { # DIR ARGS...: one headless run

@@ -16,25 +16,52 @@ lab_restore_on_exit
 lab_set ciphers=no-ec
 cp "$LAB_ROOT/scenarios/cert-renewal.ini" "$T/lab.ini"
 # the phones' sessions in ocserv: their MAC suffixes, sorted, and each session's id
+# (any state: a session being set up or torn down counts)
 ours() { lab_users | jq -r '[.[] | select((.Username // "") | contains("SEP0250001C")) |
 	(.Username | .[-2:])] | sort | join(",")'; }
 ids() { lab_users | jq -r '[.[] | select((.Username // "") | contains("SEP0250001C")) | .ID] |
 	sort | join(",")'; }
+sessions() { lab_users | jq -c '[.[] | select((.Username // "") | contains("SEP0250001C")) |
+	{key: (.Username | .[-2:]), value: .ID}] | from_entries'; }
+up_to_17="00,01,02,03,04,05,06,07,08,09,0A,0B,0C,0D,0E,0F,10,11"
+# phones 0-15 reset by reset-fetch: all back, each in a new session; 16-17 untouched
+back_after_reset() {
+	local now
+	now=$(sessions) || return 1
+	jq -e -n --argjson a "$s0" --argjson b "$now" '($b | keys | join(",")) == "'"$up_to_17"'" and
+		all($b | to_entries[]; if .key == "10" or .key == "11" then .value == $a[.key]
+			else .value != $a[.key] end)' >/dev/null
+}
 psw_start
-sleep 10.5 # the rotation is at 11 s
+# Before the rotation: phones 0-17 up, 18-19 (new hash only) refused until the rotation.
+wait_value 6 "$up_to_17" ours || fail "$NAME" "after the ramp: want phones 0-17 up, got $GOT"
+s0=$(sessions)
+psw_wait_event reset-fetch 20 || fail "$NAME" "reset-fetch never fired: $(tail -n 3 "$T/stderr")"
+# reset-fetch restarts phones 0-15 (spread 2 s, each 0.5 s after its logout)
+wait_until 8 "phones 0-15 back in new sessions after reset-fetch" back_after_reset ||
+	fail "$NAME" "after reset-fetch: want 0-15 in new sessions and 16-17 in theirs: before $s0, now $(sessions)"
 before=$(ids)
-sleep 3 # rotate + 3 s: before the test phone's reset at rotate + 4 s
-after=$(ids)
-mid=$(ours)
+! psw_wait_event rotate 0 2>/dev/null || fail "$NAME" "the rotation came before the phones were seen back"
+# Through the rotation, until the test phone's reset: the headend keeps the same 18
+# sessions (ids) all along; looked at every 0.2 s.
+psw_wait_event rotate 10 || fail "$NAME" "the rotation never fired: $(tail -n 3 "$T/stderr")"
+n=0
+until psw_wait_event reset-one 0 2>/dev/null; do
+	after=$(ids)
+	expect_eq "$NAME: sessions through the rotation (ids), sample $n" "$before" "$after"
+	n=$((n + 1))
+	kill -0 "$PSW_PID" 2>/dev/null || fail "$NAME" "phoneswarm ended before reset-one"
+	sleep 0.2
+done
+[ "$n" -ge 10 ] || fail "$NAME" "only $n looks at the headend between rotate and reset-one (4 s apart)"
+# After the last reset (spread 2 s): 0-15 and 18-19 back, 16-17 (old hash only) refused.
+psw_wait_event reset-all 15 || fail "$NAME" "reset-all never fired"
+final_want="00,01,02,03,04,05,06,07,08,09,0A,0B,0C,0D,0E,0F,12,13"
+wait_value 8 "$final_want" ours || fail "$NAME" "after reset-all: want $final_want up, got $GOT"
 bad=$(lab_phones_bad 0250001C)
-sleep 10 # the last reset at 19 s, spread over 2 s: all back by 24 s
-final=$(ours)
 psw_wait 60
-expect_rc "$NAME" 0
-expect_eq "$NAME: sessions through the rotation (ids)" "$before" "$after"
-expect_eq "$NAME: phones up through the rotation" "00,01,02,03,04,05,06,07,08,09,0A,0B,0C,0D,0E,0F,10,11" "$mid"
 expect_eq "$NAME: sessions of ours that are not phones' on the headend" "[]" "$bad"
-expect_eq "$NAME: phones up after the last reset" "00,01,02,03,04,05,06,07,08,09,0A,0B,0C,0D,0E,0F,12,13" "$final"
+expect_rc "$NAME" 0
 last=$(awk -F, -v t="$(report '.events[] | select(.name=="reset-all") | .at_s')" \
 	'NR > 1 && $1 >= t { print $2 ":" $6 }' "$T/failures.csv" | sort | tr '\n' ' ')
 expect_eq "$NAME: failures after the last reset" "16:CertHashMismatch 17:CertHashMismatch " "$last"

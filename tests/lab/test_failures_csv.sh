@@ -36,6 +36,11 @@ check_csv() {
 		expect_eq "$label: phone $phone model" 8861 "$model"
 		expect_eq "$label: phone $phone reason" "$reason" "$rs"
 		expect_eq "$label: phone $phone phase" "$phase" "$ph"
+		if [[ $detail == \"*\" ]]; then # a quoted CSV field (RFC 4180)
+			detail=${detail#\"}
+			detail=${detail%\"}
+			detail=${detail//\"\"/\"}
+		fi
 		[[ $detail =~ $re ]] || fail "$label" "phone $phone: detail '$detail' does not match /$re/"
 		awk -v t="$t" -v w="$wall" 'BEGIN { exit !(t >= 0 && t <= w + 1) }' ||
 			fail "$label" "phone $phone: t_s $t not within the run (0..$wall s)"
@@ -60,7 +65,7 @@ B2=025000310000
 psw_run -s phones.count=4 -s phones.mac_base=$B2 -s run.duration=1s \
 	-s headend.url="${LAB_URL%/}/phone"
 expect_rc "$NAME (http 404)" 0
-check_csv "$NAME (http 404)" 4 $B2 HttpStatus auth '^HTTP 404 on POST /phone$'
+check_csv "$NAME (http 404)" 4 $B2 HttpStatus auth '^HTTP 404 Not found on POST /phone: page "404 Not Found"$'
 mkdir -p "$T/2" && mv "$T"/report.json "$T"/failures.csv "$T"/stdout "$T"/stderr "$T/2/"
 
 # ---- 3. logged out by the headend while up

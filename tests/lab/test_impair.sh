@@ -68,7 +68,7 @@ echo "cut 5 of 10 phones for 3 s: measured up $up%, down $down%"
 
 # 3. the headend's link loses 10% of what it receives
 psw_setup "$NAME"
-trap '_rc=$?; psw_kill; "$LAB" fault loss-clear >/dev/null 2>&1; exit $_rc' EXIT
+on_exit '"$LAB" fault loss-clear'
 cat >>"$T/lab.ini" <<EOF2
 [event.lossy]
 at = ramp_end + 1s

@@ -41,15 +41,15 @@ for _ in $(seq 50); do
 done
 [ -n "$PORT" ] || fail "$NAME" "no 'metrics at' line on stderr: $(cat "$T/stderr")"
 
-# wait for every phone to have arrived and the headend to have settled
-sleep 2
-up_want=""
-for _ in $(seq 20); do
-	c=$(connected)
-	[ "$c" -gt 0 ] && [ "$c" = "$up_want" ] && break
-	up_want=$c
-	sleep 0.5
-done
+# Every phone arrived and the headend settled: phoneswarm's progress says all 20
+# arrived, and the headend has the phones with valid certificates connected. Which
+# phones have expired ones is the README's rule: phone i's certificate is expired
+# when the fractional part of i x 0.5698402909980532 + 0.5 is below the share, 20%.
+expired=$(awk -v n=$N 'BEGIN { for (i = 0; i < n; i++) { f = i * 0.5698402909980532 + 0.5; f -= int(f); e += f < 0.2 } print e }')
+wait_until 10 "all $N arrived" grep -q "arrived $N/$N " "$T/stderr" ||
+	fail "$NAME" "phoneswarm's progress never said all $N arrived: $(tail -n 3 "$T/stderr")"
+wait_value 10 $((N - expired)) connected ||
+	fail "$NAME" "headend: want $((N - expired)) of ours connected (the $expired with expired certificates refused), got $GOT"
 
 before=$(connected)
 get /metrics >"$T/scrape.txt" || fail "$NAME" "GET /metrics failed"
@@ -98,6 +98,7 @@ scraped=$(awk '/^phoneswarm_failures_total\{/ && $2 > 0 {
 expect_eq "$NAME: failures at the scrape = report.json's" "$(report '.failures' | jq -S -c .)" \
 	"$scraped"
 expect_eq "$NAME: tunnels up at the scrape + ClientCertRejected = phones" $N $((up + cc))
+expect_eq "$NAME: ClientCertRejected at the scrape = phones with expired certificates" $expired "$cc"
 # the summary is the run's histogram as of the last interval closed: part of the end's
 final_n=$(report '.latency_us.time_to_tunnel.count')
 final_max=$(report '.latency_us.time_to_tunnel.max')

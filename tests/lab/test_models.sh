@@ -1,7 +1,10 @@
 #!/bin/bash
-# test_models.sh: phones.models=8861:50,7841:50 brings up both models in about that
-# proportion, as the headend sees them (CN CP-<model>-SEP<MAC>), MAC i being
-# phones.mac_base + i.
+# test_models.sh: phones.models=8861:50,7841:50 brings up both models exactly as the
+# README says phones take their model: phone i (MAC phones.mac_base + i) takes the
+# model whose slice of [0,1) (8861 [0, 0.5), 7841 [0.5, 1)) holds the fractional part
+# of i x 0.6180339887498949. The headend must show each of the 40 phones under its
+# own CN, CP-<model>-SEP<MAC>, with the model worked out here from that rule (21
+# 8861s and 19 7841s).
 NAME=test_models
 # shellcheck source=tests/lab/lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -11,27 +14,16 @@ N=40
 psw_start -s phones.count=$N -s phones.models=8861:50,7841:50 -s ramp.rate=40 -s run.duration=6s \
 	-s phones.mac_base=025000070000
 
+# the headend's CNs, as the rule above gives them
+model_of() { awk -v i="$1" 'BEGIN { f = i * 0.6180339887498949; f -= int(f); print (f < 0.5 ? "8861" : "7841") }'; }
+want=$(for i in $(seq 0 $((N - 1))); do echo "CP-$(model_of "$i")-SEP$(mac_hex 025000070000 "$i")"; done |
+	sort | jq -R . | jq -sc .)
 sel='[.[] | select((.Username // "") | test("^CP-[0-9]+-SEP025000070"))]'
-end=$(($(date +%s) + 12))
-while :; do
-	users=$(lab_users | jq -c "$sel")
-	c=$(printf '%s' "$users" | jq '[.[] | select(.State == "connected")] | length')
-	[ "$c" = $N ] && break
-	[ "$(date +%s)" -ge "$end" ] &&
-		fail "$NAME" "headend: want $N connected SEP025000070* sessions, got $c: $(printf '%s' "$users" | jq -c '[.[] | {u: .Username, s: .State}]')"
-	sleep 0.5
-done
-by_model=$(printf '%s' "$users" | jq -c 'group_by(.Username | split("-")[1]) |
-	map({key: (.[0].Username | split("-")[1]), value: length}) | from_entries')
-expect_eq "$NAME: models on the headend" '["7841","8861"]' "$(printf '%s' "$by_model" | jq -c 'keys')"
-n1=$(printf '%s' "$by_model" | jq '.["8861"]')
-n2=$(printf '%s' "$by_model" | jq '.["7841"]')
-# 50/50 of 40: accept 12..28 each (a fair coin lands outside with p < 0.02)
-[ "$n1" -ge 12 ] && [ "$n1" -le 28 ] && [ "$n2" -ge 12 ] && [ "$n2" -le 28 ] ||
-	fail "$NAME" "want about 20 phones of each model, got $by_model"
-macs=$(printf '%s' "$users" | jq -c '[.[].Username | split("-SEP")[1]] | sort')
-want=$(for i in $(seq 0 $((N - 1))); do mac_hex 025000070000 "$i"; done | jq -R . | jq -sc sort)
-[ "$macs" = "$want" ] || fail "$NAME" "headend MACs: want $want, got $macs"
+connected() { lab_users | jq -c "$sel | [.[] | select(.State == \"connected\") | .Username] | sort"; }
+wait_value 5 "$want" connected ||
+	fail "$NAME" "headend: want these $N sessions connected: $want; got $GOT"
+by_model=$(printf '%s' "$GOT" | jq -c 'group_by(split("-")[1]) | map({key: (.[0] | split("-")[1]), value: length}) | from_entries')
+expect_eq "$NAME: phones per model on the headend" '{"7841":19,"8861":21}' "$by_model"
 psw_wait 25
 expect_rc "$NAME" 0
 expect_eq "$NAME: report [tunnels_up,failed]" "$N,0" "$(report '[.phones.tunnels_up, .phones.failed] | @csv')"

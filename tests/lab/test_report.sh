@@ -46,9 +46,21 @@ bad=$(jq -c --argjson n $N '[.latency_us | to_entries[] |
 	select(.value | .count != $n or .min > .p50 or .p50 > .p90 or .p90 > .p99 or .p99 > .p999 or .p999 > .max or .min <= 0) |
 	{(.key): .value}]' "$T/report.json")
 expect_eq "$NAME: latency histograms with count $N and ordered percentiles" "[]" "$bad"
-# the parts of the bring-up take less than the whole
-got=$(report '.latency_us | .time_to_tunnel.max >= .tls_handshake.min and .time_to_tunnel.min >= .tcp_connect.min')
-expect_eq "$NAME: time_to_tunnel covers the phases ($(report '.latency_us | map_values(.p50) | tojson'))" true "$got"
+# The parts of the bring-up take less than the whole, phone by phone: each phone's
+# time to tunnel runs from when it was due to its tunnel up, through its TCP connect,
+# TLS handshake, auth and CONNECT one after the other (and its DNS lookup before).
+# So over the N phones (every histogram counts the same N): the whole's mean is at
+# least the sum of the parts' means, its minimum at least the sum of their minimums,
+# and its maximum at least any part's maximum plus the other parts' minimums. (0.1%
+# of slack: a histogram keeps 3 significant digits.)
+parts='["tcp_connect", "tls_handshake", "auth", "cstp_connect"]'
+got=$(jq -c --argjson parts "$parts" '.latency_us as $l | [$parts[] | $l[.]] as $p |
+	($l.time_to_tunnel) as $w | ($p | map(.min) | add) as $mins |
+	[$w.mean * 1.001 >= ($p | map(.mean) | add),
+	 $w.min * 1.001 >= $mins,
+	 ($p | all($w.max * 1.001 >= .max + $mins - .min))]' "$T/report.json")
+expect_eq "$NAME: time_to_tunnel >= its parts [mean, min, max] ($(report '.latency_us | map_values({mean, min, max}) | tojson'))" \
+	"[true,true,true]" "$got"
 got=$(report '.traffic | .cstp_tx_bytes > 0 and .cstp_rx_bytes + .dtls_rx_bytes > 0 and .dtls_tx_bytes > 0')
 expect_eq "$NAME: tunnel bytes moved both ways ($(report '.traffic | tojson'))" true "$got"
 got=$(report '.resources | .max_rss_kb > 0 and .cpu_user_s + .cpu_sys_s > 0')

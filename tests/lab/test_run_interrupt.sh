@@ -16,7 +16,10 @@ interrupt() {
 	t0=$(date +%s)
 	psw_start -s phones.count=3 -s phones.mac_base="${sep}0000" -s run.duration=30s
 	lab_wait_like "CP-8861-SEP$sep" 3 10 || fail "$NAME" "$sig: the phones did not come up"
-	sleep 1.5 # an interval or so of the run written
+	# two intervals of the run written (the header and two rows)
+	wait_until 5 "two rows in timeseries.csv" \
+		eval '[ "$(wc -l 2>/dev/null <"$T/timeseries.csv" || echo 0)" -ge 3 ]' ||
+		fail "$NAME" "$sig: no two rows in timeseries.csv"
 	kill -"$sig" "$PSW_PID"
 	psw_wait 10
 	expect_rc "$NAME: $sig" 1

@@ -11,7 +11,7 @@ NAME=test_run_outdir
 lab_require
 psw_setup "$NAME"
 FULL=$T/full
-trap 'psw_kill; mountpoint -q "$FULL" && umount "$FULL"' EXIT
+on_exit 'psw_kill; if mountpoint -q "$FULL"; then umount "$FULL"; fi'
 
 # -o a/b/c: created
 psw_run -o "$T/a/b/c" -s phones.count=2 -s phones.mac_base=025000600000 -s run.duration=1s
@@ -55,7 +55,7 @@ until [ "$(wc -l 2>/dev/null <"$FULL/timeseries.csv" || echo 0)" -ge 3 ]; do
 	[ $(($(date +%s) - t0)) -lt 10 ] || fail "$NAME" "disk full: no timeseries.csv rows after 10 s"
 	sleep 0.2
 done
-dd if=/dev/zero of="$FULL/filler" bs=64k 2>/dev/null
+dd if=/dev/zero of="$FULL/filler" bs=64k 2>/dev/null || : # until the disk is full
 psw_wait 10
 secs=$(($(date +%s) - t0))
 expect_rc "$NAME: disk full" 3

@@ -27,22 +27,21 @@ psw_start -s phones.count=$N -s phones.mac_base=$MAC -s ramp.rate=10 -s run.dura
 	-s event.dns-up.at="reset-1 + 34s" -s event.reset-2.at="dns-up + 2s" --trace 0
 
 psw_wait_event reset-1 15 || fail "$NAME" "reset-1 never fired: $(tail -n 3 "$T/stderr")"
-sleep 3
-in_outage=$(mine)
-expect_eq "$NAME: headend sessions of ours while DNS is silent, after reset-1 ($(users_of))" 0 "$in_outage"
+# reset-1 logs every phone out: gone from the headend within seconds, and none back
+# (looked at every 0.2 s) until every phone has given up on DNS (DnsLookupErr)
+wait_value 5 0 mine || fail "$NAME" "headend: want none of ours after reset-1 ($(users_of))"
+until _psw_csv_holds fail_DnsLookupErr == $N sum; do
+	in_outage=$(mine)
+	expect_eq "$NAME: headend sessions of ours while DNS is silent, after reset-1 ($(users_of))" 0 "$in_outage"
+	kill -0 "$PSW_PID" 2>/dev/null || fail "$NAME" "phoneswarm ended before the DNS give-up"
+	psw_wait_event dns-up 0 2>/dev/null && fail "$NAME" "dns-up came before $N x DnsLookupErr"
+	sleep 0.2
+done
 dropped=$("$LAB" fault list | sed -n 's/^dns-silent dropped=//p')
 [ "${dropped:-0}" -gt 0 ] || fail "$NAME" "the dns-silent rule dropped no query: $("$LAB" fault list)"
 psw_wait_event dns-up 45 || fail "$NAME" "dns-up never fired"
 psw_wait_event reset-2 10 || fail "$NAME" "reset-2 never fired"
-t_back=$(date +%s)
-back=$(
-	while [ $(($(date +%s) - t_back)) -lt 8 ]; do
-		c=$(mine)
-		[ "$c" = $N ] && { echo "$c"; break; }
-		sleep 0.3
-	done
-)
-expect_eq "$NAME: headend sessions of ours after dns-up and reset-2 ($(users_of))" $N "${back:-0}"
+wait_value 8 $N mine || fail "$NAME" "headend sessions of ours after dns-up and reset-2: want $N, got $GOT ($(users_of))"
 expect_eq "$NAME: sessions of ours that are not phones' on the headend" "[]" "$(lab_phones_bad 02500040)"
 psw_wait 20
 expect_rc "$NAME" 0

@@ -38,8 +38,8 @@ check() {
 	f=$T/case$n.ini
 	printf '%s\n' "$text" >"$f"
 	rm -rf "$T/out"
-	out=$(timeout 10 "$PSW" run "$f" -o "$T/out" -q "$@" 2>&1 >/dev/null)
-	rc=$?
+	rc=0
+	out=$(timeout 10 "$PSW" run "$f" -o "$T/out" -q "$@" 2>&1 >/dev/null) || rc=$?
 	[ "$rc" = 2 ] || fail "$NAME" "$what: exit status: want 2, got $rc; stderr: $out"
 	case "$out" in
 	*"$want"*) ;;
@@ -131,12 +131,12 @@ check "metrics port out of range" "phoneswarm: --metrics-listen 127.0.0.1:99999:
 	"$(base)" --metrics-listen 127.0.0.1:99999
 
 # usage errors: exit 2 as well
-out=$("$PSW" run "$T/nosuch.ini" -o "$T/out" -q 2>&1 >/dev/null)
-rc=$?
+rc=0
+out=$("$PSW" run "$T/nosuch.ini" -o "$T/out" -q 2>&1 >/dev/null) || rc=$?
 expect_eq "$NAME: missing scenario file, exit status (stderr: $out)" 2 "$rc"
 case "$out" in *"$T/nosuch.ini"*) ;; *) fail "$NAME" "missing scenario file: want its path in '$out'" ;; esac
-out=$("$PSW" frobnicate 2>&1 >/dev/null)
-rc=$?
+rc=0
+out=$("$PSW" frobnicate 2>&1 >/dev/null) || rc=$?
 expect_eq "$NAME: unknown subcommand, exit status (stderr: $out)" 2 "$rc"
 
 pass "$NAME ($n scenario errors, 2 usage errors)"

@@ -15,7 +15,7 @@ lab_require
 psw_setup "$NAME"
 
 P0="" P1=""
-trap 'kill $P0 $P1 2>/dev/null; wait $P0 $P1 2>/dev/null' EXIT
+on_exit 'kill $P0 $P1; wait $P0 $P1'
 for i in 0 1; do
 	"$PSW" run "$T/lab.ini" -o "$T/shard$i" -q --shard "$i/2" -s phones.count=$N \
 		-s phones.mac_base=$MAC_BASE -s ramp.rate=40 -s run.duration=6s \

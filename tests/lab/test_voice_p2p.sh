@@ -19,7 +19,7 @@ MAC=025000320000 PFX=CP-8861-SEP02500032
 # the callers' RTP ports: 16384 + 2 x index, for the even indexes with a peer
 CALLER_PORTS=16384,16388,16392,16396,16400
 drop_rule() { lab_random_drop "$1" p2p-loss 0.1 FORWARD -p udp -m multiport --dports $CALLER_PORTS; }
-trap '_rc=$?; psw_kill; drop_rule -D; exit $_rc' EXIT
+on_exit 'psw_kill; drop_rule -D'
 VOICE=(-s "traffic.calls=100%" -s traffic.call_duration=10m -s traffic.target=phones
 	-s phones.count=$N -s phones.mac_base=$MAC -s ramp.rate=50 -s run.threads=2)
 status() { "$LAB" occtl --json show status | jq -r "$1"; }
@@ -42,9 +42,14 @@ expect_eq "$NAME: MOS >= 4.3 ($(report '.rtp.mos_mean'), worst $(report '.rtp.mo
 grep -q "VPNC: call 1 to phone 1 at 198\.19\." "$T/trace/$PFX""0000.log" ||
 	fail "$NAME" "phone 0's trace does not show its call to phone 1's tunnel address"
 lab_wait_like "$PFX" 0 5 || fail "$NAME" "sessions left on the headend"
-sleep 1
-rx=$(($(status .raw_rx) - rx0)) tx=$(($(status .raw_tx) - tx0))
+# ocserv's main process adds a session's byte counts to its totals when the session's
+# worker reports them, as it ends: wait (5 s at most) until both totals have them
 want_rx=$((sent * 200 + N * 84)) want_tx=$(($(report .rtp.received) * 200 + N * 84))
+counted() {
+	rx=$(($(status .raw_rx) - rx0)) tx=$(($(status .raw_tx) - tx0))
+	[ "$(within_1pct "$rx" "$want_rx")" = true ] && [ "$(within_1pct "$tx" "$want_tx")" = true ]
+}
+wait_until 5 "ocserv's byte counts" counted || :
 expect_eq "$NAME: ocserv raw_rx delta $rx within 1% of the phones' IP bytes out $want_rx" true "$(within_1pct "$rx" "$want_rx")"
 expect_eq "$NAME: ocserv raw_tx delta $tx within 1% of the phones' IP bytes in $want_tx" true "$(within_1pct "$tx" "$want_tx")"
 mos=$(report '.rtp.mos_mean')

@@ -4,12 +4,17 @@
  * It behaves like ocserv (certificate-authenticated login, by the phone's
  * own exchange when the first request is a GET (the login page, then a
  * session for the form POST) or by the desktop XML when it is a POST;
- * CONNECT, CSTP on the TLS stream, no DTLS) up to the point where the
- * chosen mode makes it misbehave: garbage instead of HTTP, an endless head,
- * a refusal, a missing cookie or address, a login page that is not the
- * phone's, a broken or oversized CSTP frame, a close at the wrong moment, a
- * silence, a TLS alert. Each mode is meant to make every phone fail with
- * one named reason, which tests/lab/test_bad_headend.sh checks.
+ * CONNECT, CSTP on the TLS stream and, when the phone asks for
+ * PSK-NEGOTIATE, DTLS 1.2 with the PSK both sides derive from the TLS
+ * session) up to the point where the chosen mode makes it misbehave:
+ * garbage instead of HTTP, an endless head, a refusal, a missing cookie or
+ * address, a login page that is not the phone's, a broken or oversized CSTP
+ * frame, a close at the wrong moment, a silence, a stall, a TLS alert, a
+ * broken TLS message or record, a DTLS alert, a DTLS suite the phone did not
+ * offer. When DTLS was asked for, the tunnel modes misbehave only once the
+ * DTLS channel is up, so that both channels are at stake. Each mode is
+ * meant to make every phone fail with one named reason, which
+ * tests/lab/test_bad_headend.sh checks.
  *
  *   badheadend --listen ADDR:PORT --cert PEM --key PEM --mode MODE [--max-conns N]
  *
@@ -73,6 +78,11 @@ enum mode {
 	M_SVC_CLOSE_GET,
 	M_DTLS_PSK,
 	M_DTLS12,
+	M_STALL_AUTH,
+	M_STALL_CONNECT,
+	M_BAD_HELLO,
+	M_BAD_RECORD,
+	M_DTLS_ALERT,
 };
 
 static const struct {
@@ -82,7 +92,7 @@ static const struct {
 } modes[] = {
     {"normal", M_NORMAL, "behave like ocserv (tunnel up, DPD answered)"},
     {"garbage-auth", M_GARBAGE_AUTH, "auth POST answered with a non-HTTP line and random bytes"},
-    {"huge-head", M_HUGE_HEAD, "auth reply head that never ends (> 16 KB of headers)"},
+    {"huge-head", M_HUGE_HEAD, "auth reply head that never ends (> 64 KB of headers)"},
     {"status-404", M_STATUS_404, "auth POST answered 404 Not found"},
     {"auth-401", M_AUTH_401, "auth POST answered 401 Authentication failed"},
     {"form", M_FORM, "auth POST (or the phone's GET) answered with the XML login form"},
@@ -107,10 +117,16 @@ static const struct {
     {"svc-close-get", M_SVC_CLOSE_GET, "close after the login page, before the POST"},
     {"dtls-psk", M_DTLS_PSK, "CONNECT answered with DTLS PSK-NEGOTIATE (no UDP behind it)"},
     {"dtls12", M_DTLS12, "CONNECT answered with X-DTLS12-CipherSuite AES256-GCM-SHA384 (no UDP)"},
+    {"stall-auth", M_STALL_AUTH, "read the auth POST, never answer it"},
+    {"stall-connect", M_STALL_CONNECT, "read the CONNECT, never answer it"},
+    {"bad-hello", M_BAD_HELLO, "a Finished message where the ServerHello should be"},
+    {"bad-record", M_BAD_RECORD, "in the tunnel, a TLS record that fails its integrity check"},
+    {"dtls-alert", M_DTLS_ALERT, "handshake_failure alert to the DTLS ClientHello"},
 };
 
 static volatile sig_atomic_t stop;
 static enum mode mode;
+static struct sockaddr_in listen_sa; /* our TCP address; DTLS listens on the same host */
 
 /* ==== Utilities ==== */
 
@@ -140,6 +156,10 @@ struct conn {
 	int fd;
 	uint8_t buf[REQ_MAX]; /* bytes read and not yet consumed */
 	size_t len;	      /* bytes in buf */
+	bool asked_psk;	      /* the last request asked for PSK-NEGOTIATE DTLS */
+	int ufd;	      /* the DTLS socket, -1 without DTLS */
+	SSL *dssl;	      /* the DTLS session, NULL without DTLS */
+	bool dtls_up;	      /* its handshake completed */
 };
 
 /* Read more into c->buf; returns the byte count, 0 on EOF or error. */
@@ -185,6 +205,7 @@ static bool read_request(struct conn *c, char *first_line, size_t cap)
 			cl = strcasestr((char *)c->buf, "\r\nContent-Length:");
 			if (cl)
 				body = strtoul(cl + 17, NULL, 10);
+			c->asked_psk = strstr((char *)c->buf, "PSK-NEGOTIATE") != NULL;
 			c->buf[head - 1] = '\n';
 			if (head + body > sizeof(c->buf))
 				return false;
@@ -273,11 +294,11 @@ static bool answer_auth(struct conn *c)
 		char hdr[1001];
 
 		/*
-		 * 40 KB in 40 lines of 1000 bytes and never a blank line: the
-		 * 16 KB head limit trips before the 64-header one.
+		 * 80 KB in 80 lines of 1000 bytes and never a blank line: the
+		 * 64 KiB head limit trips before the 1,024-header one.
 		 */
 		conn_puts(c, "HTTP/1.1 200 OK\r\n");
-		for (int i = 0; i < 40; i++) {
+		for (int i = 0; i < 80; i++) {
 			snprintf(hdr, 16, "X-Filler-%02d: ", i % 100);
 			memset(hdr + 13, 'a', 985);
 			memcpy(hdr + 998, "\r\n", 3);
@@ -387,10 +408,115 @@ static bool answer_svc_post(struct conn *c)
 /* A DTLS session or App-ID for the DTLS modes: 32 bytes, 64 hex digits. */
 #define SID_HEX "27689696cb6b34ae2a6d9e348f0ad86abfb0ae8b1fe584a0dc2b380b8ea42c3e"
 
+/* ==== DTLS (PSK-NEGOTIATE) ==== */
+
+static uint8_t dtls_psk[32]; /* this connection's PSK, exported from its TLS session */
+
+static unsigned int psk_server_cb(SSL *ssl, const char *identity, unsigned char *psk,
+				  unsigned int max_psk_len)
+{
+	(void)ssl;
+	(void)identity;
+	if (max_psk_len < sizeof(dtls_psk))
+		return 0;
+	memcpy(psk, dtls_psk, sizeof(dtls_psk));
+	return sizeof(dtls_psk);
+}
+
+static int dtls_refuse_hello(SSL *ssl, int *al, void *arg)
+{
+	(void)ssl;
+	(void)arg;
+	*al = SSL_AD_HANDSHAKE_FAILURE;
+	return SSL_CLIENT_HELLO_ERROR;
+}
+
+/*
+ * Get ready for the phone's DTLS: a UDP socket on our address, the PSK it
+ * will use, and the X-DTLS-* headers that offer it, written into hdrs.
+ * False (and no offer) if any of it fails.
+ */
+static bool dtls_offer(struct conn *c, char *hdrs, size_t cap)
+{
+	static const char label[] = "EXPORTER-openconnect-psk";
+	struct sockaddr_in sa = listen_sa;
+	socklen_t sl = sizeof(sa);
+	uint8_t app_id[32];
+	char hex[65];
+	SSL_CTX *ctx;
+
+	sa.sin_port = 0;
+	c->ufd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (c->ufd < 0 || bind(c->ufd, (struct sockaddr *)&sa, sizeof(sa)) ||
+	    getsockname(c->ufd, (struct sockaddr *)&sa, &sl))
+		return false;
+	if (SSL_export_keying_material(c->ssl, dtls_psk, sizeof(dtls_psk), label,
+				       sizeof(label) - 1, NULL, 0, 0) != 1)
+		return false;
+	ctx = SSL_CTX_new(DTLS_server_method());
+	if (!ctx || !SSL_CTX_set_cipher_list(ctx, "PSK:@SECLEVEL=0"))
+		return false;
+	SSL_CTX_set_psk_server_callback(ctx, psk_server_cb);
+	if (mode == M_DTLS_ALERT)
+		SSL_CTX_set_client_hello_cb(ctx, dtls_refuse_hello, NULL);
+	c->dssl = SSL_new(ctx);
+	if (!c->dssl)
+		return false;
+	RAND_bytes(app_id, sizeof(app_id));
+	for (int i = 0; i < 32; i++)
+		snprintf(hex + 2 * i, 3, "%02x", app_id[i]);
+	/* silent-dpd: the DTLS channel is found dead first (DPD 1 s against 2 s) */
+	snprintf(hdrs, cap,
+		 "X-DTLS-App-ID: %s\r\nX-DTLS-Port: %u\r\nX-DTLS-CipherSuite: PSK-NEGOTIATE\r\n"
+		 "X-DTLS-DPD: %d\r\nX-DTLS-Keepalive: 20\r\nX-DTLS-MTU: 1400\r\n",
+		 hex, ntohs(sa.sin_port), mode == M_SILENT_DPD ? 1 : 30);
+	return true;
+}
+
+/*
+ * Take the phone's DTLS handshake: wait (at most 10 s) for its first
+ * datagram, connect the socket to it, then accept. True once DTLS is up.
+ */
+static bool dtls_accept(struct conn *c)
+{
+	struct pollfd pfd = {.fd = c->ufd, .events = POLLIN};
+	struct sockaddr_in peer;
+	socklen_t pl = sizeof(peer);
+	uint8_t b;
+	BIO *bio;
+
+	if (poll(&pfd, 1, 10000) != 1 ||
+	    recvfrom(c->ufd, &b, 1, MSG_PEEK, (struct sockaddr *)&peer, &pl) < 0 ||
+	    connect(c->ufd, (struct sockaddr *)&peer, pl))
+		return false;
+	bio = BIO_new_dgram(c->ufd, BIO_NOCLOSE);
+	if (!bio)
+		return false;
+	BIO_ctrl(bio, BIO_CTRL_DGRAM_SET_CONNECTED, 0, &peer);
+	SSL_set_bio(c->dssl, bio, bio);
+	c->dtls_up = SSL_accept(c->dssl) == 1;
+	return c->dtls_up;
+}
+
+/* One DTLS record from the phone: answer a DPD request. False on DISCONNECT or error. */
+static bool dtls_serve_one(struct conn *c)
+{
+	uint8_t rec[2048];
+	int n = SSL_read(c->dssl, rec, sizeof(rec));
+
+	if (n <= 0)
+		return SSL_get_error(c->dssl, n) == SSL_ERROR_WANT_READ;
+	if (rec[0] == 3) { /* DPD-REQ: the same payload back */
+		rec[0] = 4;
+		SSL_write(c->dssl, rec, n);
+	}
+	return rec[0] != 5;
+}
+
 /* The reply to CONNECT; false if no tunnel follows. */
 static bool answer_connect(struct conn *c)
 {
-	char out[1024];
+	char out[1024], dtls[512] = "";
 	int n;
 
 	switch (mode) {
@@ -409,6 +535,8 @@ static bool answer_connect(struct conn *c)
 		conn_write(c, out, (size_t)n);
 		return false;
 	default:
+		if (c->asked_psk && !dtls_offer(c, dtls, sizeof(dtls)))
+			dtls[0] = '\0';
 		n = snprintf(out, sizeof(out),
 			     "HTTP/1.1 200 CONNECTED\r\n"
 			     "X-CSTP-Version: 1\r\n"
@@ -427,7 +555,7 @@ static bool answer_connect(struct conn *c)
 						  "X-DTLS-Session-ID: " SID_HEX "\r\n"
 						  "X-DTLS12-CipherSuite: AES256-GCM-SHA384\r\n"
 						  "X-DTLS-MTU: 1300\r\n"
-						: "");
+						: dtls);
 		conn_write(c, out, (size_t)n);
 		return true;
 	}
@@ -454,13 +582,14 @@ static uint64_t now_ms(void)
 }
 
 /*
- * Serve CSTP: answer DPD-REQ with DPD-RESP (same payload), ignore the rest,
- * end on the phone's DISCONNECT or close. With disconnect_at_ms set, send an
+ * Serve CSTP (and DTLS when it is up): answer DPD-REQ with DPD-RESP (same
+ * payload), ignore the rest, end on the phone's DISCONNECT or close. With disconnect_at_ms set, send an
  * empty DISCONNECT at that time and keep reading until the phone goes.
  */
 static void serve_tunnel(struct conn *c, uint64_t disconnect_at_ms)
 {
-	struct pollfd pfd = {.fd = c->fd, .events = POLLIN};
+	struct pollfd pfd[2] = {{.fd = c->fd, .events = POLLIN},
+				{.fd = c->dtls_up ? c->ufd : -1, .events = POLLIN}};
 
 	for (;;) {
 		int timeout = -1;
@@ -478,7 +607,11 @@ static void serve_tunnel(struct conn *c, uint64_t disconnect_at_ms)
 			}
 			timeout = (int)(disconnect_at_ms - t);
 		}
-		if (!SSL_pending(c->ssl) && poll(&pfd, 1, timeout) == 0)
+		if (!SSL_pending(c->ssl) && poll(pfd, 2, timeout) <= 0)
+			continue;
+		if ((pfd[1].revents & POLLIN) && !dtls_serve_one(c))
+			return;
+		if (!SSL_pending(c->ssl) && !(pfd[0].revents & (POLLIN | POLLHUP | POLLERR)))
 			continue;
 		if (!conn_fill(c))
 			return;
@@ -515,10 +648,25 @@ static void serve(SSL_CTX *ctx, int fd)
 
 	c.fd = fd;
 	c.len = 0;
+	c.ufd = -1;
+	c.dssl = NULL;
+	c.dtls_up = false;
 	switch (mode) {
 	case M_CLOSE_TLS:
 		close(fd);
 		return;
+	case M_BAD_HELLO: {
+		/* after the ClientHello, a handshake record holding a Finished (20) */
+		static const uint8_t fin[] = {22, 3, 3, 0, 16, 20, 0, 0, 12, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12};
+		char hello[4096];
+
+		if (read(fd, hello, sizeof(hello)) > 0 && write(fd, fin, sizeof(fin)) == sizeof(fin)) {
+			alarm(LINGER_S);
+			while (read(fd, hello, sizeof(hello)) > 0)
+				;
+		}
+		return;
+	}
 	case M_STALL_TLS: {
 		char junk[4096];
 
@@ -543,6 +691,10 @@ static void serve(SSL_CTX *ctx, int fd)
 		return;
 	if (mode == M_CLOSE_AUTH) {
 		close(fd); /* no reply, no close_notify */
+		return;
+	}
+	if (mode == M_STALL_AUTH) {
+		linger_until_closed(&c);
 		return;
 	}
 	if (!strncmp(line, "GET ", 4)) {
@@ -573,7 +725,16 @@ static void serve(SSL_CTX *ctx, int fd)
 		linger_until_closed(&c);
 		return;
 	}
+	if (mode == M_STALL_CONNECT) {
+		linger_until_closed(&c);
+		return;
+	}
 	if (!answer_connect(&c)) {
+		linger_until_closed(&c);
+		return;
+	}
+	/* DTLS asked for: the tunnel modes misbehave once it is up (dtls-alert refuses it) */
+	if (c.dssl && !dtls_accept(&c)) {
 		linger_until_closed(&c);
 		return;
 	}
@@ -603,6 +764,15 @@ static void serve(SSL_CTX *ctx, int fd)
 	case M_SILENT_DPD:
 		linger_until_closed(&c);
 		break;
+	case M_BAD_RECORD: {
+		/* an application data record whose integrity check fails, under TLS */
+		uint8_t rec[5 + 48] = {23, 3, 3, 0, 48};
+
+		RAND_bytes(rec + 5, 48);
+		if (write(fd, rec, sizeof(rec)) == sizeof(rec))
+			linger_until_closed(&c);
+		break;
+	}
 	default:
 		serve_tunnel(&c, 0);
 		SSL_shutdown(c.ssl);
@@ -670,6 +840,7 @@ static int listen_on(const char *spec)
 		die("bind");
 	if (listen(fd, 1024))
 		die("listen");
+	listen_sa = sa;
 	return fd;
 }
 

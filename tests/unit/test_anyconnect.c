@@ -378,6 +378,84 @@ static void test_reply_dtls_derivation(void **state)
 	check_addr(t.netmask, "255.255.255.0");
 }
 
+/*
+ * The CONNECT reply of a real ASA: the header set openconnect-gui issue
+ * 206 (2017) logged, continued by the tail issue 195 (2018) logged, values
+ * as logged (the DTLS Session-ID in upper-case hex, split-DNS holding
+ * addresses, ASA's defaults DPD 30 and Keepalive 20). The logs hide the
+ * address lines; X-CSTP-Address and X-CSTP-Netmask are ours. Then, as a
+ * desktop policy could, 300 split-include routes and a 10 KB
+ * X-CSTP-Post-Auth-XML line (one line, as openconnect reads it).
+ */
+static void test_reply_asa(void **state)
+{
+	static const char head[] =
+	    "HTTP/1.1 200 OK\r\n"
+	    "X-CSTP-Address: 10.10.1.7\r\n"
+	    "X-CSTP-Netmask: 255.255.255.0\r\n"
+	    "X-CSTP-Hostname: BJM1-F1D-IEXSV-001.baidu.com\r\n"
+	    "X-CSTP-DNS: 172.22.1.253\r\n"
+	    "X-CSTP-DNS: 10.10.10.10\r\n"
+	    "X-CSTP-Lease-Duration: 43200\r\n"
+	    "X-CSTP-Session-Timeout: 43200\r\n"
+	    "X-CSTP-Idle-Timeout: 3600\r\n"
+	    "X-CSTP-Disconnected-Timeout: 3600\r\n"
+	    "X-CSTP-Default-Domain: baidu.com\r\n"
+	    "X-CSTP-Split-Include: 10.0.0.0/255.0.0.0\r\n"
+	    "X-CSTP-Split-Include: 172.16.0.0/255.240.0.0\r\n"
+	    "X-CSTP-Split-Include: 100.64.0.0/255.192.0.0\r\n"
+	    "X-CSTP-Split-DNS: 172.22.1.253\r\n"
+	    "X-CSTP-Split-DNS: 10.10.10.10\r\n"
+	    "X-CSTP-Keep: true\r\n"
+	    "X-CSTP-Tunnel-All-DNS: true\r\n"
+	    "X-CSTP-DPD: 30\r\n"
+	    "X-CSTP-Keepalive: 20\r\n"
+	    "X-CSTP-MSIE-Proxy-Lockdown: true\r\n"
+	    "X-CSTP-Smartcard-Removal-Disconnect: false\r\n"
+	    "X-DTLS-Session-ID: D1E7E172CADC810CA78CB256ABB314698A420C2C77A12CDBD87B43FE364947C8\r\n"
+	    "X-DTLS-Port: 443\r\n"
+	    "X-DTLS-Keepalive: 20\r\n"
+	    "X-DTLS-DPD: 30\r\n"
+	    "X-CSTP-MTU: 1300\r\n"
+	    "X-DTLS-MTU: 1300\r\n"
+	    "X-DTLS-CipherSuite: DHE-RSA-AES256-SHA\r\n"
+	    "X-CSTP-Routing-Filtering-Ignore: false\r\n"
+	    "X-CSTP-Quarantine: false\r\n"
+	    "X-CSTP-Disable-Always-On-VPN: false\r\n"
+	    "X-CSTP-Client-Bypass-Protocol: false\r\n"
+	    "X-CSTP-TCP-Keepalive: true\r\n";
+	static char buf[HTTP_MAX_HEAD];
+	struct http_response r;
+	struct ac_tunnel t;
+	size_t n;
+
+	(void)state;
+	n = (size_t)sprintf(buf, "%s", head);
+	for (int i = 0; i < 300; i++)
+		n += (size_t)sprintf(buf + n, "X-CSTP-Split-Include: 10.%d.%d.0/255.255.255.0\r\n",
+				     i / 200, i % 200);
+	n += (size_t)sprintf(buf + n, "X-CSTP-Post-Auth-XML: <?xml version=\"1.0\"?><config-auth "
+				      "client=\"vpn\" type=\"complete\"><session-token>");
+	memset(buf + n, 'A', 10000);
+	n += 10000;
+	n += (size_t)sprintf(buf + n, "</session-token><auth id=\"success\"/></config-auth>\r\n\r\n");
+	assert_true(n < HTTP_MAX_HEAD);
+	assert_int_equal(http_parse_response(buf, n, &r), n);
+	assert_int_equal(r.n_headers, 33 + 300 + 1);
+	assert_int_equal(ac_parse_connect_reply(&r, &t), 0);
+	check_addr(t.addr, "10.10.1.7");
+	assert_int_equal(t.mtu, 1300);
+	assert_int_equal(t.dpd, 30);
+	assert_int_equal(t.keepalive, 20);
+	assert_int_equal(t.idle_timeout, 3600);
+	assert_int_equal(t.rekey_method, AC_REKEY_NONE);
+	assert_int_equal(t.dtls, AC_DTLS_LEGACY);
+	assert_int_equal(t.dtls_port, 443);
+	assert_int_equal(t.dtls_session_id[0], 0xD1);
+	assert_int_equal(t.dtls_session_id[31], 0xC8);
+	assert_string_equal(t.dtls_cipher, "DHE-RSA-AES256-SHA");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -388,6 +466,7 @@ int main(void)
 	    cmocka_unit_test(test_reply_tcp_only),
 	    cmocka_unit_test(test_reply_errors),
 	    cmocka_unit_test(test_reply_dtls_derivation),
+	    cmocka_unit_test(test_reply_asa),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

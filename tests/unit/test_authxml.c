@@ -93,11 +93,11 @@ static void test_init_bytes(void **state)
 	int n;
 
 	(void)state;
-	n = authxml_init(buf, sizeof(buf), "v9.01-3", "linux-64", "https://127.0.0.1:24443/");
+	n = authxml_init(buf, sizeof(buf), "v9.01-3", "linux-64", "https://127.0.0.1:24443/", false);
 	assert_int_equal(n, strlen(want));
 	assert_string_equal(buf, want);
 
-	n = authxml_init(buf, sizeof(buf), "1<2", "a\"b", "https://h/p?a=1&b='2'>");
+	n = authxml_init(buf, sizeof(buf), "1<2", "a\"b", "https://h/p?a=1&b='2'>", false);
 	assert_int_equal(n, strlen(want_escaped));
 	assert_string_equal(buf, want_escaped);
 }
@@ -108,11 +108,11 @@ static void test_enospc(void **state)
 	size_t need;
 
 	(void)state;
-	need = (size_t)authxml_init(buf, sizeof(buf), "v", "d", "https://h/");
+	need = (size_t)authxml_init(buf, sizeof(buf), "v", "d", "https://h/", false);
 	for (size_t cap = 0; cap <= need; cap++)
-		if (authxml_init(buf, cap, "v", "d", "https://h/") != -ENOSPC)
+		if (authxml_init(buf, cap, "v", "d", "https://h/", false) != -ENOSPC)
 			fail_msg("cap %zu: expected -ENOSPC", cap);
-	assert_int_equal(authxml_init(buf, need + 1, "v", "d", "https://h/"), need);
+	assert_int_equal(authxml_init(buf, need + 1, "v", "d", "https://h/", false), need);
 }
 
 static void test_ocserv_forms(void **state)
@@ -145,7 +145,7 @@ static void test_ocserv_forms(void **state)
 	assert_string_equal(f.auth_id, "success");
 	assert_true(f.success);
 	assert_int_equal(f.n_inputs, 0);
-	assert_string_equal(f.action, "/");
+	assert_string_equal(f.action, "");
 }
 
 static void test_ocserv_replies(void **state)
@@ -207,7 +207,7 @@ static void test_asa_form(void **state)
 	assert_string_equal(f.auth_id, "main");
 	assert_string_equal(f.message, "Enter \"name\" & password \xe2\x98\xba");
 	assert_string_equal(f.error, "Login failed <3");
-	assert_string_equal(f.action, "/");
+	assert_string_equal(f.action, ""); /* no action: post back to the same URL */
 	assert_int_equal(f.opaque_len, strlen(opaque));
 	assert_memory_equal(f.opaque, opaque, f.opaque_len);
 	assert_ptr_equal(f.opaque, asa_form + f.opaque_off);
@@ -338,6 +338,151 @@ static void test_bad_input_name(void **state)
 	assert_int_equal(authxml_reply(buf, sizeof(buf), &f, "u", "p"), -EINVAL);
 }
 
+/*
+ * Cisco Secure Access answering a login, 2025 (openconnect-sso issue 188):
+ * type="complete" with an <error> and no success. "complete" is not success.
+ */
+static void test_complete_with_error(void **state)
+{
+	static const char sse[] = "<config-auth client=\"vpn\" type=\"complete\" "
+				  "aggregate-auth-version=\"2\">\n"
+				  "<error id=\"24\" param1=\"\" param2=\"\">Authentication "
+				  "failed.</error>\n</config-auth>";
+	struct authxml_form f;
+
+	(void)state;
+	assert_int_equal(authxml_parse(sse, strlen(sse), &f), 0);
+	assert_int_equal(f.type, AUTHXML_COMPLETE);
+	assert_false(f.success);
+	assert_false(f.has_session_token);
+	assert_string_equal(f.error, "Authentication failed.");
+	assert_int_equal(f.error_id, 24);
+}
+
+/*
+ * Message templates: an ASA of 2008 (openconnect commit 5f6631e8) writes
+ * <message id="54" param1="" param2="">; the params fill "%s" in order.
+ * The templated error is ours, in the same form.
+ */
+static void test_message_params(void **state)
+{
+	static const char asa[] = "<config-auth type=\"auth-request\"><auth id=\"next\">"
+				  "<message id=\"54\" param1=\"\" param2=\"\">Enter the next card "
+				  "code to complete authentication.</message>"
+				  "<error id=\"7\" param1=\"CP-8841-SEP001122334455\" param2=\"3\">"
+				  "\n  User %s: %s attempts left; 100%% sure %s\n</error>"
+				  "</auth></config-auth>";
+	struct authxml_form f;
+	char big[3 * AUTHXML_TEXT_MAX];
+	int n;
+
+	(void)state;
+	assert_int_equal(authxml_parse(asa, strlen(asa), &f), 0);
+	assert_string_equal(f.message, "Enter the next card code to complete authentication.");
+	/* two params at most; the third %s stays as it is */
+	assert_string_equal(f.error, "User CP-8841-SEP001122334455: 3 attempts left; 100%% sure %s");
+	assert_int_equal(f.error_id, 7);
+
+	/* a long param is cut, never overrun */
+	n = snprintf(big, sizeof(big), "<config-auth><error param1=\"");
+	memset(big + n, 'p', AUTHXML_TEXT_MAX - 1);
+	strcpy(big + n + AUTHXML_TEXT_MAX - 1, "\">%s and %s</error></config-auth>");
+	assert_int_equal(authxml_parse(big, strlen(big), &f), 0);
+	assert_int_equal(strlen(f.error), AUTHXML_TEXT_MAX - 1);
+}
+
+/*
+ * The group the headend selected is the one sent back. The options are
+ * written as a 2008 ASA wrote its group list (openconnect commit eaa41be1:
+ * noaaa, auth-type, override-name, a value unlike the label); the
+ * selected="true" marks are ours (no public body shows one; openconnect
+ * reads them since 2013, commit a4bb6afc, the last one winning).
+ */
+static void test_selected_group(void **state)
+{
+	static const char form[] =
+	    "<config-auth client=\"vpn\" type=\"auth-request\"><auth id=\"main\"><form>"
+	    "<input type=\"text\" name=\"username\" label=\"Username:\"></input>"
+	    "<input type=\"password\" name=\"password\" label=\"Password:\"></input>"
+	    "<select name=\"group_list\" label=\"GROUP:\">"
+	    "<option noaaa=\"0\" value=\"Layer3\">Certificate</option>"
+	    "<option noaaa=\"0\" value=\"PHONES\" selected=\"TRUE\">Phones</option>"
+	    "<option noaaa=\"0\" value=\"Layer3_ACE\" auth-type=\"sdi-via-proxy\" "
+	    "override-name=\"password\" override-label=\"PASSCODE:\">SecureID</option>"
+	    "</select>"
+	    "<select name=\"region\"><option>eu</option><option selected=\"true\">us</option>"
+	    "<option selected=\"false\">asia</option></select>"
+	    "</form></auth></config-auth>";
+	static const char twice[] = "<config-auth><select name=\"group_list\">"
+				    "<option selected=\"true\">A</option><option>B</option>"
+				    "<option selected=\"true\">C</option></select></config-auth>";
+	struct authxml_form f;
+	char buf[2048];
+
+	(void)state;
+	assert_int_equal(authxml_parse(form, strlen(form), &f), 0);
+	assert_int_equal(f.n_options, 3);
+	assert_int_equal(f.selected, 1);
+	assert_string_equal(f.inputs[2].value, "PHONES");
+	assert_string_equal(f.inputs[3].value, "us");
+	assert_true(authxml_reply(buf, sizeof(buf), &f, "u", "p") > 0);
+	assert_non_null(strstr(buf, "<region>us</region></auth><group-select>PHONES</group-select>"));
+	assert_null(strstr(buf, "Layer3"));
+	/* a group the scenario names still wins */
+	f.group = "Layer3";
+	assert_true(authxml_reply(buf, sizeof(buf), &f, "u", "p") > 0);
+	assert_non_null(strstr(buf, "<group-select>Layer3</group-select>"));
+
+	assert_int_equal(authxml_parse(twice, strlen(twice), &f), 0);
+	assert_int_equal(f.selected, 2);
+	assert_string_equal(f.inputs[0].value, "C");
+	/* none selected: the first */
+	assert_int_equal(authxml_parse(asa_form, strlen(asa_form), &f), 0);
+	assert_int_equal(f.selected, 0);
+	static const char none[] = "<config-auth><select name=\"group_list\"><option>A</option>"
+				   "<option>B</option></select></config-auth>";
+	assert_int_equal(authxml_parse(none, strlen(none), &f), 0);
+	assert_int_equal(f.selected, -1);
+	assert_string_equal(f.inputs[0].value, "A");
+}
+
+/*
+ * A certificate asked for late: <client-cert-request/> (the shape
+ * what-vpn and openconnect's test server use; no real ASA body is
+ * public), the multi-certificate challenge with <cert-authenticated/>
+ * (openconnect auth.c comment, from real servers), and our answer when we
+ * have no certificate to give.
+ */
+static void test_client_cert_request(void **state)
+{
+	static const char req[] = "<config-auth client=\"vpn\" type=\"auth-request\" "
+				  "aggregate-auth-version=\"2\"><client-cert-request /></config-auth>";
+	static const char multi[] = "<config-auth client=\"vpn\" type=\"auth-request\">\n"
+				    "  <multiple-client-cert-request>\n"
+				    "    <hash-algorithm>sha256</hash-algorithm>\n"
+				    "  </multiple-client-cert-request>\n"
+				    "  <random>FA4003BD87436B227</random>\n"
+				    "  <cert-authenticated/>\n</config-auth>";
+	static const char want[] = DECL "<config-auth client=\"vpn\" type=\"init\" "
+					"aggregate-auth-version=\"2\"><group-access>https://asa/phone"
+					"</group-access><client-cert-fail/></config-auth>";
+	struct authxml_form f;
+	char buf[1024];
+
+	(void)state;
+	assert_int_equal(authxml_parse(req, strlen(req), &f), 0);
+	assert_true(f.client_cert_request);
+	assert_false(f.cert_authenticated);
+	assert_false(f.success);
+	assert_int_equal(f.n_inputs, 0);
+	assert_int_equal(authxml_parse(multi, strlen(multi), &f), 0);
+	assert_false(f.client_cert_request);
+	assert_true(f.cert_authenticated);
+	assert_int_equal(authxml_init(buf, sizeof(buf), NULL, NULL, "https://asa/phone", true),
+			 strlen(want));
+	assert_string_equal(buf, want);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -346,6 +491,8 @@ int main(void)
 	    cmocka_unit_test(test_asa_form),	    cmocka_unit_test(test_session_token),
 	    cmocka_unit_test(test_other_documents), cmocka_unit_test(test_not_config_auth),
 	    cmocka_unit_test(test_truncation),	    cmocka_unit_test(test_bad_input_name),
+	    cmocka_unit_test(test_complete_with_error), cmocka_unit_test(test_message_params),
+	    cmocka_unit_test(test_selected_group),  cmocka_unit_test(test_client_cert_request),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -65,17 +65,29 @@ static void limits_named(void **state)
 	struct capacity_result r = {.stopped = true, .why = CAP_FAILURES, .reason = R_TLS_REFUSED};
 
 	(void)state;
-	capacity_limit(&r, 50, 2);
+	capacity_limit(&r, 50, 2, NULL);
 	assert_non_null(strstr(r.limit, "session cap"));
 	r.reason = R_TUNNEL_REFUSED;
-	capacity_limit(&r, 50, 2);
-	assert_non_null(strstr(r.limit, "address pool"));
+	capacity_limit(&r, 50, 2, "");
+	assert_string_equal(r.limit, "address pool or licence: the headend refused the tunnel "
+				     "after the login");
+	/* the headend's words, when it had some, name it better than we can */
+	capacity_limit(&r, 50, 2, "X-Reason \"No assigned address\"");
+	assert_string_equal(r.limit, "address pool or licence: the headend refused the tunnel "
+				     "after the login; the headend said: X-Reason \"No assigned "
+				     "address\"");
+	r.reason = R_AUTH_FAILED;
+	capacity_limit(&r, 50, 2, "<error> \"Login denied. Simultaneous login limit exceeded.\"");
+	assert_non_null(strstr(r.limit, "session limit (licence) or credentials"));
+	assert_non_null(strstr(r.limit, "Simultaneous login limit exceeded."));
 	r.why = CAP_P99;
 	r.reason = R_NONE;
-	capacity_limit(&r, 50, 2);
+	capacity_limit(&r, 50, 2, NULL);
 	assert_non_null(strstr(r.limit, "handshake rate"));
-	capacity_limit(&r, 190, 2); /* our own two cores nearly full: we are the limit */
+	/* our own two cores nearly full: we are the limit, whatever the headend said */
+	capacity_limit(&r, 190, 2, "X-Reason \"busy\"");
 	assert_non_null(strstr(r.limit, "phoneswarm's own CPU"));
+	assert_null(strstr(r.limit, "busy"));
 }
 
 static void ramps(void **state)

@@ -100,6 +100,30 @@ static void test_refusals(void **state)
 	assert_int_equal(cnf_parse(doc_example, 60, &c, why, sizeof(why)), -1);
 }
 
+/*
+ * A value longer than the reader keeps (found by tests/fuzz/fuzz_cnf.c): the
+ * copy stopped without its NUL and the message then printed it, reading on
+ * past its buffer. Now the value is refused as too long, by name.
+ */
+static void test_overlong_values(void **state)
+{
+	struct phone_cnf c;
+	char why[256], doc[2048], *p;
+	static const char *const el[] = {"certHash2", "hashAlg"};
+
+	(void)state;
+	for (unsigned k = 0; k < sizeof(el) / sizeof(el[0]); k++) {
+		p = doc + sprintf(doc, "<vpnGroup><url1>https://a/</url1>"
+				  "<certHash1>DIU6N1McmqabP+Vnx4YkiPdd094=</certHash1><%s>", el[k]);
+		memset(p, '\'', 600);
+		sprintf(p + 600, "</%s></vpnGroup>", el[k]);
+		strcpy(why, "");
+		assert_int_equal(cnf_parse(doc, strlen(doc), &c, why, sizeof(why)), -1);
+		assert_string_equal(why, k ? "hashAlg: longer than 511 characters"
+					   : "certHash2: longer than 511 characters");
+	}
+}
+
 static void test_load_names_the_file(void **state)
 {
 	struct phone_cnf c;
@@ -123,6 +147,7 @@ int main(void)
 		cmocka_unit_test(test_document_example),
 		cmocka_unit_test(test_failover_renewal_and_hostid),
 		cmocka_unit_test(test_refusals),
+		cmocka_unit_test(test_overlong_values),
 		cmocka_unit_test(test_load_names_the_file),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

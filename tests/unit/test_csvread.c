@@ -1,6 +1,6 @@
 /*
  * tests/unit/test_csvread.c - report/csvread: cells, empty cells, CRLF,
- * blank lines, rows of the wrong width, missing and empty files.
+ * blank lines, rows of the wrong width, missing, empty and zero-byte files.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -9,6 +9,7 @@
 #include <cmocka.h>
 
 #include <errno.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -75,11 +76,32 @@ static void test_errors(void **state)
 	csv_free(&c);
 }
 
+/*
+ * A file of zero bytes (found by tests/fuzz/fuzz_csv.c): getdelim() made a
+ * buffer and wrote nothing in it, not even a NUL, and the reader took what
+ * was in that memory for the header. Fresh memory is made non-zero here
+ * (M_PERTURB) so that the old reader fails for sure.
+ */
+static void test_zero_bytes(void **state)
+{
+	struct csv c;
+	char err[256] = "";
+
+	(void)state;
+	mallopt(M_PERTURB, 0x55);
+	assert_int_equal(load("", &c, err, sizeof(err)), -1);
+	mallopt(M_PERTURB, 0);
+	assert_non_null(strstr(err, ": empty"));
+	assert_null(c.header);
+	csv_free(&c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_cells),
 	    cmocka_unit_test(test_errors),
+	    cmocka_unit_test(test_zero_bytes),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -20,9 +20,19 @@
 
 #include "engine/proto/cstp.h"
 #include "engine/proto/svc.h"
+#include "engine/proto/http.h"
 #include "engine/phone/failq.h"
 #include "engine/phone/failure.h"
 #include "engine/phone/phone.h"
+
+#define HINT_CA                                                                        \
+	" [ASA: a trustpoint for the phones' issuer (Cisco Manufacturing CA, or CAPF for " \
+	"LSCs); debug crypto ca 255]"
+#define HINT_GROUP_URL                                                                 \
+	" [ASA: the tunnel group's group-url must be this URL, and not DefaultWEBVPNGroup's]"
+#define HINT_CAP                                                                     \
+	" [ASA: syslog 716023/113029 (session limit), 722020/737019 (address pool); " \
+	"licences: AnyConnect Premium and VPN Phone]"
 
 static const char *describe(const struct failure_facts *f)
 {
@@ -86,10 +96,15 @@ static void test_describe(void **state)
 
 	f.reason = R_CLIENT_CERT;
 	f.alert_rcvd = 48;
-	assert_string_equal(describe(&f), "SSL alert received: unknown CA");
+	assert_string_equal(describe(&f), "SSL alert received: unknown CA" HINT_CA);
 	f.alert_rcvd = 0;
-	assert_string_equal(describe(&f),
-			    "connection closed by the headend after our certificate and Finished");
+	assert_string_equal(describe(&f), "connection closed by the headend after our certificate "
+					  "and Finished" HINT_CA);
+	f.detail = FAILURE_CERT_ASKED_AGAIN;
+	assert_string_equal(describe(&f), "the headend asked for a client certificate again "
+					  "(<client-cert-request/>) on a new connection that "
+					  "presented one" HINT_CA);
+	f.detail = 0;
 
 	f.reason = R_CONNECT_TIMEOUT;
 	f.phase = FP_RE_AUTH;
@@ -99,6 +114,11 @@ static void test_describe(void **state)
 	f.detail = 404;
 	f.phase = FP_AUTH;
 	assert_string_equal(describe(&f), "HTTP 404 on POST /phone");
+	f.status_text = "Not found";
+	f.method = "GET";
+	assert_string_equal(describe(&f), "HTTP 404 Not found on GET /phone");
+	f.method = NULL;
+	f.status_text = NULL;
 
 	/* the phone's exchange: the GET's answers, named after the request */
 	f.method = "GET";
@@ -109,19 +129,20 @@ static void test_describe(void **state)
 	f.reason = R_WEBVPN_COOKIE;
 	f.detail = SVC_BODY_XML;
 	assert_string_equal(describe(&f), "'webvpn=' not found in cookie (GET /svc answered with "
-					  "the desktop AnyConnect XML login)");
+					  "the desktop AnyConnect XML login)" HINT_GROUP_URL);
 	f.method = NULL;
 	f.detail = SVC_BODY_EMPTY;
 	assert_string_equal(describe(&f), "'webvpn=' not found in cookie (POST /svc answered with "
-					  "no body)");
+					  "no body)" HINT_GROUP_URL);
 	f.reason = R_WEBVPN_LOGIN;
 	f.detail = SVC_LOGIN_TWICE;
-	assert_string_equal(describe(&f), "GET /svc answered with webvpnlogin set more than once");
+	assert_string_equal(describe(&f), "GET /svc answered with webvpnlogin set more than once" HINT_GROUP_URL);
 	f.detail = 99;
-	assert_string_equal(describe(&f), "GET /svc answered with ?");
+	assert_string_equal(describe(&f), "GET /svc answered with ?" HINT_GROUP_URL);
 	f.reason = R_AUTH_FAILED;
 	f.detail = 401;
-	assert_string_equal(describe(&f), "HTTP 401 on POST /svc");
+	assert_string_equal(describe(&f), "HTTP 401 on POST /svc [ASA: syslog 113005, 113015 or "
+					  "716039 say why the login was refused]");
 	f.path = "/phone";
 
 	f.reason = R_DTLS_FAILED;
@@ -136,7 +157,8 @@ static void test_describe(void **state)
 
 	f.reason = R_TUNNEL_REFUSED;
 	f.detail = 503;
-	assert_string_equal(describe(&f), "CONNECT /CSCOSSLC/tunnel: HTTP 503");
+	f.status_text = NULL;
+	assert_string_equal(describe(&f), "CONNECT /CSCOSSLC/tunnel: HTTP 503" HINT_CAP);
 
 	f.reason = R_DNS_NXDOMAIN;
 	assert_string_equal(describe(&f), "gethostbyname failed <vpn.lab.test>: NXDOMAIN");
@@ -166,6 +188,51 @@ static void test_describe(void **state)
 	assert_string_equal(describe(&f), "SSL handshake failed: error:0A000126:SSL "
 					  "routines::unexpected eof while reading");
 
+	f.tls_error = NULL;
+	f.reason = R_HTTP_MALFORMED;
+	f.detail = HTTP_E_CHUNK_END;
+	assert_string_equal(describe(&f), "malformed HTTP reply: chunk data not followed by CRLF "
+					  "(the chunk size lied)");
+	f.detail = -E2BIG;
+	assert_string_equal(describe(&f), "malformed HTTP reply: reply head over 65536 bytes");
+	f.detail = -ENOMEM;
+	assert_string_equal(describe(&f), "malformed HTTP reply: Cannot allocate memory");
+
+	f.reason = R_BAD_REDIRECT;
+	f.detail = -ELOOP;
+	f.said = "https://vpn.lab.test/phone";
+	f.said_how = "Location";
+	assert_string_equal(describe(&f), "redirect loop: back to a URL already visited: Location "
+					  "\"https://vpn.lab.test/phone\"");
+
+	f.reason = R_IDLE_TIMEOUT;
+	f.detail = 1802;
+	f.idle_s = 1800;
+	f.said = NULL;
+	assert_string_equal(describe(&f), "the headend ended the session after 1802 s without data "
+					  "from the phone (X-CSTP-Idle-Timeout: 1800) [ASA: "
+					  "vpn-idle-timeout of the group policy; syslog 113019 "
+					  "Reason: Idle Timeout]");
+
+	/* the hints that depend on what the phone saw */
+	f.reason = R_CERT_HASH;
+	assert_string_equal(describe(&f), "Hash was not found in the trust list");
+	f.leaf_ec = true;
+	assert_string_equal(describe(&f), "Hash was not found in the trust list [ASA 9.4 and later "
+					  "may pick ECDHE with a temporary EC certificate "
+					  "(CSCuu02848): limit 'ssl cipher' to AES256-SHA:AES128-SHA]");
+	f.reason = R_DTLS_FAILED;
+	f.tls_error = "error:0A0000C5:SSL routines::old session cipher not returned";
+	assert_string_equal(describe(&f), "DTLS setup failure: error:0A0000C5:SSL routines::old "
+					  "session cipher not returned");
+	f.dtls_cipher_mismatch = true;
+	assert_string_equal(describe(&f), "DTLS setup failure: error:0A0000C5:SSL routines::old "
+					  "session cipher not returned [ASA: TLS and DTLS cipher "
+					  "lists must share this suite ('old session cipher not "
+					  "returned'); syslog 722043]");
+	f.leaf_ec = f.dtls_cipher_mismatch = false;
+	f.tls_error = NULL;
+
 	/* every reason says something, and never overruns */
 	for (int r = R_NONE; r <= R__COUNT; r++) {
 		char small[8];
@@ -173,11 +240,62 @@ static void test_describe(void **state)
 		size_t full;
 
 		f.reason = (enum reason)r;
+		f.said = "a long time ago";
 		full = strlen(describe(&f));
 		assert_true(full > 0);
 		assert_int_equal(failure_describe(small, sizeof(small), &f), full < 7 ? full : 7);
 		assert_int_equal(strlen(small), full < 7 ? full : 7);
 	}
+}
+
+/* The headend's words land in the detail verbatim, and the record knows where. */
+static void test_said(void **state)
+{
+	struct failure_facts f = {.host = "vpn.lab.test", .path = "/phone", .timer_s = 30};
+	struct failure_rec r;
+	char said[128];
+
+	(void)state;
+	f.reason = R_TUNNEL_REFUSED;
+	f.detail = 503;
+	f.status_text = "Service Unavailable";
+	f.said = "no address \"pool\", sorry";
+	f.said_how = "X-Reason";
+	failure_fill(&r, &f);
+	assert_string_equal(r.detail, "CONNECT /CSCOSSLC/tunnel: HTTP 503 Service Unavailable: "
+				      "X-Reason \"no address \"pool\", sorry\"" HINT_CAP);
+	assert_int_equal(failure_said(&r, said, sizeof(said)), strlen(f.said));
+	assert_string_equal(said, f.said);
+	assert_int_equal(failure_said(&r, said, 5), 4);
+	assert_string_equal(said, "no a");
+
+	f.reason = R_AUTH_FAILED;
+	f.detail = 200;
+	f.said = "Login failed.";
+	f.said_how = "<message>";
+	failure_fill(&r, &f);
+	assert_string_equal(r.detail, "login form again: Login failed or nothing to answer with: "
+				      "<message> \"Login failed.\" [ASA: syslog 113005, 113015 or "
+				      "716039 say why the login was refused]");
+	assert_int_equal(failure_said(&r, said, sizeof(said)), 13);
+
+	f.said = NULL;
+	failure_fill(&r, &f);
+	assert_int_equal(r.said_len, 0);
+	assert_int_equal(failure_said(&r, said, sizeof(said)), 0);
+	assert_string_equal(said, "");
+
+	/* the longest words with the longest hint still fit, words whole */
+	char words[101];
+
+	memset(words, 'w', 100);
+	words[100] = 0;
+	f.reason = R_TUNNEL_REFUSED;
+	f.said = words;
+	f.said_how = "X-Reason";
+	failure_fill(&r, &f);
+	assert_int_equal(r.said_len, 100);
+	assert_non_null(strstr(r.detail, "VPN Phone]"));
 }
 
 /* ==== The queue ==== */
@@ -295,6 +413,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_phase),
 	    cmocka_unit_test(test_describe),
+	    cmocka_unit_test(test_said),
 	    cmocka_unit_test(test_failq_order_and_full),
 	    cmocka_unit_test(test_failq_race),
 	};

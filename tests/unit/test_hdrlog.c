@@ -35,6 +35,7 @@
 
 #include "report/hdrlog.h"
 #include "engine/stats/hist.h"
+#include "tests/unit/skip.h"
 #include "tests/unit/splitmix.h"
 
 #define HDR_JAR "/usr/share/java/hdrhistogram.jar"
@@ -582,11 +583,8 @@ static void test_java_hdrhistogram_reads_it(void **state)
 	uint64_t total = 0;
 
 	(void)state;
-	if (access(HDR_JAR, R_OK) || system("command -v java >/dev/null 2>&1")) {
-		print_message("no java or no " HDR_JAR ": install default-jre-headless "
-			      "libhdrhistogram-java (scripts/deps)\n");
-		skip();
-	}
+	if (access(HDR_JAR, R_OK) || system("command -v java >/dev/null 2>&1"))
+		skip_not_installed("java or " HDR_JAR " (default-jre-headless libhdrhistogram-java)");
 	rng_state = 2024;
 	l = hdrlog_create(tmp("java.hlog"), 1700000000.5, err, sizeof(err));
 	assert_non_null(l);

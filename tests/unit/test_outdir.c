@@ -16,7 +16,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <grp.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 
 #include "loadgen/outdir.h"
 
@@ -87,19 +89,79 @@ static void test_not_a_directory(void **state)
 	assert_int_equal(outdir_prepare("", err, sizeof(err)), -ENOENT);
 }
 
-/* A directory this process may not write in (root may write anywhere: skipped). */
+/*
+ * The checks of test_read_only in the directory dir, made here: NULL when
+ * they hold, else what went wrong. No cmocka call: it may run in a child.
+ */
+static const char *read_only_checks(const char *dir)
+{
+	static char why[700];
+	char err[512] = "", sub[300];
+	int r;
+
+	if (mkdir(dir, 0555))
+		return "cannot make the directory";
+	r = outdir_prepare(dir, err, sizeof(err));
+	if (r != -EACCES || !strstr(err, "cannot write in it: Permission denied")) {
+		snprintf(why, sizeof(why), "%s: want -EACCES, cannot write in it; got %d, \"%s\"", dir,
+			 r, err);
+		return why;
+	}
+	snprintf(sub, sizeof(sub), "%s/sub", dir);
+	r = outdir_prepare(sub, err, sizeof(err));
+	if (r != -EACCES || !strstr(err, "cannot create")) {
+		snprintf(why, sizeof(why), "%s: want -EACCES, cannot create; got %d, \"%s\"", sub, r,
+			 err);
+		return why;
+	}
+	return NULL;
+}
+
+/*
+ * A directory this process may not write in. Root may write anywhere, so as
+ * root the checks run in a child that has become nobody (uid and gid 65534,
+ * no supplementary groups, hence no capabilities), in a directory of its own.
+ */
 static void test_read_only(void **state)
 {
-	char err[512] = "";
+	char why[700] = "";
+	int fds[2], status;
+	ssize_t n;
+	pid_t pid;
 
 	(void)state;
-	if (geteuid() == 0)
-		skip();
-	assert_int_equal(mkdir(at("ro"), 0555), 0);
-	assert_int_equal(outdir_prepare(at("ro"), err, sizeof(err)), -EACCES);
-	assert_non_null(strstr(err, "cannot write in it: Permission denied"));
-	assert_int_equal(outdir_prepare(at("ro/sub"), err, sizeof(err)), -EACCES);
-	assert_non_null(strstr(err, "cannot create"));
+	if (geteuid() != 0) {
+		const char *w = read_only_checks(at("ro"));
+
+		if (w)
+			fail_msg("%s", w);
+		return;
+	}
+	assert_int_equal(chmod(root, 0711), 0);
+	assert_int_equal(mkdir(at("nobody"), 0755), 0);
+	assert_int_equal(chown(at("nobody"), 65534, 65534), 0);
+	assert_int_equal(pipe(fds), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		const char *w = NULL;
+
+		close(fds[0]);
+		if (setgroups(0, NULL) || setgid(65534) || setuid(65534) || geteuid() != 65534 ||
+		    !setuid(0))
+			w = "cannot become nobody for good";
+		else
+			w = read_only_checks(at("nobody/ro"));
+		if (w && write(fds[1], w, strlen(w)) < 0)
+			_exit(2);
+		_exit(w ? 1 : 0);
+	}
+	close(fds[1]);
+	n = read(fds[0], why, sizeof(why) - 1);
+	close(fds[0]);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	if (n > 0 || !WIFEXITED(status) || WEXITSTATUS(status))
+		fail_msg("as nobody: %s (exit status %d)", why, status);
 }
 
 static int setup(void **state)

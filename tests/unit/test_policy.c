@@ -478,6 +478,44 @@ static void test_spread_covers_the_window(void **state)
 	assert_int_equal(policy_spread_us(7, 0), 0);
 }
 
+/* The headend's rekey timer: due at since + time, method as told; off when told none. */
+static void test_rekey(void **state)
+{
+	uint64_t next;
+
+	(void)state;
+	assert_int_equal(policy_rekey(REKEY_NEW_TUNNEL, 3600, 5000000, 5000000, &next), REKEY_NONE);
+	assert_int_equal(next, 3605000000ull);
+	assert_int_equal(policy_rekey(REKEY_NEW_TUNNEL, 3600, 5000000, 3604999999ull, &next),
+			 REKEY_NONE);
+	assert_int_equal(policy_rekey(REKEY_NEW_TUNNEL, 3600, 5000000, 3605000000ull, &next),
+			 REKEY_NEW_TUNNEL);
+	assert_int_equal(policy_rekey(REKEY_SSL, 60, 0, 61000000, &next), REKEY_SSL);
+	assert_int_equal(next, 60000000);
+	/* counted from the last rekey */
+	assert_int_equal(policy_rekey(REKEY_SSL, 60, 61000000, 62000000, &next), REKEY_NONE);
+	assert_int_equal(next, 121000000);
+	assert_int_equal(policy_rekey(REKEY_NONE, 60, 0, 1ull << 40, &next), REKEY_NONE);
+	assert_int_equal(next, UINT64_MAX);
+	assert_int_equal(policy_rekey(REKEY_SSL, 0, 0, 1ull << 40, &next), REKEY_NONE);
+	assert_int_equal(next, UINT64_MAX);
+}
+
+/* An end for idleness only once the idle time has run since the last data. */
+static void test_idle_end(void **state)
+{
+	(void)state;
+	/* ASA default 30 minutes */
+	assert_false(policy_idle_end(1800, 0, 1798000000ull));
+	assert_true(policy_idle_end(1800, 0, 1799000000ull));
+	assert_true(policy_idle_end(1800, 0, 1860000000ull));
+	assert_false(policy_idle_end(1800, 1000000000ull, 2000000000ull));
+	/* no idle timeout given, or data after the end (another clock) */
+	assert_false(policy_idle_end(0, 0, 1ull << 40));
+	assert_false(policy_idle_end(6, 9000000, 8000000));
+	assert_true(policy_idle_end(6, 2000000, 8000000));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -498,6 +536,8 @@ int main(void)
 	    cmocka_unit_test(test_timeline_dpd_shorter),
 		cmocka_unit_test(test_backoff),
 		cmocka_unit_test(test_reconnect_policy),
+		cmocka_unit_test(test_rekey),
+		cmocka_unit_test(test_idle_end),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -436,6 +436,8 @@ static void test_values(void **state)
 	    M("phoneswarm_phones_disconnected_total", disconnected),
 	    M("phoneswarm_phones_aborted_total", aborted),
 	    M("phoneswarm_failovers_total", failovers),
+	    M("phoneswarm_redirects_total", redirects),
+	    M("phoneswarm_rekeys_total", rekeys),
 	    M("phoneswarm_tunnels_dropped_total", tunnels_dropped),
 	    M("phoneswarm_reconnects_total", reconnects),
 	    M("phoneswarm_reconnect_failures_total", reconnect_failures),

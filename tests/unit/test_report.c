@@ -48,6 +48,8 @@ static void tiny_stats(struct stats *s)
 	s->disconnected = 5;
 	s->aborted = 2;
 	s->failovers = 3;
+	s->redirects = 15;
+	s->rekeys = 16;
 	s->tunnels_dropped = 4;
 	s->reconnects = 11;
 	s->reconnect_failures = 12;
@@ -188,6 +190,8 @@ static const char want_json[] =
 	"    \"disconnected\": 5,\n"
 	"    \"aborted_at_end\": 2,\n"
 	"    \"failovers\": 3,\n"
+	"    \"redirects\": 15,\n"
+	"    \"rekeys\": 16,\n"
 	"    \"tunnels_dropped\": 4,\n"
 	"    \"reconnects\": 11,\n"
 	"    \"reconnect_failures\": 12,\n"
