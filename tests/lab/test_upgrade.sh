@@ -31,9 +31,6 @@
 NAME=test_upgrade
 # shellcheck source=tests/lab/lib.sh
 . "$(dirname "$0")/lib.sh"
-set -eEu -o pipefail
-# shellcheck disable=SC2154 # _rc is set in the trap
-trap '_rc=$?; echo "FAIL $NAME: line $LINENO: \`$BASH_COMMAND\` exited with status $_rc"; exit 1' ERR
 
 FROM=${PSW_UPGRADE_FROM:-1.3}
 TO=${PSW_UPGRADE_TO:-sid}
@@ -43,28 +40,12 @@ SEP=02500090
 SHORT=(-s "phones.count=$N" -s "phones.mac_base=$MAC" -s ramp.rate=20 -s run.duration=14s
 	-s traffic.call_duration=3s -s "event.reset.at=ramp_end + 4s" -s event.reset.spread=2s)
 DESKTOP=(-s headend.url=https://vpn.lab.test/ -s phones.client=anyconnect)
-RUN_PID=""
 REGS=""
 
-cleanup() {
-	if [ -n "$RUN_PID" ] && kill -0 "$RUN_PID" 2>/dev/null; then
-		kill "$RUN_PID" 2>/dev/null || :
-		wait "$RUN_PID" 2>/dev/null || :
-	fi
-	"$LAB" up --ocserv host >/dev/null 2>&1 || :
-	"$LAB" reset >/dev/null 2>&1 || :
-	"$LAB" fault clear >/dev/null 2>&1 || :
-}
-if declare -F on_exit >/dev/null; then on_exit cleanup; else trap 'cleanup' EXIT; fi
-
-if [ "$(id -u)" != 0 ]; then
-	echo "SKIP: the lab needs root" >&2
-	exit 77
-fi
-T=${PSW_TEST_DIR:-/tmp/phoneswarm-tests}/$NAME
-rm -rf "$T"
-mkdir -p "$T"
-[ -x "$PSW" ] || fail "$NAME" "no phoneswarm binary at $PSW (run make)"
+lab_require_ocserv "$FROM"
+# shellcheck disable=SC2016 # run at the end, after psw_setup's psw_kill
+on_exit '"$LAB" up --ocserv host; "$LAB" reset; "$LAB" fault clear'
+psw_setup "$NAME"
 
 # headend SEL WHAT: the lab's headend becomes SEL (an upgrade when another runs),
 # or the test fails saying that WHAT could not be had
@@ -89,36 +70,30 @@ view() {
 # rehearse RUN CLIENT ARGS...: regression.ini, short, into $T/RUN; CLIENT phone or
 # anyconnect says how the headend must see the phones
 rehearse() {
-	local d=$T/$1 client=$2 want="$N connected, $N DTLS0.9" got="" bad end rc=0
+	local run=$1 d=$T/$1 client=$2 want="$N connected, $N DTLS0.9" bad rc=0
 	shift 2
 	mkdir -p "$d"
 	"$PSW" run "$LAB_ROOT/scenarios/regression.ini" -o "$d" -q "${SHORT[@]}" "$@" \
 		>"$d/stdout" 2>"$d/stderr" &
-	RUN_PID=$!
-	end=$(($(date +%s) + 10))
-	while [ "$got" != "$want" ]; do
-		[ "$(date +%s)" -lt "$end" ] ||
-			fail "$NAME" "$1 on ocserv $LAB_OCSERV_VERSION: headend: want $want within 10 s, got $got"
-		sleep 0.2
-		got=$(view)
-	done
+	PSW_PID=$!
+	wait_value 10 "$want" view ||
+		fail "$NAME" "$run on ocserv $LAB_OCSERV_VERSION: headend: want $want within 10 s, got $GOT"
 	if [ "$client" = phone ]; then
 		bad=$(lab_phones_bad $SEP)
-		expect_eq "$NAME: $1: sessions on ocserv $LAB_OCSERV_VERSION not logged in as phones" "[]" "$bad"
+		expect_eq "$NAME: $run: sessions on ocserv $LAB_OCSERV_VERSION not logged in as phones" "[]" "$bad"
 	fi
-	end=$(($(date +%s) + 30))
-	while kill -0 "$RUN_PID" 2>/dev/null; do
-		[ "$(date +%s)" -lt "$end" ] || fail "$NAME" "$1: phoneswarm still running after 30 s"
-		sleep 0.2
-	done
-	wait "$RUN_PID" || rc=$?
-	RUN_PID=""
-	[ "$rc" = 0 ] || fail "$NAME" "$1 on ocserv $LAB_OCSERV_VERSION: exit status $rc, want 0: $(jq -r \
-		'[.expectations[] | select(.ok | not) | "\(.name): \(.detail)"] | join("; ")' "$d/report.json" 2>&1)"
-	expect_eq "$NAME: $1: [completed, expectations, client]" "true,true,\"$client\"" \
+	wait_until 30 "$run: phoneswarm's end" ended ||
+		fail "$NAME" "$run: phoneswarm still running after 30 s: $(tail -n 3 "$d/stderr")"
+	wait "$PSW_PID" || rc=$?
+	PSW_PID=""
+	[ "$rc" = 0 ] || fail "$NAME" "$run on ocserv $LAB_OCSERV_VERSION: exit status $rc, want 0: $(jq -r \
+		'[.expectations[] | select(.ok | not) | "\(.name): \(.detail)"] | join("; ")' "$d/report.json")"
+	expect_eq "$NAME: $run: [completed, expectations, client]" "true,true,\"$client\"" \
 		"$(jq -r '[.completed, (.expectations | length > 0), .client] | @csv' "$d/report.json")"
 	echo "$LAB_OCSERV_VERSION" >"$d/ocserv-version"
 }
+
+ended() { ! kill -0 "$PSW_PID" 2>/dev/null; }
 
 # The verdict compare must give, worked out from the two reports (BASE, NEW) by the
 # rules of docs/commands.md: one line per row the table must have, "NAME R" for a
