@@ -27,7 +27,7 @@
 # ocserv does not start) the test says so and fails: the upgrade was not rehearsed.
 # PSW_UPGRADE_FROM and PSW_UPGRADE_TO (scripts/lab up --ocserv selectors, default 1.3
 # and sid) rehearse another pair with the phone's protocol. The lab ends on the host's
-# ocserv with its default profile. Takes ~90 s.
+# ocserv with its default profile. Takes ~70 s.
 NAME=test_upgrade
 # shellcheck source=tests/lab/lib.sh
 . "$(dirname "$0")/lib.sh"
