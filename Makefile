@@ -82,9 +82,13 @@ $(BUILD)/libphoneswarm.a: $(LIB_OBJ)
 $(BUILD)/phoneswarm: $(MAIN_OBJ) $(BUILD)/libphoneswarm.a
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(filter %.c %.o %.a,$^) $(LDLIBS)
 
+# A unit test may need link flags of its own: LDFLAGS_test_NAME.
 $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(BUILD)/libphoneswarm.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(CMOCKA_LIBS) $(LDLIBS)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(CMOCKA_LIBS) $(LDLIBS) $(LDFLAGS_$*)
+
+# test_swarm makes the Nth thread creation fail
+LDFLAGS_test_swarm := -Wl,--wrap=pthread_create
 
 # make asan: build with AddressSanitizer + UBSan in build-asan/, then run the unit and
 # lab tests with it (ASAN_OPTIONS below make any report fail the test that caused it).

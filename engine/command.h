@@ -14,7 +14,21 @@
 #include <netinet/in.h>
 
 #include "engine/config.h"
-#include "engine/phone/policy.h"
+
+/*
+ * Which phones an action of the timeline applies to: those whose index lies
+ * in one of the ranges (all phones when there are none) and, of those, the
+ * share fraction spread evenly over the indexes (phone i is taken when
+ * floor((i + 1) * fraction) > floor(i * fraction), so any run of n phones
+ * holds n * fraction of them, give or take one).
+ */
+#define POLICY_MAX_RANGES 8
+struct phone_sel {
+	double fraction;                 /* 0..1; 1 = all */
+	uint32_t lo[POLICY_MAX_RANGES];  /* inclusive ranges of phone indexes */
+	uint32_t hi[POLICY_MAX_RANGES];
+	int n_ranges;
+};
 
 enum phone_action {
 	PA_RESET, /* a call manager's reset: log out if up, restart, connect afresh */

@@ -16,8 +16,6 @@
 #include <stdint.h>
 #include <netinet/in.h>
 
-#include "engine/phone/policy.h"
-
 struct identity_ca;
 struct url;
 
@@ -73,6 +71,32 @@ enum fetch_policy {
 	FETCH_NEVER,      /* phones fetch their config only when told to (phone_fetch_config) */
 	FETCH_ON_CONNECT, /* and each time their tunnel comes up */
 };
+
+/*
+ * How the offered load grows (ramp.mode): constant, at rate; linear, the
+ * rate climbing from rate to rate_max over ramp_us, then staying there;
+ * step, phones arriving step at a time (at rate), each step followed by a
+ * hold of hold_us before the next, so the headend is measured at each level
+ * of concurrent phones.
+ */
+enum ramp_mode { RAMP_CONSTANT, RAMP_LINEAR, RAMP_STEP };
+struct ramp_spec {
+	enum ramp_mode mode;
+	double rate;      /* phones per second */
+	double rate_max;  /* linear: the rate reached after ramp_us */
+	uint64_t ramp_us; /* linear */
+	uint32_t step;    /* step: phones per step */
+	uint64_t hold_us; /* step: the pause after each step */
+};
+
+/* After a tunnel loss, does the phone come back? */
+enum reconnect_policy {
+	RECONNECT_ON_DROP, /* after a drop, yes; after the headend's DISCONNECT, no (it stays
+			    * down, as the community thread's phone did) */
+	RECONNECT_ALWAYS,  /* after any loss */
+	RECONNECT_NEVER,   /* never */
+};
+
 
 struct model_share {
 	char model[16]; /* "8861", "7962", ... as in the CN CP-<model>-SEP<MAC> */

@@ -22,7 +22,7 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 
-#include "engine/ring/clock.h"
+#include "engine/stats/clock.h"
 #include "loadgen/value.h"
 
 #define DRAIN_MS 1000 /* how long a closing client may keep sending */

@@ -21,7 +21,7 @@
 #include "engine/config.h"
 #include "engine/trust/model.h"
 #include "engine/phone/phone.h"
-#include "engine/swarm.h"
+#include "engine/swarm/swarm.h"
 #include "engine/trust/cnf.h"
 #include "loadgen/cmdline.h"
 #include "loadgen/value.h"

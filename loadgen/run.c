@@ -18,9 +18,9 @@
 #include <unistd.h>
 #include <sys/resource.h>
 
-#include "engine/ring/clock.h"
+#include "engine/stats/clock.h"
 #include "engine/config.h"
-#include "engine/swarm.h"
+#include "engine/swarm/swarm.h"
 #include "loadgen/cmdline.h"
 #include "loadgen/event.h"
 #include "loadgen/metrics.h"

@@ -28,9 +28,9 @@
 #include <unistd.h>
 
 #include "engine/config.h"
-#include "engine/ring/clock.h"
+#include "engine/stats/clock.h"
 #include "engine/stats/hist.h"
-#include "engine/swarm.h"
+#include "engine/swarm/swarm.h"
 #include "loadgen/metrics.h"
 #include "report/hdrlog.h"
 

@@ -18,7 +18,7 @@
 
 #include "engine/config.h"
 #include "engine/stats/hist.h"
-#include "engine/swarm.h"
+#include "engine/swarm/swarm.h"
 #include "engine/trust/identity.h"
 
 /* The arrival rate in effect at time at (linear ramps climb). */

@@ -23,8 +23,8 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 
-#include "engine/ring/clock.h"
-#include "engine/swarm.h"
+#include "engine/stats/clock.h"
+#include "engine/swarm/swarm.h"
 #include "loadgen/labscript.h"
 
 static const struct event_spec *ev_spec(const struct timeline *t, int i)

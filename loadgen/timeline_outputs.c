@@ -18,9 +18,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "engine/ring/clock.h"
+#include "engine/stats/clock.h"
 #include "engine/stats/hist.h"
-#include "engine/swarm.h"
+#include "engine/swarm/swarm.h"
 #include "report/failcsv.h"
 #include "report/hdrlog.h"
 #include "report/prom.h"

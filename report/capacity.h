@@ -15,7 +15,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "engine/phone/reason.h"
+#include "engine/reason.h"
 #include "engine/stats/stats.h"
 
 struct swarm_config;

@@ -16,7 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "engine/phone/reason.h"
+#include "engine/reason.h"
 #include "engine/stats/counters.h"
 #include "report/contract.h"
 #include "report/jsonread.h"

@@ -5,7 +5,7 @@
  *
  * t_s is seconds since the first arrival (3 decimals), phone the phone's
  * index, cn its certificate CN (CP-<model>-SEP<MAC>), phase and reason the
- * public names (engine/phone/failure.h, engine/phone/reason.h), detail the phone's own
+ * public names (engine/phone/failure.h, engine/reason.h), detail the phone's own
  * words. A field holding a comma, a double quote, CR or LF is quoted, as
  * RFC 4180 says (quotes doubled). The file is written as the run goes, a
  * batch at a time, so a soak's memory stays flat.

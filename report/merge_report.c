@@ -19,7 +19,7 @@
 #include <string.h>
 
 #include "engine/config.h"
-#include "engine/phone/reason.h"
+#include "engine/reason.h"
 #include "engine/stats/stats.h"
 #include "engine/stats/hist.h"
 #include "report/html.h"

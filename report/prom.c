@@ -16,7 +16,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "engine/phone/reason.h"
+#include "engine/reason.h"
 #include "engine/stats/counters.h"
 #include "engine/stats/hist.h"
 

@@ -14,7 +14,6 @@
 #include <string.h>
 
 #include "engine/phone/login.h"
-#include "engine/ring/clock.h"
 #include "engine/phone/phone_internal.h"
 
 static void send_now(struct worker *w, struct phone *p)
@@ -47,7 +46,7 @@ void exchange_send(struct worker *w, struct phone *p, const char *req, int len, 
 	x->resent = false;
 	if ((flags & EX_NEW_CONN) || x->closing || !p->tls.ssl) {
 		x->resume = true;
-		phone_new_connection(w, p, clock_us());
+		phone_new_connection(w, p, worker_now(w));
 		return;
 	}
 	send_now(w, p);
@@ -60,7 +59,7 @@ bool exchange_resume(struct worker *w, struct phone *p)
 	if (!x->resume || !x->req)
 		return false;
 	x->resume = false;
-	PTRACE(p, clock_us(), "VPNC: %.*s on the new connection", (int)strcspn(x->req, "\r"),
+	PTRACE(p, worker_now(w), "VPNC: %.*s on the new connection", (int)strcspn(x->req, "\r"),
 	       x->req);
 	send_now(w, p);
 	return true;

@@ -23,7 +23,6 @@
 #include "engine/proto/svc.h"
 #include "engine/proto/http.h"
 #include "engine/proto/redirect.h"
-#include "engine/ring/dns.h"
 #include "engine/phone/phone.h"
 
 static const char *const phase_names[FP__COUNT] = {
@@ -117,7 +116,7 @@ static int phone_words(char *buf, size_t cap, const struct failure_facts *f)
 	switch (f->reason) {
 	case R_DNS_LOOKUP:
 		n = snprintf(buf, cap, "gethostbyname failed <%s>: %s", host,
-			     d == DNS_ERROR ? "DNS error" : "no answer from its DNS servers");
+			     d == LOOKUP_ERROR ? "DNS error" : "no answer from its DNS servers");
 		break;
 	case R_DNS_NXDOMAIN:
 		n = snprintf(buf, cap, "gethostbyname failed <%s>: NXDOMAIN", host);
@@ -182,9 +181,7 @@ static int phone_words(char *buf, size_t cap, const struct failure_facts *f)
 		n = snprintf(buf, cap, "the phone's user name or password holds a space");
 		break;
 	case R_AUTH_FAILED:
-		if (d == 0)
-			n = snprintf(buf, cap, "'webvpn=' not found in cookie");
-		else if (d == FAILURE_LOGIN_REFUSED)
+		if (d == FAILURE_LOGIN_REFUSED)
 			n = snprintf(buf, cap, "login refused");
 		else if (d == 200)
 			n = snprintf(buf, cap, "login form again: Login failed or nothing to answer with");

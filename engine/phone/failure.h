@@ -15,7 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "engine/phone/reason.h"
+#include "engine/reason.h"
 
 /*
  * Bytes of detail kept, NUL included: the phone's words (about 60), the

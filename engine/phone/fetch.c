@@ -14,14 +14,13 @@
 #include <string.h>
 #include <arpa/inet.h>
 
-#include "engine/ring/clock.h"
 #include "engine/trust/cnf.h"
 #include "engine/config.h"
 #include "engine/proto/inner.h"
 #include "engine/phone/phone.h"
 #include "engine/proto/tftp.h"
 #include "engine/phone/tunnel.h"
-#include "engine/ring/worker.h"
+#include "engine/phone/worker.h"
 
 struct fetch {
 	struct tftp_rx rx;     /* the file so far */

@@ -20,7 +20,6 @@
 
 #include "engine/proto/anyconnect.h"
 #include "engine/proto/authxml.h"
-#include "engine/ring/clock.h"
 #include "engine/config.h"
 #include "engine/proto/http.h"
 #include "engine/proto/redirect.h"
@@ -136,7 +135,7 @@ static void xml_init(struct worker *w, struct phone *p, bool cert_fail, unsigned
 	else if (p->redir)
 		snprintf(access, sizeof(access), "https://%s%s", u->host, u->path);
 	else
-		snprintf(access, sizeof(access), "%s", swarm_url_text(w->sw, p->url_i));
+		snprintf(access, sizeof(access), "%s", w->fleet->url_text[p->url_i]);
 	int bl = authxml_init(body, sizeof(body), "1.0", "cisco-ip-phone", access, cert_fail);
 	int rl = bl < 0 ? bl : ac_auth_request(req, sizeof(req), &rq, u->path, body, (size_t)bl);
 
@@ -562,7 +561,7 @@ void login_connect_input(struct worker *w, struct phone *p, uint64_t now)
 			exchange_reset(p);
 			phone_set_state(p, PH_BACKOFF, now);
 			p->retry_at = now;
-			wheel_add(&w->wheel, &p->timer, now);
+			phone_wake(w, p, now);
 			return;
 		}
 		const struct fail_said *said = said_of(&sb, p, &resp, hl, total, "CONNECT");

@@ -20,10 +20,8 @@
 #include <openssl/x509v3.h>
 
 #include "engine/trust/certhash.h"
-#include "engine/ring/clock.h"
 #include "engine/config.h"
 #include "engine/proto/cstp.h"
-#include "engine/ring/dns.h"
 #include "engine/tls/dtls.h"
 #include "engine/phone/failq.h"
 #include "engine/phone/fetch.h"
@@ -33,7 +31,6 @@
 #include "engine/trust/trust.h"
 #include "engine/phone/tunnel.h"
 #include "engine/proto/url.h"
-#include "engine/voice/voice.h"
 
 #define DNS_GIVE_UP_US 29000000u /* the phone gives up its lookup at about 29 s */
 #define CLOSE_WAIT_US 2000000u   /* how long a DISCONNECT may take to leave */
@@ -53,9 +50,19 @@ void phone_init(struct phone *p, struct worker *w, uint32_t idx)
 	memset(p, 0, sizeof(*p));
 	p->w = w;
 	p->idx = idx;
-	p->ch[CH_TCP].fd = -1;
-	p->ch[CH_UDP].fd = -1;
-	timer_init(&p->timer, phone_on_timer);
+}
+
+void phone_wake(struct worker *w, struct phone *p, uint64_t at)
+{
+	if (at != UINT64_MAX)
+		p->wake_at = at;
+	p->wake_armed = at != UINT64_MAX;
+	w->io->wake(w, p, at);
+}
+
+void phone_due(struct worker *w, struct phone *p, uint64_t at)
+{
+	phone_wake(w, p, at);
 }
 
 void phone_set_state(struct phone *p, enum phone_state s, uint64_t now)
@@ -79,13 +86,16 @@ void phone_teardown(struct worker *w, struct phone *p)
 	worker_close(w, p, CH_TCP);
 	worker_close(w, p, CH_UDP);
 	free_ibuf(p);
-	wheel_del(&w->wheel, &p->timer);
+	phone_wake(w, p, UINT64_MAX);
 }
 
 static void leave_tunnel(struct worker *w, struct phone *p)
 {
-	voice_cut(w, p, clock_us());
-	fetch_cut(w, p, clock_us());
+	const struct voice_hooks *v = phone_voice(w, p);
+
+	if (v)
+		v->cut(w, p, worker_now(w));
+	fetch_cut(w, p, worker_now(w));
 	if (p->state == PH_TUNNEL || p->state == PH_CLOSING)
 		STAT_SUB(w, up_now, 1);
 	if (p->dtls == DT_UP)
@@ -158,7 +168,7 @@ void phone_count_failure(struct worker *w, struct phone *p, enum reason r, int d
 
 		f.dtls_cipher_mismatch = tls && dtls && strcmp(tls, dtls);
 	}
-	rec.t_us = clock_us();
+	rec.t_us = worker_now(w);
 	rec.mac = p->mac;
 	rec.model = p->model->name;
 	rec.phone = p->idx;
@@ -178,7 +188,7 @@ void phone_fail_said(struct worker *w, struct phone *p, enum reason r, int detai
 {
 	if (phone_gone(p))
 		return;
-	uint64_t now = clock_us();
+	uint64_t now = worker_now(w);
 	/* a DISCONNECT (or a close) that ended the session: the headend's, taken as it was */
 	bool by_headend = r == R_CLOSED_BY_HEADEND && (detail == 5 || detail == 9);
 
@@ -199,10 +209,10 @@ void phone_fail_said(struct worker *w, struct phone *p, enum reason r, int detai
 	bool setup = p->state > PH_IDLE && p->state < PH_TUNNEL;
 	bool local = r == R_BAD_CREDENTIALS || r == R_INTERNAL;
 
-	if (setup && !local && p->url_i + 1 < swarm_n_urls(w->sw)) {
+	if (setup && !local && p->url_i + 1 < w->fleet->n_urls) {
 		PTRACE(p, now, "VPNC: -vpnc_control: %s failed (%s); trying url%d %s",
-		       swarm_url_text(w->sw, p->url_i), reason_name(r), p->url_i + 2,
-		       swarm_url_text(w->sw, p->url_i + 1));
+		       w->fleet->url_text[p->url_i], reason_name(r), p->url_i + 2,
+		       w->fleet->url_text[p->url_i + 1]);
 		phone_teardown(w, p);
 		exchange_reset(p);
 		phone_forget_redirect(p);
@@ -210,7 +220,7 @@ void phone_fail_said(struct worker *w, struct phone *p, enum reason r, int detai
 		STAT_ADD(w, failovers, 1);
 		phone_set_state(p, PH_BACKOFF, now);
 		p->retry_at = now;
-		wheel_add(&w->wheel, &p->timer, now);
+		phone_wake(w, p, now);
 		return;
 	}
 	if (r == R_CONNECT_TIMEOUT || r == R_TCP_TIMEOUT) {
@@ -250,7 +260,7 @@ void phone_fail_said(struct worker *w, struct phone *p, enum reason r, int detai
 		phone_set_state(p, PH_BACKOFF, now);
 		p->retry_at = now + wait;
 		PTRACE(p, now, "VPNC: -vpnc_control: reconnecting in %.0f s", (double)wait / 1e6);
-		wheel_add(&w->wheel, &p->timer, p->retry_at);
+		phone_wake(w, p, p->retry_at);
 		return;
 	}
 	if (drop)
@@ -285,7 +295,7 @@ void phone_rekey(struct worker *w, struct phone *p, uint64_t now)
 	p->dropped_at = now;
 	phone_set_state(p, PH_BACKOFF, now);
 	p->retry_at = now;
-	wheel_add(&w->wheel, &p->timer, now);
+	phone_wake(w, p, now);
 }
 
 /* The probe has what it came for: leave (logging out if the tunnel is up). */
@@ -298,22 +308,21 @@ static void reboot(struct worker *w, struct phone *p, uint64_t now);
 
 static void finish(struct worker *w, struct phone *p)
 {
-	PTRACE(p, clock_us(), "VPNC: -disconnect: tunnel closed, logged out");
+	PTRACE(p, worker_now(w), "VPNC: -disconnect: tunnel closed, logged out");
 	leave_tunnel(w, p);
 	if (p->resetting) {
 		phone_teardown(w, p);
-		reboot(w, p, clock_us());
+		reboot(w, p, worker_now(w));
 		return;
 	}
 	STAT_ADD(w, disconnected, 1);
-	phone_set_state(p, PH_DONE, clock_us());
+	phone_set_state(p, PH_DONE, worker_now(w));
 	phone_teardown(w, p);
 }
 
 bool phone_finished(const struct phone *p)
 {
-	return (p->state == PH_DONE || p->state == PH_FAILED) && !p->ch[CH_TCP].inflight &&
-	       !p->ch[CH_UDP].inflight;
+	return p->state == PH_DONE || p->state == PH_FAILED;
 }
 
 void phone_release(struct phone *p)
@@ -321,17 +330,13 @@ void phone_release(struct phone *p)
 	tls_close(&p->tls);
 	tls_close(&p->dtls_s);
 	free_ibuf(p);
-	for (int c = 0; c < 2; c++) {
-		free(p->ch[c].rbuf);
-		free(p->ch[c].sbuf);
-		p->ch[c].rbuf = p->ch[c].sbuf = NULL;
-	}
 	X509_free(p->cert);
 	p->cert = NULL;
 	trace_free(&p->trace);
 	exchange_reset(p);
 	phone_forget_redirect(p);
-	voice_free(p);
+	if (phone_voice(p->w, p))
+		p->w->fleet->voice->release(p);
 	fetch_free(p);
 	free(p->probe);
 	p->probe = NULL;
@@ -372,8 +377,8 @@ void phone_arm(struct worker *w, struct phone *p, uint64_t now)
 				     p->dtls_rekey_since, now, &n);
 			next = min_u64(next, n);
 		}
-		if (p->voice)
-			next = min_u64(next, voice_next(p));
+		if (phone_voice(w, p))
+			next = min_u64(next, w->fleet->voice->next(p));
 		next = min_u64(next, fetch_next(p));
 		if (p->dtls == DT_UP) {
 			policy_liveness(&p->live[CH_UDP], now, &n);
@@ -401,13 +406,33 @@ void phone_arm(struct worker *w, struct phone *p, uint64_t now)
 		next = min_u64(next, p->cut_until);
 	if (p->reset_at && p->state != PH_IDLE && p->state != PH_DONE)
 		next = min_u64(next, p->reset_at);
-	if (next == UINT64_MAX)
-		wheel_del(&w->wheel, &p->timer);
-	else
-		wheel_add(&w->wheel, &p->timer, next);
+	phone_wake(w, p, next);
 }
 
 /* ==== Sending ==== */
+
+/* What the channel c carries: the CSTP session on TCP, the DTLS one on UDP. */
+static const struct tls *chan_session(const struct phone *p, enum chan_id c)
+{
+	return c == CH_TCP ? &p->tls : &p->dtls_s;
+}
+
+size_t phone_pending(const struct phone *p, enum chan_id c)
+{
+	const struct tls *t = chan_session(p, c);
+
+	return t->ssl ? membio_pending(t->bio) : 0;
+}
+
+size_t phone_take_stream(struct phone *p, uint8_t **buf, size_t *cap, size_t *len)
+{
+	return membio_take(p->tls.bio, buf, cap, len);
+}
+
+size_t phone_take_datagram(struct phone *p, uint8_t *out, size_t cap)
+{
+	return membio_take_dgram(p->dtls_s.bio, out, cap);
+}
 
 void phone_ibuf_consume(struct phone *p, uint32_t n)
 {
@@ -432,7 +457,7 @@ static void start_tcp(struct worker *w, struct phone *p, uint64_t now)
 		       ntohs(p->dst.sin_port));
 	}
 	/* before the connect is sent, any failure is ours: no descriptor, address, SQE */
-	r = worker_tcp_connect(w, p);
+	r = worker_open(w, p, CH_TCP, p->src, &p->dst);
 	if (r)
 		phone_fail(w, p, R_INTERNAL, r);
 }
@@ -495,12 +520,12 @@ void phone_new_connection(struct worker *w, struct phone *p, uint64_t now)
 	p->ex.same_bringup = true;
 	phone_set_state(p, PH_BACKOFF, now);
 	p->retry_at = now;
-	wheel_add(&w->wheel, &p->timer, now);
+	phone_wake(w, p, now);
 }
 
 void phone_arrive(struct worker *w, struct phone *p, uint64_t now)
 {
-	p->t_due = p->timer.deadline_us ? p->timer.deadline_us : now;
+	p->t_due = p->wake_at ? p->wake_at : now;
 	p->connect_deadline = p->t_due + phone_connect_timer(w, p);
 	p->url_i = 0;
 	if (!p->rebooted)
@@ -536,21 +561,24 @@ void phone_arrive(struct worker *w, struct phone *p, uint64_t now)
 
 void phone_on_dns(struct worker *w, struct phone *p, int status, struct in_addr addr)
 {
-	uint64_t now = clock_us();
+	uint64_t now = worker_now(w);
 
+	if (p->state != PH_RESOLVING)
+		return; /* the phone gave up on this lookup */
 	PTRACE(p, now, "VPNC: -parse_url: %s -> %s", phone_url(w, p)->host,
-	       status == DNS_OK ? inet_ntoa(addr) : status == DNS_NXDOMAIN ? "NXDOMAIN-IPv4"
-									 : "no answer");
-	if (status != DNS_OK)
+	       status == LOOKUP_OK	  ? inet_ntoa(addr)
+	       : status == LOOKUP_NXDOMAIN ? "NXDOMAIN-IPv4"
+					   : "no answer");
+	if (status != LOOKUP_OK)
 		PTRACE(p, now, "VPNC: -parse_url: gethostbyname failed <%s>", phone_url(w, p)->host);
 	switch (status) {
-	case DNS_OK:
+	case LOOKUP_OK:
 		p->dst.sin_addr = addr;
 		start_tcp(w, p, now);
 		if (!phone_gone(p))
 			phone_arm(w, p, now);
 		break;
-	case DNS_NXDOMAIN:
+	case LOOKUP_NXDOMAIN:
 		phone_fail(w, p, R_DNS_NXDOMAIN, 0);
 		break;
 	default:
@@ -571,7 +599,7 @@ bool phone_verify_leaf(void *app, X509 *leaf)
 	p->verify_fail = ok ? R_NONE : R_CERT_HASH;
 	if (p->traced) {
 		char hex[41], b64[29];
-		uint64_t now = clock_us();
+		uint64_t now = worker_now(p->w);
 
 		certhash_hex(h, 20, hex, false);
 		certhash_b64(h, b64);
@@ -593,7 +621,7 @@ bool phone_verify_leaf(void *app, X509 *leaf)
 				     : X509_check_host(leaf, u->host, 0,
 						       X509_CHECK_FLAG_ALWAYS_CHECK_SUBJECT, NULL) == 1;
 
-		PTRACE(p, clock_us(), "SECD: host ID check: %s %s the certificate's CN/SAN", u->host,
+		PTRACE(p, worker_now(p->w), "SECD: host ID check: %s %s the certificate's CN/SAN", u->host,
 		       match ? "matches" : "does not match");
 		if (p->probe)
 			p->probe->host_id_ok = match;
@@ -616,7 +644,7 @@ int phone_set_trust(struct worker *w, struct phone *p, const uint8_t (*sha1)[20]
 	if (!s)
 		return -ENOMEM;
 	if (p->traced && s != p->trust) {
-		uint64_t now = clock_us();
+		uint64_t now = worker_now(w);
 
 		PTRACE(p, now, "SECD: trust list updated: %d certificate hash%s", s->n,
 		       s->n == 1 ? "" : "es");
@@ -633,7 +661,7 @@ int phone_set_trust(struct worker *w, struct phone *p, const uint8_t (*sha1)[20]
 
 int phone_fetch_config(struct worker *w, struct phone *p)
 {
-	uint64_t now = clock_us();
+	uint64_t now = worker_now(w);
 	int r = fetch_request(w, p, now);
 
 	if (p->fetch)
@@ -664,7 +692,7 @@ static void probe_tls(struct phone *p)
 
 void phone_on_connect(struct worker *w, struct phone *p, int res)
 {
-	uint64_t now = clock_us();
+	uint64_t now = worker_now(w);
 	const struct url *u = phone_url(w, p);
 
 	if (res < 0) {
@@ -696,7 +724,7 @@ void phone_on_connect(struct worker *w, struct phone *p, int res)
 
 static void tls_failed(struct worker *w, struct phone *p)
 {
-	uint64_t now = clock_us();
+	uint64_t now = worker_now(w);
 
 	if (p->tls.alert_rcvd)
 		PTRACE(p, now, "VPNC: SSL alert received: %s",
@@ -856,7 +884,7 @@ static void tcp_input(struct worker *w, struct phone *p, const uint8_t *data, si
 static void closed_in_tls(struct worker *w, struct phone *p, int res)
 {
 	enum tls_stage st = tls_stage(&p->tls);
-	uint64_t now = clock_us();
+	uint64_t now = worker_now(w);
 
 	PTRACE(p, now, "VPNC: -protocol_handler: connection closed by the headend during the SSL "
 		       "handshake (%s)",
@@ -871,14 +899,15 @@ static void closed_in_tls(struct worker *w, struct phone *p, int res)
 		phone_fail(w, p, R_CLOSED_HANDSHAKE, res);
 }
 
-void phone_on_recv(struct worker *w, struct phone *p, enum chan_id c, int res)
+void phone_on_recv(struct worker *w, struct phone *p, enum chan_id c, const uint8_t *data,
+		   int res)
 {
-	uint64_t now = clock_us();
+	uint64_t now = worker_now(w);
 
 	if (c == CH_UDP) {
 		if (res > 0)
-			tunnel_udp_input(w, p, p->ch[CH_UDP].rbuf, (size_t)res, now);
-		else if (p->ch[CH_UDP].fd >= 0)
+			tunnel_udp_input(w, p, data, (size_t)res, now);
+		else
 			worker_recv(w, p, CH_UDP); /* ICMP errors: keep listening */
 	} else if (res <= 0) {
 		if (p->state == PH_CLOSING)
@@ -892,7 +921,7 @@ void phone_on_recv(struct worker *w, struct phone *p, enum chan_id c, int res)
 			phone_arm(w, p, now); /* a body to the close delivered, or the request sent again */
 		return;
 	} else {
-		tcp_input(w, p, p->ch[CH_TCP].rbuf, (size_t)res, now);
+		tcp_input(w, p, data, (size_t)res, now);
 	}
 	if (!phone_gone(p) || p->state == PH_BACKOFF)
 		phone_arm(w, p, now);
@@ -901,7 +930,7 @@ void phone_on_recv(struct worker *w, struct phone *p, enum chan_id c, int res)
 void phone_on_send(struct worker *w, struct phone *p, enum chan_id c, int res)
 {
 	if (c == CH_TCP && res < 0 && p->state != PH_CLOSING) {
-		if (exchange_eof(w, p, clock_us()))
+		if (exchange_eof(w, p, worker_now(w)))
 			return;
 		phone_fail(w, p, p->state == PH_TUNNEL ? R_CLOSED_BY_HEADEND : R_CLOSED_HANDSHAKE, res);
 		return;
@@ -912,11 +941,9 @@ void phone_on_send(struct worker *w, struct phone *p, enum chan_id c, int res)
 		finish(w, p);
 }
 
-void phone_on_timer(struct timer *t, uint64_t now)
+void phone_on_timer(struct worker *w, struct phone *p, uint64_t now)
 {
-	struct phone *p = (struct phone *)((char *)t - offsetof(struct phone, timer));
-	struct worker *w = p->w;
-
+	p->wake_armed = false;
 	if (p->reset_at && now >= p->reset_at && p->state != PH_IDLE) {
 		p->reset_at = 0;
 		phone_reset(w, p, now, now, p->fetch_pending);
@@ -925,13 +952,14 @@ void phone_on_timer(struct timer *t, uint64_t now)
 	if (p->cut_until && now >= p->cut_until) {
 		p->cut_until = 0;
 		PTRACE(p, now, "NET: path restored");
+		w->io->impair(w, p, 0, 0);
 		worker_recv(w, p, CH_TCP);
 		worker_flush(w, p, CH_TCP);
 		worker_flush(w, p, CH_UDP);
 	}
 	switch (p->state) {
 	case PH_IDLE:
-		if (swarm_arrivals_stopped(w->sw) && !p->rebooted)
+		if (fleet_arrivals_stopped(w->fleet) && !p->rebooted)
 			phone_set_state(p, PH_DONE, now); /* the capacity search stopped arrivals */
 		else if (!w->stopping)
 			phone_arrive(w, p, now);
@@ -988,10 +1016,10 @@ static void logout(struct worker *w, struct phone *p, uint64_t now)
 		tunnel_send_dtls(w, p, CSTP_DISCONNECT, bye, sizeof(bye) - 1, now);
 	tunnel_send_cstp(w, p, CSTP_DISCONNECT, bye, sizeof(bye) - 1, now);
 	tls_shutdown(&p->tls);
-	worker_flush(w, p, CH_TCP);
+	bool sending = worker_flush(w, p, CH_TCP);
 	phone_set_state(p, PH_CLOSING, now);
 	p->close_deadline = now + CLOSE_WAIT_US;
-	if (!p->ch[CH_TCP].send_busy)
+	if (!sending)
 		finish(w, p);
 	else
 		phone_arm(w, p, now);
@@ -1004,14 +1032,14 @@ void phone_stop(struct worker *w, struct phone *p, uint64_t now)
 
 	switch (p->state) {
 	case PH_IDLE:
-		if (timer_armed(&p->timer) && p->timer.deadline_us <= now) {
+		if (p->wake_armed && p->wake_at <= now) {
 			/* due at this very moment: it arrives, then is cut short like the others */
-			wheel_del(&w->wheel, &p->timer);
+			phone_wake(w, p, UINT64_MAX);
 			phone_arrive(w, p, now);
 			phone_stop(w, p, now);
 			break;
 		}
-		wheel_del(&w->wheel, &p->timer);
+		phone_wake(w, p, UINT64_MAX);
 		phone_set_state(p, PH_DONE, now);
 		break;
 	case PH_TUNNEL:
@@ -1049,7 +1077,7 @@ static void reboot(struct worker *w, struct phone *p, uint64_t now)
 	phone_forget_redirect(p);
 	STAT_ADD(w, resets, 1);
 	phone_set_state(p, PH_IDLE, now);
-	wheel_add(&w->wheel, &p->timer, now + REBOOT_US);
+	phone_wake(w, p, now + REBOOT_US);
 }
 
 void phone_reset(struct worker *w, struct phone *p, uint64_t now, uint64_t at, bool fetch)
@@ -1059,8 +1087,8 @@ void phone_reset(struct worker *w, struct phone *p, uint64_t now, uint64_t at, b
 	p->fetch_pending = fetch;
 	if (at > now) {
 		p->reset_at = at;
-		if (!timer_armed(&p->timer) || p->timer.deadline_us > at)
-			wheel_add(&w->wheel, &p->timer, at);
+		if (!p->wake_armed || p->wake_at > at)
+			phone_wake(w, p, at);
 		return;
 	}
 	p->reset_at = 0;
@@ -1091,7 +1119,7 @@ void phone_cut(struct worker *w, struct phone *p, uint64_t now, uint64_t until, 
 	if (p->state == PH_IDLE || p->state == PH_DONE)
 		return;
 	p->cut_until = until;
-	p->cut_loss = (float)loss;
+	w->io->impair(w, p, until, loss);
 	PTRACE(p, now, "NET: path %s for %.1f s", loss >= 1 ? "cut" : "losing packets",
 	       (double)(until - now) / 1e6);
 	if (p->state >= PH_RESOLVING && p->state <= PH_TUNNEL)

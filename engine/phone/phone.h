@@ -5,8 +5,10 @@
  * tunnel up (-> closing -> done), or ends in FAILED with one reason. DTLS is
  * a sub-state of the tunnel: off, handshake, up, failed. Every transition
  * goes through phone_set_state(), which timestamps the phase for the
- * latency histograms. The worker owns the ring and calls the phone_on_*
- * handlers with completions; the phone never touches the ring itself.
+ * latency histograms. A phone reaches its channels, DNS, timer and clock
+ * only through its worker's I/O operations (engine/phone/io.h); what
+ * they bring back comes in through the phone_on_* handlers below, and the
+ * channels pull what the phone has to send with phone_take_*().
  */
 #ifndef ENGINE_PHONE_H
 #define ENGINE_PHONE_H
@@ -17,14 +19,15 @@
 
 #include "engine/phone/exchange.h"
 #include "engine/phone/policy.h"
-#include "engine/phone/reason.h"
+#include "engine/reason.h"
 #include "engine/tls/tls.h"
+#include "engine/phone/io.h"
 #include "engine/phone/trace.h"
-#include "engine/ring/wheel.h"
+#include "engine/phone/worker.h"
 
-struct worker;
 struct model;
 struct trust_set;
+struct inner_info;
 struct phone_redirect;
 
 enum phone_state {
@@ -47,19 +50,6 @@ enum dtls_state {
 	DT_HANDSHAKE, /* hello sent */
 	DT_UP,        /* carrying data */
 	DT_FAILED,    /* handshake failed or timed out; the tunnel stays on TLS */
-};
-
-enum chan_id { CH_TCP = 0, CH_UDP = 1 };
-
-/* One socket of a phone, as the ring sees it. */
-struct chan {
-	int fd;                /* -1 when closed */
-	uint8_t *rbuf;         /* owned; held by the kernel while a receive is in flight */
-	uint32_t rcap;         /* bytes */
-	uint8_t *sbuf;         /* owned; held by the kernel while a send is in flight */
-	size_t scap, slen, soff; /* capacity, bytes to send, bytes sent */
-	uint8_t inflight;      /* operations the kernel still holds */
-	bool recv_busy, send_busy;
 };
 
 /* What the headend's CONNECT reply said about DTLS, kept for retries. */
@@ -115,13 +105,13 @@ struct phone {
 	const struct trust_set *trust;      /* borrowed (worker's table): for the next connection */
 	const struct trust_set *trust_conn; /* borrowed: what this connection checks against */
 
-	struct timer timer;       /* the phone's one timer, see phone_timer() */
+	uint64_t wake_at;         /* the phone's one timer: when it was last set for */
+	bool wake_armed;          /* ... and it has not fired since */
 	uint64_t t_due;           /* when the phone was due to arrive */
 	uint64_t t_phase;         /* when the current phase began */
 	uint64_t t_dtls;          /* when the DTLS handshake began */
 	uint64_t connect_deadline;
 
-	struct chan ch[2];
 	struct tls tls, dtls_s;
 	uint8_t *ibuf;            /* owned: decrypted TLS bytes not yet parsed */
 	uint32_t ilen, icap;
@@ -162,7 +152,6 @@ struct phone {
 	uint64_t ping_sent_us;    /* when, 0 once answered */
 	uint64_t reset_at;        /* the timeline reset the phone: restart then; 0 = not */
 	uint64_t cut_until;       /* the phone's path loses packets until then; 0 = not */
-	float cut_loss;           /* share of datagrams lost meanwhile (1 = cut) */
 	bool resetting;           /* logging out for a reset: restart once closed */
 	bool rebooted;            /* restarted by a reset at least once */
 	bool fetch_pending;       /* fetch the config once the tunnel can carry it (engine/phone/fetch.h) */
@@ -174,6 +163,8 @@ struct phone {
 void phone_init(struct phone *p, struct worker *w, uint32_t idx);
 /* Free what the phone still holds (certificate, buffers, sessions). */
 void phone_release(struct phone *p);
+/* The phone is due to arrive at `at` (the run's schedule): its timer is set for then. */
+void phone_due(struct worker *w, struct phone *p, uint64_t at);
 /* The phone's arrival time has come: start bringing the tunnel up. */
 void phone_arrive(struct worker *w, struct phone *p, uint64_t now);
 /* End of run: disconnect cleanly if up, abandon otherwise. */
@@ -187,15 +178,52 @@ void phone_stop(struct worker *w, struct phone *p, uint64_t now);
  */
 void phone_reset(struct worker *w, struct phone *p, uint64_t now, uint64_t at, bool fetch);
 void phone_cut(struct worker *w, struct phone *p, uint64_t now, uint64_t until, double loss);
-/* True when the phone holds nothing in the kernel and is in a final state. */
+/* True when the phone is in a final state (its channels may still hold buffers in flight). */
 bool phone_finished(const struct phone *p);
 
-/* Completions, from the worker. res is the cqe result (bytes or -errno). */
+/*
+ * What the worker's I/O brings back (engine/phone/worker.h). res is the
+ * result of the operation: bytes, or -errno; data (res bytes) is lent for the
+ * time of the call. status is an enum lookup_status.
+ */
 void phone_on_dns(struct worker *w, struct phone *p, int status, struct in_addr addr);
 void phone_on_connect(struct worker *w, struct phone *p, int res);
-void phone_on_recv(struct worker *w, struct phone *p, enum chan_id c, int res);
+void phone_on_recv(struct worker *w, struct phone *p, enum chan_id c, const uint8_t *data,
+		   int res);
 void phone_on_send(struct worker *w, struct phone *p, enum chan_id c, int res);
-void phone_on_timer(struct timer *t, uint64_t now);
+void phone_on_timer(struct worker *w, struct phone *p, uint64_t now);
+
+/*
+ * What the phone has to send, pulled by its channels. phone_pending: bytes
+ * (TCP) or datagrams (UDP) waiting. phone_take_stream: TCP, the bytes
+ * waiting handed over by swapping buffers with the channel (*buf of *cap
+ * bytes, or NULL; *len set to the bytes now in it); returns *len.
+ * phone_take_datagram: UDP, the oldest datagram copied into out (cap bytes);
+ * its length, 0 if none.
+ */
+size_t phone_pending(const struct phone *p, enum chan_id c);
+size_t phone_take_stream(struct phone *p, uint8_t **buf, size_t *cap, size_t *len);
+size_t phone_take_datagram(struct phone *p, uint8_t *out, size_t cap);
+
+/*
+ * A phone's calls (engine/voice), as the phone drives them; the swarm puts
+ * them in the fleet when the scenario has calls. up: the tunnel is up (first
+ * time or again); next: when the calls need the timer next (UINT64_MAX:
+ * never); tick: that time has come; rx: an inner UDP packet, true if it was
+ * theirs; hangup: the run is ending; cut: the tunnel went down; release:
+ * free the phone's call state. drain_us: how long after hanging up the
+ * last echoes are still counted.
+ */
+struct voice_hooks {
+	void (*up)(struct worker *w, struct phone *p, uint64_t now);
+	uint64_t (*next)(const struct phone *p);
+	void (*tick)(struct worker *w, struct phone *p, uint64_t now);
+	bool (*rx)(struct worker *w, struct phone *p, const struct inner_info *in, uint64_t now);
+	void (*hangup)(struct worker *w, struct phone *p, uint64_t now);
+	void (*cut)(struct worker *w, struct phone *p, uint64_t now);
+	void (*release)(struct phone *p);
+	uint64_t drain_us;
+};
 
 const char *phone_state_name(enum phone_state s);
 /* Append a line to the phone's transcript, if it keeps one. */

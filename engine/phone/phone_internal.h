@@ -12,11 +12,11 @@
 #include <stdint.h>
 
 #include "engine/proto/http.h"
+#include "engine/phone/io.h"
 #include "engine/proto/redirect.h"
 #include "engine/phone/phone.h"
-#include "engine/phone/reason.h"
-#include "engine/swarm.h"
-#include "engine/ring/worker.h"
+#include "engine/reason.h"
+#include "engine/phone/worker.h"
 
 #define IBUF_MAX (HTTP_MAX_HEAD + 16384u) /* bytes: a reply's head and body, or one CSTP frame */
 
@@ -35,11 +35,20 @@ struct phone_redirect {
 /* The headend URL this attempt uses: the phone's, or where a redirect took it. */
 static inline const struct url *phone_url(struct worker *w, const struct phone *p)
 {
-	return p->redir ? &p->redir->u : swarm_url(w->sw, p->url_i);
+	return p->redir ? &p->redir->u : &w->fleet->url[p->url_i];
 }
 
 /* Forget a redirect: the phone's own URL again (a new login, a failover, a reset). */
 void phone_forget_redirect(struct phone *p);
+
+/* The calls of the phone (engine/voice), or NULL if it makes none. */
+static inline const struct voice_hooks *phone_voice(struct worker *w, const struct phone *p)
+{
+	return p->voice ? w->fleet->voice : NULL;
+}
+
+/* Set the phone's one timer for `at`; UINT64_MAX disarms it. */
+void phone_wake(struct worker *w, struct phone *p, uint64_t at);
 
 /* Enter state s, timestamping the phase. */
 void phone_set_state(struct phone *p, enum phone_state s, uint64_t now);

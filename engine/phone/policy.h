@@ -11,25 +11,12 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "engine/command.h" /* struct phone_sel */
+#include "engine/config.h"  /* struct ramp_spec, enum reconnect_policy */
+
 /* When phone i of an open-loop ramp is due: t0 + i/rate seconds. */
 uint64_t policy_arrival_us(uint64_t t0_us, uint64_t i, double rate_per_s);
 
-/*
- * How the offered load grows (ramp.mode): constant, at rate; linear, the
- * rate climbing from rate to rate_max over ramp_us, then staying there;
- * step, phones arriving step at a time (at rate), each step followed by a
- * hold of hold_us before the next, so the headend is measured at each level
- * of concurrent phones.
- */
-enum ramp_mode { RAMP_CONSTANT, RAMP_LINEAR, RAMP_STEP };
-struct ramp_spec {
-	enum ramp_mode mode;
-	double rate;      /* phones per second */
-	double rate_max;  /* linear: the rate reached after ramp_us */
-	uint64_t ramp_us; /* linear */
-	uint32_t step;    /* step: phones per step */
-	uint64_t hold_us; /* step: the pause after each step */
-};
 /* When phone i (from 0) arrives under r. */
 uint64_t policy_ramp_arrival_us(uint64_t t0_us, uint64_t i, const struct ramp_spec *r);
 
@@ -63,15 +50,10 @@ enum live_action policy_liveness(const struct liveness *l, uint64_t now_us, uint
  */
 uint64_t policy_backoff_us(unsigned attempt, uint64_t step_us);
 
-/* After a tunnel loss, does the phone come back? */
-enum reconnect_policy {
-	RECONNECT_ON_DROP, /* after a drop, yes; after the headend's DISCONNECT, no (it stays
-			    * down, as the community thread's phone did) */
-	RECONNECT_ALWAYS,  /* after any loss */
-	RECONNECT_NEVER,   /* never */
-};
-
-/* Whether to reconnect after losing the tunnel; by_headend: the headend sent DISCONNECT. */
+/*
+ * After a tunnel loss, whether the phone comes back (as enum reconnect_policy
+ * p says); by_headend: the headend sent DISCONNECT.
+ */
 bool policy_reconnect(enum reconnect_policy p, bool by_headend);
 
 /*
@@ -103,20 +85,7 @@ enum rekey_action policy_rekey(enum rekey_action method, uint32_t rekey_s, uint6
  */
 bool policy_idle_end(uint32_t idle_s, uint64_t last_data_us, uint64_t end_us);
 
-/*
- * Which phones an action of the timeline applies to: those whose index lies
- * in one of the ranges (all phones when there are none) and, of those, the
- * share fraction spread evenly over the indexes (phone i is taken when
- * floor((i + 1) * fraction) > floor(i * fraction), so any run of n phones
- * holds n * fraction of them, give or take one).
- */
-#define POLICY_MAX_RANGES 8
-struct phone_sel {
-	double fraction;                 /* 0..1; 1 = all */
-	uint32_t lo[POLICY_MAX_RANGES];  /* inclusive ranges of phone indexes */
-	uint32_t hi[POLICY_MAX_RANGES];
-	int n_ranges;
-};
+/* Whether phone idx is one of those s selects (struct phone_sel, engine/command.h). */
 bool policy_selected(const struct phone_sel *s, uint32_t idx);
 
 /* When, within [0, spread_us), phone idx carries out a spread action: a

@@ -16,7 +16,6 @@
 #include <arpa/inet.h>
 
 #include "engine/proto/anyconnect.h"
-#include "engine/ring/clock.h"
 #include "engine/config.h"
 #include "engine/proto/cstp.h"
 #include "engine/tls/dtls.h"
@@ -27,7 +26,6 @@
 #include "engine/tls/membio.h"
 #include "engine/trust/model.h"
 #include "engine/phone/phone_internal.h"
-#include "engine/voice/voice.h"
 
 #define TLS_QUEUE_BYTES 65536u /* bytes of TLS records waiting to be sent, at most */
 #define PHONE_DTLS_PORT 443u   /* a phone's DTLS goes to UDP 443, whatever X-DTLS-Port says */
@@ -41,7 +39,7 @@ static void data_path_ready(struct worker *w, struct phone *p, uint64_t now);
  */
 static void dtls_fail(struct worker *w, struct phone *p, enum reason r, int detail)
 {
-	uint64_t now = clock_us();
+	uint64_t now = worker_now(w);
 
 	if (r == R_DTLS_TIMEOUT) {
 		PTRACE(p, now, "VPNC: -vpnc_control: conn timer expired ... to abort connect");
@@ -179,10 +177,8 @@ static void on_data(struct worker *w, struct phone *p, const uint8_t *pkt, size_
 	}
 	if (in.proto == IPPROTO_UDP && p->fetch && fetch_rx(w, p, &in, now))
 		return;
-	if (in.proto == IPPROTO_UDP && p->voice && in.dport == voice_port(p)) {
-		voice_rx(w, p, &in, now);
+	if (in.proto == IPPROTO_UDP && phone_voice(w, p) && w->fleet->voice->rx(w, p, &in, now))
 		return;
-	}
 	if (in.proto == IPPROTO_ICMP && in.icmp_type == 0 && in.icmp_id == (uint16_t)p->idx &&
 	    in.icmp_seq == p->gen && p->ping_sent_us) {
 		worker_record(w, M_PING_RTT, now - p->ping_sent_us);
@@ -302,7 +298,10 @@ static void start_dtls(struct worker *w, struct phone *p, uint64_t now)
 	} else if (same_cipher_hang(w, p, now)) {
 		return;
 	}
-	r = worker_udp_open(w, p, port);
+	struct sockaddr_in to = p->dst;
+
+	to.sin_port = htons(port);
+	r = worker_open(w, p, CH_UDP, p->src, &to);
 	if (r) {
 		tunnel_dtls_fail(w, p, R_DTLS_FAILED);
 		return;
@@ -311,10 +310,10 @@ static void start_dtls(struct worker *w, struct phone *p, uint64_t now)
 	if (p->dtls_psk) {
 		r = dtls_psk_from_tls(&p->tls, p->psk);
 		if (!r)
-			r = dtls_open_psk(&p->dtls_s, swarm_dtls_ctx(w->sw, true), p->psk, d->id,
+			r = dtls_open_psk(&p->dtls_s, w->fleet->dtls_psk, p->psk, d->id,
 					  d->id_len, p);
 	} else {
-		r = dtls_open_legacy(&p->dtls_s, swarm_dtls_ctx(w->sw, false), d->cipher,
+		r = dtls_open_legacy(&p->dtls_s, w->fleet->dtls_legacy, d->cipher,
 				     d->cipher_12, p->master, d->id, session_cipher, p);
 	}
 	if (r) {
@@ -388,7 +387,8 @@ void tunnel_up(struct worker *w, struct phone *p, const struct ac_tunnel *t, uin
 	if (w->cfg->fetch_config == FETCH_ON_CONNECT && !p->probe)
 		p->fetch_pending = true;
 	start_dtls(w, p, now);
-	voice_up(w, p, now);
+	if (phone_voice(w, p))
+		w->fleet->voice->up(w, p, now);
 	if (p->probe) {
 		p->probe->tunnel = true;
 		p->probe->dtls_offered = p->dp.port != 0;
@@ -564,8 +564,8 @@ static enum live_action keep_alive(struct worker *w, struct phone *p, enum chan_
 
 void tunnel_timer(struct worker *w, struct phone *p, uint64_t now)
 {
-	if (p->voice)
-		voice_tick(w, p, now);
+	if (phone_voice(w, p))
+		w->fleet->voice->tick(w, p, now);
 	fetch_tick(w, p, now);
 	if (keep_alive(w, p, CH_TCP, now) == LIVE_DEAD) {
 		phone_fail(w, p, R_DPD_TIMEOUT, 0);

@@ -7,7 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "engine/phone/reason.h"
+#include "engine/reason.h"
 
 struct worker;
 struct phone;

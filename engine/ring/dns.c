@@ -14,7 +14,7 @@
 #include <netdb.h>
 #include <pthread.h>
 
-#include "engine/ring/clock.h"
+#include "engine/stats/clock.h"
 
 #define DNS_TICK_US 20000u /* how often timeouts are looked at */
 

@@ -12,7 +12,7 @@
 
 #include <stdint.h>
 
-#include "engine/phone/reason.h"
+#include "engine/reason.h"
 
 enum metric {
 #define METRIC(id, ...) id,

@@ -17,7 +17,7 @@
 #include <unistd.h>
 #include <sys/socket.h>
 
-#include "engine/ring/clock.h"
+#include "engine/stats/clock.h"
 #include "engine/voice/rtp.h"
 
 #define SLOT_BYTES 2048u

@@ -33,9 +33,8 @@
 #include "engine/voice/p2p.h"
 #include "engine/phone/phone.h"
 #include "engine/voice/rtp.h"
-#include "engine/swarm.h"
 #include "engine/phone/tunnel.h"
-#include "engine/ring/worker.h"
+#include "engine/phone/worker.h"
 #include "engine/voice/emodel.h"
 #include "engine/voice/rtpstats.h"
 
@@ -99,7 +98,7 @@ static struct call next_call(struct voice *v, uint64_t now)
 int voice_init(struct worker *w, struct phone *p)
 {
 	const struct swarm_config *cfg = w->cfg;
-	struct p2p_board *board = swarm_p2p(w->sw);
+	struct p2p_board *board = w->fleet->p2p;
 	uint32_t plan_of = p->idx;
 
 	if (cfg->calls <= 0)
@@ -139,7 +138,7 @@ void voice_up(struct worker *w, struct phone *p, uint64_t now)
 	if (v->board) {
 		/* the pair's plan, from the run's start; calls missed while down are skipped */
 		if (!v->planned)
-			v->call = calls_first_start(&v->plan, swarm_t0(w->sw));
+			v->call = calls_first_start(&v->plan, w->fleet->t0);
 		v->planned = true;
 		while (v->call.end_us <= now)
 			v->call = next_call(v, now);
@@ -556,3 +555,23 @@ void voice_cut(struct worker *w, struct phone *p, uint64_t now)
 	if (v && v->state != V_IDLE)
 		score_call(w, p, true, now);
 }
+
+/* An inner UDP packet for the phone: its calls take what comes to their RTP port. */
+static bool take_rx(struct worker *w, struct phone *p, const struct inner_info *in, uint64_t now)
+{
+	if (in->dport != voice_port(p))
+		return false;
+	voice_rx(w, p, in, now);
+	return true;
+}
+
+const struct voice_hooks voice_hooks = {
+	.up = voice_up,
+	.next = voice_next,
+	.tick = voice_tick,
+	.rx = take_rx,
+	.hangup = voice_hangup,
+	.cut = voice_cut,
+	.release = voice_free,
+	.drain_us = VOICE_DRAIN_US,
+};

@@ -43,4 +43,11 @@ void voice_cut(struct worker *w, struct phone *p, uint64_t now);
 /* The phone's RTP port. */
 uint16_t voice_port(const struct phone *p);
 
+/*
+ * The calls as the phone drives them (struct voice_hooks, engine/phone/phone.h):
+ * the functions above; the swarm puts them in the fleet when there are calls.
+ */
+struct voice_hooks;
+extern const struct voice_hooks voice_hooks;
+
 #endif

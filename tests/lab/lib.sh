@@ -500,6 +500,11 @@ lab_scenario_ca() {
 #                            has the phone's user agent, a user name CP-<product ID>-SEP
 #                            <MAC> (a 79xx's product ID with its G) or SEP<MAC>, and, if
 #                            it has DTLS, a legacy (DTLS0.9) cipher; else those sessions
+#   csv_cols FILE COLUMN...  the named columns of each row of the CSV FILE (failures.csv:
+#                            read by its header, never by position), tab-separated, one
+#                            row a line, a quoted field unquoted (RFC 4180: it may hold
+#                            commas and doubled quotes); a missing FILE or COLUMN fails
+#                            the test
 #   expect_held NAME         fail unless every expectation in report.json held (and
 #                            there is at least one); lists those that failed
 #   expect_failed NAME TEXT  fail unless the expectation TEXT is in report.json and
@@ -566,6 +571,49 @@ _psw_csv_holds() { # COLUMN OP VALUE HOW
 
 psw_wait_csv() { # SECS COLUMN OP VALUE [sum|last]
 	wait_until "$1" "timeseries.csv: ${5:-sum} of $2 $3 $4" _psw_csv_holds "$2" "$3" "$4" "${5:-sum}"
+}
+
+csv_cols() { # FILE COLUMN...
+	local f=$1
+	shift
+	if [ ! -f "$f" ]; then
+		_lab_broken "csv_cols $*: no $f"
+		return 1
+	fi
+	awk -v want="$*" '
+	# split_csv LINE OUT: the fields of LINE into OUT[1..n]; returns n
+	function split_csv(line, out,   n, i, c, f, q) {
+		n = 0; f = ""; q = 0
+		for (i = 1; i <= length(line); i++) {
+			c = substr(line, i, 1)
+			if (q && c == "\"") {
+				if (substr(line, i + 1, 1) == "\"") { f = f c; i++ } else q = 0
+			} else if (q) f = f c
+			else if (c == "\"") q = 1
+			else if (c == ",") { out[++n] = f; f = "" }
+			else f = f c
+		}
+		out[++n] = f
+		return n
+	}
+	NR == 1 {
+		n = split_csv($0, h)
+		nw = split(want, w, " ")
+		for (k = 1; k <= nw; k++) {
+			for (i = 1; i <= n; i++) if (h[i] == w[k]) col[k] = i
+			if (!col[k]) { print "csv_cols: no column " w[k] " in " FILENAME > "/dev/stderr"; exit 1 }
+		}
+		next
+	}
+	{
+		split_csv($0, v)
+		row = v[col[1]]
+		for (k = 2; k <= nw; k++) row = row "\t" v[col[k]]
+		print row
+	}' "$f" || {
+		_lab_broken "csv_cols $f $*: not a CSV file with those columns"
+		return 1
+	}
 }
 
 expect_held() { # NAME

@@ -20,7 +20,7 @@
 #   tests/lab/test_asa_headend.sh [BUILD_DIR] [MODE...]
 #
 # Exit 0 if all pass, 1 otherwise, 77 to skip.
-set -u
+NAME=test_asa_headend
 
 # shellcheck source=tests/lab/lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -41,7 +41,7 @@ RSA2=$(cat "$PKI/headend-rsa2.sha1.b64")
 WORDS="asaheadend: a scripted refusal"
 
 for f in "$PSW" "$ASA"; do
-	[ -x "$f" ] || { echo "SKIP: $f not built" >&2; exit 77; }
+	[ -x "$f" ] || fail "$NAME" "$f not built (make $f)"
 done
 
 # One case per line, fields separated by '|':
@@ -77,27 +77,26 @@ chunk-stall|anyconnect|ConnectTimeout|0|^conn timer expired \(3 s\): abort_conne
 chunk-endless|anyconnect|HttpMalformed|0|^malformed HTTP reply: reply body past its limit$|4 KB chunks without end||
 "
 
-tmp=$(mktemp -d)
+tmp=${PSW_TEST_DIR:-/tmp/phoneswarm-tests}/$NAME
+rm -rf "$tmp"
+mkdir -p "$tmp"
 pids=()
-cleanup() {
-	for p in "${pids[@]}"; do kill "$p" 2>/dev/null && wait "$p" 2>/dev/null; done
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
 
-# Wait until something listens on port $1 in the namespace (at most 3 s).
-wait_listen() {
-	for _ in $(seq 30); do
-		ip netns exec "$LAB_NS" ss -Hltn "sport = :$1" 2>/dev/null | grep -q . && return 0
-		sleep 0.1
-	done
-	return 1
+listening() { # PORT: something listens on it in the namespace
+	ip netns exec "$LAB_NS" ss -Hltn "sport = :$1" 2>/dev/null | grep . >/dev/null
 }
+# Wait until something listens on port $1 in the namespace (at most 3 s).
+wait_listen() { wait_until 3 "asaheadend listening on port $1" listening "$1"; }
 
 stop_headends() {
-	for p in "${pids[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
+	local p
+	for p in "${pids[@]}"; do
+		kill "$p" 2>/dev/null || :
+		wait "$p" 2>/dev/null || :
+	done
 	pids=()
 }
+on_exit stop_headends
 
 sed '/^\[expect\]/,$d' scenarios/demo.ini >"$tmp/demo.ini"
 failed=0
@@ -131,8 +130,8 @@ while IFS='|' read -r mode client reason up detail_re log_re extra asa_args; do
 
 	duration=4
 	args=(-s "headend.url=https://$ADDR:$PORT/phone" -s phones.count=5 -s ramp.rate=50
-	      -s run.duration=4s -s dtls.mode=off -s "headend.cert_hashes=$RSA")
-	[ "$client" = anyconnect ] && [ -n "${PSW_HAS_CLIENT:-}" ] && args+=(-s phones.client=anyconnect)
+	      -s run.duration=4s -s dtls.mode=off -s "headend.cert_hashes=$RSA"
+	      -s "phones.client=$client")
 	for kv in $extra; do
 		args+=(-s "$kv")
 		case $kv in run.duration=*s) duration=${kv#run.duration=}; duration=${duration%s} ;; esac
@@ -172,18 +171,21 @@ while IFS='|' read -r mode client reason up detail_re log_re extra asa_args; do
 	fi
 	if [ -z "$why" ] && [ "$detail_re" != - ]; then
 		rows=0
-		while IFS=, read -r _ _ _ _ _ _ d; do
-			d=${d#\"}; d=${d%\"}; d=${d//\"\"/\"}
-			rows=$((rows + 1))
-			[[ $d =~ $detail_re ]] || { why="failures.csv detail '$d' does not match /$detail_re/"; break; }
-		done < <(tail -n +2 "$out/failures.csv")
+		details=$(csv_cols "$out/failures.csv" detail)
+		if [ -n "$details" ]; then
+			while IFS= read -r d; do
+				rows=$((rows + 1))
+				[[ $d =~ $detail_re ]] || { why="failures.csv detail '$d' does not match /$detail_re/"; break; }
+			done <<<"$details"
+		fi
 		[ -n "$why" ] || [ "$rows" -eq 5 ] || why="failures.csv has $rows rows, not 5"
 	fi
 	if [ -z "$why" ] && [ "$log_re" != - ]; then
 		# each phone's address must show the line (the member's log counts for redirects)
 		for i in 1 2 3 4 5; do
+			# (no grep -q: its early exit would fail the pipe under pipefail)
 			grep -hE "^asaheadend: 198\.18\.64\.$i#" "$out/asa.log" "$out/member.log" |
-				grep -qE "$log_re" ||
+				grep -E "$log_re" >/dev/null ||
 				{ why="the headend's log has no /$log_re/ for 198.18.64.$i"; break; }
 		done
 	fi
@@ -198,10 +200,11 @@ while IFS='|' read -r mode client reason up detail_re log_re extra asa_args; do
 	else
 		echo "FAIL $name: $why"
 		failed=$((failed + 1))
-		sed 's/^/    /' "$out/stderr" | head -10
-		sed 's/^/    headend: /' "$out/asa.log" | head -12
+		head -n 10 "$out/stderr" | sed 's/^/    /'
+		head -n 12 "$out/asa.log" | sed 's/^/    headend: /'
 	fi
 done <<<"$CASES"
 
-echo "$((ran - failed)) passed, $failed failed"
-[ $failed -eq 0 ]
+[ "$ran" -gt 0 ] || fail "$NAME" "no case matched: $*"
+[ "$failed" = 0 ] || fail "$NAME" "$failed of $ran cases failed"
+pass "$NAME ($ran cases)"

@@ -10,14 +10,14 @@
 # host's ocserv keeps the PKI and dnsmasq, leaves no mount of the root, and /svc
 # answers 404 there (1.1.6 has no phone login). down with 1.3 running leaves no
 # mount either. Prints how long each step took; the lab ends with the host's ocserv.
-# shellcheck disable=SC2015,SC2154 # "a && b || fail" is meant; _rc is set in the trap
+# shellcheck disable=SC2015 # "a && b || fail" is meant
 NAME=test_lab_versions
 # shellcheck source=tests/lab/lib.sh
 . "$(dirname "$0")/lib.sh"
 lab_require
 T=${PSW_TEST_DIR:-/tmp/phoneswarm-tests}/$NAME
 rm -rf "$T" && mkdir -p "$T" || fail "$NAME" "cannot create $T"
-trap '_rc=$?; "$LAB" up --ocserv host >/dev/null 2>&1; "$LAB" reset >/dev/null 2>&1; "$LAB" fault clear >/dev/null 2>&1; exit $_rc' EXIT
+on_exit '"$LAB" up --ocserv host; "$LAB" reset; "$LAB" fault clear'
 UA="Cisco SVC IPPhone Client v1.0"
 CN=CP-8841-SEP025000700000
 CACHE=${PHONESWARM_OCSERV_CACHE:-/var/cache/phoneswarm}

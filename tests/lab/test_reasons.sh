@@ -26,7 +26,7 @@ SRC=198.18.127.201
 MAC=025000500000 PFX=CP-8861-SEP02500050
 unreach() { lab_reject "$1" unreach icmp-host-unreachable INPUT -s $SRC -d "$LAB_HEADEND" -p tcp --dport 443 --syn; }
 on_exit 'unreach -D'
-phases() { awk -F, 'NR > 1 { print $5 ":" $6 }' "$1" | sort | uniq -c | awk '{ print $2 "=" $1 }' | paste -sd' ' -; }
+phases() { csv_cols "$1" phase reason | tr '\t' : | sort | uniq -c | awk '{ print $2 "=" $1 }' | paste -sd' ' -; }
 
 # 1. TcpError
 unreach -A || fail "$NAME (TcpError)" "cannot add the iptables rule"
@@ -34,7 +34,7 @@ psw_all_fail "$NAME (TcpError)" 5 TcpError 10 $PFX -s phones.mac_base=$MAC -s ph
 	-s run.duration=1s
 unreach -D
 expect_eq "$NAME (TcpError): failures.csv phase:reason" "tcp:TcpError=5" "$(phases "$T/failures.csv")"
-detail=$(awk -F, 'NR == 2 { print $7 }' "$T/failures.csv")
+detail=$(csv_cols "$T/failures.csv" detail | sed -n 1p)
 expect_eq "$NAME (TcpError): detail" "connect: No route to host" "$detail"
 t1=$PSW_MS
 
@@ -53,7 +53,7 @@ expect_eq "$NAME (Internal): [attempted, some up, some not, failures == {Interna
 internal=$(jq '.failures.Internal' "$T/internal/report.json")
 expect_eq "$NAME (Internal): failures.csv phase:reason" "tcp:Internal=$internal" "$(phases "$T/internal/failures.csv")"
 expect_eq "$NAME (Internal): details" "local resource: Too many open files" \
-	"$(awk -F, 'NR > 1 { print $7 }' "$T/internal/failures.csv" | sort -u)"
+	"$(csv_cols "$T/internal/failures.csv" detail | sort -u)"
 
 # 3. ConnectTimeout while resolving
 lab_fault dns-silent
@@ -62,7 +62,8 @@ psw_all_fail "$NAME (ConnectTimeout, dns)" 3 ConnectTimeout 6 $PFX -s phones.mac
 lab_fault dns-up
 expect_eq "$NAME (ConnectTimeout, dns): failures.csv phase:reason" "dns:ConnectTimeout=3" "$(phases "$T/failures.csv")"
 # each phone's failure when its 3 s timer ran out: 3 s after it was due (due at 0, 20, 40 ms)
-late=$(awk -F, 'NR > 1 { d = $1 - 3 - $2 * 0.02; if (d < 0 || d > 0.3) print $2 ":" $1 }' "$T/failures.csv")
+late=$(csv_cols "$T/failures.csv" t_s phone |
+	awk -F'\t' '{ d = $1 - 3 - $2 * 0.02; if (d < 0 || d > 0.3) print $2 ":" $1 }')
 expect_eq "$NAME (ConnectTimeout, dns): phones not failed 3.0-3.3 s after they were due" "" "$late"
 
 pass "$NAME (5 x TcpError in $t1 ms; $internal x Internal of 60 with 40 descriptors; 3 x ConnectTimeout while resolving in $PSW_MS ms)"

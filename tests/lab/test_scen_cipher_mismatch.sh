@@ -48,8 +48,10 @@ stage() {
 	bad=$(lab_sessions_sep $SEP | jq -c --arg ua "$UA" '[.[] | select(."User-Agent" != $ua) | .Username]')
 	expect_eq "$NAME: after $1, sessions without the phone's user agent" "[]" "$bad"
 	[ -n "${4:-}" ] || return 0
-	until psw_wait_event "$4" 0 2>/dev/null; do
+	# (a look counts only if NEXT had not fired when it ended)
+	while :; do
 		got=$(view)
+		! psw_wait_event "$4" 0 2>/dev/null || break
 		expect_eq "$NAME: until $4, headend [8861,79xx,ECDHE,no DTLS,DTLS AES-128] ($3; $(lab_users_sep $SEP))" \
 			"$2" "$got"
 		kill -0 "$PSW_PID" 2>/dev/null || fail "$NAME" "phoneswarm ended before $4"

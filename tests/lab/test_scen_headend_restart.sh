@@ -29,15 +29,16 @@ done
 expect_eq "$NAME: sessions of ours that are not phones' before the restart" "[]" "$(lab_phones_bad $SEP)"
 pid0=$(server_pid)
 psw_wait_event restart 10 || fail "$NAME" "the restart never fired: $(tail -n 3 "$T/stderr")"
-end=$(($(date +%s) + 20))
-while [ "$(lab_connected_sep $SEP 2>/dev/null)" != $N ]; do
-	[ "$(date +%s)" -lt "$end" ] || fail "$NAME" "headend: want $N of ours back after the restart, got $(lab_users_sep $SEP)"
-	sleep 0.2
-done
-expect_eq "$NAME: sessions of ours that are not phones' after the restart" "[]" "$(lab_phones_bad $SEP)"
+# The event only starts scripts/lab fault restart: until the old server has stopped,
+# occtl still shows the old sessions. Wait for the new server first, then for ours on it.
+[ -n "$pid0" ] || fail "$NAME" "headend: no ocserv server PID before the restart"
+new_server() { [ "$(server_pid)" != "$pid0" ] && [ -n "$(server_pid)" ]; }
+wait_until 15 "a new ocserv server" new_server ||
+	fail "$NAME" "headend: want a new ocserv server PID after the restart, still $(server_pid || :) (was $pid0)"
 pid1=$(server_pid)
-[ -n "$pid0" ] && [ -n "$pid1" ] && [ "$pid0" != "$pid1" ] ||
-	fail "$NAME" "headend: want a new ocserv server PID after the restart, got $pid0 then $pid1"
+wait_value 20 $N lab_connected_sep $SEP ||
+	fail "$NAME" "headend: want $N of ours back after the restart, got $GOT: $(lab_users_sep $SEP)"
+expect_eq "$NAME: sessions of ours that are not phones' after the restart" "[]" "$(lab_phones_bad $SEP)"
 psw_wait 30
 expect_rc "$NAME" 0
 expect_held "$NAME"

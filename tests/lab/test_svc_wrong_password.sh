@@ -21,7 +21,7 @@ PW=(-s headend.url="$LAB_SVC_URL" -s phones.client=phone -s phones.auth=password
 psw_all_up "$NAME (right password)" $N "${PW[@]}" -s phones.password="$LAB_PASSWORD" -s run.duration=2s
 psw_all_fail "$NAME (wrong password)" $N AuthFailed 10 "${PREFIX}X" "${PW[@]}" \
 	-s phones.password=not-the-password -s run.duration=1s --trace 0
-n=$(grep -cE ',AuthFailed,"?HTTP 401( [^,]*)? on POST /svc' "$T/failures.csv" || :)
+n=$(csv_cols "$T/failures.csv" reason detail | grep -cE $'^AuthFailed\tHTTP 401( [^,]*)? on POST /svc' || :)
 expect_eq "$NAME: failures.csv lines \"HTTP 401 on POST /svc\"" $N "$n"
 for line in "VPNC: -do_login: webvpnlogin cookie: POST /svc (username SEP$MAC)" \
 	"VPNC: -do_login: POST /svc: HTTP 401 Authentication failed"; do

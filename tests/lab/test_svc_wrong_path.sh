@@ -22,14 +22,15 @@ base=https://vpn.lab.test
 
 psw_all_fail "$NAME (/phone)" $N HttpStatus 10 "$PREFIX" -s headend.url=$base/phone \
 	-s phones.client=phone -s phones.mac_base=$MAC -s run.duration=1s --trace 0
-n=$(grep -cE ',HttpStatus,"?HTTP 404( [^,]*)? on GET /phone' "$T/failures.csv" || :)
+n=$(csv_cols "$T/failures.csv" reason detail | grep -cE $'^HttpStatus\tHTTP 404( [^,]*)? on GET /phone' || :)
 expect_eq "$NAME (/phone): failures.csv lines \"HTTP 404 on GET /phone\"" $N "$n"
 grep -q 'VPNC: -do_login: GET /phone: HTTP 404' "$T"/trace/*.log ||
 	fail "$NAME (/phone)" "trace lacks the 404: $(cat "$T"/trace/*.log | tail -n 5)"
 
 psw_all_fail "$NAME (/)" $N WebvpnCookieNotFound 10 "$PREFIX" -s headend.url=$base/ \
 	-s phones.client=phone -s phones.mac_base=$MAC -s run.duration=1s --trace 0
-n=$(grep -cF ",WebvpnCookieNotFound,\"'webvpn=' not found in cookie (GET / answered with the desktop AnyConnect XML login)" "$T/failures.csv" || :)
+n=$(csv_cols "$T/failures.csv" reason detail |
+	grep -cF $'WebvpnCookieNotFound\t\'webvpn=\' not found in cookie (GET / answered with the desktop AnyConnect XML login)' || :)
 expect_eq "$NAME (/): failures.csv lines \"'webvpn=' not found in cookie\"" $N "$n"
 grep -q "VPNC: -do_login: 'webvpn=' not found in cookie" "$T"/trace/*.log ||
 	fail "$NAME (/)" "trace lacks the phone's message: $(cat "$T"/trace/*.log | tail -n 5)"

@@ -114,7 +114,8 @@ static const struct {
     {"svc-no-cookies", M_SVC_NO_COOKIES, "the phone's GET answered 200 without Set-Cookie"},
     {"svc-empty-login", M_SVC_EMPTY_LOGIN, "the login page's webvpnlogin cookie has no value"},
     {"svc-login-twice", M_SVC_LOGIN_TWICE, "the login page sets webvpnlogin twice"},
-    {"svc-close-get", M_SVC_CLOSE_GET, "close after the login page, before the POST"},
+    {"svc-close-get", M_SVC_CLOSE_GET,
+     "close after the login page, before the POST (and close the POST sent again unanswered)"},
     {"dtls-psk", M_DTLS_PSK, "CONNECT answered with DTLS PSK-NEGOTIATE (no UDP behind it)"},
     {"dtls12", M_DTLS12, "CONNECT answered with X-DTLS12-CipherSuite AES256-GCM-SHA384 (no UDP)"},
     {"stall-auth", M_STALL_AUTH, "read the auth POST, never answer it"},
@@ -713,6 +714,13 @@ static void serve(SSL_CTX *ctx, int fd)
 			linger_until_closed(&c);
 			return;
 		}
+	} else if (mode == M_SVC_CLOSE_GET) {
+		/*
+		 * the POST sent again on a new connection after the close: this
+		 * headend closes that too, so the phone's one resend fails as well
+		 */
+		close(fd);
+		return;
 	} else if (!answer_auth(&c)) {
 		linger_until_closed(&c);
 		return;

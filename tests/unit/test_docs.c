@@ -34,7 +34,7 @@
 #include <wchar.h>
 #include <wctype.h>
 
-#include "engine/phone/reason.h"
+#include "engine/reason.h"
 #include "loadgen/event.h"
 #include "loadgen/scenario_keys.h"
 

@@ -5,8 +5,9 @@
  * A phone without a worker is enough for the paths that do not fail: the
  * replies here are whole and well-formed, fed a byte at a time and in one
  * piece; the failures (a chunk size that lies, a body past its limit, a
- * head of 10,000 lines) are the lab's (tests/lab/test_asa_headend.sh),
- * where a phone has a worker to fail on.
+ * head of 10,000 lines) are test_phone's (test_login_malformed_framing)
+ * and the lab's (tests/lab/test_asa_headend.sh), where a phone has a
+ * worker to fail on.
  */
 #include <setjmp.h>
 #include <stdarg.h>

@@ -25,7 +25,7 @@
 #include <unistd.h>
 
 #include "engine/config.h"
-#include "engine/phone/reason.h"
+#include "engine/reason.h"
 #include "engine/stats/stats.h"
 #include "loadgen/merge_cmd.h"
 #include "report/contract.h"

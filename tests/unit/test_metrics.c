@@ -27,7 +27,7 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 
-#include "engine/ring/clock.h"
+#include "engine/stats/clock.h"
 #include "loadgen/metrics.h"
 
 #define BODY "# HELP x_total A test.\n# TYPE x_total counter\nx_total 42\n"

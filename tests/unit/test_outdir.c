@@ -95,7 +95,7 @@ static void test_not_a_directory(void **state)
  */
 static const char *read_only_checks(const char *dir)
 {
-	static char why[700];
+	static char why[1024];
 	char err[512] = "", sub[300];
 	int r;
 

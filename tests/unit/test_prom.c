@@ -26,7 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "engine/phone/reason.h"
+#include "engine/reason.h"
 #include "engine/stats/hist.h"
 #include "report/prom.h"
 

@@ -21,7 +21,7 @@
 #include <unistd.h>
 
 #include "engine/config.h"
-#include "engine/phone/reason.h"
+#include "engine/reason.h"
 #include "engine/stats/hist.h"
 #include "engine/stats/stats.h"
 #include "report/report.h"

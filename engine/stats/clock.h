@@ -1,5 +1,5 @@
 /*
- * engine/ring/clock.h - the one clock phoneswarm measures with.
+ * engine/stats/clock.h - the one clock phoneswarm measures with.
  *
  * CLOCK_MONOTONIC in microseconds: every deadline, timestamp and latency in
  * the engine is a value of clock_us().

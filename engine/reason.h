@@ -1,5 +1,5 @@
 /*
- * engine/phone/reason.h - the named reasons a phone can fail for.
+ * engine/reason.h - the named reasons a phone can fail for.
  *
  * Every phone that does not reach "tunnel up", or loses it, ends with exactly
  * one of these. The names are public: they are the keys of report.json's

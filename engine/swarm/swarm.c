@@ -1,5 +1,5 @@
 /*
- * engine/swarm.c - workers, their shards of phones, and what they share (swarm.h).
+ * engine/swarm/swarm.c - workers, their shards of phones, and what they share (swarm.h).
  *
  * Start-up happens in two steps so that the clock is fair: every worker
  * first makes its phones (minting each one's certificate, the costly part),
@@ -8,7 +8,7 @@
  * is due at t0 + i / rate, so the open-loop schedule is the same whatever
  * the number of threads.
  */
-#include "engine/swarm.h"
+#include "engine/swarm/swarm.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -19,7 +19,7 @@
 #include <arpa/inet.h>
 #include <sys/stat.h>
 
-#include "engine/ring/clock.h"
+#include "engine/stats/clock.h"
 #include "engine/config.h"
 #include "engine/tls/dtls.h"
 #include "engine/trust/identity.h"
@@ -27,40 +27,61 @@
 #include "engine/voice/p2p.h"
 #include "engine/phone/phone.h"
 #include "engine/phone/policy.h"
+#include "engine/ring/ring.h"
 #include "engine/tls/tls.h"
 #include "engine/phone/trace.h"
 #include "engine/trust/trust.h"
 #include "engine/proto/url.h"
 #include "engine/voice/voice.h"
-#include "engine/ring/worker.h"
+#include "engine/phone/worker.h"
 #include "engine/stats/hist.h"
 
 #define KEY_POOL 4 /* RSA keys shared by all phone identities */
 
+enum { GATE_WAIT, GATE_GO, GATE_STOP };
+
+/* One worker thread: its ring (and the worker its phones live in). */
+struct thread {
+	struct swarm *sw;             /* borrowed */
+	int id;
+	struct ring *ring;            /* owned */
+	pthread_t th;
+	char err[256];                /* why making its phones failed, if it did */
+};
+
 struct swarm {
 	const struct swarm_config *cfg;
-	struct url url[CONFIG_MAX_URLS];
-	const char *url_text[CONFIG_MAX_URLS]; /* borrowed from the config */
-	int n_urls;
-	bool needs_dns;
+	struct fleet fleet;           /* what the workers share: URLs, DTLS contexts, t0, stop */
 	struct identity_keys *keys;
 	const struct model *model[CONFIG_MAX_MODELS];
 	SSL_CTX *tls_ctx[CONFIG_MAX_MODELS];
-	SSL_CTX *dtls_legacy, *dtls_psk;
-	struct p2p_board *p2p; /* phone-to-phone calls only */
 	int n_workers;
-	struct worker *workers;
-	pthread_t *threads;
-	pthread_barrier_t ready, go;
-	uint64_t t0, t_end;
+	struct thread *threads;       /* n_workers of them */
+	int n_threads;                /* worker threads created: threads [0, n_threads) */
+	bool joined;                  /* they have ended (swarm_wait, or a failed swarm_start) */
+	pthread_mutex_t gate_lock;    /* the start: workers ready, then told to go or to stop */
+	pthread_cond_t gate_cond;
+	int n_ready;                  /* workers that made their phones (or failed to) */
+	int gate;                     /* GATE_WAIT, GATE_GO or GATE_STOP */
+	uint64_t t_end;
 	uint64_t rss_base_kb;
 	struct hist *run[M__COUNT];   /* the run so far: every interval taken, merged */
-	struct hist *spare[M__COUNT]; /* empty; swapped with a worker's interval set */
+	struct hist_set *spare;       /* empty; swapped with a worker's interval set */
 	int running; /* workers not yet finished (atomic) */
-	int stop;    /* stop requested (atomic) */
-	int no_arrivals; /* arrivals stopped (atomic) */
-	bool started;
 };
+
+/* The worker of thread i (set up once the thread has passed the start gate). */
+static struct worker *worker_of(struct swarm *sw, int i)
+{
+	return sw->threads && sw->threads[i].ring ? ring_worker(sw->threads[i].ring) : NULL;
+}
+
+/* Phone i of the fleet: on worker i % n_workers, its (i / n_workers)-th. */
+static struct phone *phone_of(struct swarm *sw, uint32_t i)
+{
+	return worker_phone(worker_of(sw, (int)(i % (uint32_t)sw->n_workers)),
+			    i / (uint32_t)sw->n_workers);
+}
 
 uint64_t swarm_rss_kb(void)
 {
@@ -83,20 +104,25 @@ struct swarm *swarm_new(const struct swarm_config *cfg, char *err, size_t errlen
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
+	struct fleet *f = &sw->fleet;
+
 	sw->cfg = cfg;
-	sw->url_text[0] = cfg->url;
+	f->cfg = cfg;
+	pthread_mutex_init(&sw->gate_lock, NULL);
+	pthread_cond_init(&sw->gate_cond, NULL);
+	f->url_text[0] = cfg->url;
 	for (int i = 0; i < cfg->n_more_urls; i++)
-		sw->url_text[i + 1] = cfg->more_urls[i];
-	sw->n_urls = 1 + cfg->n_more_urls;
-	for (int i = 0; i < sw->n_urls; i++) {
-		if (url_parse(sw->url_text[i], &sw->url[i])) {
-			snprintf(err, errlen, "headend.url: cannot parse \"%s\"", sw->url_text[i]);
+		f->url_text[i + 1] = cfg->more_urls[i];
+	f->n_urls = 1 + cfg->n_more_urls;
+	for (int i = 0; i < f->n_urls; i++) {
+		if (url_parse(f->url_text[i], &f->url[i])) {
+			snprintf(err, errlen, "headend.url: cannot parse \"%s\"", f->url_text[i]);
 			goto out_free;
 		}
-		if (!url_host_is_ipv4(&sw->url[i]))
-			sw->needs_dns = true;
+		if (!url_host_is_ipv4(&f->url[i]))
+			f->needs_dns = true;
 	}
-	if (config_dns_missing(cfg, &sw->url[0]) >= 0) {
+	if (config_dns_missing(cfg, &f->url[0]) >= 0) {
 		snprintf(err, errlen,
 			 "headend.url names a host: headend.dns must give the phones' DNS servers");
 		goto out_free;
@@ -121,9 +147,9 @@ struct swarm *swarm_new(const struct swarm_config *cfg, char *err, size_t errlen
 			goto out_free;
 		}
 	}
-	sw->dtls_legacy = dtls_ctx_new_legacy();
-	sw->dtls_psk = dtls_ctx_new_psk();
-	if (!sw->dtls_legacy || !sw->dtls_psk) {
+	f->dtls_legacy = dtls_ctx_new_legacy();
+	f->dtls_psk = dtls_ctx_new_psk();
+	if (!f->dtls_legacy || !f->dtls_psk) {
 		snprintf(err, errlen, "DTLS context creation failed");
 		goto out_free;
 	}
@@ -156,9 +182,11 @@ struct swarm *swarm_new(const struct swarm_config *cfg, char *err, size_t errlen
 			goto out_free;
 		}
 	}
+	if (cfg->calls > 0)
+		f->voice = &voice_hooks;
 	if (cfg->voice_p2p && cfg->calls > 0) {
-		sw->p2p = p2p_board_new(cfg->count, clock_us());
-		if (!sw->p2p) {
+		f->p2p = p2p_board_new(cfg->count, clock_us());
+		if (!f->p2p) {
 			snprintf(err, errlen, "out of memory");
 			goto out_free;
 		}
@@ -179,22 +207,20 @@ void swarm_free(struct swarm *sw)
 {
 	if (!sw)
 		return;
-	for (int i = 0; i < sw->n_workers && sw->workers; i++) {
-		worker_fini(&sw->workers[i]);
-		free(sw->workers[i].phones);
-	}
-	free(sw->workers);
+	for (int i = 0; sw->threads && i < sw->n_workers; i++)
+		ring_free(sw->threads[i].ring);
 	free(sw->threads);
-	for (int m = 0; m < M__COUNT; m++) {
+	for (int m = 0; m < M__COUNT; m++)
 		hist_free(sw->run[m]);
-		hist_free(sw->spare[m]);
-	}
+	hist_set_free(sw->spare);
 	for (int i = 0; i < CONFIG_MAX_MODELS; i++)
 		SSL_CTX_free(sw->tls_ctx[i]);
-	SSL_CTX_free(sw->dtls_legacy);
-	SSL_CTX_free(sw->dtls_psk);
+	SSL_CTX_free(sw->fleet.dtls_legacy);
+	SSL_CTX_free(sw->fleet.dtls_psk);
 	identity_keys_free(sw->keys);
-	p2p_board_free(sw->p2p);
+	p2p_board_free(sw->fleet.p2p);
+	pthread_mutex_destroy(&sw->gate_lock);
+	pthread_cond_destroy(&sw->gate_cond);
 	free(sw);
 }
 
@@ -223,21 +249,25 @@ static int model_of(const struct swarm_config *cfg, uint32_t i)
 	return cfg->n_models - 1;
 }
 
-static int make_phones(struct swarm *sw, struct worker *w)
+/* How many phones worker id has: phone i lives on worker i % n_workers. */
+static uint32_t phones_of(const struct swarm *sw, int id)
 {
-	const struct swarm_config *cfg = sw->cfg;
 	uint32_t n = 0;
 
-	for (uint32_t i = (uint32_t)w->id; i < cfg->count; i += (uint32_t)sw->n_workers)
+	for (uint32_t i = (uint32_t)id; i < sw->cfg->count; i += (uint32_t)sw->n_workers)
 		n++;
-	w->phones = calloc(n ? n : 1, sizeof(struct phone));
-	if (!w->phones)
-		return -ENOMEM;
-	w->n_phones = n;
+	return n;
+}
+
+static int make_phones(struct swarm *sw, struct worker *w, int id)
+{
+	const struct swarm_config *cfg = sw->cfg;
+	uint32_t n = worker_n_phones(w);
+
 	for (uint32_t k = 0; k < n; k++) {
-		uint32_t i = (uint32_t)w->id + k * (uint32_t)sw->n_workers;
+		uint32_t i = (uint32_t)id + k * (uint32_t)sw->n_workers;
 		uint32_t g = cfg->index_base + i; /* in the whole fleet, when sharded */
-		struct phone *p = &w->phones[k];
+		struct phone *p = worker_phone(w, k);
 		int m = model_of(cfg, g);
 		char cn[64];
 
@@ -246,9 +276,8 @@ static int make_phones(struct swarm *sw, struct worker *w)
 		p->ssl_ctx = sw->tls_ctx[m];
 		p->mac = (cfg->mac_base + i) & 0xffffffffffffull;
 		p->src = cfg->n_source ? cfg->source[i % cfg->n_source] : 0;
-		p->trust = trust_intern(w->trust, (const uint8_t(*)[20])cfg->cert_hashes,
-					cfg->n_cert_hashes);
-		if (!p->trust)
+		if (phone_set_trust(w, p, (const uint8_t(*)[20])cfg->cert_hashes,
+				    cfg->n_cert_hashes))
 			return -ENOMEM;
 		if (voice_init(w, p))
 			return -ENOMEM;
@@ -284,121 +313,161 @@ static int make_phones(struct swarm *sw, struct worker *w)
 	return 0;
 }
 
+/* A worker is ready: wait until the main thread says go (true) or stop (false). */
+static bool gate_pass(struct swarm *sw)
+{
+	bool go;
+
+	pthread_mutex_lock(&sw->gate_lock);
+	sw->n_ready++;
+	pthread_cond_broadcast(&sw->gate_cond);
+	while (sw->gate == GATE_WAIT)
+		pthread_cond_wait(&sw->gate_cond, &sw->gate_lock);
+	go = sw->gate == GATE_GO;
+	pthread_mutex_unlock(&sw->gate_lock);
+	return go;
+}
+
+static void gate_open(struct swarm *sw, int how)
+{
+	pthread_mutex_lock(&sw->gate_lock);
+	sw->gate = how;
+	pthread_cond_broadcast(&sw->gate_cond);
+	pthread_mutex_unlock(&sw->gate_lock);
+}
+
 static void *thread_main(void *arg)
 {
-	struct worker *w = arg;
-	struct swarm *sw = w->sw;
-	int r = worker_init(w, w->id, sw);
+	struct thread *t = arg;
+	struct swarm *sw = t->sw;
+	int r = ring_init(t->ring, t->id, &sw->fleet, phones_of(sw, t->id));
+	struct worker *w = ring_worker(t->ring);
 
-	if (!r && (r = make_phones(sw, w)) < 0)
-		snprintf(w->err, sizeof(w->err), "making phones: %s", strerror(-r));
-	pthread_barrier_wait(&sw->ready);
-	pthread_barrier_wait(&sw->go); /* main has set t0, or given up */
-	if (!r && sw->t0) {
-		for (uint32_t k = 0; k < w->n_phones; k++) {
-			struct phone *p = &w->phones[k];
+	if (!r && (r = make_phones(sw, w, t->id)) < 0)
+		snprintf(t->err, sizeof(t->err), "making phones: %s", strerror(-r));
+	if (gate_pass(sw) && !r) {
+		for (uint32_t k = 0; k < worker_n_phones(w); k++) {
+			struct phone *p = worker_phone(w, k);
 
-			wheel_add(&w->wheel, &p->timer,
-				  swarm_arrival(sw, p->idx));
+			phone_due(w, p, swarm_arrival(sw, p->idx));
 		}
-		w->t_end = sw->t_end;
-		w->t_grace = sw->t_end + 10000000u;
-		worker_run(w);
+		ring_run(t->ring, sw->t_end, sw->t_end + 10000000u);
 	}
 	__atomic_sub_fetch(&sw->running, 1, __ATOMIC_RELEASE);
 	return NULL;
 }
 
+/* Why worker thread i failed, or NULL. */
+static const char *thread_error(const struct swarm *sw, int i)
+{
+	const struct thread *t = &sw->threads[i];
+
+	if (t->ring && ring_error(t->ring)[0])
+		return ring_error(t->ring);
+	return t->err[0] ? t->err : NULL;
+}
+
+/* Tell the workers started so far to stop, and wait for them to end. */
+static void stop_started(struct swarm *sw)
+{
+	gate_open(sw, GATE_STOP);
+	for (int i = 0; i < sw->n_threads; i++)
+		pthread_join(sw->threads[i].th, NULL);
+	sw->joined = true;
+}
+
 int swarm_start(struct swarm *sw, char *err, size_t errlen)
 {
-	int n = sw->n_workers, r = 0, made = 0;
+	int n = sw->n_workers, r = 0;
 
-	sw->workers = calloc((size_t)n, sizeof(*sw->workers));
 	sw->threads = calloc((size_t)n, sizeof(*sw->threads));
-	bool oom = !sw->workers || !sw->threads;
+	bool oom = !sw->threads;
 
+	for (int i = 0; !oom && i < n; i++) {
+		sw->threads[i].sw = sw;
+		sw->threads[i].id = i;
+		sw->threads[i].ring = ring_new();
+		oom |= !sw->threads[i].ring;
+	}
 	for (int m = 0; m < M__COUNT; m++) {
 		sw->run[m] = hist_new();
-		sw->spare[m] = hist_new();
-		oom |= !sw->run[m] || !sw->spare[m];
+		oom |= !sw->run[m];
 	}
+	sw->spare = hist_set_new();
+	oom |= !sw->spare;
 	if (oom) {
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
 	sw->rss_base_kb = swarm_rss_kb();
 	trace_set_epoch(clock_us());
-	pthread_barrier_init(&sw->ready, NULL, (unsigned)n + 1);
-	pthread_barrier_init(&sw->go, NULL, (unsigned)n + 1);
+	sw->gate = GATE_WAIT;
 	sw->running = n;
 	for (int i = 0; i < n; i++) {
-		sw->workers[i].id = i;
-		sw->workers[i].sw = sw;
-		r = pthread_create(&sw->threads[i], NULL, thread_main, &sw->workers[i]);
+		r = pthread_create(&sw->threads[i].th, NULL, thread_main, &sw->threads[i]);
 		if (r) {
-			snprintf(err, errlen, "pthread_create: %s", strerror(r));
-			/* the barriers expect n threads: stand in for the missing ones */
-			for (int k = i; k < n; k++)
-				sw->threads[k] = 0;
-			sw->n_workers = i;
+			snprintf(err, errlen, "starting worker thread %d of %d: pthread_create: %s",
+				 i + 1, n, strerror(r));
+			__atomic_sub_fetch(&sw->running, n - i, __ATOMIC_RELEASE);
+			stop_started(sw);
 			return -r;
 		}
-		made++;
+		sw->n_threads++;
 	}
-	pthread_barrier_wait(&sw->ready);
-	for (int i = 0; i < n; i++)
-		if (sw->workers[i].err[0]) {
-			snprintf(err, errlen, "worker %d: %s", i, sw->workers[i].err);
+	pthread_mutex_lock(&sw->gate_lock);
+	while (sw->n_ready < n)
+		pthread_cond_wait(&sw->gate_cond, &sw->gate_lock);
+	pthread_mutex_unlock(&sw->gate_lock);
+	for (int i = 0; i < n && !r; i++)
+		if (thread_error(sw, i)) {
+			snprintf(err, errlen, "worker %d: %s", i, thread_error(sw, i));
 			r = -EIO;
 		}
-	if (!r) {
-		sw->t0 = clock_us() + 10000u;
-		sw->t_end = swarm_arrival(sw, sw->cfg->count - 1) +
-			    sw->cfg->duration_us;
+	if (r) {
+		stop_started(sw);
+		return r;
 	}
-	pthread_barrier_wait(&sw->go);
-	sw->started = made == n;
-	return r;
+	sw->fleet.t0 = clock_us() + 10000u;
+	sw->t_end = swarm_arrival(sw, sw->cfg->count - 1) + sw->cfg->duration_us;
+	gate_open(sw, GATE_GO);
+	return 0;
 }
 
 int swarm_wait(struct swarm *sw, char *err, size_t errlen)
 {
 	int r = 0;
 
-	for (int i = 0; i < sw->n_workers; i++)
-		if (sw->threads[i])
-			pthread_join(sw->threads[i], NULL);
-	for (int i = 0; i < sw->n_workers; i++)
-		if (sw->workers[i].err[0] && !r) {
-			snprintf(err, errlen, "worker %d: %s", i, sw->workers[i].err);
+	for (int i = 0; i < sw->n_threads && !sw->joined; i++)
+		pthread_join(sw->threads[i].th, NULL);
+	sw->joined = true;
+	for (int i = 0; i < sw->n_threads && !r; i++)
+		if (thread_error(sw, i)) {
+			snprintf(err, errlen, "worker %d: %s", i, thread_error(sw, i));
 			r = -EIO;
 		}
-	swarm_interval(sw, NULL); /* what was recorded since the last interval */
+	if (sw->threads)
+		swarm_interval(sw, NULL); /* what was recorded since the last interval */
 	return r;
 }
 
 void swarm_interval(struct swarm *sw, struct hist *const *out)
 {
-	for (int i = 0; i < sw->n_workers; i++) {
-		struct worker *w = &sw->workers[i];
+	for (int i = 0; i < sw->n_threads; i++) {
+		struct worker *w = worker_of(sw, i);
 
-		if (!w->ival[0])
-			continue; /* never initialised */
-		pthread_mutex_lock(&w->ival_lock);
+		if (!w || !w->ival)
+			continue; /* never set up */
+		/* the worker records into the spare from now on; its full set is ours */
+		sw->spare = recorder_swap(worker_recorder(w), sw->spare);
 		for (int m = 0; m < M__COUNT; m++) {
-			struct hist *full = w->ival[m];
+			struct hist *full = sw->spare->h[m];
 
-			w->ival[m] = sw->spare[m];
-			sw->spare[m] = full;
-		}
-		pthread_mutex_unlock(&w->ival_lock);
-		for (int m = 0; m < M__COUNT; m++) {
-			if (!hist_count(sw->spare[m]))
+			if (!hist_count(full))
 				continue;
-			hist_merge(sw->run[m], sw->spare[m]);
+			hist_merge(sw->run[m], full);
 			if (out)
-				hist_merge(out[m], sw->spare[m]);
-			hist_reset(sw->spare[m]);
+				hist_merge(out[m], full);
+			hist_reset(full);
 		}
 	}
 }
@@ -411,8 +480,8 @@ bool swarm_done(struct swarm *sw)
 void swarm_stats(struct swarm *sw, struct stats *out)
 {
 	memset(out, 0, sizeof(*out));
-	for (int i = 0; i < sw->n_workers; i++)
-		stats_add(out, &sw->workers[i].st);
+	for (int i = 0; i < sw->n_threads; i++)
+		stats_add(out, worker_stats(worker_of(sw, i)));
 }
 
 static int by_time(const void *a, const void *b)
@@ -426,8 +495,8 @@ size_t swarm_drain_failures(struct swarm *sw, struct failure_rec *out, size_t ma
 {
 	size_t n = 0;
 
-	for (int i = 0; i < sw->n_workers && n < max; i++)
-		n += failq_pop(&sw->workers[i].failq, out + n, max - n);
+	for (int i = 0; i < sw->n_threads && n < max; i++)
+		n += failq_pop(worker_failq(worker_of(sw, i)), out + n, max - n);
 	qsort(out, n, sizeof(*out), by_time);
 	return n;
 }
@@ -436,8 +505,8 @@ uint64_t swarm_failures_lost(struct swarm *sw)
 {
 	uint64_t lost = 0;
 
-	for (int i = 0; i < sw->n_workers; i++)
-		lost += failq_lost(&sw->workers[i].failq);
+	for (int i = 0; i < sw->n_threads; i++)
+		lost += failq_lost(worker_failq(worker_of(sw, i)));
 	return lost;
 }
 
@@ -463,8 +532,7 @@ int swarm_write_traces(struct swarm *sw, const char *dir)
 		return -errno;
 	/* phone order, so that "the first N that failed" is the same on every run */
 	for (uint32_t i = 0; i < cfg->count; i++) {
-		struct worker *w = &sw->workers[i % (uint32_t)sw->n_workers];
-		struct phone *p = &w->phones[i / (uint32_t)sw->n_workers];
+		struct phone *p = phone_of(sw, i);
 		bool want = asked_for(cfg, i);
 
 		if (!want && p->state == PH_FAILED && failed_written < cfg->trace_failed) {
@@ -488,8 +556,7 @@ int swarm_write_traces(struct swarm *sw, const char *dir)
 
 const struct probe_result *swarm_probe(struct swarm *sw, uint32_t i, const char **model)
 {
-	struct worker *w = &sw->workers[i % (uint32_t)sw->n_workers];
-	struct phone *p = &w->phones[i / (uint32_t)sw->n_workers];
+	struct phone *p = phone_of(sw, i);
 
 	*model = p->model->name;
 	return p->probe;
@@ -505,12 +572,12 @@ uint64_t swarm_arrival(struct swarm *sw, uint32_t i)
 	struct ramp_spec r = sw->cfg->ramp;
 
 	r.rate = sw->cfg->rate;
-	return policy_ramp_arrival_us(sw->t0, i, &r);
+	return policy_ramp_arrival_us(sw->fleet.t0, i, &r);
 }
 
 uint64_t swarm_t0(struct swarm *sw)
 {
-	return sw->t0;
+	return sw->fleet.t0;
 }
 
 uint64_t swarm_t_end(struct swarm *sw)
@@ -523,67 +590,22 @@ uint64_t swarm_rss_base_kb(struct swarm *sw)
 	return sw->rss_base_kb;
 }
 
-const struct swarm_config *swarm_config(struct swarm *sw)
-{
-	return sw->cfg;
-}
-
-const struct url *swarm_url(struct swarm *sw, int i)
-{
-	return &sw->url[i];
-}
-
-const char *swarm_url_text(struct swarm *sw, int i)
-{
-	return sw->url_text[i];
-}
-
-int swarm_n_urls(struct swarm *sw)
-{
-	return sw->n_urls;
-}
-
-bool swarm_needs_dns(struct swarm *sw)
-{
-	return sw->needs_dns;
-}
-
-struct p2p_board *swarm_p2p(struct swarm *sw)
-{
-	return sw->p2p;
-}
-
-SSL_CTX *swarm_dtls_ctx(struct swarm *sw, bool psk)
-{
-	return psk ? sw->dtls_psk : sw->dtls_legacy;
-}
-
 int swarm_command(struct swarm *sw, const struct phone_command *c)
 {
 	int r = 0;
 
-	for (int i = 0; i < sw->n_workers; i++)
-		if (worker_command(&sw->workers[i], c))
+	for (int i = 0; i < sw->n_threads; i++)
+		if (ring_command(sw->threads[i].ring, c))
 			r = -EAGAIN;
 	return r;
 }
 
 void swarm_request_stop(struct swarm *sw)
 {
-	__atomic_store_n(&sw->stop, 1, __ATOMIC_RELEASE);
+	__atomic_store_n(&sw->fleet.stop, 1, __ATOMIC_RELEASE);
 }
 
 void swarm_stop_arrivals(struct swarm *sw)
 {
-	__atomic_store_n(&sw->no_arrivals, 1, __ATOMIC_RELEASE);
-}
-
-bool swarm_arrivals_stopped(struct swarm *sw)
-{
-	return __atomic_load_n(&sw->no_arrivals, __ATOMIC_ACQUIRE) != 0;
-}
-
-bool swarm_stop_requested(struct swarm *sw)
-{
-	return __atomic_load_n(&sw->stop, __ATOMIC_ACQUIRE) != 0;
+	__atomic_store_n(&sw->fleet.no_arrivals, 1, __ATOMIC_RELEASE);
 }

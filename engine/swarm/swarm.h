@@ -1,5 +1,5 @@
 /*
- * engine/swarm.h - a fleet of phones across worker threads.
+ * engine/swarm/swarm.h - a fleet of phones across worker threads.
  *
  * The swarm holds what workers share read-only (configuration, the CA that
  * mints identities, one SSL_CTX per phone model, the DTLS contexts), starts
@@ -35,10 +35,8 @@ int swarm_start(struct swarm *sw, char *err, size_t errlen);
 int swarm_wait(struct swarm *sw, char *err, size_t errlen);
 /* Ask every phone to disconnect now (as at the end of the run). */
 void swarm_request_stop(struct swarm *sw);
-bool swarm_stop_requested(struct swarm *sw);
 /* No more arrivals: phones not yet due never start (the capacity search stopped). */
 void swarm_stop_arrivals(struct swarm *sw);
-bool swarm_arrivals_stopped(struct swarm *sw);
 /* Hand a timeline command to every worker (engine/command.h). 0, or -EAGAIN when a
  * worker still has too many waiting. */
 struct phone_command;
@@ -89,16 +87,5 @@ int swarm_write_traces(struct swarm *sw, const char *dir);
 /* After swarm_wait, for phoneswarm probe: what phone i learned, and its model. */
 struct probe_result;
 const struct probe_result *swarm_probe(struct swarm *sw, uint32_t i, const char **model);
-
-/* For workers and phones. */
-const struct swarm_config *swarm_config(struct swarm *sw);
-/* The headend URLs in failover order (url1 first): parsed, as written, how many. */
-const struct url *swarm_url(struct swarm *sw, int i);
-const char *swarm_url_text(struct swarm *sw, int i);
-int swarm_n_urls(struct swarm *sw);
-bool swarm_needs_dns(struct swarm *sw);
-SSL_CTX *swarm_dtls_ctx(struct swarm *sw, bool psk);
-/* The board of phone-to-phone calls (engine/voice/p2p.h); NULL when calls go to a reflector. */
-struct p2p_board *swarm_p2p(struct swarm *sw);
 
 #endif

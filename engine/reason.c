@@ -1,10 +1,10 @@
 /*
- * engine/phone/reason.c - public names of the failure reasons (see reason.h).
+ * engine/reason.c - public names of the failure reasons (see reason.h).
  *
  * Names follow the phone's own notify codes where the documents give one
  * (DnsLookupErr), and CamelCase descriptions otherwise.
  */
-#include "engine/phone/reason.h"
+#include "engine/reason.h"
 
 static const char *const names[R__COUNT] = {
 	[R_NONE] = "None",

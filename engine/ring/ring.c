@@ -1,0 +1,767 @@
+/*
+ * engine/ring/ring.c - the io_uring loop of one thread (ring.h).
+ *
+ * A phone's sockets are "channels": the TCP one carries TLS (CSTP), the UDP
+ * one DTLS. Each channel has at most one receive and one send in flight.
+ * The bytes to send are pulled from the phone when the channel can take
+ * them (phone_take_*); received bytes are lent to the phone for the time of
+ * phone_on_recv. Errors are handed to the phone, which names the failure.
+ * What the ring keeps of a phone (its channels, its timer, its path) lives
+ * in a slot of its own, beside the phone: the ring never looks inside one.
+ */
+#include "engine/ring/ring.h"
+
+#include <errno.h>
+#include <liburing.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <poll.h>
+#include <unistd.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+
+#include "engine/command.h"
+#include "engine/config.h"
+#include "engine/phone/io.h"
+#include "engine/phone/phone.h"
+#include "engine/phone/worker.h"
+#include "engine/ring/dns.h"
+#include "engine/ring/wheel.h"
+#include "engine/stats/clock.h"
+#include "engine/stats/hist.h"
+
+#define TCP_RBUF 2048u  /* bytes: one receive of TLS records */
+#define UDP_RBUF 2048u  /* bytes: one datagram (path MTU 1500) */
+#define MAX_CMDS 16     /* commands waiting for the ring to take them */
+#define LATE_MAX 1024   /* RTP packets built and not yet handed to the kernel */
+
+enum op {
+	OP_CONNECT = 1,
+	OP_RECV,
+	OP_SEND,
+	OP_DNS_POLL,
+	OP_CANCEL,
+	OP_WAKE,
+};
+
+/* One socket of a phone. */
+struct chan {
+	int fd;                  /* -1 when closed */
+	uint16_t gen;            /* bumped at each open: completions of an older socket are stale */
+	uint8_t inflight;        /* operations the kernel still holds */
+	bool recv_busy, send_busy;
+	/*
+	 * Asked for while the kernel still held an operation of a socket the
+	 * phone has closed since: posted when that stale operation completes.
+	 */
+	bool recv_wanted, send_wanted;
+	uint8_t *rbuf;           /* owned; held by the kernel while a receive is in flight */
+	uint32_t rcap;           /* bytes */
+	uint8_t *sbuf;           /* owned; held by the kernel while a send is in flight */
+	size_t scap, slen, soff; /* capacity, bytes to send, bytes sent */
+};
+
+/* What the ring keeps for one phone (slots[i] is phones[i]'s). */
+struct slot {
+	struct chan ch[2];
+	struct timer timer;      /* the phone's one timer: phone_on_timer */
+	struct ring *ring;       /* borrowed: the ring the slot belongs to */
+	struct sockaddr_in peer; /* where the TCP channel connects (held until submitted) */
+	uint64_t cut_until;      /* the path loses datagrams until then; 0: not */
+	float cut_loss;          /* the share lost meanwhile; 1: all, and TCP held */
+	uint16_t lookup_gen;     /* bumped per DNS lookup: an older answer is dropped */
+};
+
+struct ring {
+	struct worker w;         /* the phones' side; they reach the ring through w.io */
+	struct io_uring uring;
+	bool uring_up;
+	struct wheel wheel;
+	struct slot *slots;      /* owned: one per phone of w */
+	struct dns *dns;         /* owned; NULL when every URL holds an address */
+	const struct fleet *fleet; /* borrowed */
+	uint64_t t_end;          /* when phones are told to stop */
+	uint64_t t_grace;        /* when the loop gives up waiting for them */
+	struct timer stop_timer;
+	uint32_t unsubmitted;    /* SQEs prepared, not yet submitted */
+	uint64_t late_due[LATE_MAX]; /* when each RTP packet not yet submitted was due */
+	uint32_t n_late;
+	uint64_t rng;            /* xorshift state: the packet loss of an impaired path */
+	char err[256];           /* why ring_init or ring_run failed */
+
+	/* the timeline's commands: queued by the main thread, woken by wake_fd */
+	pthread_mutex_t cmd_lock;
+	bool cmd_lock_up;
+	struct phone_command cmds[MAX_CMDS];
+	uint32_t n_cmds;
+	int wake_fd;             /* eventfd; -1 when none */
+	uint64_t wake_buf;
+};
+
+/* user_data: local phone index (32) | channel generation (16) | channel (4) | op (4) */
+static inline uint64_t ud_make(uint32_t local, uint16_t gen, unsigned ch, unsigned op)
+{
+	return ((uint64_t)local << 24) | ((uint64_t)gen << 8) | (ch << 4) | op;
+}
+
+static struct ring *ring_of(struct worker *w)
+{
+	return (struct ring *)((char *)w - offsetof(struct ring, w));
+}
+
+static uint32_t local_of(const struct ring *r, const struct phone *p)
+{
+	return (uint32_t)(p - r->w.phones);
+}
+
+static struct slot *slot_of(struct ring *r, const struct phone *p)
+{
+	return &r->slots[local_of(r, p)];
+}
+
+/* The RTP packets queued since the last submission leave now: how late each is. */
+static void record_lateness(struct ring *r, uint64_t now)
+{
+	if (!r->n_late)
+		return;
+	for (uint32_t i = 0; i < r->n_late; i++)
+		worker_record(&r->w, M_RTP_SEND_LATE,
+			      now > r->late_due[i] ? now - r->late_due[i] : 0);
+	r->n_late = 0;
+}
+
+static void submit_now(struct ring *r)
+{
+	io_uring_submit(&r->uring);
+	r->unsubmitted = 0;
+	record_lateness(r, clock_us());
+}
+
+static struct io_uring_sqe *get_sqe(struct ring *r)
+{
+	struct io_uring_sqe *sqe = io_uring_get_sqe(&r->uring);
+
+	if (!sqe) {
+		submit_now(r);
+		sqe = io_uring_get_sqe(&r->uring);
+	}
+	if (sqe)
+		r->unsubmitted++;
+	return sqe;
+}
+
+/* Does the phone's impaired path lose this datagram? */
+static bool path_drops(struct ring *r, const struct slot *s, uint64_t now)
+{
+	if (!s->cut_until || now >= s->cut_until)
+		return false;
+	if (s->cut_loss >= 1)
+		return true;
+	r->rng ^= r->rng << 13; /* xorshift64 */
+	r->rng ^= r->rng >> 7;
+	r->rng ^= r->rng << 17;
+	return (double)(r->rng >> 11) * 0x1p-53 < s->cut_loss;
+}
+
+/* A cut path holds the phone's TCP both ways until it is restored. */
+static bool tcp_held(const struct slot *s)
+{
+	return s->cut_until && s->cut_loss >= 1;
+}
+
+/* ==== The phones' I/O (struct phone_io) ==== */
+
+static uint64_t io_now(struct worker *w)
+{
+	(void)w;
+	return clock_us();
+}
+
+static void io_wake(struct worker *w, struct phone *p, uint64_t at)
+{
+	struct ring *r = ring_of(w);
+	struct slot *s = slot_of(r, p);
+
+	if (at == UINT64_MAX)
+		wheel_del(&r->wheel, &s->timer);
+	else
+		wheel_add(&r->wheel, &s->timer, at);
+}
+
+static int io_recv(struct worker *w, struct phone *p, enum chan_id c)
+{
+	struct ring *r = ring_of(w);
+	struct slot *s = slot_of(r, p);
+	struct chan *ch = &s->ch[c];
+	struct io_uring_sqe *sqe;
+
+	if (ch->fd < 0)
+		return 0;
+	if (ch->recv_busy) {
+		ch->recv_wanted = true;
+		return 0;
+	}
+	if (c == CH_TCP && tcp_held(s))
+		return 0; /* a cut path: the bytes wait in the kernel until it is restored */
+	if (!ch->rbuf) {
+		ch->rcap = c == CH_TCP ? TCP_RBUF : UDP_RBUF;
+		ch->rbuf = malloc(ch->rcap);
+		if (!ch->rbuf)
+			return -ENOMEM;
+	}
+	sqe = get_sqe(r);
+	if (!sqe)
+		return -EBUSY;
+	io_uring_prep_recv(sqe, ch->fd, ch->rbuf, ch->rcap, 0);
+	io_uring_sqe_set_data64(sqe, ud_make(local_of(r, p), ch->gen, c, OP_RECV));
+	ch->recv_busy = true;
+	ch->recv_wanted = false;
+	ch->inflight++;
+	return 0;
+}
+
+static int post_send(struct ring *r, struct phone *p, enum chan_id c)
+{
+	struct chan *ch = &slot_of(r, p)->ch[c];
+	struct io_uring_sqe *sqe = get_sqe(r);
+
+	if (!sqe)
+		return -EBUSY;
+	io_uring_prep_send(sqe, ch->fd, ch->sbuf + ch->soff, ch->slen - ch->soff, MSG_NOSIGNAL);
+	io_uring_sqe_set_data64(sqe, ud_make(local_of(r, p), ch->gen, c, OP_SEND));
+	ch->send_busy = true;
+	ch->send_wanted = false;
+	ch->inflight++;
+	return 0;
+}
+
+static bool io_flush(struct worker *w, struct phone *p, enum chan_id c)
+{
+	struct ring *r = ring_of(w);
+	struct slot *s = slot_of(r, p);
+	struct chan *ch = &s->ch[c];
+
+	if (ch->send_busy || ch->fd < 0 || !phone_pending(p, c)) {
+		ch->send_wanted |= ch->send_busy && ch->fd >= 0;
+		return ch->send_busy;
+	}
+	if (c == CH_TCP) {
+		if (tcp_held(s))
+			return false; /* held until the path is restored */
+		phone_take_stream(p, &ch->sbuf, &ch->scap, &ch->slen);
+	} else {
+		if (!ch->sbuf) {
+			ch->scap = UDP_RBUF;
+			ch->sbuf = malloc(ch->scap);
+			if (!ch->sbuf)
+				return false;
+		}
+		uint64_t now = s->cut_until ? clock_us() : 0;
+
+		do
+			ch->slen = phone_take_datagram(p, ch->sbuf, ch->scap);
+		while (ch->slen && path_drops(r, s, now));
+	}
+	ch->soff = 0;
+	if (ch->slen)
+		post_send(r, p, c);
+	return ch->send_busy;
+}
+
+static void chan_free_buffers(struct chan *ch)
+{
+	free(ch->rbuf);
+	free(ch->sbuf);
+	ch->rbuf = ch->sbuf = NULL;
+	ch->rcap = 0;
+	ch->scap = ch->slen = ch->soff = 0;
+}
+
+static void chan_close(struct ring *r, struct chan *ch)
+{
+	if (ch->fd < 0)
+		return;
+	/* wake any receive in flight, then let the ring drop what it holds */
+	shutdown(ch->fd, SHUT_RDWR);
+	if (ch->inflight) {
+		struct io_uring_sqe *sqe = get_sqe(r);
+
+		if (sqe) {
+			io_uring_prep_cancel_fd(sqe, ch->fd, IORING_ASYNC_CANCEL_ALL);
+			io_uring_sqe_set_data64(sqe, ud_make(0, 0, 0, OP_CANCEL));
+		}
+	}
+	close(ch->fd);
+	ch->fd = -1;
+	ch->recv_wanted = ch->send_wanted = false;
+	if (!ch->inflight)
+		chan_free_buffers(ch);
+}
+
+static void io_close(struct worker *w, struct phone *p, enum chan_id c)
+{
+	struct ring *r = ring_of(w);
+
+	chan_close(r, &slot_of(r, p)->ch[c]);
+}
+
+static int new_socket(uint32_t src, int type)
+{
+	int fd = socket(AF_INET, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	int one = 1;
+
+	if (fd < 0)
+		return -errno;
+	if (type == SOCK_STREAM)
+		setsockopt(fd, SOL_TCP, TCP_NODELAY, &one, sizeof(one));
+	if (src) {
+		struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = src};
+
+		/* leave the port to connect(): many phones may share an address */
+		setsockopt(fd, SOL_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof(one));
+		if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+			int e = -errno;
+
+			close(fd);
+			return e;
+		}
+	}
+	return fd;
+}
+
+static int io_open(struct worker *w, struct phone *p, enum chan_id c, uint32_t src,
+		   const struct sockaddr_in *dst)
+{
+	struct ring *r = ring_of(w);
+	struct slot *s = slot_of(r, p);
+	struct chan *ch = &s->ch[c];
+	int fd = new_socket(src, c == CH_TCP ? SOCK_STREAM : SOCK_DGRAM);
+
+	if (fd < 0)
+		return fd;
+	if (c == CH_UDP) {
+		/* a UDP connect only sets the peer: no round trip, done here */
+		if (connect(fd, (const struct sockaddr *)dst, sizeof(*dst)) < 0) {
+			int e = -errno;
+
+			close(fd);
+			return e;
+		}
+		ch->fd = fd;
+		ch->gen++;
+		return io_recv(w, p, CH_UDP);
+	}
+	struct io_uring_sqe *sqe = get_sqe(r);
+
+	if (!sqe) {
+		close(fd);
+		return -EBUSY;
+	}
+	ch->fd = fd;
+	ch->gen++;
+	s->peer = *dst;
+	io_uring_prep_connect(sqe, fd, (struct sockaddr *)&s->peer, sizeof(s->peer));
+	io_uring_sqe_set_data64(sqe, ud_make(local_of(r, p), ch->gen, CH_TCP, OP_CONNECT));
+	ch->inflight++;
+	return 0;
+}
+
+static void io_impair(struct worker *w, struct phone *p, uint64_t until, double loss)
+{
+	struct slot *s = slot_of(ring_of(w), p);
+
+	s->cut_until = loss > 0 ? until : 0;
+	s->cut_loss = (float)loss;
+}
+
+static void io_sent_due(struct worker *w, uint64_t due)
+{
+	struct ring *r = ring_of(w);
+
+	if (r->n_late == LATE_MAX)
+		submit_now(r);
+	r->late_due[r->n_late++] = due;
+}
+
+/* ==== DNS ==== */
+
+static int io_lookup(struct worker *w, struct phone *p, const char *host)
+{
+	struct ring *r = ring_of(w);
+	struct slot *s = slot_of(r, p);
+
+	if (!r->dns)
+		return -ENOTSUP;
+	s->lookup_gen++;
+	return dns_lookup(r->dns, host, ((uint64_t)local_of(r, p) << 16) | s->lookup_gen);
+}
+
+static int io_dns_servers(struct worker *w, const struct in_addr *servers, int n)
+{
+	struct ring *r = ring_of(w);
+
+	return r->dns ? dns_set_servers(r->dns, servers, n) : 0;
+}
+
+static int lookup_status(int dns_status)
+{
+	switch (dns_status) {
+	case DNS_OK:
+		return LOOKUP_OK;
+	case DNS_NXDOMAIN:
+		return LOOKUP_NXDOMAIN;
+	case DNS_TIMEOUT:
+		return LOOKUP_TIMEOUT;
+	default:
+		return LOOKUP_ERROR;
+	}
+}
+
+static void dns_done(void *arg, uint64_t cookie, int status, struct in_addr addr)
+{
+	struct ring *r = arg;
+	uint32_t local = (uint32_t)(cookie >> 16);
+
+	if (local >= r->w.n_phones || r->slots[local].lookup_gen != (uint16_t)cookie)
+		return; /* the phone has asked again since */
+	phone_on_dns(&r->w, &r->w.phones[local], lookup_status(status), addr);
+}
+
+static int dns_poll(void *arg, int fd, bool add)
+{
+	struct ring *r = arg;
+	struct io_uring_sqe *sqe = get_sqe(r);
+
+	if (!sqe)
+		return -EBUSY;
+	if (add) {
+		io_uring_prep_poll_multishot(sqe, fd, POLLIN);
+		io_uring_sqe_set_data64(sqe, ud_make((uint32_t)fd, 0, 0, OP_DNS_POLL));
+	} else {
+		io_uring_prep_poll_remove(sqe, ud_make((uint32_t)fd, 0, 0, OP_DNS_POLL));
+		io_uring_sqe_set_data64(sqe, ud_make(0, 0, 0, OP_CANCEL));
+	}
+	return 0;
+}
+
+static const struct phone_io ring_io = {
+	.now = io_now,
+	.wake = io_wake,
+	.lookup = io_lookup,
+	.dns_servers = io_dns_servers,
+	.open = io_open,
+	.recv = io_recv,
+	.flush = io_flush,
+	.close = io_close,
+	.impair = io_impair,
+	.sent_due = io_sent_due,
+};
+
+/* ==== The timeline's commands ==== */
+
+static void post_wake(struct ring *r)
+{
+	struct io_uring_sqe *sqe = get_sqe(r);
+
+	if (!sqe)
+		return; /* commands are also taken at the top of the loop */
+	io_uring_prep_read(sqe, r->wake_fd, &r->wake_buf, sizeof(r->wake_buf), 0);
+	io_uring_sqe_set_data64(sqe, ud_make(0, 0, 0, OP_WAKE));
+}
+
+int ring_command(struct ring *r, const struct phone_command *c)
+{
+	uint64_t one = 1;
+	int rc = 0;
+
+	pthread_mutex_lock(&r->cmd_lock);
+	if (r->n_cmds == MAX_CMDS)
+		rc = -EAGAIN;
+	else
+		r->cmds[r->n_cmds++] = *c;
+	pthread_mutex_unlock(&r->cmd_lock);
+	if (!rc && write(r->wake_fd, &one, sizeof(one)) < 0)
+		rc = 0; /* the counter is full: the ring is awake anyway */
+	return rc;
+}
+
+static void take_commands(struct ring *r)
+{
+	struct phone_command cmds[MAX_CMDS];
+	uint32_t n;
+
+	pthread_mutex_lock(&r->cmd_lock);
+	n = r->n_cmds;
+	memcpy(cmds, r->cmds, n * sizeof(cmds[0]));
+	r->n_cmds = 0;
+	pthread_mutex_unlock(&r->cmd_lock);
+	for (uint32_t i = 0; i < n && !r->w.stopping; i++)
+		worker_apply(&r->w, &cmds[i], clock_us());
+}
+
+/* ==== Completions ==== */
+
+static void handle_cqe(struct ring *r, struct io_uring_cqe *cqe)
+{
+	uint64_t ud = io_uring_cqe_get_data64(cqe);
+	unsigned op = ud & 0xf, c = (ud >> 4) & 0xf;
+	uint16_t gen = (uint16_t)(ud >> 8);
+	uint32_t local = (uint32_t)(ud >> 24);
+	int res = cqe->res;
+
+	if (op == OP_CANCEL)
+		return;
+	if (op == OP_WAKE) {
+		take_commands(r);
+		post_wake(r);
+		return;
+	}
+	if (op == OP_DNS_POLL) {
+		if (r->dns && res > 0)
+			dns_on_readable(r->dns, (int)local);
+		return;
+	}
+	if (local >= r->w.n_phones || c > CH_UDP)
+		return;
+
+	struct worker *w = &r->w;
+	struct phone *p = &w->phones[local];
+	struct slot *s = &r->slots[local];
+	struct chan *ch = &s->ch[c];
+
+	ch->inflight--;
+	if (op == OP_RECV)
+		ch->recv_busy = false;
+	else if (op == OP_SEND)
+		ch->send_busy = false;
+	if (gen != ch->gen || ch->fd < 0) {
+		/* a completion for a socket the phone has closed */
+		if (ch->fd < 0 && !ch->inflight)
+			chan_free_buffers(ch);
+		/* a newer socket of the channel asked meanwhile: its turn now */
+		if (ch->fd >= 0 && op == OP_RECV && ch->recv_wanted) {
+			ch->recv_wanted = false;
+			io_recv(w, p, (enum chan_id)c);
+		} else if (ch->fd >= 0 && op == OP_SEND && ch->send_wanted) {
+			ch->send_wanted = false;
+			io_flush(w, p, (enum chan_id)c);
+		}
+		return;
+	}
+	switch (op) {
+	case OP_CONNECT:
+		phone_on_connect(w, p, res);
+		break;
+	case OP_RECV:
+		if (c == CH_UDP && res > 0 && s->cut_until && path_drops(r, s, clock_us())) {
+			io_recv(w, p, CH_UDP); /* lost on the way in */
+			break;
+		}
+		phone_on_recv(w, p, (enum chan_id)c, ch->rbuf, res);
+		if (ch->fd >= 0 && res > 0)
+			io_recv(w, p, (enum chan_id)c);
+		break;
+	case OP_SEND:
+		if (res > 0 && (ch->soff += (size_t)res) < ch->slen) {
+			post_send(r, p, (enum chan_id)c);
+			break;
+		}
+		phone_on_send(w, p, (enum chan_id)c, res < 0 ? res : 0);
+		io_flush(w, p, (enum chan_id)c);
+		if (!ch->send_busy) {
+			/* an idle channel keeps no send buffer */
+			free(ch->sbuf);
+			ch->sbuf = NULL;
+			ch->scap = ch->slen = ch->soff = 0;
+		}
+		break;
+	}
+}
+
+/* ==== The loop ==== */
+
+static void phone_fired(struct timer *t, uint64_t now)
+{
+	struct slot *s = (struct slot *)((char *)t - offsetof(struct slot, timer));
+	struct ring *r = s->ring;
+
+	phone_on_timer(&r->w, &r->w.phones[s - r->slots], now);
+}
+
+static void stop_fired(struct timer *t, uint64_t now)
+{
+	struct ring *r = (struct ring *)((char *)t - offsetof(struct ring, stop_timer));
+	uint64_t again = worker_stop(&r->w, now);
+
+	if (again)
+		wheel_add(&r->wheel, &r->stop_timer, again);
+}
+
+/* Every phone has ended, and the kernel holds nothing of theirs. */
+static bool all_finished(struct ring *r)
+{
+	for (uint32_t i = 0; i < r->w.n_phones; i++)
+		if (!phone_finished(&r->w.phones[i]) || r->slots[i].ch[CH_TCP].inflight ||
+		    r->slots[i].ch[CH_UDP].inflight)
+			return false;
+	return true;
+}
+
+struct ring *ring_new(void)
+{
+	struct ring *r = calloc(1, sizeof(*r));
+
+	if (r)
+		r->wake_fd = -1;
+	return r;
+}
+
+int ring_init(struct ring *r, int id, const struct fleet *f, uint32_t n_phones)
+{
+	struct io_uring_params params;
+	int rc;
+
+	r->fleet = f;
+	memset(&params, 0, sizeof(params));
+	params.flags = IORING_SETUP_CQSIZE | IORING_SETUP_SUBMIT_ALL | IORING_SETUP_COOP_TASKRUN;
+	params.cq_entries = 16384;
+	rc = io_uring_queue_init_params(2048, &r->uring, &params);
+	if (rc < 0) {
+		memset(&params, 0, sizeof(params));
+		params.flags = IORING_SETUP_CQSIZE;
+		params.cq_entries = 16384;
+		rc = io_uring_queue_init_params(2048, &r->uring, &params);
+	}
+	if (rc < 0) {
+		snprintf(r->err, sizeof(r->err), "io_uring_queue_init: %s", strerror(-rc));
+		return rc;
+	}
+	r->uring_up = true;
+	pthread_mutex_init(&r->cmd_lock, NULL);
+	r->cmd_lock_up = true;
+	r->rng = 0x9E3779B97F4A7C15ull ^ (uint64_t)(id + 1);
+	r->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (r->wake_fd < 0) {
+		snprintf(r->err, sizeof(r->err), "eventfd: %s", strerror(errno));
+		return -errno;
+	}
+	post_wake(r);
+	r->slots = calloc(n_phones ? n_phones : 1, sizeof(*r->slots));
+	if (!r->slots || worker_init(&r->w, id, &ring_io, f, n_phones)) {
+		snprintf(r->err, sizeof(r->err), "out of memory");
+		return -ENOMEM;
+	}
+	for (uint32_t i = 0; i < n_phones; i++) {
+		struct slot *s = &r->slots[i];
+
+		s->ch[CH_TCP].fd = s->ch[CH_UDP].fd = -1;
+		s->ring = r;
+		timer_init(&s->timer, phone_fired);
+	}
+	wheel_init(&r->wheel, clock_us());
+	timer_init(&r->stop_timer, stop_fired);
+	if (f->needs_dns) {
+		r->dns = dns_new(f->cfg->dns, f->cfg->n_dns, 14000, 3, dns_poll, dns_done, r);
+		if (!r->dns) {
+			snprintf(r->err, sizeof(r->err), "DNS resolver initialisation failed");
+			return -ENOMEM;
+		}
+	}
+	return 0;
+}
+
+void ring_free(struct ring *r)
+{
+	if (!r)
+		return;
+	for (uint32_t i = 0; r->slots && i < r->w.n_phones; i++) {
+		chan_free_buffers(&r->slots[i].ch[CH_TCP]);
+		chan_free_buffers(&r->slots[i].ch[CH_UDP]);
+	}
+	free(r->slots);
+	worker_fini(&r->w);
+	if (r->dns)
+		dns_free(r->dns);
+	if (r->cmd_lock_up)
+		pthread_mutex_destroy(&r->cmd_lock);
+	if (r->wake_fd >= 0)
+		close(r->wake_fd);
+	if (r->uring_up)
+		io_uring_queue_exit(&r->uring);
+	free(r);
+}
+
+struct worker *ring_worker(struct ring *r)
+{
+	return &r->w;
+}
+
+const char *ring_error(const struct ring *r)
+{
+	return r->err;
+}
+
+int ring_run(struct ring *r, uint64_t t_end, uint64_t t_grace)
+{
+	struct worker *w = &r->w;
+
+	r->t_end = t_end;
+	r->t_grace = t_grace;
+	wheel_add(&r->wheel, &r->stop_timer, r->t_end);
+	/* a pass of the loop (all but the wait) is one stretch of recording latencies */
+	worker_pass_begin(w);
+	for (;;) {
+		uint64_t now = clock_us();
+		struct io_uring_cqe *cqe;
+		unsigned head, seen = 0;
+
+		if (!w->stopping && fleet_stop_requested(r->fleet)) {
+			wheel_del(&r->wheel, &r->stop_timer);
+			stop_fired(&r->stop_timer, now);
+		}
+		wheel_run(&r->wheel, now);
+		if (r->dns)
+			dns_tick(r->dns);
+		if (w->stopping && (all_finished(r) || now >= r->t_grace))
+			break;
+		if (w->cfg->probe && all_finished(r))
+			break; /* every probe is done: no need to wait for the end */
+
+		uint64_t wait = wheel_timeout(&r->wheel, clock_us());
+		if (w->stopping && wait > 100000)
+			wait = 100000; /* keep checking whether everyone is done */
+		if (wait > 1000000)
+			wait = 1000000;
+		struct __kernel_timespec ts = {.tv_sec = (long long)(wait / 1000000),
+					       .tv_nsec = (long long)(wait % 1000000) * 1000};
+		record_lateness(r, clock_us()); /* submitted by the call below */
+		worker_pass_end(w);
+		int rc = io_uring_submit_and_wait_timeout(&r->uring, &cqe, 1, &ts, NULL);
+		worker_pass_begin(w);
+		r->unsubmitted = 0;
+		if (rc < 0 && rc != -ETIME && rc != -EINTR && rc != -EBUSY) {
+			snprintf(r->err, sizeof(r->err), "io_uring_submit_and_wait: %s",
+				 strerror(-rc));
+			worker_pass_end(w);
+			return rc;
+		}
+		io_uring_for_each_cqe(&r->uring, head, cqe)
+		{
+			handle_cqe(r, cqe);
+			seen++;
+		}
+		io_uring_cq_advance(&r->uring, seen);
+	}
+	/* whatever did not finish in the grace time is closed now */
+	for (uint32_t i = 0; i < w->n_phones; i++) {
+		chan_close(r, &r->slots[i].ch[CH_TCP]);
+		chan_close(r, &r->slots[i].ch[CH_UDP]);
+	}
+	submit_now(r);
+	worker_pass_end(w);
+	return 0;
+}
