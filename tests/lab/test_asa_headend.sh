@@ -51,6 +51,7 @@ PW="phones.auth=password phones.user=SEP%m phones.password=pw"
 BOTH="headend.cert_hashes=$RSA,$RSA2"
 CASES="
 asa|anyconnect|-|5|-|XML login complete||
+asa|phone|-|5|-|phone login complete||
 cert-late|anyconnect|-|5|-|#2 TLS up, certificate asked for, one presented||
 cert-forever|anyconnect|ClientCertRejected|0|asked for a client certificate again \(<client-cert-request/>\) on a new connection that presented one \[ASA: a trustpoint|#2 XML init with a certificate: <client-cert-request/>||
 group-select|anyconnect|-|5|-|XML login complete|$PW|
@@ -73,6 +74,7 @@ idle|anyconnect|IdleTimeout|5|^the headend ended the session after 4 s without d
 rekey|anyconnect|-|5|-|#3 CONNECT 200|run.duration=8s|--rekey 3
 chunk-overflow|anyconnect|HttpMalformed|0|^malformed HTTP reply: chunk size past the body limit$|chunk size of 24 hex digits||
 chunk-lie|anyconnect|HttpMalformed|0|^malformed HTTP reply: chunk data not followed by CRLF \(the chunk size lied\)$|chunk size 10 before 37 bytes||
+chunk-lie|phone|HttpMalformed|0|^malformed HTTP reply: chunk data not followed by CRLF \(the chunk size lied\)$|chunk size 10 before 37 bytes||
 chunk-stall|anyconnect|ConnectTimeout|0|^conn timer expired \(3 s\): abort_connect: in auth phase$|then silence|run.connect_timeout=3s run.duration=5s|
 chunk-endless|anyconnect|HttpMalformed|0|^malformed HTTP reply: reply body past its limit$|4 KB chunks without end||
 "

@@ -27,7 +27,7 @@ users_of() { lab_users_like "$1" | jq -c '[.[] | {u: .Username, s: .State}]'; }
 
 # ---- 1. restart
 mkdir -p "$T/on_drop"
-"$PSW" run "$T/lab.ini" -o "$T/on_drop" -q -s phones.count=$N -s phones.mac_base=$A \
+"$PSW" run "$T/lab.ini" -o "$T/on_drop" --force -q -s phones.count=$N -s phones.mac_base=$A \
 	-s phones.reconnect=on_drop -s phones.reconnect_backoff=2s -s run.duration=14s \
 	>"$T/on_drop/stdout" 2>"$T/on_drop/stderr" &
 OTHER_PID=$!

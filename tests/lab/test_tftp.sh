@@ -101,7 +101,7 @@ p99=$(report '.latency_us.tftp_fetch.p99')
 
 # ---- 2
 mkdir -p "$T/missing"
-"$PSW" run "$T/lab.ini" -o "$T/missing" -q -s phones.count=1 -s phones.mac_base=$MISSING \
+"$PSW" run "$T/lab.ini" -o "$T/missing" --force -q -s phones.count=1 -s phones.mac_base=$MISSING \
 	-s phones.fetch_config=on_connect -s run.duration=2s --trace 0 >"$T/missing/stdout" 2>&1 ||
 	fail "$NAME (missing)" "phoneswarm failed: $(tail -n 3 "$T/missing/stdout")"
 expect_eq "$NAME (missing): config [fetched, failed], tunnels_up, failures" "0,1,1,{}" \
@@ -112,7 +112,7 @@ grep -q "TFTP error 1: " "$T/missing/trace/CP-8861-SEP$MISSING.log" ||
 # ---- 3
 drop_rule -A || fail "$NAME (loss)" "cannot add the iptables rule"
 mkdir -p "$T/loss"
-"$PSW" run "$T/lab.ini" -o "$T/loss" -q -s phones.count=$N -s phones.mac_base=$MAC \
+"$PSW" run "$T/lab.ini" -o "$T/loss" --force -q -s phones.count=$N -s phones.mac_base=$MAC \
 	-s phones.fetch_config=on_connect -s run.duration=20s >"$T/loss/stdout" 2>&1 ||
 	fail "$NAME (loss)" "phoneswarm failed: $(tail -n 3 "$T/loss/stdout")"
 dropped=$(lab_dropped tftp-loss INPUT)
@@ -128,7 +128,7 @@ retries=$(jq -r '.config.retries' "$T/loss/report.json")
 lab_random_drop -A tftp-all 1 INPUT -i vpns+ -d "$LAB_DNS" -p udp || fail "$NAME (cut short)" "cannot add the iptables rule"
 mkdir -p "$T/short"
 rc=0
-"$PSW" run "$T/lab.ini" -o "$T/short" -q -s phones.count=1 -s phones.mac_base=$MAC \
+"$PSW" run "$T/lab.ini" -o "$T/short" --force -q -s phones.count=1 -s phones.mac_base=$MAC \
 	-s phones.fetch_config=on_connect -s run.duration=3s --trace 0 >"$T/short/stdout" 2>&1 || rc=$?
 lab_random_drop -D tftp-all 1 INPUT -i vpns+ -d "$LAB_DNS" -p udp
 [ $rc = 0 ] || fail "$NAME (cut short)" "phoneswarm exited $rc: $(tail -n 3 "$T/short/stdout")"

@@ -73,7 +73,7 @@ rehearse() {
 	local run=$1 d=$T/$1 client=$2 want="$N connected, $N DTLS0.9" bad rc=0
 	shift 2
 	mkdir -p "$d"
-	"$PSW" run "$LAB_ROOT/scenarios/regression.ini" -o "$d" -q "${SHORT[@]}" "$@" \
+	"$PSW" run "$LAB_ROOT/scenarios/regression.ini" -o "$d" --force -q "${SHORT[@]}" "$@" \
 		>"$d/stdout" 2>"$d/stderr" &
 	PSW_PID=$!
 	wait_value 10 "$want" view ||
