@@ -39,7 +39,7 @@ SCEN=$LAB_ROOT/scenarios/headend.ini
 # hidden CMD...: CMD with the lab's directory empty (its own mount namespace)
 hidden() {
 	unshare -m --propagation private sh -c \
-		'mount -t tmpfs none "$0" && [ -z "$(ls -A "$0")" ] && cd "$1" && shift 2 && exec "$@"' \
+		'mount -t tmpfs none "$0" && [ -z "$(ls -A "$0")" ] && cd "$1" && shift && exec "$@"' \
 		"$LAB_DIR" "$T" "$@"
 }
 
