@@ -156,15 +156,7 @@ need_installed() { # CMD WHAT
 }
 
 lab_require() {
-	local err
-	if [ "$(id -u)" != 0 ]; then
-		skip_test "the lab needs root (a network namespace, ocserv, iptables)"
-	fi
-	if ! err=$("$LAB" up --ocserv "${PSW_OCSERV:-host}" 2>&1 >/dev/null); then
-		printf '%s\n' "$err" >&2
-		fail "${NAME:-test}" "the lab cannot come up (see the errors above)"
-	fi
-	lab_eval_env
+	lab_require_ocserv "${PSW_OCSERV:-host}"
 }
 
 lab_require_ocserv() { # SEL
