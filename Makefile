@@ -5,6 +5,7 @@
 #   make unit     unit tests only (and the lab-free checks: docs, install)
 #   make bench    1,000 phones against the lab, figures printed
 #   make bench-scale [PHONES=10000]  many phones in one process against the lab, figures printed
+#                 (SCALE_HEADENDS=N: spread over N lab headends; SCALE_RATE, SCALE_HOLD, SCALE_OCSERV)
 #   make bench-dtlsrec  the DTLS record layer against OpenSSL's (in memory, no lab)
 #   make demo     install, build, lab up with the phones' headend, run scenarios/demo.ini
 #   make lab      bring the lab up (scripts/lab up)

@@ -90,6 +90,9 @@ void config_free(struct swarm_config *cfg)
 	for (int i = 0; i < cfg->n_more_urls; i++)
 		free(cfg->more_urls[i]);
 	cfg->n_more_urls = 0;
+	for (int i = 0; i < cfg->n_spread; i++)
+		free(cfg->spread[i]);
+	cfg->n_spread = 0;
 	free(cfg->cnf);
 	cfg->cnf = NULL;
 	free(cfg->user_pattern);
@@ -200,5 +203,13 @@ int config_dns_missing(const struct swarm_config *cfg, struct url *u)
 	for (int i = 0; i <= cfg->n_more_urls; i++)
 		if (!url_parse(i ? cfg->more_urls[i - 1] : cfg->url, u) && !url_host_is_ipv4(u))
 			return i;
+	for (int j = 0; j < cfg->n_spread; j++)
+		if (!url_parse(cfg->spread[j], u) && !url_host_is_ipv4(u))
+			return CONFIG_MAX_URLS + j;
 	return -1;
+}
+
+int config_spread_pick(uint32_t idx, int n_spread)
+{
+	return n_spread > 0 ? (int)(idx % (uint32_t)(1 + n_spread)) : 0;
 }

@@ -23,6 +23,7 @@ struct url;
 #define CONFIG_MAX_DNS 2     /* a phone has two DNS servers */
 #define CONFIG_MAX_MODELS 16
 #define CONFIG_MAX_URLS 4    /* url1..url4 of a phone's <vpnGroup> */
+#define CONFIG_MAX_SPREAD 8  /* headend.spread: more headends the fleet is spread over */
 
 enum dtls_mode {
 	DTLS_MODE_AUTO,   /* offer PSK-NEGOTIATE and legacy, take what the headend picks */
@@ -108,6 +109,10 @@ struct swarm_config {
 	char *url;                                /* https://host[:port]/path */
 	char *more_urls[CONFIG_MAX_URLS - 1];     /* url2.. of a phone config: failover order */
 	int n_more_urls;
+	char *spread[CONFIG_MAX_SPREAD];          /* headend.spread: phone k's url1 is the
+						     (k mod (1 + n_spread))-th of url,
+						     spread[0], ...: a lab convenience */
+	int n_spread;
 	bool host_id_check;                       /* URL host must match the cert's CN or SAN */
 	uint8_t cert_hashes[CONFIG_MAX_HASHES][20]; /* SHA-1 of the leaf DER */
 	int n_cert_hashes;
@@ -225,11 +230,21 @@ int config_load_ca(struct swarm_config *cfg, enum ca_chain c, char *err, size_t 
 int config_chain_missing(const struct swarm_config *cfg, char *err, size_t errlen);
 
 /*
- * A URL (headend.url, or url2.. of the phone config) that names a host
- * needs the phones' DNS servers (headend.dns): when one does and none are
- * given, the first such URL's number (0: headend.url, i: more_urls[i - 1])
- * with the URL in *u; else -1. URLs that do not parse are not looked at.
+ * A URL (headend.url, url2.. of the phone config, or one of headend.spread)
+ * that names a host needs the phones' DNS servers (headend.dns): when one
+ * does and none are given, the first such URL's number (0: headend.url, i:
+ * more_urls[i - 1], CONFIG_MAX_URLS + j: spread[j]) with the URL in *u; else
+ * -1. URLs that do not parse are not looked at.
  */
 int config_dns_missing(const struct swarm_config *cfg, struct url *u);
+
+/*
+ * headend.spread's rule: which of the fleet's spread headends phone number
+ * idx (0..count-1) takes as its first URL, given n_spread URLs in
+ * headend.spread: 0 = headend.url (or the cnf's url1), j = spread[j - 1].
+ * Phone idx takes idx mod (1 + n_spread): consecutive phones go round the
+ * headends, and a phone keeps its headend for the whole run.
+ */
+int config_spread_pick(uint32_t idx, int n_spread);
 
 #endif

@@ -639,7 +639,11 @@ static void check_dns(struct load *ld)
 
 	if (i < 0 || refused(ld, K_DNS))
 		return;
-	if (ld->set_on[K_URL])
+	if (i >= CONFIG_MAX_URLS)
+		fail(ld, ld->path,
+		     "headend.dns: required key missing (headend.spread's URL %d names a host, %s)",
+		     i - CONFIG_MAX_URLS + 1, u.host);
+	else if (ld->set_on[K_URL])
 		fail(ld, ld->path,
 		     "headend.dns: required key missing (headend.url names a host, %s)", u.host);
 	else

@@ -151,6 +151,44 @@ static int set_url(struct swarm_config *cfg, const char *v, char *why, size_t wh
 	return set_string(&cfg->url, v, why, whylen);
 }
 
+/* headend.spread: 1 to CONFIG_MAX_SPREAD URLs, each one headend.url would take */
+static int set_spread(struct swarm_config *cfg, const char *v, char *why, size_t whylen)
+{
+	char *urls[CONFIG_MAX_SPREAD];
+	char item[1024];
+	const char *cur = v;
+	int rc, n = 0;
+
+	while ((rc = value_list_next(&cur, item, sizeof(item))) > 0) {
+		if (n == CONFIG_MAX_SPREAD) {
+			snprintf(why, whylen, "\"%s\": more than %d URLs", v, CONFIG_MAX_SPREAD);
+			goto fail;
+		}
+		if (scenario_keys_check_url(item, why, whylen) < 0)
+			goto fail;
+		urls[n] = strdup(item);
+		if (!urls[n]) {
+			snprintf(why, whylen, "out of memory");
+			goto fail;
+		}
+		n++;
+	}
+	if (rc != 0) {
+		snprintf(why, whylen, "\"%s\" is not a list of 1 to %d https:// URLs", v,
+			 CONFIG_MAX_SPREAD);
+		goto fail;
+	}
+	for (int i = 0; i < cfg->n_spread; i++)
+		free(cfg->spread[i]);
+	memcpy(cfg->spread, urls, sizeof(urls[0]) * (size_t)n);
+	cfg->n_spread = n;
+	return 0;
+fail:
+	while (n > 0)
+		free(urls[--n]);
+	return -1;
+}
+
 static int set_cert_hashes(struct swarm_config *cfg, const char *v, char *why, size_t whylen)
 {
 	int rc = value_cert_hashes(v, cfg->cert_hashes, CONFIG_MAX_HASHES, &cfg->n_cert_hashes);
@@ -652,6 +690,7 @@ static const char *const sections[] = {"headend", "phones", "ramp",	 "run",
 
 const struct key scenario_keys[K__COUNT] = {
     [K_URL] = {"headend", "url", set_url, NULL},
+    [K_SPREAD] = {"headend", "spread", set_spread, NULL},
     [K_CERT_HASHES] = {"headend", "cert_hashes", set_cert_hashes, NULL},
     [K_CNF] = {"headend", "cnf", set_cnf, NULL},
     [K_DNS] = {"headend", "dns", set_dns, NULL},

@@ -67,6 +67,7 @@ enum key_id {
 	K_FREEBIND,
 	K_CLIENT,
 	K_DTLS_RECORDS,
+	K_SPREAD,
 	K__COUNT
 };
 

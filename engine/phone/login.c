@@ -135,7 +135,8 @@ static void xml_init(struct worker *w, struct phone *p, bool cert_fail, unsigned
 	else if (p->redir)
 		snprintf(access, sizeof(access), "https://%s%s", u->host, u->path);
 	else
-		snprintf(access, sizeof(access), "%s", w->fleet->url_text[p->url_i]);
+		snprintf(access, sizeof(access), "%s",
+			 w->fleet->url_text[fleet_url_slot(w->fleet, p->idx, p->url_i)]);
 	int bl = authxml_init(body, sizeof(body), "1.0", "cisco-ip-phone", access, cert_fail);
 	int rl = bl < 0 ? bl : ac_auth_request(req, sizeof(req), &rq, u->path, body, (size_t)bl);
 

@@ -215,7 +215,8 @@ void phone_fail_said(struct worker *w, struct phone *p, enum reason r, int detai
 
 	if (setup && !local && p->url_i + 1 < w->fleet->n_urls) {
 		PTRACE(p, now, "VPNC: -vpnc_control: %s failed (%s); trying url%d %s",
-		       w->fleet->url_text[p->url_i], reason_name(r), p->url_i + 2,
+		       w->fleet->url_text[fleet_url_slot(w->fleet, p->idx, p->url_i)],
+		       reason_name(r), p->url_i + 2,
 		       w->fleet->url_text[p->url_i + 1]);
 		phone_teardown(w, p);
 		exchange_reset(p);

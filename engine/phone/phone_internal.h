@@ -35,7 +35,7 @@ struct phone_redirect {
 /* The headend URL this attempt uses: the phone's, or where a redirect took it. */
 static inline const struct url *phone_url(struct worker *w, const struct phone *p)
 {
-	return p->redir ? &p->redir->u : &w->fleet->url[p->url_i];
+	return p->redir ? &p->redir->u : &w->fleet->url[fleet_url_slot(w->fleet, p->idx, p->url_i)];
 }
 
 /* Forget a redirect: the phone's own URL again (a new login, a failover, a reset). */

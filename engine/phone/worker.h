@@ -39,9 +39,12 @@ struct voice_hooks;
 /* What every worker of a run shares, read-only once it has started; the swarm owns it. */
 struct fleet {
 	const struct swarm_config *cfg;        /* borrowed */
-	struct url url[CONFIG_MAX_URLS];       /* the headend URLs in failover order (url1 first) */
-	const char *url_text[CONFIG_MAX_URLS]; /* as written; borrowed from cfg */
-	int n_urls;
+	/* the headend URLs in failover order (url1 first), then headend.spread's at
+	   CONFIG_MAX_URLS.. (fleet_url_slot() says which a phone uses) */
+	struct url url[CONFIG_MAX_URLS + CONFIG_MAX_SPREAD];
+	const char *url_text[CONFIG_MAX_URLS + CONFIG_MAX_SPREAD]; /* as written; borrowed from cfg */
+	int n_urls;                            /* url1..: failover */
+	int n_spread;                          /* headend.spread's */
 	bool needs_dns;                        /* a URL names a host */
 	SSL_CTX *dtls_legacy, *dtls_psk;       /* DTLS client contexts; borrowed */
 	struct p2p_board *p2p;                 /* phone-to-phone calls; NULL otherwise */
@@ -50,6 +53,18 @@ struct fleet {
 	int no_arrivals;                       /* atomic: phones not yet due never start */
 	int stop;                              /* atomic: every phone is to disconnect now */
 };
+
+/*
+ * The slot of fleet->url that phone idx uses for its failover URL url_i:
+ * url1 is the phone's own of headend.url and headend.spread
+ * (config_spread_pick()), the failover URLs after it are everyone's.
+ */
+static inline int fleet_url_slot(const struct fleet *f, uint32_t idx, int url_i)
+{
+	int k = url_i == 0 ? config_spread_pick(idx, f->n_spread) : 0;
+
+	return k ? CONFIG_MAX_URLS + k - 1 : url_i;
+}
 
 struct worker {
 	int id;                        /* 0..threads-1 */

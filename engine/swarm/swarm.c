@@ -115,7 +115,12 @@ struct swarm *swarm_new(const struct swarm_config *cfg, char *err, size_t errlen
 	for (int i = 0; i < cfg->n_more_urls; i++)
 		f->url_text[i + 1] = cfg->more_urls[i];
 	f->n_urls = 1 + cfg->n_more_urls;
-	for (int i = 0; i < f->n_urls; i++) {
+	f->n_spread = cfg->n_spread;
+	for (int j = 0; j < cfg->n_spread; j++)
+		f->url_text[CONFIG_MAX_URLS + j] = cfg->spread[j];
+	for (int i = 0; i < CONFIG_MAX_URLS + f->n_spread; i++) {
+		if (i >= f->n_urls && i < CONFIG_MAX_URLS)
+			continue;
 		if (url_parse(f->url_text[i], &f->url[i])) {
 			snprintf(err, errlen, "headend.url: cannot parse \"%s\"", f->url_text[i]);
 			goto out_free;

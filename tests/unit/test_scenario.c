@@ -21,6 +21,7 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
+#include "engine/phone/worker.h"
 #include "loadgen/event.h"
 #include "loadgen/scenario.h"
 #include "loadgen/scenario_keys.h"
@@ -654,6 +655,95 @@ static void test_bad_url_and_hashes(void **state)
 		     fx->ini);
 }
 
+/* ==== headend.spread: phone k to headend k mod N (a lab convenience) ==== */
+
+static void test_spread(void **state)
+{
+	struct fixture *fx = *state;
+	struct swarm_config *c = &fx->cfg;
+	const char *ov[1];
+	struct url u;
+
+	write_ini(fx, MINIMAL "[headend]\nspread = https://198.18.2.1/svc , https://198.18.3.1:8443/\n",
+		  fx->ca_cert, fx->ca_key);
+	expect_ok(fx, NULL, 0);
+	assert_string_equal(c->url, "https://198.18.0.1/");
+	assert_int_equal(c->n_spread, 2);
+	assert_string_equal(c->spread[0], "https://198.18.2.1/svc");
+	assert_string_equal(c->spread[1], "https://198.18.3.1:8443/");
+	assert_int_equal(config_dns_missing(c, &u), -1);
+	/* an override replaces the list */
+	ov[0] = "headend.spread=https://198.18.4.1/";
+	expect_ok(fx, ov, 1);
+	assert_int_equal(c->n_spread, 1);
+	assert_string_equal(c->spread[0], "https://198.18.4.1/");
+	/* not given: none */
+	write_ini(fx, MINIMAL, fx->ca_cert, fx->ca_key);
+	expect_ok(fx, NULL, 0);
+	assert_int_equal(c->n_spread, 0);
+
+	/* each URL is checked as headend.url is */
+	write_ini(fx, MINIMAL "[headend]\nspread = https://198.18.2.1/, http://198.18.3.1/\n",
+		  fx->ca_cert, fx->ca_key);
+	expect_error(fx, NULL, 0,
+		     "%s:11: headend.spread: \"http://198.18.3.1/\" is not an https:// URL "
+		     "with a host",
+		     fx->ini);
+	write_ini(fx, MINIMAL "[headend]\nspread = https://198.18.2.1/,,https://198.18.3.1/\n",
+		  fx->ca_cert, fx->ca_key);
+	expect_error(fx, NULL, 0,
+		     "%s:11: headend.spread: \"https://198.18.2.1/,,https://198.18.3.1/\" is not "
+		     "a list of 1 to 8 https:// URLs",
+		     fx->ini);
+	write_ini(fx,
+		  MINIMAL "[headend]\nspread = https://a/,https://b/,https://c/,https://d/,"
+			  "https://e/,https://f/,https://g/,https://h/,https://i/\ndns = 198.18.0.53\n",
+		  fx->ca_cert, fx->ca_key);
+	expect_error(fx, NULL, 0,
+		     "%s:11: headend.spread: \"https://a/,https://b/,https://c/,https://d/,"
+		     "https://e/,https://f/,https://g/,https://h/,https://i/\": more than 8 URLs",
+		     fx->ini);
+	/* a name in the list needs the phones' DNS servers, as headend.url's does */
+	write_ini(fx, MINIMAL "[headend]\nspread = https://198.18.2.1/, https://vpn3.lab.test/\n",
+		  fx->ca_cert, fx->ca_key);
+	expect_error(fx, NULL, 0,
+		     "%s: headend.dns: required key missing (headend.spread's URL 2 names a host, "
+		     "vpn3.lab.test)",
+		     fx->ini);
+}
+
+/* The spread rule: phone idx takes the (idx mod (1 + n))-th of headend.url and the n URLs. */
+static void test_spread_rule(void **state)
+{
+	(void)state;
+	/* without headend.spread every phone takes headend.url */
+	for (uint32_t i = 0; i < 10; i++)
+		assert_int_equal(config_spread_pick(i, 0), 0);
+	/* one more headend: even phones to headend.url, odd ones to the spread URL */
+	static const int two[] = {0, 1, 0, 1, 0, 1};
+	for (uint32_t i = 0; i < 6; i++)
+		assert_int_equal(config_spread_pick(i, 1), two[i]);
+	/* two more: 0, 1, 2, 0, 1, 2, ... up to the last phone number */
+	static const int three[] = {0, 1, 2, 0, 1, 2, 0};
+	for (uint32_t i = 0; i < 7; i++)
+		assert_int_equal(config_spread_pick(i, 2), three[i]);
+	assert_int_equal(config_spread_pick(9999, 2), 0);    /* 9999 = 3 * 3333 */
+	assert_int_equal(config_spread_pick(UINT32_MAX, 2), 0); /* 2^32 - 1 = 3 * 1431655765 */
+	assert_int_equal(config_spread_pick(UINT32_MAX, 1), 1);
+
+	/* the fleet's slots: url1 is the phone's own, the failover URLs everyone's */
+	struct fleet f = {.n_urls = 2, .n_spread = 2};
+
+	assert_int_equal(fleet_url_slot(&f, 0, 0), 0);			 /* headend.url */
+	assert_int_equal(fleet_url_slot(&f, 1, 0), CONFIG_MAX_URLS);	 /* spread[0] */
+	assert_int_equal(fleet_url_slot(&f, 2, 0), CONFIG_MAX_URLS + 1); /* spread[1] */
+	assert_int_equal(fleet_url_slot(&f, 3, 0), 0);
+	for (uint32_t i = 0; i < 3; i++)
+		assert_int_equal(fleet_url_slot(&f, i, 1), 1); /* url2: failover, the same for all */
+	f.n_spread = 0;
+	assert_int_equal(fleet_url_slot(&f, 1, 0), 0);
+}
+
 static void test_unreadable_ca(void **state)
 {
 	struct fixture *fx = *state;
@@ -1218,6 +1308,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_override_before_check, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_defaults_written_out, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_settings, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_spread, setup, teardown),
+	    cmocka_unit_test(test_spread_rule),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
