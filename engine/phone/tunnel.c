@@ -571,26 +571,20 @@ static bool dtls_frame(struct worker *w, struct phone *p, const uint8_t *rec, si
 }
 
 /*
- * A datagram for the record layer: its records opened one by one in a copy
- * (the ring's buffer is lent read-only). What the layer drops (replayed,
+ * A datagram for the record layer: its records opened one by one where they
+ * lie (the ring's buffer is lent writable). What the layer drops (replayed,
  * another epoch, forged, malformed) is counted; a warning alert, a
  * close_notify and a late handshake record are not answered, as OpenSSL's
  * session left them; a fatal alert ends DTLS as OpenSSL's would.
  */
-static void udp_input_own(struct worker *w, struct phone *p, const uint8_t *data, size_t len,
+static void udp_input_own(struct worker *w, struct phone *p, uint8_t *data, size_t len,
 			  uint64_t now)
 {
-	uint8_t buf[2048];
 	size_t off = 0;
 
-	if (len > sizeof(buf)) {
-		STAT_ADD(w, dtls_rx_dropped, 1);
-		return;
-	}
-	memcpy(buf, data, len);
 	while (off < len && own_records(p)) {
 		struct dtlsrec_msg m;
-		int v = dtlsrec_open(&p->dtls_rec, w->rec_ctx, buf + off, len - off, &m);
+		int v = dtlsrec_open(&p->dtls_rec, w->rec_ctx, data + off, len - off, &m);
 
 		off += m.used;
 		switch (v) {
@@ -622,7 +616,7 @@ static void udp_input_own(struct worker *w, struct phone *p, const uint8_t *data
 	}
 }
 
-void tunnel_udp_input(struct worker *w, struct phone *p, const uint8_t *data, size_t len,
+void tunnel_udp_input(struct worker *w, struct phone *p, uint8_t *data, size_t len,
 		      uint64_t now)
 {
 	uint8_t rec[2048];

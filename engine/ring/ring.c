@@ -29,13 +29,15 @@
 #include "engine/phone/io.h"
 #include "engine/phone/phone.h"
 #include "engine/phone/worker.h"
+#include "engine/ring/bufring.h"
 #include "engine/ring/dns.h"
 #include "engine/ring/wheel.h"
 #include "engine/stats/clock.h"
 #include "engine/stats/hist.h"
 
-#define TCP_RBUF 2048u  /* bytes: one receive of TLS records */
-#define UDP_RBUF 2048u  /* bytes: one datagram (path MTU 1500) */
+#define RBUF 2048u      /* bytes: one receive of TLS records, or one datagram (path MTU 1500) */
+#define UDP_SBUF 2048u  /* bytes: one datagram to send */
+#define RX_GROUP 0      /* the buffer group of the ring's receives */
 #define MAX_CMDS 16     /* commands waiting for the ring to take them */
 #define LATE_MAX 1024   /* RTP packets built and not yet handed to the kernel */
 
@@ -59,8 +61,6 @@ struct chan {
 	 * phone has closed since: posted when that stale operation completes.
 	 */
 	bool recv_wanted, send_wanted;
-	uint8_t *rbuf;           /* owned; held by the kernel while a receive is in flight */
-	uint32_t rcap;           /* bytes */
 	uint8_t *sbuf;           /* owned; held by the kernel while a send is in flight */
 	size_t scap, slen, soff; /* capacity, bytes to send, bytes sent */
 };
@@ -84,6 +84,7 @@ struct ring {
 	struct wheel wheel;
 	struct slot *slots;      /* owned: one per phone of w */
 	struct dns *dns;         /* owned; NULL when every URL holds an address */
+	struct bufring rx;       /* every receive's buffer, picked by the kernel as data arrives */
 	const struct fleet *fleet; /* borrowed */
 	uint64_t t_end;          /* when phones are told to stop */
 	uint64_t t_grace;        /* when the loop gives up waiting for them */
@@ -208,16 +209,11 @@ static int io_recv(struct worker *w, struct phone *p, enum chan_id c)
 	}
 	if (c == CH_TCP && tcp_held(s))
 		return 0; /* a cut path: the bytes wait in the kernel until it is restored */
-	if (!ch->rbuf) {
-		ch->rcap = c == CH_TCP ? TCP_RBUF : UDP_RBUF;
-		ch->rbuf = malloc(ch->rcap);
-		if (!ch->rbuf)
-			return -ENOMEM;
-	}
 	sqe = get_sqe(r);
 	if (!sqe)
 		return -EBUSY;
-	io_uring_prep_recv(sqe, ch->fd, ch->rbuf, ch->rcap, 0);
+	io_uring_prep_recv(sqe, ch->fd, NULL, r->rx.size, 0);
+	bufring_select(&r->rx, sqe);
 	io_uring_sqe_set_data64(sqe, ud_make(local_of(r, p), ch->gen, c, OP_RECV));
 	ch->recv_busy = true;
 	ch->recv_wanted = false;
@@ -256,7 +252,7 @@ static bool io_flush(struct worker *w, struct phone *p, enum chan_id c)
 		phone_take_stream(p, &ch->sbuf, &ch->scap, &ch->slen);
 	} else {
 		if (!ch->sbuf) {
-			ch->scap = UDP_RBUF;
+			ch->scap = UDP_SBUF;
 			ch->sbuf = malloc(ch->scap);
 			if (!ch->sbuf)
 				return false;
@@ -275,10 +271,8 @@ static bool io_flush(struct worker *w, struct phone *p, enum chan_id c)
 
 static void chan_free_buffers(struct chan *ch)
 {
-	free(ch->rbuf);
 	free(ch->sbuf);
-	ch->rbuf = ch->sbuf = NULL;
-	ch->rcap = 0;
+	ch->sbuf = NULL;
 	ch->scap = ch->slen = ch->soff = 0;
 }
 
@@ -556,6 +550,8 @@ static void handle_cqe(struct ring *r, struct io_uring_cqe *cqe)
 	struct phone *p = &w->phones[local];
 	struct slot *s = &r->slots[local];
 	struct chan *ch = &s->ch[c];
+	/* a receive's data is in a buffer of r->rx, ours until put back below */
+	int bid = op == OP_RECV ? bufring_id(&r->rx, cqe->flags) : -1;
 
 	ch->inflight--;
 	if (op == OP_RECV)
@@ -574,7 +570,7 @@ static void handle_cqe(struct ring *r, struct io_uring_cqe *cqe)
 			ch->send_wanted = false;
 			io_flush(w, p, (enum chan_id)c);
 		}
-		return;
+		goto out_put;
 	}
 	switch (op) {
 	case OP_CONNECT:
@@ -584,11 +580,17 @@ static void handle_cqe(struct ring *r, struct io_uring_cqe *cqe)
 		phone_on_connect(w, p, res);
 		break;
 	case OP_RECV:
+		if (res == -ENOBUFS) {
+			/* every buffer was out: the data waits in the socket, asked for again */
+			r->rx.nobufs++;
+			io_recv(w, p, (enum chan_id)c);
+			break;
+		}
 		if (c == CH_UDP && res > 0 && s->cut_until && path_drops(r, s, clock_us())) {
 			io_recv(w, p, CH_UDP); /* lost on the way in */
 			break;
 		}
-		phone_on_recv(w, p, (enum chan_id)c, ch->rbuf, res);
+		phone_on_recv(w, p, (enum chan_id)c, bid >= 0 ? bufring_buf(&r->rx, bid) : NULL, res);
 		if (ch->fd >= 0 && res > 0)
 			io_recv(w, p, (enum chan_id)c);
 		break;
@@ -607,6 +609,9 @@ static void handle_cqe(struct ring *r, struct io_uring_cqe *cqe)
 		}
 		break;
 	}
+out_put:
+	if (bid >= 0)
+		bufring_put(&r->rx, bid);
 }
 
 /* ==== The loop ==== */
@@ -668,6 +673,13 @@ int ring_init(struct ring *r, int id, const struct fleet *f, uint32_t n_phones)
 		return rc;
 	}
 	r->uring_up = true;
+	rc = bufring_init(&r->rx, &r->uring, RX_GROUP, bufring_count(n_phones), RBUF);
+	if (rc < 0) {
+		snprintf(r->err, sizeof(r->err),
+			 "io_uring provided-buffer ring: %s (Linux 5.19 or later is needed)",
+			 strerror(-rc));
+		return rc;
+	}
 	pthread_mutex_init(&r->cmd_lock, NULL);
 	r->cmd_lock_up = true;
 	r->rng = 0x9E3779B97F4A7C15ull ^ (uint64_t)(id + 1);
@@ -717,8 +729,10 @@ void ring_free(struct ring *r)
 		pthread_mutex_destroy(&r->cmd_lock);
 	if (r->wake_fd >= 0)
 		close(r->wake_fd);
-	if (r->uring_up)
+	if (r->uring_up) {
+		bufring_free(&r->rx);
 		io_uring_queue_exit(&r->uring);
+	}
 	free(r);
 }
 
