@@ -43,6 +43,14 @@ struct phone_command;
 int swarm_command(struct swarm *sw, const struct phone_command *c);
 /* Resident memory of this process now, KiB. */
 uint64_t swarm_rss_kb(void);
+/*
+ * Hand the heap's free pages back to the system (malloc_trim), at most once
+ * a second (now, clock_us()); from the thread that samples the memory.
+ * Each bring-up allocates and frees far more than a phone keeps (TLS
+ * handshake buffers, certificates, HTTP), and the allocator keeps the holes
+ * it leaves resident; this is what makes the resident memory the phones'.
+ */
+void swarm_trim(struct swarm *sw, uint64_t now);
 /* True once every worker has finished. */
 bool swarm_done(struct swarm *sw);
 
