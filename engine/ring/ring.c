@@ -24,6 +24,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 
+#include "engine/bufcache.h"
 #include "engine/command.h"
 #include "engine/config.h"
 #include "engine/phone/io.h"
@@ -36,7 +37,6 @@
 #include "engine/stats/hist.h"
 
 #define RBUF 2048u      /* bytes: one receive of TLS records, or one datagram (path MTU 1500) */
-#define UDP_SBUF 2048u  /* bytes: one datagram to send */
 #define RX_GROUP 0      /* the buffer group of the ring's receives */
 #define MAX_CMDS 16     /* commands waiting for the ring to take them */
 #define LATE_MAX 1024   /* RTP packets built and not yet handed to the kernel */
@@ -252,10 +252,11 @@ static bool io_flush(struct worker *w, struct phone *p, enum chan_id c)
 		phone_take_stream(p, &ch->sbuf, &ch->scap, &ch->slen);
 	} else {
 		if (!ch->sbuf) {
-			ch->scap = UDP_SBUF;
-			ch->sbuf = malloc(ch->scap);
+			/* from the thread's cache: a datagram now and then allocates nothing */
+			ch->sbuf = bufcache_get();
 			if (!ch->sbuf)
 				return false;
+			ch->scap = BUFCACHE_SIZE;
 		}
 		uint64_t now = s->cut_until ? clock_us() : 0;
 
@@ -271,7 +272,10 @@ static bool io_flush(struct worker *w, struct phone *p, enum chan_id c)
 
 static void chan_free_buffers(struct chan *ch)
 {
-	free(ch->sbuf);
+	if (ch->scap == BUFCACHE_SIZE)
+		bufcache_put(ch->sbuf); /* the size the cache deals in, whoever got it */
+	else
+		free(ch->sbuf);
 	ch->sbuf = NULL;
 	ch->scap = ch->slen = ch->soff = 0;
 }
@@ -603,9 +607,7 @@ static void handle_cqe(struct ring *r, struct io_uring_cqe *cqe)
 		io_flush(w, p, (enum chan_id)c);
 		if (!ch->send_busy) {
 			/* an idle channel keeps no send buffer */
-			free(ch->sbuf);
-			ch->sbuf = NULL;
-			ch->scap = ch->slen = ch->soff = 0;
+			chan_free_buffers(ch);
 		}
 		break;
 	}
