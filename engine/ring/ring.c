@@ -212,7 +212,15 @@ static int io_recv(struct worker *w, struct phone *p, enum chan_id c)
 	sqe = get_sqe(r);
 	if (!sqe)
 		return -EBUSY;
-	io_uring_prep_recv(sqe, ch->fd, NULL, r->rx.size, 0);
+	/*
+	 * UDP: one multishot receive takes every datagram until it ends (an
+	 * error, no buffer, the socket closed), instead of one SQE per datagram.
+	 * TCP: one receive at a time, so that a cut path can hold its bytes.
+	 */
+	if (c == CH_UDP)
+		io_uring_prep_recv_multishot(sqe, ch->fd, NULL, 0, 0);
+	else
+		io_uring_prep_recv(sqe, ch->fd, NULL, r->rx.size, 0);
 	bufring_select(&r->rx, sqe);
 	io_uring_sqe_set_data64(sqe, ud_make(local_of(r, p), ch->gen, c, OP_RECV));
 	ch->recv_busy = true;
@@ -557,11 +565,14 @@ static void handle_cqe(struct ring *r, struct io_uring_cqe *cqe)
 	/* a receive's data is in a buffer of r->rx, ours until put back below */
 	int bid = op == OP_RECV ? bufring_id(&r->rx, cqe->flags) : -1;
 
-	ch->inflight--;
-	if (op == OP_RECV)
-		ch->recv_busy = false;
-	else if (op == OP_SEND)
-		ch->send_busy = false;
+	/* a multishot receive stays posted while its completions say F_MORE */
+	if (!(cqe->flags & IORING_CQE_F_MORE)) {
+		ch->inflight--;
+		if (op == OP_RECV)
+			ch->recv_busy = false;
+		else if (op == OP_SEND)
+			ch->send_busy = false;
+	}
 	if (gen != ch->gen || ch->fd < 0) {
 		/* a completion for a socket the phone has closed */
 		if (ch->fd < 0 && !ch->inflight)
@@ -587,15 +598,17 @@ static void handle_cqe(struct ring *r, struct io_uring_cqe *cqe)
 		if (res == -ENOBUFS) {
 			/* every buffer was out: the data waits in the socket, asked for again */
 			r->rx.nobufs++;
-			io_recv(w, p, (enum chan_id)c);
+			if (!ch->recv_busy)
+				io_recv(w, p, (enum chan_id)c);
 			break;
 		}
 		if (c == CH_UDP && res > 0 && s->cut_until && path_drops(r, s, clock_us())) {
-			io_recv(w, p, CH_UDP); /* lost on the way in */
+			if (!ch->recv_busy)
+				io_recv(w, p, CH_UDP); /* lost on the way in */
 			break;
 		}
 		phone_on_recv(w, p, (enum chan_id)c, bid >= 0 ? bufring_buf(&r->rx, bid) : NULL, res);
-		if (ch->fd >= 0 && res > 0)
+		if (ch->fd >= 0 && res > 0 && !ch->recv_busy)
 			io_recv(w, p, (enum chan_id)c);
 		break;
 	case OP_SEND:

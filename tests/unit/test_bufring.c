@@ -7,8 +7,9 @@
  * with -ENOBUFS and its datagram stays in the socket, to be read intact by
  * the receive posted again once a buffer is put back; the count of buffers
  * lent follows each step. bufring_count sizes the pool by the
- * phone count within its bounds. Skipped where the kernel has no io_uring
- * or no provided-buffer rings.
+ * phone count within its bounds. A multishot receive, as the ring's UDP
+ * channels post, takes a buffer per datagram and stays posted. Skipped
+ * where the kernel has no io_uring or no provided-buffer rings.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -178,12 +179,68 @@ static void test_lend_and_put(void **state)
 	io_uring_queue_exit(&u);
 }
 
+/* A multishot receive (the ring's UDP channel): each datagram its own buffer, still posted. */
+static void test_multishot(void **state)
+{
+	struct io_uring u;
+	struct bufring b;
+	struct io_uring_cqe *cqe;
+	struct io_uring_sqe *sqe;
+	uint16_t rx_port, tx_port;
+	int rx, tx, rc, first = -1;
+
+	(void)state;
+	if (io_uring_queue_init(8, &u, 0) < 0)
+		skip_missing("io_uring");
+	rc = bufring_init(&b, &u, 6, 4, 64);
+	if (rc == -EINVAL) {
+		io_uring_queue_exit(&u);
+		skip_missing("io_uring provided-buffer rings (Linux 5.19)");
+	}
+	assert_int_equal(rc, 0);
+	tx = udp_socket(0, &tx_port);
+	rx = udp_socket(tx_port, &rx_port);
+	sqe = io_uring_get_sqe(&u);
+	io_uring_prep_recv_multishot(sqe, rx, NULL, 0, 0);
+	bufring_select(&b, sqe);
+	assert_int_equal(io_uring_submit(&u), 1);
+	for (int i = 0; i < 2; i++) {
+		struct sockaddr_in to = {.sin_family = AF_INET,
+					 .sin_addr.s_addr = htonl(INADDR_LOOPBACK),
+					 .sin_port = htons(rx_port)};
+		char msg[8];
+
+		snprintf(msg, sizeof(msg), "dg %d", i);
+		assert_int_equal(sendto(tx, msg, 4, 0, (struct sockaddr *)&to, sizeof(to)), 4);
+		assert_int_equal(io_uring_wait_cqe(&u, &cqe), 0);
+		if (cqe->res == -EINVAL)
+			skip_missing("multishot receives (Linux 6.0)");
+		assert_int_equal(cqe->res, 4);
+		assert_true(cqe->flags & IORING_CQE_F_MORE); /* still posted */
+		int id = bufring_id(&b, cqe->flags);
+
+		io_uring_cqe_seen(&u, cqe);
+		assert_true(id >= 0);
+		assert_memory_equal(bufring_buf(&b, id), msg, 4);
+		if (i == 0)
+			first = id;
+		else
+			assert_int_not_equal(id, first); /* the first is still lent */
+	}
+	assert_int_equal(b.lent, 2);
+	close(rx);
+	close(tx);
+	bufring_free(&b);
+	io_uring_queue_exit(&u);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_count),
 	    cmocka_unit_test(test_bad_sizes),
 	    cmocka_unit_test(test_lend_and_put),
+	    cmocka_unit_test(test_multishot),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
