@@ -32,6 +32,7 @@
 #include "engine/phone/worker.h"
 #include "engine/ring/bufring.h"
 #include "engine/ring/dns.h"
+#include "engine/ring/pace.h"
 #include "engine/ring/wheel.h"
 #include "engine/stats/clock.h"
 #include "engine/stats/hist.h"
@@ -40,6 +41,9 @@
 #define RX_GROUP 0      /* the buffer group of the ring's receives */
 #define MAX_CMDS 16     /* commands waiting for the ring to take them */
 #define LATE_MAX 1024   /* RTP packets built and not yet handed to the kernel */
+#ifndef IORING_FEAT_MIN_TIMEOUT
+#define IORING_FEAT_MIN_TIMEOUT (1U << 15) /* Linux 6.12; liburing 2.3's header predates it */
+#endif
 
 enum op {
 	OP_CONNECT = 1,
@@ -81,6 +85,7 @@ struct ring {
 	struct worker w;         /* the phones' side; they reach the ring through w.io */
 	struct io_uring uring;
 	bool uring_up;
+	bool min_wait;           /* the kernel has a minimum wait (engine/ring/pace.h) */
 	struct wheel wheel;
 	struct slot *slots;      /* owned: one per phone of w */
 	struct dns *dns;         /* owned; NULL when every URL holds an address */
@@ -631,6 +636,37 @@ out_put:
 
 /* ==== The loop ==== */
 
+/*
+ * Submit what is queued and sleep as pace says. With a minimum wait, the
+ * call is liburing's io_uring_submit_and_wait_timeout with the minimum wait
+ * filled in (liburing 2.3 has no field for it: its getevents argument's
+ * `pad` is the kernel's min_wait_usec), the queue flushed as liburing does.
+ */
+static int submit_and_wait(struct ring *r, const struct pace *pace)
+{
+	struct __kernel_timespec ts = {.tv_sec = (long long)(pace->timeout_us / 1000000),
+				       .tv_nsec = (long long)(pace->timeout_us % 1000000) * 1000};
+	struct io_uring_cqe *cqe;
+
+	if (!pace->min_wait_us)
+		return io_uring_submit_and_wait_timeout(&r->uring, &cqe, pace->wait_nr, &ts, NULL);
+
+	struct io_uring_sq *sq = &r->uring.sq;
+	unsigned tail = sq->sqe_tail;
+	struct io_uring_getevents_arg arg = {.sigmask = 0,
+					     .sigmask_sz = _NSIG / 8,
+					     .pad = pace->min_wait_us,
+					     .ts = (uint64_t)(uintptr_t)&ts};
+
+	if (sq->sqe_head != tail) {
+		sq->sqe_head = tail;
+		io_uring_smp_store_release(sq->ktail, tail);
+	}
+	return io_uring_enter2(r->uring.ring_fd, tail - *sq->khead, pace->wait_nr,
+			       IORING_ENTER_GETEVENTS | IORING_ENTER_EXT_ARG, (sigset_t *)&arg,
+			       sizeof(arg));
+}
+
 static void phone_fired(struct timer *t, uint64_t now)
 {
 	struct slot *s = (struct slot *)((char *)t - offsetof(struct slot, timer));
@@ -688,6 +724,8 @@ int ring_init(struct ring *r, int id, const struct fleet *f, uint32_t n_phones)
 		return rc;
 	}
 	r->uring_up = true;
+	r->min_wait = (params.features & IORING_FEAT_MIN_TIMEOUT) &&
+		      (params.features & IORING_FEAT_EXT_ARG);
 	rc = bufring_init(&r->rx, &r->uring, RX_GROUP, bufring_count(n_phones), RBUF);
 	if (rc < 0) {
 		snprintf(r->err, sizeof(r->err),
@@ -787,16 +825,11 @@ int ring_run(struct ring *r, uint64_t t_end, uint64_t t_grace)
 		if (w->cfg->probe && all_finished(r))
 			break; /* every probe is done: no need to wait for the end */
 
-		uint64_t wait = wheel_timeout(&r->wheel, clock_us());
-		if (w->stopping && wait > 100000)
-			wait = 100000; /* keep checking whether everyone is done */
-		if (wait > 1000000)
-			wait = 1000000;
-		struct __kernel_timespec ts = {.tv_sec = (long long)(wait / 1000000),
-					       .tv_nsec = (long long)(wait % 1000000) * 1000};
+		struct pace pace = pace_plan(wheel_timeout(&r->wheel, clock_us()), w->stopping,
+					     r->min_wait);
 		record_lateness(r, clock_us()); /* submitted by the call below */
 		worker_pass_end(w);
-		int rc = io_uring_submit_and_wait_timeout(&r->uring, &cqe, 1, &ts, NULL);
+		int rc = submit_and_wait(r, &pace);
 		worker_pass_begin(w);
 		r->unsubmitted = 0;
 		if (rc < 0 && rc != -ETIME && rc != -EINTR && rc != -EBUSY) {
