@@ -86,6 +86,7 @@ struct ring {
 	struct io_uring uring;
 	bool uring_up;
 	bool min_wait;           /* the kernel has a minimum wait (engine/ring/pace.h) */
+	bool single_recv;        /* the kernel refused a multishot receive (before Linux 6.0) */
 	struct wheel wheel;
 	struct slot *slots;      /* owned: one per phone of w */
 	struct dns *dns;         /* owned; NULL when every URL holds an address */
@@ -222,7 +223,7 @@ static int io_recv(struct worker *w, struct phone *p, enum chan_id c)
 	 * error, no buffer, the socket closed), instead of one SQE per datagram.
 	 * TCP: one receive at a time, so that a cut path can hold its bytes.
 	 */
-	if (c == CH_UDP)
+	if (c == CH_UDP && !r->single_recv)
 		io_uring_prep_recv_multishot(sqe, ch->fd, NULL, 0, 0);
 	else
 		io_uring_prep_recv(sqe, ch->fd, NULL, r->rx.size, 0);
@@ -605,6 +606,12 @@ static void handle_cqe(struct ring *r, struct io_uring_cqe *cqe)
 			r->rx.nobufs++;
 			if (!ch->recv_busy)
 				io_recv(w, p, (enum chan_id)c);
+			break;
+		}
+		if (c == CH_UDP && res == -EINVAL && !r->single_recv) {
+			/* a kernel before multishot receives: one receive at a time from now on */
+			r->single_recv = true;
+			io_recv(w, p, CH_UDP);
 			break;
 		}
 		if (c == CH_UDP && res > 0 && s->cut_until && path_drops(r, s, clock_us())) {
