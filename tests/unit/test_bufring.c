@@ -111,7 +111,7 @@ static void test_lend_and_put(void **state)
 	struct bufring b;
 	int rx[3], tx;
 	uint16_t port[3], tx_port;
-	char msg[3][16];
+	char msg[3][24];
 	bool seen[3] = {false, false, false};
 	int bids[3];
 	int rc;
@@ -208,7 +208,7 @@ static void test_multishot(void **state)
 		struct sockaddr_in to = {.sin_family = AF_INET,
 					 .sin_addr.s_addr = htonl(INADDR_LOOPBACK),
 					 .sin_port = htons(rx_port)};
-		char msg[8];
+		char msg[16];
 
 		snprintf(msg, sizeof(msg), "dg %d", i);
 		assert_int_equal(sendto(tx, msg, 4, 0, (struct sockaddr *)&to, sizeof(to)), 4);
