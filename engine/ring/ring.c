@@ -87,6 +87,7 @@ struct ring {
 	bool uring_up;
 	bool min_wait;           /* the kernel has a minimum wait (engine/ring/pace.h) */
 	bool single_recv;        /* the kernel refused a multishot receive (before Linux 6.0) */
+	struct pace_load load;   /* timers and completions of late: batch when busy */
 	struct wheel wheel;
 	struct slot *slots;      /* owned: one per phone of w */
 	struct dns *dns;         /* owned; NULL when every URL holds an address */
@@ -824,7 +825,7 @@ int ring_run(struct ring *r, uint64_t t_end, uint64_t t_grace)
 			wheel_del(&r->wheel, &r->stop_timer);
 			stop_fired(&r->stop_timer, now);
 		}
-		wheel_run(&r->wheel, now);
+		pace_count(&r->load, now, wheel_run(&r->wheel, now));
 		if (r->dns)
 			dns_tick(r->dns);
 		if (w->stopping && (all_finished(r) || now >= r->t_grace))
@@ -832,8 +833,8 @@ int ring_run(struct ring *r, uint64_t t_end, uint64_t t_grace)
 		if (w->cfg->probe && all_finished(r))
 			break; /* every probe is done: no need to wait for the end */
 
-		struct pace pace = pace_plan(wheel_timeout(&r->wheel, clock_us()), w->stopping,
-					     r->min_wait);
+		struct pace pace = pace_plan(wheel_timeout(&r->wheel, clock_us()), r->load.busy,
+					     w->stopping, r->min_wait);
 		record_lateness(r, clock_us()); /* submitted by the call below */
 		worker_pass_end(w);
 		int rc = submit_and_wait(r, &pace);
@@ -851,6 +852,7 @@ int ring_run(struct ring *r, uint64_t t_end, uint64_t t_grace)
 			seen++;
 		}
 		io_uring_cq_advance(&r->uring, seen);
+		pace_count(&r->load, clock_us(), seen);
 	}
 	/* whatever did not finish in the grace time is closed now */
 	for (uint32_t i = 0; i < w->n_phones; i++) {
