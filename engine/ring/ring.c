@@ -295,19 +295,28 @@ static void chan_free_buffers(struct chan *ch)
 	ch->scap = ch->slen = ch->soff = 0;
 }
 
-static void chan_close(struct ring *r, struct chan *ch)
+/*
+ * Close channel c of phone local. What the kernel still holds of the socket
+ * is cancelled by its user_data (this socket's generation), not by its
+ * descriptor: the cancel is submitted later, when the number may already
+ * be the phone's next socket. The shutdown ends a single receive at once;
+ * a multishot one ends only when cancelled.
+ */
+static void chan_close(struct ring *r, uint32_t local, enum chan_id c)
 {
+	static const unsigned ops[] = {OP_RECV, OP_SEND, OP_CONNECT};
+	struct chan *ch = &r->slots[local].ch[c];
+
 	if (ch->fd < 0)
 		return;
-	/* wake any receive in flight, then let the ring drop what it holds */
 	shutdown(ch->fd, SHUT_RDWR);
-	if (ch->inflight) {
+	for (unsigned i = 0; ch->inflight && i < sizeof(ops) / sizeof(ops[0]); i++) {
 		struct io_uring_sqe *sqe = get_sqe(r);
 
-		if (sqe) {
-			io_uring_prep_cancel_fd(sqe, ch->fd, IORING_ASYNC_CANCEL_ALL);
-			io_uring_sqe_set_data64(sqe, ud_make(0, 0, 0, OP_CANCEL));
-		}
+		if (!sqe)
+			break;
+		io_uring_prep_cancel64(sqe, ud_make(local, ch->gen, c, ops[i]), 0);
+		io_uring_sqe_set_data64(sqe, ud_make(0, 0, 0, OP_CANCEL));
 	}
 	close(ch->fd);
 	ch->fd = -1;
@@ -320,7 +329,7 @@ static void io_close(struct worker *w, struct phone *p, enum chan_id c)
 {
 	struct ring *r = ring_of(w);
 
-	chan_close(r, &slot_of(r, p)->ch[c]);
+	chan_close(r, local_of(r, p), c);
 }
 
 /*
@@ -856,8 +865,8 @@ int ring_run(struct ring *r, uint64_t t_end, uint64_t t_grace)
 	}
 	/* whatever did not finish in the grace time is closed now */
 	for (uint32_t i = 0; i < w->n_phones; i++) {
-		chan_close(r, &r->slots[i].ch[CH_TCP]);
-		chan_close(r, &r->slots[i].ch[CH_UDP]);
+		chan_close(r, i, CH_TCP);
+		chan_close(r, i, CH_UDP);
 	}
 	submit_now(r);
 	worker_pass_end(w);

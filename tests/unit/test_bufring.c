@@ -8,7 +8,9 @@
  * the receive posted again once a buffer is put back; the count of buffers
  * lent follows each step. bufring_count sizes the pool by the
  * phone count within its bounds. A multishot receive, as the ring's UDP
- * channels post, takes a buffer per datagram and stays posted. Skipped
+ * channels post, takes a buffer per datagram and stays posted; a shutdown
+ * does not end it, a cancel by its user_data does (what the ring does when a
+ * channel closes). Skipped
  * where the kernel has no io_uring or no provided-buffer rings.
  */
 #include <errno.h>
@@ -203,6 +205,7 @@ static void test_multishot(void **state)
 	sqe = io_uring_get_sqe(&u);
 	io_uring_prep_recv_multishot(sqe, rx, NULL, 0, 0);
 	bufring_select(&b, sqe);
+	io_uring_sqe_set_data64(sqe, 77);
 	assert_int_equal(io_uring_submit(&u), 1);
 	for (int i = 0; i < 2; i++) {
 		struct sockaddr_in to = {.sin_family = AF_INET,
@@ -228,6 +231,33 @@ static void test_multishot(void **state)
 			assert_int_not_equal(id, first); /* the first is still lent */
 	}
 	assert_int_equal(b.lent, 2);
+	/*
+	 * A shutdown does not end a multishot receive (it would end a single
+	 * one): the ring cancels it by its user_data when a channel closes.
+	 */
+	struct __kernel_timespec ts = {.tv_nsec = 50 * 1000 * 1000};
+
+	shutdown(rx, SHUT_RDWR);
+	assert_int_equal(io_uring_wait_cqe_timeout(&u, &cqe, &ts), -ETIME);
+	sqe = io_uring_get_sqe(&u);
+	io_uring_prep_cancel64(sqe, 77, 0);
+	io_uring_sqe_set_data64(sqe, 78);
+	assert_int_equal(io_uring_submit(&u), 1);
+	bool ended = false, cancelled = false;
+
+	for (int i = 0; i < 2; i++) {
+		assert_int_equal(io_uring_wait_cqe(&u, &cqe), 0);
+		if (io_uring_cqe_get_data64(cqe) == 77) {
+			assert_int_equal(cqe->res, -ECANCELED);
+			assert_false(cqe->flags & IORING_CQE_F_MORE); /* the last of it */
+			ended = true;
+		} else {
+			assert_int_equal(cqe->res, 0);
+			cancelled = true;
+		}
+		io_uring_cqe_seen(&u, cqe);
+	}
+	assert_true(ended && cancelled);
 	close(rx);
 	close(tx);
 	bufring_free(&b);
