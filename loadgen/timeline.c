@@ -321,6 +321,7 @@ int timeline_run(struct timeline *t, volatile int *interrupted, struct run_resul
 
 		timeline_outputs_drain_failures(t);
 		swarm_stats(t->sw, &s);
+		swarm_trim(t->sw, now, s.tunnels_up);
 		track_peak(t, &s);
 		if (*interrupted && !t->stop_sig)
 			on_signal(t, *interrupted);

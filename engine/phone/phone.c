@@ -917,7 +917,7 @@ static void closed_in_tls(struct worker *w, struct phone *p, int res)
 		phone_fail(w, p, R_CLOSED_HANDSHAKE, res);
 }
 
-void phone_on_recv(struct worker *w, struct phone *p, enum chan_id c, const uint8_t *data,
+void phone_on_recv(struct worker *w, struct phone *p, enum chan_id c, uint8_t *data,
 		   int res)
 {
 	uint64_t now = worker_now(w);

@@ -189,11 +189,12 @@ bool phone_finished(const struct phone *p);
 /*
  * What the worker's I/O brings back (engine/phone/worker.h). res is the
  * result of the operation: bytes, or -errno; data (res bytes) is lent for the
- * time of the call. status is an enum lookup_status.
+ * time of the call, writable (a DTLS record is opened where it lies). status
+ * is an enum lookup_status.
  */
 void phone_on_dns(struct worker *w, struct phone *p, int status, struct in_addr addr);
 void phone_on_connect(struct worker *w, struct phone *p, int res);
-void phone_on_recv(struct worker *w, struct phone *p, enum chan_id c, const uint8_t *data,
+void phone_on_recv(struct worker *w, struct phone *p, enum chan_id c, uint8_t *data,
 		   int res);
 void phone_on_send(struct worker *w, struct phone *p, enum chan_id c, int res);
 void phone_on_timer(struct worker *w, struct phone *p, uint64_t now);

@@ -152,31 +152,51 @@ static void dtls_take_over(struct worker *w, struct phone *p, uint64_t now)
 	       (unsigned long long)p->dtls_rec.wseq);
 }
 
-/* Seal the record at rec + dtlsrec_head() (len bytes, cap in all) and queue it to send. */
-static int seal_own(struct worker *w, struct phone *p, uint8_t *rec, size_t len, size_t cap)
+/*
+ * Seal a frame (its type byte, then len bytes of payload) as one record,
+ * in place in the send queue: the record's bytes are written once, where
+ * the channel will take them from. A full queue loses the frame, counted
+ * as a BIO_write's would be.
+ */
+static int seal_own(struct worker *w, struct phone *p, uint8_t type, const void *payload,
+		    uint16_t len)
 {
-	int n = dtlsrec_seal(&p->dtls_rec, w->rec_ctx, DTLSREC_T_APP, rec, len, cap);
+	size_t head = dtlsrec_head(&p->dtls_rec);
+	size_t cap = head + 1u + len + DTLSREC_MAX_TAIL;
+	uint8_t *rec;
+	int n = membio_dgram_reserve(p->dtls_s.bio, cap, &rec);
 
+	if (n)
+		return n > 0 ? 0 : n;
+	rec[head] = type;
+	if (len)
+		memcpy(rec + head + 1, payload, len);
+	n = dtlsrec_seal(&p->dtls_rec, w->rec_ctx, DTLSREC_T_APP, rec, 1u + len, cap);
 	if (n < 0)
 		return n;
-	return BIO_write(p->dtls_s.bio, rec, n) == n ? 0 : -ENOMEM;
+	membio_dgram_commit(p->dtls_s.bio, (size_t)n);
+	return 0;
 }
 
 int tunnel_send_dtls(struct worker *w, struct phone *p, uint8_t type, const void *payload,
 		     uint16_t len, uint64_t now)
 {
-	uint8_t rec[DTLSREC_MAX_HEAD + 1 + DTLS_FRAME_MAX + DTLSREC_MAX_TAIL];
 	bool own = own_records(p);
-	size_t head = own ? dtlsrec_head(&p->dtls_rec) : 0;
 
 	if (len > DTLS_FRAME_MAX)
 		return -EMSGSIZE;
-	rec[head] = type;
-	if (len)
-		memcpy(rec + head + 1, payload, len);
-	if (own ? seal_own(w, p, rec, 1u + len, sizeof(rec))
-		: tls_write(&p->dtls_s, rec, 1u + len))
-		return -EPROTO;
+	if (own) {
+		if (seal_own(w, p, type, payload, len))
+			return -EPROTO;
+	} else {
+		uint8_t rec[1 + DTLS_FRAME_MAX];
+
+		rec[0] = type;
+		if (len)
+			memcpy(rec + 1, payload, len);
+		if (tls_write(&p->dtls_s, rec, 1u + len))
+			return -EPROTO;
+	}
 	STAT_ADD(w, dtls_tx_bytes, 1u + len);
 	p->live[CH_UDP].last_tx_us = now;
 	worker_flush(w, p, CH_UDP);
@@ -571,26 +591,20 @@ static bool dtls_frame(struct worker *w, struct phone *p, const uint8_t *rec, si
 }
 
 /*
- * A datagram for the record layer: its records opened one by one in a copy
- * (the ring's buffer is lent read-only). What the layer drops (replayed,
+ * A datagram for the record layer: its records opened one by one where they
+ * lie (the ring's buffer is lent writable). What the layer drops (replayed,
  * another epoch, forged, malformed) is counted; a warning alert, a
  * close_notify and a late handshake record are not answered, as OpenSSL's
  * session left them; a fatal alert ends DTLS as OpenSSL's would.
  */
-static void udp_input_own(struct worker *w, struct phone *p, const uint8_t *data, size_t len,
+static void udp_input_own(struct worker *w, struct phone *p, uint8_t *data, size_t len,
 			  uint64_t now)
 {
-	uint8_t buf[2048];
 	size_t off = 0;
 
-	if (len > sizeof(buf)) {
-		STAT_ADD(w, dtls_rx_dropped, 1);
-		return;
-	}
-	memcpy(buf, data, len);
 	while (off < len && own_records(p)) {
 		struct dtlsrec_msg m;
-		int v = dtlsrec_open(&p->dtls_rec, w->rec_ctx, buf + off, len - off, &m);
+		int v = dtlsrec_open(&p->dtls_rec, w->rec_ctx, data + off, len - off, &m);
 
 		off += m.used;
 		switch (v) {
@@ -622,7 +636,7 @@ static void udp_input_own(struct worker *w, struct phone *p, const uint8_t *data
 	}
 }
 
-void tunnel_udp_input(struct worker *w, struct phone *p, const uint8_t *data, size_t len,
+void tunnel_udp_input(struct worker *w, struct phone *p, uint8_t *data, size_t len,
 		      uint64_t now)
 {
 	uint8_t rec[2048];

@@ -17,8 +17,8 @@ struct ac_tunnel;
 void tunnel_up(struct worker *w, struct phone *p, const struct ac_tunnel *t, uint64_t now);
 /* Parse and act on the CSTP frames in the phone's decrypted input. */
 void tunnel_cstp_input(struct worker *w, struct phone *p, uint64_t now);
-/* One datagram received on the phone's UDP channel. */
-void tunnel_udp_input(struct worker *w, struct phone *p, const uint8_t *data, size_t len,
+/* One datagram received on the phone's UDP channel (lent, writable: opened in place). */
+void tunnel_udp_input(struct worker *w, struct phone *p, uint8_t *data, size_t len,
 		      uint64_t now);
 /* The phone's timer fired in the tunnel: keepalive, DPD, DTLS retransmission and retry. */
 void tunnel_timer(struct worker *w, struct phone *p, uint64_t now);

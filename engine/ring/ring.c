@@ -24,20 +24,26 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 
+#include "engine/bufcache.h"
 #include "engine/command.h"
 #include "engine/config.h"
 #include "engine/phone/io.h"
 #include "engine/phone/phone.h"
 #include "engine/phone/worker.h"
+#include "engine/ring/bufring.h"
 #include "engine/ring/dns.h"
+#include "engine/ring/pace.h"
 #include "engine/ring/wheel.h"
 #include "engine/stats/clock.h"
 #include "engine/stats/hist.h"
 
-#define TCP_RBUF 2048u  /* bytes: one receive of TLS records */
-#define UDP_RBUF 2048u  /* bytes: one datagram (path MTU 1500) */
+#define RBUF 2048u      /* bytes: one receive of TLS records, or one datagram (path MTU 1500) */
+#define RX_GROUP 0      /* the buffer group of the ring's receives */
 #define MAX_CMDS 16     /* commands waiting for the ring to take them */
 #define LATE_MAX 1024   /* RTP packets built and not yet handed to the kernel */
+#ifndef IORING_FEAT_MIN_TIMEOUT
+#define IORING_FEAT_MIN_TIMEOUT (1U << 15) /* Linux 6.12; liburing 2.3's header predates it */
+#endif
 
 enum op {
 	OP_CONNECT = 1,
@@ -59,8 +65,6 @@ struct chan {
 	 * phone has closed since: posted when that stale operation completes.
 	 */
 	bool recv_wanted, send_wanted;
-	uint8_t *rbuf;           /* owned; held by the kernel while a receive is in flight */
-	uint32_t rcap;           /* bytes */
 	uint8_t *sbuf;           /* owned; held by the kernel while a send is in flight */
 	size_t scap, slen, soff; /* capacity, bytes to send, bytes sent */
 };
@@ -81,9 +85,13 @@ struct ring {
 	struct worker w;         /* the phones' side; they reach the ring through w.io */
 	struct io_uring uring;
 	bool uring_up;
+	bool min_wait;           /* the kernel has a minimum wait (engine/ring/pace.h) */
+	bool single_recv;        /* the kernel refused a multishot receive (before Linux 6.0) */
+	struct pace_load load;   /* timers and completions of late: batch when busy */
 	struct wheel wheel;
 	struct slot *slots;      /* owned: one per phone of w */
 	struct dns *dns;         /* owned; NULL when every URL holds an address */
+	struct bufring rx;       /* every receive's buffer, picked by the kernel as data arrives */
 	const struct fleet *fleet; /* borrowed */
 	uint64_t t_end;          /* when phones are told to stop */
 	uint64_t t_grace;        /* when the loop gives up waiting for them */
@@ -208,16 +216,19 @@ static int io_recv(struct worker *w, struct phone *p, enum chan_id c)
 	}
 	if (c == CH_TCP && tcp_held(s))
 		return 0; /* a cut path: the bytes wait in the kernel until it is restored */
-	if (!ch->rbuf) {
-		ch->rcap = c == CH_TCP ? TCP_RBUF : UDP_RBUF;
-		ch->rbuf = malloc(ch->rcap);
-		if (!ch->rbuf)
-			return -ENOMEM;
-	}
 	sqe = get_sqe(r);
 	if (!sqe)
 		return -EBUSY;
-	io_uring_prep_recv(sqe, ch->fd, ch->rbuf, ch->rcap, 0);
+	/*
+	 * UDP: one multishot receive takes every datagram until it ends (an
+	 * error, no buffer, the socket closed), instead of one SQE per datagram.
+	 * TCP: one receive at a time, so that a cut path can hold its bytes.
+	 */
+	if (c == CH_UDP && !r->single_recv)
+		io_uring_prep_recv_multishot(sqe, ch->fd, NULL, 0, 0);
+	else
+		io_uring_prep_recv(sqe, ch->fd, NULL, r->rx.size, 0);
+	bufring_select(&r->rx, sqe);
 	io_uring_sqe_set_data64(sqe, ud_make(local_of(r, p), ch->gen, c, OP_RECV));
 	ch->recv_busy = true;
 	ch->recv_wanted = false;
@@ -256,10 +267,11 @@ static bool io_flush(struct worker *w, struct phone *p, enum chan_id c)
 		phone_take_stream(p, &ch->sbuf, &ch->scap, &ch->slen);
 	} else {
 		if (!ch->sbuf) {
-			ch->scap = UDP_RBUF;
-			ch->sbuf = malloc(ch->scap);
+			/* from the thread's cache: a datagram now and then allocates nothing */
+			ch->sbuf = bufcache_get();
 			if (!ch->sbuf)
 				return false;
+			ch->scap = BUFCACHE_SIZE;
 		}
 		uint64_t now = s->cut_until ? clock_us() : 0;
 
@@ -275,26 +287,36 @@ static bool io_flush(struct worker *w, struct phone *p, enum chan_id c)
 
 static void chan_free_buffers(struct chan *ch)
 {
-	free(ch->rbuf);
-	free(ch->sbuf);
-	ch->rbuf = ch->sbuf = NULL;
-	ch->rcap = 0;
+	if (ch->scap == BUFCACHE_SIZE)
+		bufcache_put(ch->sbuf); /* the size the cache deals in, whoever got it */
+	else
+		free(ch->sbuf);
+	ch->sbuf = NULL;
 	ch->scap = ch->slen = ch->soff = 0;
 }
 
-static void chan_close(struct ring *r, struct chan *ch)
+/*
+ * Close channel c of phone local. What the kernel still holds of the socket
+ * is cancelled by its user_data (this socket's generation), not by its
+ * descriptor: the cancel is submitted later, when the number may already
+ * be the phone's next socket. The shutdown ends a single receive at once;
+ * a multishot one ends only when cancelled.
+ */
+static void chan_close(struct ring *r, uint32_t local, enum chan_id c)
 {
+	static const unsigned ops[] = {OP_RECV, OP_SEND, OP_CONNECT};
+	struct chan *ch = &r->slots[local].ch[c];
+
 	if (ch->fd < 0)
 		return;
-	/* wake any receive in flight, then let the ring drop what it holds */
 	shutdown(ch->fd, SHUT_RDWR);
-	if (ch->inflight) {
+	for (unsigned i = 0; ch->inflight && i < sizeof(ops) / sizeof(ops[0]); i++) {
 		struct io_uring_sqe *sqe = get_sqe(r);
 
-		if (sqe) {
-			io_uring_prep_cancel_fd(sqe, ch->fd, IORING_ASYNC_CANCEL_ALL);
-			io_uring_sqe_set_data64(sqe, ud_make(0, 0, 0, OP_CANCEL));
-		}
+		if (!sqe)
+			break;
+		io_uring_prep_cancel64(sqe, ud_make(local, ch->gen, c, ops[i]), 0);
+		io_uring_sqe_set_data64(sqe, ud_make(0, 0, 0, OP_CANCEL));
 	}
 	close(ch->fd);
 	ch->fd = -1;
@@ -307,7 +329,7 @@ static void io_close(struct worker *w, struct phone *p, enum chan_id c)
 {
 	struct ring *r = ring_of(w);
 
-	chan_close(r, &slot_of(r, p)->ch[c]);
+	chan_close(r, local_of(r, p), c);
 }
 
 /*
@@ -556,12 +578,17 @@ static void handle_cqe(struct ring *r, struct io_uring_cqe *cqe)
 	struct phone *p = &w->phones[local];
 	struct slot *s = &r->slots[local];
 	struct chan *ch = &s->ch[c];
+	/* a receive's data is in a buffer of r->rx, ours until put back below */
+	int bid = op == OP_RECV ? bufring_id(&r->rx, cqe->flags) : -1;
 
-	ch->inflight--;
-	if (op == OP_RECV)
-		ch->recv_busy = false;
-	else if (op == OP_SEND)
-		ch->send_busy = false;
+	/* a multishot receive stays posted while its completions say F_MORE */
+	if (!(cqe->flags & IORING_CQE_F_MORE)) {
+		ch->inflight--;
+		if (op == OP_RECV)
+			ch->recv_busy = false;
+		else if (op == OP_SEND)
+			ch->send_busy = false;
+	}
 	if (gen != ch->gen || ch->fd < 0) {
 		/* a completion for a socket the phone has closed */
 		if (ch->fd < 0 && !ch->inflight)
@@ -574,7 +601,7 @@ static void handle_cqe(struct ring *r, struct io_uring_cqe *cqe)
 			ch->send_wanted = false;
 			io_flush(w, p, (enum chan_id)c);
 		}
-		return;
+		goto out_put;
 	}
 	switch (op) {
 	case OP_CONNECT:
@@ -584,12 +611,26 @@ static void handle_cqe(struct ring *r, struct io_uring_cqe *cqe)
 		phone_on_connect(w, p, res);
 		break;
 	case OP_RECV:
-		if (c == CH_UDP && res > 0 && s->cut_until && path_drops(r, s, clock_us())) {
-			io_recv(w, p, CH_UDP); /* lost on the way in */
+		if (res == -ENOBUFS) {
+			/* every buffer was out: the data waits in the socket, asked for again */
+			r->rx.nobufs++;
+			if (!ch->recv_busy)
+				io_recv(w, p, (enum chan_id)c);
 			break;
 		}
-		phone_on_recv(w, p, (enum chan_id)c, ch->rbuf, res);
-		if (ch->fd >= 0 && res > 0)
+		if (c == CH_UDP && res == -EINVAL && !r->single_recv) {
+			/* a kernel before multishot receives: one receive at a time from now on */
+			r->single_recv = true;
+			io_recv(w, p, CH_UDP);
+			break;
+		}
+		if (c == CH_UDP && res > 0 && s->cut_until && path_drops(r, s, clock_us())) {
+			if (!ch->recv_busy)
+				io_recv(w, p, CH_UDP); /* lost on the way in */
+			break;
+		}
+		phone_on_recv(w, p, (enum chan_id)c, bid >= 0 ? bufring_buf(&r->rx, bid) : NULL, res);
+		if (ch->fd >= 0 && res > 0 && !ch->recv_busy)
 			io_recv(w, p, (enum chan_id)c);
 		break;
 	case OP_SEND:
@@ -601,15 +642,47 @@ static void handle_cqe(struct ring *r, struct io_uring_cqe *cqe)
 		io_flush(w, p, (enum chan_id)c);
 		if (!ch->send_busy) {
 			/* an idle channel keeps no send buffer */
-			free(ch->sbuf);
-			ch->sbuf = NULL;
-			ch->scap = ch->slen = ch->soff = 0;
+			chan_free_buffers(ch);
 		}
 		break;
 	}
+out_put:
+	if (bid >= 0)
+		bufring_put(&r->rx, bid);
 }
 
 /* ==== The loop ==== */
+
+/*
+ * Submit what is queued and sleep as pace says. With a minimum wait, the
+ * call is liburing's io_uring_submit_and_wait_timeout with the minimum wait
+ * filled in (liburing 2.3 has no field for it: its getevents argument's
+ * `pad` is the kernel's min_wait_usec), the queue flushed as liburing does.
+ */
+static int submit_and_wait(struct ring *r, const struct pace *pace)
+{
+	struct __kernel_timespec ts = {.tv_sec = (long long)(pace->timeout_us / 1000000),
+				       .tv_nsec = (long long)(pace->timeout_us % 1000000) * 1000};
+	struct io_uring_cqe *cqe;
+
+	if (!pace->min_wait_us)
+		return io_uring_submit_and_wait_timeout(&r->uring, &cqe, pace->wait_nr, &ts, NULL);
+
+	struct io_uring_sq *sq = &r->uring.sq;
+	unsigned tail = sq->sqe_tail;
+	struct io_uring_getevents_arg arg = {.sigmask = 0,
+					     .sigmask_sz = _NSIG / 8,
+					     .pad = pace->min_wait_us,
+					     .ts = (uint64_t)(uintptr_t)&ts};
+
+	if (sq->sqe_head != tail) {
+		sq->sqe_head = tail;
+		io_uring_smp_store_release(sq->ktail, tail);
+	}
+	return io_uring_enter2(r->uring.ring_fd, tail - *sq->khead, pace->wait_nr,
+			       IORING_ENTER_GETEVENTS | IORING_ENTER_EXT_ARG, (sigset_t *)&arg,
+			       sizeof(arg));
+}
 
 static void phone_fired(struct timer *t, uint64_t now)
 {
@@ -668,6 +741,15 @@ int ring_init(struct ring *r, int id, const struct fleet *f, uint32_t n_phones)
 		return rc;
 	}
 	r->uring_up = true;
+	r->min_wait = (params.features & IORING_FEAT_MIN_TIMEOUT) &&
+		      (params.features & IORING_FEAT_EXT_ARG);
+	rc = bufring_init(&r->rx, &r->uring, RX_GROUP, bufring_count(n_phones), RBUF);
+	if (rc < 0) {
+		snprintf(r->err, sizeof(r->err),
+			 "io_uring provided-buffer ring: %s (Linux 5.19 or later is needed)",
+			 strerror(-rc));
+		return rc;
+	}
 	pthread_mutex_init(&r->cmd_lock, NULL);
 	r->cmd_lock_up = true;
 	r->rng = 0x9E3779B97F4A7C15ull ^ (uint64_t)(id + 1);
@@ -717,8 +799,10 @@ void ring_free(struct ring *r)
 		pthread_mutex_destroy(&r->cmd_lock);
 	if (r->wake_fd >= 0)
 		close(r->wake_fd);
-	if (r->uring_up)
+	if (r->uring_up) {
+		bufring_free(&r->rx);
 		io_uring_queue_exit(&r->uring);
+	}
 	free(r);
 }
 
@@ -750,7 +834,7 @@ int ring_run(struct ring *r, uint64_t t_end, uint64_t t_grace)
 			wheel_del(&r->wheel, &r->stop_timer);
 			stop_fired(&r->stop_timer, now);
 		}
-		wheel_run(&r->wheel, now);
+		pace_count(&r->load, now, wheel_run(&r->wheel, now));
 		if (r->dns)
 			dns_tick(r->dns);
 		if (w->stopping && (all_finished(r) || now >= r->t_grace))
@@ -758,16 +842,11 @@ int ring_run(struct ring *r, uint64_t t_end, uint64_t t_grace)
 		if (w->cfg->probe && all_finished(r))
 			break; /* every probe is done: no need to wait for the end */
 
-		uint64_t wait = wheel_timeout(&r->wheel, clock_us());
-		if (w->stopping && wait > 100000)
-			wait = 100000; /* keep checking whether everyone is done */
-		if (wait > 1000000)
-			wait = 1000000;
-		struct __kernel_timespec ts = {.tv_sec = (long long)(wait / 1000000),
-					       .tv_nsec = (long long)(wait % 1000000) * 1000};
+		struct pace pace = pace_plan(wheel_timeout(&r->wheel, clock_us()), r->load.busy,
+					     w->stopping, r->min_wait);
 		record_lateness(r, clock_us()); /* submitted by the call below */
 		worker_pass_end(w);
-		int rc = io_uring_submit_and_wait_timeout(&r->uring, &cqe, 1, &ts, NULL);
+		int rc = submit_and_wait(r, &pace);
 		worker_pass_begin(w);
 		r->unsubmitted = 0;
 		if (rc < 0 && rc != -ETIME && rc != -EINTR && rc != -EBUSY) {
@@ -782,11 +861,12 @@ int ring_run(struct ring *r, uint64_t t_end, uint64_t t_grace)
 			seen++;
 		}
 		io_uring_cq_advance(&r->uring, seen);
+		pace_count(&r->load, clock_us(), seen);
 	}
 	/* whatever did not finish in the grace time is closed now */
 	for (uint32_t i = 0; i < w->n_phones; i++) {
-		chan_close(r, &r->slots[i].ch[CH_TCP]);
-		chan_close(r, &r->slots[i].ch[CH_UDP]);
+		chan_close(r, i, CH_TCP);
+		chan_close(r, i, CH_UDP);
 	}
 	submit_now(r);
 	worker_pass_end(w);

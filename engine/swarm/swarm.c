@@ -11,6 +11,7 @@
 #include "engine/swarm/swarm.h"
 
 #include <errno.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -66,6 +67,8 @@ struct swarm {
 	int gate;                     /* GATE_WAIT, GATE_GO or GATE_STOP */
 	uint64_t t_end;
 	uint64_t rss_base_kb;
+	uint64_t trimmed_at;     /* the last swarm_trim that trimmed, clock_us() */
+	uint64_t trimmed_up;     /* tunnels brought up by then */
 	struct hist *run[M__COUNT];   /* the run so far: every interval taken, merged */
 	struct hist_set *spare;       /* empty; swapped with a worker's interval set */
 	int running; /* workers not yet finished (atomic) */
@@ -484,6 +487,15 @@ void swarm_interval(struct swarm *sw, struct hist *const *out)
 			hist_reset(full);
 		}
 	}
+}
+
+void swarm_trim(struct swarm *sw, uint64_t now, uint64_t tunnels_up)
+{
+	if (now - sw->trimmed_at < 1000000 || tunnels_up == sw->trimmed_up)
+		return;
+	sw->trimmed_at = now;
+	sw->trimmed_up = tunnels_up;
+	malloc_trim(0);
 }
 
 bool swarm_done(struct swarm *sw)

@@ -43,6 +43,16 @@ struct phone_command;
 int swarm_command(struct swarm *sw, const struct phone_command *c);
 /* Resident memory of this process now, KiB. */
 uint64_t swarm_rss_kb(void);
+/*
+ * Hand the heap's free pages back to the system (malloc_trim), at most once
+ * a second (now, clock_us()) and only if tunnels came up since the last
+ * time (tunnels_up: the run's count so far); from the thread that samples
+ * the memory. Each bring-up allocates and frees far more than a phone keeps
+ * (TLS handshake buffers, certificates, HTTP), and the allocator keeps the
+ * holes it leaves resident; phones that only keep their tunnels (calls
+ * included) allocate nothing, so there is nothing to trim then.
+ */
+void swarm_trim(struct swarm *sw, uint64_t now, uint64_t tunnels_up);
 /* True once every worker has finished. */
 bool swarm_done(struct swarm *sw);
 

@@ -4,13 +4,18 @@
  * Input is borrowed: the bytes of one receive completion are handed to the
  * BIO and read by SSL in place, with no copy. Output goes to one growable
  * buffer; in datagram mode each write is one datagram, stored behind a
- * two-byte length, so DTLS record boundaries survive.
+ * two-byte length, so DTLS record boundaries survive. An output buffer of
+ * BUFCACHE_SIZE comes from and goes back to the thread's bufcache: a phone
+ * that sends a datagram now and then allocates nothing for it.
  */
 #include "engine/tls/membio.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <pthread.h>
 #include <string.h>
+
+#include "engine/bufcache.h"
 
 struct membio {
 	const uint8_t *in; /* borrowed: the current receive buffer */
@@ -24,6 +29,15 @@ struct membio {
 
 static BIO_METHOD *method_stream, *method_dgram;
 
+/* An output buffer of cap bytes, gone: back to the cache if it came from there. */
+static void out_release(uint8_t *out, size_t cap)
+{
+	if (cap == BUFCACHE_SIZE)
+		bufcache_put(out);
+	else
+		free(out);
+}
+
 static int mb_create(BIO *b)
 {
 	BIO_set_init(b, 1);
@@ -35,7 +49,7 @@ static int mb_destroy(BIO *b)
 	struct membio *m = BIO_get_data(b);
 
 	if (m) {
-		free(m->out);
+		out_release(m->out, m->out_cap);
 		free(m);
 		BIO_set_data(b, NULL);
 	}
@@ -68,7 +82,12 @@ static int reserve(struct membio *m, size_t more)
 {
 	if (m->out_len + more <= m->out_cap)
 		return 0;
-	size_t cap = m->out_cap ? m->out_cap : 2048;
+	if (!m->out && more <= BUFCACHE_SIZE) {
+		m->out = bufcache_get();
+		m->out_cap = m->out ? BUFCACHE_SIZE : 0;
+		return m->out ? 0 : -1;
+	}
+	size_t cap = m->out_cap ? m->out_cap : BUFCACHE_SIZE;
 	while (cap < m->out_len + more)
 		cap *= 2;
 	uint8_t *p = realloc(m->out, cap);
@@ -231,6 +250,30 @@ size_t membio_take_dgram(BIO *b, uint8_t *out, size_t cap)
 	return copy;
 }
 
+int membio_dgram_reserve(BIO *b, size_t len, uint8_t **at)
+{
+	struct membio *m = BIO_get_data(b);
+
+	if (m->n_dgrams >= MEMBIO_DGRAM_QUEUE) {
+		m->dropped++; /* as mb_write: lost to the full queue */
+		return 1;
+	}
+	if (len > 0xffff || reserve(m, 2 + len))
+		return -ENOMEM;
+	*at = m->out + m->out_len + 2;
+	return 0;
+}
+
+void membio_dgram_commit(BIO *b, size_t n)
+{
+	struct membio *m = BIO_get_data(b);
+
+	m->out[m->out_len] = (uint8_t)(n >> 8);
+	m->out[m->out_len + 1] = (uint8_t)n;
+	m->out_len += 2 + n;
+	m->n_dgrams++;
+}
+
 uint64_t membio_dropped(BIO *b)
 {
 	struct membio *m = BIO_get_data(b);
@@ -243,7 +286,7 @@ void membio_trim(BIO *b)
 	struct membio *m = BIO_get_data(b);
 
 	if (!m->out_len && m->out) {
-		free(m->out);
+		out_release(m->out, m->out_cap);
 		m->out = NULL;
 		m->out_cap = 0;
 	}

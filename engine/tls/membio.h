@@ -38,6 +38,16 @@ size_t membio_pending(BIO *b);
 size_t membio_take(BIO *b, uint8_t **buf, size_t *cap, size_t *len);
 /* Datagram mode: copy out the oldest datagram (at most cap bytes); 0 if none. */
 size_t membio_take_dgram(BIO *b, uint8_t *out, size_t cap);
+/*
+ * Datagram mode, a datagram written in place (a DTLS record sealed where it
+ * will be sent from): room for one of up to len bytes at *at, valid until
+ * the next call on b; membio_dgram_commit(b, n) then queues its first n
+ * bytes (n <= len). 0; 1 when MEMBIO_DGRAM_QUEUE datagrams already wait
+ * (nothing to write: the datagram is lost, and counted, as by a BIO_write);
+ * -ENOMEM.
+ */
+int membio_dgram_reserve(BIO *b, size_t len, uint8_t **at);
+void membio_dgram_commit(BIO *b, size_t n);
 /* Datagram mode: datagrams dropped because MEMBIO_DGRAM_QUEUE were already waiting. */
 uint64_t membio_dropped(BIO *b);
 /* Release the output buffer if empty (an idle phone keeps no memory). */

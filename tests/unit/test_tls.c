@@ -561,6 +561,42 @@ static void test_membio_dgram(void **state)
 	BIO_free(b);
 }
 
+/* A datagram written in place: queued with the length committed, among BIO_writes. */
+static void test_membio_dgram_in_place(void **state)
+{
+	BIO *b = membio_new(true);
+	uint8_t out[64], *at = NULL;
+
+	(void)state;
+	assert_int_equal(BIO_write(b, "abc", 3), 3);
+	assert_int_equal(membio_dgram_reserve(b, 40, &at), 0);
+	memcpy(at, "sealed-here", 11);
+	membio_dgram_commit(b, 11); /* fewer bytes than reserved */
+	assert_int_equal(BIO_write(b, "z", 1), 1);
+	assert_int_equal(membio_pending(b), 3);
+	assert_int_equal(membio_take_dgram(b, out, sizeof(out)), 3);
+	assert_memory_equal(out, "abc", 3);
+	assert_int_equal(membio_take_dgram(b, out, sizeof(out)), 11);
+	assert_memory_equal(out, "sealed-here", 11);
+	assert_int_equal(membio_take_dgram(b, out, sizeof(out)), 1);
+	assert_int_equal(out[0], 'z');
+	/* a reservation never committed queues nothing */
+	assert_int_equal(membio_dgram_reserve(b, 40, &at), 0);
+	assert_int_equal(membio_pending(b), 0);
+	/* a full queue: nothing to write, the datagram counted as dropped */
+	for (int i = 0; i < MEMBIO_DGRAM_QUEUE; i++)
+		assert_int_equal(BIO_write(b, "q", 1), 1);
+	assert_int_equal(membio_dropped(b), 0);
+	assert_int_equal(membio_dgram_reserve(b, 40, &at), 1);
+	assert_int_equal(membio_dropped(b), 1);
+	assert_int_equal(membio_pending(b), MEMBIO_DGRAM_QUEUE);
+	/* too long for the two-byte length */
+	while (membio_take_dgram(b, out, sizeof(out)))
+		;
+	assert_int_equal(membio_dgram_reserve(b, 0x10000, &at), -ENOMEM);
+	BIO_free(b);
+}
+
 static void test_membio_stream(void **state)
 {
 	BIO *b = membio_new(false);
@@ -610,6 +646,7 @@ int main(void)
 	    cmocka_unit_test(test_version_mismatch),
 	    cmocka_unit_test(test_cipher_mismatch),
 	    cmocka_unit_test(test_membio_dgram),
+	    cmocka_unit_test(test_membio_dgram_in_place),
 	    cmocka_unit_test(test_membio_stream),
 	};
 
