@@ -1810,29 +1810,68 @@ static void test_commands(void **state)
 }
 
 /* The run ends in each phase of the bring-up: the phone gives up, counted as aborted. */
+/* A phone held in phase (PH_RESOLVING to PH_CSTP) of its bring-up: the headend is silent. */
+static void hold_in_phase(struct script *s, int phase)
+{
+	script_init(s, "https://vpn.test/");
+	s->h.auth = phase == PH_AUTH ? HA_SILENT : HA_OK;
+	s->h.connect = HC_SILENT;
+	script_start(s);
+	script_arrive(s);
+	if (phase > PH_RESOLVING)
+		script_dns(s, LOOKUP_OK, "198.18.0.1");
+	s->hold_sends = phase == PH_TLS;
+	if (phase > PH_CONNECTING)
+		script_connect(s, 0);
+	assert_state(s, (enum phone_state)phase);
+}
+
 static void test_stop_in_each_phase(void **state)
 {
 	(void)state;
 	for (int phase = PH_RESOLVING; phase <= PH_CSTP; phase++) {
 		struct script s;
 
-		script_init(&s, "https://vpn.test/");
-		s.h.auth = phase == PH_AUTH ? HA_SILENT : HA_OK;
-		s.h.connect = HC_SILENT;
-		script_start(&s);
-		script_arrive(&s);
-		if (phase > PH_RESOLVING)
-			script_dns(&s, LOOKUP_OK, "198.18.0.1");
-		s.hold_sends = phase == PH_TLS;
-		if (phase > PH_CONNECTING)
-			script_connect(&s, 0);
-		assert_state(&s, (enum phone_state)phase);
+		hold_in_phase(&s, phase);
 		worker_stop(&s.w, s.now);
 		script_settle(&s);
 		assert_state(&s, PH_DONE);
 		assert_int_equal(s.w.st.aborted, 1);
 		assert_int_equal(fails_all(&s), 0);
 		assert_false(s.ch[CH_TCP].open);
+		script_free(&s);
+	}
+}
+
+/*
+ * A reset in each phase of the bring-up: no logout to send (no tunnel yet), so
+ * the phone drops its connection at once, is idle (no failure counted), and
+ * arrives again 0.5 s later as after a reboot; its tunnel then comes up.
+ */
+static void test_reset_in_each_phase(void **state)
+{
+	(void)state;
+	for (int phase = PH_RESOLVING; phase <= PH_CSTP; phase++) {
+		struct script s;
+
+		hold_in_phase(&s, phase);
+		phone_reset(&s.w, s.p, s.now, s.now, false);
+		script_settle(&s);
+		assert_state(&s, PH_IDLE);
+		assert_int_equal(s.w.st.resets, 1);
+		assert_int_equal(fails_all(&s), 0);
+		assert_false(s.ch[CH_TCP].open);
+		assert_int_equal(s.h.frames[CSTP_DISCONNECT], 0);
+		s.hold_sends = false;
+		s.h.auth = HA_OK;
+		s.h.connect = HC_OK;
+		script_advance_by(&s, 500000);
+		assert_state(&s, PH_RESOLVING);
+		script_dns(&s, LOOKUP_OK, "198.18.0.1");
+		script_connect(&s, 0);
+		assert_state(&s, PH_TUNNEL);
+		assert_int_equal(s.w.st.attempted, 1); /* the same phone */
+		assert_int_equal(s.w.st.tunnels_up, 1);
 		script_free(&s);
 	}
 }
@@ -1987,6 +2026,11 @@ static const struct {
     {PH_CLOSING, PH_DONE, "logged out (or 2 s passed)"},
     {PH_CLOSING, PH_IDLE, "logged out for a reset: restart"},
     {PH_FAILED, PH_IDLE, "reset brings it back"},
+    {PH_RESOLVING, PH_IDLE, "reset before the tunnel: dropped, back 0.5 s later"},
+    {PH_CONNECTING, PH_IDLE, "reset before the tunnel"},
+    {PH_TLS, PH_IDLE, "reset before the tunnel"},
+    {PH_AUTH, PH_IDLE, "reset before the tunnel"},
+    {PH_CSTP, PH_IDLE, "reset before the tunnel"},
 };
 
 static const struct {
@@ -2103,6 +2147,7 @@ int main(void)
 	    cmocka_unit_test(test_arrivals_stopped),
 	    cmocka_unit_test(test_commands),
 	    cmocka_unit_test(test_stop_in_each_phase),
+	    cmocka_unit_test(test_reset_in_each_phase),
 	    cmocka_unit_test(test_failover_in_login),
 	    cmocka_unit_test(test_reconnect_lookup_fails),
 	    cmocka_unit_test(test_dtls_ends_with_tunnel),
