@@ -56,7 +56,8 @@ END {
 	}
 	for (i = 1; i < n; i++)
 		c += e[i] * e[i - 1]
-	r = see > 0 ? c / see : 0
+	# residuals of a constant or exact series are rounding: no autocorrelation in them
+	r = see > 1e-18 * (1 + my * my) * n ? c / see : 0
 	if (r < 0)
 		r = 0
 	neff = n * (1 - r) / (1 + r)
