@@ -6,6 +6,8 @@
 #   make bench    1,000 phones against the lab, figures printed
 #   make bench-scale [PHONES=10000]  many phones in one process against the lab, figures printed
 #                 (SCALE_HEADENDS=N: spread over N lab headends; SCALE_RATE, SCALE_HOLD, SCALE_OCSERV)
+
+#   make soak     1,000 phones with calls held 2 h against the lab: is memory flat? (SOAK_SECONDS=...)
 #   make bench-dtlsrec  the DTLS record layer against OpenSSL's (in memory, no lab)
 #   make demo     install, build, lab up with the phones' headend, run scenarios/demo.ini
 #   make lab      bring the lab up (scripts/lab up)
@@ -53,7 +55,7 @@ MAIN_OBJ := $(BUILD)/loadgen/main.o
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all deps asan test unit lab-test bench bench-scale bench-dtlsrec demo lab clean format fuzz man install uninstall schema \
+.PHONY: all deps asan test unit lab-test bench bench-scale bench-dtlsrec soak demo lab clean format fuzz man install uninstall schema \
 	FORCE
 all: $(BUILD)/phoneswarm
 
@@ -127,6 +129,13 @@ bench-scale:
 	@scripts/deps build lab bench
 	$(MAKE) all
 	@scripts/bench-scale $(BUILD) $(PHONES)
+
+# SOAK_PHONES (1,000) with calls held SOAK_SECONDS (7,200) against the lab: RSS, descriptors
+# and CPU a minute, and whether RSS and descriptors stay flat (scripts/soak). Not in make test.
+soak:
+	@scripts/deps build lab
+	$(MAKE) all
+	@scripts/soak $(BUILD)
 
 $(BUILD)/bench_handshake: tests/bench/bench_handshake.c $(BUILD)/libphoneswarm.a
 	@mkdir -p $(dir $@)
