@@ -5,6 +5,7 @@
 #   make unit     unit tests only (and the lab-free checks: docs, install)
 #   make bench    1,000 phones against the lab, figures printed
 #   make bench-scale [PHONES=10000]  many phones in one process against the lab, figures printed
+#   make bench-hostile [HOSTILE_PHONES=1000]  every mode of badheadend at scale (no lab), niced
 #   make bench-dtlsrec  the DTLS record layer against OpenSSL's (in memory, no lab)
 #   make demo     install, build, lab up with the phones' headend, run scenarios/demo.ini
 #   make lab      bring the lab up (scripts/lab up)
@@ -51,7 +52,7 @@ MAIN_OBJ := $(BUILD)/loadgen/main.o
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all deps asan test unit lab-test bench bench-scale bench-dtlsrec demo lab clean format fuzz man install uninstall \
+.PHONY: all deps asan test unit lab-test bench bench-scale bench-hostile bench-dtlsrec demo lab clean format fuzz man install uninstall \
 	FORCE
 all: $(BUILD)/phoneswarm
 
@@ -125,6 +126,15 @@ bench-scale:
 	@scripts/deps build lab bench
 	$(MAKE) all
 	@scripts/bench-scale $(BUILD) $(PHONES)
+
+# Every case of tests/lab/test_bad_headend.sh with 1,000 phones (HOSTILE_PHONES=N) in a
+# namespace of its own (not the lab): the matrix of reasons, time, RSS and leftovers.
+# Niced: it is long and CPU-heavy, and the machine is shared. Not part of make test.
+HOSTILE_PHONES ?= 1000
+bench-hostile:
+	@scripts/deps build lab
+	$(MAKE) all $(BUILD)/badheadend
+	@PHONES=$(HOSTILE_PHONES) nice -n 19 scripts/bench-hostile $(BUILD)
 
 $(BUILD)/bench_handshake: tests/bench/bench_handshake.c $(BUILD)/libphoneswarm.a
 	@mkdir -p $(dir $@)

@@ -137,7 +137,7 @@ static const struct {
     {"stall-dtls", M_STALL_DTLS, "offer DTLS, read its datagrams, never answer; CSTP served"},
     {"dtls-garbage", M_DTLS_GARBAGE,
      "DTLS up (DPD 2 s), then only forged records and garbage datagrams on it, DPD never answered"},
-    {"dpd-slow", M_DPD_SLOW, "DPD 2 s, each DPD answered 0.5 s late (within the phone's 2 x DPD)"},
+    {"dpd-slow", M_DPD_SLOW, "DPD 4 s, each DPD answered 1 s late (well within the phone's 2 x DPD)"},
     {"dpd-late", M_DPD_LATE,
      "DPD 2 s, each DPD answered 3 s late (after the phone's 2 x DPD); with DTLS up, DTLS's only"},
     {"reset-tenth", M_RESET_TENTH,
@@ -152,6 +152,14 @@ static enum mode mode;
 static struct sockaddr_in listen_sa; /* our TCP address; DTLS listens on the same host */
 
 /* ==== Utilities ==== */
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
 
 static void die(const char *what)
 {
@@ -496,52 +504,128 @@ static bool dtls_offer(struct conn *c, char *hdrs, size_t cap)
 		snprintf(hex + 2 * i, 3, "%02x", app_id[i]);
 	/*
 	 * silent-dpd: the DTLS channel is found dead first (DPD 1 s against 2 s);
-	 * dtls-garbage, dpd-slow, dpd-late: a 2 s DPD, so that the phone looks soon
+	 * dtls-garbage, dpd-late: a 2 s DPD, so that the phone looks soon; dpd-slow
+	 * 4 s, so that its answers, 1 s late, have 3 s to spare on a busy machine
 	 */
 	snprintf(hdrs, cap,
 		 "X-DTLS-App-ID: %s\r\nX-DTLS-Port: %u\r\nX-DTLS-CipherSuite: PSK-NEGOTIATE\r\n"
 		 "X-DTLS-DPD: %d\r\nX-DTLS-Keepalive: 20\r\nX-DTLS-MTU: 1400\r\n",
 		 hex, ntohs(sa.sin_port),
-		 mode == M_SILENT_DPD			? 1
-		 : mode == M_DTLS_GARBAGE || mode == M_DPD_SLOW || mode == M_DPD_LATE ? 2
-											: 30);
+		 mode == M_SILENT_DPD				       ? 1
+		 : mode == M_DTLS_GARBAGE || mode == M_DPD_LATE ? 2
+		 : mode == M_DPD_SLOW				       ? 4
+								       : 30);
 	return true;
 }
 
 /*
- * Take the phone's DTLS handshake: wait (at most 10 s) for its first
- * datagram, connect the socket to it, then accept. True once DTLS is up.
+ * Wait for the DTLS socket to be readable, at most until end_ms (and
+ * DTLS's own retransmission timer, when a handshake is under way); false
+ * when the time is up or the phone closed its TCP connection (it gave up,
+ * or failed: nothing will come). TCP data (a CSTP frame) is left for later.
+ */
+static bool dtls_wait(struct conn *c, uint64_t end_ms, bool *timer)
+{
+	struct pollfd pfd[2] = {{.fd = c->ufd, .events = POLLIN}, {.fd = c->fd, .events = POLLIN}};
+	struct timeval tv;
+
+	for (;;) {
+		uint64_t now = now_ms();
+		int timeout;
+		uint8_t b;
+
+		if (now >= end_ms)
+			return false;
+		timeout = (int)(end_ms - now);
+		*timer = false;
+		if (c->dssl && DTLSv1_get_timeout(c->dssl, &tv) == 1 &&
+		    tv.tv_sec * 1000 + tv.tv_usec / 1000 < timeout) {
+			timeout = (int)(tv.tv_sec * 1000 + tv.tv_usec / 1000);
+			*timer = true;
+		}
+		int n = poll(pfd, 2, timeout);
+		if (n == 0)
+			return *timer;
+		if (n < 0)
+			continue;
+		if (pfd[1].revents) {
+			if (recv(c->fd, &b, 1, MSG_PEEK | MSG_DONTWAIT) <= 0)
+				return false; /* closed (or reset): the phone is gone */
+			pfd[1].fd = -1; /* a frame waits: the tunnel will read it */
+		}
+		if (pfd[0].revents & POLLIN)
+			return true;
+	}
+}
+
+/*
+ * Take the phone's DTLS handshake: wait for its first datagram, connect
+ * the socket to it, accept, then make sure the phone has DTLS up: a DPD
+ * request on it, and its answer, before the mode misbehaves (else a
+ * misbehaving TLS stream could overtake the last DTLS flight). All within
+ * 30 s (the phone's own DTLS timer) and while the phone's TCP connection
+ * lasts. True once DTLS is up.
  */
 static bool dtls_accept(struct conn *c)
 {
-	struct pollfd pfd = {.fd = c->ufd, .events = POLLIN};
+	uint64_t end = now_ms() + 30000;
 	struct sockaddr_in peer;
 	socklen_t pl = sizeof(peer);
-	uint8_t b;
+	static const uint8_t dpd_req[] = {3};
+	uint8_t rec[2048];
+	bool timer;
 	BIO *bio;
+	int r;
 
-	if (poll(&pfd, 1, 10000) != 1 ||
-	    recvfrom(c->ufd, &b, 1, MSG_PEEK, (struct sockaddr *)&peer, &pl) < 0 ||
-	    connect(c->ufd, (struct sockaddr *)&peer, pl))
+	if (!dtls_wait(c, end, &timer) ||
+	    recvfrom(c->ufd, rec, 1, MSG_PEEK, (struct sockaddr *)&peer, &pl) < 0 ||
+	    connect(c->ufd, (struct sockaddr *)&peer, pl) ||
+	    fcntl(c->ufd, F_SETFL, fcntl(c->ufd, F_GETFL) | O_NONBLOCK))
 		return false;
 	bio = BIO_new_dgram(c->ufd, BIO_NOCLOSE);
 	if (!bio)
 		return false;
 	BIO_ctrl(bio, BIO_CTRL_DGRAM_SET_CONNECTED, 0, &peer);
 	SSL_set_bio(c->dssl, bio, bio);
-	c->dtls_up = SSL_accept(c->dssl) == 1;
-	return c->dtls_up;
+	while ((r = SSL_accept(c->dssl)) != 1) {
+		if (SSL_get_error(c->dssl, r) != SSL_ERROR_WANT_READ || !dtls_wait(c, end, &timer))
+			return false;
+		if (timer)
+			DTLSv1_handle_timeout(c->dssl);
+	}
+	if (SSL_write(c->dssl, dpd_req, sizeof(dpd_req)) != sizeof(dpd_req))
+		return false;
+	for (;;) {
+		if (!dtls_wait(c, end, &timer))
+			return false;
+		r = SSL_read(c->dssl, rec, sizeof(rec));
+		if (r <= 0) {
+			if (SSL_get_error(c->dssl, r) != SSL_ERROR_WANT_READ)
+				return false;
+			continue;
+		}
+		if (rec[0] == 4)
+			break; /* the phone's answer: its DTLS is up */
+		if (rec[0] == 3) {
+			rec[0] = 4;
+			SSL_write(c->dssl, rec, r);
+		}
+	}
+	c->dtls_up = true;
+	return true;
 }
 
 /*
  * The X-CSTP-DPD we give: 2 s where the phone's DPD is at stake (on CSTP;
- * dpd-late with DTLS asked for keeps its lateness for DTLS), else 30 s.
+ * dpd-late with DTLS asked for keeps its lateness for DTLS), 4 s in
+ * dpd-slow, else 30 s.
  */
 static int cstp_dpd_s(const struct conn *c)
 {
 	switch (mode) {
-	case M_SILENT_DPD:
 	case M_DPD_SLOW:
+		return 4;
+	case M_SILENT_DPD:
 		return 2;
 	case M_DPD_LATE:
 		return c->asked_psk ? 30 : 2;
@@ -610,14 +694,6 @@ static void cstp_hdr(uint8_t h[8], uint8_t type, uint16_t len)
 	h[7] = 0;
 }
 
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 /* ==== The tunnel ==== */
 
 /* A DPD answer held back until its time (dpd-slow, dpd-late). */
@@ -639,7 +715,7 @@ static uint64_t dpd_delay_ms(const struct conn *c, bool dtls)
 {
 	switch (mode) {
 	case M_DPD_SLOW:
-		return 500;
+		return 1000;
 	case M_DPD_LATE:
 		/* with DTLS up only its DPD is late; without, CSTP's */
 		return dtls == c->dtls_up ? 3000 : 0;
