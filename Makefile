@@ -132,7 +132,7 @@ bench-scale:
 # Niced: it is long and CPU-heavy, and the machine is shared. Not part of make test.
 HOSTILE_PHONES ?= 1000
 bench-hostile:
-	@scripts/deps build lab
+	@scripts/deps build lab bench
 	$(MAKE) all $(BUILD)/badheadend
 	@PHONES=$(HOSTILE_PHONES) nice -n 19 scripts/bench-hostile $(BUILD)
 

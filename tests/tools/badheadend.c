@@ -9,19 +9,28 @@
  * session) up to the point where the chosen mode makes it misbehave:
  * garbage instead of HTTP, an endless head, a refusal, a missing cookie or
  * address, a login page that is not the phone's, a broken or oversized CSTP
- * frame, a close at the wrong moment, a silence, a stall, a TLS alert, a
- * broken TLS message or record, a DTLS alert, a DTLS suite the phone did not
- * offer. When DTLS was asked for, the tunnel modes misbehave only once the
- * DTLS channel is up, so that both channels are at stake. Each mode is
- * meant to make every phone fail with one named reason, which
- * tests/lab/test_bad_headend.sh checks.
+ * frame, a close at the wrong moment, a silence, a stall (in TLS, the login,
+ * CONNECT or DTLS), a TLS alert, a broken TLS message or record, garbage
+ * where the ServerHello should be, a DTLS alert, a DTLS suite the phone did
+ * not offer, a DTLS peer that sends only forged records and garbage, DPD
+ * answered late (within the phone's limit or beyond it) or never, and
+ * tunnels reset at random. When DTLS was asked for, the tunnel modes
+ * misbehave only once the DTLS channel is up (the phone has answered a DPD
+ * on it), so that both channels are at stake. Each mode is meant to make
+ * every phone end with one named reason (reset-tenth: a drop and a
+ * reconnection per reset), which tests/lab/test_bad_headend.sh checks, and
+ * scripts/bench-hostile with 1,000 phones.
  *
  *   badheadend --listen ADDR:PORT --cert PEM --key PEM --mode MODE [--max-conns N]
  *
  * One process accepts; each connection is served by a forked child with
- * blocking I/O, which dies with the parent (PR_SET_PDEATHSIG) and after a
- * lifetime cap. SIGTERM or SIGINT ends the server; --max-conns N makes it stop
- * accepting after N connections and exit once they are served.
+ * blocking I/O (DTLS's handshake excepted), which dies with the parent
+ * (PR_SET_PDEATHSIG) and after a lifetime cap; the parent reaps them. In
+ * reset-tenth the parent knows which children have a tunnel up (a shared
+ * page, one byte per child) and every 3 s signals a random tenth of them
+ * (SIGUSR1), each of which resets its connection and says so on stderr.
+ * SIGTERM or SIGINT ends the server; --max-conns N makes it stop accepting
+ * after N connections and exit once they are served.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -491,8 +500,11 @@ static bool dtls_offer(struct conn *c, char *hdrs, size_t cap)
 				       sizeof(label) - 1, NULL, 0, 0) != 1)
 		return false;
 	ctx = SSL_CTX_new(DTLS_server_method());
-	if (!ctx || !SSL_CTX_set_cipher_list(ctx, "PSK:@SECLEVEL=0"))
+	/* the AES-GCM suites first, as ocserv: the phone seals and opens those itself */
+	if (!ctx || !SSL_CTX_set_cipher_list(ctx, "PSK-AES256-GCM-SHA384:PSK-AES128-GCM-SHA256:"
+						  "PSK:@SECLEVEL=0"))
 		return false;
+	SSL_CTX_set_options(ctx, SSL_OP_CIPHER_SERVER_PREFERENCE);
 	SSL_CTX_set_psk_server_callback(ctx, psk_server_cb);
 	if (mode == M_DTLS_ALERT)
 		SSL_CTX_set_client_hello_cb(ctx, dtls_refuse_hello, NULL);
