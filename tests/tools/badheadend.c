@@ -142,11 +142,13 @@ static const struct {
     {"bad-hello", M_BAD_HELLO, "a Finished message where the ServerHello should be"},
     {"bad-record", M_BAD_RECORD, "in the tunnel, a TLS record that fails its integrity check"},
     {"dtls-alert", M_DTLS_ALERT, "handshake_failure alert to the DTLS ClientHello"},
-    {"garbage-hello", M_GARBAGE_HELLO, "a text line and random bytes where the ServerHello should be"},
+    {"garbage-hello", M_GARBAGE_HELLO,
+     "a text line and random bytes where the ServerHello should be"},
     {"stall-dtls", M_STALL_DTLS, "offer DTLS, read its datagrams, never answer; CSTP served"},
     {"dtls-garbage", M_DTLS_GARBAGE,
      "DTLS up (DPD 2 s), then only forged records and garbage datagrams on it, DPD never answered"},
-    {"dpd-slow", M_DPD_SLOW, "DPD 4 s, each DPD answered 1 s late (well within the phone's 2 x DPD)"},
+    {"dpd-slow", M_DPD_SLOW,
+     "DPD 4 s, each DPD answered 1 s late (well within the phone's 2 x DPD)"},
     {"dpd-late", M_DPD_LATE,
      "DPD 2 s, each DPD answered 3 s late (after the phone's 2 x DPD); with DTLS up, DTLS's only"},
     {"reset-tenth", M_RESET_TENTH,
@@ -155,7 +157,7 @@ static const struct {
 
 static volatile sig_atomic_t stop;
 static volatile sig_atomic_t reset_now; /* a child: the server picked this tunnel to reset */
-static volatile uint8_t *tunnel_up;     /* shared: slot -> 1 while that child's tunnel is up */
+static volatile uint8_t *tunnel_up;	/* shared: slot -> 1 while that child's tunnel is up */
 static int my_slot = -1;		/* a child: its slot, -1 if untracked */
 static enum mode mode;
 static struct sockaddr_in listen_sa; /* our TCP address; DTLS listens on the same host */
@@ -523,10 +525,10 @@ static bool dtls_offer(struct conn *c, char *hdrs, size_t cap)
 		 "X-DTLS-App-ID: %s\r\nX-DTLS-Port: %u\r\nX-DTLS-CipherSuite: PSK-NEGOTIATE\r\n"
 		 "X-DTLS-DPD: %d\r\nX-DTLS-Keepalive: 20\r\nX-DTLS-MTU: 1400\r\n",
 		 hex, ntohs(sa.sin_port),
-		 mode == M_SILENT_DPD				       ? 1
+		 mode == M_SILENT_DPD				? 1
 		 : mode == M_DTLS_GARBAGE || mode == M_DPD_LATE ? 2
-		 : mode == M_DPD_SLOW				       ? 4
-								       : 30);
+		 : mode == M_DPD_SLOW				? 4
+								: 30);
 	return true;
 }
 
@@ -563,7 +565,7 @@ static bool dtls_wait(struct conn *c, uint64_t end_ms, bool *timer)
 		if (pfd[1].revents) {
 			if (recv(c->fd, &b, 1, MSG_PEEK | MSG_DONTWAIT) <= 0)
 				return false; /* closed (or reset): the phone is gone */
-			pfd[1].fd = -1; /* a frame waits: the tunnel will read it */
+			pfd[1].fd = -1;	      /* a frame waits: the tunnel will read it */
 		}
 		if (pfd[0].revents & POLLIN)
 			return true;
@@ -745,8 +747,7 @@ static void send_dpd_resp(struct conn *c, bool dtls, const uint8_t *msg, size_t 
 }
 
 /* Answer a DPD request (msg: the answer, type byte set) now or when its delay is up. */
-static void answer_dpd(struct conn *c, struct tunnel *t, bool dtls, const uint8_t *msg,
-		       size_t len)
+static void answer_dpd(struct conn *c, struct tunnel *t, bool dtls, const uint8_t *msg, size_t len)
 {
 	uint64_t delay = dpd_delay_ms(c, dtls);
 	struct delayed *d;
@@ -1034,7 +1035,8 @@ static void serve(SSL_CTX *ctx, int fd)
 
 		RAND_bytes(junk, sizeof(junk));
 		memcpy(junk, said, sizeof(said) - 1);
-		if (read(fd, hello, sizeof(hello)) > 0 && write(fd, junk, sizeof(junk)) == sizeof(junk)) {
+		if (read(fd, hello, sizeof(hello)) > 0 &&
+		    write(fd, junk, sizeof(junk)) == sizeof(junk)) {
 			alarm(LINGER_S);
 			while (read(fd, hello, sizeof(hello)) > 0)
 				;
