@@ -6,8 +6,8 @@
 #   make bench    1,000 phones against the lab, figures printed
 #   make bench-scale [PHONES=10000]  many phones in one process against the lab, figures printed
 #                 (SCALE_HEADENDS=N: spread over N lab headends; SCALE_RATE, SCALE_HOLD, SCALE_OCSERV)
-
 #   make soak     1,000 phones with calls held 2 h against the lab: is memory flat? (SOAK_SECONDS=...)
+#   make bench-hostile [HOSTILE_PHONES=1000]  every mode of badheadend at scale (no lab), niced
 #   make bench-dtlsrec  the DTLS record layer against OpenSSL's (in memory, no lab)
 #   make demo     install, build, lab up with the phones' headend, run scenarios/demo.ini
 #   make lab      bring the lab up (scripts/lab up)
@@ -55,7 +55,7 @@ MAIN_OBJ := $(BUILD)/loadgen/main.o
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all deps asan test unit lab-test bench bench-scale bench-dtlsrec soak demo lab clean format fuzz man install uninstall schema \
+.PHONY: all deps asan test unit lab-test bench bench-scale bench-hostile bench-dtlsrec soak demo lab clean format fuzz man install uninstall schema \
 	FORCE
 all: $(BUILD)/phoneswarm
 
@@ -136,6 +136,14 @@ soak:
 	@scripts/deps build lab
 	$(MAKE) all
 	@scripts/soak $(BUILD)
+# Every case of tests/lab/test_bad_headend.sh with 1,000 phones (HOSTILE_PHONES=N) in a
+# namespace of its own (not the lab): the matrix of reasons, time, RSS and leftovers.
+# Niced: it is long and CPU-heavy, and the machine is shared. Not part of make test.
+HOSTILE_PHONES ?= 1000
+bench-hostile:
+	@scripts/deps build lab bench
+	$(MAKE) all $(BUILD)/badheadend
+	@PHONES=$(HOSTILE_PHONES) nice -n 19 scripts/bench-hostile $(BUILD)
 
 $(BUILD)/bench_handshake: tests/bench/bench_handshake.c $(BUILD)/libphoneswarm.a
 	@mkdir -p $(dir $@)

@@ -293,12 +293,15 @@ void tls_shutdown(struct tls *t)
 
 bool tls_failure_is_no_shared(const struct tls *t)
 {
-	/* handshake_failure, protocol_version, insufficient_security from the headend */
+	/*
+	 * handshake_failure, protocol_version, insufficient_security from the
+	 * headend. Not "wrong version number": OpenSSL's word for bytes that are
+	 * no TLS record at all (a plain HTTP server, garbage), a broken headend.
+	 */
 	if (t->alert_rcvd == 40 || t->alert_rcvd == 70 || t->alert_rcvd == 71)
 		return true;
 	return strstr(tl_error, "no shared cipher") || strstr(tl_error, "no ciphers available") ||
-	       strstr(tl_error, "unsupported protocol") || strstr(tl_error, "wrong version number") ||
-	       strstr(tl_error, "no protocols available");
+	       strstr(tl_error, "unsupported protocol") || strstr(tl_error, "no protocols available");
 }
 
 enum tls_stage tls_stage(const struct tls *t)

@@ -17,13 +17,22 @@
 # have had DTLS up. dtls-alert refuses the DTLS handshake itself (DtlsFailed; the
 # tunnel carries on over TLS). stall-tls, stall-auth and stall-connect hold each
 # phone in one phase until its connect timer ends it (ConnectTimeout in the tls,
-# auth and cstp phases); bad-hello and bad-record break TLS itself (TlsError).
+# auth and cstp phases); bad-hello, garbage-hello and bad-record break TLS itself
+# (TlsError). dpd-slow, dpd-late and reset-tenth test the tunnel's liveness and the
+# phones' reconnection (below the tables).
 #
 #   tests/lab/test_bad_headend.sh [BUILD_DIR] [CASE...]
 #
+# The cases come in two groups, so that each test ends within tests/run-lab's 180 s:
+# those of CASES (DTLS off) here, those of DTLS_CASES (DTLS at stake) in
+# test_bad_headend_dtls.sh, which runs this file with BAD_HEADEND_GROUP=dtls.
+# scripts/bench-hostile runs both tables with 1,000 phones.
 # BUILD_DIR defaults to build (use build-asan for the sanitizer build); the cases
-# default to all of them (a case is MODE or MODE+dtls). Exit 0 if all pass, 1 otherwise.
+# default to all of the group (a case is MODE or MODE+dtls, of either group). Exit 0 if
+# all pass, 1 otherwise.
+GROUP=${BAD_HEADEND_GROUP:-tls}
 NAME=test_bad_headend
+[ "$GROUP" = tls ] || NAME=test_bad_headend_$GROUP
 
 # shellcheck source=tests/lab/lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -62,8 +71,6 @@ svc-no-cookies  {"WebvpnCookieNotFound":5} 0 0 auth  -
 svc-empty-login {"WebvpnLoginInvalid":5}  0 0 auth   -
 svc-login-twice {"WebvpnLoginInvalid":5}  0 0 auth   -
 svc-close-get   {"ClosedDuringSetup":5}   0 0 auth   -
-dtls-psk        {"DtlsFailed":5}          5 0 dtls   dtls.mode=auto
-dtls12          {"DtlsFailed":5}          5 0 dtls   dtls.mode=auto
 connect-503     {"TunnelRefused":5}       0 0 cstp   -
 connect-garbage {"HttpMalformed":5}       0 0 cstp   -
 close-tls       {"TlsRefused":5}          0 0 tls    -
@@ -80,6 +87,14 @@ alert           {"TlsNoSharedCipher":5}   0 0 tls    -
 alert-internal  {"TlsAlertReceived":5}    0 0 tls    -
 bad-hello       {"TlsError":5}            0 0 tls    -
 bad-record      {"TlsError":5}            5 0 up     -
+garbage-hello   {"TlsError":5}            0 0 tls    -
+dpd-slow        {}                        5 0 -      run.duration=8s
+dpd-late        {"DpdTimeout":5}          5 0 up     run.duration=8s
+reset-tenth     resets                    5 0 up     run.duration=10s phones.reconnect_backoff=1s
+'
+DTLS_CASES='
+dtls-psk        {"DtlsFailed":5}          5 0 dtls   dtls.mode=auto
+dtls12          {"DtlsFailed":5}          5 0 dtls   dtls.mode=auto
 normal+dtls     {}                        5 5 -      phones.client=anyconnect
 bad-magic+dtls  {"CstpMalformed":5}       5 5 up     phones.client=anyconnect
 oversized+dtls  {"CstpMalformed":5}       5 5 up     phones.client=anyconnect
@@ -88,12 +103,39 @@ disconnect+dtls {"ClosedByHeadend":5}     5 5 up     run.duration=4s phones.clie
 silent-dpd+dtls {"DpdTimeout":10}         5 5 dtls,up run.duration=8s phones.client=anyconnect
 bad-record+dtls {"TlsError":5}            5 5 up     phones.client=anyconnect
 dtls-alert+dtls {"DtlsFailed":5}          5 0 dtls   phones.client=anyconnect
+stall-dtls+dtls {"DtlsTimeout":5}         5 0 dtls   run.connect_timeout=3s run.duration=5s phones.client=anyconnect
+dtls-garbage+dtls {"DpdTimeout":5}        5 5 dtls   run.duration=6s phones.client=anyconnect
+dpd-slow+dtls   {}                        5 5 -      run.duration=8s phones.client=anyconnect
+dpd-late+dtls   {"DpdTimeout":5}          5 5 dtls   run.duration=8s phones.client=anyconnect
 '
-# Runs last 2 s, so that the 42 cases end within tests/run-lab's 180 s (each phone's
-# failure comes at once: exactly five in a case show that none is retried in the run);
-# disconnect's last 4 s (badheadend ends the tunnel after 2 s).
+# Runs last 2 s, so that each group of cases ends within tests/run-lab's 180 s (each
+# phone's failure comes at once: exactly five in a case show that none is retried in
+# the run; a phone's reconnection waits 10 s, phones.reconnect_backoff, beyond every
+# run); disconnect's last 4 s (badheadend ends the tunnel after 2 s).
+# A phone finds a channel dead when it has received nothing on it for 2 x its DPD,
+# having sent a DPD after 1 x DPD (docs/failures.md, DpdTimeout). Hence, with the
+# DPD of 2 s that badheadend gives in those modes: silent-dpd (never answered) and
+# dpd-late (answered 3 s after the request, 5 s after the last thing received) find
+# the channel dead at 4 s; dpd-slow gives a DPD of 4 s and answers 1 s after the
+# request, 5 s after the last thing received, well within 8 s: no failure, and
+# every DPD round trip (latency dpd_rtt) at least 1 s, one at least per phone.
 # silent-dpd+dtls: badheadend gives DTLS a 1 s DPD and CSTP 2 s, so each phone finds
 # its DTLS channel dead first (a DpdTimeout in phase dtls), then its tunnel (in up).
+# dpd-late+dtls: only DTLS's DPD (2 s) is late (CSTP's, 30 s, is answered at once):
+# DTLS is found dead (phase dtls) and the tunnel carries on over TLS.
+# stall-dtls+dtls: DTLS offered, its datagrams read and never answered: the
+# handshake's connect timer (3 s) ends it (DtlsTimeout), the tunnel carries on.
+# dtls-garbage+dtls: once DTLS is up, badheadend sends on it only records that fail
+# their integrity check and datagrams that are no DTLS record, and answers no DPD:
+# the phone drops them (traffic.dtls_rx_dropped, at least the two answering each
+# phone's first DPD) and finds DTLS dead after 2 x its 2 s DPD.
+# reset-tenth: every 3 s badheadend resets (TCP RST) a tenth of the tunnels that are
+# up, at least one, and says so on stderr: each reset is a tunnel dropped
+# (ClosedByHeadend, phase up) and the phone comes back (a reconnection) after 1 s
+# (phones.reconnect_backoff; 2 s for its second drop...): failures must be exactly
+# {"ClosedByHeadend": resets}, tunnels_dropped the resets, and each drop either
+# reconnected or still waiting when the run ended (reconnects + aborted_at_end), with
+# no reconnection failing and no phone down for good.
 # The +dtls cases use PSK-NEGOTIATE, which only the desktop client offers.
 
 # what failures.csv must say of the phone's login failures (the phone's own client)
@@ -110,6 +152,11 @@ declare -A DETAIL=(
 	[svc-close-get]="connection closed by the headend before the reply, on a new connection too"
 	[dtls-psk]="DTLS setup failure: the headend's x-dtls-ciphersuite is not a DTLSv0.9 cipher the phone offered"
 	[dtls12]="DTLS setup failure: the headend's x-dtls-ciphersuite is not a DTLSv0.9 cipher the phone offered"
+)
+# what else report.json must say (a jq expression that must be true)
+declare -A JQ_CHECK=(
+	[dpd-slow]='.latency_us.dpd_rtt.count >= 5 and .latency_us.dpd_rtt.min >= 1000000'
+	[dtls-garbage]='.traffic.dtls_rx_dropped >= 10'
 )
 
 tmp=${PSW_TEST_DIR:-/tmp/phoneswarm-tests}/$NAME
@@ -184,6 +231,22 @@ while read -r case failures up dtls_up phase extra; do
 	if grep -q 'ERROR: AddressSanitizer\|runtime error:\|ERROR: LeakSanitizer' "$out/stderr"; then
 		why="${why:+$why; }sanitizer report: $(grep -m1 'ERROR\|runtime error' "$out/stderr")"
 	fi
+	if [ -z "$why" ] && [ "$failures" = resets ]; then
+		# badheadend's word for each reset, against what the phones counted
+		resets=$(grep -c '^badheadend: reset a tunnel$' "$out/badheadend.err" || :)
+		if [ "$resets" -lt 1 ]; then
+			why="badheadend reset no tunnel"
+		else
+			got=$(jq -c '[.failures, .phones.tunnels_dropped, .phones.reconnects + .phones.aborted_at_end, .phones.reconnect_failures, .phones.failed]' "$out/report.json")
+			exp="[{\"ClosedByHeadend\":$resets},$resets,$resets,0,0]"
+			[ "$got" = "$exp" ] || why="$resets resets: want [failures, tunnels_dropped, reconnects + aborted_at_end, reconnect_failures, failed] $exp; got $got"
+		fi
+		failures=$(jq -c '.failures' "$out/report.json")
+	fi
+	if [ -z "$why" ] && [ -n "${JQ_CHECK[$mode]:-}" ]; then
+		jq -e "${JQ_CHECK[$mode]}" "$out/report.json" >/dev/null ||
+			why="report.json: want ${JQ_CHECK[$mode]}; got $(jq -c '[.latency_us.dpd_rtt.count, .latency_us.dpd_rtt.min, .traffic.dtls_rx_dropped]' "$out/report.json") ([dpd_rtt count, min, dtls_rx_dropped])"
+	fi
 	if [ -z "$why" ]; then
 		got=$(jq -c '[.failures, .phones.tunnels_up, .phones.dtls_up]' "$out/report.json")
 		exp=$(jq -cn --argjson f "$failures" --argjson u "$up" --argjson d "$dtls_up" '[$f, $u, $d]')
@@ -207,7 +270,9 @@ while read -r case failures up dtls_up phase extra; do
 		failed=$((failed + 1))
 		if [ -s "$out/stderr" ]; then head -n 20 "$out/stderr" | sed 's/^/    /'; fi
 	fi
-done <<<"$CASES"
+done <<<"$(if [ $# -gt 0 ]; then echo "$CASES$DTLS_CASES"
+	elif [ "$GROUP" = dtls ]; then echo "$DTLS_CASES"
+	else echo "$CASES"; fi)"
 
 [ "$ran" -gt 0 ] || fail "$NAME" "no case matched: $*"
 [ "$failed" = 0 ] || fail "$NAME" "$failed of $ran cases failed"

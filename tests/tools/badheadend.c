@@ -9,19 +9,28 @@
  * session) up to the point where the chosen mode makes it misbehave:
  * garbage instead of HTTP, an endless head, a refusal, a missing cookie or
  * address, a login page that is not the phone's, a broken or oversized CSTP
- * frame, a close at the wrong moment, a silence, a stall, a TLS alert, a
- * broken TLS message or record, a DTLS alert, a DTLS suite the phone did not
- * offer. When DTLS was asked for, the tunnel modes misbehave only once the
- * DTLS channel is up, so that both channels are at stake. Each mode is
- * meant to make every phone fail with one named reason, which
- * tests/lab/test_bad_headend.sh checks.
+ * frame, a close at the wrong moment, a silence, a stall (in TLS, the login,
+ * CONNECT or DTLS), a TLS alert, a broken TLS message or record, garbage
+ * where the ServerHello should be, a DTLS alert, a DTLS suite the phone did
+ * not offer, a DTLS peer that sends only forged records and garbage, DPD
+ * answered late (within the phone's limit or beyond it) or never, and
+ * tunnels reset at random. When DTLS was asked for, the tunnel modes
+ * misbehave only once the DTLS channel is up (the phone has answered a DPD
+ * on it), so that both channels are at stake. Each mode is meant to make
+ * every phone end with one named reason (reset-tenth: a drop and a
+ * reconnection per reset), which tests/lab/test_bad_headend.sh checks, and
+ * scripts/bench-hostile with 1,000 phones.
  *
  *   badheadend --listen ADDR:PORT --cert PEM --key PEM --mode MODE [--max-conns N]
  *
  * One process accepts; each connection is served by a forked child with
- * blocking I/O, which dies with the parent (PR_SET_PDEATHSIG) and after a
- * lifetime cap. SIGTERM or SIGINT ends the server; --max-conns N makes it stop
- * accepting after N connections and exit once they are served.
+ * blocking I/O (DTLS's handshake excepted), which dies with the parent
+ * (PR_SET_PDEATHSIG) and after a lifetime cap; the parent reaps them. In
+ * reset-tenth the parent knows which children have a tunnel up (a shared
+ * page, one byte per child) and every 3 s signals a random tenth of them
+ * (SIGUSR1), each of which resets its connection and says so on stderr.
+ * SIGTERM or SIGINT ends the server; --max-conns N makes it stop accepting
+ * after N connections and exit once they are served.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -38,6 +47,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -49,6 +59,9 @@
 #define CHILD_LIFETIME_S 120   /* a connection never outlives this */
 #define LINGER_S	 30    /* how long we wait for the phone to give up */
 #define REQ_MAX		 65536 /* bytes of one request, head and body */
+#define RESET_PERIOD_MS	 3000  /* reset-tenth: how often a tenth of the tunnels is reset */
+#define SLOTS		 8192  /* children the server tracks (reset-tenth); more go untracked */
+#define DELAYED_MAX	 16    /* DPD answers held back at once (dpd-slow, dpd-late) */
 
 enum mode {
 	M_NORMAL,
@@ -83,6 +96,12 @@ enum mode {
 	M_BAD_HELLO,
 	M_BAD_RECORD,
 	M_DTLS_ALERT,
+	M_GARBAGE_HELLO,
+	M_STALL_DTLS,
+	M_DTLS_GARBAGE,
+	M_DPD_SLOW,
+	M_DPD_LATE,
+	M_RESET_TENTH,
 };
 
 static const struct {
@@ -123,13 +142,35 @@ static const struct {
     {"bad-hello", M_BAD_HELLO, "a Finished message where the ServerHello should be"},
     {"bad-record", M_BAD_RECORD, "in the tunnel, a TLS record that fails its integrity check"},
     {"dtls-alert", M_DTLS_ALERT, "handshake_failure alert to the DTLS ClientHello"},
+    {"garbage-hello", M_GARBAGE_HELLO,
+     "a text line and random bytes where the ServerHello should be"},
+    {"stall-dtls", M_STALL_DTLS, "offer DTLS, read its datagrams, never answer; CSTP served"},
+    {"dtls-garbage", M_DTLS_GARBAGE,
+     "DTLS up (DPD 2 s), then only forged records and garbage datagrams on it, DPD never answered"},
+    {"dpd-slow", M_DPD_SLOW,
+     "DPD 4 s, each DPD answered 1 s late (well within the phone's 2 x DPD)"},
+    {"dpd-late", M_DPD_LATE,
+     "DPD 2 s, each DPD answered 3 s late (after the phone's 2 x DPD); with DTLS up, DTLS's only"},
+    {"reset-tenth", M_RESET_TENTH,
+     "every 3 s, reset (TCP RST) a random tenth (at least one) of the tunnels that are up"},
 };
 
 static volatile sig_atomic_t stop;
+static volatile sig_atomic_t reset_now; /* a child: the server picked this tunnel to reset */
+static volatile uint8_t *tunnel_up;	/* shared: slot -> 1 while that child's tunnel is up */
+static int my_slot = -1;		/* a child: its slot, -1 if untracked */
 static enum mode mode;
 static struct sockaddr_in listen_sa; /* our TCP address; DTLS listens on the same host */
 
 /* ==== Utilities ==== */
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
 
 static void die(const char *what)
 {
@@ -148,6 +189,12 @@ static void on_stop(int sig)
 {
 	(void)sig;
 	stop = 1;
+}
+
+static void on_reset(int sig)
+{
+	(void)sig;
+	reset_now = 1;
 }
 
 /* ==== One connection ==== */
@@ -455,8 +502,11 @@ static bool dtls_offer(struct conn *c, char *hdrs, size_t cap)
 				       sizeof(label) - 1, NULL, 0, 0) != 1)
 		return false;
 	ctx = SSL_CTX_new(DTLS_server_method());
-	if (!ctx || !SSL_CTX_set_cipher_list(ctx, "PSK:@SECLEVEL=0"))
+	/* the AES-GCM suites first, as ocserv: the phone seals and opens those itself */
+	if (!ctx || !SSL_CTX_set_cipher_list(ctx, "PSK-AES256-GCM-SHA384:PSK-AES128-GCM-SHA256:"
+						  "PSK:@SECLEVEL=0"))
 		return false;
+	SSL_CTX_set_options(ctx, SSL_OP_CIPHER_SERVER_PREFERENCE);
 	SSL_CTX_set_psk_server_callback(ctx, psk_server_cb);
 	if (mode == M_DTLS_ALERT)
 		SSL_CTX_set_client_hello_cb(ctx, dtls_refuse_hello, NULL);
@@ -466,52 +516,136 @@ static bool dtls_offer(struct conn *c, char *hdrs, size_t cap)
 	RAND_bytes(app_id, sizeof(app_id));
 	for (int i = 0; i < 32; i++)
 		snprintf(hex + 2 * i, 3, "%02x", app_id[i]);
-	/* silent-dpd: the DTLS channel is found dead first (DPD 1 s against 2 s) */
+	/*
+	 * silent-dpd: the DTLS channel is found dead first (DPD 1 s against 2 s);
+	 * dtls-garbage, dpd-late: a 2 s DPD, so that the phone looks soon; dpd-slow
+	 * 4 s, so that its answers, 1 s late, have 3 s to spare on a busy machine
+	 */
 	snprintf(hdrs, cap,
 		 "X-DTLS-App-ID: %s\r\nX-DTLS-Port: %u\r\nX-DTLS-CipherSuite: PSK-NEGOTIATE\r\n"
 		 "X-DTLS-DPD: %d\r\nX-DTLS-Keepalive: 20\r\nX-DTLS-MTU: 1400\r\n",
-		 hex, ntohs(sa.sin_port), mode == M_SILENT_DPD ? 1 : 30);
+		 hex, ntohs(sa.sin_port),
+		 mode == M_SILENT_DPD				? 1
+		 : mode == M_DTLS_GARBAGE || mode == M_DPD_LATE ? 2
+		 : mode == M_DPD_SLOW				? 4
+								: 30);
 	return true;
 }
 
 /*
- * Take the phone's DTLS handshake: wait (at most 10 s) for its first
- * datagram, connect the socket to it, then accept. True once DTLS is up.
+ * Wait for the DTLS socket to be readable, at most until end_ms (and
+ * DTLS's own retransmission timer, when a handshake is under way); false
+ * when the time is up or the phone closed its TCP connection (it gave up,
+ * or failed: nothing will come). TCP data (a CSTP frame) is left for later.
+ */
+static bool dtls_wait(struct conn *c, uint64_t end_ms, bool *timer)
+{
+	struct pollfd pfd[2] = {{.fd = c->ufd, .events = POLLIN}, {.fd = c->fd, .events = POLLIN}};
+	struct timeval tv;
+
+	for (;;) {
+		uint64_t now = now_ms();
+		int timeout;
+		uint8_t b;
+
+		if (now >= end_ms)
+			return false;
+		timeout = (int)(end_ms - now);
+		*timer = false;
+		if (c->dssl && DTLSv1_get_timeout(c->dssl, &tv) == 1 &&
+		    tv.tv_sec * 1000 + tv.tv_usec / 1000 < timeout) {
+			timeout = (int)(tv.tv_sec * 1000 + tv.tv_usec / 1000);
+			*timer = true;
+		}
+		int n = poll(pfd, 2, timeout);
+		if (n == 0)
+			return *timer;
+		if (n < 0)
+			continue;
+		if (pfd[1].revents) {
+			if (recv(c->fd, &b, 1, MSG_PEEK | MSG_DONTWAIT) <= 0)
+				return false; /* closed (or reset): the phone is gone */
+			pfd[1].fd = -1;	      /* a frame waits: the tunnel will read it */
+		}
+		if (pfd[0].revents & POLLIN)
+			return true;
+	}
+}
+
+/*
+ * Take the phone's DTLS handshake: wait for its first datagram, connect
+ * the socket to it, accept, then make sure the phone has DTLS up: a DPD
+ * request on it, and its answer, before the mode misbehaves (else a
+ * misbehaving TLS stream could overtake the last DTLS flight). All within
+ * 30 s (the phone's own DTLS timer) and while the phone's TCP connection
+ * lasts. True once DTLS is up.
  */
 static bool dtls_accept(struct conn *c)
 {
-	struct pollfd pfd = {.fd = c->ufd, .events = POLLIN};
+	uint64_t end = now_ms() + 30000;
 	struct sockaddr_in peer;
 	socklen_t pl = sizeof(peer);
-	uint8_t b;
+	static const uint8_t dpd_req[] = {3};
+	uint8_t rec[2048];
+	bool timer;
 	BIO *bio;
+	int r;
 
-	if (poll(&pfd, 1, 10000) != 1 ||
-	    recvfrom(c->ufd, &b, 1, MSG_PEEK, (struct sockaddr *)&peer, &pl) < 0 ||
-	    connect(c->ufd, (struct sockaddr *)&peer, pl))
+	if (!dtls_wait(c, end, &timer) ||
+	    recvfrom(c->ufd, rec, 1, MSG_PEEK, (struct sockaddr *)&peer, &pl) < 0 ||
+	    connect(c->ufd, (struct sockaddr *)&peer, pl) ||
+	    fcntl(c->ufd, F_SETFL, fcntl(c->ufd, F_GETFL) | O_NONBLOCK))
 		return false;
 	bio = BIO_new_dgram(c->ufd, BIO_NOCLOSE);
 	if (!bio)
 		return false;
 	BIO_ctrl(bio, BIO_CTRL_DGRAM_SET_CONNECTED, 0, &peer);
 	SSL_set_bio(c->dssl, bio, bio);
-	c->dtls_up = SSL_accept(c->dssl) == 1;
-	return c->dtls_up;
+	while ((r = SSL_accept(c->dssl)) != 1) {
+		if (SSL_get_error(c->dssl, r) != SSL_ERROR_WANT_READ || !dtls_wait(c, end, &timer))
+			return false;
+		if (timer)
+			DTLSv1_handle_timeout(c->dssl);
+	}
+	if (SSL_write(c->dssl, dpd_req, sizeof(dpd_req)) != sizeof(dpd_req))
+		return false;
+	for (;;) {
+		if (!dtls_wait(c, end, &timer))
+			return false;
+		r = SSL_read(c->dssl, rec, sizeof(rec));
+		if (r <= 0) {
+			if (SSL_get_error(c->dssl, r) != SSL_ERROR_WANT_READ)
+				return false;
+			continue;
+		}
+		if (rec[0] == 4)
+			break; /* the phone's answer: its DTLS is up */
+		if (rec[0] == 3) {
+			rec[0] = 4;
+			SSL_write(c->dssl, rec, r);
+		}
+	}
+	c->dtls_up = true;
+	return true;
 }
 
-/* One DTLS record from the phone: answer a DPD request. False on DISCONNECT or error. */
-static bool dtls_serve_one(struct conn *c)
+/*
+ * The X-CSTP-DPD we give: 2 s where the phone's DPD is at stake (on CSTP;
+ * dpd-late with DTLS asked for keeps its lateness for DTLS), 4 s in
+ * dpd-slow, else 30 s.
+ */
+static int cstp_dpd_s(const struct conn *c)
 {
-	uint8_t rec[2048];
-	int n = SSL_read(c->dssl, rec, sizeof(rec));
-
-	if (n <= 0)
-		return SSL_get_error(c->dssl, n) == SSL_ERROR_WANT_READ;
-	if (rec[0] == 3) { /* DPD-REQ: the same payload back */
-		rec[0] = 4;
-		SSL_write(c->dssl, rec, n);
+	switch (mode) {
+	case M_DPD_SLOW:
+		return 4;
+	case M_SILENT_DPD:
+		return 2;
+	case M_DPD_LATE:
+		return c->asked_psk ? 30 : 2;
+	default:
+		return 30;
 	}
-	return rec[0] != 5;
 }
 
 /* The reply to CONNECT; false if no tunnel follows. */
@@ -548,7 +682,7 @@ static bool answer_connect(struct conn *c)
 			     "X-CSTP-Keepalive: 20\r\n"
 			     "X-CSTP-Idle-Timeout: none\r\n"
 			     "X-CSTP-MTU: 1400\r\n%s\r\n",
-			     mode == M_SILENT_DPD ? 2 : 30,
+			     cstp_dpd_s(c),
 			     mode == M_DTLS_PSK ? "X-DTLS-Port: 443\r\nX-DTLS-DPD: 30\r\n"
 						  "X-DTLS-App-ID: " SID_HEX "\r\n"
 						  "X-DTLS-CipherSuite: PSK-NEGOTIATE\r\n"
@@ -574,31 +708,187 @@ static void cstp_hdr(uint8_t h[8], uint8_t type, uint16_t len)
 	h[7] = 0;
 }
 
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
+/* ==== The tunnel ==== */
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+/* A DPD answer held back until its time (dpd-slow, dpd-late). */
+struct delayed {
+	uint64_t due_ms; /* CLOCK_MONOTONIC, ms */
+	bool dtls;	 /* on DTLS (a record's plaintext), else a whole CSTP frame */
+	uint16_t len;	 /* bytes in data */
+	uint8_t data[8 + 256];
+};
+
+struct tunnel {
+	struct delayed q[DELAYED_MAX];
+	int nq;
+	uint64_t forged_seq; /* dtls-garbage: the sequence number of our next forged record */
+};
+
+/* How long a DPD answer on the given channel is held back, in ms. */
+static uint64_t dpd_delay_ms(const struct conn *c, bool dtls)
+{
+	switch (mode) {
+	case M_DPD_SLOW:
+		return 1000;
+	case M_DPD_LATE:
+		/* with DTLS up only its DPD is late; without, CSTP's */
+		return dtls == c->dtls_up ? 3000 : 0;
+	default:
+		return 0;
+	}
+}
+
+static void send_dpd_resp(struct conn *c, bool dtls, const uint8_t *msg, size_t len)
+{
+	if (dtls)
+		SSL_write(c->dssl, msg, (int)len);
+	else
+		conn_write(c, msg, len);
+}
+
+/* Answer a DPD request (msg: the answer, type byte set) now or when its delay is up. */
+static void answer_dpd(struct conn *c, struct tunnel *t, bool dtls, const uint8_t *msg, size_t len)
+{
+	uint64_t delay = dpd_delay_ms(c, dtls);
+	struct delayed *d;
+
+	if (!delay) {
+		send_dpd_resp(c, dtls, msg, len);
+		return;
+	}
+	if (t->nq == DELAYED_MAX || len > sizeof(d->data))
+		return; /* a phone that floods us with DPD gets no more answers */
+	d = &t->q[t->nq++];
+	d->due_ms = now_ms() + delay;
+	d->dtls = dtls;
+	d->len = (uint16_t)len;
+	memcpy(d->data, msg, len);
+}
+
+/* Send the held-back answers that are due; returns ms until the next (-1: none). */
+static int send_due(struct conn *c, struct tunnel *t)
+{
+	uint64_t now = now_ms(), next = UINT64_MAX;
+	int i = 0;
+
+	while (i < t->nq) {
+		struct delayed *d = &t->q[i];
+
+		if (d->due_ms <= now) {
+			send_dpd_resp(c, d->dtls, d->data, d->len);
+			t->q[i] = t->q[--t->nq];
+			continue;
+		}
+		if (d->due_ms < next)
+			next = d->due_ms;
+		i++;
+	}
+	return next == UINT64_MAX ? -1 : (int)(next - now);
 }
 
 /*
- * Serve CSTP (and DTLS when it is up): answer DPD-REQ with DPD-RESP (same
- * payload), ignore the rest, end on the phone's DISCONNECT or close. With disconnect_at_ms set, send an
- * empty DISCONNECT at that time and keep reading until the phone goes.
+ * dtls-garbage: what a broken DTLS peer sends: an application data record
+ * of our epoch whose integrity check fails, and a datagram that is no DTLS
+ * record at all (an unknown content type).
  */
-static void serve_tunnel(struct conn *c, uint64_t disconnect_at_ms)
+static void dtls_garbage(struct conn *c, struct tunnel *t)
 {
-	struct pollfd pfd[2] = {{.fd = c->fd, .events = POLLIN},
-				{.fd = c->dtls_up ? c->ufd : -1, .events = POLLIN}};
+	uint8_t rec[13 + 48] = {23, 0xfe, 0xfd, 0, 1};
+	uint8_t junk[40];
+	uint64_t seq = t->forged_seq++;
 
+	for (int i = 0; i < 6; i++)
+		rec[5 + i] = (uint8_t)(seq >> (8 * (5 - i)));
+	rec[11] = 0;
+	rec[12] = 48;
+	RAND_bytes(rec + 13, 48);
+	RAND_bytes(junk, sizeof(junk));
+	junk[0] = 0xff;
+	if (send(c->ufd, rec, sizeof(rec), 0) < 0 || send(c->ufd, junk, sizeof(junk), 0) < 0)
+		return; /* the phone's port is gone: its tunnel will end too */
+}
+
+/*
+ * One datagram from the phone on the DTLS socket: answer a DPD request
+ * (as the mode says), or, in stall-dtls, read it and say nothing. False on
+ * the phone's DISCONNECT or an error.
+ */
+static bool dtls_input(struct conn *c, struct tunnel *t)
+{
+	uint8_t rec[2048];
+	int n;
+
+	if (mode == M_STALL_DTLS)
+		return recv(c->ufd, rec, sizeof(rec), 0) >= 0;
+	n = SSL_read(c->dssl, rec, sizeof(rec));
+	if (n <= 0)
+		return SSL_get_error(c->dssl, n) == SSL_ERROR_WANT_READ;
+	if (mode == M_DTLS_GARBAGE) {
+		dtls_garbage(c, t);
+		return true;
+	}
+	if (rec[0] == 3) { /* DPD-REQ: the same payload back */
+		rec[0] = 4;
+		answer_dpd(c, t, true, rec, (size_t)n);
+	}
+	return rec[0] != 5;
+}
+
+/*
+ * reset-tenth: the server picked this tunnel: end it with a TCP RST (no
+ * close_notify, no DISCONNECT), as a headend's crashed worker or a
+ * middlebox does, and say so on stderr (one line per reset, for counting).
+ */
+static void reset_tunnel(struct conn *c)
+{
+	static const char said[] = "badheadend: reset a tunnel\n";
+	struct linger lg = {.l_onoff = 1, .l_linger = 0};
+
+	setsockopt(c->fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+	close(c->fd);
+	c->fd = -1;
+	if (write(2, said, sizeof(said) - 1) < 0)
+		return;
+}
+
+/*
+ * Serve CSTP (and DTLS when it is up, or read in stall-dtls): answer
+ * DPD-REQ with DPD-RESP (same payload; late in dpd-slow and dpd-late),
+ * ignore the rest, end on the phone's DISCONNECT or close. With
+ * disconnect_at_ms set, send an empty DISCONNECT at that time and keep
+ * reading until the phone goes. In reset-tenth the tunnel is marked up in
+ * its slot while served, and reset when the server signals it. Returns
+ * false if the connection was reset (nothing more may be sent on it).
+ */
+static bool serve_tunnel(struct conn *c, uint64_t disconnect_at_ms)
+{
+	bool udp = c->dtls_up || (mode == M_STALL_DTLS && c->ufd >= 0);
+	struct pollfd pfd[2] = {{.fd = c->fd, .events = POLLIN},
+				{.fd = udp ? c->ufd : -1, .events = POLLIN}};
+	static struct tunnel t;
+	sigset_t usr1, waiting;
+	bool open = true;
+
+	t.nq = 0;
+	t.forged_seq = 1000;
+	if (mode == M_DTLS_GARBAGE && c->dtls_up)
+		for (int i = 0; i < 3; i++)
+			dtls_garbage(c, &t);
+	/* the server's signal is taken only while we wait (ppoll), so none is missed */
+	sigemptyset(&usr1);
+	sigaddset(&usr1, SIGUSR1);
+	sigprocmask(SIG_BLOCK, &usr1, &waiting);
+	reset_now = 0;
+	if (my_slot >= 0)
+		tunnel_up[my_slot] = 1;
 	for (;;) {
-		int timeout = -1;
+		int timeout = send_due(c, &t);
+		struct timespec ts, *tsp = NULL;
 
 		if (disconnect_at_ms) {
-			uint64_t t = now_ms();
+			uint64_t now = now_ms();
 
-			if (t >= disconnect_at_ms) {
+			if (now >= disconnect_at_ms) {
 				uint8_t h[8];
 
 				cstp_hdr(h, 5, 0);
@@ -606,32 +896,48 @@ static void serve_tunnel(struct conn *c, uint64_t disconnect_at_ms)
 				disconnect_at_ms = 0;
 				continue;
 			}
-			timeout = (int)(disconnect_at_ms - t);
+			if (timeout < 0 || (uint64_t)timeout > disconnect_at_ms - now)
+				timeout = (int)(disconnect_at_ms - now);
 		}
-		if (!SSL_pending(c->ssl) && poll(pfd, 2, timeout) <= 0)
+		if (timeout >= 0) {
+			ts.tv_sec = timeout / 1000;
+			ts.tv_nsec = (long)(timeout % 1000) * 1000000;
+			tsp = &ts;
+		}
+		if (!SSL_pending(c->ssl) && ppoll(pfd, 2, tsp, &waiting) <= 0) {
+			if (reset_now) {
+				reset_tunnel(c);
+				open = false;
+				break;
+			}
 			continue;
-		if ((pfd[1].revents & POLLIN) && !dtls_serve_one(c))
-			return;
+		}
+		if ((pfd[1].revents & POLLIN) && !dtls_input(c, &t))
+			break;
 		if (!SSL_pending(c->ssl) && !(pfd[0].revents & (POLLIN | POLLHUP | POLLERR)))
 			continue;
 		if (!conn_fill(c))
-			return;
+			break;
 		while (c->len >= 8) {
 			size_t plen = (size_t)c->buf[4] << 8 | c->buf[5];
 
 			if (memcmp(c->buf, "STF\1", 4) || plen > sizeof(c->buf) - 8)
-				return; /* the phone is broken: ocserv would drop it */
+				goto out; /* the phone is broken: ocserv would drop it */
 			if (c->len < 8 + plen)
 				break;
 			if (c->buf[6] == 3) { /* DPD-REQ */
 				c->buf[6] = 4;
-				conn_write(c, c->buf, 8 + plen);
+				answer_dpd(c, &t, false, c->buf, 8 + plen);
 			} else if (c->buf[6] == 5) { /* DISCONNECT */
-				return;
+				goto out;
 			}
 			conn_consume(c, 8 + plen);
 		}
 	}
+out:
+	if (my_slot >= 0)
+		tunnel_up[my_slot] = 0;
+	return open;
 }
 
 static int client_cert_ok(int preverify, X509_STORE_CTX *xs)
@@ -639,6 +945,59 @@ static int client_cert_ok(int preverify, X509_STORE_CTX *xs)
 	(void)preverify;
 	(void)xs;
 	return 1; /* any client certificate, or none */
+}
+
+/*
+ * Log the phone in, from its first request (in line) to its CONNECT (in
+ * line when we return true); false if the connection ends here, as the
+ * mode says.
+ */
+static bool login(struct conn *c, char *line, size_t cap)
+{
+	if (mode == M_CLOSE_AUTH) {
+		close(c->fd); /* no reply, no close_notify */
+		return false;
+	}
+	if (mode == M_STALL_AUTH) {
+		linger_until_closed(c);
+		return false;
+	}
+	if (!strncmp(line, "GET ", 4)) {
+		/* the phone's exchange: the login page, then the form POST */
+		if (!answer_svc_get(c)) {
+			linger_until_closed(c);
+			return false;
+		}
+		if (mode == M_SVC_CLOSE_GET) {
+			close(c->fd);
+			return false;
+		}
+		if (!read_request(c, line, cap))
+			return false;
+		if (strncmp(line, "POST ", 5) || !answer_svc_post(c)) {
+			linger_until_closed(c);
+			return false;
+		}
+	} else if (mode == M_SVC_CLOSE_GET) {
+		/*
+		 * the POST sent again on a new connection after the close: this
+		 * headend closes that too, so the phone's one resend fails as well
+		 */
+		close(c->fd);
+		return false;
+	} else if (!answer_auth(c)) {
+		linger_until_closed(c);
+		return false;
+	}
+	if (!read_request(c, line, cap))
+		return false;
+	if (strncmp(line, "CONNECT ", 8) != 0) {
+		/* a second POST (the phone answered our form): refuse it */
+		conn_puts(c, "HTTP/1.1 401 Authentication failed\r\nContent-Length: 0\r\n\r\n");
+		linger_until_closed(c);
+		return false;
+	}
+	return true;
 }
 
 static void serve(SSL_CTX *ctx, int fd)
@@ -668,6 +1027,22 @@ static void serve(SSL_CTX *ctx, int fd)
 		}
 		return;
 	}
+	case M_GARBAGE_HELLO: {
+		/* after the ClientHello, what a plain HTTP server would say, then noise */
+		static const char said[] = "HTTP/1.1 400 Bad Request\r\n";
+		uint8_t junk[512];
+		char hello[4096];
+
+		RAND_bytes(junk, sizeof(junk));
+		memcpy(junk, said, sizeof(said) - 1);
+		if (read(fd, hello, sizeof(hello)) > 0 &&
+		    write(fd, junk, sizeof(junk)) == sizeof(junk)) {
+			alarm(LINGER_S);
+			while (read(fd, hello, sizeof(hello)) > 0)
+				;
+		}
+		return;
+	}
 	case M_STALL_TLS: {
 		char junk[4096];
 
@@ -690,49 +1065,9 @@ static void serve(SSL_CTX *ctx, int fd)
 	}
 	if (!read_request(&c, line, sizeof(line)))
 		return;
-	if (mode == M_CLOSE_AUTH) {
-		close(fd); /* no reply, no close_notify */
+	/* a CONNECT first: a phone reconnecting with its session cookie, which we take */
+	if (strncmp(line, "CONNECT ", 8) && !login(&c, line, sizeof(line)))
 		return;
-	}
-	if (mode == M_STALL_AUTH) {
-		linger_until_closed(&c);
-		return;
-	}
-	if (!strncmp(line, "GET ", 4)) {
-		/* the phone's exchange: the login page, then the form POST */
-		if (!answer_svc_get(&c)) {
-			linger_until_closed(&c);
-			return;
-		}
-		if (mode == M_SVC_CLOSE_GET) {
-			close(fd);
-			return;
-		}
-		if (!read_request(&c, line, sizeof(line)))
-			return;
-		if (strncmp(line, "POST ", 5) || !answer_svc_post(&c)) {
-			linger_until_closed(&c);
-			return;
-		}
-	} else if (mode == M_SVC_CLOSE_GET) {
-		/*
-		 * the POST sent again on a new connection after the close: this
-		 * headend closes that too, so the phone's one resend fails as well
-		 */
-		close(fd);
-		return;
-	} else if (!answer_auth(&c)) {
-		linger_until_closed(&c);
-		return;
-	}
-	if (!read_request(&c, line, sizeof(line)))
-		return;
-	if (strncmp(line, "CONNECT ", 8) != 0) {
-		/* a second POST (the phone answered our form): refuse it */
-		conn_puts(&c, "HTTP/1.1 401 Authentication failed\r\nContent-Length: 0\r\n\r\n");
-		linger_until_closed(&c);
-		return;
-	}
 	if (mode == M_STALL_CONNECT) {
 		linger_until_closed(&c);
 		return;
@@ -742,7 +1077,7 @@ static void serve(SSL_CTX *ctx, int fd)
 		return;
 	}
 	/* DTLS asked for: the tunnel modes misbehave once it is up (dtls-alert refuses it) */
-	if (c.dssl && !dtls_accept(&c)) {
+	if (c.dssl && mode != M_STALL_DTLS && !dtls_accept(&c)) {
 		linger_until_closed(&c);
 		return;
 	}
@@ -782,13 +1117,41 @@ static void serve(SSL_CTX *ctx, int fd)
 		break;
 	}
 	default:
-		serve_tunnel(&c, 0);
-		SSL_shutdown(c.ssl);
+		if (serve_tunnel(&c, 0))
+			SSL_shutdown(c.ssl);
 		break;
 	}
 }
 
 /* ==== Server ==== */
+
+static pid_t slot_pid[SLOTS]; /* the child in each slot, 0 if free */
+
+/*
+ * reset-tenth: signal a random tenth (rounded up) of the children whose
+ * tunnel is up; each resets its connection (reset_tunnel) and says so.
+ */
+static void reset_some(void)
+{
+	static int up[SLOTS];
+	int n = 0, k;
+
+	for (int i = 0; i < SLOTS; i++)
+		if (slot_pid[i] && tunnel_up[i])
+			up[n++] = i;
+	k = (n + 9) / 10;
+	for (int i = 0; i < k; i++) {
+		uint32_t r;
+		int j, t;
+
+		RAND_bytes((unsigned char *)&r, sizeof(r));
+		j = i + (int)(r % (uint32_t)(n - i));
+		t = up[i];
+		up[i] = up[j];
+		up[j] = t;
+		kill(slot_pid[up[i]], SIGUSR1);
+	}
+}
 
 static int alert_on_hello(SSL *ssl, int *al, void *arg)
 {
@@ -865,6 +1228,7 @@ int main(int argc, char **argv)
 {
 	const char *listen_spec = NULL, *cert = NULL, *key = NULL, *mode_name = NULL;
 	long max_conns = 0, conns = 0;
+	uint64_t next_reset;
 	struct sigaction sa = {0};
 	pid_t parent = getpid();
 	int lfd;
@@ -906,36 +1270,59 @@ int main(int argc, char **argv)
 	sigaction(SIGINT, &sa, NULL);
 	sa.sa_handler = SIG_IGN;
 	sigaction(SIGPIPE, &sa, NULL);
-	sa.sa_flags = SA_NOCLDWAIT; /* children reap themselves */
-	sigaction(SIGCHLD, &sa, NULL);
+	tunnel_up = mmap(NULL, SLOTS, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (tunnel_up == MAP_FAILED)
+		die("mmap");
+	next_reset = now_ms() + RESET_PERIOD_MS;
 
 	while (!stop && (!max_conns || conns < max_conns)) {
 		struct pollfd pfd = {.fd = lfd, .events = POLLIN};
+		pid_t pid;
+		int slot;
 
+		/* the children that ended leave their slots (and no zombie) */
+		while ((pid = waitpid(-1, NULL, WNOHANG)) > 0)
+			for (int i = 0; i < SLOTS; i++)
+				if (slot_pid[i] == pid) {
+					slot_pid[i] = 0;
+					tunnel_up[i] = 0;
+					break;
+				}
+		if (mode == M_RESET_TENTH && now_ms() >= next_reset) {
+			reset_some();
+			next_reset += RESET_PERIOD_MS;
+		}
 		if (poll(&pfd, 1, 200) <= 0)
 			continue;
 		int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
 		if (fd < 0)
 			continue;
 		conns++;
-		pid_t pid = fork();
+		for (slot = 0; slot < SLOTS && slot_pid[slot]; slot++)
+			;
+		pid = fork();
 		if (pid < 0) {
 			close(fd);
 			continue;
 		}
 		if (pid == 0) {
 			struct sigaction dfl = {.sa_handler = SIG_DFL};
+			struct sigaction usr1 = {.sa_handler = on_reset, .sa_flags = SA_RESTART};
 
 			sigaction(SIGTERM, &dfl, NULL);
 			sigaction(SIGINT, &dfl, NULL);
+			sigaction(SIGUSR1, &usr1, NULL);
 			prctl(PR_SET_PDEATHSIG, SIGTERM);
 			if (getppid() != parent)
 				_exit(0);
 			close(lfd);
+			my_slot = slot < SLOTS ? slot : -1;
 			alarm(CHILD_LIFETIME_S);
 			serve(ctx, fd);
 			_exit(0);
 		}
+		if (slot < SLOTS)
+			slot_pid[slot] = pid;
 		close(fd);
 	}
 	close(lfd);

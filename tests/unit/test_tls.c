@@ -471,6 +471,34 @@ static void test_cipher_mismatch(void **state)
 	pair_close(&p);
 }
 
+/*
+ * Garbage where the ServerHello should be (a plain HTTP server's answer,
+ * then noise): a broken headend, not one that shares no cipher or version
+ * with the phone (that one says so with an alert, or closes): TlsError, not
+ * TlsNoSharedCipher. OpenSSL calls it "wrong version number".
+ */
+static void test_garbage_hello(void **state)
+{
+	static const char said[] = "HTTP/1.1 400 Bad Request\r\n";
+	uint8_t junk[512];
+	struct pair p;
+
+	(void)state;
+	trust = true;
+	pair_open(&p, "8861", TLS1_VERSION, TLS1_2_VERSION, "ALL:@SECLEVEL=0");
+	assert_int_equal(tls_handshake(&p.c), 0); /* the ClientHello is out */
+	for (size_t i = 0; i < sizeof(junk); i++)
+		junk[i] = (uint8_t)(i * 37 + 11);
+	memcpy(junk, said, sizeof(said) - 1);
+	tls_feed(&p.c, junk, sizeof(junk));
+	assert_int_equal(tls_handshake(&p.c), -EPROTO);
+	assert_int_equal(p.c.alert_rcvd, 0);
+	if (tls_failure_is_no_shared(&p.c))
+		fail_msg("garbage instead of a ServerHello classed as no-shared (error \"%s\")",
+			 tls_last_error());
+	pair_close(&p);
+}
+
 /* ==== membio on its own ==== */
 
 /*
@@ -645,6 +673,7 @@ int main(void)
 	    cmocka_unit_test(test_shutdown),
 	    cmocka_unit_test(test_version_mismatch),
 	    cmocka_unit_test(test_cipher_mismatch),
+	    cmocka_unit_test(test_garbage_hello),
 	    cmocka_unit_test(test_membio_dgram),
 	    cmocka_unit_test(test_membio_dgram_in_place),
 	    cmocka_unit_test(test_membio_stream),
