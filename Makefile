@@ -5,6 +5,7 @@
 #   make unit     unit tests only (and the lab-free checks: docs, install)
 #   make bench    1,000 phones against the lab, figures printed
 #   make bench-scale [PHONES=10000]  many phones in one process against the lab, figures printed
+#   make bench-faults [FAULTS="kill cut"]  scenarios/faults-*.ini at 1,000 phones, recovery printed
 #   make bench-dtlsrec  the DTLS record layer against OpenSSL's (in memory, no lab)
 #   make demo     install, build, lab up with the phones' headend, run scenarios/demo.ini
 #   make lab      bring the lab up (scripts/lab up)
@@ -51,7 +52,7 @@ MAIN_OBJ := $(BUILD)/loadgen/main.o
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all deps asan test unit lab-test bench bench-scale bench-dtlsrec demo lab clean format fuzz man install uninstall \
+.PHONY: all deps asan test unit lab-test bench bench-scale bench-faults bench-dtlsrec demo lab clean format fuzz man install uninstall \
 	FORCE
 all: $(BUILD)/phoneswarm
 
@@ -131,6 +132,12 @@ $(BUILD)/bench_handshake: tests/bench/bench_handshake.c $(BUILD)/libphoneswarm.a
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $(filter %.c %.o %.a,$^) $(LDLIBS)
 
 # The DTLS record layer against OpenSSL's, in memory (no lab): CPU per record, bytes per session.
+# The faults of scenarios/faults-*.ini at 1,000 phones against the lab (one lab-lock
+# hold per fault; FAULTS="kill cut" runs some), what came back printed. Not in make test.
+bench-faults: all
+	@scripts/deps build lab
+	@scripts/bench-faults $(BUILD) $(FAULTS)
+
 bench-dtlsrec: $(BUILD)/bench_dtlsrec
 	$(BUILD)/bench_dtlsrec
 
