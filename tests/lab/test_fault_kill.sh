@@ -56,6 +56,9 @@ awk -v b="$back" 'BEGIN { exit !(b != "null" && b >= 2 && b < 20) }' ||
 [ "$attempts" -ge $N ] || fail "$NAME" "recovery attempts $attempts, want at least $N"
 expect_eq "$NAME: storm per second sums to the attempts" "$attempts" \
 	"$(report "$rec | [.per_second[][0]] | add")"
+# report.html: the storm chart, and the kill's recovery in the events table
+grep -q 'chart-storm' "$T/report.html" || fail "$NAME" "report.html has no reconnect storm chart"
+grep -q "all $N back after" "$T/report.html" || fail "$NAME" "report.html does not say all $N were back"
 # the fault alone: down until cleared
 lab_fault kill
 "$LAB" status >/dev/null 2>&1 && fail "$NAME" "scripts/lab status says up after fault kill"
