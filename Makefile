@@ -10,6 +10,7 @@
 #   make demo     install, build, lab up with the phones' headend, run scenarios/demo.ini
 #   make lab      bring the lab up (scripts/lab up)
 #   make man      the manual pages, in build/man/
+#   make schema   docs/report.schema.json's counter sections, from engine/stats/counters.def
 #   make install  PREFIX=/usr/local DESTDIR= : binary, lab script, scenarios, docs, man pages
 #
 # Packagers: CPPFLAGS, CFLAGS and LDFLAGS are honoured (the flags phoneswarm needs are
@@ -52,7 +53,7 @@ MAIN_OBJ := $(BUILD)/loadgen/main.o
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all deps asan test unit lab-test bench bench-scale bench-faults bench-dtlsrec demo lab clean format fuzz man install uninstall \
+.PHONY: all deps asan test unit lab-test bench bench-scale bench-faults bench-dtlsrec demo lab clean format fuzz man install uninstall schema \
 	FORCE
 all: $(BUILD)/phoneswarm
 
@@ -98,17 +99,17 @@ ASAN_FLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-s
 asan:
 	@scripts/deps test
 	$(MAKE) BUILD=build-asan CFLAGS="$(ASAN_FLAGS)" \
-	  build-asan/phoneswarm build-asan/badheadend build-asan/asaheadend build-asan/htmlgen $(UNIT_SRC:tests/unit/%.c=build-asan/tests/%)
+	  build-asan/phoneswarm build-asan/badheadend build-asan/asaheadend build-asan/htmlgen build-asan/schemagen $(UNIT_SRC:tests/unit/%.c=build-asan/tests/%)
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
 	  tests/run-all build-asan
 
-unit: $(UNIT_BIN)
+unit: $(UNIT_BIN) $(BUILD)/schemagen
 	@tests/run-unit $(BUILD)
 
 # make test: everything, with one closing "N passed, N failed" line.
 test:
 	@scripts/deps test
-	$(MAKE) all $(UNIT_BIN) $(BUILD)/badheadend $(BUILD)/asaheadend $(BUILD)/htmlgen
+	$(MAKE) all $(UNIT_BIN) $(BUILD)/schemagen $(BUILD)/badheadend $(BUILD)/asaheadend $(BUILD)/htmlgen
 	@tests/run-all $(BUILD)
 
 lab-test: all $(BUILD)/badheadend $(BUILD)/asaheadend $(BUILD)/htmlgen
@@ -245,6 +246,16 @@ $(BUILD)/asaheadend: tests/tools/asaheadend.c tests/tools/headend.c
 $(BUILD)/htmlgen: tests/tools/htmlgen.c $(BUILD)/libphoneswarm.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $(filter %.c %.o %.a,$^) $(LDLIBS)
+
+# report.json's counter sections of the JSON Schema, printed from the counter table;
+# `make schema` writes them into docs/report.schema.json (tests/unit/test_report_schema.sh
+# fails when the file is behind the table).
+$(BUILD)/schemagen: tests/tools/schemagen.c $(BUILD)/libphoneswarm.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $(filter %.c %.o %.a,$^) $(LDLIBS)
+
+schema: $(BUILD)/schemagen
+	scripts/report-schema $(BUILD)
 
 format:
 	clang-format -i $(wildcard */*.c */*.h tests/*/*.c)

@@ -5,7 +5,8 @@
  *
  * Counters are summed; latencies come from the sum of all intervals of
  * each tag of the logs, with the exact min, max and mean the runs' reports
- * give (hist_set_exact()); events and expectations are the runs' (an
+ * give (hist_set_exact()); refusals are the runs' lists summed line by
+ * line; events and expectations are the runs' (an
  * expectation holds if it held in every run: it is not judged again). A
  * partial merge (--partial) lists the shards missing and the runs that did
  * not complete. The page charts the merged timeseries.csv beside it.
@@ -24,6 +25,7 @@
 #include "engine/stats/hist.h"
 #include "report/html.h"
 #include "report/jsonread.h"
+#include "report/refusals.h"
 #include "report/report.h"
 #include "report/utc.h"
 
@@ -92,6 +94,48 @@ static void merge_events(const struct merge *m, struct run_event *ev, int *n_ev)
 			ev[j].ok = ev[j].ok && ok;
 		}
 	}
+}
+
+/* The name's enum value among n names, or -1. */
+static int name_index(const char *name, const char *(*name_of)(int), int n)
+{
+	for (int i = 0; i < n; i++)
+		if (!strcmp(name_of(i), name))
+			return i;
+	return -1;
+}
+
+static const char *reason_at(int i) { return reason_name((enum reason)i); }
+static const char *phase_at(int i) { return failure_phase_name((enum fail_phase)i); }
+
+/*
+ * The runs' refusal lists summed line by line (same reason and detail).
+ * Each report lists only its commonest lines, so a line that was rare in
+ * every run can be missing. False when no run kept refusals.
+ */
+static bool merge_refusals(const struct merge *m, struct refusals *t)
+{
+	bool any = false;
+
+	refusals_init(t);
+	for (int i = 0; i < m->n_runs; i++) {
+		const struct jval *a = jval_get(m->runs[i].doc, "refusals");
+
+		any = any || (a && a->type == JVAL_ARR);
+		for (size_t k = 0; a && a->type == JVAL_ARR && k < a->n; k++) {
+			const struct jval *e = &a->items[k];
+			int r = name_index(jval_str(jval_get(e, "reason"), ""), reason_at, R__COUNT);
+			int ph = name_index(jval_str(jval_get(e, "phase"), ""), phase_at, FP__COUNT);
+
+			if (r < 0 || ph < 0)
+				continue; /* a reason this version does not know */
+			refusals_add_line(t, (enum reason)r, (enum fail_phase)ph,
+					  jval_u64(jval_get(e, "count"), 0),
+					  jval_str(jval_get(e, "detail"), ""),
+					  jval_str(jval_get(e, "said"), NULL));
+		}
+	}
+	return any;
 }
 
 /* Expectations were judged per run: merged, one holds if it held in every run. */
@@ -204,6 +248,7 @@ int merge_write_report(struct merge *m, const char *dir, uint64_t peak, bool hav
 	struct run_origin origin = {0};
 	static struct run_event ev[MAX_EVENTS];
 	static struct expect_result ex[MAX_EVENTS];
+	static struct refusals refusals;
 	struct run_incomplete *inc = calloc((size_t)m->n_runs, sizeof(*inc));
 	struct hist *empty = hist_new(), *lat[M__COUNT] = {0};
 	struct swarm_config cfg;
@@ -262,6 +307,7 @@ int merge_write_report(struct merge *m, const char *dir, uint64_t peak, bool hav
 	merge_expects(m, ex, &res.n_expects);
 	res.events = ev;
 	res.expects = ex;
+	res.refusals = merge_refusals(m, &refusals) ? &refusals : NULL;
 	if (!empty || !inc) {
 		hist_free(empty);
 		free(inc);

@@ -7,6 +7,7 @@
  */
 #include "report/refusals.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "report/capacity.h"
@@ -18,33 +19,61 @@ void refusals_init(struct refusals *t)
 	t->other = 0;
 }
 
+/* The line of (reason, detail), a new one if there is room; NULL when full. */
+static struct refusal_line *line_of(struct refusals *t, uint8_t reason, uint8_t phase,
+				    const char *detail, uint16_t said_at, uint16_t said_len)
+{
+	struct refusal_line *l;
+
+	for (int i = 0; i < t->n; i++) {
+		l = &t->line[i];
+		if (l->reason == reason && !strcmp(l->detail, detail))
+			return l;
+	}
+	if (t->n == REFUSALS_MAX)
+		return NULL;
+	l = &t->line[t->n++];
+	l->reason = reason;
+	l->phase = phase;
+	l->said_at = said_at;
+	l->said_len = said_len;
+	l->count = 0;
+	snprintf(l->detail, sizeof(l->detail), "%s", detail);
+	return l;
+}
+
 bool refusals_add(struct refusals *t, const struct failure_rec *r)
 {
+	char detail[sizeof(r->detail)];
 	struct refusal_line *l;
 
 	if (!capacity_refusal((enum reason)r->reason) && !r->said_len)
 		return false;
+	memcpy(detail, r->detail, sizeof(detail));
+	detail[sizeof(detail) - 1] = '\0';
 	t->total++;
-	for (int i = 0; i < t->n; i++) {
-		l = &t->line[i];
-		if (l->reason == r->reason && !strcmp(l->detail, r->detail)) {
-			l->count++;
-			return true;
-		}
-	}
-	if (t->n == REFUSALS_MAX) {
+	l = line_of(t, r->reason, r->phase, detail, r->said_at, r->said_len);
+	if (l)
+		l->count++;
+	else
 		t->other++;
-		return true;
-	}
-	l = &t->line[t->n++];
-	l->reason = r->reason;
-	l->phase = r->phase;
-	l->said_at = r->said_at;
-	l->said_len = r->said_len;
-	l->count = 1;
-	memcpy(l->detail, r->detail, sizeof(l->detail));
-	l->detail[sizeof(l->detail) - 1] = '\0';
 	return true;
+}
+
+void refusals_add_line(struct refusals *t, enum reason r, enum fail_phase ph, uint64_t n,
+		       const char *detail, const char *said)
+{
+	const char *at = said && *said ? strstr(detail, said) : NULL;
+	size_t len = at ? strlen(said) : 0;
+	struct refusal_line *l;
+
+	t->total += n;
+	l = line_of(t, (uint8_t)r, (uint8_t)ph, detail, at ? (uint16_t)(at - detail) : 0,
+		    (uint16_t)len);
+	if (l)
+		l->count += n;
+	else
+		t->other += n;
 }
 
 int refusals_top(const struct refusals *t, const struct refusal_line **out, int max)

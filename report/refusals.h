@@ -39,6 +39,13 @@ void refusals_init(struct refusals *t);
 /* Count r if it is a refusal (see above); true if it was. */
 bool refusals_add(struct refusals *t, const struct failure_rec *r);
 /*
+ * Counts n refusals of reason r as one line (phase ph, detail as
+ * failures.csv has it, said the headend's words in it or NULL), adding to
+ * the line of the same reason and detail: how merge sums the runs' lists.
+ */
+void refusals_add_line(struct refusals *t, enum reason r, enum fail_phase ph, uint64_t n,
+		       const char *detail, const char *said);
+/*
  * Up to max lines, commonest first (ties: the one seen first), as pointers
  * into t into out[]. Returns how many.
  */

@@ -105,6 +105,23 @@ _lab_on_err() { # STATUS LINE COMMAND
 	exit 1
 }
 
+# Every report.json a passing test leaves in its directory ($T) is one the JSON
+# Schema in docs/report.schema.json takes (tests/tools/report_schema.py names
+# each error).
+_lab_reports_valid() {
+	local reports
+	[ -n "${T:-}" ] && [ -d "$T" ] || return 0
+	reports=$(find "$T" -name report.json -type f | sort)
+	[ -n "$reports" ] || return 0
+	# shellcheck disable=SC2086 # one path a line, none with spaces (under $T)
+	if ! /usr/bin/python3 "$LAB_ROOT/tests/tools/report_schema.py" \
+		"$LAB_ROOT/docs/report.schema.json" $reports >"$T/report-schema.txt" 2>&1; then
+		echo "FAIL ${NAME:-test}: a report.json is not what docs/report.schema.json says:" \
+			"$(head -n 3 "$T/report-schema.txt" | tr '\n' ' ')"
+		return 1
+	fi
+}
+
 # The one EXIT trap: the registered clean-ups (newest first), then the verdict. A
 # test that exits 0 after a check could not run fails; 77 is a skip only through
 # skip_test.
@@ -117,6 +134,9 @@ _lab_on_exit() {
 		_LAB_EXIT=${_LAB_EXIT#*$'\n'}
 		eval "$c" >/dev/null 2>&1
 	done
+	if [ "$rc" = 0 ] && ! _lab_reports_valid; then
+		rc=1
+	fi
 	if [ "$rc" = 0 ] && [ -s "$_LAB_BROKEN" ]; then
 		echo "FAIL ${NAME:-test}: a check could not run: $(head -n 3 "$_LAB_BROKEN" | tr '\n' ' ')"
 		rc=1

@@ -32,6 +32,7 @@
 #include "report/hdrlog.h"
 #include "engine/stats/hist.h"
 #include "report/jsonread.h"
+#include "report/refusals.h"
 #include "report/report.h"
 #include "report/series.h"
 #include "tests/unit/files.h"
@@ -57,6 +58,7 @@ struct fake {
 	struct hist *dpd[MAX_IVL]; /* dpd_rtt, per interval */
 	const char *events[MAX_IVL];
 	uint64_t refused; /* failures TlsRefused */
+	struct refusals refusals; /* "No address" refused (5 + its index) times; run 0 also "Licence" twice */
 	uint32_t configured;
 };
 
@@ -90,6 +92,21 @@ static void pct_cell(struct seriesrow *row, const char *col, const struct hist *
 }
 
 /* Writes the three files of run r; a shard of a split of n (n 0: not sharded). */
+/* A phone refused a tunnel with the headend's words: 503 with an X-Reason. */
+static struct failure_rec refused_rec(const char *words)
+{
+	struct failure_facts f = {.reason = R_TUNNEL_REFUSED, .detail = 503, .host = "vpn.lab.test",
+				  .path = "/", .said = words, .said_how = "X-Reason",
+				  .phase = FP_CSTP};
+	struct failure_rec x;
+
+	memset(&x, 0, sizeof(x));
+	x.reason = R_TUNNEL_REFUSED;
+	x.phase = FP_CSTP;
+	failure_fill(&x, &f);
+	return x;
+}
+
 static void write_run(struct fake *r, int index, int n, const char *scenario)
 {
 	struct hist *all[M__COUNT];
@@ -188,6 +205,14 @@ static void write_run(struct fake *r, int index, int n, const char *scenario)
 	res.shard_count = (uint32_t)n;
 	res.events = ev;
 	res.n_events = n_ev;
+	struct failure_rec no_address = refused_rec("No address"), licence = refused_rec("Licence");
+
+	refusals_init(&r->refusals);
+	for (int i = 0; i < 5 + index; i++)
+		assert_true(refusals_add(&r->refusals, &no_address));
+	for (int i = 0; index == 0 && i < 2; i++)
+		assert_true(refusals_add(&r->refusals, &licence));
+	res.refusals = &r->refusals;
 	assert_int_equal(report_write_json(&res, path_in(r->dir, "report.json")), 0);
 	for (int m = 0; m < M__COUNT; m++)
 		hist_free(all[m]);
@@ -363,6 +388,21 @@ static void test_report(void **state)
 	assert_int_equal(jval_get(doc, "shards_missing")->type, JVAL_ARR);
 	assert_int_equal(jval_get(doc, "shards_missing")->n, 0);
 	assert_int_equal(jval_get(doc, "runs_incomplete")->n, 0);
+	/* refusals: the runs' lines summed by reason and detail, commonest first */
+	const struct jval *ref = jval_get(doc, "refusals");
+	struct failure_rec na = refused_rec("No address"), li = refused_rec("Licence");
+
+	assert_non_null(ref);
+	assert_int_equal(ref->type, JVAL_ARR);
+	assert_int_equal(ref->n, 2);
+	assert_string_equal(jval_str(jval_get(&ref->items[0], "reason"), ""), "TunnelRefused");
+	assert_string_equal(jval_str(jval_get(&ref->items[0], "phase"), ""), "cstp");
+	assert_int_equal(jval_u64(jval_get(&ref->items[0], "count"), 0), 5 + 6);
+	assert_string_equal(jval_str(jval_get(&ref->items[0], "detail"), ""), na.detail);
+	assert_string_equal(jval_str(jval_get(&ref->items[0], "said"), ""), "No address");
+	assert_int_equal(jval_u64(jval_get(&ref->items[1], "count"), 0), 2);
+	assert_string_equal(jval_str(jval_get(&ref->items[1], "detail"), ""), li.detail);
+	assert_string_equal(jval_str(jval_get(&ref->items[1], "said"), ""), "Licence");
 	/* the page the summary names */
 	assert_int_equal(access(path_in(out, "report.html"), F_OK), 0);
 	jval_free(doc);
