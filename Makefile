@@ -8,6 +8,7 @@
 #                 (SCALE_HEADENDS=N: spread over N lab headends; SCALE_RATE, SCALE_HOLD, SCALE_OCSERV)
 #   make soak     1,000 phones with calls held 2 h against the lab: is memory flat? (SOAK_SECONDS=...)
 #   make bench-hostile [HOSTILE_PHONES=1000]  every mode of badheadend at scale (no lab), niced
+#   make bench-faults [FAULTS="kill cut"]  scenarios/faults-*.ini at 1,000 phones, recovery printed
 #   make bench-dtlsrec  the DTLS record layer against OpenSSL's (in memory, no lab)
 #   make demo     install, build, lab up with the phones' headend, run scenarios/demo.ini
 #   make lab      bring the lab up (scripts/lab up)
@@ -55,7 +56,7 @@ MAIN_OBJ := $(BUILD)/loadgen/main.o
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all deps asan test unit lab-test bench bench-scale bench-hostile bench-dtlsrec soak demo lab clean format fuzz man install uninstall schema \
+.PHONY: all deps asan test unit lab-test bench bench-scale bench-hostile bench-faults bench-dtlsrec soak demo lab clean format fuzz man install uninstall schema \
 	FORCE
 all: $(BUILD)/phoneswarm
 
@@ -150,6 +151,12 @@ $(BUILD)/bench_handshake: tests/bench/bench_handshake.c $(BUILD)/libphoneswarm.a
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $(filter %.c %.o %.a,$^) $(LDLIBS)
 
 # The DTLS record layer against OpenSSL's, in memory (no lab): CPU per record, bytes per session.
+# The faults of scenarios/faults-*.ini at 1,000 phones against the lab (one lab-lock
+# hold per fault; FAULTS="kill cut" runs some), what came back printed. Not in make test.
+bench-faults: all
+	@scripts/deps build lab
+	@scripts/bench-faults $(BUILD) $(FAULTS)
+
 bench-dtlsrec: $(BUILD)/bench_dtlsrec
 	$(BUILD)/bench_dtlsrec
 

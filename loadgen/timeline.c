@@ -97,6 +97,7 @@ void timeline_free(struct timeline *t)
 	if (t->out.fcsv)
 		fclose(t->out.fcsv);
 	timeline_windows_free(t);
+	timeline_recovery_free(t);
 	for (int m = 0; m < M__COUNT; m++)
 		hist_free(t->ival[m]);
 	free(t);
@@ -142,6 +143,7 @@ static void close_interval(struct timeline *t, uint64_t now, const struct stats 
 /* "end" passes now: the last interval before it closed, the windows up to it closed. */
 static void reach_end(struct timeline *t, uint64_t now, const struct stats *s)
 {
+	timeline_recovery_end(t, now, s);
 	close_interval(t, now, s);
 	t->ended = true;
 	timeline_windows_step(t, s);
@@ -156,6 +158,7 @@ static void fire_due(struct timeline *t, uint64_t now, const struct stats *s)
 		if (now > t->ival_start)
 			close_interval(t, now, s);
 		timeline_events_fire(t, i, now);
+		timeline_recovery_fire(t, t->ev.n_fired - 1, now, s);
 		timeline_windows_step(t, s);
 		i = -1; /* an event anchored on this one at +0 fires now too */
 	}
@@ -292,6 +295,7 @@ static void begin(struct timeline *t, struct stats *s)
 static void finish(struct timeline *t, struct stats *s, struct run_result *res)
 {
 	swarm_stats(t->sw, s);
+	timeline_recovery_end(t, clock_us(), s);
 	close_interval(t, clock_us(), s);
 	if (!t->ended) {
 		t->ended = true;
@@ -327,6 +331,7 @@ int timeline_run(struct timeline *t, volatile int *interrupted, struct run_resul
 			on_signal(t, *interrupted);
 		if (!t->ended && t->cap.stop_at && now >= t->cap.stop_at)
 			swarm_request_stop(t->sw); /* the capacity search is done */
+		timeline_recovery_step(t, now, &s);
 		if (!t->ended && end_due(t, now))
 			reach_end(t, now, &s);
 		fire_due(t, now, &s);

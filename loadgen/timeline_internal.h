@@ -1,7 +1,7 @@
 /*
  * loadgen/timeline_internal.h - what the parts of a run's timeline share.
  *
- * The timeline (timeline.h) is written in five files, each owning a part
+ * The timeline (timeline.h) is written in six files, each owning a part
  * of struct timeline:
  *   timeline.c          the loop: time, intervals, stopping early, progress
  *   timeline_events.c   the events: when each is due, firing it, the exec
@@ -13,6 +13,9 @@
  *                       run's result (struct tl_outputs)
  *   timeline_capacity.c a capacity search: when to stop the arrivals, and
  *                       what it found (struct tl_capacity)
+ *   timeline_recovery.c what followed each event: the time until the
+ *                       tunnels were back, the reconnect storm (struct
+ *                       tl_recovery)
  * Nothing outside them includes this: the interface is timeline.h.
  */
 #ifndef LOADGEN_TIMELINE_INTERNAL_H
@@ -87,6 +90,19 @@ struct tl_capacity {
 	bool have_first_fail;
 };
 
+/* timeline_recovery.c: event k of tl_events' list, followed after it fired. */
+struct follow {
+	uint64_t fired;		/* when it fired */
+	struct stats at, last;	/* the counters then, and at the last tick */
+	uint64_t (*storm)[3];	/* owned: RECOVERY_MAX_S seconds of attempts, back, failed */
+	bool active;		/* still followed */
+	bool hit;		/* fewer tunnels up than before, or one dropped, since */
+};
+
+struct tl_recovery {
+	struct follow f[TIMELINE_MAX_EVENTS];
+};
+
 struct timeline {
 	struct swarm *sw;
 	const struct swarm_config *cfg;
@@ -122,6 +138,7 @@ struct timeline {
 	struct tl_windows win;
 	struct tl_outputs out;
 	struct tl_capacity cap;
+	struct tl_recovery rec;
 };
 
 /* ==== timeline.c ==== */
@@ -200,5 +217,15 @@ void timeline_capacity_step(struct timeline *t, uint64_t now, const struct stats
 			    const struct rusage *ru);
 /* The search's result as it stands, into res->capacity. */
 void timeline_capacity_result(struct timeline *t, struct run_result *res);
+
+/* ==== timeline_recovery.c ==== */
+
+/* Event k (of tl_events' list) fired now with the counters s: follow it if tunnels are up. */
+void timeline_recovery_fire(struct timeline *t, int k, uint64_t now, const struct stats *s);
+/* A tick: every event still followed takes the counters s. */
+void timeline_recovery_step(struct timeline *t, uint64_t now, const struct stats *s);
+/* "end" has come (the phones not yet logged out): every event still followed is settled. */
+void timeline_recovery_end(struct timeline *t, uint64_t now, const struct stats *s);
+void timeline_recovery_free(struct timeline *t);
 
 #endif

@@ -228,6 +228,54 @@ static void chart_rates(struct page *p)
 }
 
 /*
+ * The reconnect storm: tunnels up and the phones still bringing a lost
+ * tunnel back, with the reconnection attempts begun, the reconnections and
+ * the failed attempts per second, the events marked. Only when some
+ * tunnel was lost.
+ */
+static void chart_storm(struct page *p)
+{
+	static const struct {
+		const char *col, *name, *colour;
+		bool rate, dashed;
+	} lines[] = {
+		{"up", "tunnels up", C_UP, false, false},
+		{"lost", "lost, still trying", C_ARRIVED, false, true},
+		{"reconnect_tries", "reconnect attempts/s", "#e69f00", true, false},
+		{"reconnects", "reconnects/s", C_DTLS, true, false},
+		{"reconnect_fails", "failed attempts/s", C_FAILED, true, false},
+	};
+	enum { N = sizeof(lines) / sizeof(lines[0]) };
+	const double *v[N];
+	double *own[N] = {0}, hi = NAN;
+	const double *drops = col(p, "drops");
+	struct svg_chart c;
+
+	if (!drops || col_sum(p, drops) <= 0)
+		return;
+	for (int i = 0; i < N; i++) {
+		const double *raw = col(p, lines[i].col);
+
+		v[i] = lines[i].rate ? (own[i] = per_second(p, raw)) : raw;
+		double m = col_max(p, v[i], NULL, NULL, NULL);
+
+		if (!isnan(m) && (isnan(hi) || m > hi))
+			hi = m;
+	}
+	fputs("<h3>Reconnect storm</h3>\n", p->f);
+	time_chart_begin(p, &c, "chart-storm", "Tunnels up and reconnect attempts", SVG_WIDTH,
+			 "phones, per second", SVG_LINEAR, 0, hi);
+	for (int i = 0; i < N; i++)
+		if (v[i])
+			svg_line(&c, lines[i].name, lines[i].colour, lines[i].dashed, p->x, v[i],
+				 p->n);
+	markers(p, &c);
+	svg_chart_end(&c);
+	for (int i = 0; i < N; i++)
+		free(own[i]);
+}
+
+/*
  * Lines of ms values over time on one chart, log scale when they span more
  * than 50x (a p99 in seconds next to a p50 in milliseconds).
  */
@@ -436,6 +484,7 @@ void html_series_section(struct page *p)
 	}
 	chart_phones(p);
 	chart_rates(p);
+	chart_storm(p);
 	chart_ttt(p);
 	chart_failures(p);
 	chart_voice(p);

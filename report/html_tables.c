@@ -250,7 +250,7 @@ void html_tables_expectations(struct page *p)
 void html_tables_events(struct page *p)
 {
 	const struct run_result *r = p->r;
-	char buf[32];
+	char buf[32], rec[200];
 
 	fputs("<section id=\"events\">\n<h2>Events</h2>\n", p->f);
 	if (!r->n_events) {
@@ -258,7 +258,7 @@ void html_tables_events(struct page *p)
 		return;
 	}
 	fputs("<table><thead><tr><th>event</th><th>action</th><th>at</th><th>result</th>"
-	      "<th>detail</th></tr></thead><tbody>\n",
+	      "<th>detail</th><th>recovery</th></tr></thead><tbody>\n",
 	      p->f);
 	for (int i = 0; i < r->n_events; i++) {
 		const struct run_event *e = &r->events[i];
@@ -274,6 +274,13 @@ void html_tables_events(struct page *p)
 		fprintf(p->f, "</td><td class=\"%s\">%s</td><td>", e->ok ? "ok" : "fail",
 			e->ok ? "ok" : "FAILED");
 		html_esc(p, e->detail);
+		fputs("</td><td", p->f);
+		if (report_recovery_text(&e->rec, rec, sizeof(rec))) {
+			fprintf(p->f, " class=\"%s\">", e->rec.back_s >= 0 ? "ok" : "fail");
+			html_esc(p, rec);
+		} else {
+			fputs(">", p->f);
+		}
 		fputs("</td></tr>\n", p->f);
 	}
 	fputs("</tbody></table>\n</section>\n", p->f);

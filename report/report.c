@@ -168,6 +168,81 @@ static void write_origin(struct json *j, const struct run_result *r)
 	json_arr_end(j);
 }
 
+/* An event's "recovery" (null when it was not followed: nothing was up). */
+static void write_recovery(struct json *j, const struct event_recovery *rec)
+{
+	if (!rec->measured) {
+		json_null(j, "recovery");
+		return;
+	}
+	json_obj_begin(j, "recovery");
+	json_uint(j, "before", rec->before);
+	json_uint(j, "dtls_before", rec->dtls_before);
+	json_uint(j, "lowest", rec->lowest);
+	json_uint(j, "dropped", rec->dropped);
+	if (rec->back_s >= 0)
+		json_double(j, "back_s", rec->back_s);
+	else
+		json_null(j, "back_s");
+	if (rec->dtls_back_s >= 0)
+		json_double(j, "dtls_back_s", rec->dtls_back_s);
+	else
+		json_null(j, "dtls_back_s");
+	json_uint(j, "short_at_end", rec->short_at_end);
+	json_uint(j, "attempts", rec->attempts);
+	json_uint(j, "reconnects", rec->reconnects);
+	json_uint(j, "failures", rec->failures);
+	json_uint(j, "peak_attempts_per_s", rec->peak_attempts);
+	json_double(j, "peak_at_s", rec->peak_at_s);
+	json_arr_begin(j, "per_second");
+	for (int i = 0; rec->per_s && i < rec->n_per_s; i++) {
+		json_arr_begin(j, NULL);
+		for (int k = 0; k < 3; k++)
+			json_uint(j, NULL, rec->per_s[i][k]);
+		json_arr_end(j);
+	}
+	json_arr_end(j);
+	json_obj_end(j);
+}
+
+bool report_recovery_text(const struct event_recovery *rec, char *buf, size_t len)
+{
+	char dtls[64] = "", storm[120] = "";
+
+	if (!rec->measured)
+		return false;
+	if (rec->back_s == 0) {
+		snprintf(buf, len, "no tunnel lost (%llu up)", (unsigned long long)rec->before);
+		return true;
+	}
+	if (rec->attempts)
+		snprintf(storm, sizeof(storm), "; %llu reconnect attempts, peak %llu/s at +%.0f s, "
+					       "%llu failed",
+			 (unsigned long long)rec->attempts, (unsigned long long)rec->peak_attempts,
+			 rec->peak_at_s, (unsigned long long)rec->failures);
+	if (rec->back_s < 0) {
+		if (rec->short_at_end)
+			snprintf(buf, len, "%llu of %llu never came back (lowest %llu)%s",
+				 (unsigned long long)rec->short_at_end,
+				 (unsigned long long)rec->before, (unsigned long long)rec->lowest,
+				 storm);
+		else
+			snprintf(buf, len, "not all back yet: phones still reconnecting "
+					   "(lowest %llu of %llu)%s",
+				 (unsigned long long)rec->lowest, (unsigned long long)rec->before,
+				 storm);
+		return true;
+	}
+	if (rec->dtls_before && rec->dtls_back_s >= 0)
+		snprintf(dtls, sizeof(dtls), ", DTLS after %.1f s", rec->dtls_back_s);
+	else if (rec->dtls_before)
+		snprintf(dtls, sizeof(dtls), ", DTLS not all back");
+	snprintf(buf, len, "all %llu back after %.1f s%s (lowest %llu)%s",
+		 (unsigned long long)rec->before, rec->back_s, dtls, (unsigned long long)rec->lowest,
+		 storm);
+	return true;
+}
+
 int report_write_json(const struct run_result *r, const char *path)
 {
 	FILE *f = fopen(path, "w");
@@ -285,6 +360,7 @@ int report_write_json(const struct run_result *r, const char *path)
 			json_null(&j, "at_s");
 		json_bool(&j, "ok", e->ok);
 		json_str(&j, "detail", e->detail);
+		write_recovery(&j, &e->rec);
 		json_obj_end(&j);
 	}
 	json_arr_end(&j);
@@ -424,10 +500,14 @@ void report_print_summary(const struct run_result *r, const char *dir, FILE *out
 	for (int i = 0; i < r->n_events; i++) {
 		const struct run_event *e = &r->events[i];
 
+		char rec[200];
+
 		if (e->at_s >= 0)
 			fprintf(out, "  event      %-16s at %7.1f s  %-6s %s%s\n", e->name, e->at_s,
 				e->action, e->ok ? "" : "FAILED: ", e->detail);
-		else
+		if (e->at_s >= 0 && report_recovery_text(&e->rec, rec, sizeof(rec)))
+			fprintf(out, "  recovery   %-16s %s\n", e->name, rec);
+		else if (e->at_s < 0)
 			fprintf(out, "  event      %-16s %-12s %-6s %s\n", e->name, "never", e->action,
 				e->detail);
 	}

@@ -20,6 +20,28 @@ struct swarm_config;
 struct capacity_result;
 struct refusals;
 
+/*
+ * What followed an event that fired with tunnels up: how long until as many
+ * tunnels were up again with every phone that lost its tunnel meanwhile
+ * back (loadgen/timeline_recovery.c), and the reconnect storm on the way.
+ */
+#define RECOVERY_MAX_S 600 /* seconds of the storm kept second by second */
+
+struct event_recovery {
+	bool measured;		      /* it fired with tunnels up, and was followed */
+	uint64_t before, dtls_before; /* tunnels and DTLS sessions up when it fired */
+	uint64_t dropped;	      /* tunnels lost from it until back (or "end") */
+	uint64_t lowest;	      /* fewest tunnels up after it, until back */
+	double back_s;		      /* seconds until back; 0: none dropped; < 0: never */
+	double dtls_back_s;	      /* ... and DTLS as before too; < 0: never */
+	uint64_t short_at_end;	      /* never back: tunnels short of before at "end" */
+	uint64_t attempts, reconnects, failures; /* reconnection attempts begun, back, failed */
+	uint64_t peak_attempts;	      /* the most attempts begun in one second */
+	double peak_at_s;	      /* that second's start, seconds after the event */
+	const uint64_t (*per_s)[3];   /* borrowed: attempts, back, failed per second; NULL: none */
+	int n_per_s;
+};
+
 /* An event of the scenario's timeline, as it happened. */
 struct run_event {
 	char name[48];    /* the NAME of [event.NAME] */
@@ -27,6 +49,7 @@ struct run_event {
 	double at_s;      /* when it fired, seconds since the first arrival; < 0: never */
 	bool ok;          /* it was carried out (an exec exited 0, phones were told) */
 	char detail[200]; /* what was done, or why it failed */
+	struct event_recovery rec; /* what followed it (a run's own report only) */
 };
 
 /* One line of [expect], judged at the end of the run. */
@@ -109,6 +132,12 @@ struct run_result {
  * shards_missing and runs_incomplete, empty when it is whole. 0, or -errno.
  */
 int report_write_json(const struct run_result *r, const char *path);
+/*
+ * An event's recovery in words ("all 1000 back after 12.3 s, DTLS after
+ * 13.0 s (lowest 0); 2480 reconnect attempts, peak 310/s at +10 s, 1480
+ * failed"); false when it was not followed.
+ */
+bool report_recovery_text(const struct event_recovery *rec, char *buf, size_t len);
 /* The human summary. */
 void report_print_summary(const struct run_result *r, const char *dir, FILE *out);
 /*

@@ -241,11 +241,15 @@ void phone_fail_said(struct worker *w, struct phone *p, enum reason r, int detai
 	 * A tunnel lost, or a reconnection that failed: by policy the phone
 	 * comes back after a backoff (10 s, 20 s, ... 100 s), else it is down
 	 * for good. A first bring-up that fails is final: that is what a load
-	 * test measures.
+	 * test measures. This machine's own trouble on the way back (its
+	 * source address gone for a while, descriptors short) is counted as
+	 * ours and tried again like the rest, as a phone whose network came
+	 * back would; only the phone's refusal of its own credentials is final.
 	 */
 	bool drop = p->state == PH_TUNNEL;
+	bool final = r == R_BAD_CREDENTIALS;
 
-	if (!w->stopping && !local && (drop || (setup && p->reconnecting)) &&
+	if (!w->stopping && !final && (drop || (setup && p->reconnecting)) &&
 	    policy_reconnect(w->cfg->reconnect, by_headend)) {
 		uint64_t wait = policy_backoff_us(p->attempt++, w->cfg->backoff_us);
 
@@ -253,6 +257,10 @@ void phone_fail_said(struct worker *w, struct phone *p, enum reason r, int detai
 			p->dropped_at = now;
 			p->reconnecting = true;
 			STAT_ADD(w, tunnels_dropped, 1);
+			if (!p->lost) {
+				p->lost = true;
+				STAT_ADD(w, lost_now, 1);
+			}
 			PTRACE(p, now, "VPNC: set_login_state: LOGIN: 2 (CONNECTED) --> 1 (TRYING)");
 		} else {
 			STAT_ADD(w, reconnect_failures, 1);
@@ -264,12 +272,14 @@ void phone_fail_said(struct worker *w, struct phone *p, enum reason r, int detai
 		p->url_i = 0;
 		phone_set_state(p, PH_BACKOFF, now);
 		p->retry_at = now + wait;
+		p->retry_due = true;
 		PTRACE(p, now, "VPNC: -vpnc_control: reconnecting in %.0f s", (double)wait / 1e6);
 		phone_wake(w, p, p->retry_at);
 		return;
 	}
 	if (drop)
 		STAT_ADD(w, tunnels_dropped, 1);
+	phone_lost_over(w, p);
 	phone_count_failure(w, p, r, detail, said);
 	leave_tunnel(w, p);
 	p->reason = (uint8_t)r;
@@ -323,6 +333,15 @@ static void finish(struct worker *w, struct phone *p)
 	STAT_ADD(w, disconnected, 1);
 	phone_set_state(p, PH_DONE, worker_now(w));
 	phone_teardown(w, p);
+}
+
+void phone_lost_over(struct worker *w, struct phone *p)
+{
+	p->retry_due = false;
+	if (!p->lost)
+		return;
+	p->lost = false;
+	STAT_SUB(w, lost_now, 1);
 }
 
 bool phone_finished(const struct phone *p)
@@ -1012,6 +1031,11 @@ void phone_on_timer(struct worker *w, struct phone *p, uint64_t now)
 	case PH_BACKOFF:
 		if (now < p->retry_at)
 			break;
+		/* a reconnection's next try (after a drop or a failed try), counted once */
+		if (p->retry_due) {
+			p->retry_due = false;
+			STAT_ADD(w, reconnect_attempts, 1);
+		}
 		/* a new connection within one bring-up keeps its connect timer */
 		if (!p->ex.same_bringup)
 			p->connect_deadline = now + phone_connect_timer(w, p);
@@ -1047,6 +1071,7 @@ void phone_stop(struct worker *w, struct phone *p, uint64_t now)
 {
 	p->resetting = false; /* the run's end wins over a reset under way */
 	p->reset_at = 0;
+	phone_lost_over(w, p);
 
 	switch (p->state) {
 	case PH_IDLE:
@@ -1089,6 +1114,7 @@ static void reboot(struct worker *w, struct phone *p, uint64_t now)
 	p->resetting = false;
 	p->rebooted = true;
 	p->reconnecting = false;
+	phone_lost_over(w, p);
 	p->attempt = 0;
 	p->cookie[0] = '\0';
 	exchange_reset(p);

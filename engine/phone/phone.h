@@ -134,6 +134,8 @@ struct phone {
 	uint64_t dtls_deadline;   /* the DTLS handshake must be done by then */
 	bool reconnecting;        /* bringing a lost tunnel back (the cookie may serve) */
 	uint8_t attempt;          /* reconnect attempts since the tunnel was last up */
+	bool lost;                /* its tunnel dropped and is not back yet (counted in lost_now) */
+	bool retry_due;           /* a reconnect attempt starts when the backoff ends */
 	struct dtls_params dp;
 	/* The headend's timers from its CONNECT reply (engine/phone/policy.h) */
 	uint32_t idle_s;          /* X-CSTP-Idle-Timeout, seconds; 0: none */
@@ -185,6 +187,8 @@ void phone_reset(struct worker *w, struct phone *p, uint64_t now, uint64_t at, b
 void phone_cut(struct worker *w, struct phone *p, uint64_t now, uint64_t until, double loss);
 /* True when the phone is in a final state (its channels may still hold buffers in flight). */
 bool phone_finished(const struct phone *p);
+/* A lost tunnel's story ends (back up, given up, reset, the run's end): lost_now drops. */
+void phone_lost_over(struct worker *w, struct phone *p);
 
 /*
  * What the worker's I/O brings back (engine/phone/worker.h). res is the

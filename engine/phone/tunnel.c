@@ -445,6 +445,7 @@ void tunnel_up(struct worker *w, struct phone *p, const struct ac_tunnel *t, uin
 	} else if (p->reconnecting) {
 		worker_record(w, M_RECONNECT, now - p->dropped_at);
 		STAT_ADD(w, reconnects, 1);
+		phone_lost_over(w, p);
 		PTRACE(p, now, "VPNC: reconnected %.1f s after the drop",
 		       (double)(now - p->dropped_at) / 1e6);
 		p->reconnecting = false;

@@ -1920,6 +1920,76 @@ static void test_reconnect_lookup_fails(void **state)
 	script_free(&s);
 }
 
+/*
+ * Reconnecting, this machine cannot give the phone a socket (its source
+ * address gone a while: EADDRNOTAVAIL): ours (LocalResource), and the phone
+ * tries again after its backoff instead of failing for good; each try is
+ * counted, and it stays among the lost until it is back. A first bring-up
+ * that meets the same is final.
+ */
+static void test_reconnect_local_retried(void **state)
+{
+	struct script s;
+
+	(void)state;
+	script_init(&s, "https://198.18.0.1/");
+	s.cfg.reconnect = RECONNECT_ALWAYS;
+	script_start(&s);
+	script_arrive(&s);
+	script_connect(&s, 0);
+	assert_state(&s, PH_TUNNEL);
+	script_tcp_end(&s, 0);
+	assert_int_equal(s.w.st.lost_now, 1);
+	assert_int_equal(s.w.st.reconnect_attempts, 0);
+	script_advance(&s, s.wake_at);
+	assert_state(&s, PH_CONNECTING);
+	assert_int_equal(s.w.st.reconnect_attempts, 1);
+	script_connect(&s, -EADDRNOTAVAIL);
+	assert_state(&s, PH_BACKOFF);
+	assert_int_equal(fails(&s, R_LOCAL_RESOURCE), 1);
+	assert_int_equal(s.w.st.reconnect_failures, 1);
+	assert_int_equal(s.w.st.failed, 0);
+	assert_int_equal(s.w.st.lost_now, 1);
+	script_advance(&s, s.wake_at);
+	assert_int_equal(s.w.st.reconnect_attempts, 2);
+	script_connect(&s, 0);
+	assert_state(&s, PH_TUNNEL);
+	assert_int_equal(s.w.st.reconnects, 1);
+	assert_int_equal(s.w.st.lost_now, 0);
+	script_free(&s);
+
+	script_init(&s, "https://198.18.0.1/");
+	s.cfg.reconnect = RECONNECT_ALWAYS;
+	script_start(&s);
+	script_arrive(&s);
+	script_connect(&s, -EADDRNOTAVAIL);
+	assert_state(&s, PH_FAILED);
+	assert_int_equal(s.w.st.failed_by[R_LOCAL_RESOURCE], 1);
+	assert_int_equal(s.w.st.reconnect_attempts, 0);
+	assert_int_equal(s.w.st.lost_now, 0);
+	script_free(&s);
+}
+
+/* A phone waiting to reconnect when the run ends leaves the lost (aborted). */
+static void test_lost_given_up(void **state)
+{
+	struct script s;
+
+	(void)state;
+	script_init(&s, "https://198.18.0.1/");
+	s.cfg.reconnect = RECONNECT_ALWAYS;
+	script_start(&s);
+	script_arrive(&s);
+	script_connect(&s, 0);
+	script_tcp_end(&s, 0);
+	assert_int_equal(s.w.st.lost_now, 1);
+	/* the run ends while it waits: it leaves the lost too */
+	phone_stop(&s.w, s.p, s.now);
+	assert_int_equal(s.w.st.lost_now, 0);
+	assert_int_equal(s.w.st.aborted, 1);
+	script_free(&s);
+}
+
 /* DTLS ends with the tunnel, in whatever state it was. */
 static void test_dtls_ends_with_tunnel(void **state)
 {
@@ -2150,6 +2220,8 @@ int main(void)
 	    cmocka_unit_test(test_reset_in_each_phase),
 	    cmocka_unit_test(test_failover_in_login),
 	    cmocka_unit_test(test_reconnect_lookup_fails),
+	    cmocka_unit_test(test_reconnect_local_retried),
+	    cmocka_unit_test(test_lost_given_up),
 	    cmocka_unit_test(test_dtls_ends_with_tunnel),
 	};
 

@@ -53,7 +53,9 @@ static void tiny_stats(struct stats *s)
 	s->rekeys = 16;
 	s->tunnels_dropped = 4;
 	s->reconnects = 11;
+	s->reconnect_attempts = 21;
 	s->reconnect_failures = 12;
+	s->lost_now = 3;
 	s->dtls_retries = 13;
 	s->resets = 14;
 	s->failures[R_TLS_REFUSED] = 2;
@@ -152,6 +154,11 @@ static void tiny_make(struct tiny *t)
 	t->ev.at_s = 1.5;
 	t->ev.ok = true;
 	snprintf(t->ev.detail, sizeof(t->ev.detail), "phones told");
+	static const uint64_t storm[2][3] = {{0, 0, 0}, {5, 3, 2}};
+	t->ev.rec = (struct event_recovery){
+	    .measured = true, .before = 7, .dtls_before = 6, .dropped = 7, .lowest = 1,
+	    .back_s = 12.5, .dtls_back_s = 13.0, .attempts = 9, .reconnects = 7, .failures = 2,
+	    .peak_attempts = 5, .peak_at_s = 1, .per_s = storm, .n_per_s = 2};
 	t->r.events = &t->ev;
 	t->r.n_events = 1;
 	snprintf(t->ex.name, sizeof(t->ex.name), "tunnels_up >= 90%%");
@@ -256,6 +263,7 @@ static const char want_json[] =
 	"    \"rekeys\": 16,\n"
 	"    \"tunnels_dropped\": 4,\n"
 	"    \"reconnects\": 11,\n"
+	"    \"reconnect_attempts\": 21,\n"
 	"    \"reconnect_failures\": 12,\n"
 	"    \"dtls_retries\": 13,\n"
 	"    \"resets\": 14\n"
@@ -338,7 +346,33 @@ static const char want_json[] =
 	"      \"action\": \"reset\",\n"
 	"      \"at_s\": 1.5,\n"
 	"      \"ok\": true,\n"
-	"      \"detail\": \"phones told\"\n"
+	"      \"detail\": \"phones told\",\n"
+	"      \"recovery\": {\n"
+	"        \"before\": 7,\n"
+	"        \"dtls_before\": 6,\n"
+	"        \"lowest\": 1,\n"
+	"        \"dropped\": 7,\n"
+	"        \"back_s\": 12.5,\n"
+	"        \"dtls_back_s\": 13,\n"
+	"        \"short_at_end\": 0,\n"
+	"        \"attempts\": 9,\n"
+	"        \"reconnects\": 7,\n"
+	"        \"failures\": 2,\n"
+	"        \"peak_attempts_per_s\": 5,\n"
+	"        \"peak_at_s\": 1,\n"
+	"        \"per_second\": [\n"
+	"          [\n"
+	"            0,\n"
+	"            0,\n"
+	"            0\n"
+	"          ],\n"
+	"          [\n"
+	"            5,\n"
+	"            3,\n"
+	"            2\n"
+	"          ]\n"
+	"        ]\n"
+	"      }\n"
 	"    }\n"
 	"  ],\n"
 	"  \"expectations\": [\n"
@@ -402,6 +436,8 @@ static const char want_summary[] =
 	"  resources  cpu 1.50 s user + 0.25 s sys; 100.00 ms per tunnel brought up; max RSS "
 	"10.0 MiB; 1024.0 KiB per connected phone\n"
 	"  event      rotate           at     1.5 s  reset  phones told\n"
+	"  recovery   rotate           all 7 back after 12.5 s, DTLS after 13.0 s (lowest 1); 9 "
+	"reconnect attempts, peak 5/s at +1 s, 2 failed\n"
 	"  expect     ok    tunnels_up >= 90%  (measured 90.00%)\n"
 	"  report     out/report.json, timeseries.csv, report.html\n";
 
@@ -458,10 +494,11 @@ static void test_series_row(void **state)
 	assert_int_equal(series_write(f, &row), 0);
 	fclose(f);
 	n = (size_t)snprintf(want, sizeof(want),
-			     /* t_s, interval_s, utc, arrived, up, dtls, failed */
-			     "2.000,0.500,2026-12-05T00:00:02.500Z,10,7,6,1,"
-			     /* arrivals, tunnels_up, failures, drops, reconnects */
-			     "6,6,2,3,11,"
+			     /* t_s, interval_s, utc, arrived, up, dtls, failed, lost */
+			     "2.000,0.500,2026-12-05T00:00:02.500Z,10,7,6,1,3,"
+			     /* arrivals, tunnels_up, failures, drops, reconnects, reconnect_tries,
+				reconnect_fails */
+			     "6,6,2,3,11,21,12,"
 			     /* ttt_count, p50, p90, p99, max */
 			     "4,0.200,0.400,0.400,0.400,"
 			     /* rtp_sent, received, lost up, lost down; rtt p50, p99, jitter, late */
