@@ -30,7 +30,7 @@ if [ "$MODE" = load ]; then
 	load_pid=$!
 	on_exit "kill $load_pid; pkill -f 'make -s -j2 -C $copy'; rm -rf '$copy'"
 	# the first build under way before the first run
-	wait_until 30 "the load's first compiler" pgrep -f "cc1.*$copy" >/dev/null
+	wait_until 60 "the load's first compiler" pgrep -x cc1 >/dev/null
 fi
 
 VOICE=(-s "traffic.calls=100%" -s traffic.call_duration=10m -s "traffic.target=$LAB_REFLECTOR"

@@ -2,7 +2,7 @@
 # test_voice.sh: phones in calls carry RTP through their tunnels to the lab's reflector.
 #  1. clean (DTLS records by phoneswarm's record layer, every session taken over from
 #     OpenSSL after its handshake): every packet comes back, MOS of G.711 (about 4.4), packets leave on
-#     schedule (send lateness p99 under 1 ms), and ocserv's own byte counter of what the
+#     schedule (send lateness p99 under 5 ms: the measured spread), and ocserv's own byte counter of what the
 #     phones sent into the tunnel (occtl's raw_rx, summed as sessions end) agrees within
 #     1% with the IP packets the report says the phones sent (RTP 200 bytes, one ping).
 #  2. 5% of the packets dropped on the way to the reflector and 5% on the way back
@@ -46,11 +46,13 @@ expect_eq "$NAME: MOS >= 4.3" true "$(report '.rtp.mos_mean >= 4.3 and .rtp.mos_
 # SSLs freed after each handshake), and it refused none of the headend's
 expect_eq "$NAME: traffic [dtls_takeovers,dtls_rx_dropped]" "$N,0" \
 	"$(report '[.traffic.dtls_takeovers, .traffic.dtls_rx_dropped] | @csv')"
-# The 1 ms bound is for the normal build: under AddressSanitizer every packet costs
-# two to three times the CPU (make asan saw p99 1.02 ms), so it is held to 5 ms,
-# which still catches a schedule that slips by whole ticks or packets.
-late_bound=1000
-[ -n "${ASAN_OPTIONS:-}" ] && late_bound=5000
+# The bound comes from the measured spread (tests/lab/spread.sh, 20 runs each, NOTES.md
+# "Sixth session"): p99 191-994 us on an idle machine, 2.3-3.5 ms beside a make -j2 loop
+# (these two cores are shared with ocserv's workers). 5 ms holds both with room and still
+# catches a schedule that slips by a packet (20 ms) or by many of the loop's ticks; under
+# AddressSanitizer every packet costs two to three times the CPU, so 10 ms there.
+late_bound=5000
+[ -n "${ASAN_OPTIONS:-}" ] && late_bound=10000
 expect_eq "$NAME: send lateness p99 < $late_bound us ($(report '.latency_us.rtp_send_late | tojson'))" true \
 	"$(report ".latency_us.rtp_send_late.p99 < $late_bound")"
 clean_jitter=$(report '.latency_us.rtp_jitter_down.max')
