@@ -521,6 +521,36 @@ lab_scenario_ca() {
 #                            there is at least one); lists those that failed
 #   expect_failed NAME TEXT  fail unless the expectation TEXT is in report.json and
 #                            failed
+# lab_timeline_ini URL: 10 phones at 20/s for 9 s with two events, an exec at 2 s
+# and a reset of half the phones 2 s after it (test_capacity.sh's timeline, whose
+# event timing tests/lab/spread.sh measures), on stdout.
+lab_timeline_ini() { # URL
+	cat <<-EOF
+	[headend]
+	url = $1
+	cert_hashes = $LAB_HASH
+	dns = $LAB_DNS
+	[phones]
+	count = 10
+	ca_cert = $LAB_MFG_CA
+	ca_key = $LAB_MFG_KEY
+	source = $LAB_SOURCE
+	mac_base = 02:50:00:0D:10:00
+	[ramp]
+	rate = 20
+	[run]
+	duration = 9s
+	[event.hello]
+	at = 2s
+	action = exec
+	command = echo "hello \$PHONESWARM_EVENT"
+	[event.reset-half]
+	at = hello + 2s
+	action = reset
+	fraction = 50%
+	EOF
+}
+
 psw_scenario() {
 	cp "$LAB_ROOT/scenarios/$1" "$T/lab.ini" || fail "${NAME:-psw_scenario}" "cannot copy scenarios/$1"
 }

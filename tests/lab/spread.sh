@@ -37,35 +37,8 @@ VOICE=(-s "traffic.calls=100%" -s traffic.call_duration=10m -s "traffic.target=$
 	-s phones.count=10 -s phones.mac_base=025000210000 -s ramp.rate=50
 	-s run.duration=8s -s dtls.mode=psk)
 
-timeline_ini() {
-	cat <<-EOF
-	[headend]
-	url = $LAB_URL
-	cert_hashes = $LAB_HASH
-	dns = $LAB_DNS
-	[phones]
-	count = 10
-	ca_cert = $LAB_MFG_CA
-	ca_key = $LAB_MFG_KEY
-	source = $LAB_SOURCE
-	mac_base = 02:50:00:0D:10:00
-	[ramp]
-	rate = 20
-	[run]
-	duration = 9s
-	[event.hello]
-	at = 2s
-	action = exec
-	command = echo "hello \$PHONESWARM_EVENT"
-	[event.reset-half]
-	at = hello + 2s
-	action = reset
-	fraction = 50%
-	EOF
-}
-
 cp "$T/lab.ini" "$T/voice.ini"
-timeline_ini >"$T/timeline.ini"
+lab_timeline_ini "$LAB_URL" >"$T/timeline.ini"
 for i in $(seq 1 "$RUNS"); do
 	cp "$T/voice.ini" "$T/lab.ini"
 	psw_run "${VOICE[@]}"

@@ -50,29 +50,9 @@ echo "capacity: $CAP sessions held (ocserv saw $seen); $att of 100 attempted; $l
 "$LAB" set max_clients=0 >/dev/null 2>&1
 
 # --- the timeline: events on time, a reset carried out, expectations deciding the exit ---
-cat >"$T/tl.ini" <<EOF2
-[headend]
-url = $LAB_SVC_URL
-cert_hashes = $LAB_HASH
-dns = $LAB_DNS
-[phones]
-count = 10
-ca_cert = $LAB_MFG_CA
-ca_key = $LAB_MFG_KEY
-source = $LAB_SOURCE
-mac_base = 02:50:00:0D:10:00
-[ramp]
-rate = 20
-[run]
-duration = 9s
-[event.hello]
-at = 2s
-action = exec
-command = echo "hello \$PHONESWARM_EVENT"
-[event.reset-half]
-at = hello + 2s
-action = reset
-fraction = 50%
+{
+	lab_timeline_ini "$LAB_SVC_URL"
+	cat <<EOF2
 [expect]
 during reset-half..end: resets == 5
 during start..reset-half: resets == 0
@@ -80,6 +60,7 @@ during hello..reset-half: tunnels_dropped == 0
 tunnels_up == 15
 failures == 0
 EOF2
+} >"$T/tl.ini"
 cp "$T/tl.ini" "$T/lab.ini"
 psw_run
 expect_rc "$NAME: timeline" 0
