@@ -144,6 +144,7 @@ static void close_interval(struct timeline *t, uint64_t now, const struct stats 
 static void reach_end(struct timeline *t, uint64_t now, const struct stats *s)
 {
 	timeline_recovery_end(t, now, s);
+	t->win.at_end = true;
 	close_interval(t, now, s);
 	t->ended = true;
 	timeline_windows_step(t, s);

@@ -66,6 +66,7 @@ struct tl_windows {
 	struct window win[TIMELINE_MAX_EXPECTS];
 	int n_win;
 	uint64_t up_min_after_ramp; /* fewest tunnels up from the last arrival to "end" */
+	bool at_end;		    /* the interval being taken is the one "end" closes */
 	struct expect_result ex[TIMELINE_MAX_EXPECTS + TIMELINE_MAX_EVENTS + 2];
 	int n_ex, n_failed;
 };

@@ -64,7 +64,15 @@ void timeline_windows_take(struct timeline *t, uint64_t now, const struct stats 
 		if (s->up_now > win->peak)
 			win->peak = s->up_now;
 	}
-	if (now >= t->t_ramp_end && !t->ended && s->up_now < t->win.up_min_after_ramp)
+	/*
+	 * The whole run's up_min: intervals that began at or after the last
+	 * arrival (one cut just after it would catch the last phones still on
+	 * their way up), and the one closed at "end" whatever its start, so
+	 * that a run too short for a whole interval after its ramp has one.
+	 */
+	if (!t->ended && now >= t->t_ramp_end &&
+	    (t->ival_start >= t->t_ramp_end || t->win.at_end) &&
+	    s->up_now < t->win.up_min_after_ramp)
 		t->win.up_min_after_ramp = s->up_now;
 }
 
