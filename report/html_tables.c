@@ -176,6 +176,10 @@ void html_tables_header(struct page *p)
 	html_esc(p, r->scenario);
 	fputs("</h1>\n<p class=\"meta\">against <b>", p->f);
 	html_esc(p, cfg->url);
+	for (int i = 0; i < cfg->n_spread; i++) {
+		fputs(i == cfg->n_spread - 1 ? "</b> and <b>" : "</b>, <b>", p->f);
+		html_esc(p, cfg->spread[i]);
+	}
 	fprintf(p->f, "</b> &middot; %s &middot; %s phones", duration_str(buf, sizeof(buf), r->wall_s),
 		html_count_str(buf2, sizeof(buf2), cfg->count));
 	for (int i = 0; i < cfg->n_models; i++) {

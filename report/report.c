@@ -261,6 +261,13 @@ int report_write_json(const struct run_result *r, const char *path)
 	write_origin(&j, r);
 	json_str(&j, "scenario", r->scenario);
 	json_str(&j, "headend", r->cfg->url);
+	if (r->cfg->n_spread) { /* headend.spread: every headend the fleet went to */
+		json_arr_begin(&j, "headends");
+		json_str(&j, NULL, r->cfg->url);
+		for (int i = 0; i < r->cfg->n_spread; i++)
+			json_str(&j, NULL, r->cfg->spread[i]);
+		json_arr_end(&j);
+	}
 	json_str(&j, "dtls_mode", dtls_mode_names[r->cfg->dtls_mode]);
 	json_str(&j, "client", client_names[r->cfg->client]);
 	json_double(&j, "duration_s", r->wall_s);
@@ -419,7 +426,10 @@ void report_print_summary(const struct run_result *r, const char *dir, FILE *out
 	bool any = false;
 	char why[300];
 
-	fprintf(out, "phoneswarm: %s against %s (%.1f s)\n", r->scenario, r->cfg->url, r->wall_s);
+	fprintf(out, "phoneswarm: %s against %s", r->scenario, r->cfg->url);
+	for (int i = 0; i < r->cfg->n_spread; i++)
+		fprintf(out, "%s%s", i == r->cfg->n_spread - 1 ? " and " : ", ", r->cfg->spread[i]);
+	fprintf(out, " (%.1f s)\n", r->wall_s);
 	if (r->stopped_early)
 		fprintf(out, "  STOPPED    early, %s: the figures cover part of the run only\n",
 			r->stopped_early);

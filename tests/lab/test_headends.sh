@@ -8,7 +8,8 @@
 # gives it: phone i (MAC base + i) on headend (i mod 3) + 1, four each, derived
 # here from the MACs, not from phoneswarm's output. A certificate rotation
 # (scripts/lab rotate rsa2) must reach every headend (the certificate each
-# presents, by openssl in its namespace). `scripts/lab up` without --headends
+# presents, by openssl in its namespace). report.json lists all three (headends).
+# `scripts/lab up` without --headends
 # leaves the one headend: the other namespaces and LAB_URLS' extra entries go.
 # Takes ~25 s.
 NAME=test_headends
@@ -55,6 +56,7 @@ done
 psw_wait 30
 expect_rc "$NAME" 0
 expect_eq "$NAME: report [tunnels_up,failed]" "$N,0" "$(report '[.phones.tunnels_up, .phones.failed] | @csv')"
+expect_eq "$NAME: report's headends" "${urls[0]},${urls[1]},${urls[2]}" "$(report '.headends | join(",")')"
 
 # a rotation reaches every headend
 lab_set cert=rsa2

@@ -24,6 +24,7 @@
 #include "engine/reason.h"
 #include "engine/stats/hist.h"
 #include "engine/stats/stats.h"
+#include "report/jsonread.h"
 #include "report/report.h"
 #include "report/series.h"
 #include "tests/unit/files.h"
@@ -459,6 +460,52 @@ static void test_summary(void **state)
 }
 
 /*
+ * headend.spread: report.json lists every headend after "headend"
+ * (headend.url first, then the spread in its order), and the summary's
+ * first line names them all; without a spread there is no "headends"
+ * (test_report_json's want_json has none).
+ */
+static void test_spread_headends(void **state)
+{
+	static const char *const want[] = {"https://vpn.example.test/", "https://198.18.2.1/",
+					   "https://198.18.3.1/"};
+	struct tiny t;
+	char dir[] = "/tmp/test_report.XXXXXX", path[64], err[128];
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+
+	(void)state;
+	assert_non_null(f);
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/report.json", dir);
+	tiny_make(&t);
+	t.cfg.spread[0] = strdup(want[1]);
+	t.cfg.spread[1] = strdup(want[2]);
+	t.cfg.n_spread = 2;
+	assert_int_equal(report_write_json(&t.r, path), 0);
+	struct jval *v = jval_load(path, err, sizeof(err));
+	assert_non_null(v);
+	assert_string_equal(jval_str(jval_get(v, "headend"), ""), want[0]);
+	const struct jval *h = jval_get(v, "headends");
+	assert_non_null(h);
+	assert_int_equal(h->type, JVAL_ARR);
+	assert_int_equal(h->n, 3);
+	for (size_t i = 0; i < 3; i++)
+		assert_string_equal(jval_str(&h->items[i], ""), want[i]);
+	jval_free(v);
+
+	report_print_summary(&t.r, "out", f);
+	fclose(f);
+	assert_non_null(strstr(text, "phoneswarm: tiny.ini against https://vpn.example.test/, "
+				     "https://198.18.2.1/ and https://198.18.3.1/ (2.5 s)\n"));
+	free(text);
+	unlink(path);
+	rmdir(dir);
+	tiny_free(&t);
+}
+
+/*
  * A row of timeseries.csv: gauges at the interval's end (arrived is the
  * running total of attempted), counts of the interval (now - prev), the
  * interval's time-to-tunnel percentiles in ms, failures by reason.
@@ -556,6 +603,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_report_json),
 	    cmocka_unit_test(test_summary),
+	    cmocka_unit_test(test_spread_headends),
 	    cmocka_unit_test(test_series_row),
 	    cmocka_unit_test(test_invalid_measurement),
 	};
