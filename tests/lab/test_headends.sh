@@ -8,9 +8,9 @@
 # gives it: phone i (MAC base + i) on headend (i mod 3) + 1, four each, derived
 # here from the MACs, not from phoneswarm's output. A certificate rotation
 # (scripts/lab rotate rsa2) must reach every headend (the certificate each
-# presents, by openssl in its namespace). report.json lists all three (headends).
-# `scripts/lab up` without --headends
-# leaves the one headend: the other namespaces and LAB_URLS' extra entries go.
+# presents, by openssl in its namespace). report.json lists all three
+# (headends). `scripts/lab up` without --headends leaves the one headend: the
+# other namespaces and LAB_URLS' extra entries go.
 # Takes ~25 s.
 NAME=test_headends
 # shellcheck source=tests/lab/lib.sh
