@@ -264,8 +264,19 @@ int merge_write_report(struct merge *m, const char *dir, uint64_t peak, bool hav
 	mode = dtls_mode_parse(merge_str_at(m->runs[0].doc, "dtls_mode"));
 	if (mode >= 0)
 		cfg.dtls_mode = (enum dtls_mode)mode;
-	if (!strcmp(merge_str_at(m->runs[0].doc, "client"), client_names[CLIENT_ANYCONNECT]))
+	/* a report without "client" is older than the phone's login: the desktop one */
+	const char *client = merge_str_at(m->runs[0].doc, "client");
+
+	if (!*client || !strcmp(client, client_names[CLIENT_ANYCONNECT]))
 		cfg.client = CLIENT_ANYCONNECT;
+	/* headend.spread: the first run's list (headend.url first), borrowed like url */
+	const struct jval *spread = jval_get(m->runs[0].doc, "headends");
+
+	for (size_t i = 1; spread && spread->type == JVAL_ARR && i < spread->n &&
+			   cfg.n_spread < CONFIG_MAX_SPREAD;
+	     i++)
+		if (spread->items[i].type == JVAL_STR)
+			cfg.spread[cfg.n_spread++] = spread->items[i].str;
 	cfg.count = 0;
 	for (int i = 0; i < m->n_runs; i++) {
 		const struct jval *d = m->runs[i].doc;

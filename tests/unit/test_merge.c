@@ -185,6 +185,8 @@ static void write_run(struct fake *r, int index, int n, const char *scenario)
 
 	config_defaults(&cfg);
 	cfg.url = "https://vpn.lab.test/";
+	cfg.spread[0] = "https://198.18.2.1/"; /* headend.spread: two headends */
+	cfg.n_spread = 1;
 	cfg.count = r->configured;
 	memset(&res, 0, sizeof(res));
 	res.scenario = scenario;
@@ -376,6 +378,12 @@ static void test_report(void **state)
 	assert_int_equal(jval_u64(jval_get(doc, "merged_runs"), 0), 2);
 	assert_null(jval_get(doc, "shard"));
 	assert_true(jval_num(jval_get(doc, "duration_s"), 0) == 6.0);
+	/* what the runs were: their headends (a spread over two), their login */
+	assert_string_equal(jval_str(jval_get(doc, "headend"), ""), "https://vpn.lab.test/");
+	assert_int_equal(jval_get(doc, "headends")->n, 2);
+	assert_string_equal(jval_str(&jval_get(doc, "headends")->items[1], ""),
+			    "https://198.18.2.1/");
+	assert_string_equal(jval_str(jval_get(doc, "client"), ""), "phone");
 	/* events by name: rotate and cut (both runs), x */
 	assert_int_equal(jval_get(doc, "events")->n, 3);
 	assert_string_equal(jval_str(jval_get(&jval_get(doc, "events")->items[0], "name"), ""),
@@ -725,12 +733,36 @@ static void test_incomplete_run(void **state)
 	jval_free(doc);
 }
 
+/* Reports older than the phone's login have no "client": their phones logged in as the desktop. */
+static void test_pre_phone_login(void **state)
+{
+	char old0[128], old1[128], out[128], why[256], cmd[2048];
+	char *dirs[2] = {old0, old1};
+	struct jval *doc;
+
+	(void)state;
+	snprintf(old0, sizeof(old0), "%s/old0", root);
+	snprintf(old1, sizeof(old1), "%s/old1", root);
+	snprintf(out, sizeof(out), "%s/merged_old", root);
+	snprintf(cmd, sizeof(cmd),
+		 "cp -r %s %s && cp -r %s %s && sed -i '/^  \"client\": /d' %s/report.json "
+		 "%s/report.json && ! grep -q '\"client\"' %s/report.json %s/report.json",
+		 runs[0].dir, old0, runs[1].dir, old1, old0, old1, old0, old1);
+	assert_int_equal(system(cmd), 0);
+	assert_int_equal(merge(out, 2, dirs), 0);
+	doc = jval_load(path_in(out, "report.json"), why, sizeof(why));
+	assert_non_null(doc);
+	assert_string_equal(jval_str(jval_get(doc, "client"), ""), "anyconnect");
+	jval_free(doc);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_report),	  cmocka_unit_test(test_timeseries),
 	    cmocka_unit_test(test_hlog),	  cmocka_unit_test(test_refusals),
 	    cmocka_unit_test(test_missing_shard), cmocka_unit_test(test_incomplete_run),
+	    cmocka_unit_test(test_pre_phone_login),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
