@@ -9,8 +9,15 @@
  *  - the rest of the input is also sealed (type and plaintext) by the
  *    server's side and opened by the phone's: the plaintext must come back;
  *    then with one byte of the record flipped (the position taken from the
- *    input) it must not open as anything the peer sent.
+ *    input) it must not open as anything the peer sent;
+ *  - each input byte is also a sequence number relative to the highest one
+ *    seen so far (behind it, at or beyond the window's edge of 64, or ahead
+ *    of it): a record sealed with that number is opened, and its verdict
+ *    must be what a plain model of RFC 6347's window says (new and within
+ *    64 of the highest: opened, else DTLSREC_REPLAY), so that the window's
+ *    out-of-order and replay paths, behind a valid MAC, are reached.
  */
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
@@ -29,6 +36,47 @@ static const struct {
 
 static struct dtlsrec client[N], server[N];
 static struct dtlsrec_ctx *ctx;
+
+#define WINDOW 64
+#define SEQS   64 /* records of one replay run, at most */
+
+/*
+ * The replay run: the byte b picks the next sequence number from top, the
+ * highest seen: b < 0xc0: top + 1 - b % 80 (replays, out of order, at and
+ * past the window's edge); else top + 1 + 3 * (b - 0xc0) (ahead, in jumps).
+ */
+static void replay_run(unsigned k, const uint8_t *data, size_t size)
+{
+	static uint8_t buf[64];
+	uint64_t seen[SEQS], top = 0; /* the model: 0 counts as seen (rtop 0) */
+	size_t n_seen = 0;
+	struct dtlsrec c = client[k], s = server[k];
+	size_t head = dtlsrec_head(&s);
+
+	for (size_t i = 0; i < size && i < SEQS; i++) {
+		uint8_t b = data[i];
+		int64_t want = b < 0xc0 ? (int64_t)top + 1 - b % 80 : (int64_t)top + 1 + 3 * (b - 0xc0);
+		uint64_t seq = want < 1 ? 1 : (uint64_t)want;
+		bool fresh = seq > top || top - seq < WINDOW;
+		struct dtlsrec_msg m;
+
+		for (size_t j = 0; j < n_seen && fresh; j++)
+			fresh = seen[j] != seq;
+		s.wseq = seq;
+		memset(buf + head, b, 8);
+		int n = dtlsrec_seal(&s, ctx, DTLSREC_T_APP, buf, 8, sizeof(buf));
+		if (n < 0)
+			__builtin_trap();
+		int v = dtlsrec_open(&c, ctx, buf, (size_t)n, &m);
+		if (fresh ? v != DTLSREC_DATA || m.len != 8 : v != DTLSREC_REPLAY)
+			__builtin_trap();
+		if (fresh) {
+			seen[n_seen++] = seq;
+			if (seq > top)
+				top = seq;
+		}
+	}
+}
 
 static void setup(void)
 {
@@ -105,5 +153,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	v = dtlsrec_open(&c, ctx, copy, (size_t)n, &m);
 	if (v <= DTLSREC_HANDSHAKE)
 		__builtin_trap();
+
+	replay_run(data[-1] % N, data, size);
 	return 0;
 }
