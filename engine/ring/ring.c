@@ -301,6 +301,13 @@ static void chan_free_buffers(struct chan *ch)
  * descriptor: the cancel is submitted later, when the number may already
  * be the phone's next socket. The shutdown ends a single receive at once;
  * a multishot one ends only when cancelled.
+ *
+ * Whatever is still queued and not submitted goes to the kernel before the
+ * close(): a queued SQE names its socket by number, and the kernel looks
+ * the number up only when the SQE is submitted. Closed first, the number
+ * could be taken by the next socket opened in this same pass (another
+ * phone's, or this phone's own reconnection), and a queued send would put
+ * this socket's bytes on that one, a queued receive eat its first bytes.
  */
 static void chan_close(struct ring *r, uint32_t local, enum chan_id c)
 {
@@ -318,6 +325,8 @@ static void chan_close(struct ring *r, uint32_t local, enum chan_id c)
 		io_uring_prep_cancel64(sqe, ud_make(local, ch->gen, c, ops[i]), 0);
 		io_uring_sqe_set_data64(sqe, ud_make(0, 0, 0, OP_CANCEL));
 	}
+	if (r->unsubmitted)
+		submit_now(r);
 	close(ch->fd);
 	ch->fd = -1;
 	ch->recv_wanted = ch->send_wanted = false;
