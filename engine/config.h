@@ -24,6 +24,7 @@ struct url;
 #define CONFIG_MAX_MODELS 16
 #define CONFIG_MAX_URLS 4    /* url1..url4 of a phone's <vpnGroup> */
 #define CONFIG_MAX_SPREAD 8  /* headend.spread: more headends the fleet is spread over */
+#define CONFIG_MAX_THREADS 256 /* run.threads */
 
 enum dtls_mode {
 	DTLS_MODE_AUTO,   /* offer PSK-NEGOTIATE and legacy, take what the headend picks */

@@ -18,11 +18,16 @@
 
 struct swarm_config;
 
-/* Descriptors a run holds besides its phones': stdio, outputs, /metrics' 33, events. */
+/*
+ * Descriptors a run holds: stdio, outputs, /metrics' 33, events. The phones'
+ * sockets are none of them: each worker's io_uring holds its phones' in a
+ * table of registered files (engine/ring/ring.c).
+ */
 #define PREFLIGHT_FDS_RUN 64
-/* ... and each worker thread: its ring, its wake-up eventfd, c-ares' sockets (two
+/* ... and each worker thread: its ring, its wake-up eventfd, the socket a phone
+ * is being given until it is in the ring's table, c-ares' sockets (two
  * channels' worth during a DNS switch). */
-#define PREFLIGHT_FDS_THREAD 6
+#define PREFLIGHT_FDS_THREAD 7
 /* Memory per phone up, KiB, as `make bench` measured it (NOTES.md): with DTLS, without. */
 #define PREFLIGHT_KIB_PHONE_DTLS 69
 #define PREFLIGHT_KIB_PHONE_TLS	 32
@@ -44,13 +49,23 @@ int preflight_threads(const struct swarm_config *cfg);
 uint64_t preflight_fds_needed(const struct swarm_config *cfg);
 
 /*
+ * Entries of the largest table of registered files a worker's ring needs: 2
+ * for each phone of the worker with the most. The kernel refuses a table
+ * larger than RLIMIT_NOFILE, each ring's on its own.
+ */
+uint64_t preflight_table_needed(const struct swarm_config *cfg);
+
+/*
  * Raise this process's soft RLIMIT_NOFILE as far as its hard limit allows
  * (a shell's soft limit is often 1,024); call before any phone. Returns
  * the soft limit now.
  */
 uint64_t preflight_raise_nofile(void);
 
-/* Descriptors needed against the limit (raised first: preflight_raise_nofile()). */
+/*
+ * Descriptors needed, and the largest ring's table, against the limit
+ * (raised first: preflight_raise_nofile()).
+ */
 void preflight_descriptors(const struct swarm_config *cfg, struct preflight *out);
 
 /* Memory needed (an estimate from the measured figure per phone) against what is free. */

@@ -1,8 +1,9 @@
 /*
  * tests/unit/test_preflight.c - loadgen/preflight: what this machine allows
- * a run. The figures are worked out here from the rules (2 descriptors a
- * phone, ...) and from the kernel's own answers (a bind, a ring), so that
- * a check that always says "ok" fails.
+ * a run. The figures are worked out here from the rules (a few descriptors
+ * a worker thread, a ring's table of 2 registered files a phone, ...) and
+ * from the kernel's own answers (a bind, a ring, a table registered), so
+ * that a check that always says "ok" fails.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -11,6 +12,9 @@
 #include <cmocka.h>
 
 #include <arpa/inet.h>
+#include <errno.h>
+#include <liburing.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,18 +39,90 @@ static void test_fds_needed(void **state)
 	(void)state;
 	fleet(&cfg, 1000, 2);
 	assert_int_equal(preflight_threads(&cfg), 2);
-	assert_int_equal(preflight_fds_needed(&cfg),
-			 2000 + 2 * PREFLIGHT_FDS_THREAD + PREFLIGHT_FDS_RUN);
+	/* the phones' sockets are registered files, not descriptors */
+	assert_int_equal(preflight_fds_needed(&cfg), 2 * PREFLIGHT_FDS_THREAD + PREFLIGHT_FDS_RUN);
+	assert_int_equal(preflight_table_needed(&cfg), 1000); /* 500 phones a thread, 2 each */
+	fleet(&cfg, 1001, 2); /* phones 0, 2, ... 1000 on the first thread: 501 */
+	assert_int_equal(preflight_table_needed(&cfg), 1002);
+	fleet(&cfg, 10000, 1);
+	assert_int_equal(preflight_table_needed(&cfg), 20000);
 	fleet(&cfg, 1, 8); /* never more threads than phones */
 	assert_int_equal(preflight_threads(&cfg), 1);
+	assert_int_equal(preflight_table_needed(&cfg), 2);
+}
+
+/* In a child (a lowered hard limit cannot be raised back): cfg against hard limit `hard`. */
+static bool verdict_under(uint64_t hard, uint32_t count, int threads, const char *const *want,
+			  bool problem)
+{
+	pid_t pid = fork();
+	int status;
+
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		struct rlimit rl = {.rlim_cur = hard / 4, .rlim_max = hard};
+		struct swarm_config cfg;
+		struct preflight pf;
+
+		if (setrlimit(RLIMIT_NOFILE, &rl))
+			_exit(10);
+		fleet(&cfg, count, threads);
+		preflight_descriptors(&cfg, &pf);
+		if (pf.problem != problem) {
+			fprintf(stderr, "%u phones, %d threads, hard limit %llu: problem %d, want %d: %s\n",
+				count, threads, (unsigned long long)hard, pf.problem, problem, pf.text);
+			_exit(11);
+		}
+		for (; *want; want++)
+			if (!strstr(pf.text, *want)) {
+				fprintf(stderr, "%u phones, %d threads: no \"%s\" in: %s\n", count,
+					threads, *want, pf.text);
+				_exit(12);
+			}
+		if (getrlimit(RLIMIT_NOFILE, &rl) || rl.rlim_cur != hard) {
+			fprintf(stderr, "soft limit %llu, not raised to %llu\n",
+				(unsigned long long)rl.rlim_cur, (unsigned long long)hard);
+			_exit(13);
+		}
+		_exit(0);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	return WIFEXITED(status) && WEXITSTATUS(status) == 0;
 }
 
 /*
- * Under a hard limit of 1,024 (set in a child: it cannot be raised back),
- * 1,000 phones do not fit and the text says what to raise and how many
- * phones would; 400 do, with the soft limit raised to the hard one.
+ * Under a hard limit of 1,024: 1,000 phones on one thread need a table of
+ * 2,000, more than a ring may hold, and the text says the threads, the
+ * limit or the phones that would do; on two threads (1,000 entries each)
+ * they fit, with the soft limit raised to the hard one. Under 64, the run's
+ * own descriptors do not fit.
  */
 static void test_descriptors(void **state)
+{
+	static const char *const one_thread[] = {
+	    "1000 phones on 1 worker thread put 1000 on one thread",
+	    "a table of 2000 registered files", "the descriptor limit, 1024 here",
+	    "set run.threads = 2 or more", /* 512 phones a thread */
+	    "raise the limit to 2000", "run at most 512 phones", NULL};
+	static const char *const two_threads[] = {"may open 1024", "1000 (2 a phone)", NULL};
+	static const char *const too_many[] = {"set run.threads = 6 or more" /* 3000 / 512 */,
+					       "run at most 1024 phones", NULL};
+	static const char *const run_itself[] = {"2 worker threads need 78 descriptors",
+						 "may open 64", "raise it to 78", NULL};
+
+	(void)state;
+	assert_true(verdict_under(1024, 1000, 1, one_thread, true));
+	assert_true(verdict_under(1024, 1000, 2, two_threads, false));
+	assert_true(verdict_under(1024, 3000, 2, too_many, true));
+	assert_true(verdict_under(64, 10, 2, run_itself, true));
+}
+
+/*
+ * The table rule is the kernel's: under a limit of 1,024, the table 512
+ * phones on one thread need registers, 513's does not (EMFILE), as the
+ * check says.
+ */
+static void test_table_is_the_kernels(void **state)
 {
 	pid_t pid;
 	int status;
@@ -55,33 +131,34 @@ static void test_descriptors(void **state)
 	pid = fork();
 	assert_true(pid >= 0);
 	if (pid == 0) {
-		struct rlimit rl = {.rlim_cur = 256, .rlim_max = 1024};
+		struct rlimit rl = {.rlim_cur = 1024, .rlim_max = 1024};
 		struct swarm_config cfg;
 		struct preflight pf;
-		char want[64];
 
 		if (setrlimit(RLIMIT_NOFILE, &rl))
 			_exit(10);
-		fleet(&cfg, 1000, 2);
-		preflight_descriptors(&cfg, &pf);
-		snprintf(want, sizeof(want), "raise it to %llu",
-			 (unsigned long long)preflight_fds_needed(&cfg));
-		if (!pf.problem || !strstr(pf.text, "may open 1024") || !strstr(pf.text, want) ||
-		    !strstr(pf.text, "run at most 474 phones" /* (1024 - 76) / 2 */)) {
-			fprintf(stderr, "1000 phones: %s\n", pf.text);
-			_exit(11);
-		}
-		fleet(&cfg, 400, 2);
-		preflight_descriptors(&cfg, &pf);
-		if (pf.problem || getrlimit(RLIMIT_NOFILE, &rl) || rl.rlim_cur != 1024) {
-			fprintf(stderr, "400 phones: %s (soft %llu)\n", pf.text,
-				(unsigned long long)rl.rlim_cur);
-			_exit(12);
+		for (uint32_t n = 512; n <= 513; n++) {
+			struct io_uring ring;
+			int r;
+
+			fleet(&cfg, n, 1);
+			preflight_descriptors(&cfg, &pf);
+			if (io_uring_queue_init(8, &ring, 0))
+				_exit(77); /* no io_uring here */
+			r = io_uring_register_files_sparse(&ring, (unsigned)preflight_table_needed(&cfg));
+			io_uring_queue_exit(&ring);
+			if (r != (n == 512 ? 0 : -EMFILE) || pf.problem != (n == 513)) {
+				fprintf(stderr, "%u phones: the kernel says %d, the check %s: %s\n", n,
+					r, pf.problem ? "problem" : "ok", pf.text);
+				_exit(11);
+			}
 		}
 		_exit(0);
 	}
 	assert_int_equal(waitpid(pid, &status, 0), pid);
 	assert_true(WIFEXITED(status));
+	if (WEXITSTATUS(status) == 77)
+		skip();
 	assert_int_equal(WEXITSTATUS(status), 0);
 }
 
@@ -185,6 +262,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_fds_needed), cmocka_unit_test(test_descriptors),
+	    cmocka_unit_test(test_table_is_the_kernels),
 	    cmocka_unit_test(test_memory),     cmocka_unit_test(test_ports),
 	    cmocka_unit_test(test_sources),    cmocka_unit_test(test_io_uring),
 	};
