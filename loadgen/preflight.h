@@ -35,7 +35,7 @@ struct swarm_config;
 #define PREFLIGHT_KIB_BASE (24 * 1024)
 
 struct preflight {
-	char text[600]; /* what was found, one line (no newline) */
+	char text[1024]; /* what was found, one line (no newline) */
 	bool problem;	/* the run cannot go as asked: text says what to change */
 };
 
