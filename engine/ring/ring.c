@@ -367,15 +367,16 @@ static void chan_close(struct ring *r, uint32_t local, enum chan_id c)
  * holds the socket now, or the socket is gone). What is queued for the
  * entry's previous socket (its close) is submitted first: the kernel takes
  * an operation's socket from the entry when the operation is submitted.
- * 0 or -errno.
+ * 0 or -errno (-EBUSY: the queue could not be submitted).
  */
 static int chan_install(struct ring *r, uint32_t local, enum chan_id c, int fd)
 {
-	int rc;
+	int rc = -EBUSY;
 
 	if (io_uring_sq_ready(&r->uring))
 		submit_now(r);
-	rc = io_uring_register_files_update(&r->uring, chan_entry(local, c), &fd, 1);
+	if (!io_uring_sq_ready(&r->uring))
+		rc = io_uring_register_files_update(&r->uring, chan_entry(local, c), &fd, 1);
 	close(fd);
 	return rc < 0 ? rc : 0;
 }
