@@ -196,6 +196,8 @@ struct swarm_config {
 	uint32_t index_base;    /* --shard: phone i is the fleet's phone index_base + i (its
 				   model, identity mix, certificate serial and %i follow that) */
 	bool probe;             /* phoneswarm probe: phone i is model i; record, don't refuse */
+	bool fixed_files;       /* the phones' sockets as io_uring registered files, not
+				   descriptors (run: preflight_fixed_files) */
 };
 
 /* The mode named name exactly ("psk"), or -1. */

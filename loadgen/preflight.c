@@ -50,9 +50,10 @@ int preflight_threads(const struct swarm_config *cfg)
 	return (int)n;
 }
 
-uint64_t preflight_fds_needed(const struct swarm_config *cfg)
+uint64_t preflight_fds_needed(const struct swarm_config *cfg, bool fixed_files)
 {
-	return (uint64_t)PREFLIGHT_FDS_THREAD * (uint64_t)preflight_threads(cfg) +
+	return (fixed_files ? 0 : 2ull * cfg->count) +
+	       (uint64_t)PREFLIGHT_FDS_THREAD * (uint64_t)preflight_threads(cfg) +
 	       PREFLIGHT_FDS_RUN;
 }
 
@@ -80,19 +81,31 @@ uint64_t preflight_raise_nofile(void)
 	return rl.rlim_cur;
 }
 
+bool preflight_fixed_files(const struct swarm_config *cfg)
+{
+	const char *force = getenv("PHONESWARM_FIXED_FILES");
+
+	if (force && !strcmp(force, "1"))
+		return true;
+	return preflight_fds_needed(cfg, false) > preflight_raise_nofile();
+}
+
 /*
- * Two limits, the same number: the process's descriptors (a few a worker,
- * some for the run), and each ring's table of registered files, which holds
- * its phones' sockets and which the kernel caps at RLIMIT_NOFILE too.
+ * As descriptors, the phones' sockets count against the limit with the
+ * rest. As registered files (when they would not fit, or forced), two
+ * limits of the same number: the process's descriptors (a few a worker,
+ * some for the run), and each ring's table, which the kernel caps at
+ * RLIMIT_NOFILE too.
  */
 void preflight_descriptors(const struct swarm_config *cfg, struct preflight *out)
 {
-	uint64_t need = preflight_fds_needed(cfg), table = preflight_table_needed(cfg);
-	uint64_t have = preflight_raise_nofile(), raise = need > table ? need : table;
-	uint64_t per_thread = have / 2, threads_needed;
+	bool fixed = preflight_fixed_files(cfg);
+	uint64_t need = preflight_fds_needed(cfg, fixed), as_fds = preflight_fds_needed(cfg, false);
+	uint64_t table = fixed ? preflight_table_needed(cfg) : 0, have = preflight_raise_nofile();
+	uint64_t raise = need > table ? need : table, per_thread = have / 2, threads_needed;
 	long long nr_open = read_number("/proc/sys/fs/nr_open");
 	int threads = preflight_threads(cfg);
-	char how[200], more[64] = "";
+	char how[200], more[64] = "", why[200];
 
 	snprintf(how, sizeof(how),
 		 "(as root: ulimit -Hn %llu; LimitNOFILE= for a systemd service; nofile in "
@@ -101,6 +114,13 @@ void preflight_descriptors(const struct swarm_config *cfg, struct preflight *out
 		 nr_open >= 0 && (uint64_t)nr_open < raise ? "; and sysctl fs.nr_open, below it too"
 							   : "");
 	out->problem = need > have || table > have;
+	if (!fixed) {
+		snprintf(out->text, sizeof(out->text),
+			 "need %llu (2 a phone, %d a worker thread, %d for the run), may open %llu: ok",
+			 (unsigned long long)need, PREFLIGHT_FDS_THREAD, PREFLIGHT_FDS_RUN,
+			 (unsigned long long)have);
+		return;
+	}
 	if (need > have) {
 		snprintf(out->text, sizeof(out->text),
 			 "%d worker thread%s need %llu descriptors (%d a thread, %d for the run), "
@@ -128,14 +148,20 @@ void preflight_descriptors(const struct swarm_config *cfg, struct preflight *out
 			 (unsigned long long)per_thread * (uint64_t)threads);
 		return;
 	}
+	if (as_fds > have)
+		snprintf(why, sizeof(why),
+			 "as descriptors the phones' sockets would need %llu (2 a phone, %d a worker "
+			 "thread, %d for the run), more than this process may open",
+			 (unsigned long long)as_fds, PREFLIGHT_FDS_THREAD, PREFLIGHT_FDS_RUN);
+	else
+		snprintf(why, sizeof(why), "PHONESWARM_FIXED_FILES=1");
 	snprintf(out->text, sizeof(out->text),
-		 "need %llu (%d a worker thread, %d for the run), may open %llu; the phones' "
-		 "sockets are each worker's io_uring registered files, not descriptors: %llu "
-		 "(2 a phone) on the busiest of %d thread%s, of %llu a ring may hold (the same "
-		 "limit): ok",
-		 (unsigned long long)need, PREFLIGHT_FDS_THREAD, PREFLIGHT_FDS_RUN,
-		 (unsigned long long)have, (unsigned long long)table, threads,
-		 threads == 1 ? "" : "s", (unsigned long long)have);
+		 "%s: they are io_uring registered files instead, %llu entries (2 a phone) in the "
+		 "table of the busiest of %d thread%s, of %llu a ring may hold; the run needs %llu "
+		 "descriptors (%d a worker thread, %d for the run), may open %llu: ok",
+		 why, (unsigned long long)table, threads, threads == 1 ? "" : "s",
+		 (unsigned long long)have, (unsigned long long)need, PREFLIGHT_FDS_THREAD,
+		 PREFLIGHT_FDS_RUN, (unsigned long long)have);
 }
 
 /* ==== Memory ==== */

@@ -18,11 +18,7 @@
 
 struct swarm_config;
 
-/*
- * Descriptors a run holds: stdio, outputs, /metrics' 33, events. The phones'
- * sockets are none of them: each worker's io_uring holds its phones' in a
- * table of registered files (engine/ring/ring.c).
- */
+/* Descriptors a run holds besides its phones': stdio, outputs, /metrics' 33, events. */
 #define PREFLIGHT_FDS_RUN 64
 /* ... and each worker thread: its ring, its wake-up eventfd, the socket a phone
  * is being given until it is in the ring's table, c-ares' sockets (two
@@ -45,8 +41,11 @@ struct preflight {
  */
 int preflight_threads(const struct swarm_config *cfg);
 
-/* Descriptors a run of cfg holds at its peak, every phone up. */
-uint64_t preflight_fds_needed(const struct swarm_config *cfg);
+/*
+ * Descriptors a run of cfg holds at its peak, every phone up, with the
+ * phones' sockets as descriptors (2 a phone) or not (registered files).
+ */
+uint64_t preflight_fds_needed(const struct swarm_config *cfg, bool fixed_files);
 
 /*
  * Entries of the largest table of registered files a worker's ring needs: 2
@@ -63,8 +62,16 @@ uint64_t preflight_table_needed(const struct swarm_config *cfg);
 uint64_t preflight_raise_nofile(void);
 
 /*
- * Descriptors needed, and the largest ring's table, against the limit
- * (raised first: preflight_raise_nofile()).
+ * Whether a run of cfg holds the phones' sockets as io_uring registered
+ * files: when, as descriptors, they would not fit the limit (raised first:
+ * preflight_raise_nofile()), or when PHONESWARM_FIXED_FILES=1 (for tests).
+ */
+bool preflight_fixed_files(const struct swarm_config *cfg);
+
+/*
+ * Descriptors needed against the limit (raised first), and, when the
+ * sockets are registered files (preflight_fixed_files), the largest ring's
+ * table against the same limit.
  */
 void preflight_descriptors(const struct swarm_config *cfg, struct preflight *out);
 

@@ -374,6 +374,10 @@ int run_main(int argc, char **argv)
 	rc = fits(&cfg, spec);
 	if (rc)
 		goto out_free_config;
+	cfg.fixed_files = preflight_fixed_files(&cfg);
+	if (cfg.fixed_files && !o.quiet)
+		fprintf(stderr, "phoneswarm: the phones' sockets are io_uring registered files, "
+				"not descriptors (phoneswarm check says why)\n");
 	/* a run that cannot write its outputs must not start: no phone yet */
 	if (outdir_prepare(o.dir, o.force, err, sizeof(err))) {
 		fprintf(stderr, "phoneswarm: %s\n", err);

@@ -9,12 +9,14 @@
  * What the ring keeps of a phone (its channels, its timer, its path) lives
  * in a slot of its own, beside the phone: the ring never looks inside one.
  *
- * The sockets are io_uring registered files: each ring has a table of its
- * own, and the process's descriptor table holds none of them (a socket is
- * made and bound with plain calls, put in the ring's table, and its
- * descriptor closed at once). The kernel caps a table at RLIMIT_NOFILE,
- * but per ring, so 10,000 phones (20,000 sockets) fit in one process under
- * a limit of 20,000 when two or more threads share them.
+ * When the phones' sockets would not fit the descriptor limit (cfg
+ * fixed_files, as preflight decides), they are io_uring registered files:
+ * each ring has a table of its own, and the process's descriptor table
+ * holds none of them (a socket is made and bound with plain calls, put in
+ * the ring's table, and its descriptor closed at once). The kernel caps a
+ * table at RLIMIT_NOFILE, but per ring, so 10,000 phones (20,000 sockets)
+ * fit in one process under a limit of 20,000 when two or more threads
+ * share them. Otherwise a channel's file is its plain descriptor.
  */
 #include "engine/ring/ring.h"
 
@@ -63,7 +65,7 @@ enum op {
 
 /* One socket of a phone. */
 struct chan {
-	int file;                /* its entry in the ring's registered files (chan_entry); -1 closed */
+	int file;                /* its descriptor, or its entry (chan_entry) if r->fixed; -1 closed */
 	uint16_t gen;            /* bumped at each open: completions of an older socket are stale */
 	uint8_t inflight;        /* operations the kernel still holds */
 	bool recv_busy, send_busy;
@@ -94,6 +96,7 @@ struct ring {
 	bool uring_up;
 	bool min_wait;           /* the kernel has a minimum wait (engine/ring/pace.h) */
 	bool single_recv;        /* the kernel refused a multishot receive (before Linux 6.0) */
+	bool fixed;              /* the channels' files are entries of a registered table */
 	struct pace_load load;   /* timers and completions of late: batch when busy */
 	struct wheel wheel;
 	struct slot *slots;      /* owned: one per phone of w */
@@ -145,10 +148,11 @@ static unsigned chan_entry(uint32_t local, enum chan_id c)
 	return 2 * local + (unsigned)c;
 }
 
-/* sqe, prepared with a channel's entry where a descriptor goes, names the entry. */
-static void sqe_on_entry(struct io_uring_sqe *sqe)
+/* sqe, prepared with a channel's file where a descriptor goes: an entry, if r->fixed. */
+static void sqe_on_chan(const struct ring *r, struct io_uring_sqe *sqe)
 {
-	sqe->flags |= IOSQE_FIXED_FILE;
+	if (r->fixed)
+		sqe->flags |= IOSQE_FIXED_FILE;
 }
 
 /* The RTP packets queued since the last submission leave now: how late each is. */
@@ -247,7 +251,7 @@ static int io_recv(struct worker *w, struct phone *p, enum chan_id c)
 		io_uring_prep_recv_multishot(sqe, ch->file, NULL, 0, 0);
 	else
 		io_uring_prep_recv(sqe, ch->file, NULL, r->rx.size, 0);
-	sqe_on_entry(sqe);
+	sqe_on_chan(r, sqe);
 	bufring_select(&r->rx, sqe);
 	io_uring_sqe_set_data64(sqe, ud_make(local_of(r, p), ch->gen, c, OP_RECV));
 	ch->recv_busy = true;
@@ -264,7 +268,7 @@ static int post_send(struct ring *r, struct phone *p, enum chan_id c)
 	if (!sqe)
 		return -EBUSY;
 	io_uring_prep_send(sqe, ch->file, ch->sbuf + ch->soff, ch->slen - ch->soff, MSG_NOSIGNAL);
-	sqe_on_entry(sqe);
+	sqe_on_chan(r, sqe);
 	io_uring_sqe_set_data64(sqe, ud_make(local_of(r, p), ch->gen, c, OP_SEND));
 	ch->send_busy = true;
 	ch->send_wanted = false;
@@ -319,25 +323,27 @@ static void chan_free_buffers(struct chan *ch)
 /*
  * Close channel c of phone local. What the kernel still holds of the socket
  * is cancelled by its user_data (this socket's generation), not by its
- * entry: the phone's next socket takes the same entry. The shutdown ends a
- * single receive at once (and sends TCP's FIN); a multishot one ends only
- * when cancelled. The close empties the entry; the socket itself goes when
- * the kernel's last operation on it completes. All three are submitted in
- * this order, after whatever was queued for the socket before.
+ * file: the cancel is submitted later, when the descriptor's number may
+ * already be the phone's next socket, and an entry always is. The shutdown
+ * ends a single receive at once (and sends TCP's FIN); a multishot one ends
+ * only when cancelled. The socket itself goes when the kernel's last
+ * operation on it completes. A registered one is shut down and its entry
+ * closed by SQEs, submitted in this order after whatever was queued for it
+ * before.
  */
 static void chan_close(struct ring *r, uint32_t local, enum chan_id c)
 {
 	static const unsigned ops[] = {OP_RECV, OP_SEND, OP_CONNECT};
 	struct chan *ch = &r->slots[local].ch[c];
-	unsigned entry = chan_entry(local, c);
 	struct io_uring_sqe *sqe;
 
 	if (ch->file < 0)
 		return;
-	sqe = get_sqe(r);
-	if (sqe) {
-		io_uring_prep_shutdown(sqe, (int)entry, SHUT_RDWR);
-		sqe_on_entry(sqe);
+	if (!r->fixed)
+		shutdown(ch->file, SHUT_RDWR);
+	else if ((sqe = get_sqe(r))) {
+		io_uring_prep_shutdown(sqe, ch->file, SHUT_RDWR);
+		sqe_on_chan(r, sqe);
 		io_uring_sqe_set_data64(sqe, ud_make(0, 0, 0, OP_IGNORED));
 	}
 	for (unsigned i = 0; ch->inflight && i < sizeof(ops) / sizeof(ops[0]); i++) {
@@ -347,14 +353,15 @@ static void chan_close(struct ring *r, uint32_t local, enum chan_id c)
 		io_uring_prep_cancel64(sqe, ud_make(local, ch->gen, c, ops[i]), 0);
 		io_uring_sqe_set_data64(sqe, ud_make(0, 0, 0, OP_IGNORED));
 	}
-	sqe = get_sqe(r);
-	if (sqe) {
-		io_uring_prep_close_direct(sqe, entry);
+	if (!r->fixed) {
+		close(ch->file);
+	} else if ((sqe = get_sqe(r))) {
+		io_uring_prep_close_direct(sqe, (unsigned)ch->file);
 		io_uring_sqe_set_data64(sqe, ud_make(0, 0, 0, OP_IGNORED));
 	} else {
 		int none = -1; /* the queue is stuck: empty the entry now */
 
-		io_uring_register_files_update(&r->uring, entry, &none, 1);
+		io_uring_register_files_update(&r->uring, (unsigned)ch->file, &none, 1);
 	}
 	ch->file = -1;
 	ch->recv_wanted = ch->send_wanted = false;
@@ -363,22 +370,26 @@ static void chan_close(struct ring *r, uint32_t local, enum chan_id c)
 }
 
 /*
- * Put socket fd in channel c's entry and close the descriptor (the entry
- * holds the socket now, or the socket is gone). What is queued for the
- * entry's previous socket (its close) is submitted first: the kernel takes
- * an operation's socket from the entry when the operation is submitted.
- * 0 or -errno (-EBUSY: the queue could not be submitted).
+ * The file of channel c for socket fd: fd itself, or, if r->fixed, the
+ * channel's entry with fd in it and the descriptor closed (the entry holds
+ * the socket now, or the socket is gone). What is queued for the entry's
+ * previous socket (its close) is submitted first: the kernel takes an
+ * operation's socket from the entry when the operation is submitted. The
+ * file, or -errno (-EBUSY: the queue could not be submitted).
  */
 static int chan_install(struct ring *r, uint32_t local, enum chan_id c, int fd)
 {
+	unsigned entry = chan_entry(local, c);
 	int rc = -EBUSY;
 
+	if (!r->fixed)
+		return fd;
 	if (io_uring_sq_ready(&r->uring))
 		submit_now(r);
 	if (!io_uring_sq_ready(&r->uring))
-		rc = io_uring_register_files_update(&r->uring, chan_entry(local, c), &fd, 1);
+		rc = io_uring_register_files_update(&r->uring, entry, &fd, 1);
 	close(fd);
-	return rc < 0 ? rc : 0;
+	return rc < 0 ? rc : (int)entry;
 }
 
 static void io_close(struct worker *w, struct phone *p, enum chan_id c)
@@ -456,7 +467,7 @@ static int io_open(struct worker *w, struct phone *p, enum chan_id c, uint32_t s
 	rc = chan_install(r, local, c, fd);
 	if (rc < 0)
 		return rc;
-	ch->file = (int)chan_entry(local, c);
+	ch->file = rc;
 	ch->gen++;
 	if (c == CH_UDP)
 		return io_recv(w, p, CH_UDP);
@@ -468,7 +479,7 @@ static int io_open(struct worker *w, struct phone *p, enum chan_id c, uint32_t s
 	s->peer = *dst;
 	s->src = src;
 	io_uring_prep_connect(sqe, ch->file, (struct sockaddr *)&s->peer, sizeof(s->peer));
-	sqe_on_entry(sqe);
+	sqe_on_chan(r, sqe);
 	io_uring_sqe_set_data64(sqe, ud_make(local, ch->gen, CH_TCP, OP_CONNECT));
 	ch->inflight++;
 	return 0;
@@ -808,7 +819,8 @@ int ring_init(struct ring *r, int id, const struct fleet *f, uint32_t n_phones)
 			 strerror(-rc));
 		return rc;
 	}
-	rc = n_phones ? io_uring_register_files_sparse(&r->uring, 2 * n_phones) : 0;
+	r->fixed = f->cfg->fixed_files;
+	rc = r->fixed && n_phones ? io_uring_register_files_sparse(&r->uring, 2 * n_phones) : 0;
 	if (rc < 0) {
 		snprintf(r->err, sizeof(r->err),
 			 "io_uring registered files, %u for this thread's %u phones: %s%s",

@@ -39,8 +39,10 @@ static void test_fds_needed(void **state)
 	(void)state;
 	fleet(&cfg, 1000, 2);
 	assert_int_equal(preflight_threads(&cfg), 2);
-	/* the phones' sockets are registered files, not descriptors */
-	assert_int_equal(preflight_fds_needed(&cfg), 2 * PREFLIGHT_FDS_THREAD + PREFLIGHT_FDS_RUN);
+	assert_int_equal(preflight_fds_needed(&cfg, false),
+			 2000 + 2 * PREFLIGHT_FDS_THREAD + PREFLIGHT_FDS_RUN);
+	/* as registered files, the phones' sockets are no descriptors */
+	assert_int_equal(preflight_fds_needed(&cfg, true), 2 * PREFLIGHT_FDS_THREAD + PREFLIGHT_FDS_RUN);
 	assert_int_equal(preflight_table_needed(&cfg), 1000); /* 500 phones a thread, 2 each */
 	fleet(&cfg, 1001, 2); /* phones 0, 2, ... 1000 on the first thread: 501 */
 	assert_int_equal(preflight_table_needed(&cfg), 1002);
@@ -51,37 +53,49 @@ static void test_fds_needed(void **state)
 	assert_int_equal(preflight_table_needed(&cfg), 2);
 }
 
-/* In a child (a lowered hard limit cannot be raised back): cfg against hard limit `hard`. */
-static bool verdict_under(uint64_t hard, uint32_t count, int threads, const char *const *want,
-			  bool problem)
+/* What a fleet should get under a hard limit. */
+struct verdict {
+	uint64_t hard;		 /* the hard limit (the soft one starts at a quarter of it) */
+	uint32_t count;
+	int threads;
+	bool force;		 /* PHONESWARM_FIXED_FILES=1 */
+	bool fixed, problem;	 /* want: registered files; a problem */
+	const char *want[8];	 /* in the text; NULL-terminated */
+};
+
+/* In a child (a lowered hard limit cannot be raised back): v's fleet against v's limit. */
+static bool verdict_under(const struct verdict *v)
 {
 	pid_t pid = fork();
 	int status;
 
 	assert_true(pid >= 0);
 	if (pid == 0) {
-		struct rlimit rl = {.rlim_cur = hard / 4, .rlim_max = hard};
+		struct rlimit rl = {.rlim_cur = v->hard / 4, .rlim_max = v->hard};
 		struct swarm_config cfg;
 		struct preflight pf;
 
 		if (setrlimit(RLIMIT_NOFILE, &rl))
 			_exit(10);
-		fleet(&cfg, count, threads);
+		if (v->force)
+			setenv("PHONESWARM_FIXED_FILES", "1", 1);
+		fleet(&cfg, v->count, v->threads);
 		preflight_descriptors(&cfg, &pf);
-		if (pf.problem != problem) {
-			fprintf(stderr, "%u phones, %d threads, hard limit %llu: problem %d, want %d: %s\n",
-				count, threads, (unsigned long long)hard, pf.problem, problem, pf.text);
+		if (pf.problem != v->problem || preflight_fixed_files(&cfg) != v->fixed) {
+			fprintf(stderr, "%u phones, %d threads, hard limit %llu: problem %d, fixed %d, "
+				"want %d, %d: %s\n", v->count, v->threads, (unsigned long long)v->hard,
+				pf.problem, preflight_fixed_files(&cfg), v->problem, v->fixed, pf.text);
 			_exit(11);
 		}
-		for (; *want; want++)
-			if (!strstr(pf.text, *want)) {
-				fprintf(stderr, "%u phones, %d threads: no \"%s\" in: %s\n", count,
-					threads, *want, pf.text);
+		for (const char *const *w = v->want; *w; w++)
+			if (!strstr(pf.text, *w)) {
+				fprintf(stderr, "%u phones, %d threads: no \"%s\" in: %s\n", v->count,
+					v->threads, *w, pf.text);
 				_exit(12);
 			}
-		if (getrlimit(RLIMIT_NOFILE, &rl) || rl.rlim_cur != hard) {
+		if (getrlimit(RLIMIT_NOFILE, &rl) || rl.rlim_cur != v->hard) {
 			fprintf(stderr, "soft limit %llu, not raised to %llu\n",
-				(unsigned long long)rl.rlim_cur, (unsigned long long)hard);
+				(unsigned long long)rl.rlim_cur, (unsigned long long)v->hard);
 			_exit(13);
 		}
 		_exit(0);
@@ -91,30 +105,38 @@ static bool verdict_under(uint64_t hard, uint32_t count, int threads, const char
 }
 
 /*
- * Under a hard limit of 1,024: 1,000 phones on one thread need a table of
- * 2,000, more than a ring may hold, and the text says the threads, the
- * limit or the phones that would do; on two threads (1,000 entries each)
- * they fit, with the soft limit raised to the hard one. Under 64, the run's
- * own descriptors do not fit.
+ * Under a hard limit of 1,024: 400 phones on two threads fit as
+ * descriptors (878). 1,000 do not (2,078), so their sockets are registered
+ * files: on two threads a table of 1,000 each, which fits; on one, 2,000,
+ * which does not, and the text says the threads, the limit or the phones
+ * that would do. 400 forced to registered files say so. Under 64, the
+ * run's own descriptors do not fit.
  */
 static void test_descriptors(void **state)
 {
-	static const char *const one_thread[] = {
-	    "1000 phones on 1 worker thread put 1000 on one thread",
-	    "a table of 2000 registered files", "the descriptor limit, 1024 here",
-	    "set run.threads = 2 or more", /* 512 phones a thread */
-	    "raise the limit to 2000", "run at most 512 phones", NULL};
-	static const char *const two_threads[] = {"may open 1024", "1000 (2 a phone)", NULL};
-	static const char *const too_many[] = {"set run.threads = 6 or more" /* 3000 / 512 */,
-					       "run at most 1024 phones", NULL};
-	static const char *const run_itself[] = {"2 worker threads need 78 descriptors",
-						 "may open 64", "raise it to 78", NULL};
+	static const struct verdict vs[] = {
+	    {1024, 400, 2, false, false, false,
+	     {"need 878 (2 a phone, 7 a worker thread, 64 for the run), may open 1024: ok"}},
+	    {1024, 1000, 2, false, true, false,
+	     {"as descriptors the phones' sockets would need 2078", "1000 entries (2 a phone) in the table",
+	      "of 1024 a ring may hold", "the run needs 78 descriptors"}},
+	    {1024, 1000, 1, false, true, true,
+	     {"1000 phones on 1 worker thread put 1000 on one thread",
+	      "a table of 2000 registered files", "the descriptor limit, 1024 here",
+	      "set run.threads = 2 or more", /* 512 phones a thread */
+	      "raise the limit to 2000", "run at most 512 phones"}},
+	    {1024, 3000, 2, false, true, true,
+	     {"set run.threads = 6 or more" /* 3000 / 512 */, "run at most 1024 phones"}},
+	    {1024, 400, 2, true, true, false,
+	     {"PHONESWARM_FIXED_FILES=1: they are io_uring registered files instead, 400 entries "
+	      "(2 a phone)" /* 200 phones a thread */}},
+	    {64, 10, 2, false, true, true,
+	     {"2 worker threads need 78 descriptors", "may open 64", "raise it to 78"}},
+	};
 
 	(void)state;
-	assert_true(verdict_under(1024, 1000, 1, one_thread, true));
-	assert_true(verdict_under(1024, 1000, 2, two_threads, false));
-	assert_true(verdict_under(1024, 3000, 2, too_many, true));
-	assert_true(verdict_under(64, 10, 2, run_itself, true));
+	for (size_t i = 0; i < sizeof(vs) / sizeof(vs[0]); i++)
+		assert_true(verdict_under(&vs[i]));
 }
 
 /*
