@@ -24,6 +24,7 @@ struct url;
 #define CONFIG_MAX_MODELS 16
 #define CONFIG_MAX_URLS 4    /* url1..url4 of a phone's <vpnGroup> */
 #define CONFIG_MAX_SPREAD 8  /* headend.spread: more headends the fleet is spread over */
+#define CONFIG_MAX_THREADS 256 /* run.threads */
 
 enum dtls_mode {
 	DTLS_MODE_AUTO,   /* offer PSK-NEGOTIATE and legacy, take what the headend picks */
@@ -195,6 +196,8 @@ struct swarm_config {
 	uint32_t index_base;    /* --shard: phone i is the fleet's phone index_base + i (its
 				   model, identity mix, certificate serial and %i follow that) */
 	bool probe;             /* phoneswarm probe: phone i is model i; record, don't refuse */
+	bool fixed_files;       /* the phones' sockets as io_uring registered files, not
+				   descriptors (run: preflight_fixed_files) */
 };
 
 /* The mode named name exactly ("psk"), or -1. */

@@ -50,11 +50,19 @@ int preflight_threads(const struct swarm_config *cfg)
 	return (int)n;
 }
 
-uint64_t preflight_fds_needed(const struct swarm_config *cfg)
+uint64_t preflight_fds_needed(const struct swarm_config *cfg, bool fixed_files)
 {
-	return 2ull * cfg->count +
+	return (fixed_files ? 0 : 2ull * cfg->count) +
 	       (uint64_t)PREFLIGHT_FDS_THREAD * (uint64_t)preflight_threads(cfg) +
 	       PREFLIGHT_FDS_RUN;
+}
+
+uint64_t preflight_table_needed(const struct swarm_config *cfg)
+{
+	uint64_t threads = (uint64_t)preflight_threads(cfg);
+
+	/* phone i lives on worker i mod threads: the first ones get the rounding */
+	return 2 * ((cfg->count + threads - 1) / threads);
 }
 
 /* ==== Descriptors ==== */
@@ -73,32 +81,87 @@ uint64_t preflight_raise_nofile(void)
 	return rl.rlim_cur;
 }
 
+bool preflight_fixed_files(const struct swarm_config *cfg)
+{
+	const char *force = getenv("PHONESWARM_FIXED_FILES");
+
+	if (force && !strcmp(force, "1"))
+		return true;
+	return preflight_fds_needed(cfg, false) > preflight_raise_nofile();
+}
+
+/*
+ * As descriptors, the phones' sockets count against the limit with the
+ * rest. As registered files (when they would not fit, or forced), two
+ * limits of the same number: the process's descriptors (a few a worker,
+ * some for the run), and each ring's table, which the kernel caps at
+ * RLIMIT_NOFILE too.
+ */
 void preflight_descriptors(const struct swarm_config *cfg, struct preflight *out)
 {
-	uint64_t need = preflight_fds_needed(cfg), have = preflight_raise_nofile();
+	bool fixed = preflight_fixed_files(cfg);
+	uint64_t need = preflight_fds_needed(cfg, fixed), as_fds = preflight_fds_needed(cfg, false);
+	uint64_t table = fixed ? preflight_table_needed(cfg) : 0, have = preflight_raise_nofile();
+	uint64_t raise = need > table ? need : table, per_thread = have / 2, threads_needed;
 	long long nr_open = read_number("/proc/sys/fs/nr_open");
-	uint64_t per_phone_room =
-	    have > need - 2ull * cfg->count ? (have - (need - 2ull * cfg->count)) / 2 : 0;
+	int threads = preflight_threads(cfg);
+	char how[200], more[64] = "", why[200];
 
-	out->problem = need > have;
-	if (!out->problem) {
-		snprintf(
-		    out->text, sizeof(out->text),
-		    "need %llu (2 a phone, %d a worker thread, %d for the run), may open %llu: ok",
-		    (unsigned long long)need, PREFLIGHT_FDS_THREAD, PREFLIGHT_FDS_RUN,
-		    (unsigned long long)have);
+	snprintf(how, sizeof(how),
+		 "(as root: ulimit -Hn %llu; LimitNOFILE= for a systemd service; nofile in "
+		 "/etc/security/limits.conf%s)",
+		 (unsigned long long)raise,
+		 nr_open >= 0 && (uint64_t)nr_open < raise ? "; and sysctl fs.nr_open, below it too"
+							   : "");
+	out->problem = need > have || table > have;
+	if (!fixed) {
+		snprintf(out->text, sizeof(out->text),
+			 "need %llu (2 a phone, %d a worker thread, %d for the run), may open %llu: ok",
+			 (unsigned long long)need, PREFLIGHT_FDS_THREAD, PREFLIGHT_FDS_RUN,
+			 (unsigned long long)have);
 		return;
 	}
+	if (need > have) {
+		snprintf(out->text, sizeof(out->text),
+			 "%d worker thread%s need %llu descriptors (%d a thread, %d for the run), "
+			 "but this process may open %llu (its hard limit, ulimit -Hn): raise it to "
+			 "%llu %s",
+			 threads, threads == 1 ? "" : "s", (unsigned long long)need,
+			 PREFLIGHT_FDS_THREAD, PREFLIGHT_FDS_RUN, (unsigned long long)have,
+			 (unsigned long long)raise, how);
+		return;
+	}
+	if (table > have) {
+		threads_needed = per_thread ? (cfg->count + per_thread - 1) / per_thread : 0;
+		if (threads_needed && threads_needed <= CONFIG_MAX_THREADS)
+			snprintf(more, sizeof(more), "set run.threads = %llu or more, or ",
+				 (unsigned long long)threads_needed);
+		snprintf(out->text, sizeof(out->text),
+			 "%u phones on %d worker thread%s put %llu on one thread, whose io_uring "
+			 "holds their sockets (2 a phone) as a table of %llu registered files, but "
+			 "the kernel caps a ring's table at the descriptor limit, %llu here (its "
+			 "hard limit, ulimit -Hn): %sraise the limit to %llu %s, or run at most "
+			 "%llu phones",
+			 cfg->count, threads, threads == 1 ? "" : "s",
+			 (unsigned long long)table / 2, (unsigned long long)table,
+			 (unsigned long long)have, more, (unsigned long long)raise, how,
+			 (unsigned long long)per_thread * (uint64_t)threads);
+		return;
+	}
+	if (as_fds > have)
+		snprintf(why, sizeof(why),
+			 "as descriptors the phones' sockets would need %llu (2 a phone, %d a worker "
+			 "thread, %d for the run), more than this process may open",
+			 (unsigned long long)as_fds, PREFLIGHT_FDS_THREAD, PREFLIGHT_FDS_RUN);
+	else
+		snprintf(why, sizeof(why), "PHONESWARM_FIXED_FILES=1");
 	snprintf(out->text, sizeof(out->text),
-		 "%u phones need %llu descriptors (2 a phone, %d a worker thread, %d for the run), "
-		 "but this process may open %llu (its hard limit, ulimit -Hn): raise it to %llu "
-		 "(as root: ulimit -Hn %llu; LimitNOFILE= for a systemd service; nofile in "
-		 "/etc/security/limits.conf%s), or run at most %llu phones",
-		 cfg->count, (unsigned long long)need, PREFLIGHT_FDS_THREAD, PREFLIGHT_FDS_RUN,
-		 (unsigned long long)have, (unsigned long long)need, (unsigned long long)need,
-		 nr_open >= 0 && (uint64_t)nr_open < need ? "; and sysctl fs.nr_open, below it too"
-							  : "",
-		 (unsigned long long)per_phone_room);
+		 "%s: they are io_uring registered files instead, %llu entries (2 a phone) in the "
+		 "table of the busiest of %d thread%s, of %llu a ring may hold; the run needs %llu "
+		 "descriptors (%d a worker thread, %d for the run), may open %llu: ok",
+		 why, (unsigned long long)table, threads, threads == 1 ? "" : "s",
+		 (unsigned long long)have, (unsigned long long)need, PREFLIGHT_FDS_THREAD,
+		 PREFLIGHT_FDS_RUN, (unsigned long long)have);
 }
 
 /* ==== Memory ==== */

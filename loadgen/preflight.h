@@ -20,9 +20,10 @@ struct swarm_config;
 
 /* Descriptors a run holds besides its phones': stdio, outputs, /metrics' 33, events. */
 #define PREFLIGHT_FDS_RUN 64
-/* ... and each worker thread: its ring, its wake-up eventfd, c-ares' sockets (two
+/* ... and each worker thread: its ring, its wake-up eventfd, the socket a phone
+ * is being given until it is in the ring's table, c-ares' sockets (two
  * channels' worth during a DNS switch). */
-#define PREFLIGHT_FDS_THREAD 6
+#define PREFLIGHT_FDS_THREAD 7
 /* Memory per phone up, KiB, as `make bench` measured it (NOTES.md): with DTLS, without. */
 #define PREFLIGHT_KIB_PHONE_DTLS 69
 #define PREFLIGHT_KIB_PHONE_TLS	 32
@@ -30,7 +31,7 @@ struct swarm_config;
 #define PREFLIGHT_KIB_BASE (24 * 1024)
 
 struct preflight {
-	char text[600]; /* what was found, one line (no newline) */
+	char text[1024]; /* what was found, one line (no newline) */
 	bool problem;	/* the run cannot go as asked: text says what to change */
 };
 
@@ -40,8 +41,18 @@ struct preflight {
  */
 int preflight_threads(const struct swarm_config *cfg);
 
-/* Descriptors a run of cfg holds at its peak, every phone up. */
-uint64_t preflight_fds_needed(const struct swarm_config *cfg);
+/*
+ * Descriptors a run of cfg holds at its peak, every phone up, with the
+ * phones' sockets as descriptors (2 a phone) or not (registered files).
+ */
+uint64_t preflight_fds_needed(const struct swarm_config *cfg, bool fixed_files);
+
+/*
+ * Entries of the largest table of registered files a worker's ring needs: 2
+ * for each phone of the worker with the most. The kernel refuses a table
+ * larger than RLIMIT_NOFILE, each ring's on its own.
+ */
+uint64_t preflight_table_needed(const struct swarm_config *cfg);
 
 /*
  * Raise this process's soft RLIMIT_NOFILE as far as its hard limit allows
@@ -50,7 +61,18 @@ uint64_t preflight_fds_needed(const struct swarm_config *cfg);
  */
 uint64_t preflight_raise_nofile(void);
 
-/* Descriptors needed against the limit (raised first: preflight_raise_nofile()). */
+/*
+ * Whether a run of cfg holds the phones' sockets as io_uring registered
+ * files: when, as descriptors, they would not fit the limit (raised first:
+ * preflight_raise_nofile()), or when PHONESWARM_FIXED_FILES=1 (for tests).
+ */
+bool preflight_fixed_files(const struct swarm_config *cfg);
+
+/*
+ * Descriptors needed against the limit (raised first), and, when the
+ * sockets are registered files (preflight_fixed_files), the largest ring's
+ * table against the same limit.
+ */
 void preflight_descriptors(const struct swarm_config *cfg, struct preflight *out);
 
 /* Memory needed (an estimate from the measured figure per phone) against what is free. */

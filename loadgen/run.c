@@ -18,7 +18,6 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-#include <sys/resource.h>
 
 #include "engine/stats/clock.h"
 #include "engine/config.h"
@@ -341,29 +340,6 @@ static int watch(struct swarm *sw, const struct swarm_config *cfg,
 	return rc;
 }
 
-/*
- * Every phone holds a TCP and a UDP socket: take all the descriptors the hard
- * limit allows (a shell's soft limit is often 1,024), and say so when even
- * that is too few, before phones fail for it.
- */
-static void raise_nofile(uint32_t phones)
-{
-	struct rlimit rl;
-	rlim_t need = (rlim_t)phones * 2 + 64; /* and the ring, c-ares, outputs */
-
-	if (getrlimit(RLIMIT_NOFILE, &rl))
-		return;
-	if (rl.rlim_cur < rl.rlim_max) {
-		rl.rlim_cur = rl.rlim_max;
-		setrlimit(RLIMIT_NOFILE, &rl);
-	}
-	if (rl.rlim_cur < need)
-		fprintf(stderr,
-			"phoneswarm: %u phones need about %llu descriptors but this process may "
-			"open %llu (ulimit -Hn): phones beyond that will fail to open sockets\n",
-			phones, (unsigned long long)need, (unsigned long long)rl.rlim_cur);
-}
-
 int run_main(int argc, char **argv)
 {
 	struct run_opts o = {.dir = "phoneswarm-out"};
@@ -398,6 +374,10 @@ int run_main(int argc, char **argv)
 	rc = fits(&cfg, spec);
 	if (rc)
 		goto out_free_config;
+	cfg.fixed_files = preflight_fixed_files(&cfg);
+	if (cfg.fixed_files && !o.quiet)
+		fprintf(stderr, "phoneswarm: the phones' sockets are io_uring registered files, "
+				"not descriptors (phoneswarm check says why)\n");
 	/* a run that cannot write its outputs must not start: no phone yet */
 	if (outdir_prepare(o.dir, o.force, err, sizeof(err))) {
 		fprintf(stderr, "phoneswarm: %s\n", err);
@@ -407,7 +387,6 @@ int run_main(int argc, char **argv)
 	rc = EXIT_USAGE;
 	if (o.metrics_addr && !(metrics = serve_metrics(o.metrics_addr)))
 		goto out_free_config;
-	raise_nofile(cfg.count);
 	tls_builtin_rsa(); /* this process is only ever a TLS client */
 	sw = swarm_new(&cfg, err, sizeof(err));
 	if (!sw) {

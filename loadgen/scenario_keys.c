@@ -529,7 +529,7 @@ static int set_threads(struct swarm_config *cfg, const char *v, char *why, size_
 {
 	uint64_t n;
 
-	if (set_whole(v, 0, 256, &n, why, whylen) < 0)
+	if (set_whole(v, 0, CONFIG_MAX_THREADS, &n, why, whylen) < 0)
 		return -1;
 	cfg->threads = (int)n;
 	return 0;

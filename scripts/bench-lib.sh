@@ -43,3 +43,24 @@ cpu_ms() {
 pss_rss() {
 	awk '/^Pss:/ {p=$2} /^Rss:/ {r=$2} END {print p+0, r+0}' "/proc/$1/smaps_rollup" 2>/dev/null || echo 0 0
 }
+
+# psw_fds PID: the descriptors process PID has open, plus the sockets its io_uring
+# rings hold as registered files (phoneswarm's phones' sockets are not
+# descriptors): what a leaked socket would show in. Each ring's table is listed in
+# its /proc/PID/fdinfo, which the kernel leaves out while the ring is busy (it
+# only tries its lock): read again until it is there, 50 tries at most.
+psw_fds() {
+	local n=0 f i info
+	for f in "/proc/$1/fd/"*; do
+		[ -e "$f" ] || continue
+		n=$((n + 1))
+		[ "$(readlink "$f" 2>/dev/null)" = "anon_inode:[io_uring]" ] || continue
+		for i in {1..50}; do
+			info=$(cat "/proc/$1/fdinfo/${f##*/}" 2>/dev/null) || break
+			[[ "$info" != *UserFiles:* ]] || break
+			sleep 0.01
+		done
+		n=$((n + $(grep -c '^ *[0-9]*: socket:' <<<"$info" || :)))
+	done
+	echo "$n"
+}

@@ -8,6 +8,15 @@
  * phone_on_recv. Errors are handed to the phone, which names the failure.
  * What the ring keeps of a phone (its channels, its timer, its path) lives
  * in a slot of its own, beside the phone: the ring never looks inside one.
+ *
+ * When the phones' sockets would not fit the descriptor limit (cfg
+ * fixed_files, as preflight decides), they are io_uring registered files:
+ * each ring has a table of its own, and the process's descriptor table
+ * holds none of them (a socket is made and bound with plain calls, put in
+ * the ring's table, and its descriptor closed at once). The kernel caps a
+ * table at RLIMIT_NOFILE, but per ring, so 10,000 phones (20,000 sockets)
+ * fit in one process under a limit of 20,000 when two or more threads
+ * share them. Otherwise a channel's file is its plain descriptor.
  */
 #include "engine/ring/ring.h"
 
@@ -50,13 +59,13 @@ enum op {
 	OP_RECV,
 	OP_SEND,
 	OP_DNS_POLL,
-	OP_CANCEL,
+	OP_IGNORED, /* a completion nobody waits for: a cancel, a shutdown, a close */
 	OP_WAKE,
 };
 
 /* One socket of a phone. */
 struct chan {
-	int fd;                  /* -1 when closed */
+	int file;                /* its descriptor, or its entry (chan_entry) if r->fixed; -1 closed */
 	uint16_t gen;            /* bumped at each open: completions of an older socket are stale */
 	uint8_t inflight;        /* operations the kernel still holds */
 	bool recv_busy, send_busy;
@@ -87,6 +96,7 @@ struct ring {
 	bool uring_up;
 	bool min_wait;           /* the kernel has a minimum wait (engine/ring/pace.h) */
 	bool single_recv;        /* the kernel refused a multishot receive (before Linux 6.0) */
+	bool fixed;              /* the channels' files are entries of a registered table */
 	struct pace_load load;   /* timers and completions of late: batch when busy */
 	struct wheel wheel;
 	struct slot *slots;      /* owned: one per phone of w */
@@ -130,6 +140,19 @@ static uint32_t local_of(const struct ring *r, const struct phone *p)
 static struct slot *slot_of(struct ring *r, const struct phone *p)
 {
 	return &r->slots[local_of(r, p)];
+}
+
+/* The entry of channel c of local phone `local` in the ring's registered files. */
+static unsigned chan_entry(uint32_t local, enum chan_id c)
+{
+	return 2 * local + (unsigned)c;
+}
+
+/* sqe, prepared with a channel's file where a descriptor goes: an entry, if r->fixed. */
+static void sqe_on_chan(const struct ring *r, struct io_uring_sqe *sqe)
+{
+	if (r->fixed)
+		sqe->flags |= IOSQE_FIXED_FILE;
 }
 
 /* The RTP packets queued since the last submission leave now: how late each is. */
@@ -208,7 +231,7 @@ static int io_recv(struct worker *w, struct phone *p, enum chan_id c)
 	struct chan *ch = &s->ch[c];
 	struct io_uring_sqe *sqe;
 
-	if (ch->fd < 0)
+	if (ch->file < 0)
 		return 0;
 	if (ch->recv_busy) {
 		ch->recv_wanted = true;
@@ -225,9 +248,10 @@ static int io_recv(struct worker *w, struct phone *p, enum chan_id c)
 	 * TCP: one receive at a time, so that a cut path can hold its bytes.
 	 */
 	if (c == CH_UDP && !r->single_recv)
-		io_uring_prep_recv_multishot(sqe, ch->fd, NULL, 0, 0);
+		io_uring_prep_recv_multishot(sqe, ch->file, NULL, 0, 0);
 	else
-		io_uring_prep_recv(sqe, ch->fd, NULL, r->rx.size, 0);
+		io_uring_prep_recv(sqe, ch->file, NULL, r->rx.size, 0);
+	sqe_on_chan(r, sqe);
 	bufring_select(&r->rx, sqe);
 	io_uring_sqe_set_data64(sqe, ud_make(local_of(r, p), ch->gen, c, OP_RECV));
 	ch->recv_busy = true;
@@ -243,7 +267,8 @@ static int post_send(struct ring *r, struct phone *p, enum chan_id c)
 
 	if (!sqe)
 		return -EBUSY;
-	io_uring_prep_send(sqe, ch->fd, ch->sbuf + ch->soff, ch->slen - ch->soff, MSG_NOSIGNAL);
+	io_uring_prep_send(sqe, ch->file, ch->sbuf + ch->soff, ch->slen - ch->soff, MSG_NOSIGNAL);
+	sqe_on_chan(r, sqe);
 	io_uring_sqe_set_data64(sqe, ud_make(local_of(r, p), ch->gen, c, OP_SEND));
 	ch->send_busy = true;
 	ch->send_wanted = false;
@@ -257,8 +282,8 @@ static bool io_flush(struct worker *w, struct phone *p, enum chan_id c)
 	struct slot *s = slot_of(r, p);
 	struct chan *ch = &s->ch[c];
 
-	if (ch->send_busy || ch->fd < 0 || !phone_pending(p, c)) {
-		ch->send_wanted |= ch->send_busy && ch->fd >= 0;
+	if (ch->send_busy || ch->file < 0 || !phone_pending(p, c)) {
+		ch->send_wanted |= ch->send_busy && ch->file >= 0;
 		return ch->send_busy;
 	}
 	if (c == CH_TCP) {
@@ -298,40 +323,84 @@ static void chan_free_buffers(struct chan *ch)
 /*
  * Close channel c of phone local. What the kernel still holds of the socket
  * is cancelled by its user_data (this socket's generation), not by its
- * descriptor: the cancel is submitted later, when the number may already
- * be the phone's next socket. The shutdown ends a single receive at once;
- * a multishot one ends only when cancelled.
+ * file: the cancel is submitted later, when the descriptor's number may
+ * already be the phone's next socket, and an entry always is. The shutdown
+ * ends a single receive at once (and sends TCP's FIN); a multishot one ends
+ * only when cancelled. The socket itself goes when the kernel's last
+ * operation on it completes. A registered one is shut down and its entry
+ * closed by SQEs, submitted in this order after whatever was queued for it
+ * before.
  *
- * Whatever is still queued and not submitted goes to the kernel before the
- * close(): a queued SQE names its socket by number, and the kernel looks
- * the number up only when the SQE is submitted. Closed first, the number
- * could be taken by the next socket opened in this same pass (another
- * phone's, or this phone's own reconnection), and a queued send would put
- * this socket's bytes on that one, a queued receive eat its first bytes.
+ * A plain descriptor: whatever is still queued and not submitted goes to
+ * the kernel before the close(). A queued SQE names its socket by number,
+ * and the kernel looks the number up only when the SQE is submitted.
+ * Closed first, the number could be taken by the next socket opened in
+ * this same pass (another phone's, or this phone's own reconnection), and
+ * a queued send would put this socket's bytes on that one, a queued
+ * receive eat its first bytes. (An entry has the same rule:
+ * chan_install.)
  */
 static void chan_close(struct ring *r, uint32_t local, enum chan_id c)
 {
 	static const unsigned ops[] = {OP_RECV, OP_SEND, OP_CONNECT};
 	struct chan *ch = &r->slots[local].ch[c];
+	struct io_uring_sqe *sqe;
 
-	if (ch->fd < 0)
+	if (ch->file < 0)
 		return;
-	shutdown(ch->fd, SHUT_RDWR);
+	if (!r->fixed)
+		shutdown(ch->file, SHUT_RDWR);
+	else if ((sqe = get_sqe(r))) {
+		io_uring_prep_shutdown(sqe, ch->file, SHUT_RDWR);
+		sqe_on_chan(r, sqe);
+		io_uring_sqe_set_data64(sqe, ud_make(0, 0, 0, OP_IGNORED));
+	}
 	for (unsigned i = 0; ch->inflight && i < sizeof(ops) / sizeof(ops[0]); i++) {
-		struct io_uring_sqe *sqe = get_sqe(r);
-
+		sqe = get_sqe(r);
 		if (!sqe)
 			break;
 		io_uring_prep_cancel64(sqe, ud_make(local, ch->gen, c, ops[i]), 0);
-		io_uring_sqe_set_data64(sqe, ud_make(0, 0, 0, OP_CANCEL));
+		io_uring_sqe_set_data64(sqe, ud_make(0, 0, 0, OP_IGNORED));
 	}
-	if (r->unsubmitted)
-		submit_now(r);
-	close(ch->fd);
-	ch->fd = -1;
+	if (!r->fixed) {
+		if (r->unsubmitted)
+			submit_now(r);
+		close(ch->file);
+	} else if ((sqe = get_sqe(r))) {
+		io_uring_prep_close_direct(sqe, (unsigned)ch->file);
+		io_uring_sqe_set_data64(sqe, ud_make(0, 0, 0, OP_IGNORED));
+	} else {
+		int none = -1; /* the queue is stuck: empty the entry now */
+
+		io_uring_register_files_update(&r->uring, (unsigned)ch->file, &none, 1);
+	}
+	ch->file = -1;
 	ch->recv_wanted = ch->send_wanted = false;
 	if (!ch->inflight)
 		chan_free_buffers(ch);
+}
+
+/*
+ * The file of channel c for socket fd: fd itself, or, if r->fixed, the
+ * channel's entry with fd in it and the descriptor closed (the entry holds
+ * the socket now, or the socket is gone). What is queued for the entry's
+ * previous socket (its close) is submitted first: the kernel takes an
+ * operation's socket from the entry when the operation is submitted. The
+ * file, or -errno (-EBUSY: the queue could not be submitted).
+ */
+static int chan_install(struct ring *r, uint32_t local, enum chan_id c, int fd)
+{
+	unsigned entry = chan_entry(local, c);
+	int rc = -EBUSY;
+
+	if (!r->fixed)
+		return fd;
+	if (io_uring_sq_ready(&r->uring))
+		submit_now(r);
+	if (!io_uring_sq_ready(&r->uring))
+		rc = io_uring_register_files_update(&r->uring, entry, &fd, 1);
+	close(fd);
+	return rc < 0 ? rc : (int)entry;
 }
 
 static void io_close(struct worker *w, struct phone *p, enum chan_id c)
@@ -391,36 +460,38 @@ static int io_open(struct worker *w, struct phone *p, enum chan_id c, uint32_t s
 	struct ring *r = ring_of(w);
 	struct slot *s = slot_of(r, p);
 	struct chan *ch = &s->ch[c];
-	int fd = new_socket(src, c == CH_TCP ? SOCK_STREAM : SOCK_DGRAM, w->cfg->freebind);
+	uint32_t local = local_of(r, p);
+	int fd = new_socket(src, c == CH_TCP ? SOCK_STREAM : SOCK_DGRAM, w->cfg->freebind), rc;
+	struct io_uring_sqe *sqe;
 
 	if (fd < 0)
 		return fd;
-	if (c == CH_UDP) {
-		/* a UDP connect only sets the peer: no round trip, done here */
-		if (connect(fd, (const struct sockaddr *)dst, sizeof(*dst)) < 0) {
-			int e = -errno;
+	/* a UDP connect only sets the peer: no round trip, done here */
+	if (c == CH_UDP && connect(fd, (const struct sockaddr *)dst, sizeof(*dst)) < 0) {
+		int e = -errno;
 
-			close(fd);
-			if (e == -ENETUNREACH && src && w->cfg->freebind && !addr_is_local(src))
-				e = -EADDRNOTAVAIL; /* as a TCP connect's (io_done) */
-			return e;
-		}
-		ch->fd = fd;
-		ch->gen++;
-		return io_recv(w, p, CH_UDP);
-	}
-	struct io_uring_sqe *sqe = get_sqe(r);
-
-	if (!sqe) {
 		close(fd);
+		if (e == -ENETUNREACH && src && w->cfg->freebind && !addr_is_local(src))
+			e = -EADDRNOTAVAIL; /* as a TCP connect's (io_done) */
+		return e;
+	}
+	rc = chan_install(r, local, c, fd);
+	if (rc < 0)
+		return rc;
+	ch->file = rc;
+	ch->gen++;
+	if (c == CH_UDP)
+		return io_recv(w, p, CH_UDP);
+	sqe = get_sqe(r);
+	if (!sqe) {
+		chan_close(r, local, c);
 		return -EBUSY;
 	}
-	ch->fd = fd;
-	ch->gen++;
 	s->peer = *dst;
 	s->src = src;
-	io_uring_prep_connect(sqe, fd, (struct sockaddr *)&s->peer, sizeof(s->peer));
-	io_uring_sqe_set_data64(sqe, ud_make(local_of(r, p), ch->gen, CH_TCP, OP_CONNECT));
+	io_uring_prep_connect(sqe, ch->file, (struct sockaddr *)&s->peer, sizeof(s->peer));
+	sqe_on_chan(r, sqe);
+	io_uring_sqe_set_data64(sqe, ud_make(local, ch->gen, CH_TCP, OP_CONNECT));
 	ch->inflight++;
 	return 0;
 }
@@ -498,7 +569,7 @@ static int dns_poll(void *arg, int fd, bool add)
 		io_uring_sqe_set_data64(sqe, ud_make((uint32_t)fd, 0, 0, OP_DNS_POLL));
 	} else {
 		io_uring_prep_poll_remove(sqe, ud_make((uint32_t)fd, 0, 0, OP_DNS_POLL));
-		io_uring_sqe_set_data64(sqe, ud_make(0, 0, 0, OP_CANCEL));
+		io_uring_sqe_set_data64(sqe, ud_make(0, 0, 0, OP_IGNORED));
 	}
 	return 0;
 }
@@ -568,7 +639,7 @@ static void handle_cqe(struct ring *r, struct io_uring_cqe *cqe)
 	uint32_t local = (uint32_t)(ud >> 24);
 	int res = cqe->res;
 
-	if (op == OP_CANCEL)
+	if (op == OP_IGNORED)
 		return;
 	if (op == OP_WAKE) {
 		take_commands(r);
@@ -598,15 +669,15 @@ static void handle_cqe(struct ring *r, struct io_uring_cqe *cqe)
 		else if (op == OP_SEND)
 			ch->send_busy = false;
 	}
-	if (gen != ch->gen || ch->fd < 0) {
+	if (gen != ch->gen || ch->file < 0) {
 		/* a completion for a socket the phone has closed */
-		if (ch->fd < 0 && !ch->inflight)
+		if (ch->file < 0 && !ch->inflight)
 			chan_free_buffers(ch);
 		/* a newer socket of the channel asked meanwhile: its turn now */
-		if (ch->fd >= 0 && op == OP_RECV && ch->recv_wanted) {
+		if (ch->file >= 0 && op == OP_RECV && ch->recv_wanted) {
 			ch->recv_wanted = false;
 			io_recv(w, p, (enum chan_id)c);
-		} else if (ch->fd >= 0 && op == OP_SEND && ch->send_wanted) {
+		} else if (ch->file >= 0 && op == OP_SEND && ch->send_wanted) {
 			ch->send_wanted = false;
 			io_flush(w, p, (enum chan_id)c);
 		}
@@ -639,7 +710,7 @@ static void handle_cqe(struct ring *r, struct io_uring_cqe *cqe)
 			break;
 		}
 		phone_on_recv(w, p, (enum chan_id)c, bid >= 0 ? bufring_buf(&r->rx, bid) : NULL, res);
-		if (ch->fd >= 0 && res > 0 && !ch->recv_busy)
+		if (ch->file >= 0 && res > 0 && !ch->recv_busy)
 			io_recv(w, p, (enum chan_id)c);
 		break;
 	case OP_SEND:
@@ -759,6 +830,18 @@ int ring_init(struct ring *r, int id, const struct fleet *f, uint32_t n_phones)
 			 strerror(-rc));
 		return rc;
 	}
+	r->fixed = f->cfg->fixed_files;
+	rc = r->fixed && n_phones ? io_uring_register_files_sparse(&r->uring, 2 * n_phones) : 0;
+	if (rc < 0) {
+		snprintf(r->err, sizeof(r->err),
+			 "io_uring registered files, %u for this thread's %u phones: %s%s",
+			 2 * n_phones, n_phones, strerror(-rc),
+			 rc == -EMFILE ? " (a thread's table may hold no more than the descriptor "
+					 "limit, ulimit -n: more worker threads, run.threads, "
+					 "make each smaller)"
+				       : "");
+		return rc;
+	}
 	pthread_mutex_init(&r->cmd_lock, NULL);
 	r->cmd_lock_up = true;
 	r->rng = 0x9E3779B97F4A7C15ull ^ (uint64_t)(id + 1);
@@ -776,7 +859,7 @@ int ring_init(struct ring *r, int id, const struct fleet *f, uint32_t n_phones)
 	for (uint32_t i = 0; i < n_phones; i++) {
 		struct slot *s = &r->slots[i];
 
-		s->ch[CH_TCP].fd = s->ch[CH_UDP].fd = -1;
+		s->ch[CH_TCP].file = s->ch[CH_UDP].file = -1;
 		s->ring = r;
 		timer_init(&s->timer, phone_fired);
 	}

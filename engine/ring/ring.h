@@ -5,8 +5,9 @@
  * the fleet's read-only state and SSL_CTXs. A ring runs its thread's loop:
  * fire due timers, submit, wait for completions (or the next timer), hand
  * each completion to its phone. It implements the phones' I/O operations
- * (struct phone_io, engine/phone/worker.h) with sockets, a c-ares resolver
- * and the wheel, and knows a phone only through that seam: it never looks
+ * (struct phone_io, engine/phone/worker.h) with sockets (with cfg
+ * fixed_files, held in its io_uring's table of registered files, not as
+ * the process's descriptors), a c-ares resolver and the wheel, and knows a phone only through that seam: it never looks
  * inside one. Completions carry {phone, channel generation, channel,
  * operation} in user_data; an old generation marks a completion for a
  * socket the phone has already closed, which is dropped.
@@ -25,8 +26,10 @@ struct phone_command;
 struct ring *ring_new(void);
 /*
  * Set up ring r as worker thread id of fleet f, for n_phones phones: its
- * io_uring, wheel, resolver (if a URL names a host) and the worker its
- * phones live in. 0 or -errno, ring_error() saying why.
+ * io_uring (with cfg fixed_files, and a table of 2 x n_phones registered
+ * files: the kernel refuses more than RLIMIT_NOFILE, -EMFILE), wheel,
+ * resolver (if a URL names a host) and the worker its phones live in. 0 or
+ * -errno, ring_error() saying why.
  */
 int ring_init(struct ring *r, int id, const struct fleet *f, uint32_t n_phones);
 /* Free r and all it holds (whether or not ring_init succeeded); NULL is allowed. */

@@ -1,12 +1,17 @@
 #!/bin/bash
 # test_local_limits.sh: this machine's limits are phoneswarm's, never the headend's.
-#  1. 1,000 phones under ulimit -n 1024 (soft and hard): refused before any phone
-#     (exit 3 at once, no session of ours on the headend), saying how many
-#     descriptors they need (2 a phone, 6 a worker thread, 64: worked out here), the
-#     limit, what to raise and how many phones would fit; phoneswarm check says the
-#     same (exit 2).
-#  2. The same 1,000 phones under a soft limit of 1,024 and a hard one of 4,096: the
-#     run raises its soft limit and every phone comes up (occtl shows them).
+#  1. 1,000 phones on one worker thread under ulimit -n 1024 (soft and hard):
+#     refused before any phone (exit 3 at once, no session of ours on the headend):
+#     the thread's io_uring would hold their 2,000 sockets as registered files, and
+#     the kernel caps a ring's table at the descriptor limit (worked out here: 2 a
+#     phone; 512 phones a thread fit), saying the limit, the threads, what to raise
+#     and how many phones would fit; phoneswarm check says the same (exit 2).
+#  1b. The same 1,000 phones on two threads under ulimit -n 1024 (soft and hard):
+#     2,000 sockets, more than the process may open, and every phone comes up with
+#     DTLS, all at once (each ring's table holds 1,000; phoneswarm's own
+#     descriptors, read by an exec event at the end of the ramp, are below 100).
+#  2. The same 1,000 phones on one thread under a soft limit of 1,024 and a hard
+#     one of 4,096: the run raises its soft limit and every phone comes up.
 #  3. A source address that is not this machine's, with a phone config of two URLs:
 #     every phone fails with LocalResource (EADDRNOTAVAIL, the address named in
 #     failures.csv), none fails over to url2, none reaches the headend; the run says
@@ -23,15 +28,14 @@ lab_require
 psw_setup "$NAME"
 B=025000750000 PREFIX=CP-8861-SEP02500075
 N=1000
-THREADS=$(nproc)
-[ "$THREADS" -le $N ] || THREADS=$N
-NEED=$((2 * N + 6 * THREADS + 64))
+TABLE=$((2 * N)) # one thread's registered files: 2 a phone
+FIT=$((1024 / 2)) # phones one thread's table may hold under 1,024
 
 # ---- 1. refused up front under a hard limit of 1,024
 seen=""
 t0=$(date +%s%N)
 (ulimit -Sn 1024 && ulimit -Hn 1024 && exec "$PSW" run "$T/lab.ini" -o "$T/refused" -q \
-	-s phones.count=$N -s phones.mac_base=$B -s ramp.rate=100) >"$T/refused.out" 2>&1 &
+	-s phones.count=$N -s phones.mac_base=$B -s ramp.rate=100 -s run.threads=1) >"$T/refused.out" 2>&1 &
 pid=$!
 while kill -0 $pid 2>/dev/null; do
 	j=$(lab_users_like "$PREFIX" | jq -c 'map(.Username)')
@@ -42,28 +46,50 @@ rc=0
 wait $pid || rc=$?
 ms=$((($(date +%s%N) - t0) / 1000000))
 expect_eq "$NAME: 1000 phones under ulimit -n 1024: exit status" 3 "$rc"
-want="phoneswarm: $N phones need $NEED descriptors (2 a phone, 6 a worker thread, 64 for the run), but this process may open 1024 (its hard limit, ulimit -Hn): raise it to $NEED"
+want="phoneswarm: $N phones on 1 worker thread put $N on one thread, whose io_uring holds their sockets (2 a phone) as a table of $TABLE registered files, but the kernel caps a ring's table at the descriptor limit, 1024 here (its hard limit, ulimit -Hn): set run.threads = $(((N + FIT - 1) / FIT)) or more, or raise the limit to $TABLE"
 grep -qF "$want" "$T/refused.out" || fail "$NAME" "refusal: want '$want...', got '$(cat "$T/refused.out")'"
-grep -qF "or run at most $(((1024 - (NEED - 2 * N)) / 2)) phones" "$T/refused.out" ||
+grep -qF "or run at most $FIT phones" "$T/refused.out" ||
 	fail "$NAME" "refusal does not say how many phones fit: $(cat "$T/refused.out")"
 expect_eq "$NAME: sessions of ours on the headend while refused" "" "$seen"
 [ "$ms" -lt 5000 ] || fail "$NAME" "refused after $ms ms, want at once"
 [ ! -e "$T/refused/report.json" ] || fail "$NAME" "a refused run wrote a report"
 rc=0
-(ulimit -Sn 1024 && ulimit -Hn 1024 && exec "$PSW" check "$T/lab.ini" -s phones.count=$N) \
-	>"$T/check.out" 2>"$T/check.err" || rc=$?
+(ulimit -Sn 1024 && ulimit -Hn 1024 && exec "$PSW" check "$T/lab.ini" -s phones.count=$N \
+	-s run.threads=1) >"$T/check.out" 2>"$T/check.err" || rc=$?
 expect_eq "$NAME: check under ulimit -n 1024: exit status" 2 "$rc"
-grep -qF "descriptors  PROBLEM: $N phones need $NEED descriptors" "$T/check.out" ||
+grep -qF "descriptors  PROBLEM: $N phones on 1 worker thread put $N on one thread" "$T/check.out" ||
 	fail "$NAME" "check does not name the descriptors: $(cat "$T/check.out")"
-grep -qF "phoneswarm check: descriptors: $N phones need $NEED" "$T/check.err" ||
+grep -qF "phoneswarm check: descriptors: $N phones on 1 worker thread" "$T/check.err" ||
 	fail "$NAME" "check does not list the problem on stderr: $(cat "$T/check.err")"
+
+# ---- 1b. two threads under the same hard limit: 2,000 sockets, every phone up with DTLS
+# (phones of their own, so that no session of theirs meets part 2's)
+B2=025000770000
+cp "$T/lab.ini" "$T/fds.ini"
+cat >>"$T/fds.ini" <<-EOF
+
+[event.fds]
+at = 10s
+action = exec
+command = ls /proc/\$PPID/fd | wc -l >$T/fds-at-10s
+EOF
+rc=0
+(ulimit -Sn 1024 && ulimit -Hn 1024 && exec "$PSW" run "$T/fds.ini" -o "$T/two" -q \
+	-s phones.count=$N -s phones.mac_base=$B2 -s ramp.rate=100 -s run.duration=5s \
+	-s run.threads=2) >"$T/two.out" 2>&1 || rc=$?
+expect_eq "$NAME: 1000 phones, 2 threads, ulimit -n 1024: exit status ($(tail -n 3 "$T/two.out"))" 0 "$rc"
+expect_eq "$NAME: 1000 phones, 2 threads, ulimit -n 1024: [tunnels_up, dtls_up, peak_concurrent, failed]" \
+	"$N,$N,$N,0" "$(jq -r '[.phones.tunnels_up, .phones.dtls_up, .phones.peak_concurrent, .phones.failed] | @csv' "$T/two/report.json")"
+fds=$(cat "$T/fds-at-10s" 2>/dev/null || echo none)
+[ "$fds" != none ] && [ "$fds" -lt 100 ] ||
+	fail "$NAME" "phoneswarm's descriptors at the end of the ramp: $fds, want < 100 (its phones' sockets are registered files)"
 
 # ---- 2. soft 1,024, hard 4,096: the run raises its soft limit and fits
 t0=$(date +%s)
 rc=0
 (ulimit -Sn 1024 && ulimit -Hn 4096 && exec "$PSW" run "$T/lab.ini" -o "$T/raised" -q \
 	-s phones.count=$N -s phones.mac_base=$B -s ramp.rate=100 -s run.duration=5s \
-	-s dtls.mode=off) >"$T/raised.out" 2>&1 || rc=$?
+	-s dtls.mode=off -s run.threads=1) >"$T/raised.out" 2>&1 || rc=$?
 expect_eq "$NAME: 1000 phones, soft 1024 hard 4096: exit status ($(tail -n 3 "$T/raised.out"))" 0 "$rc"
 expect_eq "$NAME: 1000 phones, soft 1024: [attempted, tunnels_up, failed]" "$N,$N,0" \
 	"$(jq -r '[.phones.attempted, .phones.tunnels_up, .phones.failed] | @csv' "$T/raised/report.json")"
@@ -112,4 +138,4 @@ rc=0
 expect_eq "$NAME: freebind: check's exit status" 2 "$rc"
 grep -qF "sources      PROBLEM: 1 of the 1 addresses used bind here (with IP_FREEBIND); 1 is not this machine's yet (the first, $BAD)" "$T/check4.out" ||
 	fail "$NAME" "check does not say $BAD is not this machine's: $(grep sources "$T/check4.out")"
-pass "$NAME (refused with '$NEED descriptors' at once; soft 1024 raised: $N up in ${RAISED_S} s; $BAD: LocalResource x$M, no failover; with freebind: LocalResource too)"
+pass "$NAME (1 thread refused at once, a table of $TABLE over 1024; 2 threads: $N up with DTLS, $fds descriptors; soft 1024 raised: $N up in ${RAISED_S} s; $BAD: LocalResource x$M, no failover; with freebind: LocalResource too)"

@@ -22,11 +22,13 @@
  * scripts/bench-hostile with 1,000 phones.
  *
  *   badheadend --listen ADDR:PORT --cert PEM --key PEM --mode MODE [--max-conns N]
+ *              [--lifetime S]
  *
  * One process accepts; each connection is served by a forked child with
  * blocking I/O (DTLS's handshake excepted), which dies with the parent
- * (PR_SET_PDEATHSIG) and after a lifetime cap; the parent reaps them. In
- * reset-tenth the parent knows which children have a tunnel up (a shared
+ * (PR_SET_PDEATHSIG) and after a lifetime cap (--lifetime S, 120 s by
+ * default: a run of thousands of phones may need longer); the parent reaps
+ * them. In reset-tenth the parent knows which children have a tunnel up (a shared
  * page, one byte per child) and every 3 s signals a random tenth of them
  * (SIGUSR1), each of which resets its connection and says so on stderr.
  * SIGTERM or SIGINT ends the server; --max-conns N makes it stop accepting
@@ -56,7 +58,7 @@
 #include <openssl/rand.h>
 #include <openssl/ssl.h>
 
-#define CHILD_LIFETIME_S 120   /* a connection never outlives this */
+#define CHILD_LIFETIME_S 120   /* a connection never outlives this (unless --lifetime) */
 #define LINGER_S	 30    /* how long we wait for the phone to give up */
 #define REQ_MAX		 65536 /* bytes of one request, head and body */
 #define RESET_PERIOD_MS	 3000  /* reset-tenth: how often a tenth of the tunnels is reset */
@@ -1218,7 +1220,7 @@ static int listen_on(const char *spec)
 static void usage(void)
 {
 	fprintf(stderr, "usage: badheadend --listen ADDR:PORT --cert PEM --key PEM --mode MODE "
-			"[--max-conns N]\nmodes:\n");
+			"[--max-conns N] [--lifetime S]\nmodes:\n");
 	for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++)
 		fprintf(stderr, "  %-16s %s\n", modes[i].name, modes[i].help);
 	exit(2);
@@ -1227,7 +1229,7 @@ static void usage(void)
 int main(int argc, char **argv)
 {
 	const char *listen_spec = NULL, *cert = NULL, *key = NULL, *mode_name = NULL;
-	long max_conns = 0, conns = 0;
+	long max_conns = 0, conns = 0, lifetime_s = CHILD_LIFETIME_S;
 	uint64_t next_reset;
 	struct sigaction sa = {0};
 	pid_t parent = getpid();
@@ -1248,6 +1250,8 @@ int main(int argc, char **argv)
 			mode_name = v;
 		else if (!strcmp(argv[i], "--max-conns"))
 			max_conns = atol(v);
+		else if (!strcmp(argv[i], "--lifetime") && atol(v) > 0)
+			lifetime_s = atol(v);
 		else
 			usage();
 		i++;
@@ -1317,7 +1321,7 @@ int main(int argc, char **argv)
 				_exit(0);
 			close(lfd);
 			my_slot = slot < SLOTS ? slot : -1;
-			alarm(CHILD_LIFETIME_S);
+			alarm((unsigned)lifetime_s);
 			serve(ctx, fd);
 			_exit(0);
 		}

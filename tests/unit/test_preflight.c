@@ -1,8 +1,9 @@
 /*
  * tests/unit/test_preflight.c - loadgen/preflight: what this machine allows
- * a run. The figures are worked out here from the rules (2 descriptors a
- * phone, ...) and from the kernel's own answers (a bind, a ring), so that
- * a check that always says "ok" fails.
+ * a run. The figures are worked out here from the rules (a few descriptors
+ * a worker thread, a ring's table of 2 registered files a phone, ...) and
+ * from the kernel's own answers (a bind, a ring, a table registered), so
+ * that a check that always says "ok" fails.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -11,6 +12,9 @@
 #include <cmocka.h>
 
 #include <arpa/inet.h>
+#include <errno.h>
+#include <liburing.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,18 +39,112 @@ static void test_fds_needed(void **state)
 	(void)state;
 	fleet(&cfg, 1000, 2);
 	assert_int_equal(preflight_threads(&cfg), 2);
-	assert_int_equal(preflight_fds_needed(&cfg),
+	assert_int_equal(preflight_fds_needed(&cfg, false),
 			 2000 + 2 * PREFLIGHT_FDS_THREAD + PREFLIGHT_FDS_RUN);
+	/* as registered files, the phones' sockets are no descriptors */
+	assert_int_equal(preflight_fds_needed(&cfg, true), 2 * PREFLIGHT_FDS_THREAD + PREFLIGHT_FDS_RUN);
+	assert_int_equal(preflight_table_needed(&cfg), 1000); /* 500 phones a thread, 2 each */
+	fleet(&cfg, 1001, 2); /* phones 0, 2, ... 1000 on the first thread: 501 */
+	assert_int_equal(preflight_table_needed(&cfg), 1002);
+	fleet(&cfg, 10000, 1);
+	assert_int_equal(preflight_table_needed(&cfg), 20000);
 	fleet(&cfg, 1, 8); /* never more threads than phones */
 	assert_int_equal(preflight_threads(&cfg), 1);
+	assert_int_equal(preflight_table_needed(&cfg), 2);
+}
+
+/* What a fleet should get under a hard limit. */
+struct verdict {
+	uint64_t hard;		 /* the hard limit (the soft one starts at a quarter of it) */
+	uint32_t count;
+	int threads;
+	bool force;		 /* PHONESWARM_FIXED_FILES=1 */
+	bool fixed, problem;	 /* want: registered files; a problem */
+	const char *want[8];	 /* in the text; NULL-terminated */
+};
+
+/* In a child (a lowered hard limit cannot be raised back): v's fleet against v's limit. */
+static bool verdict_under(const struct verdict *v)
+{
+	pid_t pid = fork();
+	int status;
+
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		struct rlimit rl = {.rlim_cur = v->hard / 4, .rlim_max = v->hard};
+		struct swarm_config cfg;
+		struct preflight pf;
+
+		if (setrlimit(RLIMIT_NOFILE, &rl))
+			_exit(10);
+		if (v->force)
+			setenv("PHONESWARM_FIXED_FILES", "1", 1);
+		fleet(&cfg, v->count, v->threads);
+		preflight_descriptors(&cfg, &pf);
+		if (pf.problem != v->problem || preflight_fixed_files(&cfg) != v->fixed) {
+			fprintf(stderr, "%u phones, %d threads, hard limit %llu: problem %d, fixed %d, "
+				"want %d, %d: %s\n", v->count, v->threads, (unsigned long long)v->hard,
+				pf.problem, preflight_fixed_files(&cfg), v->problem, v->fixed, pf.text);
+			_exit(11);
+		}
+		for (const char *const *w = v->want; *w; w++)
+			if (!strstr(pf.text, *w)) {
+				fprintf(stderr, "%u phones, %d threads: no \"%s\" in: %s\n", v->count,
+					v->threads, *w, pf.text);
+				_exit(12);
+			}
+		if (getrlimit(RLIMIT_NOFILE, &rl) || rl.rlim_cur != v->hard) {
+			fprintf(stderr, "soft limit %llu, not raised to %llu\n",
+				(unsigned long long)rl.rlim_cur, (unsigned long long)v->hard);
+			_exit(13);
+		}
+		_exit(0);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	return WIFEXITED(status) && WEXITSTATUS(status) == 0;
 }
 
 /*
- * Under a hard limit of 1,024 (set in a child: it cannot be raised back),
- * 1,000 phones do not fit and the text says what to raise and how many
- * phones would; 400 do, with the soft limit raised to the hard one.
+ * Under a hard limit of 1,024: 400 phones on two threads fit as
+ * descriptors (878). 1,000 do not (2,078), so their sockets are registered
+ * files: on two threads a table of 1,000 each, which fits; on one, 2,000,
+ * which does not, and the text says the threads, the limit or the phones
+ * that would do. 400 forced to registered files say so. Under 64, the
+ * run's own descriptors do not fit.
  */
 static void test_descriptors(void **state)
+{
+	static const struct verdict vs[] = {
+	    {1024, 400, 2, false, false, false,
+	     {"need 878 (2 a phone, 7 a worker thread, 64 for the run), may open 1024: ok"}},
+	    {1024, 1000, 2, false, true, false,
+	     {"as descriptors the phones' sockets would need 2078", "1000 entries (2 a phone) in the table",
+	      "of 1024 a ring may hold", "the run needs 78 descriptors"}},
+	    {1024, 1000, 1, false, true, true,
+	     {"1000 phones on 1 worker thread put 1000 on one thread",
+	      "a table of 2000 registered files", "the descriptor limit, 1024 here",
+	      "set run.threads = 2 or more", /* 512 phones a thread */
+	      "raise the limit to 2000", "run at most 512 phones"}},
+	    {1024, 3000, 2, false, true, true,
+	     {"set run.threads = 6 or more" /* 3000 / 512 */, "run at most 1024 phones"}},
+	    {1024, 400, 2, true, true, false,
+	     {"PHONESWARM_FIXED_FILES=1: they are io_uring registered files instead, 400 entries "
+	      "(2 a phone)" /* 200 phones a thread */}},
+	    {64, 10, 2, false, true, true,
+	     {"2 worker threads need 78 descriptors", "may open 64", "raise it to 78"}},
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(vs) / sizeof(vs[0]); i++)
+		assert_true(verdict_under(&vs[i]));
+}
+
+/*
+ * The table rule is the kernel's: under a limit of 1,024, the table 512
+ * phones on one thread need registers, 513's does not (EMFILE), as the
+ * check says.
+ */
+static void test_table_is_the_kernels(void **state)
 {
 	pid_t pid;
 	int status;
@@ -55,33 +153,34 @@ static void test_descriptors(void **state)
 	pid = fork();
 	assert_true(pid >= 0);
 	if (pid == 0) {
-		struct rlimit rl = {.rlim_cur = 256, .rlim_max = 1024};
+		struct rlimit rl = {.rlim_cur = 1024, .rlim_max = 1024};
 		struct swarm_config cfg;
 		struct preflight pf;
-		char want[64];
 
 		if (setrlimit(RLIMIT_NOFILE, &rl))
 			_exit(10);
-		fleet(&cfg, 1000, 2);
-		preflight_descriptors(&cfg, &pf);
-		snprintf(want, sizeof(want), "raise it to %llu",
-			 (unsigned long long)preflight_fds_needed(&cfg));
-		if (!pf.problem || !strstr(pf.text, "may open 1024") || !strstr(pf.text, want) ||
-		    !strstr(pf.text, "run at most 474 phones" /* (1024 - 76) / 2 */)) {
-			fprintf(stderr, "1000 phones: %s\n", pf.text);
-			_exit(11);
-		}
-		fleet(&cfg, 400, 2);
-		preflight_descriptors(&cfg, &pf);
-		if (pf.problem || getrlimit(RLIMIT_NOFILE, &rl) || rl.rlim_cur != 1024) {
-			fprintf(stderr, "400 phones: %s (soft %llu)\n", pf.text,
-				(unsigned long long)rl.rlim_cur);
-			_exit(12);
+		for (uint32_t n = 512; n <= 513; n++) {
+			struct io_uring ring;
+			int r;
+
+			fleet(&cfg, n, 1);
+			preflight_descriptors(&cfg, &pf);
+			if (io_uring_queue_init(8, &ring, 0))
+				_exit(77); /* no io_uring here */
+			r = io_uring_register_files_sparse(&ring, (unsigned)preflight_table_needed(&cfg));
+			io_uring_queue_exit(&ring);
+			if (r != (n == 512 ? 0 : -EMFILE) || pf.problem != (n == 513)) {
+				fprintf(stderr, "%u phones: the kernel says %d, the check %s: %s\n", n,
+					r, pf.problem ? "problem" : "ok", pf.text);
+				_exit(11);
+			}
 		}
 		_exit(0);
 	}
 	assert_int_equal(waitpid(pid, &status, 0), pid);
 	assert_true(WIFEXITED(status));
+	if (WEXITSTATUS(status) == 77)
+		skip();
 	assert_int_equal(WEXITSTATUS(status), 0);
 }
 
@@ -185,6 +284,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_fds_needed), cmocka_unit_test(test_descriptors),
+	    cmocka_unit_test(test_table_is_the_kernels),
 	    cmocka_unit_test(test_memory),     cmocka_unit_test(test_ports),
 	    cmocka_unit_test(test_sources),    cmocka_unit_test(test_io_uring),
 	};
