@@ -173,6 +173,14 @@ static void submit_now(struct ring *r)
 	record_lateness(r, clock_us());
 }
 
+/* Whatever is queued goes to the kernel now; true when nothing stays queued. */
+static bool submit_queued(struct ring *r)
+{
+	if (io_uring_sq_ready(&r->uring))
+		submit_now(r);
+	return !io_uring_sq_ready(&r->uring);
+}
+
 static struct io_uring_sqe *get_sqe(struct ring *r)
 {
 	struct io_uring_sqe *sqe = io_uring_get_sqe(&r->uring);
@@ -363,8 +371,7 @@ static void chan_close(struct ring *r, uint32_t local, enum chan_id c)
 		io_uring_sqe_set_data64(sqe, ud_make(0, 0, 0, OP_IGNORED));
 	}
 	if (!r->fixed) {
-		if (r->unsubmitted)
-			submit_now(r);
+		submit_queued(r);
 		close(ch->file);
 	} else if ((sqe = get_sqe(r))) {
 		io_uring_prep_close_direct(sqe, (unsigned)ch->file);
@@ -395,9 +402,7 @@ static int chan_install(struct ring *r, uint32_t local, enum chan_id c, int fd)
 
 	if (!r->fixed)
 		return fd;
-	if (io_uring_sq_ready(&r->uring))
-		submit_now(r);
-	if (!io_uring_sq_ready(&r->uring))
+	if (submit_queued(r))
 		rc = io_uring_register_files_update(&r->uring, entry, &fd, 1);
 	close(fd);
 	return rc < 0 ? rc : (int)entry;

@@ -7,8 +7,8 @@
  * each completion to its phone. It implements the phones' I/O operations
  * (struct phone_io, engine/phone/worker.h) with sockets (with cfg
  * fixed_files, held in its io_uring's table of registered files, not as
- * the process's descriptors), a c-ares resolver and the wheel, and knows a phone only through that seam: it never looks
- * inside one. Completions carry {phone, channel generation, channel,
+ * the process's descriptors), a c-ares resolver and the wheel, and knows a
+ * phone only through that seam: it never looks inside one. Completions carry {phone, channel generation, channel,
  * operation} in user_data; an old generation marks a completion for a
  * socket the phone has already closed, which is dropped.
  */

@@ -44,6 +44,12 @@ static void close_at(struct timeline *t, double now_s, uint64_t up)
 	t->ival_start = S(now_s);
 }
 
+static void done(struct timeline *t)
+{
+	timeline_windows_free(t);
+	free(t);
+}
+
 static void end_at(struct timeline *t, double now_s, uint64_t up)
 {
 	t->win.at_end = true;
@@ -65,8 +71,7 @@ static void test_ramp_edge_not_counted(void **state)
 	end_at(t, 30.0, 1000);
 	close_at(t, 31.0, 0); /* the logout */
 	assert_int_equal(t->win.up_min_after_ramp, 1000);
-	timeline_windows_free(t);
-	free(t);
+	done(t);
 }
 
 /* A drop after the ramp is what up_min is for. */
@@ -82,8 +87,7 @@ static void test_drop_counted(void **state)
 	close_at(t, 23.5, 1000);
 	end_at(t, 24.0, 1000);
 	assert_int_equal(t->win.up_min_after_ramp, 997);
-	timeline_windows_free(t);
-	free(t);
+	done(t);
 }
 
 /* Last arrival at 2.5 s, "end" at 3 s: the end's interval, begun at 2 s, is taken. */
@@ -97,8 +101,7 @@ static void test_short_run_end_taken(void **state)
 	end_at(t, 3.0, 5);
 	close_at(t, 3.4, 0);
 	assert_int_equal(t->win.up_min_after_ramp, 5);
-	timeline_windows_free(t);
-	free(t);
+	done(t);
 }
 
 int main(void)
