@@ -123,8 +123,8 @@ void preflight_descriptors(const struct swarm_config *cfg, struct preflight *out
 	if (!fixed) {
 		snprintf(out->text, sizeof(out->text),
 			 "need %llu (%u a phone, %d a worker thread, %d for the run), may open %llu: ok",
-			 (unsigned long long)need, socks_per_phone(cfg), PREFLIGHT_FDS_THREAD, PREFLIGHT_FDS_RUN,
-			 (unsigned long long)have);
+			 (unsigned long long)need, socks_per_phone(cfg), PREFLIGHT_FDS_THREAD,
+			 PREFLIGHT_FDS_RUN, (unsigned long long)have);
 		return;
 	}
 	if (need > have) {
@@ -158,7 +158,8 @@ void preflight_descriptors(const struct swarm_config *cfg, struct preflight *out
 		snprintf(why, sizeof(why),
 			 "as descriptors the phones' sockets would need %llu (%u a phone, %d a worker "
 			 "thread, %d for the run), more than this process may open",
-			 (unsigned long long)as_fds, socks_per_phone(cfg), PREFLIGHT_FDS_THREAD, PREFLIGHT_FDS_RUN);
+			 (unsigned long long)as_fds, socks_per_phone(cfg), PREFLIGHT_FDS_THREAD,
+			 PREFLIGHT_FDS_RUN);
 	else
 		snprintf(why, sizeof(why), "PHONESWARM_FIXED_FILES=1");
 	snprintf(out->text, sizeof(out->text),

@@ -17,7 +17,6 @@
 #include "engine/phone/phone_internal.h"
 #include "engine/proto/inner.h"
 #include "engine/tls/membio.h"
-#include "engine/voice/voice.h"
 
 void direct_start(struct worker *w, struct phone *p, uint64_t now)
 {
@@ -81,10 +80,10 @@ void direct_input(struct worker *w, struct phone *p, const uint8_t *data, size_t
 		.payload = data,
 		.payload_len = len,
 		.sport = ntohs(from->sin_port),
-		.dport = voice_port(p),
 	};
 
 	if (p->state != PH_TUNNEL || !v)
 		return;
+	in.dport = v->port(p); /* the socket is connected: all it gets is the reflector's */
 	v->rx(w, p, &in, now);
 }

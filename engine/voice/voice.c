@@ -579,5 +579,6 @@ const struct voice_hooks voice_hooks = {
 	.hangup = voice_hangup,
 	.cut = voice_cut,
 	.release = voice_free,
+	.port = voice_port,
 	.drain_us = VOICE_DRAIN_US,
 };
