@@ -50,7 +50,7 @@ bound() {
 
 # the reflector, on a port nothing else holds (a few tries: another may take it first)
 port=""
-for try in 1 2 3 4 5; do
+for _ in 1 2 3 4 5; do
 	p=$((20000 + (RANDOM % 20000)))
 	bound "$p" && continue
 	"$PSW" reflect --listen "127.0.0.1:$p" 2>"$T/reflect.err" &
@@ -101,12 +101,15 @@ read -r up failed disc sent got late_n late_p50 <<<"$(jq -r '[.phones.tunnels_up
 [ "$failed" = 0 ] || fail "phones failed: $failed, want 0"
 [ "$disc" = 10 ] || fail "phones logged off: $disc, want 10"
 [ "$r_recv" = "$sent" ] || fail "the reflector received $r_recv, phoneswarm sent $sent"
-[ "$r_echo" = "$sent" ] && [ "$r_stamp" = "$sent" ] ||
+if [ "$r_echo" != "$sent" ] || [ "$r_stamp" != "$sent" ]; then
 	fail "the reflector echoed $r_echo and stamped $r_stamp of $sent"
+fi
 [ "$r_err" = 0 ] || fail "the reflector had $r_err send errors"
 [ "$r_streams" = 10 ] || fail "the reflector saw $r_streams streams, want 10 (one call a phone)"
 [ "$got" = "$sent" ] || fail "phoneswarm received $got echoes of $sent packets"
-[ "$sent" -ge 1800 ] && [ "$sent" -le 2020 ] || fail "packets sent: $sent, want 1,800-2,020"
+if [ "$sent" -lt 1800 ] || [ "$sent" -gt 2020 ]; then
+	fail "packets sent: $sent, want 1,800-2,020"
+fi
 [ "$late_n" = "$sent" ] || fail "send lateness recorded for $late_n packets of $sent"
 [ "$late_p50" -lt 20000 ] || fail "send lateness p50 $late_p50 us, not below 20 ms"
 
