@@ -10,6 +10,8 @@
 #   make bench-hostile [HOSTILE_PHONES=1000]  every mode of badheadend at scale (no lab), niced
 #   make bench-faults [FAULTS="kill cut"]  scenarios/faults-*.ini at 1,000 phones, recovery printed
 #   make bench-dtlsrec  the DTLS record layer against OpenSSL's (in memory, no lab)
+#   make bench-lateness [LATENESS_PHONES="1000 10000"]  the tool's own RTP send lateness,
+#                 calls straight to a reflector on loopback (no lab, no tunnel), figures printed
 #   make demo     install, build, lab up with the phones' headend, run scenarios/demo.ini
 #   make lab      bring the lab up (scripts/lab up)
 #   make man      the manual pages, in build/man/
@@ -56,7 +58,7 @@ MAIN_OBJ := $(BUILD)/loadgen/main.o
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all deps asan test unit lab-test bench bench-scale bench-hostile bench-faults bench-dtlsrec soak demo lab clean format fuzz man install uninstall schema \
+.PHONY: all deps asan test unit lab-test bench bench-scale bench-hostile bench-faults bench-dtlsrec bench-lateness soak demo lab clean format fuzz man install uninstall schema \
 	FORCE
 all: $(BUILD)/phoneswarm
 
@@ -159,6 +161,12 @@ bench-faults: all
 
 bench-dtlsrec: $(BUILD)/bench_dtlsrec
 	$(BUILD)/bench_dtlsrec
+
+# The tool's own RTP send lateness with no headend: 1,000 and 10,000 phones in calls
+# straight over UDP to a reflector on loopback (traffic.path = direct), figures printed.
+# No lab, but both cores: hold the lab lock on a shared machine. Not in make test.
+bench-lateness: all
+	@scripts/bench-lateness $(BUILD) $(LATENESS_PHONES)
 
 $(BUILD)/bench_dtlsrec: tests/bench/bench_dtlsrec.c $(BUILD)/libphoneswarm.a
 	@mkdir -p $(dir $@)
