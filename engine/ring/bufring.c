@@ -17,19 +17,17 @@ uint32_t bufring_count(uint32_t n_phones)
 	return n;
 }
 
-int bufring_init(struct bufring *b, struct io_uring *uring, uint16_t bgid, uint32_t n,
-		 uint32_t size)
+/* n buffers in a ring of entries descriptors (a power of two, at least n) */
+static int init(struct bufring *b, struct io_uring *uring, uint16_t bgid, uint32_t entries,
+		uint32_t n, uint32_t size)
 {
 	struct io_uring_buf_reg reg;
 	long page = sysconf(_SC_PAGESIZE);
 	void *ring_mem = NULL;
 	int rc;
 
-	memset(b, 0, sizeof(*b));
-	if (!n || (n & (n - 1)) || n > 32768 || !size)
-		return -EINVAL;
 	if (posix_memalign(&ring_mem, page > 0 ? (size_t)page : 4096,
-			   n * sizeof(struct io_uring_buf)))
+			   entries * sizeof(struct io_uring_buf)))
 		return -ENOMEM;
 	b->mem = malloc((size_t)n * size);
 	if (!b->mem) {
@@ -40,7 +38,7 @@ int bufring_init(struct bufring *b, struct io_uring *uring, uint16_t bgid, uint3
 	io_uring_buf_ring_init(b->br);
 	memset(&reg, 0, sizeof(reg));
 	reg.ring_addr = (uint64_t)(uintptr_t)b->br;
-	reg.ring_entries = n;
+	reg.ring_entries = entries;
 	reg.bgid = bgid;
 	rc = io_uring_register_buf_ring(uring, &reg, 0);
 	if (rc) {
@@ -51,13 +49,36 @@ int bufring_init(struct bufring *b, struct io_uring *uring, uint16_t bgid, uint3
 	}
 	b->uring = uring;
 	b->n = n;
+	b->entries = entries;
 	b->size = size;
 	b->bgid = bgid;
 	for (uint32_t i = 0; i < n; i++)
 		io_uring_buf_ring_add(b->br, bufring_buf(b, (int)i), size, (unsigned short)i,
-				      io_uring_buf_ring_mask(n), (int)i);
+				      io_uring_buf_ring_mask(entries), (int)i);
 	io_uring_buf_ring_advance(b->br, (int)n);
 	return 0;
+}
+
+int bufring_init(struct bufring *b, struct io_uring *uring, uint16_t bgid, uint32_t n,
+		 uint32_t size)
+{
+	memset(b, 0, sizeof(*b));
+	if (!n || (n & (n - 1)) || n > 32768 || !size)
+		return -EINVAL;
+	return init(b, uring, bgid, n, n, size);
+}
+
+int bufring_init_some(struct bufring *b, struct io_uring *uring, uint16_t bgid, uint32_t n,
+		      uint32_t size)
+{
+	uint32_t entries = 1;
+
+	memset(b, 0, sizeof(*b));
+	if (!n || n > 32768 || !size)
+		return -EINVAL;
+	while (entries < n)
+		entries <<= 1;
+	return init(b, uring, bgid, entries, n, size);
 }
 
 void bufring_free(struct bufring *b)
@@ -86,7 +107,7 @@ int bufring_id(struct bufring *b, uint32_t cqe_flags)
 void bufring_put(struct bufring *b, int id)
 {
 	io_uring_buf_ring_add(b->br, bufring_buf(b, id), b->size, (unsigned short)id,
-			      io_uring_buf_ring_mask(b->n), 0);
+			      io_uring_buf_ring_mask(b->entries), 0);
 	io_uring_buf_ring_advance(b->br, 1);
 	b->lent--;
 }

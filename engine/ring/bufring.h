@@ -25,7 +25,8 @@
 struct bufring {
 	struct io_uring_buf_ring *br; /* owned: the ring of buffer descriptors the kernel reads */
 	uint8_t *mem;                 /* owned: n buffers of size bytes, back to back */
-	uint32_t n;                   /* buffers (a power of two) */
+	uint32_t n;                   /* buffers */
+	uint32_t entries;             /* descriptors in br: n, or the power of two above it */
 	uint32_t size;                /* bytes per buffer */
 	uint16_t bgid;                /* the buffer group receives name */
 	uint32_t lent;                /* buffers out of the kernel's hands, not yet put back */
@@ -47,6 +48,12 @@ uint32_t bufring_count(uint32_t n_phones);
  */
 int bufring_init(struct bufring *b, struct io_uring *uring, uint16_t bgid, uint32_t n,
 		 uint32_t size);
+/*
+ * The same for any n from 1 to 32768: the ring of descriptors gets the
+ * power of two at or above n, and only n buffers go into it.
+ */
+int bufring_init_some(struct bufring *b, struct io_uring *uring, uint16_t bgid, uint32_t n,
+		      uint32_t size);
 /* Unregister and free; harmless on a zeroed or failed bufring. */
 void bufring_free(struct bufring *b);
 /* Make sqe (a receive of up to b->size bytes, buffer NULL) take its buffer from b. */

@@ -10,7 +10,8 @@
  * phone count within its bounds. A multishot receive, as the ring's UDP
  * channels post, takes a buffer per datagram and stays posted; a shutdown
  * does not end it, a cancel by its user_data does (what the ring does when a
- * channel closes). Skipped
+ * channel closes). bufring_init_some puts a count of buffers that is not
+ * a power of two in a ring that is, and lends no more than that. Skipped
  * where the kernel has no io_uring or no provided-buffer rings.
  */
 #include <errno.h>
@@ -181,6 +182,74 @@ static void test_lend_and_put(void **state)
 	io_uring_queue_exit(&u);
 }
 
+/*
+ * bufring_init_some (the reflector's slots): three buffers in a ring of four
+ * descriptors lend three, then -ENOBUFS, whatever is free in the ring; each
+ * buffer put back is lent again, up to three at once.
+ */
+static void test_some(void **state)
+{
+	struct io_uring u;
+	struct bufring b;
+	int rx, tx, rc;
+	uint16_t rx_port, tx_port;
+	bool seen[3] = {false, false, false};
+
+	(void)state;
+	if (io_uring_queue_init(8, &u, 0) < 0)
+		skip_missing("io_uring");
+	assert_int_equal(bufring_init_some(&b, &u, 7, 0, 64), -EINVAL);
+	assert_int_equal(bufring_init_some(&b, &u, 7, 32769, 64), -EINVAL);
+	assert_int_equal(bufring_init_some(&b, &u, 7, 3, 0), -EINVAL);
+	rc = bufring_init_some(&b, &u, 7, 3, 64);
+	if (rc == -EINVAL) {
+		io_uring_queue_exit(&u);
+		skip_missing("io_uring provided-buffer rings (Linux 5.19)");
+	}
+	assert_int_equal(rc, 0);
+	assert_int_equal(b.n, 3);
+	assert_int_equal(b.entries, 4);
+	tx = udp_socket(0, &tx_port);
+	rx = udp_socket(tx_port, &rx_port);
+	for (int round = 0; round < 2; round++) {
+		struct sockaddr_in to = {.sin_family = AF_INET, .sin_port = htons(rx_port),
+					 .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+		int bids[3];
+
+		for (int i = 0; i < 4; i++)
+			assert_int_equal(sendto(tx, "abcd", 4, 0, (struct sockaddr *)&to, sizeof(to)),
+					 4);
+		for (int i = 0; i < 3; i++) {
+			post_recv(&u, &b, rx, (uint64_t)i);
+			struct done d = wait_one(&u, &b);
+
+			assert_int_equal(d.res, 4);
+			assert_true(d.bid >= 0 && d.bid < 3);
+			bids[i] = d.bid;
+			seen[d.bid] = true;
+		}
+		assert_true(seen[0] && seen[1] && seen[2]);
+		assert_int_equal(b.lent, 3);
+		post_recv(&u, &b, rx, 3);
+		struct done d = wait_one(&u, &b);
+
+		assert_int_equal(d.res, -ENOBUFS);
+		/* all back; the fourth datagram is read with one of them, once more lent */
+		for (int i = 0; i < 3; i++)
+			bufring_put(&b, bids[i]);
+		post_recv(&u, &b, rx, 4);
+		d = wait_one(&u, &b);
+		assert_int_equal(d.res, 4);
+		assert_true(d.bid >= 0 && d.bid < 3);
+		bufring_put(&b, d.bid);
+		assert_int_equal(b.lent, 0);
+	}
+	close(rx);
+	close(tx);
+	bufring_free(&b);
+	io_uring_queue_exit(&u);
+}
+
 /* A multishot receive (the ring's UDP channel): each datagram its own buffer, still posted. */
 static void test_multishot(void **state)
 {
@@ -270,6 +339,7 @@ int main(void)
 	    cmocka_unit_test(test_count),
 	    cmocka_unit_test(test_bad_sizes),
 	    cmocka_unit_test(test_lend_and_put),
+	    cmocka_unit_test(test_some),
 	    cmocka_unit_test(test_multishot),
 	};
 
