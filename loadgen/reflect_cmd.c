@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <arpa/inet.h>
 
 #include "engine/voice/reflect.h"
@@ -99,7 +100,13 @@ int reflect_main(int argc, char **argv)
 	}
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
-	int r = reflect_run(&sa, (unsigned)slots, jitter_us, &stop, &st);
+	struct reflect_cfg cfg = {.slots = (unsigned)slots, .jitter_us = jitter_us};
+	int fd = reflect_listen(&sa), r = fd;
+
+	if (fd >= 0) {
+		r = reflect_run(fd, &cfg, &stop, &st);
+		close(fd);
+	}
 	if (r < 0) {
 		fprintf(stderr, "phoneswarm reflect: %s: %s\n", argv[0], strerror(-r));
 		return 3;
