@@ -10,6 +10,7 @@
 #   make bench-hostile [HOSTILE_PHONES=1000]  every mode of badheadend at scale (no lab), niced
 #   make bench-faults [FAULTS="kill cut"]  scenarios/faults-*.ini at 1,000 phones, recovery printed
 #   make bench-dtlsrec  the DTLS record layer against OpenSSL's (in memory, no lab)
+#   make bench-phonemem the heap one connected phone keeps, piece by piece (in memory, no lab)
 #   make demo     install, build, lab up with the phones' headend, run scenarios/demo.ini
 #   make lab      bring the lab up (scripts/lab up)
 #   make man      the manual pages, in build/man/
@@ -56,7 +57,7 @@ MAIN_OBJ := $(BUILD)/loadgen/main.o
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all deps asan test unit lab-test bench bench-scale bench-hostile bench-faults bench-dtlsrec soak demo lab clean format fuzz man install uninstall schema \
+.PHONY: all deps asan test unit lab-test bench bench-scale bench-hostile bench-faults bench-dtlsrec bench-phonemem soak demo lab clean format fuzz man install uninstall schema \
 	FORCE
 all: $(BUILD)/phoneswarm
 
@@ -159,6 +160,14 @@ bench-faults: all
 
 bench-dtlsrec: $(BUILD)/bench_dtlsrec
 	$(BUILD)/bench_dtlsrec
+
+# The heap one connected phone keeps, piece by piece (in memory, no lab).
+bench-phonemem: $(BUILD)/bench_phonemem
+	$(BUILD)/bench_phonemem
+
+$(BUILD)/bench_phonemem: tests/bench/bench_phonemem.c $(BUILD)/libphoneswarm.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $(filter %.c %.o %.a,$^) $(CMOCKA_LIBS) $(LDLIBS)
 
 $(BUILD)/bench_dtlsrec: tests/bench/bench_dtlsrec.c $(BUILD)/libphoneswarm.a
 	@mkdir -p $(dir $@)
