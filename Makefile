@@ -163,6 +163,7 @@ bench-dtlsrec: $(BUILD)/bench_dtlsrec
 
 # The heap one connected phone keeps, piece by piece (in memory, no lab).
 bench-phonemem: $(BUILD)/bench_phonemem
+	$(BUILD)/bench_phonemem openssl
 	$(BUILD)/bench_phonemem
 
 $(BUILD)/bench_phonemem: tests/bench/bench_phonemem.c $(BUILD)/libphoneswarm.a

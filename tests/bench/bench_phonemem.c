@@ -7,7 +7,9 @@
  * TLS, the phone's login, CONNECT, DTLS 0.9 AES256-SHA resumed and handed
  * over to the phone's own record layer once the headend's first record came,
  * as in the lab with ciphers=no-ec), each with an identity minted as the
- * swarm mints it. Each headend is freed once its phone is up and idle, so
+ * swarm mints it (with "openssl" as argument: phones.tls_records = openssl,
+ * OpenSSL's CSTP session kept, as before the take-over). Each headend is
+ * freed once its phone is up and idle, so
  * what stays is what the phones keep. Then the pieces are freed in turn,
  * for every phone, and the heap measured after each step: the difference,
  * over PHONES, is what one phone keeps in that piece.
@@ -288,7 +290,8 @@ int main(int argc, char **argv)
 	X509 *peer[PHONES];
 	BIO *bio[PHONES];
 
-	(void)argc;
+	bool keep_ssl = argc > 1 && !strcmp(argv[1], "openssl");
+
 	if (!getenv("GLIBC_TUNABLES")) {
 		setenv("GLIBC_TUNABLES", "glibc.malloc.tcache_count=0", 1);
 		execv("/proc/self/exe", argv);
@@ -329,6 +332,7 @@ int main(int argc, char **argv)
 		s->h.tls_ciphers = "AES256-SHA:@SECLEVEL=0";
 		s->h.dtls = HD_DTLS09;
 		s->h.client_cas = cas;
+		s->cfg.tls_openssl_records = keep_ssl;
 		script_start(s);
 		identity_cn(cn, sizeof(cn), s->p->model->name, s->p->mac);
 		s->p->cert = identity_mint(ca, keys, cn, (uint64_t)i, false, VALID, &s->p->key);
@@ -366,7 +370,9 @@ int main(int argc, char **argv)
 	}
 	malloc_trim(0); /* as swarm_trim does after bring-ups */
 	statm(&rss1, &vsz);
-	printf("%d phones up (DTLS 0.9 AES256-SHA handed over), one worker each\n", PHONES);
+	printf("%d phones up (TLS AES256-SHA %s, DTLS 0.9 AES256-SHA handed over), one worker "
+	       "each\n",
+	       PHONES, keep_ssl ? "kept by OpenSSL: phones.tls_records = openssl" : "taken over");
 	printf("resident size grown per phone, heap trimmed: %.0f B\n",
 	       ((double)rss1 - (double)rss0) / PHONES);
 	printf("heap kept per phone after bring-up: %.0f B (OpenSSL's: %.0f B)\n\n",
@@ -375,33 +381,51 @@ int main(int argc, char **argv)
 	printf("|%s|---------|---------|\n", "------------------------------------------------------------");
 	mark();
 
-	/* The CSTP SSL: its BIO, session and the headend's certificate held apart */
-	for (int i = 0; i < PHONES; i++) {
-		struct phone *p = sc[i].p;
+	if (sc[0].p->tls.ssl) {
+		/* The CSTP SSL: its BIO, session and the headend's certificate held apart */
+		for (int i = 0; i < PHONES; i++) {
+			struct phone *p = sc[i].p;
 
-		sess[i] = SSL_get1_session(p->tls.ssl);
-		peer[i] = SSL_get1_peer_certificate(p->tls.ssl);
-		bio[i] = p->tls.bio;
-		BIO_up_ref(bio[i]);
+			sess[i] = SSL_get1_session(p->tls.ssl);
+			peer[i] = SSL_get1_peer_certificate(p->tls.ssl);
+			bio[i] = p->tls.bio;
+			BIO_up_ref(bio[i]);
+		}
+		mark();
+		sites_begin();
+		for (int i = 0; i < PHONES; i++) {
+			SSL_free(sc[i].p->tls.ssl);
+			sc[i].p->tls.ssl = NULL;
+			sc[i].p->tls.bio = NULL;
+		}
+		row("CSTP SSL (without its session and BIO)", &total);
+		by_site = false;
+		for (int i = 0; i < PHONES; i++)
+			SSL_SESSION_free(sess[i]);
+		row("CSTP session (without the headend's leaf)", &total);
+		for (int i = 0; i < PHONES; i++)
+			X509_free(peer[i]);
+		row("the headend's certificate, decoded (in the session)", &total);
+		for (int i = 0; i < PHONES; i++)
+			BIO_free(bio[i]);
+		row("CSTP membio (stream)", &total);
+	} else {
+		for (int i = 0; i < PHONES; i++) {
+			struct phone *p = sc[i].p;
+
+			if (!p->tls.rec)
+				die("the CSTP session was not taken over");
+			bio[i] = p->tls.bio;
+			BIO_up_ref(bio[i]);
+		}
+		mark();
+		for (int i = 0; i < PHONES; i++)
+			tls_close(&sc[i].p->tls);
+		row("CSTP session taken over (struct tlsrec: keys, counts)", &total);
+		for (int i = 0; i < PHONES; i++)
+			BIO_free(bio[i]);
+		row("CSTP membio (stream)", &total);
 	}
-	mark();
-	sites_begin();
-	for (int i = 0; i < PHONES; i++) {
-		SSL_free(sc[i].p->tls.ssl);
-		sc[i].p->tls.ssl = NULL;
-		sc[i].p->tls.bio = NULL;
-	}
-	row("CSTP SSL (without its session and BIO)", &total);
-	by_site = false;
-	for (int i = 0; i < PHONES; i++)
-		SSL_SESSION_free(sess[i]);
-	row("CSTP session (without the headend's leaf)", &total);
-	for (int i = 0; i < PHONES; i++)
-		X509_free(peer[i]);
-	row("the headend's certificate, decoded (in the session)", &total);
-	for (int i = 0; i < PHONES; i++)
-		BIO_free(bio[i]);
-	row("CSTP membio (stream)", &total);
 	for (int i = 0; i < PHONES; i++)
 		tls_close(&sc[i].p->dtls_s);
 	row("DTLS: the kept BIO (send queue)", &total);
@@ -436,7 +460,8 @@ int main(int argc, char **argv)
 	       ((double)heap() - (double)start) / PHONES);
 	decoded_cert();
 	per_worker(&sc[0].fleet);
-	sites_print("the CSTP SSL (its first row)");
+	if (n_freed)
+		sites_print("the CSTP SSL (its first row)");
 	for (int i = 0; i < PHONES; i++)
 		script_free(&sc[i]);
 	sk_X509_NAME_pop_free(cas, X509_NAME_free);

@@ -1081,7 +1081,11 @@ static void test_refusals(void **state)
 	prm.suite = 0x009c;
 	prm.version = 0x0100; /* GCM needs DTLS 1.2 */
 	assert_int_equal(dtlsrec_init(&r, &prm), -ENOTSUP);
-	prm.version = 0x0303; /* TLS, not DTLS */
+	prm.version = 0x0301; /* TLS 1.0: its CBC IV chains from record to record */
+	prm.suite = 0x002f;
+	assert_int_equal(dtlsrec_init(&r, &prm), -ENOTSUP);
+	prm.version = 0x0302; /* TLS 1.1: no GCM */
+	prm.suite = 0x009c;
 	assert_int_equal(dtlsrec_init(&r, &prm), -ENOTSUP);
 	memset(&r, 0, sizeof(r));
 	assert_int_equal(dtlsrec_seal(&r, ctx, 23, buf, 1, sizeof(buf)), -EINVAL);

@@ -84,6 +84,7 @@ static void tiny_stats(struct stats *s)
 	s->dtls_rx_bytes = 103;
 	s->dtls_takeovers = 111;
 	s->dtls_rx_dropped = 112;
+	s->tls_takeovers = 113;
 	s->keepalives_sent = 104;
 	s->dpd_sent = 105;
 	s->dpd_answered = 106;
@@ -304,6 +305,7 @@ static const char want_json[] =
 	"    \"dtls_tx_bytes\": 102,\n"
 	"    \"dtls_rx_bytes\": 103,\n"
 	"    \"dtls_takeovers\": 111,\n"
+	"    \"tls_takeovers\": 113,\n"
 	"    \"dtls_rx_dropped\": 112,\n"
 	"    \"keepalives_sent\": 104,\n"
 	"    \"dpd_sent\": 105,\n"
