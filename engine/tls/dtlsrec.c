@@ -487,6 +487,37 @@ static int aead_seal(EVP_CIPHER_CTX *e, const uint8_t nonce[12], const uint8_t a
 	return 0;
 }
 
+/* TLS padding after body bytes at p, to a whole number of bs-byte blocks: the padded length. */
+static size_t cbc_pad(uint8_t *p, size_t body, size_t bs)
+{
+	size_t padn = bs - body % bs;
+
+	memset(p + body, (int)(padn - 1), padn);
+	return body + padn;
+}
+
+/*
+ * CBC-encrypt the body (body bytes after the explicit IV at x): under xiv
+ * when given, else under the encryption of the nonce block (salt ||
+ * epoch||seq, from h), which is then the explicit IV. 0 or -EIO.
+ */
+static int cbc_encrypt(struct dir_ctx *d, const struct suite *s, const struct dtlsrec *r,
+		       const uint8_t h[13], uint8_t *x, size_t body, const uint8_t *xiv)
+{
+	uint8_t *p = x + s->xlen;
+
+	if (xiv) {
+		memcpy(x, xiv, s->xlen);
+		return EVP_CipherInit_ex(d->evp, NULL, NULL, NULL, xiv, 1) &&
+			       EVP_Cipher(d->evp, p, p, (unsigned)body) > 0
+			   ? 0
+			   : -EIO;
+	}
+	memcpy(x, r->salt, 8);
+	memcpy(x + 8, h, 8);
+	return EVP_Cipher(d->evp, x, x, (unsigned)(s->xlen + body)) > 0 ? 0 : -EIO;
+}
+
 /*
  * dtlsrec_seal with, when xiv is not NULL, the explicit IV (CBC) or nonce
  * (GCM) given instead of our own: to compare our bytes with another
@@ -513,34 +544,16 @@ static int seal_with(struct dtlsrec *r, struct dtlsrec_ctx *c, uint8_t type, uin
 	pseudo_header(h, r, r->wseq, type, len);
 	if (r->flags & F_ETM) {
 		/* encrypt [nonce block | plaintext | padding], then MAC the IV and ciphertext */
-		size_t body = len, padn = s->xlen - body % s->xlen;
+		size_t body = cbc_pad(p, len, s->xlen);
 
-		memset(p + body, (int)(padn - 1), padn);
-		body += padn;
-		memcpy(x, r->salt, 8);
-		memcpy(x + 8, h, 8);
-		if (EVP_Cipher(d->evp, x, x, (unsigned)(s->xlen + body)) <= 0)
+		if (cbc_encrypt(d, s, r, h, x, body, xiv))
 			goto out_fail;
 		pseudo_header(h, r, r->wseq, type, s->xlen + body);
 		hmac(d, h, x, s->xlen + body, x + s->xlen + body);
 	} else if (s->kind == K_CBC) {
-		size_t body = len + MAC_LEN, padn = s->xlen - body % s->xlen;
-
 		hmac(d, h, p, len, p + len);
-		memset(p + body, (int)(padn - 1), padn);
-		body += padn;
-		if (xiv) {
-			memcpy(x, xiv, s->xlen);
-			if (!EVP_CipherInit_ex(d->evp, NULL, NULL, NULL, xiv, 1) ||
-			    EVP_Cipher(d->evp, p, p, (unsigned)body) <= 0)
-				goto out_fail;
-		} else {
-			/* the nonce block, salt || epoch||seq: its encryption is the explicit IV */
-			memcpy(x, r->salt, 8);
-			memcpy(x + 8, h, 8);
-			if (EVP_Cipher(d->evp, x, x, (unsigned)(s->xlen + body)) <= 0)
-				goto out_fail;
-		}
+		if (cbc_encrypt(d, s, r, h, x, cbc_pad(p, len + MAC_LEN, s->xlen), xiv))
+			goto out_fail;
 	} else {
 		if (s->kind == K_GCM)
 			memcpy(x, xiv ? xiv : h, 8);

@@ -300,6 +300,54 @@ void tls_keep_bio(struct tls *t)
 
 static __thread char tl_error[160];
 
+/*
+ * A failure of a taken-over session, in OpenSSL's words for the same thing
+ * (its error string for libssl's reason code), so that failures.csv reads
+ * the same whoever ran the records.
+ */
+static void ssl_error(int reason)
+{
+	ERR_error_string_n(ERR_PACK(ERR_LIB_SSL, 0, reason), tl_error, sizeof(tl_error));
+}
+
+/* A taken-over session's state, keyed by p. 0, -ENOMEM or as dtlsrec_init. */
+static int rec_new(struct tlsrec **out, const struct dtlsrec_params *p, struct dtlsrec_ctx *ctx)
+{
+	struct tlsrec *x = OPENSSL_zalloc(sizeof(*x));
+	int e;
+
+	if (!x)
+		return -ENOMEM;
+	e = dtlsrec_init(&x->r, p);
+	if (e) {
+		rec_free(x);
+		return e;
+	}
+	x->ctx = ctx;
+	x->version = "TLS";
+	*out = x;
+	return 0;
+}
+
+int tls_take_params(struct tls *t, const struct dtlsrec_params *p, struct dtlsrec_ctx *ctx)
+{
+	struct tlsrec *x;
+	int e;
+
+	memset(t, 0, sizeof(*t));
+	t->bio = membio_new(false);
+	if (!t->bio)
+		return -ENOMEM;
+	e = rec_new(&x, p, ctx);
+	if (e) {
+		BIO_free(t->bio);
+		t->bio = NULL;
+		return e;
+	}
+	t->rec = x;
+	return 0;
+}
+
 int tls_take(struct tls *t, struct dtlsrec_ctx *ctx)
 {
 	struct dtlsrec_params prm;
@@ -309,17 +357,19 @@ int tls_take(struct tls *t, struct dtlsrec_ctx *ctx)
 
 	if (!t->ssl || SSL_is_dtls(t->ssl) || !ctx)
 		return -EPROTO;
-	if (!SSL_is_init_finished(t->ssl) || SSL_has_pending(t->ssl) || membio_unread(t->bio) ||
-	    SSL_get_shutdown(t->ssl))
+	if (!SSL_is_init_finished(t->ssl))
 		return -EAGAIN;
-	if ((t->seen & (S_CCS_SENT | S_CCS_RCVD)) != (S_CCS_SENT | S_CCS_RCVD))
-		return -EPROTO;
 	v = SSL_version(t->ssl);
 	cs = SSL_get_current_cipher(t->ssl);
 	if ((v != TLS1_1_VERSION && v != TLS1_2_VERSION) || !cs) {
+		/* TLS 1.0's chained IV, TLS 1.3's post-handshake messages: OpenSSL's */
 		t->no_take = true;
 		return -ENOTSUP;
 	}
+	if (SSL_has_pending(t->ssl) || membio_unread(t->bio) || SSL_get_shutdown(t->ssl))
+		return -EAGAIN;
+	if ((t->seen & (S_CCS_SENT | S_CCS_RCVD)) != (S_CCS_SENT | S_CCS_RCVD))
+		return -EPROTO;
 	memset(&prm, 0, sizeof(prm));
 	prm.version = (uint16_t)v;
 	prm.suite = SSL_CIPHER_get_protocol_id(cs);
@@ -333,19 +383,12 @@ int tls_take(struct tls *t, struct dtlsrec_ctx *ctx)
 		OPENSSL_cleanse(&prm, sizeof(prm));
 		return -EPROTO;
 	}
-	x = OPENSSL_zalloc(sizeof(*x));
-	if (!x) {
-		OPENSSL_cleanse(&prm, sizeof(prm));
-		return -ENOMEM;
-	}
-	e = dtlsrec_init(&x->r, &prm);
+	e = rec_new(&x, &prm, ctx);
 	OPENSSL_cleanse(&prm, sizeof(prm));
 	if (e) {
-		rec_free(x);
 		t->no_take = e == -ENOTSUP;
 		return e;
 	}
-	x->ctx = ctx;
 	x->cipher = cs;
 	x->version = SSL_get_version(t->ssl);
 	BIO_up_ref(t->bio); /* the SSL drops its own reference */
@@ -374,14 +417,14 @@ static int rec_send(struct tls *t, uint8_t type, const void *data, size_t len)
 	memcpy(rec + head, data, len);
 	n = dtlsrec_seal(&x->r, x->ctx, type, rec, len, sizeof(rec));
 	if (n < 0 || BIO_write(t->bio, rec, n) != n) {
-		snprintf(tl_error, sizeof(tl_error), "record layer: sealing failed (%d)", n);
+		ssl_error(n == -ENOMEM ? ERR_R_MALLOC_FAILURE : ERR_R_INTERNAL_ERROR);
 		return -EPROTO;
 	}
 	return 0;
 }
 
 /* Send an alert; a fatal one ends the session, as OpenSSL's does (-EPROTO, error text). */
-static int rec_alert(struct tls *t, bool fatal, uint8_t desc, const char *why)
+static int rec_alert(struct tls *t, bool fatal, uint8_t desc, int reason)
 {
 	uint8_t a[2] = {fatal ? 2 : 1, desc};
 
@@ -392,7 +435,7 @@ static int rec_alert(struct tls *t, bool fatal, uint8_t desc, const char *why)
 	t->alert_sent = desc;
 	t->rec->close_sent = true;
 	t->rec->ended = -EPROTO;
-	snprintf(tl_error, sizeof(tl_error), "%s", why);
+	ssl_error(reason);
 	return -EPROTO;
 }
 
@@ -476,13 +519,13 @@ static int rec_read(struct tls *t, uint8_t *buf, size_t cap)
 		if (n == 0)
 			return 0;
 		if (n == -ENOMEM) {
-			snprintf(tl_error, sizeof(tl_error), "record layer: out of memory");
+			ssl_error(ERR_R_MALLOC_FAILURE);
 			return -EPROTO; /* (not the headend's doing, but the session cannot go on) */
 		}
 		if (n < 0)
-			return rec_alert(t, true, SSL_AD_RECORD_OVERFLOW, "record layer: record too long");
+			return rec_alert(t, true, SSL_AD_RECORD_OVERFLOW, SSL_R_ENCRYPTED_LENGTH_TOO_LONG);
 		if ((rec[1] << 8 | rec[2]) != x->r.version)
-			return rec_alert(t, true, SSL_AD_PROTOCOL_VERSION, "wrong version number");
+			return rec_alert(t, true, SSL_AD_PROTOCOL_VERSION, SSL_R_WRONG_VERSION_NUMBER);
 		v = dtlsrec_open(&x->r, x->ctx, rec, (size_t)n, &m);
 		switch (v) {
 		case DTLSREC_DATA:
@@ -491,7 +534,7 @@ static int rec_read(struct tls *t, uint8_t *buf, size_t cap)
 			if (m.len > cap) {
 				x->plain = OPENSSL_malloc(m.len - cap);
 				if (!x->plain) {
-					snprintf(tl_error, sizeof(tl_error), "record layer: out of memory");
+					ssl_error(ERR_R_MALLOC_FAILURE);
 					return -EPROTO;
 				}
 				memcpy(x->plain, m.data + cap, m.len - cap);
@@ -509,25 +552,24 @@ static int rec_read(struct tls *t, uint8_t *buf, size_t cap)
 			t->alert_rcvd = m.alert;
 			x->ended = -EPROTO;
 			x->close_sent = true; /* OpenSSL sends nothing more after a fatal alert */
-			snprintf(tl_error, sizeof(tl_error), "ssl/tls alert %s",
-				 SSL_alert_desc_string_long(m.alert));
+			ssl_error(SSL_AD_REASON_OFFSET + m.alert); /* "sslv3 alert ..." */
 			return -EPROTO;
 		case DTLSREC_WARNING:
 			continue;
 		case DTLSREC_HANDSHAKE:
 			if (m.type == DTLSREC_T_HANDSHAKE) {
 				/* a HelloRequest: the phone does not renegotiate */
-				rec_alert(t, false, SSL_AD_NO_RENEGOTIATION, NULL);
+				rec_alert(t, false, SSL_AD_NO_RENEGOTIATION, 0);
 				continue;
 			}
-			return rec_alert(t, true, SSL_AD_UNEXPECTED_MESSAGE, "unexpected record");
+			return rec_alert(t, true, SSL_AD_UNEXPECTED_MESSAGE, SSL_R_UNEXPECTED_RECORD);
 		case DTLSREC_MALFORMED:
 			if (rec[0] < DTLSREC_T_CCS || rec[0] > DTLSREC_T_APP)
-				return rec_alert(t, true, SSL_AD_UNEXPECTED_MESSAGE, "unexpected record");
+				return rec_alert(t, true, SSL_AD_UNEXPECTED_MESSAGE, SSL_R_UNEXPECTED_RECORD);
 			/* fall through */
 		default:
 			return rec_alert(t, true, SSL_AD_BAD_RECORD_MAC,
-					 "decryption failed or bad record mac");
+					 SSL_R_DECRYPTION_FAILED_OR_BAD_RECORD_MAC);
 		}
 	}
 }
@@ -619,7 +661,7 @@ int tls_write(struct tls *t, const void *buf, size_t len)
 		const uint8_t *b = buf;
 
 		if (t->rec->close_sent) {
-			snprintf(tl_error, sizeof(tl_error), "protocol is shutdown");
+			ssl_error(SSL_R_PROTOCOL_IS_SHUTDOWN);
 			return -EPROTO;
 		}
 		do {

@@ -81,6 +81,13 @@ void tls_keep_bio(struct tls *t);
  * session stays on OpenSSL; -ENOMEM, -EPROTO.
  */
 int tls_take(struct tls *t, struct dtlsrec_ctx *ctx);
+/*
+ * For tests and fuzzing: t (closed) becomes a client session already taken
+ * over, keyed by p (a TLS version: dtlsrec.h), writing to a new stream
+ * membio and sealing with ctx. 0, or as dtlsrec_init; -ENOMEM.
+ */
+struct dtlsrec_params;
+int tls_take_params(struct tls *t, const struct dtlsrec_params *p, struct dtlsrec_ctx *ctx);
 /* The negotiated suite, with or without the `SSL` (tls_take); NULL before the handshake. */
 const SSL_CIPHER *tls_cipher(const struct tls *t);
 /* True while the session is open: OpenSSL's or taken over (tls_take). */

@@ -1196,6 +1196,36 @@ static void test_dpd_timeout(void **state)
 }
 
 /* A frame that breaks CSTP framing (bad magic): CstpMalformed. */
+/*
+ * A TLS record from the headend that does not open, once the phone runs the
+ * session's records itself: it answers bad_record_mac, as OpenSSL did, and
+ * the tunnel ends with TlsError, OpenSSL's words for it in the record.
+ */
+static void test_tls_bad_record_taken_over(void **state)
+{
+	struct script s;
+	char *d;
+	long n;
+
+	(void)state;
+	script_init(&s, "https://vpn.test/");
+	s.cfg.reconnect = RECONNECT_NEVER;
+	script_start(&s);
+	tunnel_up(&s);
+	assert_null(s.p->tls.ssl);
+	headend_cstp(&s.h, CSTP_DPD_REQ, NULL, 0);
+	n = BIO_get_mem_data(s.h.out, &d);
+	assert_true(n > 5);
+	d[n - 1] ^= 1; /* its last byte changed on the way */
+	script_settle(&s);
+	assert_failed(&s, R_TLS_ERROR);
+	assert_int_equal(s.p->detail, 0);
+	assert_int_equal(s.p->tls.alert_sent, SSL_AD_BAD_RECORD_MAC);
+	assert_non_null(strstr(tls_last_error(), "bad record mac"));
+	assert_int_equal(s.w.st.tunnels_dropped, 1);
+	script_free(&s);
+}
+
 static void test_cstp_malformed(void **state)
 {
 	struct script s;
@@ -2229,6 +2259,7 @@ int main(void)
 	    cmocka_unit_test(test_dpd_answered),
 	    cmocka_unit_test(test_dpd_from_headend),
 	    cmocka_unit_test(test_dpd_timeout),
+	    cmocka_unit_test(test_tls_bad_record_taken_over),
 	    cmocka_unit_test(test_cstp_malformed),
 	    cmocka_unit_test(test_dtls_timeout),
 	    cmocka_unit_test(test_dtls_failed_and_retry),

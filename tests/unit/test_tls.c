@@ -712,6 +712,68 @@ static void test_take_bad_record_and_alert(void **state)
 	}
 }
 
+/*
+ * A renegotiation request (the server's HelloRequest) to a session taken
+ * over: the phone declines it as OpenSSL's own client does (a
+ * no_renegotiation warning, SSL_OP_NO_RENEGOTIATION) and carries on; the
+ * server, which wanted a renegotiation, gives up on it the same way in both
+ * cases. Checked against an OpenSSL client of the same model that is not
+ * taken over.
+ */
+static void test_take_renegotiation(void **state)
+{
+	(void)state;
+	for (int taken = 0; taken < 2; taken++) {
+		struct dtlsrec_ctx *ctx = dtlsrec_ctx_new();
+		struct pair p;
+		uint8_t buf[64];
+		unsigned long e;
+
+		pair_open(&p, "8861", TLS1_2_VERSION, TLS1_2_VERSION, "AES128-SHA");
+		assert_int_equal(pump_handshake(&p, NULL), 1);
+		if (taken)
+			assert_int_equal(tls_take(&p.c, ctx), 0);
+		assert_int_equal(SSL_renegotiate(p.s), 1);
+		SSL_do_handshake(p.s); /* the HelloRequest */
+		from_server(&p);
+		assert_int_equal(tls_read(&p.c, buf, sizeof(buf)), 0); /* nothing for the phone */
+		assert_int_equal(p.c.alert_sent, 0);
+		to_server(&p);
+		ERR_clear_error();
+		assert_true(SSL_read(p.s, buf, sizeof(buf)) <= 0);
+		e = ERR_peek_last_error();
+		assert_int_equal(ERR_GET_REASON(e), SSL_R_NO_RENEGOTIATION);
+		pair_close(&p);
+		dtlsrec_ctx_free(ctx);
+	}
+}
+
+/*
+ * A session that is not TLS 1.1 or 1.2 is not taken over and stays
+ * OpenSSL's: TLS 1.3 (a client context that allows it; no phone model does;
+ * its post-handshake messages, NewSessionTicket and KeyUpdate, are OpenSSL's
+ * business then), and TLS 1.0 (test_take).
+ */
+static void test_take_refused_tls13(void **state)
+{
+	struct dtlsrec_ctx *ctx = dtlsrec_ctx_new();
+	struct pair p;
+
+	(void)state;
+	pair_open(&p, "8861", TLS1_3_VERSION, TLS1_3_VERSION, "ALL");
+	SSL_CTX_set_max_proto_version(p.cctx, TLS1_3_VERSION);
+	tls_close(&p.c);
+	assert_int_equal(tls_open(&p.c, p.cctx, NULL, NULL, "vpn.test", &p.app_marker), 0);
+	assert_int_equal(pump_handshake(&p, NULL), 1);
+	assert_string_equal(tls_version_name(&p.c), "TLSv1.3");
+	assert_int_equal(tls_take(&p.c, ctx), -ENOTSUP);
+	assert_true(p.c.no_take);
+	assert_non_null(p.c.ssl);
+	client_says(&p, "still OpenSSL's");
+	pair_close(&p);
+	dtlsrec_ctx_free(ctx);
+}
+
 static void test_membio_dgram(void **state)
 {
 	BIO *b = membio_new(true);
@@ -850,6 +912,8 @@ int main(void)
 	    cmocka_unit_test(test_garbage_hello),
 	    cmocka_unit_test(test_take),
 	    cmocka_unit_test(test_take_bad_record_and_alert),
+	    cmocka_unit_test(test_take_renegotiation),
+	    cmocka_unit_test(test_take_refused_tls13),
 	    cmocka_unit_test(test_membio_dgram),
 	    cmocka_unit_test(test_membio_dgram_in_place),
 	    cmocka_unit_test(test_membio_stream),
