@@ -188,6 +188,8 @@ struct swarm_config {
 	uint64_t call_duration_us;  /* mean call length (exponential) */
 	struct sockaddr_in voice_target; /* the reflector, HOST:PORT inside the network */
 	bool voice_p2p;             /* target = phones: phone 2k and 2k+1 call each other */
+	bool voice_direct;          /* path = direct: RTP straight over UDP to the reflector, no
+				       tunnel (a measurement of the tool alone, not a phone's way) */
 	uint64_t jitter_buffer_us;  /* playout delay a packet may be late by */
 
 	/* from the command line, not the scenario */

@@ -50,9 +50,15 @@ int preflight_threads(const struct swarm_config *cfg)
 	return (int)n;
 }
 
+/* A phone's sockets: TCP and UDP; one UDP socket with traffic.path = direct. */
+static unsigned socks_per_phone(const struct swarm_config *cfg)
+{
+	return cfg->voice_direct ? 1 : 2;
+}
+
 uint64_t preflight_fds_needed(const struct swarm_config *cfg, bool fixed_files)
 {
-	return (fixed_files ? 0 : 2ull * cfg->count) +
+	return (fixed_files ? 0 : (uint64_t)socks_per_phone(cfg) * cfg->count) +
 	       (uint64_t)PREFLIGHT_FDS_THREAD * (uint64_t)preflight_threads(cfg) +
 	       PREFLIGHT_FDS_RUN;
 }
@@ -116,9 +122,9 @@ void preflight_descriptors(const struct swarm_config *cfg, struct preflight *out
 	out->problem = need > have || table > have;
 	if (!fixed) {
 		snprintf(out->text, sizeof(out->text),
-			 "need %llu (2 a phone, %d a worker thread, %d for the run), may open %llu: ok",
-			 (unsigned long long)need, PREFLIGHT_FDS_THREAD, PREFLIGHT_FDS_RUN,
-			 (unsigned long long)have);
+			 "need %llu (%u a phone, %d a worker thread, %d for the run), may open %llu: ok",
+			 (unsigned long long)need, socks_per_phone(cfg), PREFLIGHT_FDS_THREAD,
+			 PREFLIGHT_FDS_RUN, (unsigned long long)have);
 		return;
 	}
 	if (need > have) {
@@ -150,9 +156,10 @@ void preflight_descriptors(const struct swarm_config *cfg, struct preflight *out
 	}
 	if (as_fds > have)
 		snprintf(why, sizeof(why),
-			 "as descriptors the phones' sockets would need %llu (2 a phone, %d a worker "
+			 "as descriptors the phones' sockets would need %llu (%u a phone, %d a worker "
 			 "thread, %d for the run), more than this process may open",
-			 (unsigned long long)as_fds, PREFLIGHT_FDS_THREAD, PREFLIGHT_FDS_RUN);
+			 (unsigned long long)as_fds, socks_per_phone(cfg), PREFLIGHT_FDS_THREAD,
+			 PREFLIGHT_FDS_RUN);
 	else
 		snprintf(why, sizeof(why), "PHONESWARM_FIXED_FILES=1");
 	snprintf(out->text, sizeof(out->text),

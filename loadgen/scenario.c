@@ -717,6 +717,39 @@ static void check_timeline(struct load *ld)
 	}
 }
 
+/*
+ * traffic.path = direct: calls straight to a reflector, a measurement of the
+ * tool alone; nothing that needs a tunnel or a peer behind one.
+ */
+static void check_direct(struct load *ld)
+{
+	const struct swarm_config *cfg = ld->cfg;
+	int at = ld->set_on[K_PATH];
+
+	if (!cfg->voice_direct)
+		return;
+	if (cfg->calls <= 0)
+		fail_at(ld, at, "traffic.path: direct measures calls: give traffic.calls above 0");
+	if (cfg->voice_p2p)
+		fail_at(ld, at,
+			"traffic.path: direct sends to a reflector: give traffic.target as "
+			"ADDR:PORT (phone to phone goes through the headend's tunnels)");
+	if (cfg->fetch_config != FETCH_NEVER)
+		fail_at(ld, at,
+			"traffic.path: direct has no tunnel to fetch a config through: "
+			"phones.fetch_config must be never");
+	for (int i = 0; i < ld->tl->n_ev; i++) {
+		const struct event_spec *e = &ld->tl->ev[i];
+
+		if (e->action == EV_RESET || e->action == EV_FETCH || e->action == EV_TRUST ||
+		    e->action == EV_CUT)
+			fail_at(ld, at,
+				"traffic.path: direct has no tunnel for event.%s (action = %s) "
+				"to act on",
+				e->name, event_action_name(e->action));
+	}
+}
+
 /* ==== What was taken, as text ==== */
 
 static char *dup_or(struct load *ld, const char *s)
@@ -873,6 +906,7 @@ int scenario_load_run(const char *path, const char *const *overrides, int n_over
 	if (!ld.no_memory) {
 		check_required(&ld);
 		check_timeline(&ld);
+		check_direct(&ld);
 		/* the URLs are known unless their key or file was refused */
 		if ((cfg->cnf ? apply_cnf(&ld) : !refused(&ld, K_CNF)) && cfg->url)
 			check_dns(&ld);

@@ -689,6 +689,17 @@ out_bad:
 	return -1;
 }
 
+static int set_path(struct swarm_config *cfg, const char *v, char *why, size_t whylen)
+{
+	static const char *const words[] = {"tunnel", "direct"};
+	int i = set_word(v, words, 2, why, whylen);
+
+	if (i < 0)
+		return -1;
+	cfg->voice_direct = i == 1;
+	return 0;
+}
+
 static int set_jitter_buffer(struct swarm_config *cfg, const char *v, char *why, size_t whylen)
 {
 	return set_duration(v, false, &cfg->jitter_buffer_us, why, whylen);
@@ -755,6 +766,7 @@ const struct key scenario_keys[K__COUNT] = {
     [K_CLIENT] = {"phones", "client", set_client, "phone"},
     [K_DTLS_RECORDS] = {"dtls", "records", set_dtls_records, "own"},
     [K_TLS_RECORDS] = {"phones", "tls_records", set_tls_records, "own"},
+    [K_PATH] = {"traffic", "path", set_path, "tunnel"},
 };
 
 /* 0 for a section we understand; -1 with the reason written in why. */

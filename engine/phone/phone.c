@@ -22,6 +22,7 @@
 #include "engine/trust/certhash.h"
 #include "engine/config.h"
 #include "engine/proto/cstp.h"
+#include "engine/phone/direct.h"
 #include "engine/tls/dtls.h"
 #include "engine/phone/failq.h"
 #include "engine/phone/fetch.h"
@@ -491,6 +492,10 @@ static void start_url(struct worker *w, struct phone *p, uint64_t now)
 {
 	const struct url *u = phone_url(w, p);
 
+	if (w->cfg->voice_direct) {
+		direct_start(w, p, now); /* a measurement aid: no headend, no tunnel */
+		return;
+	}
 	p->gen++;
 	p->dtls = DT_OFF;
 	if (!p->ex.resume) {
@@ -964,7 +969,9 @@ void phone_on_recv(struct worker *w, struct phone *p, enum chan_id c, uint8_t *d
 	uint64_t now = worker_now(w);
 
 	if (c == CH_UDP) {
-		if (res > 0)
+		if (res > 0 && w->cfg->voice_direct)
+			direct_input(w, p, data, (size_t)res, now);
+		else if (res > 0)
 			tunnel_udp_input(w, p, data, (size_t)res, now);
 		else
 			worker_recv(w, p, CH_UDP); /* ICMP errors: keep listening */
@@ -1108,7 +1115,10 @@ void phone_stop(struct worker *w, struct phone *p, uint64_t now)
 		phone_set_state(p, PH_DONE, now);
 		break;
 	case PH_TUNNEL:
-		logout(w, p, now);
+		if (w->cfg->voice_direct)
+			finish(w, p); /* no session to log out of */
+		else
+			logout(w, p, now);
 		break;
 	case PH_RESOLVING:
 	case PH_CONNECTING:

@@ -221,8 +221,9 @@ size_t phone_take_datagram(struct phone *p, uint8_t *out, size_t cap);
  * time or again); next: when the calls need the timer next (UINT64_MAX:
  * never); tick: that time has come; rx: an inner UDP packet, true if it was
  * theirs; hangup: the run is ending; cut: the tunnel went down; release:
- * free the phone's call state. drain_us: how long after hanging up the
- * last echoes are still counted.
+ * free the phone's call state; port: the phone's RTP port (what a datagram
+ * from the reflector is addressed to, traffic.path = direct). drain_us: how
+ * long after hanging up the last echoes are still counted.
  */
 struct voice_hooks {
 	void (*up)(struct worker *w, struct phone *p, uint64_t now);
@@ -232,6 +233,7 @@ struct voice_hooks {
 	void (*hangup)(struct worker *w, struct phone *p, uint64_t now);
 	void (*cut)(struct worker *w, struct phone *p, uint64_t now);
 	void (*release)(struct phone *p);
+	uint16_t (*port)(const struct phone *p);
 	uint64_t drain_us;
 };
 

@@ -29,6 +29,7 @@
 #include "engine/voice/calls.h"
 #include "engine/voice/codec.h"
 #include "engine/config.h"
+#include "engine/phone/direct.h"
 #include "engine/proto/inner.h"
 #include "engine/voice/p2p.h"
 #include "engine/phone/phone.h"
@@ -263,11 +264,16 @@ static void send_one(struct worker *w, struct phone *p, uint64_t now)
 	int n = rtp_build(rtp, sizeof(rtp), &h, NULL, plen);
 	if (n < 0 || rtp_probe_put(rtp + n - plen, plen, &pr) < 0)
 		return;
-	int m = inner_udp(pkt, sizeof(pkt), p->tun_addr, voice_port(p), dst, dport, rtp, (size_t)n);
 	v->n_sent++;
 	worker_sent_due(w, due);
 	/* a packet lost to the phone's own full queue is lost upstream, like any other */
 	STAT_ADD(w, rtp_sent, 1);
+	if (cfg->voice_direct) {
+		direct_send(w, p, rtp, (size_t)n); /* traffic.path = direct: no tunnel */
+		return;
+	}
+	int m = inner_udp(pkt, sizeof(pkt), p->tun_addr, voice_port(p), dst, dport, rtp, (size_t)n);
+
 	if (m > 0)
 		tunnel_send_ip(w, p, pkt, (uint16_t)m, now);
 }
@@ -573,5 +579,6 @@ const struct voice_hooks voice_hooks = {
 	.hangup = voice_hangup,
 	.cut = voice_cut,
 	.release = voice_free,
+	.port = voice_port,
 	.drain_us = VOICE_DRAIN_US,
 };

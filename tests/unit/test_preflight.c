@@ -48,6 +48,11 @@ static void test_fds_needed(void **state)
 	assert_int_equal(preflight_table_needed(&cfg), 1002);
 	fleet(&cfg, 10000, 1);
 	assert_int_equal(preflight_table_needed(&cfg), 20000);
+	/* traffic.path = direct: one UDP socket a phone, no TCP */
+	fleet(&cfg, 10000, 2);
+	cfg.voice_direct = true;
+	assert_int_equal(preflight_fds_needed(&cfg, false),
+			 10000 + 2 * PREFLIGHT_FDS_THREAD + PREFLIGHT_FDS_RUN);
 	fleet(&cfg, 1, 8); /* never more threads than phones */
 	assert_int_equal(preflight_threads(&cfg), 1);
 	assert_int_equal(preflight_table_needed(&cfg), 2);

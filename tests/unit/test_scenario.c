@@ -438,6 +438,74 @@ static void test_unsupported_sections(void **state)
 	expect_error(fx, NULL, 0, "%s:10: event.rotate.action: required key missing", fx->ini);
 }
 
+/*
+ * traffic.path: tunnel unless told; direct only for calls to a reflector,
+ * and never beside what needs a tunnel (a config fetch, an event that acts
+ * on the phones' connections), each refusal naming the key's line.
+ */
+static void test_traffic_path(void **state)
+{
+	struct fixture *fx = *state;
+	struct timeline_spec *tl = calloc(1, sizeof(*tl));
+	static const struct {
+		const char *calls, *target; /* lines 11 and 12, under [traffic] on line 10 */
+		const char *tail;	    /* from line 13 */
+		const char *want;	    /* the error after "FILE:"; NULL: loads */
+	} cases[] = {
+	    {"100%", "127.0.0.1:5004", "path = direct\n", NULL},
+	    {"100%", "127.0.0.1:5004", "path = DIRECT\n", NULL},
+	    {"100%", "127.0.0.1:5004", "path = tunnel\n", NULL},
+	    {"100%", "127.0.0.1:5004", "path = udp\n",
+	     "13: traffic.path: \"udp\" is not one of tunnel, direct"},
+	    {"0", "127.0.0.1:5004", "path = direct\n",
+	     "13: traffic.path: direct measures calls: give traffic.calls above 0"},
+	    {"100%", "phones", "path = direct\n",
+	     "13: traffic.path: direct sends to a reflector: give traffic.target as ADDR:PORT "
+	     "(phone to phone goes through the headend's tunnels)"},
+	    {"100%", "127.0.0.1:5004", "path = direct\n[phones]\nfetch_config = on_connect\n",
+	     "13: traffic.path: direct has no tunnel to fetch a config through: "
+	     "phones.fetch_config must be never"},
+	    {"100%", "127.0.0.1:5004", "path = direct\n[event.r]\nat = 5s\naction = reset\n",
+	     "13: traffic.path: direct has no tunnel for event.r (action = reset) to act on"},
+	    {"50%", "127.0.0.1:5004",
+	     "path = direct\n[event.c]\nat = 5s\naction = cut\nduration = 1s\n",
+	     "13: traffic.path: direct has no tunnel for event.c (action = cut) to act on"},
+	    /* an event that leaves the phones' connections alone is fine */
+	    {"100%", "127.0.0.1:5004", "path = direct\n[event.m]\nat = 5s\naction = mark\n",
+	     NULL},
+	};
+	char want[SCENARIO_ERRORS_MAX];
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		write_ini(fx, MINIMAL "[traffic]\ncalls = %3$s\ntarget = %4$s\n%5$s", fx->ca_cert,
+			  fx->ca_key, cases[i].calls, cases[i].target, cases[i].tail);
+		memset(tl, 0, sizeof(*tl));
+		config_free(&fx->cfg);
+		int rc = scenario_load_run(fx->ini, NULL, 0, &fx->cfg, tl, NULL, fx->err,
+					   sizeof(fx->err));
+		if (!cases[i].want) {
+			if (rc)
+				fail_msg("case %zu refused: %s", i, fx->err);
+			assert_int_equal(fx->cfg.voice_direct,
+					 strcasestr(cases[i].tail, "direct") != NULL);
+			continue;
+		}
+		assert_int_equal(rc, -1);
+		snprintf(want, sizeof(want), "%s:%s", fx->ini, cases[i].want);
+		if (strcmp(fx->err, want))
+			fail_msg("case %zu:\n  got:  %s\n  want: %s", i, fx->err, want);
+	}
+	/* the default is the tunnel; an override sets direct as the file does */
+	write_ini(fx, MINIMAL "[traffic]\ncalls = 100%%\ntarget = 127.0.0.1:5004\n", fx->ca_cert,
+		  fx->ca_key);
+	expect_ok(fx, NULL, 0);
+	assert_false(fx->cfg.voice_direct);
+	const char *ov[] = {"traffic.path=direct"};
+	expect_ok(fx, ov, 1);
+	assert_true(fx->cfg.voice_direct);
+	free(tl);
+}
+
 /* [event.NAME] and [expect]: what is kept, and every error named by file, line and key. */
 static void test_timeline(void **state)
 {
@@ -1286,6 +1354,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_unknown_section, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_unsupported_sections, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_timeline, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_traffic_path, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_unknown_key, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_bad_values, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_bad_value_count, setup, teardown),

@@ -1,0 +1,122 @@
+#!/bin/bash
+# tests/unit/test_direct.sh: traffic.path = direct on loopback, no lab. Ten phones in
+# calls (G.711, 20 ms) send their RTP straight over UDP to a real `phoneswarm reflect`
+# on 127.0.0.1 for 4 s (scenarios/bench-direct.ini). Checks, from the reflector's own
+# count and from the schedule, not from phoneswarm's word alone:
+#   - every phone came up without a headend (nothing listens at its [headend] url:
+#     a phone that tried the tunnel would fail) and logged off cleanly;
+#   - the reflector received and echoed exactly the packets phoneswarm sent, one
+#     stream per call, and phoneswarm received every echo (loopback loses nothing);
+#   - the packets sent fit the schedule: each phone sends one per 20 ms from its
+#     arrival to the run's end, so 10 phones over 4 s send between 0.9 x 2,000 and
+#     10 x (200 + 2);
+#   - the send lateness of every packet was recorded (its count = packets sent), and
+#     its median is below one packet interval (20 ms: above, the schedule would not
+#     hold at all);
+#   - phoneswarm check counts one descriptor a phone.
+# Polls with deadlines (the reflector's socket, the run's end); no fixed sleeps.
+# Exit 0 pass, 1 fail, 77 skip (no jq: scripts/deps test). Argument: the build
+# directory (tests/run-unit gives it; default build).
+[ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@" # tests/run-unit runs checks with sh
+set -u
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+BUILD=${1:-build}
+case "$BUILD" in /*) ;; *) BUILD=$ROOT/$BUILD ;; esac
+PSW=${PSW:-$BUILD/phoneswarm}
+INI=$ROOT/scenarios/bench-direct.ini
+command -v jq >/dev/null 2>&1 || { echo "SKIP: no jq (scripts/deps test installs it)"; exit 77; }
+[ -x "$PSW" ] || { echo "FAIL test_direct: no $PSW (make)"; exit 1; }
+
+T=$(mktemp -d "${TMPDIR:-/tmp}/test_direct.XXXXXX") || exit 1
+refl=""
+cleanup() {
+	[ -z "$refl" ] || kill "$refl" 2>/dev/null
+	rm -rf "$T"
+}
+trap cleanup EXIT
+trap 'exit 143' TERM INT # run-unit's time limit: the reflector goes too
+fails=0
+fail() {
+	echo "FAIL test_direct: $*"
+	fails=$((fails + 1))
+}
+
+# bound PORT: is a UDP socket bound to 127.0.0.1:PORT? (/proc/net/udp, hex)
+bound() {
+	local hex
+	hex=$(printf '0100007F:%04X' "$1")
+	grep -q " $hex " /proc/net/udp
+}
+
+# the reflector, on a port nothing else holds (a few tries: another may take it first)
+port=""
+for _ in 1 2 3 4 5; do
+	p=$((20000 + (RANDOM % 20000)))
+	bound "$p" && continue
+	"$PSW" reflect --listen "127.0.0.1:$p" 2>"$T/reflect.err" &
+	refl=$!
+	for _ in $(seq 100); do # up to 10 s for the socket to show
+		bound "$p" && break
+		kill -0 "$refl" 2>/dev/null || break
+		sleep 0.1
+	done
+	if bound "$p" && kill -0 "$refl" 2>/dev/null; then
+		port=$p
+		break
+	fi
+	kill "$refl" 2>/dev/null
+	wait "$refl" 2>/dev/null
+	refl=""
+done
+[ -n "$port" ] || { echo "FAIL test_direct: no reflector came up: $(cat "$T/reflect.err")"; exit 1; }
+
+set -- -s phones.count=10 -s run.duration=4s -s "traffic.target=127.0.0.1:$port"
+"$PSW" check "$INI" "$@" >"$T/check.out" 2>&1 || fail "check refused the run: $(tail -3 "$T/check.out")"
+grep -q 'descriptors  need [0-9]* (1 a phone,' "$T/check.out" ||
+	fail "check does not count one descriptor a phone: $(grep descriptors "$T/check.out")"
+
+timeout 40 "$PSW" run "$INI" "$@" -q -o "$T/run" >"$T/run.out" 2>&1
+rc=$?
+[ "$rc" = 0 ] || fail "phoneswarm run exited $rc: $(tail -5 "$T/run.out")"
+
+kill -INT "$refl"
+for _ in $(seq 100); do # up to 10 s for its closing line
+	kill -0 "$refl" 2>/dev/null || break
+	sleep 0.1
+done
+wait "$refl" 2>/dev/null
+refl=""
+line=$(grep 'received,' "$T/reflect.err")
+read -r r_recv r_echo r_stamp r_streams r_err <<<"$(echo "$line" |
+	sed -E 's/.*: ([0-9]+) received, ([0-9]+) echoed, ([0-9]+) RTP probes stamped, ([0-9]+) streams, ([0-9]+) send errors.*/\1 \2 \3 \4 \5/')"
+[ -n "${r_err:-}" ] || { echo "FAIL test_direct: no closing line from the reflector: $(cat "$T/reflect.err")"; exit 1; }
+
+J=$T/run/report.json
+[ -s "$J" ] || { echo "FAIL test_direct: no report.json: $(tail -5 "$T/run.out")"; exit 1; }
+read -r up failed disc sent got late_n late_p50 <<<"$(jq -r '[.phones.tunnels_up, .phones.failed,
+	.phones.disconnected, .rtp.sent, .rtp.received, .latency_us.rtp_send_late.count,
+	.latency_us.rtp_send_late.p50] | @tsv' "$J")"
+
+[ "$up" = 10 ] || fail "phones up: $up, want 10"
+[ "$failed" = 0 ] || fail "phones failed: $failed, want 0"
+[ "$disc" = 10 ] || fail "phones logged off: $disc, want 10"
+[ "$r_recv" = "$sent" ] || fail "the reflector received $r_recv, phoneswarm sent $sent"
+if [ "$r_echo" != "$sent" ] || [ "$r_stamp" != "$sent" ]; then
+	fail "the reflector echoed $r_echo and stamped $r_stamp of $sent"
+fi
+[ "$r_err" = 0 ] || fail "the reflector had $r_err send errors"
+[ "$r_streams" = 10 ] || fail "the reflector saw $r_streams streams, want 10 (one call a phone)"
+[ "$got" = "$sent" ] || fail "phoneswarm received $got echoes of $sent packets"
+if [ "$sent" -lt 1800 ] || [ "$sent" -gt 2020 ]; then
+	fail "packets sent: $sent, want 1,800-2,020"
+fi
+[ "$late_n" = "$sent" ] || fail "send lateness recorded for $late_n packets of $sent"
+[ "$late_p50" -lt 20000 ] || fail "send lateness p50 $late_p50 us, not below 20 ms"
+
+if [ "$fails" -gt 0 ]; then
+	cat "$T/run.out"
+	exit 1
+fi
+echo "test_direct: 10 phones direct to a reflector on loopback: $sent packets each way, 0 lost," \
+	"send lateness p50 $late_p50 us"
+exit 0
