@@ -51,11 +51,11 @@
 #define TAG_LEN	      16u /* GCM and Poly1305 */
 #define MAX_PLAINTEXT 16384
 
-#define V_BAD 0x0100 /* DTLS1_BAD_VER, "DTLS 0.9" */
-#define V_10  0xfeff
-#define V_12  0xfefd
-#define V_TLS11 0x0302
-#define V_TLS12 0x0303
+#define V_BAD	       0x0100 /* DTLS1_BAD_VER, "DTLS 0.9" */
+#define V_10	       0xfeff
+#define V_12	       0xfefd
+#define V_TLS11	       0x0302
+#define V_TLS12	       0x0303
 #define TLS_HEADER_LEN 5 /* type, version, length */
 
 /* struct dtlsrec.flags, while dtlsrec_watch fills it */
@@ -97,18 +97,18 @@ static const struct suite suites[] = {
     {0x00a9, K_GCM, 32, 4, 8, 3, true},	     /* PSK-AES256-GCM-SHA384 */
     {0xccab, K_CHACHA, 32, 12, 0, 4, false}, /* PSK-CHACHA20-POLY1305 */
     /* TLS's key exchanges with the same record protection (the CSTP channel: tls.h) */
-    {0x0033, K_CBC, 16, 0, 16, 0, false},    /* DHE-RSA-AES128-SHA */
-    {0x0039, K_CBC, 32, 0, 16, 1, false},    /* DHE-RSA-AES256-SHA */
-    {0xc009, K_CBC, 16, 0, 16, 0, false},    /* ECDHE-ECDSA-AES128-SHA */
-    {0xc00a, K_CBC, 32, 0, 16, 1, false},    /* ECDHE-ECDSA-AES256-SHA */
-    {0xc013, K_CBC, 16, 0, 16, 0, false},    /* ECDHE-RSA-AES128-SHA */
-    {0xc014, K_CBC, 32, 0, 16, 1, false},    /* ECDHE-RSA-AES256-SHA */
-    {0x009e, K_GCM, 16, 4, 8, 2, false},     /* DHE-RSA-AES128-GCM-SHA256 */
-    {0x009f, K_GCM, 32, 4, 8, 3, true},	     /* DHE-RSA-AES256-GCM-SHA384 */
-    {0xc02b, K_GCM, 16, 4, 8, 2, false},     /* ECDHE-ECDSA-AES128-GCM-SHA256 */
-    {0xc02c, K_GCM, 32, 4, 8, 3, true},	     /* ECDHE-ECDSA-AES256-GCM-SHA384 */
-    {0xc02f, K_GCM, 16, 4, 8, 2, false},     /* ECDHE-RSA-AES128-GCM-SHA256 */
-    {0xc030, K_GCM, 32, 4, 8, 3, true},	     /* ECDHE-RSA-AES256-GCM-SHA384 */
+    {0x0033, K_CBC, 16, 0, 16, 0, false}, /* DHE-RSA-AES128-SHA */
+    {0x0039, K_CBC, 32, 0, 16, 1, false}, /* DHE-RSA-AES256-SHA */
+    {0xc009, K_CBC, 16, 0, 16, 0, false}, /* ECDHE-ECDSA-AES128-SHA */
+    {0xc00a, K_CBC, 32, 0, 16, 1, false}, /* ECDHE-ECDSA-AES256-SHA */
+    {0xc013, K_CBC, 16, 0, 16, 0, false}, /* ECDHE-RSA-AES128-SHA */
+    {0xc014, K_CBC, 32, 0, 16, 1, false}, /* ECDHE-RSA-AES256-SHA */
+    {0x009e, K_GCM, 16, 4, 8, 2, false},  /* DHE-RSA-AES128-GCM-SHA256 */
+    {0x009f, K_GCM, 32, 4, 8, 3, true},	  /* DHE-RSA-AES256-GCM-SHA384 */
+    {0xc02b, K_GCM, 16, 4, 8, 2, false},  /* ECDHE-ECDSA-AES128-GCM-SHA256 */
+    {0xc02c, K_GCM, 32, 4, 8, 3, true},	  /* ECDHE-ECDSA-AES256-GCM-SHA384 */
+    {0xc02f, K_GCM, 16, 4, 8, 2, false},  /* ECDHE-RSA-AES128-GCM-SHA256 */
+    {0xc030, K_GCM, 32, 4, 8, 3, true},	  /* ECDHE-RSA-AES256-GCM-SHA384 */
 };
 #define N_SUITES (sizeof(suites) / sizeof(suites[0]))
 

@@ -152,7 +152,7 @@ static void init_indexes(void)
 
 static pthread_once_t once = PTHREAD_ONCE_INIT;
 
-/* Whether a ServerHello's extensions (the message after its 4-byte header) hold encrypt_then_mac. */
+/* Whether a ServerHello's extensions (the message after its header) hold encrypt_then_mac. */
 static bool hello_has_etm(const uint8_t *b, size_t n)
 {
 	size_t off = 2 + 32, end;
@@ -174,7 +174,7 @@ static bool hello_has_etm(const uint8_t *b, size_t n)
 	return false;
 }
 
-/* A TLS session's message callback: the record headers after each ChangeCipherSpec, the ServerHello. */
+/* A TLS session's message callback: record headers after each side's CCS, the ServerHello. */
 static void stream_watch(int write_p, int version, int content_type, const void *buf, size_t len,
 			 SSL *ssl, void *arg)
 {
@@ -520,12 +520,14 @@ static int rec_read(struct tls *t, uint8_t *buf, size_t cap)
 			return 0;
 		if (n == -ENOMEM) {
 			ssl_error(ERR_R_MALLOC_FAILURE);
-			return -EPROTO; /* (not the headend's doing, but the session cannot go on) */
+			return -EPROTO; /* (not the headend's doing: as OpenSSL's path) */
 		}
 		if (n < 0)
-			return rec_alert(t, true, SSL_AD_RECORD_OVERFLOW, SSL_R_ENCRYPTED_LENGTH_TOO_LONG);
+			return rec_alert(t, true, SSL_AD_RECORD_OVERFLOW,
+					 SSL_R_ENCRYPTED_LENGTH_TOO_LONG);
 		if ((rec[1] << 8 | rec[2]) != x->r.version)
-			return rec_alert(t, true, SSL_AD_PROTOCOL_VERSION, SSL_R_WRONG_VERSION_NUMBER);
+			return rec_alert(t, true, SSL_AD_PROTOCOL_VERSION,
+					 SSL_R_WRONG_VERSION_NUMBER);
 		v = dtlsrec_open(&x->r, x->ctx, rec, (size_t)n, &m);
 		switch (v) {
 		case DTLSREC_DATA:
@@ -562,10 +564,12 @@ static int rec_read(struct tls *t, uint8_t *buf, size_t cap)
 				rec_alert(t, false, SSL_AD_NO_RENEGOTIATION, 0);
 				continue;
 			}
-			return rec_alert(t, true, SSL_AD_UNEXPECTED_MESSAGE, SSL_R_UNEXPECTED_RECORD);
+			return rec_alert(t, true, SSL_AD_UNEXPECTED_MESSAGE,
+					 SSL_R_UNEXPECTED_RECORD);
 		case DTLSREC_MALFORMED:
 			if (rec[0] < DTLSREC_T_CCS || rec[0] > DTLSREC_T_APP)
-				return rec_alert(t, true, SSL_AD_UNEXPECTED_MESSAGE, SSL_R_UNEXPECTED_RECORD);
+				return rec_alert(t, true, SSL_AD_UNEXPECTED_MESSAGE,
+						 SSL_R_UNEXPECTED_RECORD);
 			/* fall through */
 		default:
 			return rec_alert(t, true, SSL_AD_BAD_RECORD_MAC,

@@ -42,7 +42,7 @@ struct site {
 	size_t n;
 };
 static struct site *live; /* open addressing, linear probing; p == NULL free, (void*)1 gone */
-static bool by_site;      /* a step is collecting its frees by site */
+static bool by_site;	  /* a step is collecting its frees by site */
 static struct site freed[256];
 static int n_freed;
 
@@ -71,10 +71,12 @@ static void untrack(const void *p)
 			int k;
 
 			for (k = 0; k < n_freed; k++)
-				if (freed[k].line == live[i].line && !strcmp(freed[k].file, live[i].file))
+				if (freed[k].line == live[i].line &&
+				    !strcmp(freed[k].file, live[i].file))
 					break;
 			if (k == n_freed && n_freed < 256)
-				freed[n_freed++] = (struct site){NULL, live[i].file, live[i].line, 0};
+				freed[n_freed++] =
+				    (struct site){NULL, live[i].file, live[i].line, 0};
 			if (k < 256)
 				freed[k].n += live[i].n;
 		}
@@ -144,7 +146,8 @@ static void sites_print(const char *what)
 	qsort(freed, (size_t)n_freed, sizeof(freed[0]), by_bytes);
 	printf("\n%s, by the OpenSSL source line that allocated it (B per phone):\n", what);
 	for (int k = 0; k < n_freed && freed[k].n >= PHONES * 16; k++)
-		printf("  %6.0f  %s:%d\n", (double)freed[k].n / PHONES, freed[k].file, freed[k].line);
+		printf("  %6.0f  %s:%d\n", (double)freed[k].n / PHONES, freed[k].file,
+		       freed[k].line);
 }
 
 static size_t heap(void)
@@ -284,7 +287,7 @@ int main(int argc, char **argv)
 {
 	struct identity_keys *keys;
 	struct identity_ca *ca;
-	STACK_OF(X509_NAME) *cas;
+	STACK_OF(X509_NAME) * cas;
 	size_t start, total = 0, rss0, rss1, vsz;
 	struct timespec c0, c1;
 	SSL_SESSION *sess[PHONES];
@@ -312,8 +315,8 @@ int main(int argc, char **argv)
 	/* the CAs the headend names in its CertificateRequest: three, as the lab's bundle */
 	cas = sk_X509_NAME_new_null();
 	for (int i = 0; i < 3; i++) {
-		static const char *const cn[] = {"Cisco Manufacturing CA SHA2", "Cisco Manufacturing CA",
-						 "CAPF-1a2b3c4d"};
+		static const char *const cn[] = {"Cisco Manufacturing CA SHA2",
+						 "Cisco Manufacturing CA", "CAPF-1a2b3c4d"};
 		X509_NAME *n = X509_NAME_new();
 
 		X509_NAME_add_entry_by_txt(n, "O", MBSTRING_ASC, (const unsigned char *)"Cisco", -1,
@@ -354,8 +357,9 @@ int main(int argc, char **argv)
 		script_dns(s, LOOKUP_OK, "198.18.0.1");
 		script_connect(s, 0);
 		if (s->p->state != PH_TUNNEL || s->p->dtls != DT_UP)
-			fprintf(stderr, "phone %d: state %d dtls %d reason %d d09 %s\n", i, s->p->state,
-				s->p->dtls, s->p->reason, s->h.d09.why ? s->h.d09.why : "");
+			fprintf(stderr, "phone %d: state %d dtls %d reason %d d09 %s\n", i,
+				s->p->state, s->p->dtls, s->p->reason,
+				s->h.d09.why ? s->h.d09.why : "");
 		if (s->p->state != PH_TUNNEL || s->p->dtls != DT_UP)
 			die("the phone's tunnel or DTLS is not up");
 		headend_echo_reply(&s->h, true); /* the headend's first record: the hand-over */
@@ -384,7 +388,8 @@ int main(int argc, char **argv)
 	printf("heap kept per phone after bring-up: %.0f B (OpenSSL's: %.0f B)\n\n",
 	       (double)(heap() - start) / PHONES, (double)(ossl_live - o_last) / PHONES);
 	printf("| %-58s | %7s | %7s |\n", "piece (freed in this order)", "heap B", "OpenSSL");
-	printf("|%s|---------|---------|\n", "------------------------------------------------------------");
+	printf("|%s|---------|---------|\n",
+	       "------------------------------------------------------------");
 	mark();
 
 	if (sc[0].p->tls.ssl) {
@@ -458,8 +463,7 @@ int main(int argc, char **argv)
 		sc[i].w.rec_ctx = NULL;
 	}
 	row("the worker's dtlsrec_ctx (one a worker: here one a phone)", &total);
-	printf("| %-58s | %7.0f | %7.0f |\n", "total of the above", (double)total / PHONES,
-	       0.0);
+	printf("| %-58s | %7.0f | %7.0f |\n", "total of the above", (double)total / PHONES, 0.0);
 	printf("| %-58s | %7zu |         |\n", "struct phone (in the worker's array)",
 	       sizeof(struct phone));
 	printf("\nleft in the heap after the ladder, per phone: %.0f B\n",

@@ -39,7 +39,7 @@ static const struct {
     {0x0303, 0x002f, 1}, {0x0303, 0x0035, 0}, {0x0303, 0xc02f, 0},
     {0x0303, 0x009d, 0}, {0x0302, 0x0035, 1}, {0x0302, 0x002f, 0},
 };
-#define N (sizeof(forms) / sizeof(forms[0]))
+#define N      (sizeof(forms) / sizeof(forms[0]))
 #define MAX_IN 6000
 
 static struct dtlsrec_ctx *ctx;
