@@ -10,6 +10,7 @@
 #   make bench-hostile [HOSTILE_PHONES=1000]  every mode of badheadend at scale (no lab), niced
 #   make bench-faults [FAULTS="kill cut"]  scenarios/faults-*.ini at 1,000 phones, recovery printed
 #   make bench-dtlsrec  the DTLS record layer against OpenSSL's (in memory, no lab)
+#   make bench-phonemem the heap one connected phone keeps, piece by piece (in memory, no lab)
 #   make bench-lateness [LATENESS_PHONES="1000 10000"]  the tool's own RTP send lateness,
 #                 calls straight to a reflector on loopback (no lab, no tunnel), figures printed
 #   make demo     install, build, lab up with the phones' headend, run scenarios/demo.ini
@@ -58,7 +59,7 @@ MAIN_OBJ := $(BUILD)/loadgen/main.o
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all deps asan test unit lab-test bench bench-scale bench-hostile bench-faults bench-dtlsrec bench-lateness soak demo lab clean format fuzz man install uninstall schema \
+.PHONY: all deps asan test unit lab-test bench bench-scale bench-hostile bench-faults bench-dtlsrec bench-phonemem bench-lateness soak demo lab clean format fuzz man install uninstall schema \
 	FORCE
 all: $(BUILD)/phoneswarm
 
@@ -161,6 +162,15 @@ bench-faults: all
 
 bench-dtlsrec: $(BUILD)/bench_dtlsrec
 	$(BUILD)/bench_dtlsrec
+
+# The heap one connected phone keeps, piece by piece (in memory, no lab).
+bench-phonemem: $(BUILD)/bench_phonemem
+	$(BUILD)/bench_phonemem openssl
+	$(BUILD)/bench_phonemem
+
+$(BUILD)/bench_phonemem: tests/bench/bench_phonemem.c $(BUILD)/libphoneswarm.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $(filter %.c %.o %.a,$^) $(CMOCKA_LIBS) $(LDLIBS)
 
 # The tool's own RTP send lateness with no headend: 1,000 and 10,000 phones in calls
 # straight over UDP to a reflector on loopback (traffic.path = direct), figures printed.

@@ -174,6 +174,9 @@ struct swarm_config {
 	enum dtls_mode dtls_mode;
 	bool dtls_abort;        /* a DTLS failure aborts the connection (else: carry on over TLS) */
 	uint64_t dtls_retry_us; /* carrying on over TLS: retry DTLS this often; 0 = never */
+	bool tls_openssl_records;  /* phones.tls_records = openssl: OpenSSL's record layer for
+				      the CSTP session's life (else engine/tls/dtlsrec's stream
+				      mode once the tunnel is up, the SSL freed: tls_take) */
 	bool dtls_openssl_records; /* dtls.records = openssl: OpenSSL's record layer for a
 				      DTLS session's life (else engine/tls/dtlsrec after the
 				      handshake, the SSL freed) */

@@ -20,6 +20,8 @@
 #include <unistd.h>
 
 #include "engine/stats/clock.h"
+#include "engine/stats/heap.h"
+#include "engine/stats/hist.h"
 #include "engine/config.h"
 #include "engine/swarm/swarm.h"
 #include "engine/tls/tls.h"
@@ -315,6 +317,9 @@ static int watch(struct swarm *sw, const struct swarm_config *cfg,
 		fprintf(stderr, "phoneswarm: %s\n", err);
 		rc = EXIT_RUNTIME;
 	}
+	/* every phone ended and its worker joined: what the run still holds */
+	res.heap_end_bytes = heap_in_use();
+	res.hist_end_bytes = hist_bytes_held();
 	snprintf(path, sizeof(path), "%s/report.json", o->dir);
 	wr = report_write_json(&res, path);
 	if (wr) {

@@ -605,15 +605,26 @@ static int set_dtls_retry(struct swarm_config *cfg, const char *v, char *why, si
 	return set_duration(v, false, &cfg->dtls_retry_us, why, whylen);
 }
 
-static int set_dtls_records(struct swarm_config *cfg, const char *v, char *why, size_t whylen)
+/* dtls.records, phones.tls_records: own or openssl (*openssl) */
+static int set_records(const char *v, bool *openssl, char *why, size_t whylen)
 {
 	static const char *const words[] = {"own", "openssl"};
 	int i = set_word(v, words, 2, why, whylen);
 
 	if (i < 0)
 		return -1;
-	cfg->dtls_openssl_records = i == 1;
+	*openssl = i == 1;
 	return 0;
+}
+
+static int set_dtls_records(struct swarm_config *cfg, const char *v, char *why, size_t whylen)
+{
+	return set_records(v, &cfg->dtls_openssl_records, why, whylen);
+}
+
+static int set_tls_records(struct swarm_config *cfg, const char *v, char *why, size_t whylen)
+{
+	return set_records(v, &cfg->tls_openssl_records, why, whylen);
 }
 
 static int set_codec(struct swarm_config *cfg, const char *v, char *why, size_t whylen)
@@ -754,6 +765,7 @@ const struct key scenario_keys[K__COUNT] = {
     [K_FREEBIND] = {"phones", "freebind", set_freebind, "false"},
     [K_CLIENT] = {"phones", "client", set_client, "phone"},
     [K_DTLS_RECORDS] = {"dtls", "records", set_dtls_records, "own"},
+    [K_TLS_RECORDS] = {"phones", "tls_records", set_tls_records, "own"},
     [K_PATH] = {"traffic", "path", set_path, "tunnel"},
 };
 

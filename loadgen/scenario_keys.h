@@ -68,6 +68,7 @@ enum key_id {
 	K_CLIENT,
 	K_DTLS_RECORDS,
 	K_SPREAD,
+	K_TLS_RECORDS,
 	K_PATH,
 	K__COUNT
 };

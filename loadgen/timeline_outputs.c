@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "engine/stats/clock.h"
+#include "engine/stats/heap.h"
 #include "engine/stats/hist.h"
 #include "engine/swarm/swarm.h"
 #include "report/failcsv.h"
@@ -282,6 +283,9 @@ void timeline_outputs_result(struct timeline *t, const struct stats *s, struct r
 	res->max_rss_kb = (uint64_t)ru.ru_maxrss;
 	res->rss_base_kb = swarm_rss_base_kb(t->sw);
 	res->rss_at_peak_kb = t->rss_peak;
+	res->heap_base_bytes = swarm_heap_base(t->sw, &res->hist_base_bytes);
+	res->heap_end_bytes = heap_in_use(); /* run.c reads it again once the workers are joined */
+	res->hist_end_bytes = hist_bytes_held();
 	res->cpu_to_peak_s = tv(t->ru_peak.ru_utime) - tv(t->ru0.ru_utime) +
 			     tv(t->ru_peak.ru_stime) - tv(t->ru0.ru_stime);
 	res->tunnels_at_peak = t->up_at_peak;

@@ -243,6 +243,20 @@ static void free_origin(struct run_origin *o)
 	free((void *)o->overrides);
 }
 
+/*
+ * The memory figures of run d added to a merge's (first: d is its first run):
+ * summed, as the processes held them; the base is unknown (0) once one run's is.
+ */
+static void merge_heap(struct run_result *res, const struct jval *d, bool first)
+{
+	uint64_t base = jval_u64(jval_path(d, "resources.heap_base_bytes"), 0);
+
+	res->heap_base_bytes = base && (first || res->heap_base_bytes) ? res->heap_base_bytes + base : 0;
+	res->heap_end_bytes += jval_u64(jval_path(d, "resources.heap_end_bytes"), 0);
+	res->hist_base_bytes += jval_u64(jval_path(d, "resources.hist_base_bytes"), 0);
+	res->hist_end_bytes += jval_u64(jval_path(d, "resources.hist_end_bytes"), 0);
+}
+
 int merge_write_report(struct merge *m, const char *dir, uint64_t peak, bool have_peak)
 {
 	struct run_origin origin = {0};
@@ -290,6 +304,7 @@ int merge_write_report(struct merge *m, const char *dir, uint64_t peak, bool hav
 		res.max_rss_kb += jval_u64(jval_path(d, "resources.max_rss_kb"), 0);
 		res.rss_base_kb += jval_u64(jval_path(d, "resources.rss_base_kb"), 0);
 		res.rss_at_peak_kb += jval_u64(jval_path(d, "resources.rss_at_peak_kb"), 0);
+		merge_heap(&res, d, i == 0);
 		weighted_cpu += jval_num(jval_path(d, "resources.cpu_ms_per_tunnel"), 0) * up;
 		sum_up += up;
 		if (!have_peak)

@@ -388,6 +388,10 @@ int report_write_json(const struct run_result *r, const char *path)
 	json_uint(&j, "max_rss_kb", r->max_rss_kb);
 	json_uint(&j, "rss_base_kb", r->rss_base_kb);
 	json_uint(&j, "rss_at_peak_kb", r->rss_at_peak_kb);
+	json_uint(&j, "heap_base_bytes", r->heap_base_bytes);
+	json_uint(&j, "heap_end_bytes", r->heap_end_bytes);
+	json_uint(&j, "hist_base_bytes", r->hist_base_bytes);
+	json_uint(&j, "hist_end_bytes", r->hist_end_bytes);
 	json_double(&j, "kib_per_connected_phone", report_kib_per_phone(r));
 	json_double(&j, "cpu_ms_per_tunnel", report_cpu_ms_per_tunnel(r));
 	json_obj_end(&j);

@@ -110,6 +110,10 @@ struct run_result {
 	uint64_t max_rss_kb;           /* peak resident memory of the process */
 	uint64_t rss_base_kb;          /* resident before the phones existed */
 	uint64_t rss_at_peak_kb;       /* resident when most tunnels were up */
+	uint64_t heap_base_bytes;      /* in use (heap_in_use) before the first arrival; 0: unknown */
+	uint64_t heap_end_bytes;       /* in use when the report is written */
+	uint64_t hist_base_bytes;      /* held by the latency histograms, at the base */
+	uint64_t hist_end_bytes;       /* held by them when the report is written */
 	double cpu_to_peak_s;          /* CPU spent until the peak was reached */
 	uint64_t tunnels_at_peak;      /* tunnels brought up by then */
 	const struct run_event *events;     /* borrowed: the timeline, in firing order */

@@ -44,7 +44,7 @@ void exchange_send(struct worker *w, struct phone *p, const char *req, int len, 
 	memcpy(x->req, req, (size_t)len);
 	x->req_len = (uint32_t)len;
 	x->resent = false;
-	if ((flags & EX_NEW_CONN) || x->closing || !p->tls.ssl) {
+	if ((flags & EX_NEW_CONN) || x->closing || !tls_is_open(&p->tls)) {
 		x->resume = true;
 		phone_new_connection(w, p, worker_now(w));
 		return;

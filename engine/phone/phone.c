@@ -165,7 +165,7 @@ void phone_count_failure(struct worker *w, struct phone *p, enum reason r, int d
 	}
 	/* the headend chose another suite for DTLS than TLS runs: "old session cipher..." */
 	if ((r == R_DTLS_FAILED || r == R_DTLS_TIMEOUT) && !p->dp.psk && p->dp.cipher[0] &&
-	    p->tls.ssl) {
+	    tls_is_open(&p->tls)) {
 		char buf[32];
 		const char *tls = dtls_tls_cipher(&p->tls, buf, sizeof(buf));
 		const char *dtls = dtls_suite_cipher(p->dp.cipher, p->dp.cipher_12);
@@ -807,6 +807,26 @@ static int ibuf_room(struct phone *p)
 	return 0;
 }
 
+/*
+ * The tunnel is up and the CSTP session idle: its records go to the TLS
+ * record layer (tls_take) and OpenSSL's `SSL` is freed, unless the scenario
+ * keeps OpenSSL's records (tls.records = openssl). A PSK-NEGOTIATE DTLS key
+ * is the TLS session's exporter: taken now, for every DTLS attempt of this
+ * tunnel. A session that cannot be taken (TLS 1.0, a suite the layer does
+ * not know) stays on OpenSSL, as before.
+ */
+static void take_tls(struct worker *w, struct phone *p)
+{
+	if (!p->tls.ssl || p->tls.no_take || w->cfg->tls_openssl_records)
+		return;
+	if (p->dp.psk && dtls_psk_from_tls(&p->tls, p->psk))
+		return;
+	if (!w->rec_ctx)
+		w->rec_ctx = dtlsrec_ctx_new();
+	if (w->rec_ctx && !tls_take(&p->tls, w->rec_ctx))
+		STAT_ADD(w, tls_takeovers, 1);
+}
+
 static void tcp_input(struct worker *w, struct phone *p, const uint8_t *data, size_t len,
 		      uint64_t now)
 {
@@ -909,9 +929,11 @@ static void tcp_input(struct worker *w, struct phone *p, const uint8_t *data, si
 		if (phone_gone(p) || p->gen != gen)
 			return; /* failed, or moved on to a new connection */
 	}
-	/* an idle tunnel keeps no input buffer */
-	if (p->state == PH_TUNNEL && p->ilen == 0)
+	/* an idle tunnel keeps no input buffer, nor OpenSSL's session */
+	if (p->state == PH_TUNNEL && p->ilen == 0) {
 		free_ibuf(p);
+		take_tls(w, p);
+	}
 	worker_flush(w, p, CH_TCP);
 }
 
@@ -981,7 +1003,7 @@ void phone_on_send(struct worker *w, struct phone *p, enum chan_id c, int res)
 	}
 	/* CLOSING: the DISCONNECT and close_notify have left */
 	if (c == CH_TCP && p->state == PH_CLOSING &&
-	    (res < 0 || !p->tls.ssl || !membio_pending(p->tls.bio)))
+	    (res < 0 || !tls_is_open(&p->tls) || !membio_pending(p->tls.bio)))
 		finish(w, p);
 }
 

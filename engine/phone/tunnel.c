@@ -403,7 +403,8 @@ static void start_dtls(struct worker *w, struct phone *p, uint64_t now)
 	}
 	p->dtls_psk = d->psk;
 	if (p->dtls_psk) {
-		r = dtls_psk_from_tls(&p->tls, p->psk);
+		/* (once the TLS session is taken over, p->psk holds it already: take_tls) */
+		r = p->tls.ssl ? dtls_psk_from_tls(&p->tls, p->psk) : 0;
 		if (!r)
 			r = dtls_open_psk(&p->dtls_s, w->fleet->dtls_psk, p->psk, d->id,
 					  d->id_len, p);

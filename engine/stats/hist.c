@@ -62,20 +62,33 @@ static inline uint64_t slot_hi(unsigned s)
 
 /* ==== Life cycle ==== */
 
+#define HIST_BYTES (sizeof(struct hist) + NSLOTS * sizeof(uint64_t))
+
+static uint64_t bytes_held; /* every live histogram's HIST_BYTES, all threads (atomic) */
+
 struct hist *hist_new(void)
 {
 	struct hist *h;
 
-	h = calloc(1, sizeof(*h) + NSLOTS * sizeof(h->counts[0]));
+	h = calloc(1, HIST_BYTES);
 	if (!h)
 		return NULL;
 	h->min = UINT64_MAX;
+	__atomic_add_fetch(&bytes_held, HIST_BYTES, __ATOMIC_RELAXED);
 	return h;
 }
 
 void hist_free(struct hist *h)
 {
+	if (!h)
+		return;
+	__atomic_sub_fetch(&bytes_held, HIST_BYTES, __ATOMIC_RELAXED);
 	free(h);
+}
+
+uint64_t hist_bytes_held(void)
+{
+	return __atomic_load_n(&bytes_held, __ATOMIC_RELAXED);
 }
 
 void hist_reset(struct hist *h)

@@ -50,6 +50,12 @@ struct hist *hist_new(void);
 /* Frees h; NULL is allowed. */
 void hist_free(struct hist *h);
 
+/*
+ * Bytes the histograms of this process hold now: what hist_new asked the
+ * allocator for, summed over those not yet freed (every thread's).
+ */
+uint64_t hist_bytes_held(void);
+
 /* Empties h (all counts, min, max, mean), as new. */
 void hist_reset(struct hist *h);
 

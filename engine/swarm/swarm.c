@@ -36,6 +36,7 @@
 #include "engine/proto/url.h"
 #include "engine/voice/voice.h"
 #include "engine/phone/worker.h"
+#include "engine/stats/heap.h"
 #include "engine/stats/hist.h"
 
 #define KEY_POOL 4 /* RSA keys shared by all phone identities */
@@ -67,6 +68,7 @@ struct swarm {
 	int gate;                     /* GATE_WAIT, GATE_GO or GATE_STOP */
 	uint64_t t_end;
 	uint64_t rss_base_kb;
+	uint64_t heap_base, hist_base; /* bytes in use, and the histograms', at the start gate */
 	uint64_t trimmed_at;     /* the last swarm_trim that trimmed, clock_us() */
 	uint64_t trimmed_up;     /* tunnels brought up by then */
 	struct hist *run[M__COUNT];   /* the run so far: every interval taken, merged */
@@ -444,6 +446,9 @@ int swarm_start(struct swarm *sw, char *err, size_t errlen)
 		stop_started(sw);
 		return r;
 	}
+	/* every phone made, none due yet, the workers waiting at the gate */
+	sw->hist_base = hist_bytes_held();
+	sw->heap_base = heap_in_use();
 	sw->fleet.t0 = clock_us() + 10000u;
 	sw->t_end = swarm_arrival(sw, sw->cfg->count - 1) + sw->cfg->duration_us;
 	gate_open(sw, GATE_GO);
@@ -614,6 +619,12 @@ uint64_t swarm_t_end(struct swarm *sw)
 uint64_t swarm_rss_base_kb(struct swarm *sw)
 {
 	return sw->rss_base_kb;
+}
+
+uint64_t swarm_heap_base(struct swarm *sw, uint64_t *hist)
+{
+	*hist = sw->hist_base;
+	return sw->heap_base;
 }
 
 int swarm_command(struct swarm *sw, const struct phone_command *c)

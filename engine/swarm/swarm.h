@@ -86,6 +86,12 @@ uint64_t swarm_arrival(struct swarm *sw, uint32_t i);
 uint64_t swarm_t_end(struct swarm *sw);
 /* Memory: resident KiB before the phones existed. */
 uint64_t swarm_rss_base_kb(struct swarm *sw);
+/*
+ * Memory: bytes in use (heap_in_use) once every phone was made, before the
+ * first arrival; *hist: those the histograms held then (hist_bytes_held).
+ * 0 and 0 before swarm_start got that far.
+ */
+uint64_t swarm_heap_base(struct swarm *sw, uint64_t *hist);
 
 /*
  * After swarm_wait: write the transcripts of the phones asked for with

@@ -172,7 +172,7 @@ const char *dtls_tls_cipher(const struct tls *t, char *buf, size_t len)
 	} fam[] = {{"AES256", "AES-256"}, {"AES128", "AES-128"}, {"DES-CBC3", "DES-EDE3"},
 		   {"CHACHA20", "CHACHA20"}, {"CAMELLIA256", "CAMELLIA-256"},
 		   {"CAMELLIA128", "CAMELLIA-128"}};
-	const SSL_CIPHER *c = t->ssl ? SSL_get_current_cipher(t->ssl) : NULL;
+	const SSL_CIPHER *c = tls_cipher(t);
 	const char *name = c ? SSL_CIPHER_get_name(c) : NULL;
 
 	/* from the OpenSSL suite name: "ECDHE-RSA-AES256-GCM-SHA384" -> "AES-256" */
@@ -186,7 +186,7 @@ const char *dtls_tls_cipher(const struct tls *t, char *buf, size_t len)
 
 uint16_t dtls_tls_cipher_id(const struct tls *t)
 {
-	const SSL_CIPHER *c = t->ssl ? SSL_get_current_cipher(t->ssl) : NULL;
+	const SSL_CIPHER *c = tls_cipher(t);
 
 	return c ? SSL_CIPHER_get_protocol_id(c) : 0;
 }

@@ -51,15 +51,21 @@
 #define TAG_LEN	      16u /* GCM and Poly1305 */
 #define MAX_PLAINTEXT 16384
 
-#define V_BAD 0x0100 /* DTLS1_BAD_VER, "DTLS 0.9" */
-#define V_10  0xfeff
-#define V_12  0xfefd
+#define V_BAD	       0x0100 /* DTLS1_BAD_VER, "DTLS 0.9" */
+#define V_10	       0xfeff
+#define V_12	       0xfefd
+#define V_TLS11	       0x0302
+#define V_TLS12	       0x0303
+#define TLS_HEADER_LEN 5 /* type, version, length */
 
 /* struct dtlsrec.flags, while dtlsrec_watch fills it */
 #define F_WATCHED  0x01
 #define F_SENT	   0x02 /* a record of ours seen in epoch 1 */
 #define F_RECEIVED 0x04 /* a record of the peer seen in epoch 1 */
 #define F_APP_SEEN 0x08 /* ... and one of those was application data */
+/* and once keyed */
+#define F_STREAM 0x10 /* TLS over a stream: 5-byte headers, implicit sequence numbers */
+#define F_ETM	 0x20 /* TLS CBC with encrypt-then-MAC (RFC 7366) */
 
 /* ==== Suites ==== */
 
@@ -90,6 +96,19 @@ static const struct suite suites[] = {
     {0x00a8, K_GCM, 16, 4, 8, 2, false},     /* PSK-AES128-GCM-SHA256 */
     {0x00a9, K_GCM, 32, 4, 8, 3, true},	     /* PSK-AES256-GCM-SHA384 */
     {0xccab, K_CHACHA, 32, 12, 0, 4, false}, /* PSK-CHACHA20-POLY1305 */
+    /* TLS's key exchanges with the same record protection (the CSTP channel: tls.h) */
+    {0x0033, K_CBC, 16, 0, 16, 0, false}, /* DHE-RSA-AES128-SHA */
+    {0x0039, K_CBC, 32, 0, 16, 1, false}, /* DHE-RSA-AES256-SHA */
+    {0xc009, K_CBC, 16, 0, 16, 0, false}, /* ECDHE-ECDSA-AES128-SHA */
+    {0xc00a, K_CBC, 32, 0, 16, 1, false}, /* ECDHE-ECDSA-AES256-SHA */
+    {0xc013, K_CBC, 16, 0, 16, 0, false}, /* ECDHE-RSA-AES128-SHA */
+    {0xc014, K_CBC, 32, 0, 16, 1, false}, /* ECDHE-RSA-AES256-SHA */
+    {0x009e, K_GCM, 16, 4, 8, 2, false},  /* DHE-RSA-AES128-GCM-SHA256 */
+    {0x009f, K_GCM, 32, 4, 8, 3, true},	  /* DHE-RSA-AES256-GCM-SHA384 */
+    {0xc02b, K_GCM, 16, 4, 8, 2, false},  /* ECDHE-ECDSA-AES128-GCM-SHA256 */
+    {0xc02c, K_GCM, 32, 4, 8, 3, true},	  /* ECDHE-ECDSA-AES256-GCM-SHA384 */
+    {0xc02f, K_GCM, 16, 4, 8, 2, false},  /* ECDHE-RSA-AES128-GCM-SHA256 */
+    {0xc030, K_GCM, 32, 4, 8, 3, true},	  /* ECDHE-RSA-AES256-GCM-SHA384 */
 };
 #define N_SUITES (sizeof(suites) / sizeof(suites[0]))
 
@@ -236,11 +255,14 @@ int dtlsrec_init(struct dtlsrec *r, const struct dtlsrec_params *p)
 	const char *md;
 	size_t mac, n;
 
-	if (!idx || (p->version != V_BAD && p->version != V_10 && p->version != V_12))
+	bool stream = p->version == V_TLS11 || p->version == V_TLS12;
+	bool v12 = p->version == V_12 || p->version == V_TLS12;
+
+	if (!idx || (p->version != V_BAD && p->version != V_10 && !v12 && !stream))
 		return -ENOTSUP;
-	if (s->kind != K_CBC && p->version != V_12)
+	if (s->kind != K_CBC && !v12)
 		return -ENOTSUP;
-	md = p->version != V_12 ? "MD5-SHA1" : s->sha384 ? "SHA384" : "SHA256";
+	md = !v12 ? "MD5-SHA1" : s->sha384 ? "SHA384" : "SHA256";
 	mac = s->kind == K_CBC ? MAC_LEN : 0;
 	n = 2 * (mac + s->key_len + s->iv_len);
 	memcpy(seed, label, sizeof(label) - 1);
@@ -259,9 +281,12 @@ int dtlsrec_init(struct dtlsrec *r, const struct dtlsrec_params *p)
 	}
 	r->suite = (uint8_t)idx;
 	r->version = p->version;
-	r->epoch = p->epoch;
+	r->epoch = stream ? 0 : p->epoch;
 	r->wseq = p->wseq;
-	if (!p->rnone) {
+	if (stream) {
+		r->flags = F_STREAM | (p->etm && s->kind == K_CBC ? F_ETM : 0);
+		r->rtop = p->rtop; /* the next sequence number to receive */
+	} else if (!p->rnone) {
 		r->rtop = p->rtop;
 		r->rmap = ~(uint64_t)0;
 	}
@@ -378,9 +403,14 @@ int dtlsrec_take(struct dtlsrec *r, SSL *ssl)
 
 /* ==== Records ==== */
 
+static size_t header_len(const struct dtlsrec *r)
+{
+	return r->flags & F_STREAM ? TLS_HEADER_LEN : DTLSREC_HEADER_LEN;
+}
+
 size_t dtlsrec_head(const struct dtlsrec *r)
 {
-	return DTLSREC_HEADER_LEN + suites[r->suite].xlen;
+	return header_len(r) + suites[r->suite].xlen;
 }
 
 size_t dtlsrec_sealed_len(const struct dtlsrec *r, size_t len)
@@ -389,9 +419,11 @@ size_t dtlsrec_sealed_len(const struct dtlsrec *r, size_t len)
 
 	if (!r->suite)
 		return 0;
+	if (r->flags & F_ETM)
+		return header_len(r) + s->xlen + (len + s->xlen) / s->xlen * s->xlen + MAC_LEN;
 	if (s->kind == K_CBC)
-		return DTLSREC_HEADER_LEN + s->xlen + (len + MAC_LEN + s->xlen) / s->xlen * s->xlen;
-	return DTLSREC_HEADER_LEN + s->xlen + len + TAG_LEN;
+		return header_len(r) + s->xlen + (len + MAC_LEN + s->xlen) / s->xlen * s->xlen;
+	return header_len(r) + s->xlen + len + TAG_LEN;
 }
 
 static void put48(uint8_t *p, uint64_t v)
@@ -455,6 +487,37 @@ static int aead_seal(EVP_CIPHER_CTX *e, const uint8_t nonce[12], const uint8_t a
 	return 0;
 }
 
+/* TLS padding after body bytes at p, to a whole number of bs-byte blocks: the padded length. */
+static size_t cbc_pad(uint8_t *p, size_t body, size_t bs)
+{
+	size_t padn = bs - body % bs;
+
+	memset(p + body, (int)(padn - 1), padn);
+	return body + padn;
+}
+
+/*
+ * CBC-encrypt the body (body bytes after the explicit IV at x): under xiv
+ * when given, else under the encryption of the nonce block (salt ||
+ * epoch||seq, from h), which is then the explicit IV. 0 or -EIO.
+ */
+static int cbc_encrypt(struct dir_ctx *d, const struct suite *s, const struct dtlsrec *r,
+		       const uint8_t h[13], uint8_t *x, size_t body, const uint8_t *xiv)
+{
+	uint8_t *p = x + s->xlen;
+
+	if (xiv) {
+		memcpy(x, xiv, s->xlen);
+		return EVP_CipherInit_ex(d->evp, NULL, NULL, NULL, xiv, 1) &&
+			       EVP_Cipher(d->evp, p, p, (unsigned)body) > 0
+			   ? 0
+			   : -EIO;
+	}
+	memcpy(x, r->salt, 8);
+	memcpy(x + 8, h, 8);
+	return EVP_Cipher(d->evp, x, x, (unsigned)(s->xlen + body)) > 0 ? 0 : -EIO;
+}
+
 /*
  * dtlsrec_seal with, when xiv is not NULL, the explicit IV (CBC) or nonce
  * (GCM) given instead of our own: to compare our bytes with another
@@ -464,7 +527,8 @@ static int seal_with(struct dtlsrec *r, struct dtlsrec_ctx *c, uint8_t type, uin
 		     size_t len, size_t cap, const uint8_t *xiv)
 {
 	const struct suite *s = &suites[r->suite];
-	uint8_t *x = buf + DTLSREC_HEADER_LEN, *p = x + s->xlen, h[13], nonce[12];
+	size_t hl = header_len(r);
+	uint8_t *x = buf + hl, *p = x + s->xlen, h[13], nonce[12];
 	struct dir_ctx *d;
 	size_t n;
 
@@ -478,24 +542,18 @@ static int seal_with(struct dtlsrec *r, struct dtlsrec_ctx *c, uint8_t type, uin
 	if (!d)
 		return -EIO;
 	pseudo_header(h, r, r->wseq, type, len);
-	if (s->kind == K_CBC) {
-		size_t body = len + MAC_LEN, padn = s->xlen - body % s->xlen;
+	if (r->flags & F_ETM) {
+		/* encrypt [nonce block | plaintext | padding], then MAC the IV and ciphertext */
+		size_t body = cbc_pad(p, len, s->xlen);
 
+		if (cbc_encrypt(d, s, r, h, x, body, xiv))
+			goto out_fail;
+		pseudo_header(h, r, r->wseq, type, s->xlen + body);
+		hmac(d, h, x, s->xlen + body, x + s->xlen + body);
+	} else if (s->kind == K_CBC) {
 		hmac(d, h, p, len, p + len);
-		memset(p + body, (int)(padn - 1), padn);
-		body += padn;
-		if (xiv) {
-			memcpy(x, xiv, s->xlen);
-			if (!EVP_CipherInit_ex(d->evp, NULL, NULL, NULL, xiv, 1) ||
-			    EVP_Cipher(d->evp, p, p, (unsigned)body) <= 0)
-				goto out_fail;
-		} else {
-			/* the nonce block, salt || epoch||seq: its encryption is the explicit IV */
-			memcpy(x, r->salt, 8);
-			memcpy(x + 8, h, 8);
-			if (EVP_Cipher(d->evp, x, x, (unsigned)(s->xlen + body)) <= 0)
-				goto out_fail;
-		}
+		if (cbc_encrypt(d, s, r, h, x, cbc_pad(p, len + MAC_LEN, s->xlen), xiv))
+			goto out_fail;
 	} else {
 		if (s->kind == K_GCM)
 			memcpy(x, xiv ? xiv : h, 8);
@@ -506,9 +564,10 @@ static int seal_with(struct dtlsrec *r, struct dtlsrec_ctx *c, uint8_t type, uin
 	buf[0] = type;
 	buf[1] = (uint8_t)(r->version >> 8);
 	buf[2] = (uint8_t)r->version;
-	memcpy(buf + 3, h, 8);
-	buf[11] = (uint8_t)((n - DTLSREC_HEADER_LEN) >> 8);
-	buf[12] = (uint8_t)(n - DTLSREC_HEADER_LEN);
+	if (hl == DTLSREC_HEADER_LEN)
+		memcpy(buf + 3, h, 8);
+	buf[hl - 2] = (uint8_t)((n - hl) >> 8);
+	buf[hl - 1] = (uint8_t)(n - hl);
 	r->wseq++;
 	return (int)n;
 
@@ -644,6 +703,83 @@ static void window_add(struct dtlsrec *r, uint64_t seq)
 	}
 }
 
+static int classify(uint8_t type, struct dtlsrec_msg *m);
+
+/*
+ * An ETM record's body (IV, ciphertext, MAC): the MAC checked first, over
+ * IV and ciphertext, then decrypted and its padding removed.
+ */
+static int open_etm(const struct dtlsrec *r, struct dir_ctx *d, const struct suite *s, uint64_t seq,
+		    uint8_t type, uint8_t *body, size_t blen, uint8_t **data, size_t *len)
+{
+	size_t bs = s->xlen, clen, pad;
+	uint8_t h[13], mac[MAC_LEN];
+
+	if (blen < MAC_LEN + 2 * bs || (blen - MAC_LEN) % bs)
+		return DTLSREC_MALFORMED;
+	clen = blen - MAC_LEN;
+	pseudo_header(h, r, seq, type, clen);
+	hmac(d, h, body, clen, mac);
+	if (CRYPTO_memcmp(mac, body + clen, MAC_LEN))
+		return DTLSREC_FORGED;
+	if (EVP_Cipher(d->evp, body, body, (unsigned)clen) <= 0) {
+		d->id = 0;
+		return DTLSREC_FORGED;
+	}
+	pad = body[clen - 1];
+	if (pad + 1 > clen - bs)
+		return DTLSREC_FORGED;
+	for (size_t i = 0; i <= pad; i++)
+		if (body[clen - 1 - i] != pad)
+			return DTLSREC_FORGED;
+	*data = body + bs;
+	*len = clen - bs - pad - 1;
+	return DTLSREC_DATA;
+}
+
+/* A TLS record, whole in buf[0..len) (5-byte header): the next sequence number or nothing. */
+static int open_stream(struct dtlsrec *r, struct dtlsrec_ctx *c, uint8_t *buf, size_t len,
+		       struct dtlsrec_msg *m)
+{
+	const struct suite *s = &suites[r->suite];
+	uint8_t hdr[DTLSREC_HEADER_LEN], type = buf[0];
+	struct dir_ctx *d;
+	size_t rlen;
+	int v;
+
+	if (len < TLS_HEADER_LEN)
+		return DTLSREC_MALFORMED;
+	rlen = (size_t)buf[3] << 8 | buf[4];
+	if (rlen > len - TLS_HEADER_LEN)
+		return DTLSREC_MALFORMED;
+	m->used = TLS_HEADER_LEN + rlen;
+	if (type < DTLSREC_T_CCS || type > DTLSREC_T_APP || (buf[1] << 8 | buf[2]) != r->version ||
+	    rlen > MAX_PLAINTEXT + 2048)
+		return DTLSREC_MALFORMED;
+	if (r->rtop >= (uint64_t)1 << 48)
+		return DTLSREC_REPLAY; /* sequence numbers used up */
+	d = load(c, r, 0);
+	if (!d)
+		return DTLSREC_FORGED;
+	if (r->flags & F_ETM) {
+		v = open_etm(r, d, s, r->rtop, type, buf + TLS_HEADER_LEN, rlen, &m->data, &m->len);
+	} else if (s->kind == K_CBC) {
+		v = open_cbc(r, d, s, r->rtop, type, buf + TLS_HEADER_LEN, rlen, &m->data, &m->len);
+	} else {
+		/* the AEAD's additional data as a DTLS header would carry it: type, version, seq */
+		hdr[0] = type;
+		hdr[1] = buf[1];
+		hdr[2] = buf[2];
+		hdr[3] = hdr[4] = 0;
+		put48(hdr + 5, r->rtop);
+		v = open_aead(r, d, s, hdr, buf + TLS_HEADER_LEN, rlen, &m->data, &m->len);
+	}
+	if (v != DTLSREC_DATA)
+		return v;
+	r->rtop++;
+	return classify(type, m);
+}
+
 int dtlsrec_open(struct dtlsrec *r, struct dtlsrec_ctx *c, uint8_t *buf, size_t len,
 		 struct dtlsrec_msg *m)
 {
@@ -656,6 +792,8 @@ int dtlsrec_open(struct dtlsrec *r, struct dtlsrec_ctx *c, uint8_t *buf, size_t 
 
 	memset(m, 0, sizeof(*m));
 	m->used = len;
+	if (r->suite && (r->flags & F_STREAM))
+		return open_stream(r, c, buf, len, m);
 	if (!r->suite || len < DTLSREC_HEADER_LEN)
 		return DTLSREC_MALFORMED;
 	rlen = (size_t)buf[11] << 8 | buf[12];
@@ -680,6 +818,12 @@ int dtlsrec_open(struct dtlsrec *r, struct dtlsrec_ctx *c, uint8_t *buf, size_t 
 	if (v != DTLSREC_DATA)
 		return v;
 	window_add(r, seq);
+	return classify(type, m);
+}
+
+/* An opened record by its content type: data, an alert, or handshake. */
+static int classify(uint8_t type, struct dtlsrec_msg *m)
+{
 	m->type = type;
 	switch (type) {
 	case DTLSREC_T_APP:

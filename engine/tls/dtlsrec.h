@@ -47,6 +47,13 @@
  *      tunnel_dtls_close (tls_close, dtlsrec_clear), then a new `SSL` from
  *      step 1.
  * Nothing here touches the ring, and nothing allocates per record.
+ *
+ * The same layer serves TLS 1.1 and 1.2 over a stream (struct
+ * dtlsrec_params below; engine/tls/tls.c's tls_take for the CSTP channel):
+ * the same suites and keys, 5-byte headers, implicit sequence numbers, CBC
+ * MAC-then-encrypt or encrypt-then-MAC (RFC 7366) as the ServerHello said,
+ * and the ECDHE and DHE forms of the suites (the record protection is the
+ * same).
  */
 #ifndef ENGINE_DTLSREC_H
 #define ENGINE_DTLSREC_H
@@ -87,7 +94,8 @@ enum dtlsrec_verdict {
 struct dtlsrec {
 	uint64_t id;	  /* identity of these keys in a dtlsrec_ctx's cache; 0: not keyed */
 	uint64_t wseq;	  /* next sequence number to send (48 bits) */
-	uint64_t rtop;	  /* highest sequence number received and accepted */
+	uint64_t rtop;	  /* highest sequence number received and accepted (TLS: the next
+			     one to receive) */
 	uint64_t rmap;	  /* bit i set: rtop - i was accepted (the window of 64) */
 	uint16_t version; /* on the wire: 0x0100 (DTLS 0.9) or 0xfefd (DTLS 1.2) */
 	uint16_t epoch;	  /* of both directions: 1 after a first handshake */
@@ -109,9 +117,19 @@ struct dtlsrec_msg {
 	    alert; /* DTLSREC_CLOSE / DTLSREC_WARNING: the alert's description (0 close_notify) */
 };
 
-/* A session's parameters, to key a struct dtlsrec without an `SSL` (tests, tools). */
+/*
+ * A session's parameters, to key a struct dtlsrec without an `SSL` (tests,
+ * tools, and engine/tls/tls.c for the CSTP channel). A TLS version (0x0302
+ * TLS 1.1, 0x0303 TLS 1.2) keys it for TLS over a stream instead: 5-byte
+ * headers, sequence numbers implicit (wseq the next to send, rtop the next
+ * to receive, epoch unused), each record opened by dtlsrec_open whole and in
+ * order (the caller frames the stream), CBC with encrypt-then-MAC when etm.
+ * TLS 1.0's chained CBC IV is not done (-ENOTSUP).
+ */
 struct dtlsrec_params {
-	uint16_t version; /* 0x0100 (DTLS1_BAD_VER), 0xfeff (DTLS 1.0) or 0xfefd (DTLS 1.2) */
+	uint16_t version; /* 0x0100 (DTLS1_BAD_VER), 0xfeff (DTLS 1.0) or 0xfefd (DTLS 1.2);
+			     0x0302, 0x0303: TLS 1.1, 1.2 */
+	int etm;	  /* TLS CBC suites: encrypt-then-MAC (RFC 7366) was negotiated */
 	uint16_t suite;	  /* IANA cipher suite number (0x0035 AES256-SHA, ...) */
 	int server;	  /* nonzero: we are the server (write with the server's keys) */
 	uint8_t master[48];

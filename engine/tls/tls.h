@@ -16,15 +16,21 @@
 #include <openssl/ssl.h>
 
 struct model;
+struct tlsrec;
+struct dtlsrec_ctx;
 
 struct tls {
-	SSL *ssl; /* owned; NULL when closed */
+	SSL *ssl; /* owned; NULL when closed, or once tls_take() or tls_keep_bio() freed it */
 	BIO *bio; /* owned by ssl: both its read and write BIO; owned by the struct
-		     itself once tls_keep_bio() freed ssl; NULL when closed */
+		     itself once tls_take() or tls_keep_bio() freed ssl; NULL when closed */
+	struct tlsrec *rec; /* owned: the session's records once tls_take() took them over */
+	uint32_t wseq, rseq; /* TLS: records sent, received since each side's ChangeCipherSpec */
+	uint8_t seen;	    /* TLS: what the handshake showed (tls.c's S_* bits) */
 	uint8_t alert_rcvd; /* last fatal alert received (TLS alert number), 0 if none */
 	uint8_t alert_sent; /* last fatal alert we sent, 0 if none */
 	bool idle;          /* record buffers given back by tls_idle() */
 	bool cert_asked;    /* the peer asked for our certificate in the handshake */
+	bool no_take;       /* tls_take said -ENOTSUP: the session stays OpenSSL's */
 };
 
 /*
@@ -62,6 +68,33 @@ void tls_close(struct tls *t);
  * empty queue keeps no buffer: membio_trim). tls_close() frees it.
  */
 void tls_keep_bio(struct tls *t);
+/*
+ * A TLS session (not DTLS) whose handshake is done: free its `SSL` and seal
+ * and open its records here from now on (engine/tls/dtlsrec.c's stream
+ * mode), with the worker's cipher contexts ctx (borrowed: it must outlive
+ * the session). The calls below go on as before (feed, read, write,
+ * shutdown, close, the names); what OpenSSL's session kept after the
+ * handshake (its `SSL`, about 7.6 KiB, the session and the headend's
+ * certificate chain: about 21 KiB a phone) is gone. 0: taken; -EAGAIN: not
+ * now (bytes OpenSSL has not yet read, or a record part way in); -ENOTSUP:
+ * not done here (TLS 1.0, a suite the record layer does not know), the
+ * session stays on OpenSSL; -ENOMEM, -EPROTO.
+ */
+int tls_take(struct tls *t, struct dtlsrec_ctx *ctx);
+/*
+ * For tests and fuzzing: t (closed) becomes a client session already taken
+ * over, keyed by p (a TLS version: dtlsrec.h), writing to a new stream
+ * membio and sealing with ctx. 0, or as dtlsrec_init; -ENOMEM.
+ */
+struct dtlsrec_params;
+int tls_take_params(struct tls *t, const struct dtlsrec_params *p, struct dtlsrec_ctx *ctx);
+/* The negotiated suite, with or without the `SSL` (tls_take); NULL before the handshake. */
+const SSL_CIPHER *tls_cipher(const struct tls *t);
+/* True while the session is open: OpenSSL's or taken over (tls_take). */
+static inline bool tls_is_open(const struct tls *t)
+{
+	return t->ssl || t->rec;
+}
 /* The app pointer given to tls_open / dtls_open_*. */
 void *tls_app(const SSL *ssl);
 

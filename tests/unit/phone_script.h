@@ -193,6 +193,9 @@ struct headend {
 	int tls_max;                     /* highest TLS version it speaks */
 	X509 *cert;                      /* the certificate it presents */
 	bool want_client_cert;           /* asks for the phone's certificate, and refuses it */
+	STACK_OF(X509_NAME) *client_cas; /* when set: asks for the phone's certificate naming
+					    these CAs, and takes any (as ocserv with certificate
+					    authentication; borrowed) */
 	int hello_alert;                 /* answers the ClientHello with this fatal alert */
 	bool hello_close;                /* closes the connection on the ClientHello */
 	bool hello_garbage;              /* answers the ClientHello with a record that is no TLS */
@@ -471,6 +474,14 @@ static inline int headend_refuse_cert(int ok, X509_STORE_CTX *xs)
 	return 0;
 }
 
+/* A client certificate, taken whatever it is. */
+static inline int headend_take_cert(int ok, X509_STORE_CTX *xs)
+{
+	(void)ok;
+	(void)xs;
+	return 1;
+}
+
 static inline void headend_open_tls(struct headend *h)
 {
 	h->ctx = SSL_CTX_new(TLS_server_method());
@@ -484,6 +495,13 @@ static inline void headend_open_tls(struct headend *h)
 	if (h->want_client_cert)
 		SSL_CTX_set_verify(h->ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT,
 				   headend_refuse_cert);
+	if (h->client_cas) {
+		STACK_OF(X509_NAME) *names = SSL_dup_CA_list(h->client_cas);
+
+		assert_non_null(names);
+		SSL_CTX_set_client_CA_list(h->ctx, names);
+		SSL_CTX_set_verify(h->ctx, SSL_VERIFY_PEER, headend_take_cert);
+	}
 	if (h->hello_alert)
 		SSL_CTX_set_client_hello_cb(h->ctx, headend_hello_cb, &h->hello_alert);
 	h->ssl = SSL_new(h->ctx);
@@ -1122,6 +1140,12 @@ static inline bool script_complete_sends(struct script *s)
 		phone_on_send(&s->w, s->p, (enum chan_id)c, 0);
 		script_observe(s);
 		sio_flush(&s->w, s->p, (enum chan_id)c); /* the ring flushes after each send */
+		if (!ch->sending) {
+			/* as the ring: an idle channel keeps no send buffer */
+			free(ch->sbuf);
+			ch->sbuf = NULL;
+			ch->scap = ch->slen = 0;
+		}
 	}
 	return did;
 }

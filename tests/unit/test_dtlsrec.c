@@ -1081,7 +1081,11 @@ static void test_refusals(void **state)
 	prm.suite = 0x009c;
 	prm.version = 0x0100; /* GCM needs DTLS 1.2 */
 	assert_int_equal(dtlsrec_init(&r, &prm), -ENOTSUP);
-	prm.version = 0x0303; /* TLS, not DTLS */
+	prm.version = 0x0301; /* TLS 1.0: its CBC IV chains from record to record */
+	prm.suite = 0x002f;
+	assert_int_equal(dtlsrec_init(&r, &prm), -ENOTSUP);
+	prm.version = 0x0302; /* TLS 1.1: no GCM */
+	prm.suite = 0x009c;
 	assert_int_equal(dtlsrec_init(&r, &prm), -ENOTSUP);
 	memset(&r, 0, sizeof(r));
 	assert_int_equal(dtlsrec_seal(&r, ctx, 23, buf, 1, sizeof(buf)), -EINVAL);
@@ -1106,6 +1110,217 @@ static void test_refusals(void **state)
 	assert_int_equal(dtlsrec_seal(&r, ctx, 23, buf, 1, sizeof(buf)), -EOVERFLOW);
 }
 
+/* ==== TLS over a stream (the CSTP channel: tls_take) against OpenSSL's TLS ==== */
+
+/* A TLS session of OpenSSL's: client and server SSLs on memory BIOs. */
+struct tls_pair {
+	SSL_CTX *cctx, *sctx;
+	SSL *c, *s;
+	BIO *c_in, *c_out, *s_in, *s_out;
+};
+
+static EVP_PKEY *tls_key;
+static X509 *tls_cert;
+
+static void tls_pki(void)
+{
+	X509_NAME *name;
+
+	if (tls_cert)
+		return;
+	tls_key = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)2048);
+	assert_non_null(tls_key);
+	tls_cert = X509_new();
+	X509_set_version(tls_cert, 2);
+	ASN1_INTEGER_set(X509_get_serialNumber(tls_cert), 7);
+	X509_gmtime_adj(X509_getm_notBefore(tls_cert), -3600);
+	X509_gmtime_adj(X509_getm_notAfter(tls_cert), 86400);
+	X509_set_pubkey(tls_cert, tls_key);
+	name = X509_get_subject_name(tls_cert);
+	X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, (const unsigned char *)"vpn.test", -1,
+				   -1, 0);
+	X509_set_issuer_name(tls_cert, name);
+	assert_true(X509_sign(tls_cert, tls_key, EVP_sha256()) > 0);
+}
+
+/* Move what one side wrote to the other side's input. */
+static void tls_move(BIO *from, BIO *to)
+{
+	uint8_t b[20000];
+	int n;
+
+	while ((n = BIO_read(from, b, sizeof(b))) > 0)
+		assert_int_equal(BIO_write(to, b, n), n);
+}
+
+static void tls_pair_up(struct tls_pair *p, int version, const char *ciphers, bool no_etm)
+{
+	tls_pki();
+	memset(p, 0, sizeof(*p));
+	p->cctx = SSL_CTX_new(TLS_client_method());
+	p->sctx = SSL_CTX_new(TLS_server_method());
+	assert_true(p->cctx && p->sctx);
+	SSL_CTX_set_min_proto_version(p->cctx, version);
+	SSL_CTX_set_max_proto_version(p->cctx, version);
+	SSL_CTX_set_min_proto_version(p->sctx, version);
+	SSL_CTX_set_max_proto_version(p->sctx, version);
+	assert_int_equal(SSL_CTX_set_cipher_list(p->cctx, ciphers), 1);
+	assert_int_equal(SSL_CTX_set_cipher_list(p->sctx, ciphers), 1);
+	SSL_CTX_set_options(p->cctx, SSL_OP_NO_TICKET);
+	SSL_CTX_set_options(p->sctx, SSL_OP_NO_TICKET | (no_etm ? SSL_OP_NO_ENCRYPT_THEN_MAC : 0));
+	assert_int_equal(SSL_CTX_use_certificate(p->sctx, tls_cert), 1);
+	assert_int_equal(SSL_CTX_use_PrivateKey(p->sctx, tls_key), 1);
+	p->c = SSL_new(p->cctx);
+	p->s = SSL_new(p->sctx);
+	p->c_in = BIO_new(BIO_s_mem());
+	p->c_out = BIO_new(BIO_s_mem());
+	p->s_in = BIO_new(BIO_s_mem());
+	p->s_out = BIO_new(BIO_s_mem());
+	SSL_set_bio(p->c, p->c_in, p->c_out);
+	SSL_set_bio(p->s, p->s_in, p->s_out);
+	SSL_set_connect_state(p->c);
+	SSL_set_accept_state(p->s);
+	for (int i = 0; i < 10 && !(SSL_is_init_finished(p->c) && SSL_is_init_finished(p->s)); i++) {
+		SSL_do_handshake(p->c);
+		tls_move(p->c_out, p->s_in);
+		SSL_do_handshake(p->s);
+		tls_move(p->s_out, p->c_in);
+	}
+	assert_true(SSL_is_init_finished(p->c) && SSL_is_init_finished(p->s));
+}
+
+static void tls_pair_close(struct tls_pair *p)
+{
+	SSL_free(p->c);
+	SSL_free(p->s);
+	SSL_CTX_free(p->cctx);
+	SSL_CTX_free(p->sctx);
+}
+
+/*
+ * Our records of a session, keyed as tls_take keys them: from the session's
+ * secrets, the sequence numbers a fresh TLS session has after the handshake
+ * (each side's Finished was record 0 under the new keys, RFC 5246 6.1).
+ */
+static void tls_keys(struct tls_pair *p, bool etm, struct dtlsrec *c, struct dtlsrec *s)
+{
+	struct dtlsrec_params prm = {.version = (uint16_t)SSL_version(p->c), .etm = etm};
+
+	prm.suite = SSL_CIPHER_get_protocol_id(SSL_get_current_cipher(p->c));
+	assert_int_equal(SSL_SESSION_get_master_key(SSL_get_session(p->c), prm.master, 48), 48);
+	assert_int_equal(SSL_get_client_random(p->c, prm.client_random, 32), 32);
+	assert_int_equal(SSL_get_server_random(p->c, prm.server_random, 32), 32);
+	prm.wseq = prm.rtop = 1;
+	assert_int_equal(dtlsrec_init(c, &prm), 0);
+	prm.server = 1;
+	assert_int_equal(dtlsrec_init(s, &prm), 0);
+}
+
+/*
+ * One record written by OpenSSL's side `from` (SSL_write, or its
+ * close_notify when msg is NULL): ours, sealed with the same explicit IV or
+ * nonce by `mine` (the same side), is the same bytes; the other side's
+ * `theirs` opens it to what was sent.
+ */
+static void tls_same_record(SSL *from, BIO *out, struct dtlsrec *mine, struct dtlsrec *theirs,
+			    const uint8_t *msg, size_t len)
+{
+	uint8_t rec[20000], ours[20000];
+	size_t head = dtlsrec_head(mine);
+	struct dtlsrec_msg m;
+	int n, r;
+
+	if (msg)
+		assert_int_equal(SSL_write(from, msg, (int)len), (int)len);
+	else
+		SSL_shutdown(from);
+	n = BIO_read(out, rec, sizeof(rec));
+	assert_true(n > (int)head);
+	assert_int_equal(5 + (rec[3] << 8 | rec[4]), n); /* one record */
+	if (msg)
+		memcpy(ours + head, msg, len);
+	else
+		memcpy(ours + head, "\x01\x00", 2);
+	r = seal_with(mine, ctx, msg ? DTLSREC_T_APP : DTLSREC_T_ALERT, ours, msg ? len : 2,
+		      sizeof(ours), rec + 5);
+	assert_int_equal(r, n);
+	assert_memory_equal(ours, rec, (size_t)n);
+	r = dtlsrec_open(theirs, ctx, rec, (size_t)n, &m);
+	if (msg) {
+		assert_int_equal(r, DTLSREC_DATA);
+		assert_int_equal(m.len, len);
+		if (len)
+			assert_memory_equal(m.data, msg, len);
+	} else {
+		assert_int_equal(r, DTLSREC_CLOSE);
+		assert_int_equal(m.alert, 0);
+	}
+	assert_int_equal(m.used, (size_t)n);
+}
+
+/*
+ * Each TLS form the phone's CSTP channel can be taken over in, byte for byte
+ * against OpenSSL's own records both ways: application records of several
+ * lengths (1, a block less one, a block, a data frame, 16 KiB), then each side's
+ * close_notify (OpenSSL sends no empty record). Then a record of the other side's with a byte changed does
+ * not open, and one sent again (its sequence number past) does not either.
+ */
+static void test_tls_same_as_openssl(void **state)
+{
+	static const struct {
+		int version;
+		const char *ciphers;
+		bool no_etm;
+	} cases[] = {
+	    {TLS1_2_VERSION, "AES128-SHA", false},
+	    {TLS1_2_VERSION, "AES256-SHA", true},
+	    {TLS1_2_VERSION, "ECDHE-RSA-AES128-GCM-SHA256", false},
+	    {TLS1_2_VERSION, "ECDHE-RSA-AES256-GCM-SHA384", false},
+	    {TLS1_2_VERSION, "AES256-GCM-SHA384", false},
+	    {TLS1_2_VERSION, "ECDHE-RSA-AES256-SHA", false},
+	    {TLS1_1_VERSION, "AES256-SHA:@SECLEVEL=0", false},
+	    {TLS1_1_VERSION, "AES128-SHA:@SECLEVEL=0", true},
+	};
+	static const size_t lens[] = {1, 15, 16, 1400, 16384};
+	static uint8_t msg[16384 + 8]; /* (the server sends from msg + k) */
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(msg); i++)
+		msg[i] = (uint8_t)(i * 7 + 1);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct dtlsrec c, s;
+		struct tls_pair p;
+		struct dtlsrec_msg m;
+		uint8_t rec[2000], again[2000];
+		int n;
+
+		tls_pair_up(&p, cases[i].version, cases[i].ciphers, cases[i].no_etm);
+		tls_keys(&p, !cases[i].no_etm, &c, &s);
+		for (size_t k = 0; k < sizeof(lens) / sizeof(lens[0]); k++) {
+			tls_same_record(p.c, p.c_out, &c, &s, msg, lens[k]);
+			tls_same_record(p.s, p.s_out, &s, &c, msg + k, lens[k]);
+		}
+		/* a changed byte, a record sent again */
+		assert_int_equal(SSL_write(p.s, msg, 100), 100);
+		n = BIO_read(p.s_out, rec, sizeof(rec));
+		memcpy(again, rec, (size_t)n);
+		rec[n - 1] ^= 1;
+		{
+			struct dtlsrec c2 = c;
+
+			assert_int_equal(dtlsrec_open(&c2, ctx, rec, (size_t)n, &m), DTLSREC_FORGED);
+			assert_int_equal(c2.rtop, c.rtop); /* nothing moved */
+		}
+		assert_int_equal(dtlsrec_open(&c, ctx, again, (size_t)n, &m), DTLSREC_DATA);
+		memcpy(rec, again, (size_t)n);
+		assert_true(dtlsrec_open(&c, ctx, rec, (size_t)n, &m) > DTLSREC_HANDSHAKE);
+		s.wseq++; /* (that record was OpenSSL's server's, not sealed by s) */
+		tls_same_record(p.c, p.c_out, &c, &s, NULL, 0);
+		tls_same_record(p.s, p.s_out, &s, &c, NULL, 0);
+		tls_pair_close(&p);
+	}
+}
+
 static int group_setup(void **state)
 {
 	(void)state;
@@ -1117,6 +1332,8 @@ static int group_teardown(void **state)
 {
 	(void)state;
 	dtlsrec_ctx_free(ctx);
+	X509_free(tls_cert);
+	EVP_PKEY_free(tls_key);
 	return 0;
 }
 
@@ -1132,7 +1349,7 @@ int main(void)
 		     {"no allocation", test_no_allocation},
 		     {"hand-over", test_hand_over}};
 	enum { K = sizeof(kinds) / sizeof(kinds[0]) };
-	static struct CMUnitTest tests[K * N_FLAVOURS + 1];
+	static struct CMUnitTest tests[K * N_FLAVOURS + 2];
 	static char names[K * N_FLAVOURS][80];
 	size_t n = 0;
 
@@ -1146,5 +1363,7 @@ int main(void)
 						       (void *)&flavours[i]};
 		}
 	tests[n++] = (struct CMUnitTest){"refusals", test_refusals, NULL, NULL, NULL};
+	tests[n++] = (struct CMUnitTest){"TLS: the same bytes as OpenSSL's", test_tls_same_as_openssl,
+					 NULL, NULL, NULL};
 	return _cmocka_run_group_tests("dtlsrec", tests, n, group_setup, group_teardown);
 }

@@ -129,6 +129,36 @@ static void test_up_without_dtls(void **state)
 	/* no DTLS offered: the data path is TLS, and the phone pings its DNS server */
 	assert_int_equal(s.h.data_tls, 1);
 	assert_string_equal(inet_ntoa(*(struct in_addr *)(s.h.last_data + 16)), "10.10.0.1");
+	/* the tunnel up and idle: its records are the phone's (GCM), OpenSSL's session gone */
+	assert_int_equal(s.w.st.tls_takeovers, 1);
+	assert_null(s.p->tls.ssl);
+	assert_non_null(s.p->tls.rec);
+	assert_string_equal(tls_cipher_name(&s.p->tls), "ECDHE-RSA-AES128-GCM-SHA256");
+	assert_string_equal(tls_version_name(&s.p->tls), "TLSv1.2");
+	assert_int_equal(fails_all(&s), 0);
+	script_free(&s);
+}
+
+/*
+ * phones.tls_records = openssl: the CSTP session stays OpenSSL's for the
+ * tunnel's life, and carries the tunnel as before (the ping's answer).
+ */
+static void test_tls_records_openssl(void **state)
+{
+	struct script s;
+
+	(void)state;
+	script_init(&s, "https://vpn.test/");
+	s.cfg.tls_openssl_records = true;
+	script_start(&s);
+	tunnel_up(&s);
+	assert_int_equal(s.h.data_tls, 1);
+	headend_echo_reply(&s.h, false);
+	script_settle(&s);
+	assert_int_equal(samples(&s, M_PING_RTT), 1);
+	assert_int_equal(s.w.st.tls_takeovers, 0);
+	assert_non_null(s.p->tls.ssl);
+	assert_null(s.p->tls.rec);
 	assert_int_equal(fails_all(&s), 0);
 	script_free(&s);
 }
@@ -389,6 +419,9 @@ static void test_phone_dtls_up(void **state)
 	assert_int_equal(samples(&s, M_DTLS_HANDSHAKE), 1);
 	assert_int_equal(s.h.data_dtls, 1);
 	assert_int_equal(s.h.data_tls, 0);
+	/* CSTP's AES256-SHA records (encrypt-then-MAC, which OpenSSL's server agrees to) are the phone's */
+	assert_int_equal(s.w.st.tls_takeovers, 1);
+	assert_null(s.p->tls.ssl);
 	up = s.now;
 	headend_echo_reply(&s.h, true);
 	script_settle(&s);
@@ -1163,6 +1196,36 @@ static void test_dpd_timeout(void **state)
 }
 
 /* A frame that breaks CSTP framing (bad magic): CstpMalformed. */
+/*
+ * A TLS record from the headend that does not open, once the phone runs the
+ * session's records itself: it answers bad_record_mac, as OpenSSL did, and
+ * the tunnel ends with TlsError, OpenSSL's words for it in the record.
+ */
+static void test_tls_bad_record_taken_over(void **state)
+{
+	struct script s;
+	char *d;
+	long n;
+
+	(void)state;
+	script_init(&s, "https://vpn.test/");
+	s.cfg.reconnect = RECONNECT_NEVER;
+	script_start(&s);
+	tunnel_up(&s);
+	assert_null(s.p->tls.ssl);
+	headend_cstp(&s.h, CSTP_DPD_REQ, NULL, 0);
+	n = BIO_get_mem_data(s.h.out, &d);
+	assert_true(n > 5);
+	d[n - 1] ^= 1; /* its last byte changed on the way */
+	script_settle(&s);
+	assert_failed(&s, R_TLS_ERROR);
+	assert_int_equal(s.p->detail, 0);
+	assert_int_equal(s.p->tls.alert_sent, SSL_AD_BAD_RECORD_MAC);
+	assert_non_null(strstr(tls_last_error(), "bad record mac"));
+	assert_int_equal(s.w.st.tunnels_dropped, 1);
+	script_free(&s);
+}
+
 static void test_cstp_malformed(void **state)
 {
 	struct script s;
@@ -2161,6 +2224,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_up_without_dtls),
+	    cmocka_unit_test(test_tls_records_openssl),
 	    cmocka_unit_test(test_up_desktop_login),
 	    cmocka_unit_test(test_session_at_get),
 	    cmocka_unit_test(test_up_by_address_and_ping),
@@ -2195,6 +2259,7 @@ int main(void)
 	    cmocka_unit_test(test_dpd_answered),
 	    cmocka_unit_test(test_dpd_from_headend),
 	    cmocka_unit_test(test_dpd_timeout),
+	    cmocka_unit_test(test_tls_bad_record_taken_over),
 	    cmocka_unit_test(test_cstp_malformed),
 	    cmocka_unit_test(test_dtls_timeout),
 	    cmocka_unit_test(test_dtls_failed_and_retry),

@@ -524,6 +524,7 @@ static void test_values(void **state)
 	    M("phoneswarm_data_tx_dropped_total", data_tx_dropped),
 	    M("phoneswarm_dtls_takeovers_total", dtls_takeovers),
 	    M("phoneswarm_dtls_rx_dropped_total", dtls_rx_dropped),
+	    M("phoneswarm_tls_takeovers_total", tls_takeovers),
 #undef M
 	};
 	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++) {

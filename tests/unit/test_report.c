@@ -84,6 +84,7 @@ static void tiny_stats(struct stats *s)
 	s->dtls_rx_bytes = 103;
 	s->dtls_takeovers = 111;
 	s->dtls_rx_dropped = 112;
+	s->tls_takeovers = 113;
 	s->keepalives_sent = 104;
 	s->dpd_sent = 105;
 	s->dpd_answered = 106;
@@ -148,6 +149,10 @@ static void tiny_make(struct tiny *t)
 	t->r.max_rss_kb = 10240;
 	t->r.rss_base_kb = 2048;
 	t->r.rss_at_peak_kb = 9216; /* 7168 KiB over 7 phones: 1024 each */
+	t->r.heap_base_bytes = 3000000;
+	t->r.heap_end_bytes = 3000100;
+	t->r.hist_base_bytes = 2600000;
+	t->r.hist_end_bytes = 2600200;
 	t->r.cpu_to_peak_s = 0.9;
 	t->r.tunnels_at_peak = 9; /* 900 ms over 9 tunnels: 100 ms each */
 	snprintf(t->ev.name, sizeof(t->ev.name), "rotate");
@@ -304,6 +309,7 @@ static const char want_json[] =
 	"    \"dtls_tx_bytes\": 102,\n"
 	"    \"dtls_rx_bytes\": 103,\n"
 	"    \"dtls_takeovers\": 111,\n"
+	"    \"tls_takeovers\": 113,\n"
 	"    \"dtls_rx_dropped\": 112,\n"
 	"    \"keepalives_sent\": 104,\n"
 	"    \"dpd_sent\": 105,\n"
@@ -389,6 +395,10 @@ static const char want_json[] =
 	"    \"max_rss_kb\": 10240,\n"
 	"    \"rss_base_kb\": 2048,\n"
 	"    \"rss_at_peak_kb\": 9216,\n"
+	"    \"heap_base_bytes\": 3000000,\n"
+	"    \"heap_end_bytes\": 3000100,\n"
+	"    \"hist_base_bytes\": 2600000,\n"
+	"    \"hist_end_bytes\": 2600200,\n"
 	"    \"kib_per_connected_phone\": 1024,\n"
 	"    \"cpu_ms_per_tunnel\": 100\n"
 	"  }\n"

@@ -35,6 +35,7 @@
 #include "engine/tls/membio.h"
 #include "engine/trust/model.h"
 #include "engine/tls/dtls.h"
+#include "engine/tls/dtlsrec.h"
 #include "engine/tls/tls.h"
 
 /* ==== The server side ==== */
@@ -538,6 +539,241 @@ static void test_tls_dtls_cipher_match(void **state)
 	assert_string_equal(dtls_suite_cipher("AES256-GCM-SHA384", 1), "AES-256");
 }
 
+/* ==== The session taken over (tls_take): its records ours, OpenSSL's SSL freed ==== */
+
+/* Server -> client: msg written by OpenSSL's server, read whole by the client (cap bytes a read). */
+static void server_says(struct pair *p, const char *msg, size_t cap)
+{
+	uint8_t got[8192];
+	size_t n = strlen(msg), have = 0;
+	int r;
+
+	assert_true(n <= sizeof(got));
+	assert_int_equal(SSL_write(p->s, msg, (int)n), (int)n);
+	from_server(p);
+	while ((r = tls_read(&p->c, got + have, cap)) > 0)
+		have += (size_t)r;
+	assert_int_equal(r, 0);
+	assert_int_equal(have, n);
+	assert_memory_equal(got, msg, n);
+}
+
+/* Client -> server: one tls_write, read by OpenSSL's server. */
+static void client_says(struct pair *p, const char *msg)
+{
+	char got[8192];
+	int n = (int)strlen(msg);
+
+	assert_int_equal(tls_write(&p->c, msg, (size_t)n), 0);
+	to_server(p);
+	assert_int_equal(SSL_read(p->s, got, sizeof(got)), n);
+	assert_memory_equal(got, msg, (size_t)n);
+}
+
+/*
+ * Each suite and version a phone can end up with on its CSTP channel, taken
+ * over after a first exchange through OpenSSL (so that the sequence numbers
+ * are not the handshake's): records go both ways with OpenSSL's server on
+ * the other side, a long one read in pieces, one fed a byte at a time; then
+ * the server's close_notify ends reading and ours reaches it. TLS 1.0 is
+ * not taken (its CBC IV is the last record's).
+ */
+static void test_take(void **state)
+{
+	static const struct {
+		int version;
+		const char *ciphers;
+		uint64_t srv_options;
+		int taken; /* tls_take's answer */
+		const char *suite;
+	} cases[] = {
+	    {TLS1_2_VERSION, "AES128-SHA", 0, 0, "AES128-SHA"}, /* encrypt-then-MAC */
+	    {TLS1_2_VERSION, "AES256-SHA", SSL_OP_NO_ENCRYPT_THEN_MAC, 0, "AES256-SHA"},
+	    {TLS1_2_VERSION, "ECDHE-RSA-AES256-GCM-SHA384", 0, 0, "ECDHE-RSA-AES256-GCM-SHA384"},
+	    {TLS1_2_VERSION, "ECDHE-RSA-AES128-GCM-SHA256", 0, 0, "ECDHE-RSA-AES128-GCM-SHA256"},
+	    {TLS1_1_VERSION, "AES256-SHA:@SECLEVEL=0", 0, 0, "AES256-SHA"},
+	    {TLS1_1_VERSION, "AES128-SHA:@SECLEVEL=0", SSL_OP_NO_ENCRYPT_THEN_MAC, 0, "AES128-SHA"},
+	    {TLS1_VERSION, "AES256-SHA:@SECLEVEL=0", 0, -ENOTSUP, "AES256-SHA"},
+	};
+	char big[3000];
+
+	(void)state;
+	memset(big, 'x', sizeof(big) - 1);
+	big[sizeof(big) - 1] = 0;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct dtlsrec_ctx *ctx = dtlsrec_ctx_new();
+		struct pair p;
+		char buf[64];
+		int r;
+
+		pair_open(&p, "8861", cases[i].version, cases[i].version, cases[i].ciphers);
+		SSL_set_options(p.s, cases[i].srv_options);
+		assert_int_equal(pump_handshake(&p, NULL), 1);
+		client_says(&p, "GET / HTTP/1.1\r\n\r\n");
+		server_says(&p, "HTTP/1.1 200 OK\r\n\r\n", 64);
+		assert_int_equal(tls_take(&p.c, ctx), cases[i].taken);
+		assert_string_equal(tls_cipher_name(&p.c), cases[i].suite);
+		if (cases[i].taken) {
+			assert_non_null(p.c.ssl); /* stays OpenSSL's, and works as before */
+			assert_true(p.c.no_take);
+			client_says(&p, "still OpenSSL's");
+			server_says(&p, "and still", 64);
+			pair_close(&p);
+			dtlsrec_ctx_free(ctx);
+			continue;
+		}
+		assert_null(p.c.ssl);
+		assert_non_null(p.c.rec);
+		assert_int_equal(tls_stage(&p.c), TLS_STAGE_DONE);
+		for (int k = 0; k < 3; k++) {
+			client_says(&p, "a CSTP frame");
+			server_says(&p, "its answer", 64);
+		}
+		client_says(&p, big);
+		server_says(&p, big, 512); /* read in pieces of 512 */
+		/* one record fed a byte at a time: nothing until it is whole */
+		assert_int_equal(SSL_write(p.s, "split", 5), 5);
+		r = BIO_read(p.s_out, p.sbuf, sizeof(p.sbuf));
+		assert_true(r > 5);
+		for (int b = 0; b < r - 1; b++) {
+			tls_feed(&p.c, p.sbuf + b, 1);
+			assert_int_equal(tls_read(&p.c, (uint8_t *)buf, sizeof(buf)), 0);
+		}
+		tls_feed(&p.c, p.sbuf + r - 1, 1);
+		assert_int_equal(tls_read(&p.c, (uint8_t *)buf, sizeof(buf)), 5);
+		assert_memory_equal(buf, "split", 5);
+		/* the server's close_notify ends reading; ours reaches it */
+		SSL_shutdown(p.s);
+		from_server(&p);
+		assert_int_equal(tls_read(&p.c, (uint8_t *)buf, sizeof(buf)), -EPIPE);
+		tls_shutdown(&p.c);
+		to_server(&p);
+		assert_int_equal(SSL_read(p.s, buf, sizeof(buf)), 0);
+		assert_int_equal(SSL_get_error(p.s, 0), SSL_ERROR_ZERO_RETURN);
+		assert_int_equal(p.c.alert_sent, 0);
+		assert_int_equal(p.c.alert_rcvd, 0);
+		pair_close(&p);
+		dtlsrec_ctx_free(ctx);
+	}
+}
+
+/*
+ * A record that does not open (a byte of it changed on the way) is answered
+ * as OpenSSL answers it: a fatal bad_record_mac, which the server reads, and
+ * the session fails (-EPROTO) for good. A fatal alert from the server fails
+ * it too, named after the alert.
+ */
+static void test_take_bad_record_and_alert(void **state)
+{
+	static const char *const ciphers[] = {"AES128-SHA", "ECDHE-RSA-AES128-GCM-SHA256"};
+	uint8_t buf[64];
+
+	(void)state;
+	for (size_t i = 0; i < 2; i++) {
+		struct dtlsrec_ctx *ctx = dtlsrec_ctx_new();
+		struct pair p;
+		int r;
+
+		pair_open(&p, "8861", TLS1_2_VERSION, TLS1_2_VERSION, ciphers[i]);
+		assert_int_equal(pump_handshake(&p, NULL), 1);
+		assert_int_equal(tls_take(&p.c, ctx), 0);
+		assert_int_equal(SSL_write(p.s, "hello", 5), 5);
+		r = BIO_read(p.s_out, p.sbuf, sizeof(p.sbuf));
+		assert_true(r > 5);
+		p.sbuf[r - 1] ^= 1;
+		tls_feed(&p.c, p.sbuf, (size_t)r);
+		assert_int_equal(tls_read(&p.c, buf, sizeof(buf)), -EPROTO);
+		assert_int_equal(p.c.alert_sent, SSL_AD_BAD_RECORD_MAC);
+		assert_non_null(strstr(tls_last_error(), "bad record mac"));
+		assert_int_equal(tls_read(&p.c, buf, sizeof(buf)), -EPROTO); /* for good */
+		assert_int_equal(tls_write(&p.c, "x", 1), -EPROTO);
+		to_server(&p);
+		assert_true(SSL_read(p.s, buf, sizeof(buf)) <= 0);
+		assert_int_equal(SSL_get_error(p.s, -1), SSL_ERROR_SSL);
+		pair_close(&p);
+
+		/* the server's fatal alert: its bad_record_mac for a record of ours changed on the way */
+		pair_open(&p, "8861", TLS1_2_VERSION, TLS1_2_VERSION, ciphers[i]);
+		assert_int_equal(pump_handshake(&p, NULL), 1);
+		assert_int_equal(tls_take(&p.c, ctx), 0);
+		client_says(&p, "ping");
+		assert_int_equal(tls_write(&p.c, "pong", 4), 0);
+		assert_true(client_take(&p) > 5);
+		p.cbuf[p.clen - 1] ^= 1;
+		assert_int_equal(BIO_write(p.s_in, p.cbuf, (int)p.clen), (int)p.clen);
+		assert_true(SSL_read(p.s, buf, sizeof(buf)) <= 0);
+		from_server(&p);
+		assert_int_equal(tls_read(&p.c, buf, sizeof(buf)), -EPROTO);
+		assert_int_equal(p.c.alert_rcvd, SSL_AD_BAD_RECORD_MAC);
+		assert_int_equal(p.c.alert_sent, 0);
+		assert_non_null(strstr(tls_last_error(), "bad record mac"));
+		pair_close(&p);
+		dtlsrec_ctx_free(ctx);
+	}
+}
+
+/*
+ * A renegotiation request (the server's HelloRequest) to a session taken
+ * over: the phone declines it as OpenSSL's own client does (a
+ * no_renegotiation warning, SSL_OP_NO_RENEGOTIATION) and carries on; the
+ * server, which wanted a renegotiation, gives up on it the same way in both
+ * cases. Checked against an OpenSSL client of the same model that is not
+ * taken over.
+ */
+static void test_take_renegotiation(void **state)
+{
+	(void)state;
+	for (int taken = 0; taken < 2; taken++) {
+		struct dtlsrec_ctx *ctx = dtlsrec_ctx_new();
+		struct pair p;
+		uint8_t buf[64];
+		unsigned long e;
+
+		pair_open(&p, "8861", TLS1_2_VERSION, TLS1_2_VERSION, "AES128-SHA");
+		assert_int_equal(pump_handshake(&p, NULL), 1);
+		if (taken)
+			assert_int_equal(tls_take(&p.c, ctx), 0);
+		assert_int_equal(SSL_renegotiate(p.s), 1);
+		SSL_do_handshake(p.s); /* the HelloRequest */
+		from_server(&p);
+		assert_int_equal(tls_read(&p.c, buf, sizeof(buf)), 0); /* nothing for the phone */
+		assert_int_equal(p.c.alert_sent, 0);
+		to_server(&p);
+		ERR_clear_error();
+		assert_true(SSL_read(p.s, buf, sizeof(buf)) <= 0);
+		e = ERR_peek_last_error();
+		assert_int_equal(ERR_GET_REASON(e), SSL_R_NO_RENEGOTIATION);
+		pair_close(&p);
+		dtlsrec_ctx_free(ctx);
+	}
+}
+
+/*
+ * A session that is not TLS 1.1 or 1.2 is not taken over and stays
+ * OpenSSL's: TLS 1.3 (a client context that allows it; no phone model does;
+ * its post-handshake messages, NewSessionTicket and KeyUpdate, are OpenSSL's
+ * business then), and TLS 1.0 (test_take).
+ */
+static void test_take_refused_tls13(void **state)
+{
+	struct dtlsrec_ctx *ctx = dtlsrec_ctx_new();
+	struct pair p;
+
+	(void)state;
+	pair_open(&p, "8861", TLS1_3_VERSION, TLS1_3_VERSION, "ALL");
+	SSL_CTX_set_max_proto_version(p.cctx, TLS1_3_VERSION);
+	tls_close(&p.c);
+	assert_int_equal(tls_open(&p.c, p.cctx, NULL, NULL, "vpn.test", &p.app_marker), 0);
+	assert_int_equal(pump_handshake(&p, NULL), 1);
+	assert_string_equal(tls_version_name(&p.c), "TLSv1.3");
+	assert_int_equal(tls_take(&p.c, ctx), -ENOTSUP);
+	assert_true(p.c.no_take);
+	assert_non_null(p.c.ssl);
+	client_says(&p, "still OpenSSL's");
+	pair_close(&p);
+	dtlsrec_ctx_free(ctx);
+}
+
 static void test_membio_dgram(void **state)
 {
 	BIO *b = membio_new(true);
@@ -674,6 +910,10 @@ int main(void)
 	    cmocka_unit_test(test_version_mismatch),
 	    cmocka_unit_test(test_cipher_mismatch),
 	    cmocka_unit_test(test_garbage_hello),
+	    cmocka_unit_test(test_take),
+	    cmocka_unit_test(test_take_bad_record_and_alert),
+	    cmocka_unit_test(test_take_renegotiation),
+	    cmocka_unit_test(test_take_refused_tls13),
 	    cmocka_unit_test(test_membio_dgram),
 	    cmocka_unit_test(test_membio_dgram_in_place),
 	    cmocka_unit_test(test_membio_stream),
