@@ -45,7 +45,13 @@ static const struct {
 static struct dtlsrec_ctx *ctx;
 static struct dtlsrec_params prm[N];
 static struct dtlsrec peer[N]; /* the headend's side, to seal with */
-static uint8_t stream[MAX_IN * 2 + 65536], out[MAX_IN + 64];
+/*
+ * The peer's records, sealed: each takes at least one input byte and adds at
+ * most 57 (header 5, IV 16, padding 16, MAC 20), so n bytes seal to at most
+ * n * 58 (1,818 bytes of 1-byte records overflowed the 2 n + 64 KiB it had).
+ */
+#define MAX_SEALED(n) ((n) * (1 + 5 + 16 + 16 + 20))
+static uint8_t stream[MAX_SEALED(MAX_IN) + 65536], out[MAX_IN + 64];
 
 static void setup(void)
 {
