@@ -1066,6 +1066,102 @@ static void test_hand_over(void **state)
 	pair_close(&p);
 }
 
+/*
+ * One datagram from the headend to the phone, as tunnel_udp_input takes it:
+ * OpenSSL's until the take (handshake, then every record tls_read gives,
+ * then dtlsrec_take and the SSL freed), the record layer's after. Counts
+ * the times payload came out.
+ */
+static void phone_input(struct pair *p, const uint8_t *d, size_t n, bool *up, bool *taken,
+			const char *payload, size_t plen, int *got)
+{
+	struct dtlsrec_msg m;
+	int r;
+
+	memcpy(p->dg, d, n);
+	if (*taken) {
+		if (dtlsrec_open(&p->cr, ctx, p->dg, n, &m) == DTLSREC_DATA && m.len == plen &&
+		    !memcmp(m.data, payload, plen))
+			++*got;
+		return;
+	}
+	tls_feed(&p->c, p->dg, n);
+	if (!*up) {
+		r = tls_handshake(&p->c);
+		assert_true(r >= 0);
+		if (r == 0)
+			return;
+		*up = true;
+	}
+	while ((r = tls_read(&p->c, p->out, sizeof(p->out))) > 0)
+		if ((size_t)r == plen && !memcmp(p->out, payload, plen))
+			++*got;
+	assert_int_equal(r, 0);
+	if (dtlsrec_take(&p->cr, p->c.ssl) == 0) {
+		tls_keep_bio(&p->c);
+		*taken = true;
+	}
+}
+
+/*
+ * A full (PSK) handshake: the headend's last flight (ChangeCipherSpec,
+ * Finished, each its own datagram) and at once its first record (the DPD
+ * request a headend sends to see DTLS up). Whatever order the three come
+ * in, the request comes out exactly once, through OpenSSL before the take
+ * or the record layer after it: a record OpenSSL holds back (read before
+ * the CCS or between CCS and Finished) must not be lost with the SSL.
+ */
+static void test_first_record_early(void **state)
+{
+	const struct flavour *f = *state;
+	static const char dpd[] = "\x03";
+	static const int orders[][3] = {{0, 1, 2}, {0, 2, 1}, {2, 0, 1}, {2, 1, 0}, {1, 2, 0}};
+	static const uint8_t types[3] = {20, 22, 23};
+
+	for (size_t o = 0; o < sizeof(orders) / sizeof(orders[0]); o++) {
+		uint8_t dg[3][BUFSZ];
+		size_t len[3], k = 0;
+		bool up = false, taken = false;
+		int got = 0;
+		struct pair p;
+
+		pair_open(&p, f);
+		/* ClientHello; the server's hello flight; the phone's last flight */
+		assert_int_equal(tls_handshake(&p.c), 0);
+		to_server_hs(&p);
+		to_client_hs(&p);
+		assert_int_equal(tls_handshake(&p.c), 0);
+		assert_false(SSL_is_init_finished(p.s));
+		to_server_hs(&p);
+		assert_true(SSL_is_init_finished(p.s));
+		assert_int_equal(SSL_write(p.s, dpd, sizeof(dpd) - 1), (int)sizeof(dpd) - 1);
+		/* each record its own datagram (OpenSSL may pack CCS and Finished in one) */
+		for (size_t n; k < 3 && (n = membio_take_dgram(p.sb, p.rec, sizeof(p.rec)));)
+			for (size_t off = 0; off + 13 <= n && k < 3; k++) {
+				len[k] = 13 + (size_t)(p.rec[off + 11] << 8 | p.rec[off + 12]);
+				assert_true(off + len[k] <= n);
+				memcpy(dg[k], p.rec + off, len[k]);
+				off += len[k];
+			}
+		assert_int_equal(k, 3);
+		assert_int_equal(membio_pending(p.sb), 0);
+		for (k = 0; k < 3; k++)
+			assert_int_equal(dg[k][0], types[k]);
+		for (k = 0; k < 3; k++) {
+			int i = orders[o][k];
+
+			phone_input(&p, dg[i], len[i], &up, &taken, dpd, sizeof(dpd) - 1, &got);
+		}
+		if (!up || got != 1)
+			fail_msg("%s: CCS, Finished, request in the order %d %d %d: DTLS %s, taken %d, "
+				 "the request came out %d times",
+				 f->suite, orders[o][0], orders[o][1], orders[o][2], up ? "up" : "not up",
+				 taken, got);
+		tls_close(&p.c);
+		pair_close(&p);
+	}
+}
+
 /* Not watched, unsupported suites and versions, unkeyed use, numbers used up. */
 static void test_refusals(void **state)
 {
@@ -1349,9 +1445,9 @@ int main(void)
 		     {"no allocation", test_no_allocation},
 		     {"hand-over", test_hand_over}};
 	enum { K = sizeof(kinds) / sizeof(kinds[0]) };
-	static struct CMUnitTest tests[K * N_FLAVOURS + 2];
-	static char names[K * N_FLAVOURS][80];
-	size_t n = 0;
+	static struct CMUnitTest tests[(K + 1) * N_FLAVOURS + 2];
+	static char names[K * N_FLAVOURS][80], early[N_FLAVOURS][80];
+	size_t n = 0, ne = 0;
 
 	if (!CRYPTO_set_mem_functions(count_malloc, count_realloc, count_free))
 		fprintf(stderr, "test_dtlsrec: allocations cannot be counted\n");
@@ -1361,6 +1457,13 @@ int main(void)
 				 flavours[i].suite, flavours[i].hdr12 ? " (X-DTLS12)" : "");
 			tests[n] = (struct CMUnitTest){names[n], kinds[k].fn, NULL, NULL,
 						       (void *)&flavours[i]};
+		}
+	for (size_t i = 0; i < N_FLAVOURS; i++)
+		if (flavours[i].how == PSK) {
+			snprintf(early[ne], sizeof(early[ne]), "first record early: %s",
+				 flavours[i].suite);
+			tests[n++] = (struct CMUnitTest){early[ne++], test_first_record_early, NULL,
+							 NULL, (void *)&flavours[i]};
 		}
 	tests[n++] = (struct CMUnitTest){"refusals", test_refusals, NULL, NULL, NULL};
 	tests[n++] = (struct CMUnitTest){"TLS: the same bytes as OpenSSL's", test_tls_same_as_openssl,
