@@ -1162,6 +1162,103 @@ static void test_first_record_early(void **state)
 	}
 }
 
+/* The phone's handshake timer: OpenSSL's, or 1 us once short_timer_on (to run out at once). */
+static bool short_timer_on;
+
+static unsigned int short_timer(SSL *s, unsigned int timer_us)
+{
+	(void)s;
+	if (short_timer_on) {
+		short_timer_on = false; /* once */
+		return 1;
+	}
+	return timer_us < 1000000 ? 1000000 : 2 * timer_us;
+}
+
+/* The phone answers: its record (OpenSSL's or the layer's) must reach OpenSSL's server. */
+static void phone_answers(struct pair *p, bool taken, const char *msg, size_t len)
+{
+	uint8_t buf[BUFSZ];
+	size_t n;
+
+	if (taken) {
+		size_t head = dtlsrec_head(&p->cr);
+		int r;
+
+		memcpy(buf + head, msg, len);
+		r = dtlsrec_seal(&p->cr, ctx, DTLSREC_T_APP, buf, len, sizeof(buf));
+		assert_true(r > 0);
+		n = (size_t)r;
+	} else {
+		assert_int_equal(tls_write(&p->c, msg, len), 0);
+		n = membio_take_dgram(p->c.bio, buf, sizeof(buf));
+	}
+	if (server_ssl_read(p, buf, n) != (int)len || memcmp(p->out, msg, len))
+		fail_msg("%s: the headend's OpenSSL did not take the phone's answer", p->f->suite);
+}
+
+/*
+ * The phone, slow, sends its last flight again (its timer ran out) after
+ * the headend had finished and sent its first record; the headend answers
+ * that with its own last flight again (a higher sequence number than its
+ * first record). The phone takes all of it in the order sent: the request
+ * comes out once, the answer, sealed after the take, reaches the headend.
+ */
+static void test_last_flight_again(void **state)
+{
+	const struct flavour *f = *state;
+	static const char dpd[] = "\x03", resp[] = "\x04";
+	uint8_t dg[8][BUFSZ];
+	size_t len[8], k = 0, n;
+	bool up = false, taken = false;
+	int got = 0, r;
+	struct pair p;
+
+	pair_open(&p, f);
+	DTLS_set_timer_cb(p.c.ssl, short_timer);
+	assert_int_equal(tls_handshake(&p.c), 0);
+	to_server_hs(&p);
+	/* the phone's last flight, its timer 1 us: sent twice */
+	while ((n = membio_take_dgram(p.sb, p.dg, sizeof(p.dg)))) {
+		tls_feed(&p.c, p.dg, n);
+		/* the flight's records take well over the 1 us to write: the same call, going on
+		   to read, finds the timer out and sends the flight again */
+		short_timer_on = !membio_pending(p.sb);
+		r = tls_handshake(&p.c);
+		if (r < 0)
+			fail_msg("%s: %s", f->suite, tls_last_error());
+	}
+	short_timer_on = false;
+	/* the headend takes the first, finishes and sends its request... */
+	size_t flight = membio_pending(p.c.bio) / 2;
+
+	assert_true(flight > 0);
+	assert_int_equal(membio_pending(p.c.bio), 2 * flight);
+	for (size_t i = 0; i < flight; i++) {
+		n = membio_take_dgram(p.c.bio, p.dg, sizeof(p.dg));
+		membio_feed(p.sb, p.dg, n);
+		SSL_do_handshake(p.s);
+	}
+	assert_true(SSL_is_init_finished(p.s));
+	assert_int_equal(SSL_write(p.s, dpd, sizeof(dpd) - 1), (int)sizeof(dpd) - 1);
+	/* ...then the second: it sends its last flight again */
+	for (size_t i = 0; i < flight; i++) {
+		n = membio_take_dgram(p.c.bio, p.rec, sizeof(p.rec));
+		assert_int_equal(server_ssl_read(&p, p.rec, n), -1);
+	}
+	while (k < 8 && (len[k] = membio_take_dgram(p.sb, dg[k], BUFSZ)))
+		k++;
+	assert_true(k >= 3);
+	for (size_t i = 0; i < k; i++)
+		phone_input(&p, dg[i], len[i], &up, &taken, dpd, sizeof(dpd) - 1, &got);
+	if (!up || got != 1)
+		fail_msg("%s: DTLS %s, taken %d, the request came out %d times", f->suite,
+			 up ? "up" : "not up", taken, got);
+	phone_answers(&p, taken, resp, sizeof(resp) - 1);
+	tls_close(&p.c);
+	pair_close(&p);
+}
+
 /* Not watched, unsupported suites and versions, unkeyed use, numbers used up. */
 static void test_refusals(void **state)
 {
@@ -1445,8 +1542,8 @@ int main(void)
 		     {"no allocation", test_no_allocation},
 		     {"hand-over", test_hand_over}};
 	enum { K = sizeof(kinds) / sizeof(kinds[0]) };
-	static struct CMUnitTest tests[(K + 1) * N_FLAVOURS + 2];
-	static char names[K * N_FLAVOURS][80], early[N_FLAVOURS][80];
+	static struct CMUnitTest tests[(K + 2) * N_FLAVOURS + 2];
+	static char names[K * N_FLAVOURS][80], early[2 * N_FLAVOURS][80];
 	size_t n = 0, ne = 0;
 
 	if (!CRYPTO_set_mem_functions(count_malloc, count_realloc, count_free))
@@ -1463,6 +1560,10 @@ int main(void)
 			snprintf(early[ne], sizeof(early[ne]), "first record early: %s",
 				 flavours[i].suite);
 			tests[n++] = (struct CMUnitTest){early[ne++], test_first_record_early, NULL,
+							 NULL, (void *)&flavours[i]};
+			snprintf(early[ne], sizeof(early[ne]), "last flight again: %s",
+				 flavours[i].suite);
+			tests[n++] = (struct CMUnitTest){early[ne++], test_last_flight_again, NULL,
 							 NULL, (void *)&flavours[i]};
 		}
 	tests[n++] = (struct CMUnitTest){"refusals", test_refusals, NULL, NULL, NULL};
