@@ -368,8 +368,10 @@ int tls_take(struct tls *t, struct dtlsrec_ctx *ctx)
 	}
 	if (SSL_has_pending(t->ssl) || membio_unread(t->bio) || SSL_get_shutdown(t->ssl))
 		return -EAGAIN;
-	if ((t->seen & (S_CCS_SENT | S_CCS_RCVD)) != (S_CCS_SENT | S_CCS_RCVD))
+	if ((t->seen & (S_CCS_SENT | S_CCS_RCVD)) != (S_CCS_SENT | S_CCS_RCVD)) {
+		t->no_take = true; /* the handshake is over: it will not come now */
 		return -EPROTO;
+	}
 	memset(&prm, 0, sizeof(prm));
 	prm.version = (uint16_t)v;
 	prm.suite = SSL_CIPHER_get_protocol_id(cs);
@@ -381,6 +383,7 @@ int tls_take(struct tls *t, struct dtlsrec_ctx *ctx)
 	    SSL_get_client_random(t->ssl, prm.client_random, 32) != 32 ||
 	    SSL_get_server_random(t->ssl, prm.server_random, 32) != 32) {
 		OPENSSL_cleanse(&prm, sizeof(prm));
+		t->no_take = true;
 		return -EPROTO;
 	}
 	e = rec_new(&x, &prm, ctx);

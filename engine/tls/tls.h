@@ -30,7 +30,8 @@ struct tls {
 	uint8_t alert_sent; /* last fatal alert we sent, 0 if none */
 	bool idle;          /* record buffers given back by tls_idle() */
 	bool cert_asked;    /* the peer asked for our certificate in the handshake */
-	bool no_take;       /* tls_take said -ENOTSUP: the session stays OpenSSL's */
+	bool no_take;       /* tls_take said no for good (-ENOTSUP, or -EPROTO after the
+			       handshake): the session stays OpenSSL's */
 };
 
 /*
@@ -78,7 +79,9 @@ void tls_keep_bio(struct tls *t);
  * certificate chain: about 21 KiB a phone) is gone. 0: taken; -EAGAIN: not
  * now (bytes OpenSSL has not yet read, or a record part way in); -ENOTSUP:
  * not done here (TLS 1.0, a suite the record layer does not know), the
- * session stays on OpenSSL; -ENOMEM, -EPROTO.
+ * session stays on OpenSSL; -ENOMEM; -EPROTO. -ENOTSUP, and -EPROTO once the
+ * handshake is done (keys or sequence numbers not to be had), set no_take:
+ * asking again would only repeat the answer.
  */
 int tls_take(struct tls *t, struct dtlsrec_ctx *ctx);
 /*
