@@ -59,15 +59,6 @@ static int init(struct bufring *b, struct io_uring *uring, uint16_t bgid, uint32
 	return 0;
 }
 
-int bufring_init(struct bufring *b, struct io_uring *uring, uint16_t bgid, uint32_t n,
-		 uint32_t size)
-{
-	memset(b, 0, sizeof(*b));
-	if (!n || (n & (n - 1)) || n > 32768 || !size)
-		return -EINVAL;
-	return init(b, uring, bgid, n, n, size);
-}
-
 int bufring_init_some(struct bufring *b, struct io_uring *uring, uint16_t bgid, uint32_t n,
 		      uint32_t size)
 {
@@ -79,6 +70,16 @@ int bufring_init_some(struct bufring *b, struct io_uring *uring, uint16_t bgid, 
 	while (entries < n)
 		entries <<= 1;
 	return init(b, uring, bgid, entries, n, size);
+}
+
+int bufring_init(struct bufring *b, struct io_uring *uring, uint16_t bgid, uint32_t n,
+		 uint32_t size)
+{
+	if (n & (n - 1)) {
+		memset(b, 0, sizeof(*b));
+		return -EINVAL;
+	}
+	return bufring_init_some(b, uring, bgid, n, size);
 }
 
 void bufring_free(struct bufring *b)
