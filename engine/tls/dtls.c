@@ -2,9 +2,9 @@
  * engine/tls/dtls.c - legacy and PSK DTLS keying (dtls.h).
  *
  * The legacy handshake needs OpenSSL to believe it holds a session: we
- * build its DER form (version, protocol, cipher id, session id, master key)
- * and load it with d2i_SSL_SESSION. The legacy protocol is DTLS1_BAD_VER
- * (0x0100) for the AES-SHA suites and DTLS 1.2 for the OC-DTLS1_2 GCM ones.
+ * make one with its protocol version, cipher, session id and master key.
+ * The legacy protocol is DTLS1_BAD_VER (0x0100) for the AES-SHA suites and
+ * DTLS 1.2 for the OC-DTLS1_2 GCM ones.
  * Encrypt-then-MAC and extended master secret would make the headend refuse
  * the resumption, so both are off.
  */
@@ -81,57 +81,35 @@ SSL_CTX *dtls_ctx_new_psk(void)
 	return ctx;
 }
 
-/* DER helpers for the fake session: short-form lengths only (all < 128). */
-static size_t der_int(uint8_t *p, unsigned v)
+/*
+ * An SSL_SESSION for protocol version ver, cipher id, session id and master
+ * key, set field by field (an ASN.1 form read back with d2i_SSL_SESSION gave
+ * the same session for an ASN.1 decode a tunnel). NULL on ENOMEM or a cipher
+ * id that ssl's method does not know.
+ */
+static SSL_SESSION *fake_session(const SSL *ssl, int ver, uint16_t cipher_id, const uint8_t *sid,
+				 size_t sid_len, const uint8_t master[48])
 {
-	uint8_t tmp[5];
-	size_t n = 0;
+	const uint8_t cid[2] = {(uint8_t)(cipher_id >> 8), (uint8_t)cipher_id};
+	const SSL_CIPHER *c = SSL_CIPHER_find((SSL *)ssl, cid);
+	SSL_SESSION *s = c ? SSL_SESSION_new() : NULL;
 
-	do {
-		tmp[n++] = (uint8_t)v;
-		v >>= 8;
-	} while (v);
-	if (tmp[n - 1] & 0x80)
-		tmp[n++] = 0;
-	p[0] = 0x02;
-	p[1] = (uint8_t)n;
-	for (size_t i = 0; i < n; i++)
-		p[2 + i] = tmp[n - 1 - i];
-	return 2 + n;
-}
-
-static size_t der_octets(uint8_t *p, const uint8_t *d, size_t n)
-{
-	p[0] = 0x04;
-	p[1] = (uint8_t)n;
-	memcpy(p + 2, d, n);
-	return 2 + n;
-}
-
-/* An SSL_SESSION for protocol version ver, cipher id, session id and master key. */
-static SSL_SESSION *fake_session(int ver, uint16_t cipher_id, const uint8_t *sid, size_t sid_len,
-				 const uint8_t master[48])
-{
-	uint8_t der[160], *p = der + 2;
-	uint8_t cid[2] = {(uint8_t)(cipher_id >> 8), (uint8_t)cipher_id};
-
-	p += der_int(p, 1);
-	p += der_int(p, (unsigned)ver);
-	p += der_octets(p, cid, 2);
-	p += der_octets(p, sid, sid_len);
-	p += der_octets(p, master, 48);
-	der[0] = 0x30;
-	der[1] = (uint8_t)(p - der - 2);
-
-	const unsigned char *q = der;
-	return d2i_SSL_SESSION(NULL, &q, p - der);
+	if (!s)
+		return NULL;
+	if (!SSL_SESSION_set_protocol_version(s, ver) || !SSL_SESSION_set_cipher(s, c) ||
+	    !SSL_SESSION_set1_id(s, sid, (unsigned)sid_len) ||
+	    !SSL_SESSION_set1_master_key(s, master, 48)) {
+		SSL_SESSION_free(s);
+		return NULL;
+	}
+	return s;
 }
 
 /* Give the session to resume (or to carry an ID) to t's SSL. 0 or -1. */
 static int attach_session(struct tls *t, int ver, uint16_t cipher_id, const uint8_t *sid,
 			  size_t sid_len, const uint8_t master[48])
 {
-	SSL_SESSION *sess = fake_session(ver, cipher_id, sid, sid_len, master);
+	SSL_SESSION *sess = fake_session(t->ssl, ver, cipher_id, sid, sid_len, master);
 	int r;
 
 	if (!sess)
