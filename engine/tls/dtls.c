@@ -13,7 +13,9 @@
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <openssl/err.h>
 #include <openssl/rand.h>
 
 #ifndef DTLS1_BAD_VER
@@ -53,16 +55,6 @@ static SSL_CTX *ctx_common(void)
 					 SSL_OP_NO_RENEGOTIATION);
 	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
 	SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, NULL);
-	return ctx;
-}
-
-SSL_CTX *dtls_ctx_new_legacy(void)
-{
-	SSL_CTX *ctx = ctx_common();
-
-	if (ctx)
-		SSL_CTX_set_options(ctx, SSL_OP_NO_EXTENDED_MASTER_SECRET |
-						 SSL_OP_LEGACY_SERVER_CONNECT);
 	return ctx;
 }
 
@@ -135,6 +127,67 @@ static const struct suite_map suites[] = {
 	{"OC-DTLS1_2-AES256-GCM", "AES256-GCM-SHA384", DTLS1_2_VERSION, 0x009d, "AES-256"},
 };
 
+#define N_SUITES (sizeof(suites) / sizeof(suites[0]))
+
+/*
+ * A context per suite, holding the suite as its cipher list and its
+ * protocol version as both bounds: an SSL made from it needs no cipher list
+ * of its own, which OpenSSL would parse for every tunnel (about 9 us of a
+ * tunnel's DTLS here, for the same ClientHello). A suite this OpenSSL does
+ * not offer (3DES, in some builds) has none: dtls_open_legacy refuses it,
+ * as SSL_set_cipher_list did.
+ */
+struct dtls_legacy {
+	SSL_CTX *ctx[N_SUITES]; /* owned; NULL: the suite is not offered here */
+};
+
+struct dtls_legacy *dtls_legacy_new(void)
+{
+	struct dtls_legacy *l = calloc(1, sizeof(*l));
+	char list[64];
+
+	if (!l)
+		return NULL;
+	for (unsigned i = 0; i < N_SUITES; i++) {
+		SSL_CTX *ctx = ctx_common();
+
+		if (!ctx)
+			goto out_free;
+		SSL_CTX_set_options(ctx, SSL_OP_NO_EXTENDED_MASTER_SECRET |
+						 SSL_OP_LEGACY_SERVER_CONNECT);
+		snprintf(list, sizeof(list), "%s:@SECLEVEL=0", suites[i].openssl);
+		if (!SSL_CTX_set_min_proto_version(ctx, suites[i].version) ||
+		    !SSL_CTX_set_max_proto_version(ctx, suites[i].version) ||
+		    !SSL_CTX_set_cipher_list(ctx, list)) {
+			SSL_CTX_free(ctx);
+			ERR_clear_error();
+			continue;
+		}
+		l->ctx[i] = ctx;
+	}
+	return l;
+
+out_free:
+	dtls_legacy_free(l);
+	return NULL;
+}
+
+void dtls_legacy_free(struct dtls_legacy *l)
+{
+	if (!l)
+		return;
+	for (unsigned i = 0; i < N_SUITES; i++)
+		SSL_CTX_free(l->ctx[i]);
+	free(l);
+}
+
+void dtls_legacy_each(struct dtls_legacy *l, void (*fn)(SSL_CTX *ctx))
+{
+	for (unsigned i = 0; l && i < N_SUITES; i++)
+		if (l->ctx[i])
+			fn(l->ctx[i]);
+}
+
 const char *dtls_suite_cipher(const char *suite, int dtls12_header)
 {
 	for (unsigned i = 0; i < sizeof(suites) / sizeof(suites[0]); i++)
@@ -169,37 +222,30 @@ uint16_t dtls_tls_cipher_id(const struct tls *t)
 	return c ? SSL_CIPHER_get_protocol_id(c) : 0;
 }
 
-int dtls_open_legacy(struct tls *t, SSL_CTX *ctx, const char *suite, int dtls12_header,
-		     const uint8_t master[48], const uint8_t sid[32], uint16_t session_cipher,
-		     void *app)
+int dtls_open_legacy(struct tls *t, const struct dtls_legacy *l, const char *suite,
+		     int dtls12_header, const uint8_t master[48], const uint8_t sid[32],
+		     uint16_t session_cipher, void *app)
 {
-	const struct suite_map *s = NULL;
-	char list[64];
+	unsigned i, found = N_SUITES;
 	int r;
 
-	for (unsigned i = 0; i < sizeof(suites) / sizeof(suites[0]); i++) {
+	for (i = 0; i < N_SUITES; i++) {
 		const char *name = dtls12_header ? suites[i].openssl : suites[i].header;
 
 		if (!strcmp(name, suite) && (!dtls12_header || suites[i].version == DTLS1_2_VERSION))
-			s = &suites[i];
+			found = i;
 	}
-	if (!s)
+	if (found == N_SUITES || !l->ctx[found])
 		return -EINVAL;
-	r = tls_open(t, ctx, NULL, NULL, NULL, app);
+	r = tls_open(t, l->ctx[found], NULL, NULL, NULL, app);
 	if (r)
 		return r;
-	snprintf(list, sizeof(list), "%s:@SECLEVEL=0", s->openssl);
-	if (!SSL_set_min_proto_version(t->ssl, s->version) ||
-	    !SSL_set_max_proto_version(t->ssl, s->version) || !SSL_set_cipher_list(t->ssl, list))
-		goto out_close;
-
-	if (attach_session(t, s->version, session_cipher ? session_cipher : s->id, sid, 32, master))
-		goto out_close;
+	if (attach_session(t, suites[found].version,
+			   session_cipher ? session_cipher : suites[found].id, sid, 32, master)) {
+		tls_close(t);
+		return -EINVAL;
+	}
 	return 0;
-
-out_close:
-	tls_close(t);
-	return -EINVAL;
 }
 
 int dtls_open_psk(struct tls *t, SSL_CTX *ctx, const uint8_t psk[32], const uint8_t *app_id,

@@ -293,7 +293,8 @@ static SSL_SESSION *srv_get_session(SSL *s, const unsigned char *id, int len, in
 static int legacy_handshake(uint16_t session_cipher, struct tls *c)
 {
 	static const unsigned char gcm256[2] = {0x00, 0x9d};
-	SSL_CTX *cctx = dtls_ctx_new_legacy(), *sctx = SSL_CTX_new(DTLS_server_method());
+	struct dtls_legacy *cctx = dtls_legacy_new();
+	SSL_CTX *sctx = SSL_CTX_new(DTLS_server_method());
 	SSL *s;
 	BIO *sb;
 	uint8_t dg[2048];
@@ -336,7 +337,7 @@ static int legacy_handshake(uint16_t session_cipher, struct tls *c)
 	SSL_free(s);
 	SSL_SESSION_free(legacy_srv_sess);
 	SSL_CTX_free(sctx);
-	SSL_CTX_free(cctx);
+	dtls_legacy_free(cctx);
 	return r;
 }
 
@@ -400,9 +401,28 @@ static SSL_SESSION *asn1_session(uint16_t ver, uint16_t cipher_id, const uint8_t
 }
 
 /*
+ * A DTLS client context as the phone's legacy DTLS is set up (protocol doc:
+ * no encrypt-then-MAC, extended master secret or tickets), made here.
+ */
+static SSL_CTX *ref_legacy_ctx(void)
+{
+	SSL_CTX *ctx = SSL_CTX_new(DTLS_client_method());
+
+	assert_non_null(ctx);
+	SSL_CTX_set_read_ahead(ctx, 1);
+	SSL_CTX_set_options(ctx, SSL_OP_NO_ENCRYPT_THEN_MAC | SSL_OP_NO_TICKET |
+					 SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_EXTENDED_MASTER_SECRET |
+					 SSL_OP_LEGACY_SERVER_CONNECT);
+	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
+	SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, NULL);
+	return ctx;
+}
+
+/*
  * Each legacy suite's ClientHello from dtls_open_legacy against the one an
- * SSL of the same context sends with the suite as its cipher list and the
- * session read from ASN.1: the same bytes but for the 32-byte random.
+ * SSL of such a context sends with the suite as its cipher list, its
+ * version as both bounds and the session read from ASN.1: the same bytes
+ * but for the 32-byte random.
  */
 static void test_legacy_client_hello_bytes(void **state)
 {
@@ -425,15 +445,16 @@ static void test_legacy_client_hello_bytes(void **state)
 	for (int i = 0; i < 32; i++)
 		sid[i] = (uint8_t)(0x10 + i);
 	for (unsigned i = 0; i < sizeof(s) / sizeof(s[0]); i++) {
-		SSL_CTX *ctx = dtls_ctx_new_legacy();
+		struct dtls_legacy *legacy = dtls_legacy_new();
+		SSL_CTX *ctx = ref_legacy_ctx();
 		struct tls c = {0}, ref = {0};
 		SSL_SESSION *sess = asn1_session(s[i].ver, s[i].id, sid, master);
 		size_t na, nb;
 
-		assert_non_null(ctx);
+		assert_non_null(legacy);
 		assert_non_null(sess);
 		assert_int_equal(
-		    dtls_open_legacy(&c, ctx, s[i].header, s[i].hdr12, master, sid, 0, NULL), 0);
+		    dtls_open_legacy(&c, legacy, s[i].header, s[i].hdr12, master, sid, 0, NULL), 0);
 		assert_int_equal(tls_handshake(&c), 0);
 		na = membio_take_dgram(c.bio, a, sizeof(a));
 
@@ -459,7 +480,23 @@ static void test_legacy_client_hello_bytes(void **state)
 		tls_close(&c);
 		tls_close(&ref);
 		SSL_CTX_free(ctx);
+		dtls_legacy_free(legacy);
 	}
+
+	/* 3DES: open exactly when this OpenSSL takes it as a cipher list */
+	struct dtls_legacy *legacy = dtls_legacy_new();
+	SSL_CTX *ctx = ref_legacy_ctx();
+	SSL *ssl = SSL_new(ctx);
+	struct tls c = {0};
+	int want = SSL_set_cipher_list(ssl, "DES-CBC3-SHA:@SECLEVEL=0") == 1 ? 0 : -EINVAL;
+
+	assert_int_equal(dtls_open_legacy(&c, legacy, "DES-CBC3-SHA", 0, master, sid, 0, NULL),
+			 want);
+	tls_close(&c);
+	SSL_free(ssl);
+	SSL_CTX_free(ctx);
+	dtls_legacy_free(legacy);
+	ERR_clear_error();
 }
 
 int main(void)
