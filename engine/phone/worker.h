@@ -34,6 +34,7 @@ struct phone_command;
 struct p2p_board;
 struct trust_table;
 struct dtlsrec_ctx;
+struct dtls_legacy;
 struct voice_hooks;
 
 /* What every worker of a run shares, read-only once it has started; the swarm owns it. */
@@ -46,7 +47,8 @@ struct fleet {
 	int n_urls;                            /* url1..: failover */
 	int n_spread;                          /* headend.spread's */
 	bool needs_dns;                        /* a URL names a host */
-	SSL_CTX *dtls_legacy, *dtls_psk;       /* DTLS client contexts; borrowed */
+	struct dtls_legacy *dtls_legacy;       /* legacy DTLS client contexts; borrowed */
+	SSL_CTX *dtls_psk;                     /* the PSK DTLS client context; borrowed */
 	struct p2p_board *p2p;                 /* phone-to-phone calls; NULL otherwise */
 	const struct voice_hooks *voice;       /* the phones' calls; NULL when there are none */
 	uint64_t t0;                           /* when arrivals begin (the run's clock) */

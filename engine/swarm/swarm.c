@@ -158,7 +158,7 @@ struct swarm *swarm_new(const struct swarm_config *cfg, char *err, size_t errlen
 			goto out_free;
 		}
 	}
-	f->dtls_legacy = dtls_ctx_new_legacy();
+	f->dtls_legacy = dtls_legacy_new();
 	f->dtls_psk = dtls_ctx_new_psk();
 	if (!f->dtls_legacy || !f->dtls_psk) {
 		snprintf(err, errlen, "DTLS context creation failed");
@@ -169,7 +169,7 @@ struct swarm *swarm_new(const struct swarm_config *cfg, char *err, size_t errlen
 		keylog_start(cfg->keylog_fd, phone_keylog_wanted);
 		for (int i = 0; i < cfg->n_models; i++)
 			keylog_attach(sw->tls_ctx[i]);
-		keylog_attach(f->dtls_legacy);
+		dtls_legacy_each(f->dtls_legacy, keylog_attach);
 		keylog_attach(f->dtls_psk);
 	}
 	/* a probe without a CA only looks at TLS: its phones have no identity */
@@ -234,7 +234,7 @@ void swarm_free(struct swarm *sw)
 	hist_set_free(sw->spare);
 	for (int i = 0; i < CONFIG_MAX_MODELS; i++)
 		SSL_CTX_free(sw->tls_ctx[i]);
-	SSL_CTX_free(sw->fleet.dtls_legacy);
+	dtls_legacy_free(sw->fleet.dtls_legacy);
 	SSL_CTX_free(sw->fleet.dtls_psk);
 	identity_keys_free(sw->keys);
 	p2p_board_free(sw->fleet.p2p);

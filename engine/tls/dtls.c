@@ -2,9 +2,9 @@
  * engine/tls/dtls.c - legacy and PSK DTLS keying (dtls.h).
  *
  * The legacy handshake needs OpenSSL to believe it holds a session: we
- * build its DER form (version, protocol, cipher id, session id, master key)
- * and load it with d2i_SSL_SESSION. The legacy protocol is DTLS1_BAD_VER
- * (0x0100) for the AES-SHA suites and DTLS 1.2 for the OC-DTLS1_2 GCM ones.
+ * make one with its protocol version, cipher, session id and master key.
+ * The legacy protocol is DTLS1_BAD_VER (0x0100) for the AES-SHA suites and
+ * DTLS 1.2 for the OC-DTLS1_2 GCM ones.
  * Encrypt-then-MAC and extended master secret would make the headend refuse
  * the resumption, so both are off.
  */
@@ -13,7 +13,9 @@
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <openssl/err.h>
 #include <openssl/rand.h>
 
 #ifndef DTLS1_BAD_VER
@@ -56,16 +58,6 @@ static SSL_CTX *ctx_common(void)
 	return ctx;
 }
 
-SSL_CTX *dtls_ctx_new_legacy(void)
-{
-	SSL_CTX *ctx = ctx_common();
-
-	if (ctx)
-		SSL_CTX_set_options(ctx, SSL_OP_NO_EXTENDED_MASTER_SECRET |
-						 SSL_OP_LEGACY_SERVER_CONNECT);
-	return ctx;
-}
-
 SSL_CTX *dtls_ctx_new_psk(void)
 {
 	SSL_CTX *ctx = ctx_common();
@@ -81,57 +73,35 @@ SSL_CTX *dtls_ctx_new_psk(void)
 	return ctx;
 }
 
-/* DER helpers for the fake session: short-form lengths only (all < 128). */
-static size_t der_int(uint8_t *p, unsigned v)
+/*
+ * An SSL_SESSION for protocol version ver, cipher id, session id and master
+ * key, set field by field (an ASN.1 form read back with d2i_SSL_SESSION gave
+ * the same session for an ASN.1 decode a tunnel). NULL on ENOMEM or a cipher
+ * id that ssl's method does not know.
+ */
+static SSL_SESSION *fake_session(const SSL *ssl, int ver, uint16_t cipher_id, const uint8_t *sid,
+				 size_t sid_len, const uint8_t master[48])
 {
-	uint8_t tmp[5];
-	size_t n = 0;
+	const uint8_t cid[2] = {(uint8_t)(cipher_id >> 8), (uint8_t)cipher_id};
+	const SSL_CIPHER *c = SSL_CIPHER_find((SSL *)ssl, cid);
+	SSL_SESSION *s = c ? SSL_SESSION_new() : NULL;
 
-	do {
-		tmp[n++] = (uint8_t)v;
-		v >>= 8;
-	} while (v);
-	if (tmp[n - 1] & 0x80)
-		tmp[n++] = 0;
-	p[0] = 0x02;
-	p[1] = (uint8_t)n;
-	for (size_t i = 0; i < n; i++)
-		p[2 + i] = tmp[n - 1 - i];
-	return 2 + n;
-}
-
-static size_t der_octets(uint8_t *p, const uint8_t *d, size_t n)
-{
-	p[0] = 0x04;
-	p[1] = (uint8_t)n;
-	memcpy(p + 2, d, n);
-	return 2 + n;
-}
-
-/* An SSL_SESSION for protocol version ver, cipher id, session id and master key. */
-static SSL_SESSION *fake_session(int ver, uint16_t cipher_id, const uint8_t *sid, size_t sid_len,
-				 const uint8_t master[48])
-{
-	uint8_t der[160], *p = der + 2;
-	uint8_t cid[2] = {(uint8_t)(cipher_id >> 8), (uint8_t)cipher_id};
-
-	p += der_int(p, 1);
-	p += der_int(p, (unsigned)ver);
-	p += der_octets(p, cid, 2);
-	p += der_octets(p, sid, sid_len);
-	p += der_octets(p, master, 48);
-	der[0] = 0x30;
-	der[1] = (uint8_t)(p - der - 2);
-
-	const unsigned char *q = der;
-	return d2i_SSL_SESSION(NULL, &q, p - der);
+	if (!s)
+		return NULL;
+	if (!SSL_SESSION_set_protocol_version(s, ver) || !SSL_SESSION_set_cipher(s, c) ||
+	    !SSL_SESSION_set1_id(s, sid, (unsigned)sid_len) ||
+	    !SSL_SESSION_set1_master_key(s, master, 48)) {
+		SSL_SESSION_free(s);
+		return NULL;
+	}
+	return s;
 }
 
 /* Give the session to resume (or to carry an ID) to t's SSL. 0 or -1. */
 static int attach_session(struct tls *t, int ver, uint16_t cipher_id, const uint8_t *sid,
 			  size_t sid_len, const uint8_t master[48])
 {
-	SSL_SESSION *sess = fake_session(ver, cipher_id, sid, sid_len, master);
+	SSL_SESSION *sess = fake_session(t->ssl, ver, cipher_id, sid, sid_len, master);
 	int r;
 
 	if (!sess)
@@ -156,6 +126,67 @@ static const struct suite_map suites[] = {
 	{"OC-DTLS1_2-AES128-GCM", "AES128-GCM-SHA256", DTLS1_2_VERSION, 0x009c, "AES-128"},
 	{"OC-DTLS1_2-AES256-GCM", "AES256-GCM-SHA384", DTLS1_2_VERSION, 0x009d, "AES-256"},
 };
+
+#define N_SUITES (sizeof(suites) / sizeof(suites[0]))
+
+/*
+ * A context per suite, holding the suite as its cipher list and its
+ * protocol version as both bounds: an SSL made from it needs no cipher list
+ * of its own, which OpenSSL would parse for every tunnel (about 9 us of a
+ * tunnel's DTLS here, for the same ClientHello). A suite this OpenSSL does
+ * not offer (3DES, in some builds) has none: dtls_open_legacy refuses it,
+ * as SSL_set_cipher_list did.
+ */
+struct dtls_legacy {
+	SSL_CTX *ctx[N_SUITES]; /* owned; NULL: the suite is not offered here */
+};
+
+struct dtls_legacy *dtls_legacy_new(void)
+{
+	struct dtls_legacy *l = calloc(1, sizeof(*l));
+	char list[64];
+
+	if (!l)
+		return NULL;
+	for (unsigned i = 0; i < N_SUITES; i++) {
+		SSL_CTX *ctx = ctx_common();
+
+		if (!ctx)
+			goto out_free;
+		SSL_CTX_set_options(ctx, SSL_OP_NO_EXTENDED_MASTER_SECRET |
+						 SSL_OP_LEGACY_SERVER_CONNECT);
+		snprintf(list, sizeof(list), "%s:@SECLEVEL=0", suites[i].openssl);
+		if (!SSL_CTX_set_min_proto_version(ctx, suites[i].version) ||
+		    !SSL_CTX_set_max_proto_version(ctx, suites[i].version) ||
+		    !SSL_CTX_set_cipher_list(ctx, list)) {
+			SSL_CTX_free(ctx);
+			ERR_clear_error();
+			continue;
+		}
+		l->ctx[i] = ctx;
+	}
+	return l;
+
+out_free:
+	dtls_legacy_free(l);
+	return NULL;
+}
+
+void dtls_legacy_free(struct dtls_legacy *l)
+{
+	if (!l)
+		return;
+	for (unsigned i = 0; i < N_SUITES; i++)
+		SSL_CTX_free(l->ctx[i]);
+	free(l);
+}
+
+void dtls_legacy_each(struct dtls_legacy *l, void (*fn)(SSL_CTX *ctx))
+{
+	for (unsigned i = 0; l && i < N_SUITES; i++)
+		if (l->ctx[i])
+			fn(l->ctx[i]);
+}
 
 const char *dtls_suite_cipher(const char *suite, int dtls12_header)
 {
@@ -191,37 +222,30 @@ uint16_t dtls_tls_cipher_id(const struct tls *t)
 	return c ? SSL_CIPHER_get_protocol_id(c) : 0;
 }
 
-int dtls_open_legacy(struct tls *t, SSL_CTX *ctx, const char *suite, int dtls12_header,
-		     const uint8_t master[48], const uint8_t sid[32], uint16_t session_cipher,
-		     void *app)
+int dtls_open_legacy(struct tls *t, const struct dtls_legacy *l, const char *suite,
+		     int dtls12_header, const uint8_t master[48], const uint8_t sid[32],
+		     uint16_t session_cipher, void *app)
 {
-	const struct suite_map *s = NULL;
-	char list[64];
+	unsigned i, found = N_SUITES;
 	int r;
 
-	for (unsigned i = 0; i < sizeof(suites) / sizeof(suites[0]); i++) {
+	for (i = 0; i < N_SUITES; i++) {
 		const char *name = dtls12_header ? suites[i].openssl : suites[i].header;
 
 		if (!strcmp(name, suite) && (!dtls12_header || suites[i].version == DTLS1_2_VERSION))
-			s = &suites[i];
+			found = i;
 	}
-	if (!s)
+	if (found == N_SUITES || !l->ctx[found])
 		return -EINVAL;
-	r = tls_open(t, ctx, NULL, NULL, NULL, app);
+	r = tls_open(t, l->ctx[found], NULL, NULL, NULL, app);
 	if (r)
 		return r;
-	snprintf(list, sizeof(list), "%s:@SECLEVEL=0", s->openssl);
-	if (!SSL_set_min_proto_version(t->ssl, s->version) ||
-	    !SSL_set_max_proto_version(t->ssl, s->version) || !SSL_set_cipher_list(t->ssl, list))
-		goto out_close;
-
-	if (attach_session(t, s->version, session_cipher ? session_cipher : s->id, sid, 32, master))
-		goto out_close;
+	if (attach_session(t, suites[found].version,
+			   session_cipher ? session_cipher : suites[found].id, sid, 32, master)) {
+		tls_close(t);
+		return -EINVAL;
+	}
 	return 0;
-
-out_close:
-	tls_close(t);
-	return -EINVAL;
 }
 
 int dtls_open_psk(struct tls *t, SSL_CTX *ctx, const uint8_t psk[32], const uint8_t *app_id,

@@ -16,9 +16,19 @@
 
 #include "engine/tls/tls.h"
 
-/* DTLS client contexts (shared by all phones of a thread). NULL on error. */
-SSL_CTX *dtls_ctx_new_legacy(void);
+/* The PSK DTLS client context (shared by all phones). NULL on error. */
 SSL_CTX *dtls_ctx_new_psk(void);
+
+/*
+ * The legacy DTLS client contexts, one per suite of the X-DTLS-CipherSuite
+ * table that this OpenSSL offers (shared by all phones; opaque). NULL on
+ * ENOMEM. dtls_legacy_each gives each context to fn (to attach a key log,
+ * say).
+ */
+struct dtls_legacy;
+struct dtls_legacy *dtls_legacy_new(void);
+void dtls_legacy_free(struct dtls_legacy *l);
+void dtls_legacy_each(struct dtls_legacy *l, void (*fn)(SSL_CTX *ctx));
 
 /*
  * Legacy: resume (master, sid) with the suite the headend chose.
@@ -29,11 +39,11 @@ SSL_CTX *dtls_ctx_new_psk(void);
  * its TLS session's cipher (dtls_tls_cipher_id), so that a headend that
  * resumes with another suite gets OpenSSL's "old session cipher not
  * returned" and an illegal_parameter alert, as the phone's log shows.
- * 0, -EINVAL unknown suite, -ENOMEM.
+ * 0, -EINVAL unknown suite (or one this OpenSSL does not offer), -ENOMEM.
  */
-int dtls_open_legacy(struct tls *t, SSL_CTX *ctx, const char *suite, int dtls12_header,
-		     const uint8_t master[48], const uint8_t sid[32], uint16_t session_cipher,
-		     void *app);
+int dtls_open_legacy(struct tls *t, const struct dtls_legacy *l, const char *suite,
+		     int dtls12_header, const uint8_t master[48], const uint8_t sid[32],
+		     uint16_t session_cipher, void *app);
 /* The two-byte id of a TLS session's cipher (0x0035 for AES256-SHA), 0 if none. */
 uint16_t dtls_tls_cipher_id(const struct tls *t);
 /* PSK: psk (32 bytes, borrowed for the session's life), app_id as session ID. */

@@ -1384,7 +1384,7 @@ static inline void script_start(struct script *s)
 		assert_int_equal(url_parse(f->url_text[i], &f->url[i]), 0);
 		f->needs_dns |= !url_host_is_ipv4(&f->url[i]);
 	}
-	f->dtls_legacy = dtls_ctx_new_legacy();
+	f->dtls_legacy = dtls_legacy_new();
 	f->dtls_psk = dtls_ctx_new_psk();
 	f->t0 = S_T0;
 	assert_int_equal(worker_init(&s->w, 0, &script_io, f, 1), 0);
@@ -1414,7 +1414,7 @@ static inline void script_free(struct script *s)
 
 	worker_fini(&s->w);
 	SSL_CTX_free(ctx);
-	SSL_CTX_free(s->fleet.dtls_legacy);
+	dtls_legacy_free(s->fleet.dtls_legacy);
 	SSL_CTX_free(s->fleet.dtls_psk);
 	headend_close_tls(&s->h);
 	headend_close_dtls(&s->h);

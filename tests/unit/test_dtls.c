@@ -12,7 +12,9 @@
  * cipher check are the same): with the suite's own cipher it resumes; when
  * the session claims another cipher (an IP phone's TLS cipher) the client
  * refuses the server's with "old session cipher not returned" and an
- * illegal_parameter alert, the phones' DTLS failure.
+ * illegal_parameter alert, the phones' DTLS failure. And each legacy
+ * suite's ClientHello is byte for byte the one OpenSSL sends for the same
+ * session read from its ASN.1 form, but for the random.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -291,7 +293,8 @@ static SSL_SESSION *srv_get_session(SSL *s, const unsigned char *id, int len, in
 static int legacy_handshake(uint16_t session_cipher, struct tls *c)
 {
 	static const unsigned char gcm256[2] = {0x00, 0x9d};
-	SSL_CTX *cctx = dtls_ctx_new_legacy(), *sctx = SSL_CTX_new(DTLS_server_method());
+	struct dtls_legacy *cctx = dtls_legacy_new();
+	SSL_CTX *sctx = SSL_CTX_new(DTLS_server_method());
 	SSL *s;
 	BIO *sb;
 	uint8_t dg[2048];
@@ -334,7 +337,7 @@ static int legacy_handshake(uint16_t session_cipher, struct tls *c)
 	SSL_free(s);
 	SSL_SESSION_free(legacy_srv_sess);
 	SSL_CTX_free(sctx);
-	SSL_CTX_free(cctx);
+	dtls_legacy_free(cctx);
 	return r;
 }
 
@@ -362,6 +365,140 @@ static void test_legacy_session_cipher(void **state)
 	ERR_clear_error();
 }
 
+/* ==== The legacy ClientHello, byte for byte ==== */
+
+/* DER INTEGER or OCTET STRING with a short-form length, at p; its size. */
+static size_t der_put(uint8_t *p, uint8_t tag, const uint8_t *d, size_t n)
+{
+	p[0] = tag;
+	p[1] = (uint8_t)n;
+	memcpy(p + 2, d, n);
+	return 2 + n;
+}
+
+/*
+ * The session as OpenSSL reads it from its ASN.1 form (SSL_SESSION_ASN1:
+ * version 1, protocol version, cipher id, session id, master key): an
+ * independent way to the session the phone resumes.
+ */
+static SSL_SESSION *asn1_session(uint16_t ver, uint16_t cipher_id, const uint8_t sid[32],
+				 const uint8_t master[48])
+{
+	uint8_t der[160], *p = der + 2;
+	/* INTEGERs 1 and ver (0x0100: 01 00; 0xfefd: 00 fe fd, a sign byte) */
+	const uint8_t one = 1, v[3] = {0, (uint8_t)(ver >> 8), (uint8_t)ver};
+	const uint8_t cid[2] = {(uint8_t)(cipher_id >> 8), (uint8_t)cipher_id};
+	const unsigned char *q = der;
+
+	p += der_put(p, 0x02, &one, 1);
+	p += v[1] & 0x80 ? der_put(p, 0x02, v, 3) : der_put(p, 0x02, v + 1, 2);
+	p += der_put(p, 0x04, cid, 2);
+	p += der_put(p, 0x04, sid, 32);
+	p += der_put(p, 0x04, master, 48);
+	der[0] = 0x30;
+	der[1] = (uint8_t)(p - der - 2);
+	return d2i_SSL_SESSION(NULL, &q, p - der);
+}
+
+/*
+ * A DTLS client context as the phone's legacy DTLS is set up (protocol doc:
+ * no encrypt-then-MAC, extended master secret or tickets), made here.
+ */
+static SSL_CTX *ref_legacy_ctx(void)
+{
+	SSL_CTX *ctx = SSL_CTX_new(DTLS_client_method());
+
+	assert_non_null(ctx);
+	SSL_CTX_set_read_ahead(ctx, 1);
+	SSL_CTX_set_options(ctx, SSL_OP_NO_ENCRYPT_THEN_MAC | SSL_OP_NO_TICKET |
+					 SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_EXTENDED_MASTER_SECRET |
+					 SSL_OP_LEGACY_SERVER_CONNECT);
+	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
+	SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, NULL);
+	return ctx;
+}
+
+/*
+ * Each legacy suite's ClientHello from dtls_open_legacy against the one an
+ * SSL of such a context sends with the suite as its cipher list, its
+ * version as both bounds and the session read from ASN.1: the same bytes
+ * but for the 32-byte random.
+ */
+static void test_legacy_client_hello_bytes(void **state)
+{
+	static const struct {
+		const char *header;
+		int hdr12;
+		const char *openssl;
+		uint16_t ver, id;
+	} s[] = {
+	    {"AES128-SHA", 0, "AES128-SHA", 0x0100, 0x002f},
+	    {"AES256-SHA", 0, "AES256-SHA", 0x0100, 0x0035},
+	    {"OC-DTLS1_2-AES128-GCM", 0, "AES128-GCM-SHA256", 0xfefd, 0x009c},
+	    {"AES256-GCM-SHA384", 1, "AES256-GCM-SHA384", 0xfefd, 0x009d},
+	};
+	uint8_t master[48], sid[32], a[2048], b[2048];
+	char list[64];
+
+	(void)state;
+	memset(master, 0x42, sizeof(master));
+	for (int i = 0; i < 32; i++)
+		sid[i] = (uint8_t)(0x10 + i);
+	for (unsigned i = 0; i < sizeof(s) / sizeof(s[0]); i++) {
+		struct dtls_legacy *legacy = dtls_legacy_new();
+		SSL_CTX *ctx = ref_legacy_ctx();
+		struct tls c = {0}, ref = {0};
+		SSL_SESSION *sess = asn1_session(s[i].ver, s[i].id, sid, master);
+		size_t na, nb;
+
+		assert_non_null(legacy);
+		assert_non_null(sess);
+		assert_int_equal(
+		    dtls_open_legacy(&c, legacy, s[i].header, s[i].hdr12, master, sid, 0, NULL), 0);
+		assert_int_equal(tls_handshake(&c), 0);
+		na = membio_take_dgram(c.bio, a, sizeof(a));
+
+		snprintf(list, sizeof(list), "%s:@SECLEVEL=0", s[i].openssl);
+		assert_int_equal(tls_open(&ref, ctx, NULL, NULL, NULL, NULL), 0);
+		assert_int_equal(SSL_set_min_proto_version(ref.ssl, s[i].ver), 1);
+		assert_int_equal(SSL_set_max_proto_version(ref.ssl, s[i].ver), 1);
+		assert_int_equal(SSL_set_cipher_list(ref.ssl, list), 1);
+		assert_int_equal(SSL_set_session(ref.ssl, sess), 1);
+		assert_int_equal(tls_handshake(&ref), 0);
+		nb = membio_take_dgram(ref.bio, b, sizeof(b));
+
+		/* record header (13), handshake header (12), client_version (2), then the random */
+		if (na != nb || na < 13 + 12 + 2 + 32)
+			fail_msg("%s: ClientHello of %zu bytes, the reference's %zu", s[i].header,
+				 na, nb);
+		memset(a + 27, 0, 32);
+		memset(b + 27, 0, 32);
+		if (memcmp(a, b, na))
+			fail_msg("%s: the ClientHello differs from the reference's", s[i].header);
+		assert_memory_equal(a + 27 + 32 + 1, sid, 32); /* the session it resumes */
+		SSL_SESSION_free(sess);
+		tls_close(&c);
+		tls_close(&ref);
+		SSL_CTX_free(ctx);
+		dtls_legacy_free(legacy);
+	}
+
+	/* 3DES: open exactly when this OpenSSL takes it as a cipher list */
+	struct dtls_legacy *legacy = dtls_legacy_new();
+	SSL_CTX *ctx = ref_legacy_ctx();
+	SSL *ssl = SSL_new(ctx);
+	struct tls c = {0};
+	int want = SSL_set_cipher_list(ssl, "DES-CBC3-SHA:@SECLEVEL=0") == 1 ? 0 : -EINVAL;
+
+	assert_int_equal(dtls_open_legacy(&c, legacy, "DES-CBC3-SHA", 0, master, sid, 0, NULL),
+			 want);
+	tls_close(&c);
+	SSL_free(ssl);
+	SSL_CTX_free(ctx);
+	dtls_legacy_free(legacy);
+	ERR_clear_error();
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -370,6 +507,7 @@ int main(void)
 	    cmocka_unit_test(test_wrong_psk_fails),
 	    cmocka_unit_test(test_retransmit_timer),
 	    cmocka_unit_test(test_legacy_session_cipher),
+	    cmocka_unit_test(test_legacy_client_hello_bytes),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -275,7 +275,8 @@ static SSL_SESSION *srv_get_session(SSL *ssl, const unsigned char *id, int len, 
 
 struct pair {
 	const struct flavour *f;
-	SSL_CTX *cctx, *sctx;
+	SSL_CTX *cctx, *sctx;	       /* cctx: PSK only */
+	struct dtls_legacy *legacy; /* the legacy contexts (NULL for PSK) */
 	struct tls c;	       /* the phone, as tunnel.c opens it */
 	SSL *s;		       /* OpenSSL's server (NULL for DTLS 0.9) */
 	BIO *sb;	       /* the server's datagram membio (owned by s) */
@@ -427,10 +428,11 @@ static void pair_open(struct pair *p, const struct flavour *f)
 		p->cctx = dtls_ctx_new_psk();
 		assert_int_equal(dtls_open_psk(&p->c, p->cctx, psk, p->sid, 32, NULL), 0);
 	} else {
-		p->cctx = dtls_ctx_new_legacy();
-		assert_int_equal(
-		    dtls_open_legacy(&p->c, p->cctx, f->suite, f->hdr12, p->master, p->sid, 0, NULL),
-		    0);
+		p->legacy = dtls_legacy_new();
+		assert_non_null(p->legacy);
+		assert_int_equal(dtls_open_legacy(&p->c, p->legacy, f->suite, f->hdr12, p->master,
+						  p->sid, 0, NULL),
+				 0);
 	}
 	dtlsrec_watch(&p->cr, p->c.ssl);
 	if (f->how == BADVER) {
@@ -465,6 +467,7 @@ static void pair_close(struct pair *p)
 	tls_close(&p->c);
 	SSL_free(p->s);
 	SSL_CTX_free(p->cctx);
+	dtls_legacy_free(p->legacy);
 	SSL_CTX_free(p->sctx);
 	SSL_SESSION_free(resume_session);
 	resume_session = NULL;
