@@ -75,8 +75,8 @@ SSL_CTX *dtls_ctx_new_psk(void)
 
 /*
  * An SSL_SESSION for protocol version ver, cipher id, session id and master
- * key, set field by field (an ASN.1 form read back with d2i_SSL_SESSION gave
- * the same session for an ASN.1 decode a tunnel). NULL on ENOMEM or a cipher
+ * key, set field by field (the same session as an ASN.1 form read back with
+ * d2i_SSL_SESSION, without a decode per tunnel). NULL on ENOMEM or a cipher
  * id that ssl's method does not know.
  */
 static SSL_SESSION *fake_session(const SSL *ssl, int ver, uint16_t cipher_id, const uint8_t *sid,
@@ -190,7 +190,7 @@ void dtls_legacy_each(struct dtls_legacy *l, void (*fn)(SSL_CTX *ctx))
 
 const char *dtls_suite_cipher(const char *suite, int dtls12_header)
 {
-	for (unsigned i = 0; i < sizeof(suites) / sizeof(suites[0]); i++)
+	for (unsigned i = 0; i < N_SUITES; i++)
 		if (!strcmp(dtls12_header ? suites[i].openssl : suites[i].header, suite))
 			return suites[i].cipher;
 	return NULL;

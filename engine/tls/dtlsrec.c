@@ -168,18 +168,23 @@ void dtlsrec_ctx_free(struct dtlsrec_ctx *c)
 	OPENSSL_clear_free(c, sizeof(*c));
 }
 
+/* An HMAC pad: block bytes of fill (0x36 inner, 0x5c outer) XOR the key (key_len <= block). */
+static void hmac_pad(uint8_t *pad, unsigned block, uint8_t fill, const uint8_t *key,
+		     size_t key_len)
+{
+	memset(pad, fill, block);
+	for (size_t i = 0; i < key_len; i++)
+		pad[i] ^= key[i];
+}
+
 static void hmac_key(struct dir_ctx *d, const uint8_t key[MAC_LEN])
 {
 	uint8_t pad[64];
 
-	memset(pad, 0x36, sizeof(pad));
-	for (unsigned i = 0; i < MAC_LEN; i++)
-		pad[i] ^= key[i];
+	hmac_pad(pad, sizeof(pad), 0x36, key, MAC_LEN);
 	SHA1_Init(&d->inner);
 	SHA1_Update(&d->inner, pad, sizeof(pad));
-	memset(pad, 0x5c, sizeof(pad));
-	for (unsigned i = 0; i < MAC_LEN; i++)
-		pad[i] ^= key[i];
+	hmac_pad(pad, sizeof(pad), 0x5c, key, MAC_LEN);
 	SHA1_Init(&d->outer);
 	SHA1_Update(&d->outer, pad, sizeof(pad));
 	OPENSSL_cleanse(pad, sizeof(pad));
@@ -304,14 +309,10 @@ static void hmac_init(struct hmac *m, enum prf_hash h, const uint8_t *key, size_
 	unsigned block = hashes[h].block;
 
 	m->h = h;
-	memset(pad, 0x36, block);
-	for (size_t i = 0; i < key_len; i++)
-		pad[i] ^= key[i];
+	hmac_pad(pad, block, 0x36, key, key_len);
 	hash_init(h, &m->inner);
 	hash_update(h, &m->inner, pad, block);
-	memset(pad, 0x5c, block);
-	for (size_t i = 0; i < key_len; i++)
-		pad[i] ^= key[i];
+	hmac_pad(pad, block, 0x5c, key, key_len);
 	hash_init(h, &m->outer);
 	hash_update(h, &m->outer, pad, block);
 	OPENSSL_cleanse(pad, sizeof(pad));
