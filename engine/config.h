@@ -203,6 +203,8 @@ struct swarm_config {
 	bool probe;             /* phoneswarm probe: phone i is model i; record, don't refuse */
 	bool fixed_files;       /* the phones' sockets as io_uring registered files, not
 				   descriptors (run: preflight_fixed_files) */
+	uint32_t rx_buffers;    /* shared receive buffers per worker thread; 0: as many as
+				   bufring_count gives (run: preflight_rx_buffers) */
 };
 
 /* The mode named name exactly ("psk"), or -1. */

@@ -96,6 +96,23 @@ bool preflight_fixed_files(const struct swarm_config *cfg)
 	return preflight_fds_needed(cfg, false) > preflight_raise_nofile();
 }
 
+int64_t preflight_rx_buffers(char *err, size_t len)
+{
+	const char *v = getenv("PHONESWARM_RX_BUFFERS");
+	char *end;
+	unsigned long n;
+
+	if (!v)
+		return 0;
+	errno = 0;
+	n = strtoul(v, &end, 10);
+	if (errno || end == v || *end || *v == '-' || n < 1 || n > 32768) {
+		snprintf(err, len, "PHONESWARM_RX_BUFFERS=%s: want a number from 1 to 32768", v);
+		return -1;
+	}
+	return (int64_t)n;
+}
+
 /*
  * As descriptors, the phones' sockets count against the limit with the
  * rest. As registered files (when they would not fit, or forced), two

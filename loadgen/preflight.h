@@ -14,6 +14,7 @@
 #define LOADGEN_PREFLIGHT_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 struct swarm_config;
@@ -67,6 +68,13 @@ uint64_t preflight_raise_nofile(void);
  * preflight_raise_nofile()), or when PHONESWARM_FIXED_FILES=1 (for tests).
  */
 bool preflight_fixed_files(const struct swarm_config *cfg);
+
+/*
+ * The shared receive buffers per worker thread that PHONESWARM_RX_BUFFERS
+ * asks for (for tests: a pool small enough to run out), 0 when it is not
+ * set; -1 with err filled when it is not a number from 1 to 32768.
+ */
+int64_t preflight_rx_buffers(char *err, size_t len);
 
 /*
  * Descriptors needed against the limit (raised first), and, when the

@@ -354,6 +354,7 @@ int run_main(int argc, char **argv)
 	struct metrics *metrics = NULL;
 	struct swarm *sw;
 	char err[512], lerr[SCENARIO_ERRORS_MAX];
+	int64_t rx_buffers;
 	int rc = parse(argc, argv, &o);
 
 	if (rc >= 0)
@@ -380,6 +381,13 @@ int run_main(int argc, char **argv)
 	if (rc)
 		goto out_free_config;
 	cfg.fixed_files = preflight_fixed_files(&cfg);
+	rx_buffers = preflight_rx_buffers(err, sizeof(err));
+	if (rx_buffers < 0) {
+		fprintf(stderr, "phoneswarm: %s\n", err);
+		rc = EXIT_USAGE;
+		goto out_free_config;
+	}
+	cfg.rx_buffers = (uint32_t)rx_buffers;
 	if (cfg.fixed_files && !o.quiet)
 		fprintf(stderr, "phoneswarm: the phones' sockets are io_uring registered files, "
 				"not descriptors (phoneswarm check says why)\n");

@@ -30,7 +30,6 @@ struct bufring {
 	uint32_t size;                /* bytes per buffer */
 	uint16_t bgid;                /* the buffer group receives name */
 	uint32_t lent;                /* buffers out of the kernel's hands, not yet put back */
-	uint64_t nobufs;              /* receives that found no buffer (-ENOBUFS) */
 	struct io_uring *uring;       /* borrowed: where the group is registered */
 };
 

@@ -698,7 +698,7 @@ static void handle_cqe(struct ring *r, struct io_uring_cqe *cqe)
 	case OP_RECV:
 		if (res == -ENOBUFS) {
 			/* every buffer was out: the data waits in the socket, asked for again */
-			r->rx.nobufs++;
+			STAT_ADD(w, rx_nobufs, 1);
 			if (!ch->recv_busy)
 				io_recv(w, p, (enum chan_id)c);
 			break;
@@ -828,7 +828,9 @@ int ring_init(struct ring *r, int id, const struct fleet *f, uint32_t n_phones)
 	r->uring_up = true;
 	r->min_wait = (params.features & IORING_FEAT_MIN_TIMEOUT) &&
 		      (params.features & IORING_FEAT_EXT_ARG);
-	rc = bufring_init(&r->rx, &r->uring, RX_GROUP, bufring_count(n_phones), RBUF);
+	rc = f->cfg->rx_buffers
+		     ? bufring_init_some(&r->rx, &r->uring, RX_GROUP, f->cfg->rx_buffers, RBUF)
+		     : bufring_init(&r->rx, &r->uring, RX_GROUP, bufring_count(n_phones), RBUF);
 	if (rc < 0) {
 		snprintf(r->err, sizeof(r->err),
 			 "io_uring provided-buffer ring: %s (Linux 5.19 or later is needed)",

@@ -13,7 +13,12 @@
 #   - the send lateness of every packet was recorded (its count = packets sent), and
 #     its median is below one packet interval (20 ms: above, the schedule would not
 #     hold at all);
-#   - phoneswarm check counts one descriptor a phone.
+#   - phoneswarm check counts one descriptor a phone;
+#   - no receive found the worker's shared receive buffers all in use
+#     (traffic.rx_nobufs = 0: 64 buffers a thread, 10 phones); and a second run of
+#     2 s with one buffer a thread (PHONESWARM_RX_BUFFERS=1) counts receives that
+#     found it in use (rx_nobufs > 0) and still gets every echo back: the data
+#     waits in the socket, nothing is lost (the reflector's totals cover both runs).
 # Polls with deadlines (the reflector's socket, the run's end); no fixed sleeps.
 # Exit 0 pass, 1 fail, 77 skip (no jq: scripts/deps test). Argument: the build
 # directory (tests/run-unit gives it; default build).
@@ -78,6 +83,12 @@ grep -q 'descriptors  need [0-9]* (1 a phone,' "$T/check.out" ||
 timeout 40 "$PSW" run "$INI" "$@" -q -o "$T/run" >"$T/run.out" 2>&1
 rc=$?
 [ "$rc" = 0 ] || fail "phoneswarm run exited $rc: $(tail -5 "$T/run.out")"
+PHONESWARM_RX_BUFFERS=1 timeout 40 "$PSW" run "$INI" "$@" -s run.duration=2s -q -o "$T/run1" \
+	>"$T/run1.out" 2>&1
+rc=$?
+[ "$rc" = 0 ] || fail "phoneswarm run with one receive buffer exited $rc: $(tail -5 "$T/run1.out")"
+read -r sent1 got1 nobufs1 <<<"$(jq -r '[.rtp.sent, .rtp.received, .traffic.rx_nobufs] | @tsv' \
+	"$T/run1/report.json" 2>/dev/null)"
 
 kill -INT "$refl"
 for _ in $(seq 100); do # up to 10 s for its closing line
@@ -93,19 +104,24 @@ read -r r_recv r_echo r_stamp r_streams r_err <<<"$(echo "$line" |
 
 J=$T/run/report.json
 [ -s "$J" ] || { echo "FAIL test_direct: no report.json: $(tail -5 "$T/run.out")"; exit 1; }
-read -r up failed disc sent got late_n late_p50 <<<"$(jq -r '[.phones.tunnels_up, .phones.failed,
+read -r up failed disc sent got late_n late_p50 nobufs <<<"$(jq -r '[.phones.tunnels_up, .phones.failed,
 	.phones.disconnected, .rtp.sent, .rtp.received, .latency_us.rtp_send_late.count,
-	.latency_us.rtp_send_late.p50] | @tsv' "$J")"
+	.latency_us.rtp_send_late.p50, .traffic.rx_nobufs] | @tsv' "$J")"
 
 [ "$up" = 10 ] || fail "phones up: $up, want 10"
 [ "$failed" = 0 ] || fail "phones failed: $failed, want 0"
 [ "$disc" = 10 ] || fail "phones logged off: $disc, want 10"
-[ "$r_recv" = "$sent" ] || fail "the reflector received $r_recv, phoneswarm sent $sent"
-if [ "$r_echo" != "$sent" ] || [ "$r_stamp" != "$sent" ]; then
-	fail "the reflector echoed $r_echo and stamped $r_stamp of $sent"
+[ "$nobufs" = 0 ] || fail "$nobufs receives found no buffer with 64 a thread for 10 phones"
+[ -n "${nobufs1:-}" ] || fail "no report.json from the run with one receive buffer"
+[ "${nobufs1:-0}" -gt 0 ] || fail "with one receive buffer a thread, no receive found it in use"
+[ "${got1:-x}" = "${sent1:-y}" ] || fail "with one receive buffer: ${got1:-?} echoes of ${sent1:-?} packets"
+both=$((sent + ${sent1:-0}))
+[ "$r_recv" = "$both" ] || fail "the reflector received $r_recv, phoneswarm sent $both in two runs"
+if [ "$r_echo" != "$both" ] || [ "$r_stamp" != "$both" ]; then
+	fail "the reflector echoed $r_echo and stamped $r_stamp of $both"
 fi
 [ "$r_err" = 0 ] || fail "the reflector had $r_err send errors"
-[ "$r_streams" = 10 ] || fail "the reflector saw $r_streams streams, want 10 (one call a phone)"
+[ "$r_streams" = 20 ] || fail "the reflector saw $r_streams streams, want 20 (one call a phone, two runs)"
 [ "$got" = "$sent" ] || fail "phoneswarm received $got echoes of $sent packets"
 if [ "$sent" -lt 1800 ] || [ "$sent" -gt 2020 ]; then
 	fail "packets sent: $sent, want 1,800-2,020"
@@ -118,5 +134,6 @@ if [ "$fails" -gt 0 ]; then
 	exit 1
 fi
 echo "test_direct: 10 phones direct to a reflector on loopback: $sent packets each way, 0 lost," \
-	"send lateness p50 $late_p50 us"
+	"send lateness p50 $late_p50 us; with one receive buffer: $sent1 each way, 0 lost," \
+	"$nobufs1 receives found it in use"
 exit 0

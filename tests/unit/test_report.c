@@ -92,6 +92,7 @@ static void tiny_stats(struct stats *s)
 	s->data_rx_packets = 108;
 	s->data_rx_bad = 109;
 	s->data_tx_dropped = 110;
+	s->rx_nobufs = 114;
 	s->config_fetched = 22;
 	s->config_failed = 23;
 	s->config_bytes = 24;
@@ -317,7 +318,8 @@ static const char want_json[] =
 	"    \"data_tx_packets\": 107,\n"
 	"    \"data_rx_packets\": 108,\n"
 	"    \"data_rx_bad\": 109,\n"
-	"    \"data_tx_dropped\": 110\n"
+	"    \"data_tx_dropped\": 110,\n"
+	"    \"rx_nobufs\": 114\n"
 	"  },\n"
 	"  \"rtp\": {\n"
 	"    \"sent\": 1000,\n"
