@@ -98,6 +98,7 @@ struct follow {
 	uint64_t (*storm)[3];	/* owned: RECOVERY_MAX_S seconds of attempts, back, failed */
 	bool active;		/* still followed */
 	bool hit;		/* fewer tunnels up than before, or one dropped, since */
+	uint64_t most, dtls_most; /* till hit: the most tunnels (DTLS sessions) up since */
 };
 
 struct tl_recovery {

@@ -5,7 +5,12 @@
  *
  * Every event that fires with tunnels up is followed at each tick (0.1 s):
  * the tunnels up then are its "before". It has hit the fleet once fewer
- * tunnels are up than before, or a tunnel dropped; it is back at the first
+ * tunnels are up than before, or a tunnel dropped. What an event sets off
+ * may act a second or two after it fires (a lab command starting on a busy
+ * machine) while phones are still arriving, so an event that hits takes as
+ * its before the most tunnels (and DTLS sessions) up at any tick from its
+ * firing to the one before it hit; one never hit keeps those at its firing.
+ * It is back at the first
  * tick after that with at least as many tunnels up as before and no phone
  * still bringing a lost tunnel back (the lost_now gauge: every phone that
  * lost its tunnel is back, or down for good), and its DTLS is back once as
@@ -48,8 +53,8 @@ void timeline_recovery_fire(struct timeline *t, int k, uint64_t now, const struc
 	f->active = true;
 	f->hit = false;
 	rec->measured = true;
-	rec->before = s->up_now;
-	rec->dtls_before = s->dtls_now;
+	rec->before = f->most = s->up_now;
+	rec->dtls_before = f->dtls_most = s->dtls_now;
 	rec->lowest = s->up_now;
 	rec->per_s = (const uint64_t(*)[3])f->storm;
 }
@@ -82,8 +87,15 @@ static void follow(struct timeline *t, int k, uint64_t now, const struct stats *
 	if (rec->back_s < 0) {
 		if (s->up_now < rec->lowest)
 			rec->lowest = s->up_now;
-		if (s->up_now < rec->before || rec->dropped)
+		if (!f->hit && (s->up_now < f->most || rec->dropped)) {
 			f->hit = true;
+			rec->before = f->most;
+			rec->dtls_before = f->dtls_most;
+		} else if (!f->hit) {
+			f->most = s->up_now;
+			if (s->dtls_now > f->dtls_most)
+				f->dtls_most = s->dtls_now;
+		}
 		if (f->hit && !s->lost_now && s->up_now >= rec->before)
 			rec->back_s = rel_s(f->fired, now);
 	}

@@ -7,8 +7,10 @@
  * counters: a fleet that drops and comes back (back when as many are up
  * and nobody is still lost, DTLS later; the storm second by second and its
  * peak); a fleet refilled by arrivals while a phone is still lost (not
- * back); an event nothing followed (none up); one never hit (0 s); and one
- * not back by "end" (how many short).
+ * back); an event nothing followed (none up); one never hit (0 s, its before
+ * as it fired); one not back by "end" (how many short); and one that hit
+ * only after arrivals had raised the tunnels up (its before is the most up
+ * until it hit, so phones that arrived meanwhile must come back too).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -142,6 +144,41 @@ static void test_never_hit(void **state)
 	timeline_recovery_end(t, S(3), &s);
 	assert_true(rec->back_s == 0 && rec->dtls_back_s == 0);
 	assert_int_equal(rec->dropped, 0);
+	assert_int_equal(rec->before, 5); /* never hit: as it fired */
+	assert_int_equal(rec->dtls_before, 5);
+	done(t);
+}
+
+/*
+ * 100 up (80 DTLS) when it fires; arrivals bring 110 (90), then 120 (100);
+ * then the headend goes and 100 drop. 100 come back but 5 of the 100 give
+ * up: 115 up, none lost. Against the 100 at its firing that would be back;
+ * against the 120 up before it hit, it is 5 short at "end".
+ */
+static void test_before_rises(void **state)
+{
+	(void)state;
+	struct timeline *t = new_timeline();
+	struct stats s = {.up_now = 100, .dtls_now = 80};
+	const struct event_recovery *rec = &t->ev.ev[0].rec;
+
+	timeline_recovery_fire(t, 0, S(10), &s);
+	s.up_now = 110, s.dtls_now = 90;
+	timeline_recovery_step(t, S(10.1), &s);
+	s.up_now = 120, s.dtls_now = 100;
+	timeline_recovery_step(t, S(10.2), &s);
+	s.up_now = 20, s.dtls_now = 20, s.lost_now = 100, s.tunnels_dropped = 100;
+	timeline_recovery_step(t, S(11.5), &s);
+	assert_int_equal(rec->before, 120);
+	assert_int_equal(rec->dtls_before, 100);
+	s.up_now = 115, s.dtls_now = 115, s.lost_now = 0, s.reconnects = 95, s.failed = 5;
+	timeline_recovery_step(t, S(20), &s);
+	assert_true(rec->back_s < 0);
+	timeline_recovery_end(t, S(30), &s);
+	assert_true(rec->back_s < 0);
+	assert_int_equal(rec->short_at_end, 5);
+	assert_int_equal(rec->lowest, 20);
+	assert_int_equal(rec->dropped, 100);
 	done(t);
 }
 
@@ -170,7 +207,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_drop_and_back), cmocka_unit_test(test_refilled_not_back),
 	    cmocka_unit_test(test_nothing_up),	  cmocka_unit_test(test_never_hit),
-	    cmocka_unit_test(test_short_at_end),
+	    cmocka_unit_test(test_short_at_end),  cmocka_unit_test(test_before_rises),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
