@@ -16,6 +16,7 @@
 #define ENGINE_TLS_KEYLOG_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <openssl/ssl.h>
 
 /* Whether the session of app (tls_open()'s app pointer) is to be logged. */
@@ -33,5 +34,12 @@ void keylog_attach(SSL_CTX *ctx);
  * secret OpenSSL did not make. Nothing when not wanted, or no key log.
  */
 void keylog_session(const SSL *ssl);
+
+/*
+ * The same line for a session without an SSL (engine/tls/dtlshs.c's
+ * handshake): its client random and master secret; app as keylog_wanted_fn
+ * takes it.
+ */
+void keylog_random(void *app, const uint8_t random[32], const uint8_t master[48]);
 
 #endif
