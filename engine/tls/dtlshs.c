@@ -51,13 +51,13 @@
 #define TMO_MAX	    60000000u /* ...doubled up to this */
 #define TMO_COUNT   12u	      /* retransmissions at most */
 #define TMO_SLACK   15000u    /* a timer this close counts as due */
-#define WARN_MAX    5u	      /* warning alerts tolerated in a handshake */
+#define WARN_MAX	    5u	      /* warning alerts: the fifth ends the handshake */
 #define HVR_MAX	    258u      /* the longest HelloVerifyRequest */
 
 enum { M_HELLO_VERIFY = 3, M_SERVER_HELLO = 2, M_FINISHED = 20 };
-enum { A_CLOSE_NOTIFY = 0, A_UNEXPECTED = 10, A_HANDSHAKE_FAILURE = 40,
+enum { A_UNEXPECTED = 10, A_HANDSHAKE_FAILURE = 40,
        A_ILLEGAL_PARAMETER = 47, A_DECODE_ERROR = 50, A_DECRYPT_ERROR = 51,
-       A_PROTOCOL_VERSION = 70, A_NO_RENEGOTIATION = 100, A_UNSUPPORTED_EXT = 110 };
+       A_PROTOCOL_VERSION = 70, A_UNSUPPORTED_EXT = 110 };
 
 enum hs_state {
 	S_START,    /* nothing sent yet */
@@ -81,6 +81,8 @@ struct dtlshs {
 	SHA_CTX sha1;
 	uint64_t due_us;	 /* retransmission due (monotonic us), 0: no timer */
 	uint64_t seq0;		 /* next epoch-0 record sequence number to send */
+	uint64_t r0top, r0map;	 /* epoch-0 records received: the highest, the window of 64
+				    below it (bit i: r0top - i seen); r0map 0: none yet */
 	uint32_t tmo_us;	 /* the timer's current duration */
 	uint16_t suite, session_cipher;
 	uint16_t wmsg, rmsg;	 /* next handshake message sequence to send, to read */
@@ -118,6 +120,11 @@ static unsigned get16(const uint8_t *p)
 static unsigned get24(const uint8_t *p)
 {
 	return (unsigned)p[0] << 16 | get16(p + 1);
+}
+
+static uint64_t get48(const uint8_t *p)
+{
+	return (uint64_t)get24(p) << 24 | get24(p + 3);
 }
 
 uint64_t dtlshs_now_us(void)
@@ -325,7 +332,7 @@ static int server_hello(struct dtlshs *h, BIO *out, const uint8_t *b, size_t n)
 	if (n < 2 + 32 + 1)
 		return fail(h, out, A_DECODE_ERROR, SSL_R_LENGTH_MISMATCH);
 	if (get16(b) != V_BAD)
-		return fail(h, out, A_PROTOCOL_VERSION, SSL_R_WRONG_SSL_VERSION);
+		return fail(h, out, A_PROTOCOL_VERSION, SSL_R_UNSUPPORTED_PROTOCOL);
 	sid_len = b[34];
 	if (sid_len > 32)
 		return fail(h, out, A_ILLEGAL_PARAMETER, SSL_R_SSL3_SESSION_ID_TOO_LONG);
@@ -377,6 +384,26 @@ static int server_hello(struct dtlshs *h, BIO *out, const uint8_t *b, size_t n)
 	return 0;
 }
 
+/*
+ * Has the epoch-0 record seq been seen (or fallen behind the window of 64)?
+ * If not, it counts as seen from now on. OpenSSL keeps this window for
+ * epoch 0 too, and starts it again after a HelloVerifyRequest.
+ */
+static bool replayed0(struct dtlshs *h, uint64_t seq)
+{
+	if (!h->r0map || seq > h->r0top) {
+		uint64_t shift = h->r0map ? seq - h->r0top : 64;
+
+		h->r0map = shift >= 64 ? 1 : h->r0map << shift | 1;
+		h->r0top = seq;
+		return false;
+	}
+	if (h->r0top - seq >= 64 || (h->r0map >> (h->r0top - seq) & 1))
+		return true;
+	h->r0map |= (uint64_t)1 << (h->r0top - seq);
+	return false;
+}
+
 /* A HelloVerifyRequest's body b (n bytes): the hello again, with its cookie. */
 static int hello_verify(struct dtlshs *h, BIO *out, const uint8_t *b, size_t n, uint64_t now)
 {
@@ -386,6 +413,7 @@ static int hello_verify(struct dtlshs *h, BIO *out, const uint8_t *b, size_t n, 
 		return fail(h, out, A_DECODE_ERROR, SSL_R_LENGTH_MISMATCH);
 	h->cookie_len = b[2];
 	memcpy(h->cookie, b + 3, b[2]);
+	h->r0map = 0;
 	timer_stop(h);
 	h->wmsg++;
 	send_hello(h, out);
@@ -462,11 +490,7 @@ static int alert(struct dtlshs *h, BIO *out, const uint8_t *body, size_t n)
 		h->alert_rcvd = body[1];
 		return fail(h, out, -1, SSL_AD_REASON_OFFSET + body[1]);
 	}
-	if (body[1] == A_CLOSE_NOTIFY)
-		return fail(h, out, -1, SSL_R_PROTOCOL_IS_SHUTDOWN);
-	if (body[1] == A_NO_RENEGOTIATION)
-		return fail(h, out, A_HANDSHAKE_FAILURE, SSL_R_NO_RENEGOTIATION);
-	if (++h->warnings > WARN_MAX)
+	if (++h->warnings >= WARN_MAX)
 		return fail(h, out, A_UNEXPECTED, SSL_R_TOO_MANY_WARN_ALERTS);
 	return 0;
 }
@@ -482,7 +506,7 @@ static int record0(struct dtlshs *h, BIO *out, uint8_t type, const uint8_t *body
 		return alert(h, out, body, n);
 	case DTLSREC_T_CCS:
 		if (h->state != S_CCS)
-			return fail(h, out, A_UNEXPECTED, SSL_R_UNEXPECTED_MESSAGE);
+			return 0; /* early, or in a full handshake: OpenSSL waits on */
 		if (n != 3)
 			return fail(h, out, A_DECODE_ERROR, SSL_R_BAD_CHANGE_CIPHER_SPEC);
 		if (body[0] != 1)
@@ -585,7 +609,7 @@ int dtlshs_step(struct dtlshs *h, BIO *out, const uint8_t *dg, size_t len, uint6
 		if (get16(rec + 1) != V_BAD || n > len - off - REC)
 			break; /* not ours, or not whole: the rest is dropped */
 		off += REC + n;
-		if (epoch == 0 && h->state < S_FINISHED)
+		if (epoch == 0 && h->state < S_FINISHED && !replayed0(h, get48(rec + 5)))
 			r = record0(h, out, rec[0], rec + REC, n, now_us);
 		else if (epoch == 1 && h->state == S_FINISHED)
 			r = record1(h, out, rec, REC + n);
