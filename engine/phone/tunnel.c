@@ -725,13 +725,13 @@ void tunnel_udp_input(struct worker *w, struct phone *p, uint8_t *data, size_t l
 		}
 		p->live[CH_UDP].last_rx_us = now;
 		data_path_ready(w, p, now);
-		if (own_records(p)) {
-			size_t used = dtlshs_used(p->dtls_s.hs);
+		if (!p->dtls_s.ssl) {
+			/* our own handshake: records after the headend's Finished, in the same datagram */
+			size_t used = p->dtls_s.hs ? dtlshs_used(p->dtls_s.hs) : len;
 
-			/* records after the headend's Finished, in the same datagram */
-			if (used < len && p->dtls == DT_UP)
+			if (p->dtls == DT_UP && own_records(p) && used < len)
 				udp_input_own(w, p, data + used, len - used, now);
-			else
+			else if (p->dtls == DT_UP)
 				worker_flush(w, p, CH_UDP);
 			return;
 		}

@@ -588,6 +588,8 @@ int dtlshs_step(struct dtlshs *h, BIO *out, const uint8_t *dg, size_t len, uint6
 	size_t off = 0;
 	int r = 0;
 
+	if (dg)
+		h->used = 0;
 	if (h->state == S_FAILED)
 		return -EPROTO;
 	if (h->state == S_DONE)

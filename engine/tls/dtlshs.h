@@ -60,7 +60,10 @@ void dtlshs_free(struct dtlshs *h);
  * (dtlshs_error, and any alert sent is queued in out).
  */
 int dtlshs_step(struct dtlshs *h, BIO *out, const uint8_t *dg, size_t len, uint64_t now_us);
-/* Bytes of the last datagram the handshake took, up to its Finished's record. */
+/*
+ * Bytes of the last datagram given to dtlshs_step that the handshake took
+ * (up to the record of the headend's Finished, when that finished it).
+ */
 size_t dtlshs_used(const struct dtlshs *h);
 
 /* Microseconds until a retransmission is due at now_us (0 within 15 ms), -1 if none. */
