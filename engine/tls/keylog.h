@@ -8,7 +8,8 @@
  * of every handshake it makes (TLS 1.2 and DTLS: CLIENT_RANDOM; TLS 1.3:
  * its traffic secrets); a resumed legacy DTLS 0.9 session makes no master
  * secret of its own (it is the one the phone sent in the CONNECT), so its
- * line is written with keylog_session(). Each line goes out in one
+ * line is written with keylog_session(), or keylog_random() when the
+ * handshake was engine/tls/dtlshs.c's (no SSL). Each line goes out in one
  * write() to a descriptor opened with O_APPEND: worker threads never
  * interleave them.
  */
