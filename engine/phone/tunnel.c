@@ -650,8 +650,11 @@ static void udp_input_own(struct worker *w, struct phone *p, uint8_t *data, size
 			break;
 		case DTLSREC_HANDSHAKE:
 			/* our own handshake's Finished lost: the headend sends its own again */
-			if (p->dtls_s.hs && m.type == DTLSREC_T_HANDSHAKE && m.len && m.data[0] == 20)
-				dtls_own_resend(&p->dtls_s, &p->dtls_rec);
+			if (p->dtls_s.hs && m.type == DTLSREC_T_HANDSHAKE && m.len && m.data[0] == 20 &&
+			    dtls_own_resend(&p->dtls_s, &p->dtls_rec) == -EPROTO) {
+				tunnel_dtls_fail(w, p, R_DTLS_FAILED); /* the 13th time, as OpenSSL */
+				return;
+			}
 			break;
 		case DTLSREC_EPOCH:
 			if (p->dtls_s.hs)

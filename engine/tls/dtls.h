@@ -61,7 +61,8 @@ int dtls_open_own(struct tls *t, struct dtlsrec_ctx *ctx, const char *suite,
 		  void *app);
 /*
  * After our own handshake: the headend sent its Finished again, so ours
- * is sent again, sealed with r (the session's records). 0 or as dtlsrec_seal.
+ * is sent again, sealed with r (the session's records). 0, or as
+ * dtlshs_resend (-EPROTO: the 13th time, DTLS has failed).
  */
 struct dtlsrec;
 int dtls_own_resend(struct tls *t, struct dtlsrec *r);

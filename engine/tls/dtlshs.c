@@ -653,7 +653,30 @@ void dtlshs_keys(const struct dtlshs *h, struct dtlsrec *r)
 
 int dtlshs_resend(struct dtlshs *h, struct dtlsrec *r, BIO *out)
 {
-	return h->state == S_DONE ? send_finished(h, r, out) : 0;
+	uint8_t ccs[REC + 1];
+	size_t head = dtlsrec_head(r);
+	uint8_t rec[DTLSREC_MAX_HEAD + sizeof(h->fin) + DTLSREC_MAX_TAIL];
+	int n;
+
+	if (h->state != S_DONE)
+		return h->state == S_FAILED ? -EPROTO : 0;
+	/* each repeat counts as a timeout would, as OpenSSL counts them */
+	if (++h->timeouts > TMO_COUNT)
+		return fail(h, out, -1, SSL_R_READ_TIMEOUT_EXPIRED);
+	/*
+	 * As OpenSSL 3.0 resends them once its handshake is over: two
+	 * datagrams, and a ChangeCipherSpec of the one byte, its message
+	 * sequence left out (unlike the first one's)
+	 */
+	header0(h, ccs, DTLSREC_T_CCS, 1);
+	ccs[REC] = 1;
+	queue(out, ccs, sizeof(ccs));
+	memcpy(rec + head, h->fin, sizeof(h->fin));
+	n = dtlsrec_seal(r, h->ctx, DTLSREC_T_HANDSHAKE, rec, sizeof(h->fin), sizeof(rec));
+	if (n < 0)
+		return n;
+	queue(out, rec, (size_t)n);
+	return 0;
 }
 
 const char *dtlshs_error(const struct dtlshs *h)

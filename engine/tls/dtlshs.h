@@ -81,8 +81,11 @@ int dtlshs_handle_timeout(struct dtlshs *h, BIO *out, uint64_t now_us);
 void dtlshs_keys(const struct dtlshs *h, struct dtlsrec *r);
 /*
  * The headend sent its Finished again (it lacks ours): our ChangeCipherSpec
- * and Finished again, the Finished sealed with r (the session's records,
- * which move on), queued in out. 0, or as dtlsrec_seal; -ENOMEM.
+ * and Finished again, as OpenSSL resends them after its handshake (two
+ * datagrams, the ChangeCipherSpec without its message sequence), the
+ * Finished sealed with r (the session's records, which move on), queued in
+ * out. 0, or as dtlsrec_seal; -EPROTO: the 13th time (OpenSSL counts these
+ * as timeouts and fails then, "read timeout expired").
  */
 int dtlshs_resend(struct dtlshs *h, struct dtlsrec *r, BIO *out);
 

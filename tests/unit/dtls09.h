@@ -57,6 +57,7 @@ struct dtls09 {
 	unsigned flaws;	  /* D09_FLAW_* */
 	uint8_t crand[32], srand[32];
 	uint8_t kb[2 * D09_MAC + 2 * D09_KEY + 2 * 16]; /* the key block, client's half first */
+	uint8_t fin[D09_HS + 12]; /* its Finished, for d09_finished_again */
 	EVP_MD_CTX *hs; /* MD5+SHA-1 of the handshake, headers left out */
 	enum d09_stage stage;
 	uint64_t tx_seq[2]; /* the next record sequence, by epoch */
@@ -309,6 +310,7 @@ static inline void d09_client_hello(struct dtls09 *d, const uint8_t *ch, size_t 
 	EVP_DigestUpdate(d->hs, fin + D09_HS, 12);
 	if (d->flaws & D09_FLAW_FINISHED)
 		fin[D09_HS] ^= 1;
+	memcpy(d->fin, fin, sizeof(fin));
 	n += d09_seal(d, dg + n, 22, fin, sizeof(fin));
 	BIO_write(d->out, dg, (int)n);
 	d->stage = D09_FINISHED;
@@ -357,6 +359,14 @@ static inline void d09_input(struct dtls09 *d, const uint8_t *dg, size_t n,
 			on_data(arg, plain, (size_t)len);
 		}
 	}
+}
+
+/* Its Finished again, in a datagram of its own (it did not get the phone's). */
+static inline void d09_finished_again(struct dtls09 *d)
+{
+	uint8_t dg[D09_REC + 16 + 64];
+
+	BIO_write(d->out, dg, (int)d09_seal(d, dg, 22, d->fin, sizeof(d->fin)));
 }
 
 /* Application data to the phone, in one record of its own datagram. */

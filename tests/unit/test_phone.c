@@ -432,6 +432,14 @@ static void test_phone_dtls_up(void **state)
 		/* ours: the records are the phone's at once, its handshake kept until the headend's first */
 		assert_int_equal(s.w.st.dtls_takeovers, openssl ? 0 : 1);
 		assert_true(openssl ? s.p->dtls_s.ssl != NULL : s.p->dtls_s.hs != NULL);
+		/* the headend's Finished again: the phone's ChangeCipherSpec and Finished again */
+		int before = s.h.dgrams_in;
+
+		d09_finished_again(&s.h.d09);
+		script_settle(&s);
+		assert_int_equal(s.h.dgrams_in, before + 2);
+		assert_int_equal(s.p->dtls, DT_UP);
+		assert_int_equal(s.w.st.dtls_rx_dropped, 0);
 		headend_echo_reply(&s.h, true);
 		script_settle(&s);
 		assert_int_equal(samples(&s, M_PING_RTT), 1);
