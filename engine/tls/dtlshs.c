@@ -18,11 +18,19 @@
  *    bytes) and uses it up; the server's must be three bytes long;
  *  - the Finished is TLS 1.0's (its PRF over MD5 || SHA-1 of the hash);
  *  - a ServerHello with another session ID is a full handshake, which a
- *    phone never accepts; with a suite other than the session's,
- *    "old session cipher not returned" and an illegal_parameter alert;
+ *    phone never accepts: OpenSSL then ignores the ChangeCipherSpec and
+ *    waits (here too; its next handshake message fails it, no alert); with
+ *    a suite other than the session's, "old session cipher not returned"
+ *    and an illegal_parameter alert;
  *  - records of another version, or not whole, end the datagram silently;
- *    messages already seen are dropped; epoch-1 records that do not open
- *    are dropped (the timer then resends the hello).
+ *    epoch 0 has a replay window of its own (started again after a
+ *    HelloVerifyRequest); messages already seen are dropped; epoch-1
+ *    records that do not open are dropped (the timer then resends the
+ *    hello); warning alerts are ignored, the fifth fails the handshake;
+ *  - once done, the headend's Finished again gets the last flight again,
+ *    as OpenSSL resends it (dtlshs_resend).
+ * Every one of these is checked against OpenSSL's client in
+ * tests/unit/test_dtlshs.c.
  */
 #define OPENSSL_SUPPRESS_DEPRECATED
 #include "engine/tls/dtlshs.h"
@@ -42,22 +50,28 @@
 #include "engine/tls/dtlsrec.h"
 #include "engine/tls/membio.h"
 
-#define V_BAD	    0x0100u /* DTLS1_BAD_VER */
-#define REC	    DTLSREC_HEADER_LEN
-#define HS	    12u	      /* handshake header: type, length, sequence, offset, fragment length */
-#define FIN	    12u	      /* Finished verify data */
-#define SCSV	    0x00ffu   /* TLS_EMPTY_RENEGOTIATION_INFO_SCSV */
-#define TMO_FIRST   1000000u  /* retransmission timer: first, microseconds */
-#define TMO_MAX	    60000000u /* ...doubled up to this */
-#define TMO_COUNT   12u	      /* retransmissions at most */
-#define TMO_SLACK   15000u    /* a timer this close counts as due */
-#define WARN_MAX	    5u	      /* warning alerts: the fifth ends the handshake */
-#define HVR_MAX	    258u      /* the longest HelloVerifyRequest */
+#define V_BAD	  0x0100u /* DTLS1_BAD_VER */
+#define REC	  DTLSREC_HEADER_LEN
+#define HS	  12u	    /* handshake header: type, length, sequence, offset, fragment length */
+#define FIN	  12u	    /* Finished verify data */
+#define SCSV	  0x00ffu   /* TLS_EMPTY_RENEGOTIATION_INFO_SCSV */
+#define TMO_FIRST 1000000u  /* retransmission timer: first, microseconds */
+#define TMO_MAX	  60000000u /* ...doubled up to this */
+#define TMO_COUNT 12u	    /* retransmissions at most */
+#define TMO_SLACK 15000u    /* a timer this close counts as due */
+#define WARN_MAX  5u	    /* warning alerts: the fifth ends the handshake */
+#define HVR_MAX	  258u	    /* the longest HelloVerifyRequest */
 
 enum { M_HELLO_VERIFY = 3, M_SERVER_HELLO = 2, M_FINISHED = 20 };
-enum { A_UNEXPECTED = 10, A_HANDSHAKE_FAILURE = 40,
-       A_ILLEGAL_PARAMETER = 47, A_DECODE_ERROR = 50, A_DECRYPT_ERROR = 51,
-       A_PROTOCOL_VERSION = 70, A_UNSUPPORTED_EXT = 110 };
+enum {
+	A_UNEXPECTED = 10,
+	A_HANDSHAKE_FAILURE = 40,
+	A_ILLEGAL_PARAMETER = 47,
+	A_DECODE_ERROR = 50,
+	A_DECRYPT_ERROR = 51,
+	A_PROTOCOL_VERSION = 70,
+	A_UNSUPPORTED_EXT = 110
+};
 
 enum hs_state {
 	S_START,    /* nothing sent yet */
@@ -79,21 +93,21 @@ struct dtlshs {
 	struct dtlsrec_ctx *ctx; /* borrowed: opens the server's Finished */
 	MD5_CTX md5;		 /* the handshake hash, from the ServerHello on */
 	SHA_CTX sha1;
-	uint64_t due_us;	 /* retransmission due (monotonic us), 0: no timer */
-	uint64_t seq0;		 /* next epoch-0 record sequence number to send */
-	uint64_t r0top, r0map;	 /* epoch-0 records received: the highest, the window of 64
-				    below it (bit i: r0top - i seen); r0map 0: none yet */
-	uint32_t tmo_us;	 /* the timer's current duration */
+	uint64_t due_us;       /* retransmission due (monotonic us), 0: no timer */
+	uint64_t seq0;	       /* next epoch-0 record sequence number to send */
+	uint64_t r0top, r0map; /* epoch-0 records received: the highest, the window of 64
+				  below it (bit i: r0top - i seen); r0map 0: none yet */
+	uint32_t tmo_us;       /* the timer's current duration */
 	uint16_t suite, session_cipher;
-	uint16_t wmsg, rmsg;	 /* next handshake message sequence to send, to read */
-	uint16_t ccs_seq;	 /* what our ChangeCipherSpec carried */
-	uint8_t state;		 /* enum hs_state */
+	uint16_t wmsg, rmsg; /* next handshake message sequence to send, to read */
+	uint16_t ccs_seq;    /* what our ChangeCipherSpec carried */
+	uint8_t state;	     /* enum hs_state */
 	uint8_t timeouts, warnings;
 	uint8_t alert_sent, alert_rcvd;
-	int reason;		 /* S_FAILED: OpenSSL's SSL_R_* reason for it */
-	size_t used;		 /* of the last datagram, up to the server's Finished */
+	int reason;  /* S_FAILED: OpenSSL's SSL_R_* reason for it */
+	size_t used; /* of the last datagram, up to the server's Finished */
 	uint8_t master[48], sid[32], crandom[32], srandom[32];
-	uint8_t fin[HS + FIN];	 /* our Finished message, for resends */
+	uint8_t fin[HS + FIN]; /* our Finished message, for resends */
 	uint8_t cookie_len;
 	uint8_t cookie[255];
 };
@@ -295,7 +309,7 @@ static int send_finished(struct dtlshs *h, struct dtlsrec *r, BIO *out)
 static int server_extensions(struct dtlshs *h, BIO *out, const uint8_t *ext, size_t n)
 {
 	/* OpenSSL 3.0's own extensions (ext_defs), none of which this hello sends */
-	static const uint16_t known[] = {0,  1,  5,  10, 11, 12, 13, 14, 16, 21, 22,
+	static const uint16_t known[] = {0,  1,	 5,  10, 11, 12, 13, 14, 16, 21, 22,
 					 23, 35, 41, 42, 43, 45, 47, 49, 50, 51, 13172};
 	uint8_t seen_reneg = 0;
 
@@ -309,7 +323,8 @@ static int server_extensions(struct dtlshs *h, BIO *out, const uint8_t *ext, siz
 			if (seen_reneg++)
 				return fail(h, out, A_ILLEGAL_PARAMETER, SSL_R_BAD_EXTENSION);
 			if (len != 1 || ext[4] != 0)
-				return fail(h, out, A_HANDSHAKE_FAILURE, SSL_R_RENEGOTIATION_MISMATCH);
+				return fail(h, out, A_HANDSHAKE_FAILURE,
+					    SSL_R_RENEGOTIATION_MISMATCH);
 		} else {
 			for (unsigned i = 0; i < sizeof(known) / sizeof(known[0]); i++)
 				if (known[i] == type)
@@ -681,8 +696,8 @@ int dtlshs_resend(struct dtlshs *h, struct dtlsrec *r, BIO *out)
 
 const char *dtlshs_error(const struct dtlshs *h)
 {
-	const char *s = h->reason ? ERR_reason_error_string(ERR_PACK(ERR_LIB_SSL, 0, h->reason))
-				  : NULL;
+	const char *s =
+	    h->reason ? ERR_reason_error_string(ERR_PACK(ERR_LIB_SSL, 0, h->reason)) : NULL;
 
 	return s ? s : h->state == S_FAILED ? "failed" : "";
 }

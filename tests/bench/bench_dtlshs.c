@@ -91,7 +91,8 @@ static int bring_up(bool own)
 	if (own) {
 		struct dtlsrec_msg m;
 
-		PHONE(dtlshs_keys(t.hs, &rec); r = dtlsrec_open(&rec, ctx, dg, n, &m) == DTLSREC_DATA ? 0 : -1;
+		PHONE(dtlshs_keys(t.hs, &rec);
+		      r = dtlsrec_open(&rec, ctx, dg, n, &m) == DTLSREC_DATA ? 0 : -1;
 		      dtls_own_settled(&t));
 	} else {
 		PHONE(tls_feed(&t, dg, n); r = tls_read(&t, app, sizeof(app)) == 1 ? 0 : -1;
@@ -137,10 +138,11 @@ int main(int argc, char **argv)
 	}
 	for (int own = 0; own < 2; own++) {
 		qsort(us[own], ROUNDS, sizeof(double), cmp);
-		printf("%-8s DTLS 0.9 bring-up, the phone's side: %.1f us (median of %d rounds of %d; "
-		       "min %.1f, max %.1f)\n",
-		       own ? "own" : "openssl", us[own][ROUNDS / 2], ROUNDS, n, us[own][0],
-		       us[own][ROUNDS - 1]);
+		printf(
+		    "%-8s DTLS 0.9 bring-up, the phone's side: %.1f us (median of %d rounds of %d; "
+		    "min %.1f, max %.1f)\n",
+		    own ? "own" : "openssl", us[own][ROUNDS / 2], ROUNDS, n, us[own][0],
+		    us[own][ROUNDS - 1]);
 	}
 	dtls_legacy_free(legacy);
 	dtlsrec_ctx_free(ctx);

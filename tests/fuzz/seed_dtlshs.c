@@ -36,7 +36,8 @@ static void no_data(void *arg, const uint8_t *data, size_t len)
 }
 
 /* One transcript: flags as the target's first byte, the headend's flaws. */
-static void transcript(const char *dir, const char *name, uint8_t flags, unsigned flaws, int timeouts)
+static void transcript(const char *dir, const char *name, uint8_t flags, unsigned flaws,
+		       int timeouts)
 {
 	uint8_t master[48], sid[32], random[32], d[2048];
 	struct dtlsrec_ctx *ctx = dtlsrec_ctx_new();

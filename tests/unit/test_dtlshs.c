@@ -45,7 +45,7 @@ static uint8_t master[48], sid[32];
 struct duo {
 	struct dtls_legacy *legacy;
 	struct dtlsrec_ctx *ctx;
-	struct tls ref, own; /* OpenSSL's client; ours (dtls_open_own, its random set) */
+	struct tls ref, own;  /* OpenSSL's client; ours (dtls_open_own, its random set) */
 	BIO *to_ref, *to_own; /* what each headend sends */
 	struct dtls09 a, b;   /* a serves ref, b serves own */
 	uint16_t suite;
@@ -77,9 +77,9 @@ static void duo_open(struct duo *d, uint16_t suite, uint16_t session_cipher, uns
 	assert_int_equal(tls_handshake(&d->ref), 0);
 	assert_int_equal(SSL_get_client_random(d->ref.ssl, random, 32), 32);
 
-	assert_int_equal(dtls_open_own(&d->own, d->ctx, suite_name(suite), master, sid,
-				       session_cipher, NULL),
-			 0);
+	assert_int_equal(
+	    dtls_open_own(&d->own, d->ctx, suite_name(suite), master, sid, session_cipher, NULL),
+	    0);
 	assert_non_null(d->own.hs);
 	assert_null(d->own.ssl);
 	dtlshs_free(d->own.hs); /* the same client random as OpenSSL's */
@@ -129,9 +129,10 @@ static void hex_diff(const char *what, const uint8_t *x, size_t nx, const uint8_
 		return;
 	for (size_t i = 0; i < nx && i < ny; i++)
 		if (x[i] != y[i])
-			fail_msg("%s: ours (%zu bytes) and OpenSSL's (%zu) differ first at byte %zu: "
-				 "%02x, OpenSSL %02x",
-				 what, nx, ny, i, x[i], y[i]);
+			fail_msg(
+			    "%s: ours (%zu bytes) and OpenSSL's (%zu) differ first at byte %zu: "
+			    "%02x, OpenSSL %02x",
+			    what, nx, ny, i, x[i], y[i]);
 	fail_msg("%s: ours is %zu bytes, OpenSSL's %zu", what, nx, ny);
 }
 
