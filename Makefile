@@ -10,6 +10,7 @@
 #   make bench-hostile [HOSTILE_PHONES=1000]  every mode of badheadend at scale (no lab), niced
 #   make bench-faults [FAULTS="kill cut"]  scenarios/faults-*.ini at 1,000 phones, recovery printed
 #   make bench-dtlsrec  the DTLS record layer against OpenSSL's (in memory, no lab)
+#   make bench-dtlshs   a phone's DTLS 0.9 bring-up, OpenSSL's handshake against ours (in memory)
 #   make bench-phonemem the heap one connected phone keeps, piece by piece (in memory, no lab)
 #   make bench-lateness [LATENESS_PHONES="1000 10000"]  the tool's own RTP send lateness,
 #                 calls straight to a reflector on loopback (no lab, no tunnel), figures printed
@@ -59,7 +60,7 @@ MAIN_OBJ := $(BUILD)/loadgen/main.o
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all deps asan test unit lab-test bench bench-scale bench-hostile bench-faults bench-dtlsrec bench-phonemem bench-lateness soak demo lab clean format fuzz man install uninstall schema \
+.PHONY: all deps asan test unit lab-test bench bench-scale bench-hostile bench-faults bench-dtlsrec bench-dtlshs bench-phonemem bench-lateness soak demo lab clean format fuzz man install uninstall schema \
 	FORCE
 all: $(BUILD)/phoneswarm
 
@@ -163,6 +164,10 @@ bench-faults: all
 bench-dtlsrec: $(BUILD)/bench_dtlsrec
 	$(BUILD)/bench_dtlsrec
 
+# A phone's DTLS 0.9 bring-up, OpenSSL's handshake against ours (in memory, no lab).
+bench-dtlshs: $(BUILD)/bench_dtlshs
+	$(BUILD)/bench_dtlshs $(BENCH_N)
+
 # The heap one connected phone keeps, piece by piece (in memory, no lab).
 bench-phonemem: $(BUILD)/bench_phonemem
 	$(BUILD)/bench_phonemem openssl
@@ -179,6 +184,10 @@ bench-lateness: all
 	@scripts/bench-lateness $(BUILD) $(LATENESS_PHONES)
 
 $(BUILD)/bench_dtlsrec: tests/bench/bench_dtlsrec.c $(BUILD)/libphoneswarm.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $(filter %.c %.o %.a,$^) $(LDLIBS)
+
+$(BUILD)/bench_dtlshs: tests/bench/bench_dtlshs.c $(BUILD)/libphoneswarm.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $(filter %.c %.o %.a,$^) $(LDLIBS)
 

@@ -180,6 +180,9 @@ struct swarm_config {
 	bool dtls_openssl_records; /* dtls.records = openssl: OpenSSL's record layer for a
 				      DTLS session's life (else engine/tls/dtlsrec after the
 				      handshake, the SSL freed) */
+	bool dtls_openssl_handshake; /* phones.dtls_handshake = openssl: OpenSSL's legacy
+					DTLS 0.9 handshake (else engine/tls/dtlshs's, when the
+					records are ours) */
 
 	/* [traffic]: voice; calls == 0 means none */
 	char codec[8];              /* "g711", "g729", "g722" */

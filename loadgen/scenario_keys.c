@@ -605,7 +605,7 @@ static int set_dtls_retry(struct swarm_config *cfg, const char *v, char *why, si
 	return set_duration(v, false, &cfg->dtls_retry_us, why, whylen);
 }
 
-/* dtls.records, phones.tls_records: own or openssl (*openssl) */
+/* dtls.records, phones.tls_records, phones.dtls_handshake: own or openssl (*openssl) */
 static int set_records(const char *v, bool *openssl, char *why, size_t whylen)
 {
 	static const char *const words[] = {"own", "openssl"};
@@ -625,6 +625,11 @@ static int set_dtls_records(struct swarm_config *cfg, const char *v, char *why, 
 static int set_tls_records(struct swarm_config *cfg, const char *v, char *why, size_t whylen)
 {
 	return set_records(v, &cfg->tls_openssl_records, why, whylen);
+}
+
+static int set_dtls_handshake(struct swarm_config *cfg, const char *v, char *why, size_t whylen)
+{
+	return set_records(v, &cfg->dtls_openssl_handshake, why, whylen);
 }
 
 static int set_codec(struct swarm_config *cfg, const char *v, char *why, size_t whylen)
@@ -766,6 +771,7 @@ const struct key scenario_keys[K__COUNT] = {
     [K_CLIENT] = {"phones", "client", set_client, "phone"},
     [K_DTLS_RECORDS] = {"dtls", "records", set_dtls_records, "own"},
     [K_TLS_RECORDS] = {"phones", "tls_records", set_tls_records, "own"},
+    [K_DTLS_HANDSHAKE] = {"phones", "dtls_handshake", set_dtls_handshake, "own"},
     [K_PATH] = {"traffic", "path", set_path, "tunnel"},
 };
 

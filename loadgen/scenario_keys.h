@@ -69,6 +69,7 @@ enum key_id {
 	K_DTLS_RECORDS,
 	K_SPREAD,
 	K_TLS_RECORDS,
+	K_DTLS_HANDSHAKE,
 	K_PATH,
 	K__COUNT
 };

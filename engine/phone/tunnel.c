@@ -25,6 +25,7 @@
 #include "engine/config.h"
 #include "engine/proto/cstp.h"
 #include "engine/tls/dtls.h"
+#include "engine/tls/dtlshs.h"
 #include "engine/tls/dtlsrec.h"
 #include "engine/phone/failure.h"
 #include "engine/phone/fetch.h"
@@ -376,6 +377,21 @@ static bool same_cipher_hang(struct worker *w, struct phone *p, uint64_t now)
 	return true;
 }
 
+/*
+ * Is a legacy DTLS 0.9 handshake ours (engine/tls/dtlshs.c, no SSL) rather
+ * than OpenSSL's? When the records are ours too (they are sealed with our
+ * keys from the handshake's Finished on) and the worker has its cipher
+ * contexts.
+ */
+static bool own_handshake(struct worker *w)
+{
+	if (w->cfg->dtls_openssl_handshake || w->cfg->dtls_openssl_records)
+		return false;
+	if (!w->rec_ctx)
+		w->rec_ctx = dtlsrec_ctx_new();
+	return w->rec_ctx != NULL;
+}
+
 static void start_dtls(struct worker *w, struct phone *p, uint64_t now)
 {
 	const struct dtls_params *d = &p->dp;
@@ -409,14 +425,19 @@ static void start_dtls(struct worker *w, struct phone *p, uint64_t now)
 			r = dtls_open_psk(&p->dtls_s, w->fleet->dtls_psk, p->psk, d->id,
 					  d->id_len, p);
 	} else {
-		r = dtls_open_legacy(&p->dtls_s, w->fleet->dtls_legacy, d->cipher,
-				     d->cipher_12, p->master, d->id, session_cipher, p);
+		r = own_handshake(w) && !d->cipher_12
+			? dtls_open_own(&p->dtls_s, w->rec_ctx, d->cipher, p->master, d->id,
+					session_cipher, p)
+			: -ENOTSUP;
+		if (r == -ENOTSUP)
+			r = dtls_open_legacy(&p->dtls_s, w->fleet->dtls_legacy, d->cipher,
+					     d->cipher_12, p->master, d->id, session_cipher, p);
 	}
 	if (r) {
 		tunnel_dtls_fail(w, p, R_DTLS_FAILED);
 		return;
 	}
-	if (!w->cfg->dtls_openssl_records) {
+	if (!w->cfg->dtls_openssl_records && p->dtls_s.ssl) {
 		dtlsrec_watch(&p->dtls_rec, p->dtls_s.ssl);
 		p->dtls_watch = true;
 	}
@@ -611,6 +632,8 @@ static void udp_input_own(struct worker *w, struct phone *p, uint8_t *data, size
 		off += m.used;
 		switch (v) {
 		case DTLSREC_DATA:
+			if (p->dtls_s.hs)
+				dtls_own_settled(&p->dtls_s); /* it has our Finished */
 			if (!dtls_frame(w, p, m.data, m.len, now))
 				return;
 			break;
@@ -624,8 +647,19 @@ static void udp_input_own(struct worker *w, struct phone *p, uint8_t *data, size
 			tunnel_dtls_fail(w, p, R_DTLS_FAILED);
 			return;
 		case DTLSREC_WARNING:
-		case DTLSREC_HANDSHAKE:
 			break;
+		case DTLSREC_HANDSHAKE:
+			/* our own handshake's Finished lost: the headend sends its own again */
+			if (p->dtls_s.hs && m.type == DTLSREC_T_HANDSHAKE && m.len && m.data[0] == 20 &&
+			    dtls_own_resend(&p->dtls_s, &p->dtls_rec) == -EPROTO) {
+				tunnel_dtls_fail(w, p, R_DTLS_FAILED); /* the 13th time, as OpenSSL */
+				return;
+			}
+			break;
+		case DTLSREC_EPOCH:
+			if (p->dtls_s.hs)
+				break; /* the headend's flight again: its Finished will say */
+			/* fall through */
 		default:
 			STAT_ADD(w, dtls_rx_dropped, 1);
 			PTRACE(p, now, "DTLS: record dropped (%s)", dtlsrec_verdict_name(v));
@@ -672,13 +706,18 @@ void tunnel_udp_input(struct worker *w, struct phone *p, uint8_t *data, size_t l
 		}
 		worker_record(w, M_DTLS_HANDSHAKE, now - p->t_dtls);
 		if (!p->dtls_psk)
-			keylog_session(p->dtls_s.ssl); /* the master secret the phone sent */
+			dtls_keylog(&p->dtls_s, p, p->master); /* the master secret the phone sent */
 		PTRACE(p, now, "VPNC: DTLS connected: %s %s in %.1f ms", tls_version_name(&p->dtls_s),
 		       tls_cipher_name(&p->dtls_s), (double)(now - p->t_dtls) / 1e3);
 		p->dtls = DT_UP;
 		p->dtls_rekey_since = now;
 		STAT_ADD(w, dtls_up, 1);
 		STAT_ADD(w, dtls_now, 1);
+		if (p->dtls_s.hs) {
+			/* our own handshake: its records are ours from its Finished on */
+			dtlshs_keys(p->dtls_s.hs, &p->dtls_rec);
+			STAT_ADD(w, dtls_takeovers, 1);
+		}
 		if (p->probe) {
 			p->probe->dtls_up = true;
 			snprintf(p->probe->dtls, sizeof(p->probe->dtls), "%s %s (%s)",
@@ -689,6 +728,16 @@ void tunnel_udp_input(struct worker *w, struct phone *p, uint8_t *data, size_t l
 		}
 		p->live[CH_UDP].last_rx_us = now;
 		data_path_ready(w, p, now);
+		if (!p->dtls_s.ssl) {
+			/* our own handshake: records after the headend's Finished, in the same datagram */
+			size_t used = p->dtls_s.hs ? dtlshs_used(p->dtls_s.hs) : len;
+
+			if (p->dtls == DT_UP && own_records(p) && used < len)
+				udp_input_own(w, p, data + used, len - used, now);
+			else if (p->dtls == DT_UP)
+				worker_flush(w, p, CH_UDP);
+			return;
+		}
 	}
 	for (;;) {
 		int n = tls_read(&p->dtls_s, rec, sizeof(rec));

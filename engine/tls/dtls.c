@@ -18,6 +18,10 @@
 #include <openssl/err.h>
 #include <openssl/rand.h>
 
+#include "engine/tls/dtlshs.h"
+#include "engine/tls/keylog.h"
+#include "engine/tls/membio.h"
+
 #ifndef DTLS1_BAD_VER
 #define DTLS1_BAD_VER 0x0100
 #endif
@@ -248,6 +252,47 @@ int dtls_open_legacy(struct tls *t, const struct dtls_legacy *l, const char *sui
 	return 0;
 }
 
+int dtls_open_own(struct tls *t, struct dtlsrec_ctx *ctx, const char *suite,
+		  const uint8_t master[48], const uint8_t sid[32], uint16_t session_cipher,
+		  void *app)
+{
+	uint16_t id = dtlshs_suite(suite);
+	int r;
+
+	if (!id || !ctx)
+		return -ENOTSUP;
+	memset(t, 0, sizeof(*t));
+	t->bio = membio_new(true);
+	if (!t->bio)
+		return -ENOMEM;
+	r = dtlshs_new(&t->hs, ctx, id, session_cipher, master, sid, NULL);
+	if (r) {
+		tls_close(t);
+		return r;
+	}
+	(void)app; /* no SSL to carry it: dtls_keylog is given it */
+	return 0;
+}
+
+void dtls_own_settled(struct tls *t)
+{
+	dtlshs_free(t->hs);
+	t->hs = NULL;
+}
+
+int dtls_own_resend(struct tls *t, struct dtlsrec *r)
+{
+	return t->hs ? dtlshs_resend(t->hs, r, t->bio) : 0;
+}
+
+void dtls_keylog(const struct tls *t, void *app, const uint8_t master[48])
+{
+	if (t->hs)
+		keylog_random(app, dtlshs_client_random(t->hs), master);
+	else if (t->ssl)
+		keylog_session(t->ssl);
+}
+
 int dtls_open_psk(struct tls *t, SSL_CTX *ctx, const uint8_t psk[32], const uint8_t *app_id,
 		  size_t app_id_len, void *app)
 {
@@ -286,6 +331,8 @@ int64_t dtls_timeout_us(const struct tls *t)
 {
 	struct timeval tv;
 
+	if (t->hs)
+		return dtlshs_timeout_us(t->hs, dtlshs_now_us());
 	if (!t->ssl || DTLSv1_get_timeout(t->ssl, &tv) != 1)
 		return -1;
 	return (int64_t)tv.tv_sec * 1000000 + tv.tv_usec;
@@ -293,11 +340,15 @@ int64_t dtls_timeout_us(const struct tls *t)
 
 void dtls_handle_timeout(struct tls *t)
 {
-	if (t->ssl)
+	if (t->hs)
+		dtlshs_handle_timeout(t->hs, t->bio, dtlshs_now_us());
+	else if (t->ssl)
 		DTLSv1_handle_timeout(t->ssl);
 }
 
 int dtls_resumed(const struct tls *t)
 {
+	if (t->hs)
+		return 1; /* ours completes only as the resumption */
 	return SSL_session_reused(t->ssl);
 }

@@ -44,6 +44,35 @@ void dtls_legacy_each(struct dtls_legacy *l, void (*fn)(SSL_CTX *ctx));
 int dtls_open_legacy(struct tls *t, const struct dtls_legacy *l, const char *suite,
 		     int dtls12_header, const uint8_t master[48], const uint8_t sid[32],
 		     uint16_t session_cipher, void *app);
+/*
+ * Legacy DTLS 0.9 (AES128-SHA, AES256-SHA) by our own handshake
+ * (engine/tls/dtlshs.c) instead of OpenSSL's: t gets no SSL, its bio is the
+ * send queue from the start, and the records are engine/tls/dtlsrec's, with
+ * the cipher contexts ctx (borrowed, must outlive t). The same arguments
+ * and outcome as dtls_open_legacy (app is unused: see dtls_keylog).
+ * tls_handshake, tls_feed, dtls_timeout_us, dtls_handle_timeout,
+ * dtls_resumed, tls_version_name and tls_cipher_name then work as for an
+ * OpenSSL session; once the handshake is done, dtlshs_keys(t->hs, ...)
+ * gives the session's record state. 0; -ENOTSUP: not a suite done here
+ * (use dtls_open_legacy); -ENOMEM.
+ */
+int dtls_open_own(struct tls *t, struct dtlsrec_ctx *ctx, const char *suite,
+		  const uint8_t master[48], const uint8_t sid[32], uint16_t session_cipher,
+		  void *app);
+/*
+ * After our own handshake: the headend sent its Finished again, so ours
+ * is sent again, sealed with r (the session's records). 0, or as
+ * dtlshs_resend (-EPROTO: the 13th time, DTLS has failed).
+ */
+struct dtlsrec;
+int dtls_own_resend(struct tls *t, struct dtlsrec *r);
+/* The headend's first record came: our handshake's state is freed. */
+void dtls_own_settled(struct tls *t);
+/*
+ * The key log's CLIENT_RANDOM line of a legacy session (master: the secret
+ * the phone sent), whichever handshake made it; app as given to the open.
+ */
+void dtls_keylog(const struct tls *t, void *app, const uint8_t master[48]);
 /* The two-byte id of a TLS session's cipher (0x0035 for AES256-SHA), 0 if none. */
 uint16_t dtls_tls_cipher_id(const struct tls *t);
 /* PSK: psk (32 bytes, borrowed for the session's life), app_id as session ID. */

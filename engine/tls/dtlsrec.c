@@ -376,6 +376,12 @@ static void prf(bool v12, bool sha384, const uint8_t *secret, size_t secret_len,
 	p_hash_xor(H_SHA1, secret + secret_len - half, half, seed, seed_len, out, len);
 }
 
+void dtlsrec_prf10(const uint8_t master[48], const uint8_t *seed, size_t seed_len, uint8_t *out,
+		   size_t len)
+{
+	prf(false, false, master, 48, seed, seed_len, out, len);
+}
+
 int dtlsrec_init(struct dtlsrec *r, const struct dtlsrec_params *p)
 {
 	static const char label[] = "key expansion";

@@ -162,6 +162,13 @@ void dtlsrec_watch(struct dtlsrec *r, SSL *ssl);
 int dtlsrec_take(struct dtlsrec *r, SSL *ssl);
 /* Key r from explicit parameters. 0, -ENOTSUP (suite or version), -EPROTO (key derivation). */
 int dtlsrec_init(struct dtlsrec *r, const struct dtlsrec_params *p);
+/*
+ * TLS 1.0's PRF (P_MD5 XOR P_SHA1) of a 48-byte master secret over seed
+ * (label and data), len bytes into out: DTLS 0.9's key expansion and
+ * Finished (engine/tls/dtlshs.c).
+ */
+void dtlsrec_prf10(const uint8_t master[48], const uint8_t *seed, size_t seed_len, uint8_t *out,
+		   size_t len);
 /* Wipe r's keys and state. */
 void dtlsrec_clear(struct dtlsrec *r);
 

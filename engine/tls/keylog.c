@@ -46,10 +46,22 @@ static void hex(char *out, const uint8_t *b, size_t n)
 		sprintf(out + 2 * i, "%02x", b[i]);
 }
 
+/* The CLIENT_RANDOM line of (random, master), nm bytes of master. */
+static void client_random_line(const uint8_t random[SSL3_RANDOM_SIZE], const uint8_t *master,
+			       size_t nm)
+{
+	char line[32 + 2 * SSL3_RANDOM_SIZE + 2 * SSL_MAX_MASTER_KEY_LENGTH];
+
+	strcpy(line, "CLIENT_RANDOM ");
+	hex(line + strlen(line), random, SSL3_RANDOM_SIZE);
+	strcat(line, " ");
+	hex(line + strlen(line), master, nm);
+	put_line(line);
+}
+
 void keylog_session(const SSL *ssl)
 {
 	uint8_t random[SSL3_RANDOM_SIZE], master[SSL_MAX_MASTER_KEY_LENGTH];
-	char line[32 + 2 * sizeof(random) + 2 * sizeof(master)];
 	SSL_SESSION *s = SSL_get_session(ssl);
 	size_t nr, nm;
 
@@ -59,9 +71,11 @@ void keylog_session(const SSL *ssl)
 	nm = SSL_SESSION_get_master_key(s, master, sizeof(master));
 	if (nr != sizeof(random) || !nm)
 		return;
-	strcpy(line, "CLIENT_RANDOM ");
-	hex(line + strlen(line), random, nr);
-	strcat(line, " ");
-	hex(line + strlen(line), master, nm);
-	put_line(line);
+	client_random_line(random, master, nm);
+}
+
+void keylog_random(void *app, const uint8_t random[32], const uint8_t master[48])
+{
+	if (log_fd >= 0 && log_wanted && log_wanted(app))
+		client_random_line(random, master, 48);
 }

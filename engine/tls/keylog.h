@@ -8,7 +8,8 @@
  * of every handshake it makes (TLS 1.2 and DTLS: CLIENT_RANDOM; TLS 1.3:
  * its traffic secrets); a resumed legacy DTLS 0.9 session makes no master
  * secret of its own (it is the one the phone sent in the CONNECT), so its
- * line is written with keylog_session(). Each line goes out in one
+ * line is written with keylog_session(), or keylog_random() when the
+ * handshake was engine/tls/dtlshs.c's (no SSL). Each line goes out in one
  * write() to a descriptor opened with O_APPEND: worker threads never
  * interleave them.
  */
@@ -16,6 +17,7 @@
 #define ENGINE_TLS_KEYLOG_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <openssl/ssl.h>
 
 /* Whether the session of app (tls_open()'s app pointer) is to be logged. */
@@ -33,5 +35,12 @@ void keylog_attach(SSL_CTX *ctx);
  * secret OpenSSL did not make. Nothing when not wanted, or no key log.
  */
 void keylog_session(const SSL *ssl);
+
+/*
+ * The same line for a session without an SSL (engine/tls/dtlshs.c's
+ * handshake): its client random and master secret; app as keylog_wanted_fn
+ * takes it.
+ */
+void keylog_random(void *app, const uint8_t random[32], const uint8_t master[48]);
 
 #endif

@@ -30,6 +30,7 @@
 #include <openssl/err.h>
 #include <openssl/x509.h>
 
+#include "engine/tls/dtlshs.h"
 #include "engine/tls/dtlsrec.h"
 #include "engine/tls/membio.h"
 #include "engine/trust/model.h"
@@ -233,6 +234,7 @@ int tls_open(struct tls *t, SSL_CTX *ctx, X509 *cert, EVP_PKEY *key, const char 
 	t->idle = false;
 	t->cert_asked = false;
 	t->rec = NULL;
+	t->hs = NULL;
 	t->wseq = t->rseq = 0;
 	t->seen = 0;
 	t->no_take = false;
@@ -282,7 +284,9 @@ void tls_close(struct tls *t)
 	else if (t->bio)
 		BIO_free(t->bio); /* kept by tls_keep_bio or tls_take */
 	rec_free(t->rec);
+	dtlshs_free(t->hs);
 	t->rec = NULL;
+	t->hs = NULL;
 	t->ssl = NULL;
 	t->bio = NULL;
 }
@@ -597,6 +601,11 @@ static void wake(struct tls *t)
 
 void tls_feed(struct tls *t, const uint8_t *data, size_t len)
 {
+	if (t->hs) {
+		/* taken at once; tls_handshake() then says where the handshake stands */
+		dtlshs_step(t->hs, t->bio, data, len, dtlshs_now_us());
+		return;
+	}
 	if (t->rec) {
 		t->rec->in = data;
 		t->rec->in_len = len;
@@ -624,6 +633,16 @@ const char *tls_last_error(void)
 
 int tls_handshake(struct tls *t)
 {
+	if (t->hs) {
+		int r = dtlshs_step(t->hs, t->bio, NULL, 0, dtlshs_now_us());
+
+		t->alert_sent = dtlshs_alert_sent(t->hs);
+		t->alert_rcvd = dtlshs_alert_rcvd(t->hs);
+		if (r < 0)
+			ERR_error_string_n(ERR_PACK(ERR_LIB_SSL, 0, dtlshs_reason(t->hs)), tl_error,
+					   sizeof(tl_error));
+		return r;
+	}
 	if (!t->ssl)
 		return t->rec ? 1 : -EPROTO;
 
@@ -752,11 +771,16 @@ enum tls_stage tls_stage(const struct tls *t)
 
 const char *tls_version_name(const struct tls *t)
 {
+	if (t->hs)
+		return "DTLSv0.9";
 	return t->ssl ? SSL_get_version(t->ssl) : t->rec ? t->rec->version : "";
 }
 
 const char *tls_cipher_name(const struct tls *t)
 {
+	if (t->hs)
+		return dtlshs_suite_name(t->hs);
+
 	const SSL_CIPHER *c = tls_cipher(t);
 
 	return c ? SSL_CIPHER_get_name(c) : "";

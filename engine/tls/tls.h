@@ -18,12 +18,15 @@
 struct model;
 struct tlsrec;
 struct dtlsrec_ctx;
+struct dtlshs;
 
 struct tls {
 	SSL *ssl; /* owned; NULL when closed, or once tls_take() or tls_keep_bio() freed it */
 	BIO *bio; /* owned by ssl: both its read and write BIO; owned by the struct
 		     itself once tls_take() or tls_keep_bio() freed ssl; NULL when closed */
 	struct tlsrec *rec; /* owned: the session's records once tls_take() took them over */
+	struct dtlshs *hs;  /* owned: our own DTLS 0.9 handshake (dtls_open_own: no ssl,
+			       bio is the send queue), until dtls_own_settled() */
 	uint32_t wseq, rseq; /* TLS: records sent, received since each side's ChangeCipherSpec */
 	uint8_t seen;	    /* TLS: what the handshake showed (tls.c's S_* bits) */
 	uint8_t alert_rcvd; /* last fatal alert received (TLS alert number), 0 if none */
@@ -96,7 +99,7 @@ const SSL_CIPHER *tls_cipher(const struct tls *t);
 /* True while the session is open: OpenSSL's or taken over (tls_take). */
 static inline bool tls_is_open(const struct tls *t)
 {
-	return t->ssl || t->rec;
+	return t->ssl || t->rec || t->hs;
 }
 /* The app pointer given to tls_open / dtls_open_*. */
 void *tls_app(const SSL *ssl);

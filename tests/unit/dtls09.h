@@ -20,8 +20,9 @@
  * ChangeCipherSpec carries the handshake message sequence (3 bytes, not 1).
  * Keys and Finished come from the TLS 1.0 PRF (MD5 and SHA-1) of the
  * master secret; records are AES-CBC with an explicit IV and HMAC-SHA1 over
- * epoch, sequence, type, version, length and data. Only AES256-SHA (0x0035),
- * the phones' first DTLS suite, is served.
+ * epoch, sequence, type, version, length and data. AES256-SHA (0x0035), the
+ * phones' first DTLS suite, is served unless d09_suite() picks AES128-SHA
+ * (0x002f); d->flaws make a headend that gets something wrong on purpose.
  */
 #ifndef TESTS_UNIT_DTLS09_H
 #define TESTS_UNIT_DTLS09_H
@@ -41,14 +42,22 @@
 #define D09_REC	    13	   /* record header: type, version, epoch, sequence (6), length */
 #define D09_HS	    12	   /* handshake header: type, length (3), seq (2), offset (3), length (3) */
 #define D09_MAC	    20
-#define D09_KEY	    32
+#define D09_KEY	    32	   /* the largest key (AES-256) */
+
+/* What a broken headend gets wrong (d->flaws) */
+#define D09_FLAW_FINISHED 1u /* its Finished's verify data (the record itself is sound) */
+#define D09_FLAW_NO_VERIFY 2u /* no HelloVerifyRequest: the first hello is answered */
 
 enum d09_stage { D09_HELLO, D09_FINISHED, D09_UP, D09_FAILED };
 
 struct dtls09 {
 	uint8_t master[48], sid[32], cookie[20];
+	uint16_t suite;	  /* 0x0035 AES256-SHA or 0x002f AES128-SHA */
+	unsigned key_len; /* its AES key, bytes */
+	unsigned flaws;	  /* D09_FLAW_* */
 	uint8_t crand[32], srand[32];
 	uint8_t kb[2 * D09_MAC + 2 * D09_KEY + 2 * 16]; /* the key block, client's half first */
+	uint8_t fin[D09_HS + 12]; /* its Finished, for d09_finished_again */
 	EVP_MD_CTX *hs; /* MD5+SHA-1 of the handshake, headers left out */
 	enum d09_stage stage;
 	uint64_t tx_seq[2]; /* the next record sequence, by epoch */
@@ -59,7 +68,8 @@ struct dtls09 {
 #define D09_CLIENT_MAC(d) ((d)->kb)
 #define D09_SERVER_MAC(d) ((d)->kb + D09_MAC)
 #define D09_CLIENT_KEY(d) ((d)->kb + 2 * D09_MAC)
-#define D09_SERVER_KEY(d) ((d)->kb + 2 * D09_MAC + D09_KEY)
+#define D09_SERVER_KEY(d) ((d)->kb + 2 * D09_MAC + (d)->key_len)
+#define D09_CIPHER(d)	  ((d)->key_len == 16 ? EVP_aes_128_cbc() : EVP_aes_256_cbc())
 
 static inline void d09_put16(uint8_t *p, unsigned v)
 {
@@ -160,7 +170,7 @@ static inline size_t d09_seal(struct dtls09 *d, uint8_t *r, uint8_t type, const 
 	for (size_t i = 0; i <= pad; i++)
 		plain[n++] = (uint8_t)pad;
 	RAND_bytes(iv, 16);
-	EVP_CipherInit_ex(c, EVP_aes_256_cbc(), NULL, D09_SERVER_KEY(d), iv, 1);
+	EVP_CipherInit_ex(c, D09_CIPHER(d), NULL, D09_SERVER_KEY(d), iv, 1);
 	EVP_CIPHER_CTX_set_padding(c, 0);
 	EVP_CipherUpdate(c, r + D09_REC + 16, &outl, plain, (int)n);
 	EVP_CIPHER_CTX_free(c);
@@ -180,7 +190,7 @@ static inline int d09_open(const struct dtls09 *d, const uint8_t *rec, size_t bl
 
 	if (blen < 32 || (blen - 16) % 16 || blen - 16 > 2048)
 		return -1;
-	EVP_CipherInit_ex(c, EVP_aes_256_cbc(), NULL, D09_CLIENT_KEY(d), rec + D09_REC, 0);
+	EVP_CipherInit_ex(c, D09_CIPHER(d), NULL, D09_CLIENT_KEY(d), rec + D09_REC, 0);
 	EVP_CIPHER_CTX_set_padding(c, 0);
 	EVP_CipherUpdate(c, out, &outl, rec + D09_REC + 16, (int)(blen - 16));
 	EVP_CIPHER_CTX_free(c);
@@ -208,11 +218,20 @@ static inline void d09_init(struct dtls09 *d, const uint8_t master[48], const ui
 	memset(d, 0, sizeof(*d));
 	memcpy(d->master, master, 48);
 	memcpy(d->sid, sid, 32);
+	d->suite = D09_SUITE;
+	d->key_len = 32;
 	RAND_bytes(d->cookie, sizeof(d->cookie));
 	RAND_bytes(d->srand, sizeof(d->srand));
 	d->hs = EVP_MD_CTX_new();
 	EVP_DigestInit_ex(d->hs, EVP_md5_sha1(), NULL);
 	d->out = out;
+}
+
+/* Serve suite (0x0035 AES256-SHA, 0x002f AES128-SHA) instead. */
+static inline void d09_suite(struct dtls09 *d, uint16_t suite)
+{
+	d->suite = suite;
+	d->key_len = suite == 0x002f ? 16 : 32;
 }
 
 static inline void d09_free(struct dtls09 *d)
@@ -233,13 +252,14 @@ static inline void d09_client_hello(struct dtls09 *d, const uint8_t *ch, size_t 
 	uint8_t dg[512], *m;
 	size_t n = 0, off = 2 + 32;
 	bool offered = false;
+	unsigned seq = d->flaws & D09_FLAW_NO_VERIFY ? 0 : 1; /* the ServerHello's */
 
 	if (len < off + 1 + 32 + 1 || d09_get16(ch) != D09_VERSION)
 		return d09_fail(d, "a ClientHello that is not DTLS 0.9");
 	if (ch[off] != 32 || memcmp(ch + off + 1, d->sid, 32))
 		return d09_fail(d, "a ClientHello that does not resume the headend's session ID");
 	off += 1 + 32;
-	if (ch[off] == 0) {
+	if (ch[off] == 0 && !(d->flaws & D09_FLAW_NO_VERIFY)) {
 		/* no cookie yet: HelloVerifyRequest (its hello is not in the hash) */
 		m = dg + D09_REC;
 		d09_hs_header(m, 3, 0, 3 + sizeof(d->cookie));
@@ -250,24 +270,25 @@ static inline void d09_client_hello(struct dtls09 *d, const uint8_t *ch, size_t 
 		BIO_write(d->out, dg, (int)(D09_REC + D09_HS + 3 + sizeof(d->cookie)));
 		return;
 	}
-	if (ch[off] != sizeof(d->cookie) || memcmp(ch + off + 1, d->cookie, sizeof(d->cookie)))
+	if (!(d->flaws & D09_FLAW_NO_VERIFY) &&
+	    (ch[off] != sizeof(d->cookie) || memcmp(ch + off + 1, d->cookie, sizeof(d->cookie))))
 		return d09_fail(d, "a ClientHello with a cookie not ours");
-	off += 1 + sizeof(d->cookie);
+	off += 1 + ch[off];
 	for (size_t i = 0; off + 2 + i + 1 < len && i < d09_get16(ch + off); i += 2)
-		offered |= d09_get16(ch + off + 2 + i) == D09_SUITE;
+		offered |= d09_get16(ch + off + 2 + i) == d->suite;
 	if (!offered)
-		return d09_fail(d, "a ClientHello without AES256-SHA");
+		return d09_fail(d, "a ClientHello without the headend's suite");
 	memcpy(d->crand, ch + 2, 32);
 	EVP_DigestUpdate(d->hs, ch, len);
 
 	/* ServerHello: the session resumed, with the suite the CONNECT reply named */
 	m = dg + D09_REC;
-	d09_hs_header(m, 2, 1, 2 + 32 + 1 + 32 + 2 + 1);
+	d09_hs_header(m, 2, seq, 2 + 32 + 1 + 32 + 2 + 1);
 	d09_put16(m + D09_HS, D09_VERSION);
 	memcpy(m + D09_HS + 2, d->srand, 32);
 	m[D09_HS + 34] = 32;
 	memcpy(m + D09_HS + 35, d->sid, 32);
-	d09_put16(m + D09_HS + 67, D09_SUITE);
+	d09_put16(m + D09_HS + 67, d->suite);
 	m[D09_HS + 69] = 0;
 	d09_header(d, dg, 22, 0, D09_HS + 70);
 	EVP_DigestUpdate(d->hs, m + D09_HS, 70);
@@ -276,7 +297,7 @@ static inline void d09_client_hello(struct dtls09 *d, const uint8_t *ch, size_t 
 	/* ChangeCipherSpec: DTLS 0.9 carries the handshake sequence (2) in it */
 	d09_header(d, dg + n, 20, 0, 3);
 	dg[n + D09_REC] = 1;
-	d09_put16(dg + n + D09_REC + 1, 2);
+	d09_put16(dg + n + D09_REC + 1, seq + 1);
 	n += D09_REC + 3;
 
 	/* keys, then Finished in epoch 1 */
@@ -285,8 +306,11 @@ static inline void d09_client_hello(struct dtls09 *d, const uint8_t *ch, size_t 
 	if (!d09_prf(d, "key expansion", d->srand, 32, d->crand, 32, d->kb, sizeof(d->kb)) ||
 	    !d09_finished(d, "server finished", fin + D09_HS))
 		return d09_fail(d, "the PRF failed");
-	d09_hs_header(fin, 20, 3, 12);
+	d09_hs_header(fin, 20, seq + 2, 12);
 	EVP_DigestUpdate(d->hs, fin + D09_HS, 12);
+	if (d->flaws & D09_FLAW_FINISHED)
+		fin[D09_HS] ^= 1;
+	memcpy(d->fin, fin, sizeof(fin));
 	n += d09_seal(d, dg + n, 22, fin, sizeof(fin));
 	BIO_write(d->out, dg, (int)n);
 	d->stage = D09_FINISHED;
@@ -314,7 +338,8 @@ static inline void d09_input(struct dtls09 *d, const uint8_t *dg, size_t n,
 		    body[0] == 1) {
 			d09_client_hello(d, body + D09_HS, blen - D09_HS);
 		} else if (d->stage == D09_FINISHED && rec[0] == 20 && epoch == 0) {
-			if (blen != 3 || body[0] != 1 || d09_get16(body + 1) != 2)
+			if (blen != 3 || body[0] != 1 ||
+			    d09_get16(body + 1) != (d->flaws & D09_FLAW_NO_VERIFY ? 1u : 2u))
 				return d09_fail(d, "a ChangeCipherSpec without its sequence");
 		} else if (d->stage == D09_FINISHED && rec[0] == 22 && epoch == 1) {
 			uint8_t want[12];
@@ -334,6 +359,14 @@ static inline void d09_input(struct dtls09 *d, const uint8_t *dg, size_t n,
 			on_data(arg, plain, (size_t)len);
 		}
 	}
+}
+
+/* Its Finished again, in a datagram of its own (it did not get the phone's). */
+static inline void d09_finished_again(struct dtls09 *d)
+{
+	uint8_t dg[D09_REC + 16 + 64];
+
+	BIO_write(d->out, dg, (int)d09_seal(d, dg, 22, d->fin, sizeof(d->fin)));
 }
 
 /* Application data to the phone, in one record of its own datagram. */

@@ -342,53 +342,57 @@ static void test_dtls_legacy_up(void **state)
  */
 static void test_phone_dtls(void **state)
 {
-	struct script s;
-	const uint8_t *d;
-	size_t sid_at = 13 + 12 + 2 + 32, suites_at;
-
 	(void)state;
-	script_init(&s, "https://vpn.test/svc");
-	s.h.dtls = HD_DTLS09;
-	s.h.dtls_srv = HDS_SILENT;
-	s.h.dtls_port = 4443;
-	script_start(&s);
-	tunnel_up(&s);
-	assert_non_null(strstr(s.h.last_connect, "\r\nX-DTLS-CipherSuite: AES256-SHA:AES128-SHA\r\n"));
-	assert_non_null(strstr(s.h.last_connect, "\r\nX-DTLS-Master-Secret: "));
-	assert_null(strstr(s.h.last_connect, "PSK-NEGOTIATE"));
-	assert_null(strstr(s.h.last_connect, "X-DTLS12-CipherSuite"));
-	assert_int_equal(s.p->dtls, DT_HANDSHAKE);
-	assert_true(s.ch[CH_UDP].open);
-	assert_int_equal(ntohs(s.ch[CH_UDP].dst.sin_port), 443);
-	assert_string_equal(inet_ntoa(s.ch[CH_UDP].dst.sin_addr), "198.18.0.1");
+	for (int openssl = 0; openssl < 2; openssl++) {
+		struct script s;
+		const uint8_t *d;
+		size_t sid_at = 13 + 12 + 2 + 32, suites_at;
 
-	/* the ClientHello: record header (13 bytes), handshake header (12), then the hello */
-	d = s.h.first_dgram;
-	assert_true(s.h.first_dgram_len > sid_at + 1 + 32 + 1 + 2);
-	assert_int_equal(d[0], 22);                 /* handshake */
-	assert_int_equal(d[1] << 8 | d[2], 0x0100); /* DTLS 0.9 (DTLS1_BAD_VER) */
-	assert_int_equal(d[13], 1);                 /* ClientHello */
-	assert_int_equal(d[25] << 8 | d[26], 0x0100);
-	assert_int_equal(d[sid_at], 32);
-	assert_memory_equal(d + sid_at + 1, script_sid, 32);
-	suites_at = sid_at + 1 + 32 + 1 + d[sid_at + 1 + 32]; /* after the cookie */
-	for (unsigned i = 0; i < (unsigned)(d[suites_at] << 8 | d[suites_at + 1]); i += 2) {
-		unsigned suite = (unsigned)(d[suites_at + 2 + i] << 8 | d[suites_at + 3 + i]);
+		script_init(&s, "https://vpn.test/svc");
+		s.cfg.dtls_openssl_handshake = openssl; /* phones.dtls_handshake: the same either way */
+		s.h.dtls = HD_DTLS09;
+		s.h.dtls_srv = HDS_SILENT;
+		s.h.dtls_port = 4443;
+		script_start(&s);
+		tunnel_up(&s);
+		assert_non_null(strstr(s.h.last_connect, "\r\nX-DTLS-CipherSuite: AES256-SHA:AES128-SHA\r\n"));
+		assert_non_null(strstr(s.h.last_connect, "\r\nX-DTLS-Master-Secret: "));
+		assert_null(strstr(s.h.last_connect, "PSK-NEGOTIATE"));
+		assert_null(strstr(s.h.last_connect, "X-DTLS12-CipherSuite"));
+		assert_int_equal(s.p->dtls, DT_HANDSHAKE);
+		assert_true(openssl ? s.p->dtls_s.ssl && !s.p->dtls_s.hs : s.p->dtls_s.hs && !s.p->dtls_s.ssl);
+		assert_true(s.ch[CH_UDP].open);
+		assert_int_equal(ntohs(s.ch[CH_UDP].dst.sin_port), 443);
+		assert_string_equal(inet_ntoa(s.ch[CH_UDP].dst.sin_addr), "198.18.0.1");
 
-		/* AES256-SHA, and no other suite (the renegotiation SCSV is no suite) */
-		if (suite != 0x0035 && suite != 0x00ff)
-			fail_msg("the phone's DTLS hello offers suite 0x%04x", suite);
+		/* the ClientHello: record header (13 bytes), handshake header (12), then the hello */
+		d = s.h.first_dgram;
+		assert_true(s.h.first_dgram_len > sid_at + 1 + 32 + 1 + 2);
+		assert_int_equal(d[0], 22);                 /* handshake */
+		assert_int_equal(d[1] << 8 | d[2], 0x0100); /* DTLS 0.9 (DTLS1_BAD_VER) */
+		assert_int_equal(d[13], 1);                 /* ClientHello */
+		assert_int_equal(d[25] << 8 | d[26], 0x0100);
+		assert_int_equal(d[sid_at], 32);
+		assert_memory_equal(d + sid_at + 1, script_sid, 32);
+		suites_at = sid_at + 1 + 32 + 1 + d[sid_at + 1 + 32]; /* after the cookie */
+		for (unsigned i = 0; i < (unsigned)(d[suites_at] << 8 | d[suites_at + 1]); i += 2) {
+			unsigned suite = (unsigned)(d[suites_at + 2 + i] << 8 | d[suites_at + 3 + i]);
+
+			/* AES256-SHA, and no other suite (the renegotiation SCSV is no suite) */
+			if (suite != 0x0035 && suite != 0x00ff)
+				fail_msg("the phone's DTLS hello offers suite 0x%04x", suite);
+		}
+
+		script_advance(&s, S_T0 + 30 * S_SECOND - 1);
+		assert_int_equal(s.p->dtls, DT_HANDSHAKE);
+		assert_int_equal(pings(&s), 0); /* the data path waits for DTLS */
+		script_advance(&s, S_T0 + 30 * S_SECOND);
+		assert_int_equal(s.p->dtls, DT_FAILED);
+		assert_state(&s, PH_TUNNEL);
+		assert_int_equal(fails(&s, R_DTLS_TIMEOUT), 1);
+		assert_int_equal(s.h.data_tls, 1);
+		script_free(&s);
 	}
-
-	script_advance(&s, S_T0 + 30 * S_SECOND - 1);
-	assert_int_equal(s.p->dtls, DT_HANDSHAKE);
-	assert_int_equal(pings(&s), 0); /* the data path waits for DTLS */
-	script_advance(&s, S_T0 + 30 * S_SECOND);
-	assert_int_equal(s.p->dtls, DT_FAILED);
-	assert_state(&s, PH_TUNNEL);
-	assert_int_equal(fails(&s, R_DTLS_TIMEOUT), 1);
-	assert_int_equal(s.h.data_tls, 1);
-	script_free(&s);
 }
 
 /*
@@ -401,44 +405,61 @@ static void test_phone_dtls(void **state)
  */
 static void test_phone_dtls_up(void **state)
 {
-	struct script s;
-	uint64_t up;
-
 	(void)state;
-	script_init(&s, "https://vpn.test/svc");
-	s.h.tls_ciphers = "AES256-SHA:@SECLEVEL=0";
-	s.h.dtls = HD_DTLS09;
-	timers(&s, 0, 0, 30, 20);
-	script_start(&s);
-	tunnel_up(&s);
-	if (s.h.d09.why)
-		fail_msg("the headend's DTLS 0.9: %s", s.h.d09.why);
-	assert_int_equal(s.h.d09.stage, D09_UP);
-	assert_int_equal(s.p->dtls, DT_UP);
-	assert_int_equal(s.w.st.dtls_up, 1);
-	assert_int_equal(samples(&s, M_DTLS_HANDSHAKE), 1);
-	assert_int_equal(s.h.data_dtls, 1);
-	assert_int_equal(s.h.data_tls, 0);
-	/* CSTP's AES256-SHA records (encrypt-then-MAC, which OpenSSL's server agrees to) are the phone's */
-	assert_int_equal(s.w.st.tls_takeovers, 1);
-	assert_null(s.p->tls.ssl);
-	up = s.now;
-	headend_echo_reply(&s.h, true);
-	script_settle(&s);
-	assert_int_equal(samples(&s, M_PING_RTT), 1);
-	/* keepalive every 20 s of silence; the answered DPD after 30 s without anything */
-	script_advance(&s, up + 20 * S_SECOND);
-	assert_int_equal(s.h.dtls_frames[CSTP_KEEPALIVE], 1);
-	script_advance(&s, up + 30 * S_SECOND);
-	assert_int_equal(s.h.dtls_frames[CSTP_DPD_REQ], 1);
-	assert_int_equal(samples(&s, M_DPD_RTT), 1);
-	assert_int_equal(worker_stop(&s.w, s.now), 0);
-	script_settle(&s);
-	assert_state(&s, PH_DONE);
-	assert_int_equal(s.h.dtls_frames[CSTP_DISCONNECT], 1);
-	assert_int_equal(s.h.frames[CSTP_DISCONNECT], 1);
-	assert_int_equal(fails_all(&s), 0);
-	script_free(&s);
+	for (int openssl = 0; openssl < 2; openssl++) {
+		struct script s;
+		uint64_t up;
+
+		script_init(&s, "https://vpn.test/svc");
+		s.cfg.dtls_openssl_handshake = openssl; /* phones.dtls_handshake: the same either way */
+		s.h.tls_ciphers = "AES256-SHA:@SECLEVEL=0";
+		s.h.dtls = HD_DTLS09;
+		timers(&s, 0, 0, 30, 20);
+		script_start(&s);
+		tunnel_up(&s);
+		if (s.h.d09.why)
+			fail_msg("the headend's DTLS 0.9: %s", s.h.d09.why);
+		assert_int_equal(s.h.d09.stage, D09_UP);
+		assert_int_equal(s.p->dtls, DT_UP);
+		assert_int_equal(s.w.st.dtls_up, 1);
+		assert_int_equal(samples(&s, M_DTLS_HANDSHAKE), 1);
+		assert_int_equal(s.h.data_dtls, 1);
+		assert_int_equal(s.h.data_tls, 0);
+		/* CSTP's AES256-SHA records (encrypt-then-MAC, which OpenSSL's server agrees to) are the phone's */
+		assert_int_equal(s.w.st.tls_takeovers, 1);
+		assert_null(s.p->tls.ssl);
+		up = s.now;
+		/* ours: the records are the phone's at once, its handshake kept until the headend's first */
+		assert_int_equal(s.w.st.dtls_takeovers, openssl ? 0 : 1);
+		assert_true(openssl ? s.p->dtls_s.ssl != NULL : s.p->dtls_s.hs != NULL);
+		/* the headend's Finished again: the phone's ChangeCipherSpec and Finished again */
+		int before = s.h.dgrams_in;
+
+		d09_finished_again(&s.h.d09);
+		script_settle(&s);
+		assert_int_equal(s.h.dgrams_in, before + 2);
+		assert_int_equal(s.p->dtls, DT_UP);
+		assert_int_equal(s.w.st.dtls_rx_dropped, 0);
+		headend_echo_reply(&s.h, true);
+		script_settle(&s);
+		assert_int_equal(samples(&s, M_PING_RTT), 1);
+		assert_int_equal(s.w.st.dtls_takeovers, 1);
+		assert_null(s.p->dtls_s.ssl);
+		assert_null(s.p->dtls_s.hs);
+		/* keepalive every 20 s of silence; the answered DPD after 30 s without anything */
+		script_advance(&s, up + 20 * S_SECOND);
+		assert_int_equal(s.h.dtls_frames[CSTP_KEEPALIVE], 1);
+		script_advance(&s, up + 30 * S_SECOND);
+		assert_int_equal(s.h.dtls_frames[CSTP_DPD_REQ], 1);
+		assert_int_equal(samples(&s, M_DPD_RTT), 1);
+		assert_int_equal(worker_stop(&s.w, s.now), 0);
+		script_settle(&s);
+		assert_state(&s, PH_DONE);
+		assert_int_equal(s.h.dtls_frames[CSTP_DISCONNECT], 1);
+		assert_int_equal(s.h.frames[CSTP_DISCONNECT], 1);
+		assert_int_equal(fails_all(&s), 0);
+		script_free(&s);
+	}
 }
 
 /*
@@ -450,22 +471,25 @@ static void test_phone_dtls_up(void **state)
  */
 static void test_phone_dtls_cipher_mismatch(void **state)
 {
-	struct script s;
-	struct failure_rec rec;
-
 	(void)state;
-	script_init(&s, "https://vpn.test/svc");
-	s.h.tls_ciphers = "AES128-SHA:@SECLEVEL=0";
-	s.h.dtls = HD_DTLS09;
-	script_start(&s);
-	tunnel_up(&s);
-	assert_int_equal(s.p->dtls, DT_FAILED);
-	assert_int_equal(s.h.d09.stage, D09_FINISHED); /* its Finished never came */
-	assert_int_equal(fails(&s, R_DTLS_FAILED), 1);
-	assert_int_equal(failq_pop(&s.w.failq, &rec, 1), 1);
-	assert_non_null(strstr(rec.detail, "old session cipher not returned"));
-	assert_int_equal(s.h.data_tls, 1);
-	script_free(&s);
+	for (int openssl = 0; openssl < 2; openssl++) {
+		struct script s;
+		struct failure_rec rec;
+
+		script_init(&s, "https://vpn.test/svc");
+		s.cfg.dtls_openssl_handshake = openssl; /* phones.dtls_handshake: the same either way */
+		s.h.tls_ciphers = "AES128-SHA:@SECLEVEL=0";
+		s.h.dtls = HD_DTLS09;
+		script_start(&s);
+		tunnel_up(&s);
+		assert_int_equal(s.p->dtls, DT_FAILED);
+		assert_int_equal(s.h.d09.stage, D09_FINISHED); /* its Finished never came */
+		assert_int_equal(fails(&s, R_DTLS_FAILED), 1);
+		assert_int_equal(failq_pop(&s.w.failq, &rec, 1), 1);
+		assert_non_null(strstr(rec.detail, "old session cipher not returned"));
+		assert_int_equal(s.h.data_tls, 1);
+		script_free(&s);
+	}
 }
 
 /*
