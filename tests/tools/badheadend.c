@@ -761,7 +761,12 @@ static void answer_dpd(struct conn *c, struct tunnel *t, bool dtls, const uint8_
 	if (t->nq == DELAYED_MAX || len > sizeof(d->data))
 		return; /* a phone that floods us with DPD gets no more answers */
 	d = &t->q[t->nq++];
-	d->due_ms = now_ms() + delay;
+	/*
+	 * now_ms() drops the fraction of a millisecond: one more, so that no
+	 * answer leaves before its delay has passed since the request came (a
+	 * phone measured a 1 s delay as 999.8 ms once: make asan, dpd-slow+dtls)
+	 */
+	d->due_ms = now_ms() + delay + 1;
 	d->dtls = dtls;
 	d->len = (uint16_t)len;
 	memcpy(d->data, msg, len);
