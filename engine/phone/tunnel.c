@@ -427,7 +427,7 @@ static void start_dtls(struct worker *w, struct phone *p, uint64_t now)
 	} else {
 		r = own_handshake(w) && !d->cipher_12
 			? dtls_open_own(&p->dtls_s, w->rec_ctx, d->cipher, p->master, d->id,
-					session_cipher, p)
+					session_cipher)
 			: -ENOTSUP;
 		if (r == -ENOTSUP)
 			r = dtls_open_legacy(&p->dtls_s, w->fleet->dtls_legacy, d->cipher,

@@ -18,6 +18,7 @@
 #include <openssl/err.h>
 #include <openssl/rand.h>
 
+#include "engine/stats/clock.h"
 #include "engine/tls/dtlshs.h"
 #include "engine/tls/keylog.h"
 #include "engine/tls/membio.h"
@@ -253,8 +254,7 @@ int dtls_open_legacy(struct tls *t, const struct dtls_legacy *l, const char *sui
 }
 
 int dtls_open_own(struct tls *t, struct dtlsrec_ctx *ctx, const char *suite,
-		  const uint8_t master[48], const uint8_t sid[32], uint16_t session_cipher,
-		  void *app)
+		  const uint8_t master[48], const uint8_t sid[32], uint16_t session_cipher)
 {
 	uint16_t id = dtlshs_suite(suite);
 	int r;
@@ -270,7 +270,6 @@ int dtls_open_own(struct tls *t, struct dtlsrec_ctx *ctx, const char *suite,
 		tls_close(t);
 		return r;
 	}
-	(void)app; /* no SSL to carry it: dtls_keylog is given it */
 	return 0;
 }
 
@@ -332,7 +331,7 @@ int64_t dtls_timeout_us(const struct tls *t)
 	struct timeval tv;
 
 	if (t->hs)
-		return dtlshs_timeout_us(t->hs, dtlshs_now_us());
+		return dtlshs_timeout_us(t->hs, clock_us());
 	if (!t->ssl || DTLSv1_get_timeout(t->ssl, &tv) != 1)
 		return -1;
 	return (int64_t)tv.tv_sec * 1000000 + tv.tv_usec;
@@ -341,7 +340,7 @@ int64_t dtls_timeout_us(const struct tls *t)
 void dtls_handle_timeout(struct tls *t)
 {
 	if (t->hs)
-		dtlshs_handle_timeout(t->hs, t->bio, dtlshs_now_us());
+		dtlshs_handle_timeout(t->hs, t->bio, clock_us());
 	else if (t->ssl)
 		DTLSv1_handle_timeout(t->ssl);
 }

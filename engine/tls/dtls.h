@@ -49,7 +49,8 @@ int dtls_open_legacy(struct tls *t, const struct dtls_legacy *l, const char *sui
  * (engine/tls/dtlshs.c) instead of OpenSSL's: t gets no SSL, its bio is the
  * send queue from the start, and the records are engine/tls/dtlsrec's, with
  * the cipher contexts ctx (borrowed, must outlive t). The same arguments
- * and outcome as dtls_open_legacy (app is unused: see dtls_keylog).
+ * and outcome as dtls_open_legacy, but no app: with no SSL to carry it,
+ * dtls_keylog is given it.
  * tls_handshake, tls_feed, dtls_timeout_us, dtls_handle_timeout,
  * dtls_resumed, tls_version_name and tls_cipher_name then work as for an
  * OpenSSL session; once the handshake is done, dtlshs_keys(t->hs, ...)
@@ -57,8 +58,7 @@ int dtls_open_legacy(struct tls *t, const struct dtls_legacy *l, const char *sui
  * (use dtls_open_legacy); -ENOMEM.
  */
 int dtls_open_own(struct tls *t, struct dtlsrec_ctx *ctx, const char *suite,
-		  const uint8_t master[48], const uint8_t sid[32], uint16_t session_cipher,
-		  void *app);
+		  const uint8_t master[48], const uint8_t sid[32], uint16_t session_cipher);
 /*
  * After our own handshake: the headend sent its Finished again, so ours
  * is sent again, sealed with r (the session's records). 0, or as

@@ -39,7 +39,6 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/md5.h>
@@ -141,14 +140,6 @@ static uint64_t get48(const uint8_t *p)
 	return (uint64_t)get24(p) << 24 | get24(p + 3);
 }
 
-uint64_t dtlshs_now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
-}
-
 uint16_t dtlshs_suite(const char *name)
 {
 	for (unsigned i = 0; i < sizeof(suites) / sizeof(suites[0]); i++)
@@ -157,12 +148,18 @@ uint16_t dtlshs_suite(const char *name)
 	return 0;
 }
 
-const char *dtlshs_suite_name(const struct dtlshs *h)
+/* The name of suite id, NULL if this handshake does not do it. */
+static const char *suite_name(uint16_t id)
 {
 	for (unsigned i = 0; i < sizeof(suites) / sizeof(suites[0]); i++)
-		if (suites[i].id == h->suite)
+		if (suites[i].id == id)
 			return suites[i].name;
-	return "";
+	return NULL;
+}
+
+const char *dtlshs_suite_name(const struct dtlshs *h)
+{
+	return suite_name(h->suite);
 }
 
 /* An epoch-0 record header at r for len bytes of type, with the next sequence number. */
@@ -568,7 +565,7 @@ int dtlshs_new(struct dtlshs **out, struct dtlsrec_ctx *ctx, uint16_t suite,
 	struct dtlshs *h;
 
 	*out = NULL;
-	if (suite != 0x002f && suite != 0x0035)
+	if (!suite_name(suite))
 		return -ENOTSUP;
 	h = calloc(1, sizeof(*h));
 	if (!h)

@@ -99,7 +99,5 @@ uint8_t dtlshs_alert_rcvd(const struct dtlshs *h);
 /* The client random (for the key log), the suite's OpenSSL name. */
 const uint8_t *dtlshs_client_random(const struct dtlshs *h);
 const char *dtlshs_suite_name(const struct dtlshs *h);
-/* CLOCK_MONOTONIC in microseconds: the now_us of callers without a clock of their own. */
-uint64_t dtlshs_now_us(void);
 
 #endif

@@ -30,6 +30,7 @@
 #include <openssl/err.h>
 #include <openssl/x509.h>
 
+#include "engine/stats/clock.h"
 #include "engine/tls/dtlshs.h"
 #include "engine/tls/dtlsrec.h"
 #include "engine/tls/membio.h"
@@ -603,7 +604,7 @@ void tls_feed(struct tls *t, const uint8_t *data, size_t len)
 {
 	if (t->hs) {
 		/* taken at once; tls_handshake() then says where the handshake stands */
-		dtlshs_step(t->hs, t->bio, data, len, dtlshs_now_us());
+		dtlshs_step(t->hs, t->bio, data, len, clock_us());
 		return;
 	}
 	if (t->rec) {
@@ -634,7 +635,7 @@ const char *tls_last_error(void)
 int tls_handshake(struct tls *t)
 {
 	if (t->hs) {
-		int r = dtlshs_step(t->hs, t->bio, NULL, 0, dtlshs_now_us());
+		int r = dtlshs_step(t->hs, t->bio, NULL, 0, clock_us());
 
 		t->alert_sent = dtlshs_alert_sent(t->hs);
 		t->alert_rcvd = dtlshs_alert_rcvd(t->hs);

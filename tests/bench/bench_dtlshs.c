@@ -69,7 +69,7 @@ static int bring_up(bool own)
 
 	d09_init(&d, master, sid, srv);
 	if (own)
-		PHONE(r = dtls_open_own(&t, ctx, "AES256-SHA", master, sid, 0, NULL));
+		PHONE(r = dtls_open_own(&t, ctx, "AES256-SHA", master, sid, 0));
 	else
 		PHONE(r = dtls_open_legacy(&t, legacy, "AES256-SHA", 0, master, sid, 0, NULL);
 		      if (!r) dtlsrec_watch(&rec, t.ssl));

@@ -78,7 +78,7 @@ static void duo_open(struct duo *d, uint16_t suite, uint16_t session_cipher, uns
 	assert_int_equal(SSL_get_client_random(d->ref.ssl, random, 32), 32);
 
 	assert_int_equal(
-	    dtls_open_own(&d->own, d->ctx, suite_name(suite), master, sid, session_cipher, NULL),
+	    dtls_open_own(&d->own, d->ctx, suite_name(suite), master, sid, session_cipher),
 	    0);
 	assert_non_null(d->own.hs);
 	assert_null(d->own.ssl);
@@ -694,10 +694,10 @@ static void test_suites_left_to_openssl(void **state)
 	struct tls t = {0};
 
 	(void)state;
-	assert_int_equal(dtls_open_own(&t, ctx, "OC-DTLS1_2-AES256-GCM", master, sid, 0, NULL),
+	assert_int_equal(dtls_open_own(&t, ctx, "OC-DTLS1_2-AES256-GCM", master, sid, 0),
 			 -ENOTSUP);
-	assert_int_equal(dtls_open_own(&t, ctx, "DES-CBC3-SHA", master, sid, 0, NULL), -ENOTSUP);
-	assert_int_equal(dtls_open_own(&t, NULL, "AES256-SHA", master, sid, 0, NULL), -ENOTSUP);
+	assert_int_equal(dtls_open_own(&t, ctx, "DES-CBC3-SHA", master, sid, 0), -ENOTSUP);
+	assert_int_equal(dtls_open_own(&t, NULL, "AES256-SHA", master, sid, 0), -ENOTSUP);
 	assert_null(t.bio);
 	dtlsrec_ctx_free(ctx);
 }
