@@ -169,6 +169,8 @@ struct swarm_config {
 	int threads;                 /* worker threads; 0 = one per core */
 	uint64_t interval_us;        /* one row of timeseries.csv per interval */
 	uint64_t checkpoint_us;      /* rewrite report.json this often; 0 = at the end only */
+	bool realtime;               /* run.priority = realtime: worker threads SCHED_FIFO
+					(swarm_realtime_self) */
 
 	/* [dtls] */
 	enum dtls_mode dtls_mode;

@@ -237,6 +237,8 @@ static void check_machine(struct findings *fs, const struct swarm_config *cfg)
 	finding(fs, "sources", pf.text, pf.problem);
 	preflight_io_uring(&pf);
 	finding(fs, "io_uring", pf.text, pf.problem);
+	preflight_priority(cfg, &pf);
+	finding(fs, "priority", pf.text, pf.problem);
 }
 
 int check_main(int argc, char **argv)

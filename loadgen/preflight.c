@@ -3,13 +3,15 @@
  *
  * Everything is read from the kernel as it stands for this process: its
  * rlimits, /proc/meminfo and its cgroup's memory.max, the port range of
- * net.ipv4, binding each source address once, setting up a ring. Nothing
- * is sent anywhere.
+ * net.ipv4, binding each source address once, setting up a ring, making a
+ * thread of its own real-time. Nothing is sent anywhere.
  */
 #include "loadgen/preflight.h"
 
 #include <errno.h>
 #include <liburing.h>
+#include <pthread.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +24,7 @@
 
 #include "engine/config.h"
 #include "engine/stats/stats.h"
+#include "engine/swarm/swarm.h"
 
 #define HIST_BYTES 185816 /* one histogram (engine/stats/hist.h) */
 
@@ -418,4 +421,53 @@ void preflight_io_uring(struct preflight *out)
 				 "a container's runtime may; allow io_uring_setup/enter/register)"
 		 : r == -EPERM ? " (kernel.io_uring_disabled, or a seccomp filter)"
 			       : "");
+}
+
+/* ==== Scheduling ==== */
+
+static void *try_realtime(void *arg)
+{
+	*(int *)arg = swarm_realtime_self();
+	return NULL;
+}
+
+void preflight_priority(const struct swarm_config *cfg, struct preflight *out)
+{
+	long long runtime = read_number("/proc/sys/kernel/sched_rt_runtime_us");
+	long long period = read_number("/proc/sys/kernel/sched_rt_period_us");
+	pthread_t th;
+	int r = 0;
+
+	out->problem = false;
+	if (!cfg->realtime) {
+		snprintf(out->text, sizeof(out->text),
+			 "normal: the worker threads take turns with everything else on the "
+			 "cores (run.priority = realtime puts their sends first)");
+		return;
+	}
+	/* a thread of its own, so that this one's scheduling is left as it was */
+	if ((r = pthread_create(&th, NULL, try_realtime, &r)) != 0)
+		r = -r;
+	else
+		pthread_join(th, NULL);
+	out->problem = r < 0;
+	if (r < 0)
+		snprintf(out->text, sizeof(out->text),
+			 "realtime: a thread cannot be made real-time here (SCHED_FIFO %d): %s%s",
+			 SWARM_RT_PRIORITY, strerror(-r),
+			 r == -EPERM ? " (run as root, give phoneswarm CAP_SYS_NICE (a container: "
+				       "--cap-add SYS_NICE) or raise `ulimit -r` to 1 or more; or "
+				       "set run.priority = normal)"
+				     : "");
+	else if (runtime < 0 || period <= 0)
+		snprintf(out->text, sizeof(out->text),
+			 "realtime: the worker threads run SCHED_FIFO %d: ok; kernel.sched_rt_runtime_us "
+			 "is %s: busy workers can take whole cores from everything else",
+			 SWARM_RT_PRIORITY, runtime == -1 ? "-1" : "unreadable");
+	else
+		snprintf(out->text, sizeof(out->text),
+			 "realtime: the worker threads run SCHED_FIFO %d: ok; when they are busy, "
+			 "everything else on the machine (the rest of phoneswarm included) keeps "
+			 "%.0f%% of each core (kernel.sched_rt_runtime_us)",
+			 SWARM_RT_PRIORITY, 100.0 * (double)(period - runtime) / (double)period);
 }

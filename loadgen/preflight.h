@@ -1,7 +1,7 @@
 /*
  * loadgen/preflight.h - what this machine allows a run, found out before
  * any phone starts: descriptors, memory, source addresses and their
- * ephemeral ports, io_uring.
+ * ephemeral ports, io_uring, real-time scheduling.
  *
  * Each check fills a struct preflight: one line of what it found, and
  * whether that stops the run as asked (a problem), with what to change.
@@ -101,5 +101,13 @@ void preflight_sources(const struct swarm_config *cfg, struct preflight *out);
  * process's seccomp mode, and a ring set up as the workers set theirs.
  */
 void preflight_io_uring(struct preflight *out);
+
+/*
+ * Whether the worker threads can run as run.priority asks: with realtime, a
+ * thread of its own is made real-time (swarm_realtime_self()) and ends; a
+ * problem when the kernel refuses, saying what grants it. The text also
+ * says how much of each core the kernel keeps back for everything else.
+ */
+void preflight_priority(const struct swarm_config *cfg, struct preflight *out);
 
 #endif

@@ -93,9 +93,10 @@ static int64_t phone_index(const char *name, const struct swarm_config *cfg)
 
 /*
  * What this machine must allow the run, before any phone: the descriptors
- * (the soft limit raised to the hard one first), the memory, io_uring, and
- * root for the lab's events. A run that cannot fit is refused saying what
- * to change, rather than phones failing for it. 0, or the exit status.
+ * (the soft limit raised to the hard one first), the memory, io_uring,
+ * real-time scheduling when asked, and root for the lab's events. A run
+ * that cannot fit is refused saying what to change, rather than phones
+ * failing for it. 0, or the exit status.
  */
 static int fits(const struct swarm_config *cfg, const struct timeline_spec *spec)
 {
@@ -115,6 +116,11 @@ static int fits(const struct swarm_config *cfg, const struct timeline_spec *spec
 	preflight_io_uring(&pf);
 	if (pf.problem) {
 		fprintf(stderr, "phoneswarm: io_uring: %s\n", pf.text);
+		return EXIT_RUNTIME;
+	}
+	preflight_priority(cfg, &pf);
+	if (pf.problem) {
+		fprintf(stderr, "phoneswarm: run.priority: %s\n", pf.text);
 		return EXIT_RUNTIME;
 	}
 	if (labscript_check(spec, err, sizeof(err))) {

@@ -525,6 +525,17 @@ static int set_checkpoint(struct swarm_config *cfg, const char *v, char *why, si
 	return set_duration(v, false, &cfg->checkpoint_us, why, whylen);
 }
 
+static int set_priority(struct swarm_config *cfg, const char *v, char *why, size_t whylen)
+{
+	static const char *const words[] = {"normal", "realtime"};
+	int i = set_word(v, words, 2, why, whylen);
+
+	if (i < 0)
+		return -1;
+	cfg->realtime = i == 1;
+	return 0;
+}
+
 static int set_threads(struct swarm_config *cfg, const char *v, char *why, size_t whylen)
 {
 	uint64_t n;
@@ -756,6 +767,7 @@ const struct key scenario_keys[K__COUNT] = {
     [K_JITTER_BUFFER] = {"traffic", "jitter_buffer", set_jitter_buffer, "60ms"},
     [K_INTERVAL] = {"run", "interval", set_interval, "1s"},
     [K_CHECKPOINT] = {"run", "checkpoint", set_checkpoint, "0"},
+    [K_PRIORITY] = {"run", "priority", set_priority, "normal"},
     [K_RAMP_MODE] = {"ramp", "mode", set_ramp_mode, "constant"},
     [K_RATE_MAX] = {"ramp", "rate_max", set_rate_max, NULL},
     [K_RAMP_TIME] = {"ramp", "ramp_time", set_ramp_time, NULL},

@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <malloc.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -355,13 +356,26 @@ static void gate_open(struct swarm *sw, int how)
 	pthread_mutex_unlock(&sw->gate_lock);
 }
 
+int swarm_realtime_self(void)
+{
+	struct sched_param sp = {.sched_priority = SWARM_RT_PRIORITY};
+
+	return sched_setscheduler(0, SCHED_FIFO | SCHED_RESET_ON_FORK, &sp) ? -errno : 0;
+}
+
 static void *thread_main(void *arg)
 {
 	struct thread *t = arg;
 	struct swarm *sw = t->sw;
+	char name[16];
 	int r = ring_init(t->ring, t->id, &sw->fleet, phones_of(sw, t->id));
 	struct worker *w = ring_worker(t->ring);
 
+	snprintf(name, sizeof(name), "phoneswarm-w%d", t->id);
+	pthread_setname_np(pthread_self(), name); /* for top -H and the tests; cosmetic */
+	if (!r && sw->cfg->realtime && (r = swarm_realtime_self()) < 0)
+		snprintf(t->err, sizeof(t->err), "run.priority = realtime: SCHED_FIFO: %s",
+			 strerror(-r));
 	if (!r && (r = make_phones(sw, w, t->id)) < 0)
 		snprintf(t->err, sizeof(t->err), "making phones: %s", strerror(-r));
 	if (gate_pass(sw) && !r) {

@@ -29,7 +29,19 @@ struct p2p_board;
  */
 struct swarm *swarm_new(const struct swarm_config *cfg, char *err, size_t errlen);
 void swarm_free(struct swarm *sw);
-/* Start the workers; arrivals begin about 10 ms after they are ready. 0 or -errno (err set). */
+/*
+ * Make the calling thread real-time, as run.priority = realtime makes each
+ * worker: SCHED_FIFO at SWARM_RT_PRIORITY, the lowest, so that a worker
+ * whose send is due runs at once instead of waiting for the turn of
+ * whatever else shares the core (a headend on the same machine); its
+ * children start as ordinary processes (SCHED_RESET_ON_FORK). 0 or -errno
+ * (-EPERM without root, CAP_SYS_NICE or an RLIMIT_RTPRIO of 1).
+ */
+#define SWARM_RT_PRIORITY 1
+int swarm_realtime_self(void);
+/* Start the workers (named phoneswarm-wN, N from 0; real-time with
+ * run.priority = realtime); arrivals begin about 10 ms after they are
+ * ready. 0 or -errno (err set). */
 int swarm_start(struct swarm *sw, char *err, size_t errlen);
 /* Wait for the workers to end. 0, or -errno if one failed (err set). */
 int swarm_wait(struct swarm *sw, char *err, size_t errlen);

@@ -18,7 +18,10 @@
 #     (traffic.rx_nobufs = 0: 64 buffers a thread, 10 phones); and a second run of
 #     2 s with one buffer a thread (PHONESWARM_RX_BUFFERS=1) counts receives that
 #     found it in use (rx_nobufs > 0) and still gets every echo back: the data
-#     waits in the socket, nothing is lost (the reflector's totals cover both runs).
+#     waits in the socket, nothing is lost (the reflector's totals cover every run);
+#   - a third run of 2 s with run.priority = realtime (as root, or with ulimit -r of
+#     1 or more): while it goes, every worker thread (phoneswarm-wN) is SCHED_FIFO
+#     at priority 1 and the main thread is not; every echo comes back.
 # Polls with deadlines (the reflector's socket, the run's end); no fixed sleeps.
 # Exit 0 pass, 1 fail, 77 skip (no jq: scripts/deps test). Argument: the build
 # directory (tests/run-unit gives it; default build).
@@ -90,6 +93,40 @@ rc=$?
 read -r sent1 got1 nobufs1 <<<"$(jq -r '[.rtp.sent, .rtp.received, .traffic.rx_nobufs] | @tsv' \
 	"$T/run1/report.json" 2>/dev/null)"
 
+# run.priority = realtime (root, or ulimit -r of 1 or more, may ask it): while the run
+# goes, each worker thread (phoneswarm-wN) is SCHED_FIFO 1 and the main thread is not
+sent2=0 rt_seen=""
+if [ "$(id -u)" = 0 ] || [ "$(ulimit -r)" = unlimited ] || [ "$(ulimit -r)" -ge 1 ]; then
+	timeout 40 "$PSW" run "$INI" "$@" -s run.duration=2s -s run.priority=realtime -q \
+		-o "$T/run2" >"$T/run2.out" 2>&1 &
+	to=$! rt=""
+	for _ in $(seq 100); do # up to 10 s for the workers to show, then read them
+		rt=$(cat /proc/"$to"/task/"$to"/children 2>/dev/null) # timeout's child: phoneswarm
+		rt=${rt%% *}
+		[ -n "$rt" ] && grep -q '^phoneswarm-w' /proc/"$rt"/task/*/comm 2>/dev/null && break
+		kill -0 "$to" 2>/dev/null || break
+		sleep 0.1
+	done
+	rt=${rt:-$to}
+	for c in $(grep -l '^phoneswarm-w' /proc/"$rt"/task/*/comm 2>/dev/null); do
+		t=${c%/comm}
+		pol=$(awk '/^policy/ {print $3}' "$t/sched" 2>/dev/null)
+		pri=$(awk '{print $18}' "$t/stat" 2>/dev/null) # -1 - rt_priority for a real-time thread
+		[ -z "$pol" ] && continue # the thread ended meanwhile
+		rt_seen="$rt_seen $(cat "$c"):$pol:$pri"
+		[ "$pol" = 1 ] && [ "$pri" = -2 ] || fail "realtime: $(cat "$c") has policy $pol, priority $pri (want SCHED_FIFO 1: 1, -2)"
+	done
+	mpol=$(awk '/^policy/ {print $3}' /proc/"$rt"/sched 2>/dev/null)
+	[ -z "$mpol" ] || [ "$mpol" = 0 ] || fail "realtime: the main thread has policy $mpol, want 0"
+	[ -n "$rt_seen" ] || fail "realtime: no worker thread phoneswarm-wN seen while the run went"
+	wait "$to"
+	rc=$?
+	[ "$rc" = 0 ] || fail "phoneswarm run with run.priority = realtime exited $rc: $(tail -5 "$T/run2.out")"
+	read -r sent2 got2 <<<"$(jq -r '[.rtp.sent, .rtp.received] | @tsv' "$T/run2/report.json" 2>/dev/null)"
+	[ "${got2:-x}" = "${sent2:-y}" ] || fail "realtime: ${got2:-?} echoes of ${sent2:-?} packets"
+	sent2=${sent2:-0}
+fi
+
 kill -INT "$refl"
 for _ in $(seq 100); do # up to 10 s for its closing line
 	kill -0 "$refl" 2>/dev/null || break
@@ -115,13 +152,15 @@ read -r up failed disc sent got late_n late_p50 nobufs <<<"$(jq -r '[.phones.tun
 [ -n "${nobufs1:-}" ] || fail "no report.json from the run with one receive buffer"
 [ "${nobufs1:-0}" -gt 0 ] || fail "with one receive buffer a thread, no receive found it in use"
 [ "${got1:-x}" = "${sent1:-y}" ] || fail "with one receive buffer: ${got1:-?} echoes of ${sent1:-?} packets"
-both=$((sent + ${sent1:-0}))
-[ "$r_recv" = "$both" ] || fail "the reflector received $r_recv, phoneswarm sent $both in two runs"
+both=$((sent + ${sent1:-0} + sent2))
+[ "$r_recv" = "$both" ] || fail "the reflector received $r_recv, phoneswarm sent $both in all runs"
 if [ "$r_echo" != "$both" ] || [ "$r_stamp" != "$both" ]; then
 	fail "the reflector echoed $r_echo and stamped $r_stamp of $both"
 fi
 [ "$r_err" = 0 ] || fail "the reflector had $r_err send errors"
-[ "$r_streams" = 20 ] || fail "the reflector saw $r_streams streams, want 20 (one call a phone, two runs)"
+want_streams=$((${rt_seen:+10} + 20))
+[ "$r_streams" = "$want_streams" ] ||
+	fail "the reflector saw $r_streams streams, want $want_streams (one call a phone a run)"
 [ "$got" = "$sent" ] || fail "phoneswarm received $got echoes of $sent packets"
 if [ "$sent" -lt 1800 ] || [ "$sent" -gt 2020 ]; then
 	fail "packets sent: $sent, want 1,800-2,020"
@@ -133,7 +172,10 @@ if [ "$fails" -gt 0 ]; then
 	cat "$T/run.out"
 	exit 1
 fi
+rt_said="realtime not tried (not root, ulimit -r 0)"
+[ -z "$rt_seen" ] || rt_said="realtime: $sent2 each way, workers (name:policy:priority)$rt_seen"
 echo "test_direct: 10 phones direct to a reflector on loopback: $sent packets each way, 0 lost," \
 	"send lateness p50 $late_p50 us; with one receive buffer: $sent1 each way, 0 lost," \
-	"$nobufs1 receives found it in use"
+	"$nobufs1 receives found it in use;" \
+	"$rt_said"
 exit 0

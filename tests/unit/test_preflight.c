@@ -14,6 +14,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <liburing.h>
+#include <sched.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -285,6 +286,97 @@ static void test_io_uring(void **state)
 	assert_non_null(strstr(pf.text, "a ring was set up: ok"));
 }
 
+/* The preflight of run.priority = realtime, in a child: 0 when it says ok, 1 when a
+ * problem naming EPERM and what grants it, 2 otherwise. With uid >= 0 the child first
+ * sets RLIMIT_RTPRIO to rtprio (4 when it may not: a root without CAP_SYS_RESOURCE,
+ * as in some containers, cannot raise the hard limit) and becomes that user (so: root
+ * only). */
+static int priority_in_child(int uid, rlim_t rtprio)
+{
+	pid_t pid = fork();
+	int st;
+
+	if (pid == 0) {
+		struct swarm_config cfg;
+		struct rlimit rl = {rtprio, rtprio};
+		struct preflight pf;
+
+		fleet(&cfg, 10, 1);
+		cfg.realtime = true;
+		if (uid >= 0 && setrlimit(RLIMIT_RTPRIO, &rl))
+			_exit(4); /* raising the hard limit takes CAP_SYS_RESOURCE */
+		if (uid >= 0 && (setgid((gid_t)uid) || setuid((uid_t)uid)))
+			_exit(3);
+		preflight_priority(&cfg, &pf);
+		if (!pf.problem)
+			_exit(strstr(pf.text, "realtime: the worker threads run SCHED_FIFO 1: ok") ? 0 : 2);
+		_exit(strstr(pf.text, strerror(EPERM)) && strstr(pf.text, "CAP_SYS_NICE") &&
+			      strstr(pf.text, "ulimit -r")
+			  ? 1
+			  : 2);
+	}
+	assert_true(pid > 0);
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	assert_true(WIFEXITED(st));
+	return WEXITSTATUS(st);
+}
+
+/*
+ * run.priority: normal asks nothing; realtime is granted to root, and to a
+ * user whose RLIMIT_RTPRIO allows priority 1, refused (EPERM, saying what
+ * grants it) to one whose limit is 0; the thread that asks is left as it was.
+ */
+static void test_priority(void **state)
+{
+	struct swarm_config cfg;
+	struct preflight pf;
+	struct rlimit rl;
+	long long runtime = -1, period = -1;
+	FILE *f;
+	char want[64];
+
+	(void)state;
+	fleet(&cfg, 10, 1);
+	preflight_priority(&cfg, &pf);
+	assert_false(pf.problem);
+	assert_non_null(strstr(pf.text, "normal: "));
+	cfg.realtime = true;
+	preflight_priority(&cfg, &pf);
+	assert_int_equal(sched_getscheduler(0), SCHED_OTHER);
+	assert_int_equal(getrlimit(RLIMIT_RTPRIO, &rl), 0);
+	if (geteuid() != 0) { /* what this user may do decides */
+		assert_int_equal(pf.problem, rl.rlim_cur < 1);
+		return;
+	}
+	if (pf.problem)
+		fail_msg("root refused: %s", pf.text);
+	/* what the kernel keeps back, from its own settings */
+	if ((f = fopen("/proc/sys/kernel/sched_rt_runtime_us", "r"))) {
+		if (fscanf(f, "%lld", &runtime) != 1)
+			runtime = -1;
+		fclose(f);
+	}
+	if ((f = fopen("/proc/sys/kernel/sched_rt_period_us", "r"))) {
+		if (fscanf(f, "%lld", &period) != 1)
+			period = -1;
+		fclose(f);
+	}
+	if (runtime >= 0 && period > 0) {
+		snprintf(want, sizeof(want), "keeps %lld%% of each core",
+			 (100 * (period - runtime) + period / 2) / period);
+		if (!strstr(pf.text, want))
+			fail_msg("want \"%s\" in: %s", want, pf.text);
+	}
+	assert_int_equal(priority_in_child(-1, 0), 0);	   /* root */
+	assert_int_equal(priority_in_child(65534, 0), 1);  /* nobody, no real-time allowed */
+	/* nobody, priority 1 allowed (when this root may raise the limit to 1) */
+	int r = priority_in_child(65534, 1);
+
+	if (r == 4 && rl.rlim_max < 1)
+		return;
+	assert_int_equal(r, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -292,6 +384,7 @@ int main(void)
 	    cmocka_unit_test(test_table_is_the_kernels),
 	    cmocka_unit_test(test_memory),     cmocka_unit_test(test_ports),
 	    cmocka_unit_test(test_sources),    cmocka_unit_test(test_io_uring),
+	    cmocka_unit_test(test_priority),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

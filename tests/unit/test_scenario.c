@@ -506,6 +506,28 @@ static void test_traffic_path(void **state)
 	free(tl);
 }
 
+/* run.priority: normal unless told, realtime in any case, anything else named by its line. */
+static void test_run_priority(void **state)
+{
+	struct fixture *fx = *state;
+	const char *ov[] = {"run.priority=realtime"};
+
+	write_ini(fx, MINIMAL, fx->ca_cert, fx->ca_key);
+	expect_ok(fx, NULL, 0);
+	assert_false(fx->cfg.realtime);
+	expect_ok(fx, ov, 1);
+	assert_true(fx->cfg.realtime);
+	write_ini(fx, MINIMAL "[run]\npriority = RealTime\n", fx->ca_cert, fx->ca_key);
+	expect_ok(fx, NULL, 0);
+	assert_true(fx->cfg.realtime);
+	write_ini(fx, MINIMAL "[run]\npriority = normal\n", fx->ca_cert, fx->ca_key);
+	expect_ok(fx, NULL, 0);
+	assert_false(fx->cfg.realtime);
+	write_ini(fx, MINIMAL "[run]\npriority = high\n", fx->ca_cert, fx->ca_key);
+	expect_error(fx, NULL, 0, "%s:11: run.priority: \"high\" is not one of normal, realtime",
+		     fx->ini);
+}
+
 /* [event.NAME] and [expect]: what is kept, and every error named by file, line and key. */
 static void test_timeline(void **state)
 {
@@ -1355,6 +1377,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_unsupported_sections, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_timeline, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_traffic_path, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_run_priority, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_unknown_key, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_bad_values, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_bad_value_count, setup, teardown),
