@@ -69,7 +69,6 @@ struct chan {
 	uint16_t gen;            /* bumped at each open: completions of an older socket are stale */
 	uint8_t inflight;        /* operations the kernel still holds */
 	bool recv_busy, send_busy;
-	bool starved;            /* its receive found no buffer: in r->starved, to post again */
 	/*
 	 * Asked for while the kernel still held an operation of a socket the
 	 * phone has closed since: posted when that stale operation completes.
@@ -103,17 +102,6 @@ struct ring {
 	struct slot *slots;      /* owned: one per phone of w */
 	struct dns *dns;         /* owned; NULL when every URL holds an address */
 	struct bufring rx;       /* every receive's buffer, picked by the kernel as data arrives */
-	/*
-	 * Receives that found every buffer out (-ENOBUFS): their data waits in
-	 * the socket. Posted again one per buffer put back, oldest first, at the
-	 * end of a pass, not at once, which would only find none again (with
-	 * many sockets waiting, one -ENOBUFS after another, the loop spinning).
-	 * A FIFO of local << 1 | channel, each channel at most once (chan.starved).
-	 */
-	uint32_t *starved;       /* owned: 2 per phone */
-	uint32_t starved_head, starved_n;
-	uint32_t rx_puts;        /* buffers put back not yet spent on a starved receive (<= rx.n) */
-	uint64_t starved_probe;  /* clock_us() of the last post of a starved receive with no credit */
 	const struct fleet *fleet; /* borrowed */
 	uint64_t t_end;          /* when phones are told to stop */
 	uint64_t t_grace;        /* when the loop gives up waiting for them */
@@ -709,14 +697,10 @@ static void handle_cqe(struct ring *r, struct io_uring_cqe *cqe)
 		break;
 	case OP_RECV:
 		if (res == -ENOBUFS) {
-			/* every buffer was out: the data waits in the socket until one is back */
+			/* every buffer was out: the data waits in the socket, asked for again */
 			STAT_ADD(w, rx_nobufs, 1);
-			if (!ch->recv_busy && !ch->starved) {
-				uint32_t cap = 2 * w->n_phones;
-
-				r->starved[(r->starved_head + r->starved_n++) % cap] = local << 1 | c;
-				ch->starved = true;
-			}
+			if (!ch->recv_busy)
+				io_recv(w, p, (enum chan_id)c);
 			break;
 		}
 		if (c == CH_UDP && res == -EINVAL && !r->single_recv) {
@@ -748,52 +732,8 @@ static void handle_cqe(struct ring *r, struct io_uring_cqe *cqe)
 		break;
 	}
 out_put:
-	if (bid >= 0) {
+	if (bid >= 0)
 		bufring_put(&r->rx, bid);
-		if (r->rx_puts < r->rx.n)
-			r->rx_puts++;
-	}
-}
-
-/*
- * Post again, oldest first, one receive that found no buffer for each
- * buffer put back and not yet spent on one (rx_puts, at most the pool: no
- * more can be free). Every buffer the kernel hands out comes back through
- * a completion, so a receive that found none is posted again once one has;
- * a buffer put back before the -ENOBUFS of a receive was read (it ended
- * while this pass handled the buffer's data) stays a credit for it. Each
- * receive that finds none again spends one: their number stays within the
- * buffers put back plus the pool. A credit is spent on a post that may not
- * take a buffer (a socket whose data went to the phone's own receive since
- * it was queued), so the count can fall short of the buffers free: with
- * none, one receive is posted every STARVED_PROBE_US all the same.
- */
-#define STARVED_PROBE_US 1000u
-static void post_starved(struct ring *r, uint64_t now)
-{
-	uint32_t cap = 2 * r->w.n_phones;
-
-	if (r->starved_n && !r->rx_puts && now - r->starved_probe >= STARVED_PROBE_US) {
-		r->rx_puts = 1; /* a credit of time: a count that went wrong cannot strand one */
-		r->starved_probe = now;
-	}
-	while (r->rx_puts && r->starved_n) {
-		uint32_t e = r->starved[r->starved_head];
-		enum chan_id c = (enum chan_id)(e & 1);
-		struct slot *s = &r->slots[e >> 1];
-		struct chan *ch = &s->ch[c];
-
-		if (ch->file >= 0 && !ch->recv_busy && !(c == CH_TCP && tcp_held(s))) {
-			if (io_recv(&r->w, &r->w.phones[e >> 1], c) < 0)
-				return; /* no SQE free: it stays first, for the next pass */
-			r->rx_puts--;
-		}
-		/* posted, or not waiting any more: closed, posted by the phone since, or
-		 * a TCP channel held by a cut (posted when the cut ends) */
-		r->starved_head = (r->starved_head + 1) % cap;
-		r->starved_n--;
-		ch->starved = false;
-	}
 }
 
 /* ==== The loop ==== */
@@ -919,8 +859,7 @@ int ring_init(struct ring *r, int id, const struct fleet *f, uint32_t n_phones)
 	}
 	post_wake(r);
 	r->slots = calloc(n_phones ? n_phones : 1, sizeof(*r->slots));
-	r->starved = calloc(2 * (size_t)(n_phones ? n_phones : 1), sizeof(*r->starved));
-	if (!r->slots || !r->starved || worker_init(&r->w, id, &ring_io, f, n_phones)) {
+	if (!r->slots || worker_init(&r->w, id, &ring_io, f, n_phones)) {
 		snprintf(r->err, sizeof(r->err), "out of memory");
 		return -ENOMEM;
 	}
@@ -952,7 +891,6 @@ void ring_free(struct ring *r)
 		chan_free_buffers(&r->slots[i].ch[CH_UDP]);
 	}
 	free(r->slots);
-	free(r->starved);
 	worker_fini(&r->w);
 	if (r->dns)
 		dns_free(r->dns);
@@ -1003,13 +941,8 @@ int ring_run(struct ring *r, uint64_t t_end, uint64_t t_grace)
 		if (w->cfg->probe && all_finished(r))
 			break; /* every probe is done: no need to wait for the end */
 
-		/* receives waiting for buffers: no batching, each buffer back is one more taken */
-		uint64_t next = wheel_timeout(&r->wheel, clock_us());
-
-		if (r->starved_n && next > STARVED_PROBE_US)
-			next = STARVED_PROBE_US;
-		struct pace pace = pace_plan(next, r->load.busy && !r->starved_n, w->stopping,
-					     r->min_wait);
+		struct pace pace = pace_plan(wheel_timeout(&r->wheel, clock_us()), r->load.busy,
+					     w->stopping, r->min_wait);
 		record_lateness(r, clock_us()); /* submitted by the call below */
 		worker_pass_end(w);
 		int rc = submit_and_wait(r, &pace);
@@ -1027,7 +960,6 @@ int ring_run(struct ring *r, uint64_t t_end, uint64_t t_grace)
 			seen++;
 		}
 		io_uring_cq_advance(&r->uring, seen);
-		post_starved(r, clock_us());
 		pace_count(&r->load, clock_us(), seen);
 	}
 	/* whatever did not finish in the grace time is closed now */
