@@ -26,17 +26,24 @@ bench_login() {
 	fi
 }
 
-# cpu_ms PID: the CPU of every thread of process PID so far, in ms (the
-# scheduler's figure, in nanoseconds; clock ticks where the kernel has no
-# /proc/PID/task/TID/sched)
+# cpu_ms PID: the CPU of process PID so far, in ms, threads that have ended
+# included: each live thread's by the scheduler's figure (nanoseconds; clock
+# ticks where the kernel has no /proc/PID/task/TID/sched), plus, in clock ticks,
+# what the process's own total (/proc/PID/stat, which keeps ended threads' time)
+# holds beyond its live threads' ticks. A sum over live threads alone goes down
+# when a thread ends: io_uring's io-wq workers come and go.
 cpu_ms() {
-	local t v s=0
+	local hz t v s=0 live=0 all
+	hz=$(getconf CLK_TCK)
 	for t in /proc/"$1"/task/*; do
 		v=$(awk '/^se.sum_exec_runtime/ {print $3}' "$t/sched" 2>/dev/null)
-		[ -n "$v" ] || v=$(awk -v hz="$(getconf CLK_TCK)" '{printf "%.3f", ($14 + $15) * 1000 / hz}' "$t/stat" 2>/dev/null)
+		[ -n "$v" ] || v=$(awk -v hz="$hz" '{sub(/^.*\) /, ""); printf "%.3f", ($12 + $13) * 1000 / hz}' "$t/stat" 2>/dev/null)
 		s=$(awk -v a="$s" -v b="${v:-0}" 'BEGIN {printf "%.3f", a + b}')
+		live=$(awk -v a="$live" '{sub(/^.*\) /, ""); print a + $12 + $13}' "$t/stat" 2>/dev/null || echo "$live")
 	done
-	echo "$s"
+	all=$(awk '{sub(/^.*\) /, ""); print $12 + $13}' /proc/"$1"/stat 2>/dev/null)
+	awk -v s="$s" -v all="${all:-0}" -v live="$live" -v hz="$hz" \
+		'BEGIN {d = all - live; printf "%.3f", s + (d > 0 ? d * 1000 / hz : 0)}'
 }
 
 # pss_rss PID: "PSS RSS" of process PID in KiB (smaps_rollup; "0 0" once it is gone)
