@@ -436,7 +436,7 @@ void preflight_priority(const struct swarm_config *cfg, struct preflight *out)
 	long long runtime = read_number("/proc/sys/kernel/sched_rt_runtime_us");
 	long long period = read_number("/proc/sys/kernel/sched_rt_period_us");
 	pthread_t th;
-	int r = 0;
+	int r, got = 0;
 
 	out->problem = false;
 	if (!cfg->realtime) {
@@ -446,10 +446,11 @@ void preflight_priority(const struct swarm_config *cfg, struct preflight *out)
 		return;
 	}
 	/* a thread of its own, so that this one's scheduling is left as it was */
-	if ((r = pthread_create(&th, NULL, try_realtime, &r)) != 0)
+	r = pthread_create(&th, NULL, try_realtime, &got);
+	if (r)
 		r = -r;
-	else
-		pthread_join(th, NULL);
+	else if (!pthread_join(th, NULL))
+		r = got;
 	out->problem = r < 0;
 	if (r < 0)
 		snprintf(out->text, sizeof(out->text),
@@ -462,8 +463,8 @@ void preflight_priority(const struct swarm_config *cfg, struct preflight *out)
 	else if (runtime < 0 || period <= 0)
 		snprintf(out->text, sizeof(out->text),
 			 "realtime: the worker threads run SCHED_FIFO %d: ok; kernel.sched_rt_runtime_us "
-			 "is %s: busy workers can take whole cores from everything else",
-			 SWARM_RT_PRIORITY, runtime == -1 ? "-1" : "unreadable");
+			 "is -1 or unreadable: busy workers may take whole cores from everything else",
+			 SWARM_RT_PRIORITY);
 	else
 		snprintf(out->text, sizeof(out->text),
 			 "realtime: the worker threads run SCHED_FIFO %d: ok; when they are busy, "
