@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/mman.h>
 
 uint32_t bufring_count(uint32_t n_phones)
 {
@@ -17,23 +18,50 @@ uint32_t bufring_count(uint32_t n_phones)
 	return n;
 }
 
-/* n buffers in a ring of entries descriptors (a power of two, at least n) */
-static int init(struct bufring *b, struct io_uring *uring, uint16_t bgid, uint32_t entries,
-		uint32_t n, uint32_t size)
+uint32_t bufring_cap(uint32_t n_phones)
+{
+	uint64_t want = (uint64_t)n_phones * 8;
+	uint32_t n = bufring_count(n_phones);
+
+	while (n < want && n < 32768)
+		n <<= 1;
+	return n;
+}
+
+/* Give buffers [from, to) to the kernel. */
+static void give(struct bufring *b, uint32_t from, uint32_t to)
+{
+	for (uint32_t i = from; i < to; i++)
+		io_uring_buf_ring_add(b->br, bufring_buf(b, (int)i), b->size, (unsigned short)i,
+				      io_uring_buf_ring_mask(b->entries), (int)(i - from));
+	io_uring_buf_ring_advance(b->br, (int)(to - from));
+}
+
+int bufring_init_max(struct bufring *b, struct io_uring *uring, uint16_t bgid, uint32_t n,
+		     uint32_t max, uint32_t size)
 {
 	struct io_uring_buf_reg reg;
 	long page = sysconf(_SC_PAGESIZE);
-	void *ring_mem = NULL;
+	void *ring_mem = NULL, *mem;
+	uint32_t entries = 1;
 	int rc;
 
+	memset(b, 0, sizeof(*b));
+	if (!n || n > max || max > 32768 || !size)
+		return -EINVAL;
+	while (entries < max)
+		entries <<= 1;
 	if (posix_memalign(&ring_mem, page > 0 ? (size_t)page : 4096,
 			   entries * sizeof(struct io_uring_buf)))
 		return -ENOMEM;
-	b->mem = malloc((size_t)n * size);
-	if (!b->mem) {
+	/* reserved, not touched: a page costs memory once the kernel writes into it */
+	mem = mmap(NULL, (size_t)max * size, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (mem == MAP_FAILED) {
 		free(ring_mem);
 		return -ENOMEM;
 	}
+	b->mem = mem;
 	b->br = ring_mem;
 	io_uring_buf_ring_init(b->br);
 	memset(&reg, 0, sizeof(reg));
@@ -42,34 +70,25 @@ static int init(struct bufring *b, struct io_uring *uring, uint16_t bgid, uint32
 	reg.bgid = bgid;
 	rc = io_uring_register_buf_ring(uring, &reg, 0);
 	if (rc) {
-		free(b->mem);
+		munmap(mem, (size_t)max * size);
 		free(ring_mem);
 		memset(b, 0, sizeof(*b));
 		return rc < 0 ? rc : -EINVAL;
 	}
 	b->uring = uring;
 	b->n = n;
+	b->max = max;
 	b->entries = entries;
 	b->size = size;
 	b->bgid = bgid;
-	for (uint32_t i = 0; i < n; i++)
-		io_uring_buf_ring_add(b->br, bufring_buf(b, (int)i), size, (unsigned short)i,
-				      io_uring_buf_ring_mask(entries), (int)i);
-	io_uring_buf_ring_advance(b->br, (int)n);
+	give(b, 0, n);
 	return 0;
 }
 
 int bufring_init_some(struct bufring *b, struct io_uring *uring, uint16_t bgid, uint32_t n,
 		      uint32_t size)
 {
-	uint32_t entries = 1;
-
-	memset(b, 0, sizeof(*b));
-	if (!n || n > 32768 || !size)
-		return -EINVAL;
-	while (entries < n)
-		entries <<= 1;
-	return init(b, uring, bgid, entries, n, size);
+	return bufring_init_max(b, uring, bgid, n, n, size);
 }
 
 int bufring_init(struct bufring *b, struct io_uring *uring, uint16_t bgid, uint32_t n,
@@ -82,12 +101,24 @@ int bufring_init(struct bufring *b, struct io_uring *uring, uint16_t bgid, uint3
 	return bufring_init_some(b, uring, bgid, n, size);
 }
 
+uint32_t bufring_grow(struct bufring *b)
+{
+	uint32_t more = b->max - b->n < b->n ? b->max - b->n : b->n;
+
+	if (more) {
+		give(b, b->n, b->n + more);
+		b->n += more;
+	}
+	return more;
+}
+
 void bufring_free(struct bufring *b)
 {
 	if (b->uring)
 		io_uring_unregister_buf_ring(b->uring, b->bgid);
 	free(b->br);
-	free(b->mem);
+	if (b->mem)
+		munmap(b->mem, (size_t)b->max * b->size);
 	memset(b, 0, sizeof(*b));
 }
 

@@ -13,7 +13,15 @@
  * the caller posts it again once buffers are back.
  *
  * Buffers go back in any order; the kernel takes them in the order they
- * were given back. No allocation after bufring_init.
+ * were given back.
+ *
+ * A pool can grow (bufring_grow), up to the most it was made for: the
+ * memory for that many is reserved at bufring_init_max but untouched, so
+ * it costs nothing until the kernel first writes into a buffer, and the
+ * kernel only writes into buffers that are in the ring. A ring's loop that
+ * falls behind under load (every socket's datagrams waiting for it) so
+ * gets enough buffers for one pass without each idle phone paying for
+ * them. No allocation after bufring_init_max; a pool never shrinks.
  */
 #ifndef ENGINE_RING_BUFRING_H
 #define ENGINE_RING_BUFRING_H
@@ -25,8 +33,9 @@
 struct bufring {
 	struct io_uring_buf_ring *br; /* owned: the ring of buffer descriptors the kernel reads */
 	uint8_t *mem;                 /* owned: n buffers of size bytes, back to back */
-	uint32_t n;                   /* buffers */
-	uint32_t entries;             /* descriptors in br: n, or the power of two above it */
+	uint32_t n;                   /* buffers in the kernel's ring (given so far) */
+	uint32_t max;                 /* buffers mem has room for: n can grow to it */
+	uint32_t entries;             /* descriptors in br: max, or the power of two above it */
 	uint32_t size;                /* bytes per buffer */
 	uint16_t bgid;                /* the buffer group receives name */
 	uint32_t lent;                /* buffers out of the kernel's hands, not yet put back */
@@ -41,18 +50,31 @@ struct bufring {
  */
 uint32_t bufring_count(uint32_t n_phones);
 /*
- * Register n buffers (a power of two, at most 32768) of size bytes as group
- * bgid of uring, all in the kernel's hands. 0, or -errno (-EINVAL from a
- * kernel without provided-buffer rings, which came in Linux 5.19).
+ * The most buffers the pool of a ring of n_phones phones may grow to: eight
+ * a phone (a voice call's 50 datagrams a second for 160 ms, a loop that far
+ * behind), as a power of two, at least bufring_count's and at most 32768.
  */
+uint32_t bufring_cap(uint32_t n_phones);
+/*
+ * Register n buffers of size bytes as group bgid of uring, all in the
+ * kernel's hands, with room to grow to max (1 <= n <= max <= 32768; the
+ * ring of descriptors gets the power of two at or above max). 0, or -errno
+ * (-EINVAL from a kernel without provided-buffer rings, which came in
+ * Linux 5.19).
+ */
+int bufring_init_max(struct bufring *b, struct io_uring *uring, uint16_t bgid, uint32_t n,
+		     uint32_t max, uint32_t size);
+/* The same for n buffers (a power of two), none to grow. */
 int bufring_init(struct bufring *b, struct io_uring *uring, uint16_t bgid, uint32_t n,
 		 uint32_t size);
-/*
- * The same for any n from 1 to 32768: the ring of descriptors gets the
- * power of two at or above n, and only n buffers go into it.
- */
+/* The same for any n from 1 to 32768, none to grow. */
 int bufring_init_some(struct bufring *b, struct io_uring *uring, uint16_t bgid, uint32_t n,
 		      uint32_t size);
+/*
+ * Double the pool, or fill it up to max if that is nearer: the new buffers
+ * go to the kernel at once. How many were added: 0 once the pool is at max.
+ */
+uint32_t bufring_grow(struct bufring *b);
 /* Unregister and free; harmless on a zeroed or failed bufring. */
 void bufring_free(struct bufring *b);
 /* Make sqe (a receive of up to b->size bytes, buffer NULL) take its buffer from b. */

@@ -102,6 +102,7 @@ struct ring {
 	struct slot *slots;      /* owned: one per phone of w */
 	struct dns *dns;         /* owned; NULL when every URL holds an address */
 	struct bufring rx;       /* every receive's buffer, picked by the kernel as data arrives */
+	bool rx_grown;           /* the pool of receive buffers grew in this pass of the loop */
 	const struct fleet *fleet; /* borrowed */
 	uint64_t t_end;          /* when phones are told to stop */
 	uint64_t t_grace;        /* when the loop gives up waiting for them */
@@ -697,8 +698,15 @@ static void handle_cqe(struct ring *r, struct io_uring_cqe *cqe)
 		break;
 	case OP_RECV:
 		if (res == -ENOBUFS) {
-			/* every buffer was out: the data waits in the socket, asked for again */
+			/*
+			 * every buffer was out: the data waits in the socket, asked for
+			 * again, with twice the buffers (once a pass) until the cap
+			 */
 			STAT_ADD(w, rx_nobufs, 1);
+			if (!r->rx_grown && bufring_grow(&r->rx)) {
+				r->rx_grown = true;
+				STAT_ADD(w, rx_buffers, r->rx.n - w->st.rx_buffers);
+			}
 			if (!ch->recv_busy)
 				io_recv(w, p, (enum chan_id)c);
 			break;
@@ -808,6 +816,7 @@ struct ring *ring_new(void)
 int ring_init(struct ring *r, int id, const struct fleet *f, uint32_t n_phones)
 {
 	struct io_uring_params params;
+	uint32_t n_rx, max_rx;
 	int rc;
 
 	r->fleet = f;
@@ -828,9 +837,9 @@ int ring_init(struct ring *r, int id, const struct fleet *f, uint32_t n_phones)
 	r->uring_up = true;
 	r->min_wait = (params.features & IORING_FEAT_MIN_TIMEOUT) &&
 		      (params.features & IORING_FEAT_EXT_ARG);
-	rc = f->cfg->rx_buffers
-		     ? bufring_init_some(&r->rx, &r->uring, RX_GROUP, f->cfg->rx_buffers, RBUF)
-		     : bufring_init(&r->rx, &r->uring, RX_GROUP, bufring_count(n_phones), RBUF);
+	n_rx = f->cfg->rx_buffers ? f->cfg->rx_buffers : bufring_count(n_phones);
+	max_rx = bufring_cap(n_phones) > n_rx ? bufring_cap(n_phones) : n_rx;
+	rc = bufring_init_max(&r->rx, &r->uring, RX_GROUP, n_rx, max_rx, RBUF);
 	if (rc < 0) {
 		snprintf(r->err, sizeof(r->err),
 			 "io_uring provided-buffer ring: %s (Linux 5.19 or later is needed)",
@@ -863,6 +872,7 @@ int ring_init(struct ring *r, int id, const struct fleet *f, uint32_t n_phones)
 		snprintf(r->err, sizeof(r->err), "out of memory");
 		return -ENOMEM;
 	}
+	STAT_ADD(&r->w, rx_buffers, r->rx.n);
 	for (uint32_t i = 0; i < n_phones; i++) {
 		struct slot *s = &r->slots[i];
 
@@ -948,6 +958,7 @@ int ring_run(struct ring *r, uint64_t t_end, uint64_t t_grace)
 		int rc = submit_and_wait(r, &pace);
 		worker_pass_begin(w);
 		r->unsubmitted = 0;
+		r->rx_grown = false;
 		if (rc < 0 && rc != -ETIME && rc != -EINTR && rc != -EBUSY) {
 			snprintf(r->err, sizeof(r->err), "io_uring_submit_and_wait: %s",
 				 strerror(-rc));

@@ -11,7 +11,11 @@
  * channels post, takes a buffer per datagram and stays posted; a shutdown
  * does not end it, a cancel by its user_data does (what the ring does when a
  * channel closes). bufring_init_some puts a count of buffers that is not
- * a power of two in a ring that is, and lends no more than that. Skipped
+ * a power of two in a ring that is, and lends no more than that. A pool
+ * made with room to grow lends only what it was given until bufring_grow
+ * doubles it (or fills it up to its room), then lends the new buffers, and
+ * stops at its room; bufring_cap sizes the room by the phone count; the
+ * memory of buffers never written into is not resident (mincore). Skipped
  * where the kernel has no io_uring or no provided-buffer rings.
  */
 #include <errno.h>
@@ -24,6 +28,7 @@
 #include <unistd.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 
 #include <cmocka.h>
@@ -41,6 +46,14 @@ static void test_count(void **state)
 	assert_int_equal(bufring_count(1000), 256); /* 250 -> 256 */
 	assert_int_equal(bufring_count(16384), 4096);
 	assert_int_equal(bufring_count(1000000), 4096);
+	/* eight a phone, as a power of two, at least bufring_count's, at most 32768 */
+	assert_int_equal(bufring_cap(0), 64);
+	assert_int_equal(bufring_cap(5), 64);      /* 40 -> bufring_count's 64 */
+	assert_int_equal(bufring_cap(100), 1024);  /* 800 -> the next power of two */
+	assert_int_equal(bufring_cap(500), 4096);  /* 4000 -> 4096 */
+	assert_int_equal(bufring_cap(4096), 32768);
+	assert_int_equal(bufring_cap(5000), 32768); /* 40000: the most a ring holds */
+	assert_int_equal(bufring_cap(4000000000u), 32768);
 }
 
 static void test_bad_sizes(void **state)
@@ -55,6 +68,9 @@ static void test_bad_sizes(void **state)
 	assert_int_equal(bufring_init(&b, &u, 1, 0, 64), -EINVAL);
 	assert_int_equal(bufring_init(&b, &u, 1, 65536, 64), -EINVAL);
 	assert_int_equal(bufring_init(&b, &u, 1, 4, 0), -EINVAL);
+	assert_int_equal(bufring_init_max(&b, &u, 1, 0, 4, 64), -EINVAL);
+	assert_int_equal(bufring_init_max(&b, &u, 1, 5, 4, 64), -EINVAL);	 /* more than its room */
+	assert_int_equal(bufring_init_max(&b, &u, 1, 4, 32769, 64), -EINVAL); /* more than a ring */
 	bufring_free(&b); /* a failed one: harmless */
 	io_uring_queue_exit(&u);
 }
@@ -250,6 +266,105 @@ static void test_some(void **state)
 	io_uring_queue_exit(&u);
 }
 
+/* How many of the len bytes at p (page-aligned) are in resident pages. */
+static size_t resident(const uint8_t *p, size_t len)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	size_t pages = (len + (size_t)page - 1) / (size_t)page, n = 0;
+	unsigned char vec[64];
+
+	assert_true(pages <= sizeof(vec));
+	assert_int_equal(mincore((void *)p, len, vec), 0);
+	for (size_t i = 0; i < pages; i++)
+		n += vec[i] & 1;
+	return n * (size_t)page;
+}
+
+/*
+ * A pool of one buffer with room for three: the second socket's receive
+ * finds none; grown once (doubled) it gets buffer 1; grown again it is
+ * filled up to its room (one more, not two), and then no more. The room
+ * beyond the buffers written into is not resident.
+ */
+static void test_grow(void **state)
+{
+	struct io_uring u;
+	struct bufring b;
+	int rx[4], tx, rc;
+	uint16_t port[4], tx_port;
+	bool seen[3] = {false, false, false};
+
+	(void)state;
+	if (io_uring_queue_init(8, &u, 0) < 0)
+		skip_missing("io_uring");
+	rc = bufring_init_max(&b, &u, 9, 1, 3, 4096);
+	if (rc == -EINVAL) {
+		io_uring_queue_exit(&u);
+		skip_missing("io_uring provided-buffer rings (Linux 5.19)");
+	}
+	assert_int_equal(rc, 0);
+	assert_int_equal(b.n, 1);
+	assert_int_equal(b.max, 3);
+	assert_int_equal(b.entries, 4);
+	assert_int_equal(resident(b.mem, 3 * 4096), 0); /* reserved, not touched */
+	tx = udp_socket(0, &tx_port);
+	for (int i = 0; i < 4; i++) {
+		struct sockaddr_in to = {.sin_family = AF_INET,
+					 .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+
+		rx[i] = udp_socket(tx_port, &port[i]);
+		to.sin_port = htons(port[i]);
+		assert_int_equal(sendto(tx, "grow", 4, 0, (struct sockaddr *)&to, sizeof(to)), 4);
+	}
+	post_recv(&u, &b, rx[0], 0);
+	struct done d = wait_one(&u, &b);
+
+	assert_int_equal(d.res, 4);
+	assert_int_equal(d.bid, 0);
+	seen[0] = true;
+	assert_int_equal(resident(b.mem, 3 * 4096), 4096); /* the one buffer written into */
+	post_recv(&u, &b, rx[1], 1);
+	d = wait_one(&u, &b);
+	assert_int_equal(d.res, -ENOBUFS); /* the one buffer is lent */
+	assert_int_equal(bufring_grow(&b), 1); /* doubled: 1 -> 2 */
+	assert_int_equal(b.n, 2);
+	post_recv(&u, &b, rx[1], 1);
+	d = wait_one(&u, &b);
+	assert_int_equal(d.res, 4);
+	assert_int_equal(d.bid, 1);
+	assert_memory_equal(bufring_buf(&b, 1), "grow", 4);
+	seen[1] = true;
+	post_recv(&u, &b, rx[2], 2);
+	d = wait_one(&u, &b);
+	assert_int_equal(d.res, -ENOBUFS);
+	assert_int_equal(bufring_grow(&b), 1); /* 2 -> 3: filled up to its room, not doubled */
+	assert_int_equal(bufring_grow(&b), 0); /* and no more */
+	assert_int_equal(b.n, 3);
+	post_recv(&u, &b, rx[2], 2);
+	d = wait_one(&u, &b);
+	assert_int_equal(d.res, 4);
+	assert_int_equal(d.bid, 2);
+	seen[2] = true;
+	assert_int_equal(b.lent, 3);
+	post_recv(&u, &b, rx[3], 3);
+	d = wait_one(&u, &b);
+	assert_int_equal(d.res, -ENOBUFS); /* three lent, room for three */
+	assert_true(seen[0] && seen[1] && seen[2]);
+	for (int id = 0; id < 3; id++)
+		bufring_put(&b, id);
+	assert_int_equal(b.lent, 0);
+	post_recv(&u, &b, rx[3], 3);
+	d = wait_one(&u, &b);
+	assert_int_equal(d.res, 4);
+	assert_true(d.bid >= 0 && d.bid < 3);
+	bufring_put(&b, d.bid);
+	for (int i = 0; i < 4; i++)
+		close(rx[i]);
+	close(tx);
+	bufring_free(&b);
+	io_uring_queue_exit(&u);
+}
+
 /* A multishot receive (the ring's UDP channel): each datagram its own buffer, still posted. */
 static void test_multishot(void **state)
 {
@@ -340,6 +455,7 @@ int main(void)
 	    cmocka_unit_test(test_bad_sizes),
 	    cmocka_unit_test(test_lend_and_put),
 	    cmocka_unit_test(test_some),
+	    cmocka_unit_test(test_grow),
 	    cmocka_unit_test(test_multishot),
 	};
 

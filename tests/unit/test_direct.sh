@@ -16,9 +16,13 @@
 #   - phoneswarm check counts one descriptor a phone;
 #   - no receive found the worker's shared receive buffers all in use
 #     (traffic.rx_nobufs = 0: 64 buffers a thread, 10 phones); and a second run of
-#     2 s with one buffer a thread (PHONESWARM_RX_BUFFERS=1) counts receives that
-#     found it in use (rx_nobufs > 0) and still gets every echo back: the data
-#     waits in the socket, nothing is lost (the reflector's totals cover every run);
+#     2 s with one buffer a thread to start with (PHONESWARM_RX_BUFFERS=1) counts
+#     receives that found it in use (rx_nobufs > 0) and still gets every echo back:
+#     the data waits in the socket, nothing is lost (the reflector's totals cover
+#     every run); its pool grew (traffic.rx_buffers above 1, at most the cap of 64
+#     that eight a phone gives 5 phones a thread) and so stopped running out: fewer
+#     than one receive in ten found it in use (a pool that cannot grow finds it in
+#     use about once a datagram: 1,009 times for 1,009 echoes);
 #   - a third run of 2 s with run.priority = realtime (as root, or with ulimit -r of
 #     1 or more): while it goes, every worker thread (phoneswarm-wN) is SCHED_FIFO
 #     at priority 1 and the main thread is not; every echo comes back.
@@ -90,8 +94,9 @@ PHONESWARM_RX_BUFFERS=1 timeout 40 "$PSW" run "$INI" "$@" -s run.duration=2s -q 
 	>"$T/run1.out" 2>&1
 rc=$?
 [ "$rc" = 0 ] || fail "phoneswarm run with one receive buffer exited $rc: $(tail -5 "$T/run1.out")"
-read -r sent1 got1 nobufs1 <<<"$(jq -r '[.rtp.sent, .rtp.received, .traffic.rx_nobufs] | @tsv' \
-	"$T/run1/report.json" 2>/dev/null)"
+read -r sent1 got1 nobufs1 bufs1 <<<"$(jq -r '[.rtp.sent, .rtp.received,
+	.traffic.rx_nobufs, .traffic.rx_buffers] | @tsv' "$T/run1/report.json" 2>/dev/null)"
+bufs0=$(jq -r .traffic.rx_buffers "$T/run/report.json" 2>/dev/null)
 
 # run.priority = realtime (root, or ulimit -r of 1 or more, may ask it): while the run
 # goes, each worker thread (phoneswarm-wN) is SCHED_FIFO 1 and the main thread is not
@@ -152,6 +157,12 @@ read -r up failed disc sent got late_n late_p50 nobufs <<<"$(jq -r '[.phones.tun
 [ -n "${nobufs1:-}" ] || fail "no report.json from the run with one receive buffer"
 [ "${nobufs1:-0}" -gt 0 ] || fail "with one receive buffer a thread, no receive found it in use"
 [ "${got1:-x}" = "${sent1:-y}" ] || fail "with one receive buffer: ${got1:-?} echoes of ${sent1:-?} packets"
+[ "${bufs0:-x}" = 64 ] || fail "rx_buffers ${bufs0:-?} with the default pool, want 64 (a quarter of 5 phones, at least 64)"
+if [ "${bufs1:-0}" -le 1 ] || [ "${bufs1:-0}" -gt 64 ]; then
+	fail "with one receive buffer to start with, the pool reached ${bufs1:-?}: want it grown, to at most 64"
+fi
+[ "$((${nobufs1:-0} * 10))" -lt "${sent1:-0}" ] ||
+	fail "with one receive buffer to start with: $nobufs1 receives found the pool in use for $sent1 packets (it did not grow enough)"
 both=$((sent + ${sent1:-0} + sent2))
 [ "$r_recv" = "$both" ] || fail "the reflector received $r_recv, phoneswarm sent $both in all runs"
 if [ "$r_echo" != "$both" ] || [ "$r_stamp" != "$both" ]; then
@@ -176,6 +187,6 @@ rt_said="realtime not tried (not root, ulimit -r 0)"
 [ -z "$rt_seen" ] || rt_said="realtime: $sent2 each way, workers (name:policy:priority)$rt_seen"
 echo "test_direct: 10 phones direct to a reflector on loopback: $sent packets each way, 0 lost," \
 	"send lateness p50 $late_p50 us; with one receive buffer: $sent1 each way, 0 lost," \
-	"$nobufs1 receives found it in use;" \
+	"$nobufs1 receives found it in use, the pool grew to $bufs1;" \
 	"$rt_said"
 exit 0

@@ -523,6 +523,7 @@ static void test_values(void **state)
 	    M("phoneswarm_data_rx_bad_total", data_rx_bad),
 	    M("phoneswarm_data_tx_dropped_total", data_tx_dropped),
 	    M("phoneswarm_rx_nobufs_total", rx_nobufs),
+	    M("phoneswarm_rx_buffers", rx_buffers),
 	    M("phoneswarm_dtls_takeovers_total", dtls_takeovers),
 	    M("phoneswarm_dtls_rx_dropped_total", dtls_rx_dropped),
 	    M("phoneswarm_tls_takeovers_total", tls_takeovers),

@@ -93,6 +93,7 @@ static void tiny_stats(struct stats *s)
 	s->data_rx_bad = 109;
 	s->data_tx_dropped = 110;
 	s->rx_nobufs = 114;
+	s->rx_buffers = 115;
 	s->config_fetched = 22;
 	s->config_failed = 23;
 	s->config_bytes = 24;
@@ -319,7 +320,8 @@ static const char want_json[] =
 	"    \"data_rx_packets\": 108,\n"
 	"    \"data_rx_bad\": 109,\n"
 	"    \"data_tx_dropped\": 110,\n"
-	"    \"rx_nobufs\": 114\n"
+	"    \"rx_nobufs\": 114,\n"
+	"    \"rx_buffers\": 115\n"
 	"  },\n"
 	"  \"rtp\": {\n"
 	"    \"sent\": 1000,\n"
