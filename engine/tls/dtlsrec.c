@@ -177,17 +177,47 @@ static void hmac_pad(uint8_t *pad, unsigned block, uint8_t fill, const uint8_t *
 		pad[i] ^= key[i];
 }
 
-static void hmac_key(struct dir_ctx *d, const uint8_t key[MAC_LEN])
+/*
+ * An HMAC-SHA1 key as it is kept (struct dtlsrec's wmac, rmac): the SHA-1
+ * chaining values after the inner padded key block, then after the outer
+ * one. Done once a session, so that a context re-keyed for every record
+ * (a worker's phones taking turns) hashes no key block per record.
+ */
+static void hmac_state(uint32_t st[10], const uint8_t key[MAC_LEN])
 {
 	uint8_t pad[64];
+	SHA_CTX x;
 
-	hmac_pad(pad, sizeof(pad), 0x36, key, MAC_LEN);
-	SHA1_Init(&d->inner);
-	SHA1_Update(&d->inner, pad, sizeof(pad));
-	hmac_pad(pad, sizeof(pad), 0x5c, key, MAC_LEN);
-	SHA1_Init(&d->outer);
-	SHA1_Update(&d->outer, pad, sizeof(pad));
+	for (int i = 0; i < 2; i++) {
+		hmac_pad(pad, sizeof(pad), i ? 0x5c : 0x36, key, MAC_LEN);
+		SHA1_Init(&x);
+		SHA1_Update(&x, pad, sizeof(pad));
+		st[5 * i + 0] = x.h0;
+		st[5 * i + 1] = x.h1;
+		st[5 * i + 2] = x.h2;
+		st[5 * i + 3] = x.h3;
+		st[5 * i + 4] = x.h4;
+	}
 	OPENSSL_cleanse(pad, sizeof(pad));
+	OPENSSL_cleanse(&x, sizeof(x));
+}
+
+/* A SHA-1 context that has hashed one 64-byte block and has chaining values h. */
+static void sha1_resume(SHA_CTX *x, const uint32_t h[5])
+{
+	memset(x, 0, sizeof(*x));
+	x->h0 = h[0];
+	x->h1 = h[1];
+	x->h2 = h[2];
+	x->h3 = h[3];
+	x->h4 = h[4];
+	x->Nl = 512; /* bits so far */
+}
+
+static void hmac_key(struct dir_ctx *d, const uint32_t st[10])
+{
+	sha1_resume(&d->inner, st);
+	sha1_resume(&d->outer, st + 5);
 }
 
 /*
@@ -423,8 +453,10 @@ int dtlsrec_init(struct dtlsrec *r, const struct dtlsrec_params *p)
 		r->rtop = p->rtop;
 		r->rmap = ~(uint64_t)0;
 	}
-	memcpy(r->wmac, p->server ? smac : cmac, mac);
-	memcpy(r->rmac, p->server ? cmac : smac, mac);
+	if (mac) {
+		hmac_state(r->wmac, p->server ? smac : cmac);
+		hmac_state(r->rmac, p->server ? cmac : smac);
+	}
 	memcpy(r->wkey, p->server ? skey : ckey, s->key_len);
 	memcpy(r->rkey, p->server ? ckey : skey, s->key_len);
 	memcpy(r->wiv, p->server ? siv : civ, s->iv_len);

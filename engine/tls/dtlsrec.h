@@ -4,7 +4,7 @@
  *
  * An OpenSSL DTLS `SSL` keeps about 37 KiB for the life of a session (21 KiB
  * of it a handshake buffer OpenSSL 3.0 never frees). After the handshake a
- * phone needs only its keys and sequence numbers: a struct dtlsrec (176
+ * phone needs only its keys and sequence numbers: a struct dtlsrec (216
  * bytes, embedded in the phone) takes them out of the `SSL`, which can then
  * be freed, and seals and opens records itself with libcrypto. The cipher
  * contexts live in a struct dtlsrec_ctx, one per worker thread, re-keyed
@@ -103,7 +103,9 @@ struct dtlsrec {
 	uint8_t flags;	  /* dtlsrec.c's F_* bits (what dtlsrec_watch saw) */
 	uint8_t salt[8];  /* random per session: the CBC explicit IV's nonce */
 	uint8_t wkey[32], rkey[32]; /* cipher keys, send and receive */
-	uint8_t wmac[20], rmac[20]; /* HMAC-SHA1 keys (CBC suites) */
+	uint32_t wmac[10], rmac[10]; /* HMAC-SHA1 (CBC suites), send and receive: the
+					SHA-1 state after the inner padded key, then
+					after the outer one (the keys' only form kept) */
 	uint8_t wiv[12], riv[12];   /* AEAD implicit IVs (GCM: 4 bytes, ChaCha20: 12) */
 };
 

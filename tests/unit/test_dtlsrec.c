@@ -1287,7 +1287,7 @@ static void test_refusals(void **state)
 	assert_int_equal(dtlsrec_seal(&r, ctx, 23, buf, 1, sizeof(buf)), -EINVAL);
 	assert_int_equal(dtlsrec_sealed_len(&r, 1), 0);
 	assert_int_equal(dtlsrec_open(&r, ctx, buf, sizeof(buf), &m), DTLSREC_MALFORMED);
-	assert_int_equal(sizeof(struct dtlsrec), 176); /* as dtlsrec.h says */
+	assert_int_equal(sizeof(struct dtlsrec), 216); /* as dtlsrec.h says */
 
 	/* a handshake that ends in a suite the layer does not do stays with OpenSSL */
 	pair_open(&p, &sha256);
