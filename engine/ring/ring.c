@@ -841,9 +841,11 @@ int ring_init(struct ring *r, int id, const struct fleet *f, uint32_t n_phones)
 	max_rx = bufring_cap(n_phones) > n_rx ? bufring_cap(n_phones) : n_rx;
 	rc = bufring_init_max(&r->rx, &r->uring, RX_GROUP, n_rx, max_rx, RBUF);
 	if (rc < 0) {
-		snprintf(r->err, sizeof(r->err),
-			 "io_uring provided-buffer ring: %s (Linux 5.19 or later is needed)",
-			 strerror(-rc));
+		snprintf(r->err, sizeof(r->err), "io_uring provided-buffer ring: %s%s",
+			 strerror(-rc),
+			 rc == -EINVAL ? " (Linux 5.19 or later is needed)"
+				       : rc == -ENOMEM ? " (memory for this thread's receive buffers)"
+						       : "");
 		return rc;
 	}
 	r->fixed = f->cfg->fixed_files;
