@@ -32,7 +32,7 @@
 
 struct bufring {
 	struct io_uring_buf_ring *br; /* owned: the ring of buffer descriptors the kernel reads */
-	uint8_t *mem;                 /* owned: n buffers of size bytes, back to back */
+	uint8_t *mem;                 /* owned: room for max buffers of size bytes, back to back */
 	uint32_t n;                   /* buffers in the kernel's ring (given so far) */
 	uint32_t max;                 /* buffers mem has room for: n can grow to it */
 	uint32_t entries;             /* descriptors in br: max, or the power of two above it */
