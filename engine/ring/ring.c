@@ -333,12 +333,14 @@ static void chan_free_buffers(struct chan *ch)
  * Close channel c of phone local. What the kernel still holds of the socket
  * is cancelled by its user_data (this socket's generation), not by its
  * file: the cancel is submitted later, when the descriptor's number may
- * already be the phone's next socket, and an entry always is. The shutdown
- * ends a single receive at once (and sends TCP's FIN); a multishot one ends
- * only when cancelled. The socket itself goes when the kernel's last
- * operation on it completes. A registered one is shut down and its entry
- * closed by SQEs, submitted in this order after whatever was queued for it
- * before.
+ * already be the phone's next socket, and an entry always is. A TCP
+ * socket is shut down first, so that it sends its FIN even with bytes
+ * unread (a close alone would send a reset then); a UDP one is not: the
+ * cancels end its receive, and the kernel never runs a shutdown SQE inline
+ * (each would wake one of io_uring's worker threads). The socket itself
+ * goes when the kernel's last operation on it completes. A registered one
+ * is shut down and its entry closed by SQEs, submitted in this order after
+ * whatever was queued for it before.
  *
  * A plain descriptor: whatever is still queued and not submitted goes to
  * the kernel before the close(). A queued SQE names its socket by number,
@@ -357,7 +359,9 @@ static void chan_close(struct ring *r, uint32_t local, enum chan_id c)
 
 	if (ch->file < 0)
 		return;
-	if (!r->fixed)
+	if (c == CH_UDP)
+		; /* its receive ends with the cancels below */
+	else if (!r->fixed)
 		shutdown(ch->file, SHUT_RDWR);
 	else if ((sqe = get_sqe(r))) {
 		io_uring_prep_shutdown(sqe, ch->file, SHUT_RDWR);
