@@ -80,7 +80,7 @@ expect_eq "$NAME: report failures [TlsRefused,DtlsFailed]" "$((N / 2 + N)),$((3 
 expect_eq "$NAME: report [resets,failed,disconnected]" "$((6 * N)),0,$N" \
 	"$(report '[.phones.resets, .phones.failed, .phones.disconnected] | @csv')"
 expect_eq "$NAME: lab profile after the run" \
-	"tls=any ciphers=no-ec cert=rsa trust=all dtls=both max_clients=0 dtls_port=443" \
+	"tls=any ciphers=no-ec cert=rsa trust=all dtls=both max_clients=0 dtls_port=443 keepalive=15 dpd=20" \
 	"$("$LAB" set | tr '\n' ' ' | sed 's/ $//')"
 t8861=$T/trace/CP-8861-SEP025000430000.log
 t7962=$T/trace/CP-7962G-SEP025000430001.log
