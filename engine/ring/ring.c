@@ -842,7 +842,9 @@ int ring_init(struct ring *r, int id, const struct fleet *f, uint32_t n_phones)
 	r->min_wait = (params.features & IORING_FEAT_MIN_TIMEOUT) &&
 		      (params.features & IORING_FEAT_EXT_ARG);
 	n_rx = f->cfg->rx_buffers ? f->cfg->rx_buffers : bufring_count(n_phones);
-	max_rx = bufring_cap(n_phones) > n_rx ? bufring_cap(n_phones) : n_rx;
+	max_rx = bufring_cap(n_phones);
+	if (max_rx < n_rx)
+		max_rx = n_rx;
 	rc = bufring_init_max(&r->rx, &r->uring, RX_GROUP, n_rx, max_rx, RBUF);
 	if (rc < 0) {
 		snprintf(r->err, sizeof(r->err), "io_uring provided-buffer ring: %s%s",

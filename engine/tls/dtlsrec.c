@@ -205,13 +205,14 @@ static void hmac_state(uint32_t st[10], const uint8_t key[MAC_LEN])
 /* A SHA-1 context that has hashed one 64-byte block and has chaining values h. */
 static void sha1_resume(SHA_CTX *x, const uint32_t h[5])
 {
-	memset(x, 0, sizeof(*x));
 	x->h0 = h[0];
 	x->h1 = h[1];
 	x->h2 = h[2];
 	x->h3 = h[3];
 	x->h4 = h[4];
 	x->Nl = 512; /* bits so far */
+	x->Nh = 0;
+	x->num = 0; /* no bytes of a block waiting (data[] is not read until written) */
 }
 
 static void hmac_key(struct dir_ctx *d, const uint32_t st[10])
