@@ -60,7 +60,7 @@ MAIN_OBJ := $(BUILD)/loadgen/main.o
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all deps asan test unit lab-test bench bench-scale bench-hostile bench-faults bench-dtlsrec bench-dtlshs bench-phonemem bench-lateness soak demo lab clean format fuzz man install uninstall schema \
+.PHONY: all deps asan test unit lab-test bench bench-scale bench-hostile bench-faults bench-dtlsrec bench-dtlshs bench-phonemem bench-lateness bench-floor soak demo lab clean format fuzz man install uninstall schema \
 	FORCE
 all: $(BUILD)/phoneswarm
 
@@ -185,6 +185,16 @@ $(BUILD)/bench_phonemem: tests/bench/bench_phonemem.c $(BUILD)/libphoneswarm.a
 # No lab, but both cores: hold the lab lock on a shared machine. Not in make test.
 bench-lateness: all
 	@scripts/bench-lateness $(BUILD) $(LATENESS_PHONES)
+
+# The kernel's own CPU for one datagram sent or received as a ring's loop does it, over
+# a veth pair of its own (no lab, no phone, no cryptography): the floor under make
+# bench's CPU per RTP packet. Needs root; both cores: hold the lab lock on a shared machine.
+bench-floor: $(BUILD)/bench_udpfloor
+	@scripts/bench-floor $(BUILD) $(FLOOR_CALLS)
+
+$(BUILD)/bench_udpfloor: tests/bench/bench_udpfloor.c $(BUILD)/libphoneswarm.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $(filter %.c %.o %.a,$^) $(LDLIBS)
 
 $(BUILD)/bench_dtlsrec: tests/bench/bench_dtlsrec.c $(BUILD)/libphoneswarm.a
 	@mkdir -p $(dir $@)
