@@ -289,10 +289,9 @@ static void count_mos(struct worker *w, double mos)
 		STAT_ADD(w, mos_worst_milli, 5000 - milli - w->st.mos_worst_milli);
 }
 
-/* What this end received of the call: the receiving side's counters. */
-static void count_received(struct worker *w, const struct voice *v, uint64_t got)
+/* What this end received of the call: the receiving side's counters (rtp_received as packets come). */
+static void count_received(struct worker *w, const struct voice *v)
 {
-	STAT_ADD(w, rtp_received, got);
 	STAT_ADD(w, rtp_duplicates, v->down.duplicates);
 	STAT_ADD(w, rtp_reordered, v->down.reordered);
 	STAT_ADD(w, rtp_late, v->down.late);
@@ -316,7 +315,7 @@ static void score_reflected(struct worker *w, struct phone *p, bool cut, uint64_
 	uint64_t up_lost = sent > refl ? sent - refl : 0;
 	uint64_t down_lost = refl > got ? refl - got : 0;
 
-	count_received(w, v, got);
+	count_received(w, v);
 	STAT_ADD(w, rtp_up_lost, up_lost);
 	STAT_ADD(w, rtp_down_lost, down_lost);
 	STAT_ADD(w, rtp_up_expected, sent);
@@ -423,7 +422,7 @@ static void finish_p2p(struct worker *w, struct phone *p, bool cut, uint64_t now
 	};
 	struct p2p_half peer;
 
-	count_received(w, v, got);
+	count_received(w, v);
 	if (got)
 		worker_record(w, p2p_is_caller(p->idx) ? M_RTP_JITTER_DOWN : M_RTP_JITTER_UP,
 			      (uint64_t)rtpstats_jitter_us(&v->down));
@@ -488,6 +487,20 @@ void voice_tick(struct worker *w, struct phone *p, uint64_t now)
 		score_call(w, p, false, now);
 }
 
+/*
+ * One packet of the call's downstream into its statistics, and into rtp_received
+ * at once when it is one not seen before (a duplicate is not; a sender's restart
+ * can make the packet before it count too): the interval it arrives in shows it.
+ */
+static void count_packet(struct worker *w, struct rtpstats *down, const struct rtp_hdr *h,
+			 uint64_t now, uint64_t sent_us)
+{
+	uint64_t distinct = down->received - down->duplicates;
+
+	rtpstats_packet(down, h->seq, h->ts, now, sent_us);
+	STAT_ADD(w, rtp_received, down->received - down->duplicates - distinct);
+}
+
 void voice_rx(struct worker *w, struct phone *p, const struct inner_info *in, uint64_t now)
 {
 	struct voice *v = p->voice;
@@ -520,7 +533,7 @@ void voice_rx(struct worker *w, struct phone *p, const struct inner_info *in, ui
 			STAT_ADD(w, rtp_stray, 1);
 			return;
 		}
-		rtpstats_packet(&v->down, h.seq, h.ts, now, pr.sent_us);
+		count_packet(w, &v->down, &h, now, pr.sent_us);
 		return;
 	}
 	if (pr.phone != p->idx || h.ssrc != v->ssrc) {
@@ -529,7 +542,7 @@ void voice_rx(struct worker *w, struct phone *p, const struct inner_info *in, ui
 	}
 	if (pr.sent_us && pr.sent_us <= now)
 		worker_record(w, M_RTP_RTT, now - pr.sent_us);
-	rtpstats_packet(&v->down, h.seq, h.ts, now, pr.refl_rx_us);
+	count_packet(w, &v->down, &h, now, pr.refl_rx_us);
 	if (pr.refl_rx_us)
 		rtpstats_packet(&v->up, h.seq, h.ts, pr.refl_rx_us, pr.sent_us);
 	if (pr.refl_count > v->max_refl)

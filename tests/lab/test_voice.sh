@@ -4,7 +4,8 @@
 #     OpenSSL after its handshake): every packet comes back, MOS of G.711 (about 4.4), packets leave on
 #     schedule (send lateness p99 under 5 ms: the measured spread), and ocserv's own byte counter of what the
 #     phones sent into the tunnel (occtl's raw_rx, summed as sessions end) agrees within
-#     1% with the IP packets the report says the phones sent (RTP 200 bytes, one ping).
+#     1% with the IP packets the report says the phones sent (RTP 200 bytes, one ping);
+#     timeseries.csv counts the echoes in the intervals they came back in.
 #  2. 5% of the packets dropped on the way to the reflector and 5% on the way back
 #     (iptables statistic inside the namespace): each direction measures 5% +- 2.
 #  3. DTLS off: the calls go over the TLS tunnel, and still arrive.
@@ -41,6 +42,18 @@ sent=$(report '.rtp.sent')
 [ "$sent" -gt $((N * 300)) ] || fail "$NAME" "too few RTP packets sent: $(report '.rtp | tojson')"
 expect_eq "$NAME: rtp lost" 0 "$(report '.rtp.lost')"
 expect_eq "$NAME: rtp received = sent" "$sent" "$(report '.rtp.received')"
+# timeseries.csv counts each echo in the interval it came back in, as it counts each
+# packet in the interval it left in: over the middle intervals (the first two and the
+# last left out: the ramp, and the calls cut at the end) the echoes are the packets
+# sent within 10% (the round trip is under a millisecond), and the intervals add up
+# to the report's total.
+read -r mid_sent mid_got all_got <<<"$(awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) {
+		if ($i == "rtp_sent") s = i; if ($i == "rtp_received") r = i }; next }
+	{ n++; sent[n] = $s; got[n] = $r; all += $r }
+	END { for (k = 3; k < n; k++) { ts += sent[k]; tr += got[k] }; print ts + 0, tr + 0, all + 0 }' "$T/timeseries.csv")"
+expect_eq "$NAME: timeseries.csv rtp_received over the intervals = the report's" "$sent" "$all_got"
+expect_eq "$NAME: mid-run intervals received $mid_got of $mid_sent sent (within 10%)" true \
+	"$(awk -v s="$mid_sent" -v r="$mid_got" 'BEGIN { print (s > 0 && r >= s * 0.9 && r <= s * 1.1) ? "true" : "false" }')"
 expect_eq "$NAME: MOS >= 4.3" true "$(report '.rtp.mos_mean >= 4.3 and .rtp.mos_min >= 4.3')"
 # the calls' DTLS records were sealed and opened by phoneswarm's record layer (the
 # SSLs freed after each handshake), and it refused none of the headend's
