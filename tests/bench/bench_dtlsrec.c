@@ -171,13 +171,22 @@ static void handshake(struct session *x, SSL_CTX *cctx, SSL_CTX *sctx)
 	}
 	if (!SSL_is_init_finished(x->s))
 		die("handshake");
-	/* one record up, so that the server (which sent the last flight) may hand over */
+	/*
+	 * One record up, so that the server (which sent the last flight) may hand
+	 * over. Everything the phone has queued goes first: on a busy machine its
+	 * retransmission timer may have fired during the handshake, leaving a copy
+	 * of its last flight ahead of the record, which the server's SSL_read
+	 * takes in its stride when it has the record too (and answers with its
+	 * own last flight, dropped here: the phone is done with the handshake).
+	 */
 	if (tls_write(&x->c, "\0", 1))
 		die("tls_write");
-	n = membio_take_dgram(x->c.bio, dg, sizeof(dg));
-	membio_feed(x->sb, dg, n);
+	while ((n = membio_take_dgram(x->c.bio, dg, sizeof(dg))))
+		membio_feed(x->sb, dg, n);
 	if (SSL_read(x->s, dg, sizeof(dg)) != 1)
 		die("SSL_read");
+	while (membio_take_dgram(x->sb, dg, sizeof(dg)))
+		; /* the server's answer to such a copy: its own last flight again */
 	if (dtlsrec_take(&x->cr, x->c.ssl) || dtlsrec_take(&x->sr, x->s))
 		die("dtlsrec_take");
 }
