@@ -289,7 +289,7 @@ static void count_mos(struct worker *w, double mos)
 		STAT_ADD(w, mos_worst_milli, 5000 - milli - w->st.mos_worst_milli);
 }
 
-/* What this end received of the call: the receiving side's counters (rtp_received as packets come). */
+/* What this end received of the call: the receiving side's counters, rtp_received aside. */
 static void count_received(struct worker *w, const struct voice *v)
 {
 	STAT_ADD(w, rtp_duplicates, v->down.duplicates);
