@@ -124,7 +124,7 @@ lab-test: all $(BUILD)/badheadend $(BUILD)/asaheadend $(BUILD)/htmlgen
 
 bench:
 	@scripts/deps build lab bench
-	$(MAKE) all $(BUILD)/bench_handshake
+	$(MAKE) all $(BUILD)/bench_handshake $(BUILD)/bench_udpfloor
 	@scripts/bench $(BUILD)
 
 # 10,000 phones (PHONES=N) with DTLS in one process, held 60 s: what the lab must raise,
