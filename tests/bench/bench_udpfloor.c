@@ -28,7 +28,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -37,6 +36,7 @@
 #include <liburing.h>
 
 #include "engine/ring/bufring.h"
+#include "engine/stats/clock.h"
 
 #define DGRAM 200      /* bytes a datagram: 172 of RTP and its DTLS 0.9 record */
 #define TICK_US 1000u  /* a wake-up of the loop */
@@ -45,13 +45,6 @@
 #define BUF_SIZE 2048u /* bytes each, as the engine's */
 
 static volatile uint8_t seen_byte; /* each datagram received: its last byte read into it */
-
-static uint64_t now_us(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
-}
 
 static double cpu_s(double *sys)
 {
@@ -106,7 +99,7 @@ static int *open_sockets(const char *addr, int port, int n, bool bind_them)
 /* Sleep until the next tick (t0 + k * TICK_US) in one enter, submitting what is queued. */
 static void submit_and_sleep(struct io_uring *ring, uint64_t t0)
 {
-	uint64_t now = now_us();
+	uint64_t now = clock_us();
 	uint64_t next = now + TICK_US - (now - t0) % TICK_US;
 	struct __kernel_timespec ts = { .tv_sec = 0, .tv_nsec = (long long)(next - now) * 1000 };
 	struct io_uring_cqe *cqe;
@@ -137,9 +130,9 @@ static int run_send(const char *addr, int port, int n, long rate, long seconds)
 
 	uint64_t queued = 0, done = 0, errors = 0;
 	double sys0, cpu0 = cpu_s(&sys0);
-	uint64_t t0 = now_us(), end = t0 + (uint64_t)seconds * 1000000u;
+	uint64_t t0 = clock_us(), end = t0 + (uint64_t)seconds * 1000000u;
 	int next = 0;
-	for (uint64_t now = t0; now < end; now = now_us()) {
+	for (uint64_t now = t0; now < end; now = clock_us()) {
 		uint64_t due = (uint64_t)rate * (now - t0) / 1000000u;
 		while (queued < due) {
 			struct io_uring_sqe *sqe = io_uring_get_sqe(&ring);
@@ -163,7 +156,7 @@ static int run_send(const char *addr, int port, int n, long rate, long seconds)
 		io_uring_cq_advance(&ring, seen);
 	}
 	double sys1, cpu1 = cpu_s(&sys1);
-	report("sent", done, errors, cpu1 - cpu0, sys1 - sys0, now_us() - t0);
+	report("sent", done, errors, cpu1 - cpu0, sys1 - sys0, clock_us() - t0);
 	io_uring_queue_exit(&ring);
 	for (int i = 0; i < n; i++)
 		close(fd[i]);
@@ -201,14 +194,11 @@ static int run_recv(const char *addr, int port, int n, long seconds)
 	printf("ready\n");
 	fflush(stdout);
 
-	uint64_t got = 0, errors = 0, t_first = 0, t_last = 0, deadline = 0;
+	uint64_t got = 0, errors = 0, t_first = 0, t_last = 0;
+	/* 30 s for the sender to start; from the first datagram, SECONDS */
+	uint64_t deadline = clock_us() + (uint64_t)(seconds + 30) * 1000000u;
 	double sys0 = 0, cpu0 = 0, sys1 = 0, cpu1 = 0;
-	for (;;) {
-		uint64_t now = now_us();
-		if (deadline && now >= deadline)
-			break;
-		if (!deadline)
-			deadline = now + (uint64_t)(seconds + 30) * 1000000u; /* the sender's start */
+	while (clock_us() < deadline) {
 		submit_and_sleep(&ring, 0);
 		struct io_uring_cqe *cqe;
 		unsigned head, seen = 0;
@@ -220,7 +210,7 @@ static int run_recv(const char *addr, int port, int n, long seconds)
 			if (cqe->res > 0 && id >= 0) {
 				if (!got) {
 					cpu0 = cpu_s(&sys0);
-					t_first = now_us();
+					t_first = clock_us();
 					deadline = t_first + (uint64_t)seconds * 1000000u;
 				}
 				got++;
@@ -236,7 +226,7 @@ static int run_recv(const char *addr, int port, int n, long seconds)
 		io_uring_cq_advance(&ring, seen);
 		if (seen && got) {
 			cpu1 = cpu_s(&sys1);
-			t_last = now_us();
+			t_last = clock_us();
 		}
 	}
 	report("received", got, errors, cpu1 - cpu0, sys1 - sys0, t_last - t_first);
